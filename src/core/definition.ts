@@ -1,0 +1,28 @@
+/** A stored, named test that runs can be started from. */
+export interface TestDefinition {
+  id: string;
+  name: string;
+  description: string;
+  /** The Lua source of the test. */
+  script: string;
+  /** Defaults every run of this definition starts with (overridable per run). */
+  env: Record<string, string>;
+  timeoutSeconds: number;
+  labels: Record<string, string>;
+  appName: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewTestDefinition {
+  id?: string;
+  name: string;
+  description?: string;
+  script: string;
+  env?: Record<string, string>;
+  timeoutSeconds?: number;
+  labels?: Record<string, string>;
+  appName?: string | null;
+}
+
+export type TestDefinitionPatch = Partial<Omit<NewTestDefinition, 'id'>>;

@@ -1,0 +1,95 @@
+/**
+ * What a running test reports, in order, while it executes. The runner emits
+ * these; the engine persists them as they arrive and fans them out to followers.
+ * Times are epoch milliseconds.
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type StepKind = 'test' | 'step' | 'hook';
+export type StepStatus = 'running' | 'passed' | 'failed' | 'skipped';
+
+/** Where in the script something happened. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+}
+
+export type RunEvent =
+  | { type: 'log'; ts: number; level: LogLevel; message: string; stepSeq: number | null }
+  | {
+      type: 'step.start';
+      ts: number;
+      /** 1-based, unique within the run, in start order. */
+      seq: number;
+      parentSeq: number | null;
+      kind: StepKind;
+      name: string;
+      location: SourceLocation | null;
+    }
+  | {
+      type: 'step.end';
+      ts: number;
+      seq: number;
+      status: Exclude<StepStatus, 'running'>;
+      /** Why it failed or was skipped. */
+      message: string | null;
+      location: SourceLocation | null;
+    }
+  | {
+      type: 'assertion';
+      ts: number;
+      stepSeq: number | null;
+      passed: boolean;
+      message: string;
+      /** Rendered values for a readable failure, when the matcher knows them. */
+      expected?: string;
+      actual?: string;
+      location: SourceLocation | null;
+    };
+
+/** A persisted log line. `seq` is 1-based and gap-free within a run. */
+export interface LogLine {
+  runId: string;
+  seq: number;
+  ts: string;
+  level: LogLevel;
+  message: string;
+  stepSeq: number | null;
+}
+
+/** A persisted step (a `test`, `step` or hook block of the script). */
+export interface StepRecord {
+  runId: string;
+  seq: number;
+  parentSeq: number | null;
+  kind: StepKind;
+  name: string;
+  status: StepStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  message: string | null;
+  file: string | null;
+  line: number | null;
+}
+
+/** A persisted assertion. `seq` is 1-based within a run. */
+export interface AssertionRecord {
+  runId: string;
+  seq: number;
+  stepSeq: number | null;
+  passed: boolean;
+  message: string;
+  expected: string | null;
+  actual: string | null;
+  file: string | null;
+  line: number | null;
+  ts: string;
+}
+
+/** A batch of records written in one transaction. Steps are upserts by (runId, seq). */
+export interface EventBatch {
+  logs: LogLine[];
+  steps: StepRecord[];
+  assertions: AssertionRecord[];
+}

@@ -1,0 +1,119 @@
+import type { RunPhase } from './run-phase.js';
+
+/** Where a run was started from. */
+export const RUN_ORIGINS = ['api', 'cli', 'ui', 'crd', 'schedule'] as const;
+export type RunOrigin = (typeof RUN_ORIGINS)[number];
+
+/** The TestRun custom resource a run mirrors (origin `crd`). */
+export interface K8sRef {
+  namespace: string;
+  name: string;
+  uid?: string;
+}
+
+/**
+ * What a run executes. The script text is always resolved and stored on the run
+ * (a definition's script is snapshotted when the run is created), so a run can be
+ * re-read and re-run even after its definition changed.
+ */
+export type RunSource =
+  | { type: 'inline'; script: string; fileName?: string }
+  | { type: 'definition'; definitionId: string; script: string; fileName?: string }
+  | { type: 'git'; url: string; path: string; revision: string; script?: string };
+
+/** Counts of what a run recorded; filled as events arrive and final at the end. */
+export interface RunSummary {
+  stepsPassed: number;
+  stepsFailed: number;
+  stepsSkipped: number;
+  assertionsPassed: number;
+  assertionsFailed: number;
+}
+
+export const EMPTY_SUMMARY: RunSummary = {
+  stepsPassed: 0,
+  stepsFailed: 0,
+  stepsSkipped: 0,
+  assertionsPassed: 0,
+  assertionsFailed: 0,
+};
+
+/**
+ * Why a run did not pass. Free text is in `message`; `reason` is a stable,
+ * CamelCase word a machine can switch on (like a Kubernetes condition reason).
+ */
+export const RUN_REASONS = [
+  'AssertionFailed', // an assert/expect failed
+  'ScriptError', // the script raised an error
+  'ScriptInvalid', // the script does not compile
+  'Timeout', // the run exceeded timeoutSeconds
+  'Cancelled', // a user cancelled it
+  'MemoryLimit', // the script exceeded its memory cap
+  'ExecutorLost', // the process running it died
+  'RunnerCrashed', // the runner itself failed
+] as const;
+export type RunReason = (typeof RUN_REASONS)[number];
+
+/** One test execution. The same shape in the database, the API, the CLI and the UI. */
+export interface Run {
+  id: string;
+  name: string;
+  phase: RunPhase;
+  origin: RunOrigin;
+  k8sRef: K8sRef | null;
+  appName: string | null;
+  source: RunSource;
+  env: Record<string, string>;
+  timeoutSeconds: number;
+  labels: Record<string, string>;
+  /** ISO-8601 timestamps. */
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Wall time from start to finish in milliseconds (null until finished). */
+  durationMs: number | null;
+  summary: RunSummary;
+  reason: RunReason | null;
+  message: string | null;
+  /** The topas instance that executes (or executed) the run. */
+  executor: string | null;
+}
+
+/** What creating a run needs; everything else is set by the store. */
+export interface NewRun {
+  id?: string;
+  name: string;
+  origin: RunOrigin;
+  k8sRef?: K8sRef | null;
+  appName?: string | null;
+  source: RunSource;
+  env?: Record<string, string>;
+  timeoutSeconds: number;
+  labels?: Record<string, string>;
+}
+
+/** How a run ended, as reported by an executor. */
+export interface RunCompletion {
+  phase: Extract<RunPhase, 'Passed' | 'Failed' | 'Error' | 'TimedOut' | 'Cancelled'>;
+  reason: RunReason | null;
+  message: string | null;
+  summary: RunSummary;
+}
+
+/** Filters for listing runs; all optional and combined with AND. */
+export interface RunFilter {
+  phase?: RunPhase[];
+  origin?: RunOrigin[];
+  appName?: string;
+  /** label key → value; every pair must match. */
+  labels?: Record<string, string>;
+  /** Case-insensitive substring of the run name. */
+  text?: string;
+  /** Runs created at or after / before these ISO timestamps. */
+  createdAfter?: string;
+  createdBefore?: string;
+  definitionId?: string;
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 600;
+export const MAX_TIMEOUT_SECONDS = 24 * 3600;

@@ -1,0 +1,31 @@
+import type { RunCompletion } from '../core/run.js';
+import type { RunEvent } from '../core/run-events.js';
+
+/** What an executor needs to execute one claimed run. */
+export interface ExecutionJob {
+  runId: string;
+  name: string;
+  script: string;
+  fileName: string;
+  env: Record<string, string>;
+  timeoutMs: number;
+  appName: string | null;
+}
+
+/**
+ * Executes claimed runs. The engine decides what runs and when (the one global
+ * concurrency limit lives there); an executor only runs what it is handed and
+ * reports events and a completion. `local`, `kubernetes` and `nats` implement this
+ * and all pass `executor.contract.ts`.
+ */
+export interface Executor {
+  readonly name: string;
+  /** How many runs this executor can execute at once. */
+  readonly capacity: number;
+  /**
+   * Resolves with how the run ended, never rejects for script problems (those are
+   * Failed/Error completions). `signal` aborts → Cancelled.
+   */
+  execute(job: ExecutionJob, onEvent: (event: RunEvent) => void, signal: AbortSignal): Promise<RunCompletion>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,29 @@
+import type { RunCompletion } from '../core/run.js';
+import type { RunEvent } from '../core/run-events.js';
+
+/** One script execution handed to the Lua runner. */
+export interface ScriptJob {
+  runId: string;
+  script: string;
+  /** Shown in error locations (`hello.lua:12`); defaults to `script.lua`. */
+  fileName: string;
+  env: Record<string, string>;
+  /** Wall-clock limit; the run ends TimedOut within timeoutMs + 1 s. */
+  timeoutMs: number;
+  /** Memory cap of the Lua state; exceeding it ends the run as Error (MemoryLimit). */
+  memoryLimitBytes: number;
+}
+
+/** Receives events in the order the script produced them. */
+export type RunEventSink = (event: RunEvent) => void;
+
+/**
+ * Runs Lua scripts in a pool of worker threads, one fresh Lua engine per run.
+ * `signal` cancels (→ Cancelled). A script that ignores its timeout or a cancel is
+ * stopped by terminating its worker (which the pool then replaces).
+ */
+export interface ScriptRunner {
+  readonly size: number;
+  run(job: ScriptJob, onEvent: RunEventSink, signal?: AbortSignal): Promise<RunCompletion>;
+  close(): Promise<void>;
+}

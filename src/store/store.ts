@@ -1,0 +1,88 @@
+import type { NewRun, Run, RunCompletion, RunFilter, RunSummary } from '../core/run.js';
+import type { RunPhase } from '../core/run-phase.js';
+import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../core/definition.js';
+import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
+
+/** A page of a keyset-paginated list. `nextCursor` is opaque; null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface PageRequest {
+  /** 1..1000, default 50. */
+  limit?: number;
+  cursor?: string | null;
+}
+
+/**
+ * The store contract: everything topas keeps, in one Postgres schema. Implemented
+ * once over a `Sql` connection (PGlite or PostgreSQL); the contract test suite in
+ * `store.contract.ts` runs against both.
+ *
+ * Phase changes are single conditional statements: they only apply when the run is
+ * in a phase the state machine allows, so concurrent writers cannot break it.
+ */
+export interface Store {
+  /** Applies pending numbered migrations. Idempotent; safe with concurrent callers. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // --- runs ---------------------------------------------------------------
+  /** Inserts a run in phase Queued. */
+  createRun(input: NewRun): Promise<Run>;
+  getRun(id: string): Promise<Run | null>;
+  /** Newest first (createdAt desc, id desc). */
+  listRuns(filter: RunFilter, page: PageRequest): Promise<Page<Run>>;
+  /**
+   * Atomically moves up to `max` of the oldest Queued runs to Running, owned by
+   * `owner`, never letting the number of Running runs across all owners exceed
+   * `globalLimit`. Safe under concurrent claimers: a run is claimed once.
+   */
+  claimRuns(owner: string, max: number, globalLimit: number): Promise<Run[]>;
+  /**
+   * Moves a Running run owned by `owner` to a terminal phase. Returns null (and
+   * changes nothing) if the run is not Running or is owned by someone else.
+   */
+  finishRun(id: string, owner: string, completion: RunCompletion): Promise<Run | null>;
+  /** Queued → Cancelled. Returns null if the run was not Queued. */
+  cancelQueuedRun(id: string, message: string): Promise<Run | null>;
+  /** Marks a Running run for cancellation; its owner stops it. Returns the run, or null if not Running. */
+  requestCancel(id: string): Promise<Run | null>;
+  /** Ids of Running runs owned by `owner` whose cancellation was requested. */
+  cancelRequested(owner: string): Promise<string[]>;
+  /**
+   * Every Running run whose owner is not in `liveOwners` becomes Error with
+   * reason ExecutorLost. Returns the runs it changed.
+   */
+  failOrphanedRuns(liveOwners: string[], message: string): Promise<Run[]>;
+  /** Runs per phase (all phases present, zero when none). */
+  countByPhase(): Promise<Record<RunPhase, number>>;
+  /** Number of Queued runs and Running runs (cheap; used for metrics and scheduling). */
+  queueStats(): Promise<{ queued: number; running: number }>;
+
+  // --- run events ---------------------------------------------------------
+  /** Writes logs, steps (upsert by runId+seq) and assertions in one transaction. */
+  writeEvents(batch: EventBatch): Promise<void>;
+  /** Log lines with seq > afterSeq, in order, at most `limit` (default 1000). */
+  getLogs(runId: string, afterSeq?: number, limit?: number): Promise<LogLine[]>;
+  getSteps(runId: string): Promise<StepRecord[]>;
+  getAssertions(runId: string, options?: { failedOnly?: boolean }): Promise<AssertionRecord[]>;
+  /** The live summary counters, updated as events are written. */
+  getSummary(runId: string): Promise<RunSummary | null>;
+
+  // --- test definitions ---------------------------------------------------
+  createDefinition(input: NewTestDefinition): Promise<TestDefinition>;
+  getDefinition(idOrName: string): Promise<TestDefinition | null>;
+  listDefinitions(page: PageRequest & { text?: string }): Promise<Page<TestDefinition>>;
+  updateDefinition(id: string, patch: TestDefinitionPatch): Promise<TestDefinition | null>;
+  /** Returns false if there was no such definition. Runs keep their snapshot. */
+  deleteDefinition(id: string): Promise<boolean>;
+
+  // --- instances (liveness of executors) ---------------------------------
+  /** Records that `instanceId` is alive now. */
+  heartbeat(instanceId: string, info?: Record<string, unknown>): Promise<void>;
+  /** Instances whose last heartbeat is newer than `staleAfterMs` ago. */
+  liveInstances(staleAfterMs: number): Promise<string[]>;
+  removeInstance(instanceId: string): Promise<void>;
+}
