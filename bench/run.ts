@@ -1,0 +1,50 @@
+/**
+ * `npm run bench`: measures the embedded platform and writes the figures, each with
+ * a reference measured in the same process and the ratio against it (this machine
+ * is noisy; compare medians and ratios, not absolute numbers across runs).
+ *
+ * Sections (pick with BENCH_ONLY=throughput,latency,list,lua):
+ *   throughput  trivial runs submitted over HTTP → executed → persisted, runs/s
+ *   latency     submit-to-start on an idle system, p50/p99
+ *   list        GET /api/runs?phase=Failed&limit=50 with 1,000,000 stored runs (BENCH_RUNS)
+ *   lua         a CPU-bound script under the runner vs native lua5.4
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus } from 'node:os';
+import { benchLatency, benchThroughput } from './throughput.js';
+import { benchListRuns } from './list-runs.js';
+import { benchLua } from './lua-cpu.js';
+
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const want = (name: string) => !only || only.includes(name);
+
+const results: Record<string, unknown> = {
+  when: new Date().toISOString(),
+  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version },
+};
+
+async function section(name: string, fn: () => Promise<unknown>) {
+  if (!want(name)) return;
+  process.stderr.write(`bench: ${name}…\n`);
+  const t0 = performance.now();
+  try {
+    results[name] = await fn();
+  } catch (error) {
+    results[name] = { error: error instanceof Error ? error.stack : String(error) };
+  }
+  process.stderr.write(`bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+}
+
+await section('throughput', benchThroughput);
+await section('latency', benchLatency);
+await section('list', benchListRuns);
+await section('lua', benchLua);
+
+const dir = new URL('./results/', import.meta.url);
+await mkdir(dir, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const json = JSON.stringify(results, null, 2);
+await writeFile(new URL(`bench-${stamp}.json`, dir), json);
+await writeFile(new URL('latest.json', dir), json);
+process.stdout.write(`${json}\n`);
+process.exit(0);

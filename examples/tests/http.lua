@@ -1,0 +1,25 @@
+-- An HTTP test: calls topas's own API, so it works with nothing else running.
+-- Run it:  npx topas test schedule --script examples/tests/http.lua --wait
+--          (set TOPAS_URL with --env when topas listens elsewhere)
+
+local net = require("net")
+local base = env.TOPAS_URL or "http://127.0.0.1:4000"
+
+test("the server is healthy", function()
+  local resp = net.get(base .. "/healthz")
+  assert(resp.code == 200, "healthz answers 200, got " .. resp.code)
+  assert(resp.json.status == "ok", "status is ok")
+end)
+
+test("the API lists runs", function()
+  local resp = net.get(base .. "/api/runs", { query = { limit = 5 } })
+  assert(resp.code == 200, "list answers 200")
+  assert(type(resp.json.items) == "table", "items is a list")
+  log.info("recent runs:", #resp.json.items)
+end)
+
+test("bad input is rejected with the field named", function()
+  local resp = net.post(base .. "/api/runs", nil, { json = { script = "", timeoutSeconds = -1 } })
+  assert(resp.code == 400, "invalid run is a 400, got " .. resp.code)
+  log.info("server said:", resp.json.error.message)
+end)

@@ -1,0 +1,149 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ValidationError } from '../core/errors.js';
+import type { Run } from '../core/run.js';
+import { isTerminal } from '../core/run-phase.js';
+import { createLocalExecutor } from '../executors/local-executor.js';
+import type { Executor } from '../executors/executor.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import { RunEngine, type RunEngineOptions } from './run-engine.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function setup(options: Partial<RunEngineOptions> & { store?: Store; executor?: Executor } = {}) {
+  const store = options.store ?? (await openStore({ databaseUrl: null }));
+  const executor = options.executor ?? createLocalExecutor({ workers: 2, memoryLimitBytes: 64 << 20 });
+  const engine = new RunEngine({ instanceId: `test-${Math.random()}`, concurrency: 4, exclusive: true, ...options, store, executor });
+  await engine.start();
+  cleanups.push(async () => {
+    await engine.stop(0);
+    if (!options.executor) await executor.close();
+    if (!options.store) await store.close();
+  });
+  return { store, executor, engine };
+}
+
+async function waitFor(store: Store, id: string, timeoutMs = 10_000): Promise<Run> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = (await store.getRun(id))!;
+    if (isTerminal(run.phase)) return run;
+    if (Date.now() > deadline) throw new Error(`run ${id} still ${run.phase}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('RunEngine', () => {
+  it('runs a submitted script to Passed and persists its log, steps and summary first', async () => {
+    const { store, engine } = await setup();
+    const seenAtEnd: number[] = [];
+    const run = await engine.submit({ origin: 'api', script: 'print("one")\nstep("s", function() assert(true, "ok") end)\nprint("two")', fileName: 'a.lua' });
+    expect(run.phase).toBe('Queued');
+    engine.subscribe(run.id, (n) => {
+      if (n.type === 'phase' && isTerminal(n.run.phase)) void store.getLogs(run.id).then((l) => seenAtEnd.push(l.length));
+    });
+    const done = await waitFor(store, run.id);
+    expect(done).toMatchObject({ phase: 'Passed', name: 'a', reason: null });
+    expect(done.summary).toMatchObject({ stepsPassed: 1, assertionsPassed: 1 });
+    expect(done.durationMs).toBeGreaterThanOrEqual(0);
+    expect((await store.getLogs(run.id)).map((l) => l.message)).toEqual(['one', 'two']);
+    expect((await store.getSteps(run.id))[0]).toMatchObject({ name: 's', status: 'passed' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seenAtEnd).toEqual([2]);
+  });
+
+  it('never runs more than the global concurrency limit at once', async () => {
+    const { store, engine } = await setup({ concurrency: 3 });
+    const ids = await Promise.all(Array.from({ length: 9 }, () => engine.submit({ origin: 'api', script: 'sleep(150)' })));
+    let peak = 0;
+    const sampler = setInterval(() => void store.queueStats().then((s) => (peak = Math.max(peak, s.running))), 10);
+    const runs = await Promise.all(ids.map((r) => waitFor(store, r.id)));
+    clearInterval(sampler);
+    expect(runs.every((r) => r.phase === 'Passed')).toBe(true);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(3);
+  });
+
+  it('shares one limit between two engines on one store', async () => {
+    const store = await openStore({ databaseUrl: null });
+    cleanups.push(() => store.close());
+    const a = await setup({ store, concurrency: 2, exclusive: false });
+    const b = await setup({ store, concurrency: 2, exclusive: false });
+    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).engine.submit({ origin: 'api', script: 'sleep(120)' })));
+    let peak = 0;
+    const sampler = setInterval(() => void store.queueStats().then((s) => (peak = Math.max(peak, s.running))), 10);
+    await Promise.all(ids.map((r) => waitFor(store, r.id)));
+    clearInterval(sampler);
+    expect(peak).toBeLessThanOrEqual(2);
+  });
+
+  it('ends a run past its timeout as TimedOut', async () => {
+    const { store, engine } = await setup();
+    const run = await engine.submit({ origin: 'api', script: 'while true do end', timeoutSeconds: 1 });
+    const done = await waitFor(store, run.id);
+    expect(done.phase).toBe('TimedOut');
+    expect(done.reason).toBe('Timeout');
+    expect(done.durationMs).toBeLessThan(2000);
+  });
+
+  it('cancels a queued run at once and a running one within a second', async () => {
+    const { store, engine } = await setup({ concurrency: 1 });
+    const running = await engine.submit({ origin: 'api', script: 'print("started")\nsleep(30000)' });
+    const queued = await engine.submit({ origin: 'api', script: 'print("never")' });
+    for (let i = 0; i < 100 && (await store.getRun(running.id))!.phase !== 'Running'; i++) await new Promise((r) => setTimeout(r, 10));
+    const q = await engine.cancel(queued.id);
+    expect(q.phase).toBe('Cancelled');
+    const t0 = Date.now();
+    const r = await engine.cancel(running.id);
+    expect(r.phase).toBe('Cancelled');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect((await store.getLogs(running.id)).map((l) => l.message)).toContain('started');
+    await expect(engine.cancel(running.id)).rejects.toThrow(/already finished \(Cancelled\)/);
+    await expect(engine.cancel('00000000-0000-7000-8000-000000000000')).rejects.toThrow(/not found/);
+  });
+
+  it('fails runs left Running by a dead process with ExecutorLost at start-up', async () => {
+    const store = await openStore({ databaseUrl: null });
+    cleanups.push(() => store.close());
+    const orphan = await store.createRun({ name: 'orphan', origin: 'api', source: { type: 'inline', script: 'sleep(1)' }, timeoutSeconds: 60 });
+    const queued = await store.createRun({ name: 'queued', origin: 'api', source: { type: 'inline', script: 'assert(true)' }, timeoutSeconds: 60 });
+    expect(await store.claimRuns('dead-process', 1, 10)).toHaveLength(1);
+    await setup({ store });
+    const lost = await waitFor(store, orphan.id);
+    expect(lost).toMatchObject({ phase: 'Error', reason: 'ExecutorLost' });
+    expect(lost.message).toMatch(/stopped before it finished/);
+    expect((await waitFor(store, queued.id)).phase).toBe('Passed');
+  });
+
+  it('rejects bad requests naming the field and stores nothing', async () => {
+    const { store, engine } = await setup();
+    const bad = [
+      { origin: 'api' as const },
+      { origin: 'api' as const, script: 'x', definitionId: 'd' },
+      { origin: 'api' as const, script: 'x', timeoutSeconds: 0 },
+      { origin: 'api' as const, script: 'x', env: { 'BAD-NAME': 'v' } },
+      { origin: 'api' as const, script: 'x', labels: { team: 'no spaces' } },
+    ];
+    const fields = [];
+    for (const request of bad) {
+      const error = await engine.submit(request).catch((e) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      fields.push((error as ValidationError).issues[0]!.field);
+    }
+    expect(fields).toEqual(['script', 'script', 'timeoutSeconds', 'env.BAD-NAME', 'labels.team']);
+    expect((await store.listRuns({}, {})).items).toHaveLength(0);
+  });
+
+  it('snapshots a definition onto the run, merging env', async () => {
+    const { store, engine } = await setup();
+    const def = await store.createDefinition({ name: 'greet', script: 'assert(env.A == "1" and env.B == "2")', env: { A: '1', B: 'x' } });
+    const run = await engine.submit({ origin: 'api', definitionId: 'greet', env: { B: '2' } });
+    expect(run.source).toMatchObject({ type: 'definition', definitionId: def.id });
+    expect(run.name).toBe('greet');
+    await store.updateDefinition(def.id, { script: 'error("changed")' });
+    expect((await waitFor(store, run.id)).phase).toBe('Passed');
+  });
+});

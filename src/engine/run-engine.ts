@@ -1,0 +1,377 @@
+import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../core/errors.js';
+import type { NewRun, Run, RunCompletion, RunSource } from '../core/run.js';
+import { EMPTY_SUMMARY, RUN_ORIGINS } from '../core/run.js';
+import { isTerminal } from '../core/run-phase.js';
+import { checkAppName, checkEnv, checkLabels, checkName, checkScript, checkTimeout } from '../core/validation.js';
+import type { Executor, ExecutionJob } from '../executors/executor.js';
+import type { Store } from '../store/store.js';
+import type { Engine, EngineStats, RunNotification, RunRequest } from './engine.js';
+import { EventWriter } from './event-writer.js';
+import { EngineMetrics } from './metrics.js';
+import { RunBus } from './run-bus.js';
+
+/** Structured log sink: a constant message plus key/values. */
+export type EngineLogger = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface RunEngineOptions {
+  store: Store;
+  executor: Executor;
+  /** This process's identity as the owner of the runs it executes. */
+  instanceId: string;
+  /** The one global limit on Running runs, across every instance sharing the store. */
+  concurrency: number;
+  /** Timeout of runs that set none. Default 600. */
+  defaultTimeoutSeconds?: number;
+  /**
+   * True when no other process can share the store (embedded PGlite): at start-up
+   * every Running run of another owner is failed at once instead of after it goes stale.
+   */
+  exclusive?: boolean;
+  /** How often this instance proves it is alive and looks for cancel requests. Default 1000 ms. */
+  heartbeatMs?: number;
+  /** An owner silent this long is dead; its runs become Error/ExecutorLost. Default 15000 ms. */
+  staleAfterMs?: number;
+  /** How often the queue is polled for runs submitted elsewhere. Default 250 ms. */
+  pollMs?: number;
+  /** Extra time after a run's timeout before the engine stops waiting for its executor. Default 5000 ms. */
+  timeoutGraceMs?: number;
+  log?: EngineLogger;
+}
+
+interface Active {
+  run: Run;
+  controller: AbortController;
+  done: Promise<Run | null>;
+  /** Why the run is being aborted, once it is. */
+  abortReason: 'cancel' | 'shutdown' | null;
+}
+
+/** Runs claimed per store round-trip. */
+const CLAIM_BATCH = 64;
+
+/**
+ * The engine: a durable queue in the store, drained by claiming batches of the
+ * oldest Queued runs up to the global limit, executing them on the executor and
+ * persisting their events as they stream.
+ */
+export class RunEngine implements Engine {
+  readonly metrics;
+  private readonly bus = new RunBus();
+  private readonly writer: EventWriter;
+  private readonly engineMetrics: EngineMetrics;
+  private readonly active = new Map<string, Active>();
+  private readonly o: Required<Omit<RunEngineOptions, 'log'>> & { log: EngineLogger };
+  private dispatching = false;
+  private dispatchAgain = false;
+  private stopping = false;
+  private started = false;
+  private timers: NodeJS.Timeout[] = [];
+  private beats = 0;
+
+  constructor(options: RunEngineOptions) {
+    this.o = {
+      defaultTimeoutSeconds: 600,
+      exclusive: false,
+      heartbeatMs: 1000,
+      staleAfterMs: 15_000,
+      pollMs: 250,
+      timeoutGraceMs: 5000,
+      log: () => {},
+      ...options,
+    };
+    this.engineMetrics = new EngineMetrics(() => this.o.store.queueStats());
+    this.metrics = this.engineMetrics.registry;
+    this.writer = new EventWriter(this.o.store, {
+      onPersisted: (runs) => {
+        for (const [runId, lastLogSeq] of runs) this.bus.publish({ type: 'events', runId, lastLogSeq });
+      },
+      onError: (error) => this.o.log('warn', 'writing run events failed; retrying', { error: String(error) }),
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const { store, instanceId } = this.o;
+    await store.heartbeat(instanceId, { pid: process.pid, executor: this.o.executor.name });
+    await this.recover();
+    this.timers.push(setInterval(() => void this.tick(), this.o.heartbeatMs));
+    this.timers.push(setInterval(() => this.wake(), this.o.pollMs));
+    for (const t of this.timers) t.unref();
+    this.wake();
+  }
+
+  async submit(request: RunRequest): Promise<Run> {
+    const input = await this.resolve(request);
+    const run = await this.o.store.createRun(input);
+    this.engineMetrics.submitted.inc({ origin: run.origin });
+    this.bus.publish({ type: 'phase', run });
+    this.wake();
+    return run;
+  }
+
+  async cancel(id: string): Promise<Run> {
+    const { store } = this.o;
+    const run = await store.getRun(id);
+    if (!run) throw new NotFoundError('run', id);
+    if (isTerminal(run.phase)) throw new ConflictError(`run ${id} already finished (${run.phase}); only Queued or Running runs can be cancelled`, { phase: run.phase });
+    if (run.phase === 'Queued') {
+      const cancelled = await store.cancelQueuedRun(id, 'cancelled before it started');
+      if (cancelled) {
+        this.finished(cancelled);
+        return cancelled;
+      }
+    }
+    // Running (or claimed since we looked).
+    const local = this.active.get(id);
+    if (local) {
+      local.abortReason ??= 'cancel';
+      local.controller.abort();
+      return (await local.done) ?? (await this.mustGet(id));
+    }
+    await store.requestCancel(id);
+    // Its owner sees the request on its next heartbeat; wait briefly for the outcome.
+    const deadline = Date.now() + 3 * this.o.heartbeatMs + 1000;
+    for (;;) {
+      const now = await this.mustGet(id);
+      if (isTerminal(now.phase) || Date.now() > deadline) return now;
+      await sleep(50);
+    }
+  }
+
+  subscribe(runId: string, listener: (n: RunNotification) => void): () => void {
+    return this.bus.subscribe(runId, listener);
+  }
+
+  subscribeAll(listener: (n: RunNotification) => void): () => void {
+    return this.bus.subscribeAll(listener);
+  }
+
+  async stats(): Promise<EngineStats> {
+    const s = await this.o.store.queueStats();
+    return { queueDepth: s.queued, activeRunners: s.running, concurrency: this.o.concurrency };
+  }
+
+  /** Runs executing in this process now. */
+  get localActive(): number {
+    return this.active.size;
+  }
+
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    const all = () => [...this.active.values()].map((a) => a.done);
+    await Promise.race([Promise.allSettled(all()), sleep(graceMs)]);
+    for (const a of this.active.values()) {
+      a.abortReason ??= 'shutdown';
+      a.controller.abort();
+    }
+    await Promise.race([Promise.allSettled(all()), sleep(2000)]);
+    await this.writer.close();
+    if (this.started) await this.o.store.removeInstance(this.o.instanceId).catch(() => {});
+  }
+
+  // --- scheduling ------------------------------------------------------------
+
+  /** Asks for a dispatch pass soon; passes never overlap. */
+  private wake(): void {
+    if (this.stopping || !this.started) return;
+    if (this.dispatching) {
+      this.dispatchAgain = true;
+      return;
+    }
+    this.dispatching = true;
+    void this.dispatch().finally(() => {
+      this.dispatching = false;
+      if (this.dispatchAgain) {
+        this.dispatchAgain = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async dispatch(): Promise<void> {
+    try {
+      while (!this.stopping) {
+        const room = Math.min(CLAIM_BATCH, this.o.executor.capacity - this.active.size, this.o.concurrency - this.active.size);
+        if (room <= 0) return;
+        const claimed = await this.o.store.claimRuns(this.o.instanceId, room, this.o.concurrency);
+        for (const run of claimed) this.execute(run);
+        if (claimed.length < room) return;
+      }
+    } catch (error) {
+      this.o.log('error', 'claiming queued runs failed', { error: String(error) });
+    }
+  }
+
+  private execute(run: Run): void {
+    const controller = new AbortController();
+    const entry: Active = { run, controller, abortReason: null, done: Promise.resolve(null) };
+    this.active.set(run.id, entry);
+    this.writer.begin(run.id);
+    this.bus.publish({ type: 'phase', run });
+    entry.done = this.runToCompletion(entry);
+  }
+
+  private async runToCompletion(entry: Active): Promise<Run | null> {
+    const { run, controller } = entry;
+    const timeoutMs = run.timeoutSeconds * 1000;
+    let completion: RunCompletion;
+    let backstop: NodeJS.Timeout | undefined;
+    try {
+      const job = toJob(run, timeoutMs);
+      // The executor enforces the timeout; this only guards against an executor that never answers.
+      const giveUp = new Promise<RunCompletion>((resolve) => {
+        backstop = setTimeout(
+          () =>
+            resolve({
+              phase: 'TimedOut',
+              reason: 'Timeout',
+              message: `the run exceeded its timeout of ${run.timeoutSeconds}s and its executor did not stop it`,
+              summary: EMPTY_SUMMARY,
+            }),
+          timeoutMs + this.o.timeoutGraceMs,
+        );
+      });
+      completion = await Promise.race([
+        this.o.executor.execute(job, (event) => this.writer.add(run.id, event), controller.signal),
+        giveUp,
+      ]);
+    } catch (error) {
+      completion = { phase: 'Error', reason: 'RunnerCrashed', message: `the executor failed: ${errorMessage(error)}`, summary: EMPTY_SUMMARY };
+    } finally {
+      clearTimeout(backstop);
+    }
+    if (entry.abortReason === 'shutdown' && completion.phase === 'Cancelled') {
+      completion = { ...completion, phase: 'Error', reason: 'ExecutorLost', message: 'topas stopped while the run was executing' };
+    }
+    let finished: Run | null = null;
+    try {
+      // Every event is persisted before the phase says the run is over.
+      await this.writer.end(run.id, completion.message);
+      finished = await this.o.store.finishRun(run.id, this.o.instanceId, completion);
+      if (finished) this.finished(finished);
+      else this.o.log('warn', 'run was no longer ours to finish', { runId: run.id, phase: completion.phase });
+    } catch (error) {
+      this.o.log('error', 'recording the end of a run failed', { runId: run.id, error: String(error) });
+    } finally {
+      this.active.delete(run.id);
+      this.wake();
+    }
+    return finished;
+  }
+
+  private finished(run: Run): void {
+    this.engineMetrics.observeFinished(run.phase, run.durationMs);
+    this.bus.publish({ type: 'phase', run });
+    this.o.log('debug', 'run finished', { runId: run.id, phase: run.phase, durationMs: run.durationMs });
+  }
+
+  // --- liveness and recovery -------------------------------------------------
+
+  /** Fails runs whose executor is gone. Called at start-up and periodically. */
+  private async recover(): Promise<void> {
+    const { store, instanceId } = this.o;
+    const live = this.o.exclusive ? [instanceId] : await store.liveInstances(this.o.staleAfterMs);
+    if (!live.includes(instanceId)) live.push(instanceId);
+    const lost = await store.failOrphanedRuns(live, 'the topas process executing this run stopped before it finished');
+    for (const run of lost) {
+      this.o.log('warn', 'run lost its executor', { runId: run.id });
+      this.finished(run);
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopping) return;
+    const { store, instanceId } = this.o;
+    try {
+      await store.heartbeat(instanceId);
+      if (this.active.size > 0) {
+        for (const id of await store.cancelRequested(instanceId)) {
+          const a = this.active.get(id);
+          if (a) {
+            a.abortReason ??= 'cancel';
+            a.controller.abort();
+          }
+        }
+      }
+      if (++this.beats % 5 === 0) await this.recover();
+    } catch (error) {
+      this.o.log('warn', 'heartbeat failed', { error: String(error) });
+    }
+  }
+
+  // --- requests --------------------------------------------------------------
+
+  /** Validates a request and resolves it to a storable run (a definition's script is snapshotted). */
+  private async resolve(r: RunRequest): Promise<NewRun> {
+    const issues: FieldIssue[] = [];
+    if (!RUN_ORIGINS.includes(r.origin)) issues.push({ field: 'origin', message: `must be one of ${RUN_ORIGINS.join(', ')}` });
+    const hasScript = r.script !== undefined;
+    const hasDefinition = r.definitionId !== undefined;
+    if (hasScript === hasDefinition) issues.push({ field: 'script', message: 'give exactly one of script or definitionId' });
+    if (hasScript) checkScript(issues, 'script', r.script);
+    checkName(issues, 'name', r.name, false);
+    checkEnv(issues, 'env', r.env);
+    checkLabels(issues, 'labels', r.labels);
+    checkTimeout(issues, 'timeoutSeconds', r.timeoutSeconds);
+    checkAppName(issues, 'appName', r.appName);
+    if (issues.length) throw new ValidationError(issues);
+
+    let source: RunSource;
+    let name = r.name;
+    let env = r.env ?? {};
+    let labels = r.labels ?? {};
+    let timeoutSeconds = r.timeoutSeconds;
+    let appName = r.appName ?? null;
+    if (hasDefinition) {
+      const def = await this.o.store.getDefinition(r.definitionId!);
+      if (!def) throw new NotFoundError('test definition', r.definitionId!);
+      source = { type: 'definition', definitionId: def.id, script: def.script, fileName: r.fileName ?? `${def.name}.lua` };
+      name ??= def.name;
+      env = { ...def.env, ...env };
+      labels = { ...def.labels, ...labels };
+      timeoutSeconds ??= def.timeoutSeconds;
+      appName ??= def.appName;
+    } else {
+      source = { type: 'inline', script: r.script!, ...(r.fileName ? { fileName: r.fileName } : {}) };
+      name ??= r.fileName ? r.fileName.replace(/\.lua$/, '') : 'adhoc';
+    }
+    return {
+      name: name!,
+      origin: r.origin,
+      k8sRef: r.k8sRef ?? null,
+      appName,
+      source,
+      env,
+      labels,
+      timeoutSeconds: timeoutSeconds ?? this.o.defaultTimeoutSeconds,
+    };
+  }
+
+  private async mustGet(id: string): Promise<Run> {
+    const run = await this.o.store.getRun(id);
+    if (!run) throw new NotFoundError('run', id);
+    return run;
+  }
+}
+
+function toJob(run: Run, timeoutMs: number): ExecutionJob {
+  const source = run.source;
+  if (source.type === 'git' && source.script === undefined) {
+    throw new Error('git sources are not supported by this executor yet');
+  }
+  const script = source.script!;
+  const fileName = ('fileName' in source && source.fileName) || `${run.name.replace(/[^\w.-]+/g, '_') || 'script'}.lua`;
+  return { runId: run.id, name: run.name, script, fileName, env: run.env, timeoutMs, appName: run.appName };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,217 @@
+/**
+ * The Lua runner: a pool of worker threads, each hosting many concurrent runs (one
+ * fresh Lua engine per run). New runs go to the least-loaded worker. A run that does
+ * not stop by its timeout (or a cancel) + a grace period is stopped by terminating its
+ * worker; the other runs of that worker end as Error/RunnerCrashed naming the culprit,
+ * and the pool starts a replacement worker.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { RunCompletion, RunReason, RunSummary } from '../core/run.js';
+import type { RunEvent } from '../core/run-events.js';
+import { formatDuration } from './duration.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+import type { RunEventSink, ScriptJob, ScriptRunner } from './runner.js';
+
+export interface LuaRunnerOptions {
+  /** Worker threads in the pool (each hosts many runs). */
+  workers: number;
+  /** How long past its timeout (or a cancel) a run may keep going before its worker is terminated. Default 500 ms. */
+  hardKillGraceMs?: number;
+}
+
+interface PendingRun {
+  key: number;
+  job: ScriptJob;
+  onEvent: RunEventSink;
+  resolve: (c: RunCompletion) => void;
+  /** Counted from forwarded events, for runs whose worker had to be terminated. */
+  summary: RunSummary;
+  timers: NodeJS.Timeout[];
+  cancelled: boolean;
+  unlisten: () => void;
+}
+
+interface Slot {
+  id: number;
+  worker: Worker;
+  runs: Map<number, PendingRun>;
+  dead: boolean;
+}
+
+/**
+ * Starts a worker running lua-worker. From sources (tests, tsx) the worker is
+ * TypeScript: `--import tsx` in a worker's execArgv does not reach worker threads on
+ * Node 20 ("Unknown file extension .ts"), so an eval bootstrap registers tsx first.
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./lua-worker.js', import.meta.url));
+  // tsx's ESM API as a file URL (its CommonJS build cannot register from an eval worker)
+  const tsxCjs = createRequire(import.meta.url).resolve('tsx/esm/api');
+  const tsx = pathToFileURL(tsxCjs.replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./lua-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
+  const size = Math.max(1, Math.floor(options.workers));
+  const grace = options.hardKillGraceMs ?? 500;
+  const slots: Slot[] = [];
+  let nextKey = 1;
+  let nextSlotId = 1;
+  let closed = false;
+
+  function spawn(index: number): void {
+    const worker = startWorker();
+    const slot: Slot = { id: nextSlotId++, worker, runs: new Map(), dead: false };
+    slots[index] = slot;
+    worker.on('message', (msg: FromWorker) => onMessage(slot, msg));
+    worker.on('error', (err) => lose(slot, `the Lua worker crashed: ${err.message}`, null));
+    worker.on('exit', (code) => lose(slot, `the Lua worker exited unexpectedly (exit code ${code})`, null));
+    worker.unref();
+  }
+
+  function onMessage(slot: Slot, msg: FromWorker): void {
+    if (msg.type === 'ready') return;
+    const run = slot.runs.get(msg.key);
+    if (!run) return;
+    if (msg.type === 'events') {
+      for (const event of msg.events) {
+        count(run.summary, event);
+        deliver(run, event);
+      }
+    } else if (msg.type === 'done') {
+      finish(slot, run, msg.completion);
+    }
+  }
+
+  function deliver(run: PendingRun, event: RunEvent): void {
+    try {
+      run.onEvent(event);
+    } catch {
+      // a failing sink must not break the pool; the engine owns persisting events
+    }
+  }
+
+  function finish(slot: Slot, run: PendingRun, completion: RunCompletion): void {
+    if (!slot.runs.delete(run.key)) return;
+    for (const t of run.timers) clearTimeout(t);
+    run.unlisten();
+    run.resolve(completion);
+  }
+
+  /**
+   * A worker is gone (crashed, or terminated because `culprit` would not stop).
+   * Its runs end; the pool replaces the worker.
+   */
+  function lose(slot: Slot, message: string, culprit: PendingRun | null): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    const index = slots.indexOf(slot);
+    for (const run of [...slot.runs.values()]) {
+      const completion: RunCompletion =
+        run === culprit
+          ? culpritCompletion(run)
+          : {
+              phase: 'Error',
+              reason: 'RunnerCrashed',
+              message: culprit
+                ? `the Lua worker running this script was stopped because run ${culprit.job.runId} (${culprit.job.fileName}) did not stop; run it again`
+                : `${message}; runs in this worker: ${[...slot.runs.values()].map((r) => r.job.runId).join(', ')}`,
+              summary: run.summary,
+            };
+      finish(slot, run, completion);
+    }
+    if (culprit || !closed) void slot.worker.terminate();
+    if (!closed && index >= 0) spawn(index);
+  }
+
+  function culpritCompletion(run: PendingRun): RunCompletion {
+    const [phase, reason, message]: [RunCompletion['phase'], RunReason, string] = run.cancelled
+      ? ['Cancelled', 'Cancelled', 'the run was cancelled (the script did not stop by itself, so its worker was terminated)']
+      : ['TimedOut', 'Timeout', `the run exceeded its timeout of ${formatDuration(run.job.timeoutMs)}`];
+    return { phase, reason, message, summary: run.summary };
+  }
+
+  function pick(): Slot {
+    let best = slots[0];
+    for (const s of slots) if (s.runs.size < best.runs.size) best = s;
+    return best;
+  }
+
+  for (let i = 0; i < size; i++) spawn(i);
+
+  return {
+    size,
+    run(job: ScriptJob, onEvent: RunEventSink, signal?: AbortSignal): Promise<RunCompletion> {
+      if (closed) return Promise.reject(new Error('the Lua runner is closed'));
+      const normalized: ScriptJob = { ...job, fileName: job.fileName || 'script.lua' };
+      return new Promise<RunCompletion>((resolve) => {
+        const slot = pick();
+        const run: PendingRun = {
+          key: nextKey++,
+          job: normalized,
+          onEvent,
+          resolve,
+          summary: { stepsPassed: 0, stepsFailed: 0, stepsSkipped: 0, assertionsPassed: 0, assertionsFailed: 0 },
+          timers: [],
+          cancelled: false,
+          unlisten: () => {},
+        };
+        const hardKill = () => {
+          if (slot.runs.get(run.key) === run) lose(slot, '', run);
+        };
+        run.timers.push(setTimeout(hardKill, normalized.timeoutMs + grace));
+        if (signal) {
+          const onAbort = () => {
+            run.cancelled = true;
+            post(slot, { type: 'cancel', key: run.key });
+            run.timers.push(setTimeout(hardKill, grace));
+          };
+          if (signal.aborted) queueMicrotask(onAbort);
+          else {
+            signal.addEventListener('abort', onAbort, { once: true });
+            run.unlisten = () => signal.removeEventListener('abort', onAbort);
+          }
+        }
+        slot.runs.set(run.key, run);
+        post(slot, { type: 'run', key: run.key, job: normalized });
+      });
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      const all = [...slots];
+      for (const slot of all) {
+        for (const run of [...slot.runs.values()]) {
+          finish(slot, run, {
+            phase: 'Error',
+            reason: 'RunnerCrashed',
+            message: 'the Lua runner was shut down while the run was going',
+            summary: run.summary,
+          });
+        }
+        slot.dead = true;
+      }
+      await Promise.all(all.map((s) => s.worker.terminate()));
+    },
+  };
+}
+
+function post(slot: Slot, msg: ToWorker): void {
+  slot.worker.postMessage(msg);
+}
+
+/** Keeps a summary from forwarded events, for runs that end without their worker's word. */
+function count(summary: RunSummary, event: RunEvent): void {
+  if (event.type === 'assertion') {
+    if (event.passed) summary.assertionsPassed++;
+    else summary.assertionsFailed++;
+  } else if (event.type === 'step.end') {
+    if (event.status === 'passed') summary.stepsPassed++;
+    else if (event.status === 'failed') summary.stepsFailed++;
+    else summary.stepsSkipped++;
+  }
+}

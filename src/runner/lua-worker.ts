@@ -1,0 +1,67 @@
+/**
+ * Worker-thread entry of the Lua pool. One LuaFactory (one wasm module) per worker;
+ * each run gets a fresh engine, prepared ahead of time while the worker is idle. Many
+ * runs share a worker: they interleave whenever a script waits (sleep, net).
+ */
+import { parentPort } from 'node:worker_threads';
+import { LuaFactory, type LuaWasm } from 'wasmoon';
+import type { RunEvent } from '../core/run-events.js';
+import { PreparedEngine } from './lua-engine.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+import { RunContext } from './run-context.js';
+
+if (!parentPort) throw new Error('lua-worker must run in a worker thread (started by createLuaRunner)');
+const port = parentPort;
+
+const send = (msg: FromWorker) => port.postMessage(msg);
+const running = new Map<number, RunContext>();
+let spare: PreparedEngine | null = null;
+let spareScheduled = false;
+
+const lua: LuaWasm = await new LuaFactory().getLuaModule();
+
+/** Prepares the next engine once the event loop is idle. */
+function scheduleSpare(): void {
+  if (spare || spareScheduled) return;
+  spareScheduled = true;
+  setImmediate(() => {
+    spareScheduled = false;
+    if (!spare) spare = new PreparedEngine(lua);
+  });
+}
+
+function takeEngine(): PreparedEngine {
+  const engine = spare ?? new PreparedEngine(lua);
+  spare = null;
+  scheduleSpare();
+  return engine;
+}
+
+async function execute(key: number, msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  const ctx = new RunContext(msg.job, (events: RunEvent[]) => send({ type: 'events', key, events }));
+  running.set(key, ctx);
+  let engine: PreparedEngine | null = null;
+  try {
+    engine = takeEngine();
+    await engine.run(ctx);
+  } catch (err) {
+    ctx.uncaught(`topas: the Lua runtime failed: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    running.delete(key);
+    ctx.freezeStop();
+    try {
+      engine?.close();
+    } catch {
+      // the engine is gone either way; its memory returns to the wasm allocator
+    }
+  }
+  send({ type: 'done', key, completion: ctx.complete() });
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'run') void execute(msg.key, msg);
+  else if (msg.type === 'cancel') running.get(msg.key)?.stop('cancel');
+});
+
+spare = new PreparedEngine(lua);
+send({ type: 'ready' });

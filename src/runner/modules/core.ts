@@ -1,0 +1,59 @@
+import type { LuaModule } from './lua-module.js';
+
+/**
+ * Internals the other modules share: the untouched standard functions (captured
+ * before the sandbox removes them), the "run stopped" error, and `T.where()`, the
+ * `file:line` of the user-script code that called into a module.
+ */
+export const STOP_MESSAGE = 'topas: the run was stopped (timeout or cancel)';
+
+export const coreModule: LuaModule = {
+  name: 'core',
+  lua: String.raw`
+T.modules = {}
+T.globals = {}
+T.raw = {
+  pcall = pcall, xpcall = xpcall, error = error, load = load, getinfo = debug.getinfo,
+  traceback = debug.traceback, resume = coroutine.resume, yield = coroutine.yield,
+  status = coroutine.status, create = coroutine.create, running = coroutine.running,
+  tostring = tostring, type = type, select = select, setmetatable = setmetatable,
+}
+T.STOP = ${JSON.stringify(STOP_MESSAGE)}
+T.file = "?"
+T.source = "@?"
+
+local find, sub, type = string.find, string.sub, type
+
+-- An error no script code may swallow: the run was stopped, or memory ran out.
+function T.is_fatal(e)
+  if type(e) ~= "string" then return false end
+  return find(e, T.STOP, 1, true) ~= nil or e == "not enough memory" or sub(e, -19) == ": not enough memory"
+end
+
+-- The line of the innermost user-script frame that called into us (nil if none).
+function T.line(level)
+  local getinfo = T.raw.getinfo
+  level = (level or 2) + 1
+  local fallback = nil
+  while true do
+    local info = getinfo(level, "Sl")
+    if not info then return fallback end
+    if info.source == T.source and info.currentline > 0 then return info.currentline end
+    level = level + 1
+  end
+end
+
+-- "hello.lua:12" for the user-script code that called into us.
+function T.where(level)
+  local line = T.line((level or 2) + 1)
+  if line then return T.file .. ":" .. line end
+  return T.file
+end
+
+-- Re-raises fatal errors caught by a protected call, passes everything else through.
+function T.passthrough(ok, ...)
+  if not ok and T.is_fatal((...)) then T.raw.error((...), 0) end
+  return ok, ...
+end
+`,
+};

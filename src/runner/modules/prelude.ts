@@ -1,0 +1,39 @@
+/**
+ * The Lua prelude: every module, in dependency order, as one chunk. Run once per
+ * engine with the host functions as its argument; it returns the function that runs
+ * a user script.
+ */
+import { assertModule } from './assert.js';
+import { coreModule } from './core.js';
+import { durationModule } from './duration.js';
+import { jsonModule } from './json.js';
+import { logModule } from './log.js';
+import type { LuaModule } from './lua-module.js';
+import { mainModule } from './main.js';
+import { netModule } from './net.js';
+import { protectedCallsModule } from './protected-calls.js';
+import { sandboxModule } from './sandbox.js';
+import { sleepModule } from './sleep.js';
+import { stepsModule } from './steps.js';
+
+export const PRELUDE_MODULES: readonly LuaModule[] = [
+  coreModule,
+  jsonModule,
+  logModule,
+  durationModule,
+  stepsModule,
+  assertModule,
+  sleepModule,
+  netModule,
+  protectedCallsModule,
+  mainModule,
+  sandboxModule,
+];
+
+/** The prelude source: `local host = ...`, each module in its own `do` block, `return T.main`. */
+export const PRELUDE_SOURCE = [
+  'local host = ...',
+  'local T = {}',
+  ...PRELUDE_MODULES.map((m) => `do -- ${m.name}\n${m.lua}\nend`),
+  'return T.main',
+].join('\n');

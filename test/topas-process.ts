@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The `topas` command of this checkout. */
+export const TOPAS_BIN = fileURLToPath(new URL('../bin/topas.js', import.meta.url));
+
+export interface TopasProcess {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  exited: Promise<number | string | null>;
+}
+
+/** Starts `topas up` as a real child process on a free port and waits for its URL. */
+export async function startTopasProcess(args: string[], env: Record<string, string> = {}): Promise<TopasProcess> {
+  const child = spawn(process.execPath, [TOPAS_BIN, 'up', '--port', '0', ...args], {
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`topas did not start in 30 s:\n${out}`)), 30_000);
+    const check = () => {
+      const m = /https?:\/\/127\.0\.0\.1:\d+/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0]);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`topas exited (${code}) before it started:\n${out}`));
+    });
+  });
+  return { url, child, output: () => out, exited };
+}
+
+export async function api<T = any>(url: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, {
+    method: init?.method ?? (init?.body ? 'POST' : 'GET'),
+    headers: init?.body ? { 'content-type': 'application/json' } : {},
+    body: init?.body ? JSON.stringify(init.body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
