@@ -10,13 +10,13 @@ export interface SqlResult<T> {
 
 export interface SqlExecutor {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<T>>;
+  /** Runs a multi-statement script without parameters (migrations). */
+  exec(script: string): Promise<void>;
 }
 
 export interface Sql extends SqlExecutor {
   /** Runs `fn` in one transaction (BEGIN/COMMIT, ROLLBACK on throw). */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
-  /** Runs a multi-statement script without parameters (migrations). */
-  exec(script: string): Promise<void>;
   close(): Promise<void>;
   /** 'pglite' or 'postgres'. */
   readonly dialect: 'pglite' | 'postgres';

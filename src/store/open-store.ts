@@ -1,0 +1,30 @@
+import type { Store } from './store.js';
+import type { Sql } from './sql.js';
+import { openPglite } from './pglite-sql.js';
+import { openPostgres } from './pg-sql.js';
+import { createPostgresStore } from './postgres-store.js';
+
+export interface OpenStoreOptions {
+  /** PostgreSQL URL; when set, used instead of the embedded PGlite database. */
+  databaseUrl?: string | null;
+  /** Folder of the embedded database (`<dataDir>/pgdata`); in memory when absent. */
+  dataDir?: string;
+}
+
+/** Opens the `Sql` connection the options select: PostgreSQL when a URL is given, else PGlite. */
+export function openSql(options: OpenStoreOptions): Promise<Sql> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl) : openPglite(options.dataDir);
+}
+
+/** Opens the store and applies pending migrations. */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const sql = await openSql(options);
+  const store = createPostgresStore(sql);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await sql.close().catch(() => {});
+    throw error;
+  }
+  return store;
+}

@@ -1,0 +1,70 @@
+import pg from 'pg';
+import type { Sql, SqlExecutor, SqlResult } from './sql.js';
+
+/** Connections kept open to PostgreSQL by one topas process. */
+const POOL_SIZE = 10;
+
+/** PostgreSQL over a node-postgres pool; each transaction holds one pooled connection. */
+export async function openPostgres(url: string): Promise<Sql> {
+  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE });
+  // An idle connection that drops (server restart) must not crash the process.
+  pool.on('error', () => {});
+  // Fail fast on a wrong URL instead of at the first query.
+  const client = await pool.connect();
+  client.release();
+  return new PostgresSql(pool);
+}
+
+function executor(target: pg.Pool | pg.PoolClient): SqlExecutor {
+  return {
+    async query<T>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
+      const result = await target.query(text, params);
+      return { rows: result.rows as T[], affectedRows: result.rowCount ?? 0 };
+    },
+    async exec(script: string): Promise<void> {
+      // No parameters: the simple query protocol runs every statement of the script.
+      await target.query(script);
+    },
+  };
+}
+
+class PostgresSql implements Sql {
+  readonly dialect = 'postgres' as const;
+  private readonly direct: SqlExecutor;
+
+  constructor(private readonly pool: pg.Pool) {
+    this.direct = executor(pool);
+  }
+
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
+    return this.direct.query<T>(text, params);
+  }
+
+  exec(script: string): Promise<void> {
+    return this.direct.exec(script);
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(executor(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true; // the connection is unusable; do not return it to the pool
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,450 @@
+import { DEFAULT_TIMEOUT_SECONDS, type NewRun, type Run, type RunCompletion, type RunFilter, type RunSummary } from '../core/run.js';
+import { RUN_PHASES, assertTransition, type RunPhase } from '../core/run-phase.js';
+import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../core/definition.js';
+import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
+import { ConflictError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import type { Page, PageRequest, Store } from './store.js';
+import type { Sql, SqlExecutor } from './sql.js';
+import { migrate } from './migrate.js';
+import { listRunsQuery } from './list-runs-query.js';
+import { decodeCursor, encodeCursor, likeSubstring, pageLimit } from './cursor.js';
+import { toAssertion, toDefinition, toLogLine, toRun, toStep, toSummary } from './row-mapping.js';
+
+/** Advisory lock key that serialises claimers so the global Running count is exact ("topasclm"). */
+const CLAIM_LOCK = 0x746f70617363_6c6dn.toString();
+
+/** Milliseconds between `started_at` and now, for a statement that finishes a run. */
+const DURATION_NOW = `(extract(epoch from (now()::timestamptz(3) - started_at)) * 1000)::bigint`;
+
+/** PostgreSQL's unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === UNIQUE_VIOLATION;
+}
+
+/** PostgreSQL text cannot hold NUL; a script can print one. */
+function clean(text: string): string;
+function clean(text: string | null): string | null;
+function clean(text: string | null): string | null {
+  return text !== null && text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+}
+
+/** Keeps the last record per (runId, seq): an upsert may not touch a row twice in one statement. */
+function lastPerKey<T extends { runId: string; seq: number }>(records: readonly T[]): T[] {
+  const byKey = new Map<string, T>();
+  for (const r of records) byKey.set(`${r.seq}\u0000${r.runId}`, r);
+  return [...byKey.values()];
+}
+
+/** The Store over any `Sql` connection: PGlite or PostgreSQL, same statements. */
+export function createPostgresStore(sql: Sql): Store {
+  return new PostgresStore(sql);
+}
+
+class PostgresStore implements Store {
+  constructor(private readonly sql: Sql) {}
+
+  async migrate(): Promise<void> {
+    await migrate(this.sql);
+  }
+
+  close(): Promise<void> {
+    return this.sql.close();
+  }
+
+  // --- runs ---------------------------------------------------------------
+
+  async createRun(input: NewRun): Promise<Run> {
+    const id = input.id ?? newId();
+    const definitionId = input.source.type === 'definition' ? input.source.definitionId : null;
+    try {
+      const { rows } = await this.sql.query(
+        `INSERT INTO runs (id, name, phase, origin, k8s_ref, app_name, source, definition_id, env, timeout_seconds, labels)
+         VALUES ($1, $2, 'Queued', $3, $4::jsonb, $5, $6::jsonb, $7, $8::jsonb, $9, $10::jsonb)
+         RETURNING *`,
+        [
+          id,
+          input.name,
+          input.origin,
+          input.k8sRef ? JSON.stringify(input.k8sRef) : null,
+          input.appName ?? null,
+          JSON.stringify(input.source),
+          definitionId,
+          JSON.stringify(input.env ?? {}),
+          input.timeoutSeconds,
+          JSON.stringify(input.labels ?? {}),
+        ],
+      );
+      return toRun(rows[0]!);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError(`a run with id ${JSON.stringify(id)} already exists`, { id });
+      throw error;
+    }
+  }
+
+  async getRun(id: string): Promise<Run | null> {
+    const { rows } = await this.sql.query('SELECT * FROM runs WHERE id = $1', [id]);
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  async listRuns(filter: RunFilter, page: PageRequest): Promise<Page<Run>> {
+    const limit = pageLimit(page.limit);
+    const query = listRunsQuery(filter, limit, page.cursor);
+    const { rows } = await this.sql.query(query.text, query.params);
+    const items = rows.slice(0, limit).map(toRun);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null };
+  }
+
+  async claimRuns(owner: string, max: number, globalLimit: number): Promise<Run[]> {
+    if (max <= 0 || globalLimit <= 0) return [];
+    return this.sql.transaction(async (tx) => {
+      // Serialise claimers: without it two claimers could both see room for N more.
+      await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [CLAIM_LOCK]);
+      const { rows: counted } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM runs WHERE phase = 'Running'`);
+      const n = Math.min(max, globalLimit - Number(counted[0]!.n));
+      if (n <= 0) return [];
+      const { rows } = await tx.query(
+        // MATERIALIZED: the LIMITed, locked pick runs exactly once (an IN-subquery
+        // may be planned as a join that does not honour the limit); the picked ids
+        // then go by primary key, whatever the statistics of the fresh queue say.
+        // The picked rows are locked by us, so they are still Queued.
+        `WITH picked AS MATERIALIZED (
+           SELECT id FROM runs WHERE phase = 'Queued'
+            ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+         )
+         UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
+          WHERE id = ANY(ARRAY(SELECT id FROM picked))
+         RETURNING *`,
+        [owner, n],
+      );
+      return rows.map(toRun).sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1));
+    });
+  }
+
+  async finishRun(id: string, owner: string, completion: RunCompletion): Promise<Run | null> {
+    assertTransition('Running', completion.phase);
+    const s = completion.summary;
+    const { rows } = await this.sql.query(
+      `UPDATE runs SET phase = $3, reason = $4, message = $5,
+              steps_passed = $6, steps_failed = $7, steps_skipped = $8, assertions_passed = $9, assertions_failed = $10,
+              finished_at = now(), duration_ms = ${DURATION_NOW}
+        WHERE id = $1 AND owner = $2 AND phase = 'Running'
+       RETURNING *`,
+      [id, owner, completion.phase, completion.reason, completion.message, s.stepsPassed, s.stepsFailed, s.stepsSkipped, s.assertionsPassed, s.assertionsFailed],
+    );
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  async cancelQueuedRun(id: string, message: string): Promise<Run | null> {
+    const { rows } = await this.sql.query(
+      `UPDATE runs SET phase = 'Cancelled', reason = 'Cancelled', message = $2, finished_at = now()
+        WHERE id = $1 AND phase = 'Queued'
+       RETURNING *`,
+      [id, message],
+    );
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  async requestCancel(id: string): Promise<Run | null> {
+    const { rows } = await this.sql.query(
+      `UPDATE runs SET cancel_requested = true WHERE id = $1 AND phase = 'Running' RETURNING *`,
+      [id],
+    );
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  async cancelRequested(owner: string): Promise<string[]> {
+    const { rows } = await this.sql.query<{ id: string }>(
+      `SELECT id FROM runs WHERE phase = 'Running' AND owner = $1 AND cancel_requested ORDER BY created_at, id`,
+      [owner],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async failOrphanedRuns(liveOwners: string[], message: string): Promise<Run[]> {
+    const { rows } = await this.sql.query(
+      `UPDATE runs SET phase = 'Error', reason = 'ExecutorLost', message = $2,
+              finished_at = now(), duration_ms = ${DURATION_NOW}
+        WHERE phase = 'Running' AND (owner IS NULL OR NOT (owner = ANY($1::text[])))
+       RETURNING *`,
+      [liveOwners, message],
+    );
+    return rows.map(toRun);
+  }
+
+  async countByPhase(): Promise<Record<RunPhase, number>> {
+    const { rows } = await this.sql.query<{ phase: RunPhase; n: number }>(
+      'SELECT phase, count(*)::int AS n FROM runs GROUP BY phase',
+    );
+    const counts = Object.fromEntries(RUN_PHASES.map((p) => [p, 0])) as Record<RunPhase, number>;
+    for (const r of rows) counts[r.phase] = Number(r.n);
+    return counts;
+  }
+
+  async queueStats(): Promise<{ queued: number; running: number }> {
+    const { rows } = await this.sql.query<{ queued: number; running: number }>(
+      `SELECT count(*) FILTER (WHERE phase = 'Queued')::int AS queued,
+              count(*) FILTER (WHERE phase = 'Running')::int AS running
+         FROM runs WHERE phase IN ('Queued', 'Running')`,
+    );
+    return { queued: Number(rows[0]!.queued), running: Number(rows[0]!.running) };
+  }
+
+  // --- run events ---------------------------------------------------------
+
+  async writeEvents(batch: EventBatch): Promise<void> {
+    if (batch.logs.length === 0 && batch.steps.length === 0 && batch.assertions.length === 0) return;
+    await this.sql.transaction(async (tx) => {
+      if (batch.logs.length) await insertLogs(tx, batch.logs);
+      if (batch.steps.length) await upsertSteps(tx, lastPerKey(batch.steps));
+      if (batch.assertions.length) await insertAssertions(tx, batch.assertions);
+    });
+  }
+
+  async getLogs(runId: string, afterSeq = 0, limit = 1000): Promise<LogLine[]> {
+    const { rows } = await this.sql.query(
+      'SELECT * FROM run_logs WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      [runId, afterSeq, Math.max(0, Math.floor(limit))],
+    );
+    return rows.map(toLogLine);
+  }
+
+  async getSteps(runId: string): Promise<StepRecord[]> {
+    const { rows } = await this.sql.query('SELECT * FROM run_steps WHERE run_id = $1 ORDER BY seq', [runId]);
+    return rows.map(toStep);
+  }
+
+  async getAssertions(runId: string, options: { failedOnly?: boolean } = {}): Promise<AssertionRecord[]> {
+    const { rows } = await this.sql.query(
+      `SELECT * FROM run_assertions WHERE run_id = $1 ${options.failedOnly ? 'AND NOT passed' : ''} ORDER BY seq`,
+      [runId],
+    );
+    return rows.map(toAssertion);
+  }
+
+  async getSummary(runId: string): Promise<RunSummary | null> {
+    const { rows } = await this.sql.query(
+      'SELECT steps_passed, steps_failed, steps_skipped, assertions_passed, assertions_failed FROM runs WHERE id = $1',
+      [runId],
+    );
+    return rows[0] ? toSummary(rows[0]) : null;
+  }
+
+  // --- test definitions ---------------------------------------------------
+
+  async createDefinition(input: NewTestDefinition): Promise<TestDefinition> {
+    try {
+      const { rows } = await this.sql.query(
+        `INSERT INTO test_definitions (id, name, description, script, env, timeout_seconds, labels, app_name)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8)
+         RETURNING *`,
+        [
+          input.id ?? newId(),
+          input.name,
+          input.description ?? '',
+          input.script,
+          JSON.stringify(input.env ?? {}),
+          input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+          JSON.stringify(input.labels ?? {}),
+          input.appName ?? null,
+        ],
+      );
+      return toDefinition(rows[0]!);
+    } catch (error) {
+      throw this.definitionConflict(error, input.name, input.id);
+    }
+  }
+
+  async getDefinition(idOrName: string): Promise<TestDefinition | null> {
+    const { rows } = await this.sql.query(
+      'SELECT * FROM test_definitions WHERE id = $1 OR name = $1 ORDER BY (id = $1) DESC LIMIT 1',
+      [idOrName],
+    );
+    return rows[0] ? toDefinition(rows[0]) : null;
+  }
+
+  async listDefinitions(page: PageRequest & { text?: string }): Promise<Page<TestDefinition>> {
+    const limit = pageLimit(page.limit);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (page.text) {
+      params.push(likeSubstring(page.text));
+      where.push(`(name ILIKE $${params.length} OR description ILIKE $${params.length})`);
+    }
+    if (page.cursor) {
+      const [name] = decodeCursor(page.cursor, 1);
+      params.push(name);
+      where.push(`name > $${params.length}`);
+    }
+    params.push(limit + 1);
+    const { rows } = await this.sql.query(
+      `SELECT * FROM test_definitions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY name LIMIT $${params.length}`,
+      params,
+    );
+    const items = rows.slice(0, limit).map(toDefinition);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.name]) : null };
+  }
+
+  async updateDefinition(id: string, patch: TestDefinitionPatch): Promise<TestDefinition | null> {
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    const set = (column: string, value: unknown, cast = '') => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}${cast}`);
+    };
+    if (patch.name !== undefined) set('name', patch.name);
+    if (patch.description !== undefined) set('description', patch.description);
+    if (patch.script !== undefined) set('script', patch.script);
+    if (patch.env !== undefined) set('env', JSON.stringify(patch.env), '::jsonb');
+    if (patch.timeoutSeconds !== undefined) set('timeout_seconds', patch.timeoutSeconds);
+    if (patch.labels !== undefined) set('labels', JSON.stringify(patch.labels), '::jsonb');
+    if (patch.appName !== undefined) set('app_name', patch.appName);
+    sets.push('updated_at = now()');
+    try {
+      const { rows } = await this.sql.query(`UPDATE test_definitions SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params);
+      return rows[0] ? toDefinition(rows[0]) : null;
+    } catch (error) {
+      throw this.definitionConflict(error, patch.name ?? '', id);
+    }
+  }
+
+  async deleteDefinition(id: string): Promise<boolean> {
+    const { affectedRows } = await this.sql.query('DELETE FROM test_definitions WHERE id = $1', [id]);
+    return affectedRows > 0;
+  }
+
+  private definitionConflict(error: unknown, name: string, id: string | undefined): unknown {
+    if (!isUniqueViolation(error)) return error;
+    const constraint = (error as { constraint?: string }).constraint ?? '';
+    if (id !== undefined && constraint.endsWith('_pkey')) {
+      return new ConflictError(`a test definition with id ${JSON.stringify(id)} already exists`, { id });
+    }
+    return new ConflictError(`a test definition named ${JSON.stringify(name)} already exists; choose another name`, { name });
+  }
+
+  // --- instances ----------------------------------------------------------
+
+  async heartbeat(instanceId: string, info?: Record<string, unknown>): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO instances (id, heartbeat_at, info) VALUES ($1, now(), coalesce($2::jsonb, '{}'))
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), info = coalesce($2::jsonb, instances.info)`,
+      [instanceId, info === undefined ? null : JSON.stringify(info)],
+    );
+  }
+
+  async liveInstances(staleAfterMs: number): Promise<string[]> {
+    const { rows } = await this.sql.query<{ id: string }>(
+      `SELECT id FROM instances WHERE heartbeat_at > now() - $1::double precision * interval '1 millisecond' ORDER BY id`,
+      [staleAfterMs],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async removeInstance(instanceId: string): Promise<void> {
+    await this.sql.query('DELETE FROM instances WHERE id = $1', [instanceId]);
+  }
+}
+
+// --- bulk event statements: one statement per table, rows passed as one JSON array
+
+async function insertLogs(tx: SqlExecutor, logs: readonly LogLine[]): Promise<void> {
+  const rows = logs.map((l) => ({ run_id: l.runId, seq: l.seq, ts: l.ts, level: l.level, message: clean(l.message), step_seq: l.stepSeq }));
+  await tx.query(
+    `INSERT INTO run_logs (run_id, seq, ts, level, message, step_seq)
+     SELECT run_id, seq, ts, level, message, step_seq
+       FROM json_to_recordset($1::json) AS x(run_id text, seq int, ts timestamptz, level text, message text, step_seq int)
+     ON CONFLICT (run_id, seq) DO NOTHING`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/**
+ * Upserts steps and moves the run's step counters by the change in final statuses:
+ * the `old` CTE sees the rows as they were before this statement, so a step that
+ * ends in a later batch than it started is counted once, and a replayed batch
+ * changes nothing. Counters of finished runs are left alone (finishRun set them).
+ */
+async function upsertSteps(tx: SqlExecutor, steps: readonly StepRecord[]): Promise<void> {
+  const rows = steps.map((s) => ({
+    run_id: s.runId,
+    seq: s.seq,
+    parent_seq: s.parentSeq,
+    kind: s.kind,
+    name: clean(s.name),
+    status: s.status,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt,
+    duration_ms: s.durationMs,
+    message: clean(s.message),
+    file: s.file,
+    line: s.line,
+  }));
+  await tx.query(
+    `WITH x AS (
+       SELECT * FROM json_to_recordset($1::json) AS x(run_id text, seq int, parent_seq int, kind text, name text, status text,
+                 started_at timestamptz, finished_at timestamptz, duration_ms bigint, message text, file text, line int)
+     ), old AS (
+       SELECT s.run_id, s.status FROM run_steps s JOIN x ON s.run_id = x.run_id AND s.seq = x.seq
+     ), up AS (
+       INSERT INTO run_steps AS s (run_id, seq, parent_seq, kind, name, status, started_at, finished_at, duration_ms, message, file, line)
+       SELECT run_id, seq, parent_seq, kind, name, status, started_at, finished_at, duration_ms, message, file, line FROM x
+       ON CONFLICT (run_id, seq) DO UPDATE SET
+         parent_seq  = excluded.parent_seq,
+         kind        = excluded.kind,
+         name        = excluded.name,
+         -- a late-arriving start never reopens a step that already ended
+         status      = CASE WHEN excluded.status = 'running' THEN s.status ELSE excluded.status END,
+         finished_at = coalesce(excluded.finished_at, s.finished_at),
+         duration_ms = coalesce(excluded.duration_ms, s.duration_ms),
+         message     = coalesce(excluded.message, s.message),
+         file        = coalesce(excluded.file, s.file),
+         line        = coalesce(excluded.line, s.line)
+       RETURNING s.run_id, s.status
+     ), delta AS (
+       SELECT run_id, sum(p)::int AS p, sum(f)::int AS f, sum(k)::int AS k FROM (
+         SELECT run_id, (status = 'passed')::int AS p, (status = 'failed')::int AS f, (status = 'skipped')::int AS k FROM up
+         UNION ALL
+         SELECT run_id, -(status = 'passed')::int, -(status = 'failed')::int, -(status = 'skipped')::int FROM old
+       ) d GROUP BY run_id
+     )
+     UPDATE runs r SET steps_passed = r.steps_passed + d.p, steps_failed = r.steps_failed + d.f, steps_skipped = r.steps_skipped + d.k
+       FROM delta d
+      WHERE r.id = d.run_id AND r.phase IN ('Queued', 'Running') AND (d.p <> 0 OR d.f <> 0 OR d.k <> 0)`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/** Inserts assertions (a replayed one is ignored) and counts the new ones on the run. */
+async function insertAssertions(tx: SqlExecutor, assertions: readonly AssertionRecord[]): Promise<void> {
+  const rows = assertions.map((a) => ({
+    run_id: a.runId,
+    seq: a.seq,
+    step_seq: a.stepSeq,
+    passed: a.passed,
+    message: clean(a.message),
+    expected: clean(a.expected),
+    actual: clean(a.actual),
+    file: a.file,
+    line: a.line,
+    ts: a.ts,
+  }));
+  await tx.query(
+    `WITH ins AS (
+       INSERT INTO run_assertions (run_id, seq, step_seq, passed, message, expected, actual, file, line, ts)
+       SELECT run_id, seq, step_seq, passed, message, expected, actual, file, line, ts
+         FROM json_to_recordset($1::json) AS x(run_id text, seq int, step_seq int, passed boolean, message text,
+                                               expected text, actual text, file text, line int, ts timestamptz)
+       ON CONFLICT (run_id, seq) DO NOTHING
+       RETURNING run_id, passed
+     ), d AS (
+       SELECT run_id, count(*) FILTER (WHERE passed)::int AS p, count(*) FILTER (WHERE NOT passed)::int AS f FROM ins GROUP BY run_id
+     )
+     UPDATE runs r SET assertions_passed = r.assertions_passed + d.p, assertions_failed = r.assertions_failed + d.f
+       FROM d WHERE r.id = d.run_id AND r.phase IN ('Queued', 'Running')`,
+    [JSON.stringify(rows)],
+  );
+}

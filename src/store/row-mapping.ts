@@ -1,0 +1,116 @@
+import type { Run, RunSummary } from '../core/run.js';
+import type { TestDefinition } from '../core/definition.js';
+import type { AssertionRecord, LogLine, StepRecord } from '../core/run-events.js';
+
+/**
+ * Database rows → core types. Both drivers return `timestamptz` as Date and jsonb
+ * parsed; node-postgres returns bigint as a string, so numbers go through Number().
+ */
+type Row = Record<string, unknown>;
+
+export function iso(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+}
+
+export function isoOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : iso(value);
+}
+
+function numOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+function json<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+export function toSummary(row: Row): RunSummary {
+  return {
+    stepsPassed: Number(row.steps_passed),
+    stepsFailed: Number(row.steps_failed),
+    stepsSkipped: Number(row.steps_skipped),
+    assertionsPassed: Number(row.assertions_passed),
+    assertionsFailed: Number(row.assertions_failed),
+  };
+}
+
+export function toRun(row: Row): Run {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    phase: row.phase as Run['phase'],
+    origin: row.origin as Run['origin'],
+    k8sRef: row.k8s_ref == null ? null : json<Run['k8sRef']>(row.k8s_ref),
+    appName: (row.app_name as string | null) ?? null,
+    source: json<Run['source']>(row.source),
+    env: json<Record<string, string>>(row.env),
+    timeoutSeconds: Number(row.timeout_seconds),
+    labels: json<Record<string, string>>(row.labels),
+    createdAt: iso(row.created_at),
+    startedAt: isoOrNull(row.started_at),
+    finishedAt: isoOrNull(row.finished_at),
+    durationMs: numOrNull(row.duration_ms),
+    summary: toSummary(row),
+    reason: (row.reason as Run['reason']) ?? null,
+    message: (row.message as string | null) ?? null,
+    executor: (row.owner as string | null) ?? null,
+  };
+}
+
+export function toLogLine(row: Row): LogLine {
+  return {
+    runId: row.run_id as string,
+    seq: Number(row.seq),
+    ts: iso(row.ts),
+    level: row.level as LogLine['level'],
+    message: row.message as string,
+    stepSeq: numOrNull(row.step_seq),
+  };
+}
+
+export function toStep(row: Row): StepRecord {
+  return {
+    runId: row.run_id as string,
+    seq: Number(row.seq),
+    parentSeq: numOrNull(row.parent_seq),
+    kind: row.kind as StepRecord['kind'],
+    name: row.name as string,
+    status: row.status as StepRecord['status'],
+    startedAt: iso(row.started_at),
+    finishedAt: isoOrNull(row.finished_at),
+    durationMs: numOrNull(row.duration_ms),
+    message: (row.message as string | null) ?? null,
+    file: (row.file as string | null) ?? null,
+    line: numOrNull(row.line),
+  };
+}
+
+export function toAssertion(row: Row): AssertionRecord {
+  return {
+    runId: row.run_id as string,
+    seq: Number(row.seq),
+    stepSeq: numOrNull(row.step_seq),
+    passed: Boolean(row.passed),
+    message: row.message as string,
+    expected: (row.expected as string | null) ?? null,
+    actual: (row.actual as string | null) ?? null,
+    file: (row.file as string | null) ?? null,
+    line: numOrNull(row.line),
+    ts: iso(row.ts),
+  };
+}
+
+export function toDefinition(row: Row): TestDefinition {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    description: row.description as string,
+    script: row.script as string,
+    env: json<Record<string, string>>(row.env),
+    timeoutSeconds: Number(row.timeout_seconds),
+    labels: json<Record<string, string>>(row.labels),
+    appName: (row.app_name as string | null) ?? null,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}

@@ -1,0 +1,482 @@
+import { beforeEach, afterEach, describe, expect, it } from 'vitest';
+import type { Store } from './store.js';
+import type { Sql } from './sql.js';
+import type { NewRun, Run, RunFilter } from '../core/run.js';
+import { RUN_PHASES, type RunPhase } from '../core/run-phase.js';
+import type { LogLine, StepRecord, AssertionRecord } from '../core/run-events.js';
+import { ConflictError, ValidationError } from '../core/errors.js';
+import { IllegalTransitionError } from '../core/run-phase.js';
+
+/** What a contract run needs: a migrated, empty store and its connection. */
+export interface OpenedStore {
+  store: Store;
+  sql: Sql;
+  close(): Promise<void>;
+}
+
+const inline = { type: 'inline', script: 'print(1)' } as const;
+
+function newRun(overrides: Partial<NewRun> = {}): NewRun {
+  return { name: 'a run', origin: 'api', source: inline, timeoutSeconds: 60, ...overrides };
+}
+
+const summary = { stepsPassed: 3, stepsFailed: 1, stepsSkipped: 0, assertionsPassed: 7, assertionsFailed: 1 };
+
+/** Newest first, the order listRuns promises (ids compare bytewise). */
+function newestFirst(a: Run, b: Run): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/**
+ * The one suite every Store implementation passes. `open` returns a migrated store
+ * with no data in it; it is called before every test and closed after it.
+ */
+export function describeStoreContract(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`Store contract: ${name}`, () => {
+    let opened: OpenedStore;
+    let store: Store;
+    let sql: Sql;
+
+    beforeEach(async () => {
+      opened = await open();
+      store = opened.store;
+      sql = opened.sql;
+    });
+    afterEach(async () => {
+      await opened.close();
+    });
+
+    describe('runs', () => {
+      it('creates a Queued run and reads it back', async () => {
+        const created = await store.createRun(
+          newRun({
+            name: 'checkout works',
+            origin: 'crd',
+            k8sRef: { namespace: 'qa', name: 'tr-1', uid: 'u1' },
+            appName: 'shop',
+            env: { A: '1' },
+            labels: { team: 'core' },
+            source: { type: 'definition', definitionId: 'def-1', script: 'x()' },
+          }),
+        );
+        expect(created).toMatchObject({
+          name: 'checkout works',
+          phase: 'Queued',
+          origin: 'crd',
+          k8sRef: { namespace: 'qa', name: 'tr-1', uid: 'u1' },
+          appName: 'shop',
+          env: { A: '1' },
+          labels: { team: 'core' },
+          timeoutSeconds: 60,
+          startedAt: null,
+          finishedAt: null,
+          durationMs: null,
+          reason: null,
+          message: null,
+          executor: null,
+          summary: { stepsPassed: 0, stepsFailed: 0, stepsSkipped: 0, assertionsPassed: 0, assertionsFailed: 0 },
+        });
+        expect(created.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        expect(await store.getRun(created.id)).toEqual(created);
+        expect(await store.getRun('no-such-run')).toBeNull();
+        expect((await store.listRuns({ definitionId: 'def-1' }, {})).items.map((r) => r.id)).toEqual([created.id]);
+      });
+
+      it('keeps a given id and rejects a duplicate one', async () => {
+        const run = await store.createRun(newRun({ id: 'my-id' }));
+        expect(run.id).toBe('my-id');
+        await expect(store.createRun(newRun({ id: 'my-id' }))).rejects.toBeInstanceOf(ConflictError);
+      });
+
+      it('claims, then finishes with duration, reason and summary', async () => {
+        const run = await store.createRun(newRun());
+        const [claimed] = await store.claimRuns('exec-a', 5, 10);
+        expect(claimed).toMatchObject({ id: run.id, phase: 'Running', executor: 'exec-a' });
+        expect(claimed!.startedAt).not.toBeNull();
+        const done = await store.finishRun(run.id, 'exec-a', { phase: 'Failed', reason: 'AssertionFailed', message: 'boom', summary });
+        expect(done).toMatchObject({ phase: 'Failed', reason: 'AssertionFailed', message: 'boom', summary, executor: 'exec-a' });
+        expect(done!.finishedAt).not.toBeNull();
+        expect(done!.durationMs).toBe(Date.parse(done!.finishedAt!) - Date.parse(done!.startedAt!));
+        expect(done!.durationMs).toBeGreaterThanOrEqual(0);
+        expect(await store.getRun(run.id)).toEqual(done);
+      });
+
+      it('enforces the state machine with conditional updates', async () => {
+        const queued = await store.createRun(newRun());
+        const completion = { phase: 'Passed', reason: null, message: null, summary } as const;
+        // finishing a Queued run changes nothing
+        expect(await store.finishRun(queued.id, 'exec-a', completion)).toBeNull();
+        expect((await store.getRun(queued.id))!.phase).toBe('Queued');
+        // a completion must be a phase Running may move to
+        await expect(store.finishRun(queued.id, 'exec-a', { ...completion, phase: 'Queued' as never })).rejects.toBeInstanceOf(
+          IllegalTransitionError,
+        );
+        await store.claimRuns('exec-a', 1, 10);
+        // someone else's run
+        expect(await store.finishRun(queued.id, 'exec-b', completion)).toBeNull();
+        // cancelQueuedRun on a Running run
+        expect(await store.cancelQueuedRun(queued.id, 'stop')).toBeNull();
+        expect((await store.getRun(queued.id))!.phase).toBe('Running');
+        expect(await store.finishRun(queued.id, 'exec-a', completion)).not.toBeNull();
+        // terminal: nothing moves it again
+        expect(await store.finishRun(queued.id, 'exec-a', { ...completion, phase: 'Failed' })).toBeNull();
+        expect(await store.requestCancel(queued.id)).toBeNull();
+        expect(await store.cancelQueuedRun(queued.id, 'stop')).toBeNull();
+        expect((await store.getRun(queued.id))!.phase).toBe('Passed');
+        expect(await store.finishRun('no-such-run', 'exec-a', completion)).toBeNull();
+      });
+
+      it('cancels a Queued run, which is then never claimed', async () => {
+        const run = await store.createRun(newRun());
+        const cancelled = await store.cancelQueuedRun(run.id, 'not needed');
+        expect(cancelled).toMatchObject({ phase: 'Cancelled', reason: 'Cancelled', message: 'not needed', startedAt: null, durationMs: null });
+        expect(cancelled!.finishedAt).not.toBeNull();
+        expect(await store.claimRuns('exec-a', 10, 10)).toEqual([]);
+      });
+
+      it('requests cancellation of Running runs for their owner', async () => {
+        const a = await store.createRun(newRun());
+        const b = await store.createRun(newRun());
+        const queued = await store.createRun(newRun());
+        await store.claimRuns('exec-a', 1, 10);
+        await store.claimRuns('exec-b', 1, 10);
+        expect(await store.requestCancel(queued.id)).toBeNull();
+        expect((await store.requestCancel(a.id))!.id).toBe(a.id);
+        expect(await store.cancelRequested('exec-a')).toEqual([a.id]);
+        expect(await store.cancelRequested('exec-b')).toEqual([]);
+        expect((await store.requestCancel(b.id))!.id).toBe(b.id);
+        expect(await store.cancelRequested('exec-b')).toEqual([b.id]);
+        await store.finishRun(a.id, 'exec-a', { phase: 'Cancelled', reason: 'Cancelled', message: 'by user', summary });
+        expect(await store.cancelRequested('exec-a')).toEqual([]);
+      });
+
+      it('fails Running runs of owners that are gone', async () => {
+        const runs = [];
+        for (let i = 0; i < 4; i++) runs.push(await store.createRun(newRun({ name: `r${i}` })));
+        await store.claimRuns('alive', 2, 10);
+        await store.claimRuns('dead', 1, 10);
+        const failed = await store.failOrphanedRuns(['alive', 'other'], 'executor lost');
+        expect(failed.map((r) => r.id)).toEqual([runs[2]!.id]);
+        expect(failed[0]).toMatchObject({ phase: 'Error', reason: 'ExecutorLost', message: 'executor lost', executor: 'dead' });
+        expect(failed[0]!.finishedAt).not.toBeNull();
+        expect(failed[0]!.durationMs).toBeGreaterThanOrEqual(0);
+        expect(await store.failOrphanedRuns(['alive'], 'x')).toEqual([]);
+        // nobody alive: every Running run fails; Queued runs are untouched
+        expect((await store.failOrphanedRuns([], 'all gone')).length).toBe(2);
+        expect((await store.getRun(runs[3]!.id))!.phase).toBe('Queued');
+      });
+
+      it('counts runs by phase and the live queue', async () => {
+        const zero = Object.fromEntries(RUN_PHASES.map((p) => [p, 0]));
+        expect(await store.countByPhase()).toEqual(zero);
+        expect(await store.queueStats()).toEqual({ queued: 0, running: 0 });
+        const runs = [];
+        for (let i = 0; i < 5; i++) runs.push(await store.createRun(newRun()));
+        await store.claimRuns('e', 2, 10);
+        await store.finishRun(runs[0]!.id, 'e', { phase: 'Passed', reason: null, message: null, summary });
+        await store.cancelQueuedRun(runs[4]!.id, 'x');
+        expect(await store.countByPhase()).toEqual({ ...zero, Queued: 2, Running: 1, Passed: 1, Cancelled: 1 });
+        expect(await store.queueStats()).toEqual({ queued: 2, running: 1 });
+      });
+    });
+
+    describe('listRuns', () => {
+      const phases: RunPhase[] = ['Passed', 'Failed', 'Error', 'Passed', 'TimedOut', 'Cancelled', 'Queued'];
+      const origins = ['api', 'cli', 'ui', 'crd', 'schedule'] as const;
+      const base = Date.parse('2025-03-01T00:00:00.000Z');
+
+      /** 64 runs over 9 distinct created_at values, so ties are broken by id. */
+      async function fixture(): Promise<Run[]> {
+        for (let i = 0; i < 64; i++) {
+          const run = await store.createRun(
+            newRun({
+              name: `${['Checkout', 'login', 'search_50%'][i % 3]} test ${i}`,
+              origin: origins[i % 5],
+              appName: i % 4 === 0 ? null : ['shop', 'billing', 'auth'][i % 3],
+              labels: { team: ['core', 'data'][i % 2]!, env: ['dev', 'prod', 'qa'][i % 3]!, ...(i % 5 === 0 ? { hot: 'yes' } : {}) },
+              source: i % 6 === 0 ? { type: 'definition', definitionId: 'def-x', script: '' } : inline,
+            }),
+          );
+          await sql.query('UPDATE runs SET phase = $2, created_at = $3 WHERE id = $1', [
+            run.id,
+            phases[i % 7],
+            new Date(base + (i % 9) * 60_000).toISOString(),
+          ]);
+        }
+        const all: Run[] = [];
+        for (const r of (await sql.query<{ id: string }>('SELECT id FROM runs')).rows) all.push((await store.getRun(r.id))!);
+        return all.sort(newestFirst);
+      }
+
+      async function pageThrough(filter: RunFilter, limit: number): Promise<Run[]> {
+        const seen: Run[] = [];
+        let cursor: string | null = null;
+        for (let pages = 0; pages < 100; pages++) {
+          const page = await store.listRuns(filter, { limit, cursor });
+          expect(page.items.length).toBeLessThanOrEqual(limit);
+          seen.push(...page.items);
+          if (!page.nextCursor) return seen;
+          expect(page.items.length).toBe(limit);
+          cursor = page.nextCursor;
+        }
+        throw new Error('too many pages');
+      }
+
+      it('returns every run exactly once, newest first, for each filter and combinations', async () => {
+        const all = await fixture();
+        const at = (m: number) => new Date(base + m * 60_000).toISOString();
+        const cases: [RunFilter, (r: Run) => boolean][] = [
+          [{}, () => true],
+          [{ phase: ['Failed'] }, (r) => r.phase === 'Failed'],
+          [{ phase: ['Failed', 'Error'] }, (r) => r.phase === 'Failed' || r.phase === 'Error'],
+          [{ phase: [] }, () => false],
+          [{ origin: ['crd'] }, (r) => r.origin === 'crd'],
+          [{ origin: ['api', 'ui'] }, (r) => r.origin === 'api' || r.origin === 'ui'],
+          [{ appName: 'shop' }, (r) => r.appName === 'shop'],
+          [{ labels: { team: 'data' } }, (r) => r.labels.team === 'data'],
+          [{ labels: { team: 'data', env: 'prod' } }, (r) => r.labels.team === 'data' && r.labels.env === 'prod'],
+          [{ labels: { hot: 'yes' } }, (r) => r.labels.hot === 'yes'],
+          [{ text: 'CHECKOUT' }, (r) => r.name.toLowerCase().includes('checkout')],
+          [{ text: 't_1' }, () => false], // '_' is literal, not a wildcard
+          [{ text: '50%' }, (r) => r.name.includes('50%')],
+          [{ text: 'test 1' }, (r) => r.name.includes('test 1')],
+          [{ createdAfter: at(3) }, (r) => r.createdAt >= at(3)],
+          [{ createdBefore: at(3) }, (r) => r.createdAt < at(3)],
+          [{ createdAfter: at(2), createdBefore: at(6) }, (r) => r.createdAt >= at(2) && r.createdAt < at(6)],
+          [{ definitionId: 'def-x' }, (r) => r.source.type === 'definition'],
+          [
+            { phase: ['Passed', 'Failed'], origin: ['api', 'cli', 'crd'], labels: { env: 'prod' } },
+            (r) => ['Passed', 'Failed'].includes(r.phase) && ['api', 'cli', 'crd'].includes(r.origin) && r.labels.env === 'prod',
+          ],
+          [{ appName: 'billing', text: 'login', createdAfter: at(1) }, (r) => r.appName === 'billing' && r.name.includes('login') && r.createdAt >= at(1)],
+        ];
+        for (const [filter, keep] of cases) {
+          const expected = all.filter(keep).map((r) => r.id);
+          for (const limit of [1, 7, 1000]) {
+            const got = await pageThrough(filter, limit);
+            expect(got.map((r) => r.id), JSON.stringify({ filter, limit })).toEqual(expected);
+          }
+        }
+        const first = await store.listRuns({}, {});
+        expect(first.items.length).toBe(50);
+        expect(first.items[0]).toEqual(all[0]);
+      });
+
+      it('rejects a bad cursor and a bad limit', async () => {
+        await expect(store.listRuns({}, { cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(ValidationError);
+        const forged = Buffer.from(JSON.stringify(['yesterday', 'x'])).toString('base64url');
+        await expect(store.listRuns({}, { cursor: forged })).rejects.toBeInstanceOf(ValidationError);
+        await expect(store.listRuns({}, { limit: 0 })).rejects.toBeInstanceOf(ValidationError);
+        await expect(store.listRuns({}, { limit: 1001 })).rejects.toBeInstanceOf(ValidationError);
+      });
+    });
+
+    describe('claimRuns', () => {
+      it('respects max and globalLimit and claims oldest first', async () => {
+        const runs: Run[] = [];
+        for (let i = 0; i < 10; i++) runs.push(await store.createRun(newRun({ name: `r${i}` })));
+        // make creation order explicit (several runs may share a millisecond)
+        for (let i = 0; i < runs.length; i++) {
+          await sql.query('UPDATE runs SET created_at = $2 WHERE id = $1', [runs[i]!.id, new Date(Date.UTC(2025, 0, 1, 0, 0, 10 - i)).toISOString()]);
+        }
+        const oldestFirst = [...runs].reverse().map((r) => r.id);
+        const a = await store.claimRuns('a', 3, 5);
+        expect(a.map((r) => r.id)).toEqual(oldestFirst.slice(0, 3));
+        const b = await store.claimRuns('b', 3, 5);
+        expect(b.map((r) => r.id)).toEqual(oldestFirst.slice(3, 5)); // only 2 slots left
+        expect(await store.claimRuns('c', 3, 5)).toEqual([]);
+        expect(await store.claimRuns('c', 0, 100)).toEqual([]);
+        await store.finishRun(a[0]!.id, 'a', { phase: 'Passed', reason: null, message: null, summary });
+        expect((await store.claimRuns('c', 3, 5)).map((r) => r.id)).toEqual(oldestFirst.slice(5, 6));
+        expect((await store.claimRuns('c', 100, 100)).map((r) => r.id)).toEqual(oldestFirst.slice(6));
+        expect(await store.queueStats()).toEqual({ queued: 0, running: 9 });
+      });
+
+      it('never claims a run twice nor exceeds the limit under concurrent claimers', async () => {
+        for (let i = 0; i < 200; i++) await store.createRun(newRun({ name: `r${i}` }));
+        const owners = Array.from({ length: 8 }, (_, i) => `exec-${i}`);
+        const claims = await Promise.all(owners.map((o) => store.claimRuns(o, 20, 50)));
+        const ids = claims.flat().map((r) => r.id);
+        expect(ids.length).toBe(50);
+        expect(new Set(ids).size).toBe(50);
+        for (const [i, claim] of claims.entries()) for (const r of claim) expect(r.executor).toBe(owners[i]);
+        expect(await store.queueStats()).toEqual({ queued: 150, running: 50 });
+        // keep going in rounds: finish some, claim again concurrently
+        const seen = new Set(ids);
+        for (let round = 0; round < 5; round++) {
+          const { rows } = await sql.query<{ id: string; owner: string }>(`SELECT id, owner FROM runs WHERE phase = 'Running' LIMIT 30`);
+          await Promise.all(rows.map((r) => store.finishRun(r.id, r.owner, { phase: 'Passed', reason: null, message: null, summary })));
+          const more = (await Promise.all(owners.map((o) => store.claimRuns(o, 10, 50)))).flat();
+          expect(more.length).toBe(Math.min(30, 150 - round * 30));
+          for (const r of more) {
+            expect(seen.has(r.id)).toBe(false);
+            seen.add(r.id);
+          }
+          expect((await store.queueStats()).running).toBe(50);
+        }
+        expect(seen.size).toBe(200);
+      });
+    });
+
+    describe('run events', () => {
+      const ts = (ms: number) => new Date(Date.UTC(2025, 0, 1) + ms).toISOString();
+      const log = (runId: string, seq: number, message = `line ${seq}`): LogLine => ({ runId, seq, ts: ts(seq), level: 'info', message, stepSeq: null });
+      const step = (runId: string, seq: number, status: StepRecord['status'], extra: Partial<StepRecord> = {}): StepRecord => ({
+        runId,
+        seq,
+        parentSeq: null,
+        kind: 'test',
+        name: `step ${seq}`,
+        status,
+        startedAt: ts(seq * 10),
+        finishedAt: status === 'running' ? null : ts(seq * 10 + 5),
+        durationMs: status === 'running' ? null : 5,
+        message: null,
+        file: 'a.lua',
+        line: seq,
+        ...extra,
+      });
+      const assertion = (runId: string, seq: number, passed: boolean): AssertionRecord => ({
+        runId,
+        seq,
+        stepSeq: 1,
+        passed,
+        message: passed ? 'ok' : 'expected 1 to be 2',
+        expected: passed ? null : '2',
+        actual: passed ? null : '1',
+        file: 'a.lua',
+        line: 3,
+        ts: ts(seq),
+      });
+
+      it('writes logs and pages them by seq', async () => {
+        const run = await store.createRun(newRun());
+        const odd = `quote ' " back\\slash, {braces} ünïcødé 🚀 nul\u0000end`;
+        await store.writeEvents({ logs: Array.from({ length: 250 }, (_, i) => log(run.id, i + 1, i === 0 ? odd : undefined)), steps: [], assertions: [] });
+        await store.writeEvents({ logs: [log(run.id, 251), log(run.id, 1, 'replayed')], steps: [], assertions: [] });
+        const first = await store.getLogs(run.id);
+        expect(first.length).toBe(251);
+        expect(first[0]).toEqual({ runId: run.id, seq: 1, ts: ts(1), level: 'info', message: odd.replace('\u0000', '\uFFFD'), stepSeq: null });
+        const page = await store.getLogs(run.id, 100, 50);
+        expect(page.map((l) => l.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 101 + i));
+        expect(await store.getLogs(run.id, 251)).toEqual([]);
+        expect(await store.getLogs('no-such-run')).toEqual([]);
+      });
+
+      it('upserts steps across batches and keeps live summary counters', async () => {
+        const run = await store.createRun(newRun());
+        const other = await store.createRun(newRun());
+        await store.claimRuns('e', 2, 10);
+        await store.writeEvents({ logs: [], steps: [step(run.id, 1, 'running'), step(run.id, 2, 'running'), step(other.id, 1, 'running')], assertions: [] });
+        expect(await store.getSummary(run.id)).toEqual({ stepsPassed: 0, stepsFailed: 0, stepsSkipped: 0, assertionsPassed: 0, assertionsFailed: 0 });
+        // step 2 starts and ends in the same batch as step 1's end; step 3 too
+        await store.writeEvents({
+          logs: [],
+          steps: [step(run.id, 1, 'passed'), step(run.id, 2, 'failed', { message: 'boom' }), step(run.id, 3, 'running'), step(run.id, 3, 'skipped')],
+          assertions: [assertion(run.id, 1, true), assertion(run.id, 2, false), assertion(run.id, 3, true)],
+        });
+        expect(await store.getSummary(run.id)).toEqual({ stepsPassed: 1, stepsFailed: 1, stepsSkipped: 1, assertionsPassed: 2, assertionsFailed: 1 });
+        expect(await store.getSummary(other.id)).toEqual({ stepsPassed: 0, stepsFailed: 0, stepsSkipped: 0, assertionsPassed: 0, assertionsFailed: 0 });
+        // a replayed batch (retry) and a late start change nothing
+        await store.writeEvents({
+          logs: [],
+          steps: [step(run.id, 1, 'passed'), step(run.id, 2, 'running')],
+          assertions: [assertion(run.id, 2, false)],
+        });
+        expect(await store.getSummary(run.id)).toEqual({ stepsPassed: 1, stepsFailed: 1, stepsSkipped: 1, assertionsPassed: 2, assertionsFailed: 1 });
+        const steps = await store.getSteps(run.id);
+        expect(steps.map((s) => [s.seq, s.status])).toEqual([
+          [1, 'passed'],
+          [2, 'failed'],
+          [3, 'skipped'],
+        ]);
+        expect(steps[1]).toEqual({ ...step(run.id, 2, 'failed', { message: 'boom' }) });
+        expect((await store.getAssertions(run.id)).map((a) => a.seq)).toEqual([1, 2, 3]);
+        expect(await store.getAssertions(run.id, { failedOnly: true })).toEqual([assertion(run.id, 2, false)]);
+        // the final summary comes from the completion
+        await store.finishRun(run.id, 'e', { phase: 'Failed', reason: 'AssertionFailed', message: null, summary });
+        await store.writeEvents({ logs: [], steps: [step(run.id, 4, 'passed')], assertions: [assertion(run.id, 4, true)] });
+        expect(await store.getSummary(run.id)).toEqual(summary);
+        expect(await store.getSummary('no-such-run')).toBeNull();
+      });
+
+      it('writes nothing when the batch is empty and rolls back a failing batch', async () => {
+        await store.writeEvents({ logs: [], steps: [], assertions: [] });
+        const run = await store.createRun(newRun());
+        await expect(store.writeEvents({ logs: [log(run.id, 1), log('no-such-run', 1)], steps: [], assertions: [] })).rejects.toThrow();
+        expect(await store.getLogs(run.id)).toEqual([]);
+      });
+    });
+
+    describe('test definitions', () => {
+      it('creates, reads by id or name, lists, updates and deletes', async () => {
+        const def = await store.createDefinition({ name: 'checkout', script: 'print(1)', labels: { team: 'core' } });
+        expect(def).toMatchObject({ name: 'checkout', description: '', script: 'print(1)', env: {}, timeoutSeconds: 600, labels: { team: 'core' }, appName: null });
+        expect(def.createdAt).toBe(def.updatedAt);
+        expect(await store.getDefinition(def.id)).toEqual(def);
+        expect(await store.getDefinition('checkout')).toEqual(def);
+        expect(await store.getDefinition('nope')).toBeNull();
+
+        for (const n of ['b-login', 'c-search', 'd-cart']) await store.createDefinition({ name: n, script: '', description: n === 'd-cart' ? 'Checkout basket' : '' });
+        const names: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: Awaited<ReturnType<Store['listDefinitions']>> = await store.listDefinitions({ limit: 3, cursor });
+          names.push(...page.items.map((d) => d.name));
+          cursor = page.nextCursor;
+        } while (cursor);
+        expect(names).toEqual(['b-login', 'c-search', 'checkout', 'd-cart']);
+        expect((await store.listDefinitions({ text: 'CHECKOUT' })).items.map((d) => d.name)).toEqual(['checkout', 'd-cart']);
+
+        const updated = await store.updateDefinition(def.id, { description: 'the flow', appName: 'shop', env: { A: 'b' }, timeoutSeconds: 30 });
+        expect(updated).toMatchObject({ id: def.id, name: 'checkout', description: 'the flow', appName: 'shop', env: { A: 'b' }, timeoutSeconds: 30, script: 'print(1)' });
+        expect((await store.updateDefinition(def.id, { appName: null }))!.appName).toBeNull();
+        expect(await store.updateDefinition('nope', { description: 'x' })).toBeNull();
+
+        expect(await store.deleteDefinition(def.id)).toBe(true);
+        expect(await store.deleteDefinition(def.id)).toBe(false);
+        expect(await store.getDefinition(def.id)).toBeNull();
+      });
+
+      it('rejects a duplicate name with a ConflictError naming it', async () => {
+        const a = await store.createDefinition({ name: 'dup', script: '' });
+        const error = await store.createDefinition({ name: 'dup', script: '' }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConflictError);
+        expect((error as ConflictError).message).toContain('"dup"');
+        const b = await store.createDefinition({ name: 'other', script: '' });
+        await expect(store.updateDefinition(b.id, { name: 'dup' })).rejects.toBeInstanceOf(ConflictError);
+        expect((await store.getDefinition('dup'))!.id).toBe(a.id);
+      });
+    });
+
+    describe('instances', () => {
+      it('tracks heartbeats and liveness', async () => {
+        await store.heartbeat('i-1', { version: '1' });
+        await store.heartbeat('i-2');
+        expect(await store.liveInstances(60_000)).toEqual(['i-1', 'i-2']);
+        await sql.query(`UPDATE instances SET heartbeat_at = now() - interval '10 minutes' WHERE id = 'i-2'`);
+        expect(await store.liveInstances(60_000)).toEqual(['i-1']);
+        await store.heartbeat('i-2');
+        expect(await store.liveInstances(60_000)).toEqual(['i-1', 'i-2']);
+        await store.removeInstance('i-1');
+        expect(await store.liveInstances(60_000)).toEqual(['i-2']);
+      });
+    });
+
+    describe('migrations', () => {
+      it('are idempotent', async () => {
+        await store.migrate();
+        await store.migrate();
+        const { rows } = await sql.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+        expect(rows.map((r) => Number(r.version))).toEqual([1]);
+        expect(await store.countByPhase()).toMatchObject({ Queued: 0 });
+      });
+    });
+  });
+}
+
+/** Empties every table (between contract tests on a shared database). */
+export async function truncateAll(sql: Sql): Promise<void> {
+  await sql.exec('TRUNCATE runs, run_logs, run_steps, run_assertions, test_definitions, instances');
+}
