@@ -1,0 +1,188 @@
+/**
+ * The CLI's HTTP client of the topas API. Turns transport failures and error
+ * answers into CliErrors whose messages say what to do next.
+ */
+import type { TestDefinition } from '../core/definition.js';
+import type { AssertionRecord, LogLine, StepRecord } from '../core/run-events.js';
+import type { Run } from '../core/run.js';
+import { ApiError, CliError } from './cli-error.js';
+import { readSse } from './sse.js';
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:4000';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** A run with its steps and assertions, as `GET /api/runs/{id}` answers. */
+export type RunDetail = Run & { steps: StepRecord[]; assertions: AssertionRecord[] };
+
+/** What the run stream delivers, decoded. */
+export type StreamEvent =
+  | { type: 'log'; line: LogLine }
+  | { type: 'step'; step: StepRecord }
+  | { type: 'phase'; run: Run }
+  | { type: 'end'; run: Run };
+
+const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Why a connection failed, in words. */
+function describeNetworkError(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  switch (cause?.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'unknown host';
+    case 'ECONNRESET':
+      return 'connection reset';
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'timed out';
+    default:
+      return cause?.message ?? (err as Error).message;
+  }
+}
+
+export class TopasClient {
+  readonly baseUrl: string;
+
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  private async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + path, init);
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new CliError(
+        `cannot reach topas at ${this.baseUrl} (${describeNetworkError(err)}) — start it with "npx topas up" or set TOPAS_URL`,
+      );
+    }
+    if (res.ok) return res;
+    const text = await res.text();
+    let code = `HTTP${res.status}`;
+    let message = `${init.method ?? 'GET'} ${path} failed: HTTP ${res.status}${text ? ` ${text.slice(0, 200)}` : ''}`;
+    try {
+      const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+      if (body.error?.message) ({ code = code, message } = { code: body.error.code, message: body.error.message });
+    } catch {
+      // not JSON: keep the raw text in the message
+    }
+    throw new ApiError(res.status, code, message);
+  }
+
+  private async json<T>(path: string, init: RequestInit = {}): Promise<T> {
+    return (await (await this.fetch(path, init)).json()) as T;
+  }
+
+  private send<T>(method: string, path: string, body: unknown): Promise<T> {
+    return this.json<T>(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  createRun(body: Record<string, unknown>): Promise<Run> {
+    return this.send('POST', '/api/runs', body);
+  }
+
+  async getRun(id: string): Promise<RunDetail> {
+    try {
+      return await this.json<RunDetail>(`/api/runs/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) throw new CliError(`run ${id} not found`);
+      throw err;
+    }
+  }
+
+  listRuns(query: Record<string, string | number | undefined>): Promise<Page<Run>> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+    return this.json(`/api/runs?${params}`);
+  }
+
+  cancelRun(id: string): Promise<Run> {
+    return this.send('POST', `/api/runs/${encodeURIComponent(id)}/cancel`, {});
+  }
+
+  getLogs(id: string, after: number, limit = 1000): Promise<{ items: LogLine[]; nextSeq: number }> {
+    return this.json(`/api/runs/${encodeURIComponent(id)}/logs?after=${after}&limit=${limit}`);
+  }
+
+  listDefinitions(cursor?: string | null): Promise<Page<TestDefinition>> {
+    return this.json(`/api/definitions?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+  }
+
+  /**
+   * Follows a run until it ends: log lines, step changes and phase changes, then
+   * `end`. Reconnects from the last log seq when the connection drops.
+   */
+  async *follow(id: string, signal?: AbortSignal): AsyncGenerator<StreamEvent> {
+    let lastSeq = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await this.fetch(`/api/runs/${encodeURIComponent(id)}/logs?follow=true`, {
+          headers: { accept: 'text/event-stream', 'last-event-id': String(lastSeq) },
+          signal,
+        });
+        for await (const message of readSse(res.body!)) {
+          attempt = 0;
+          const data = JSON.parse(message.data);
+          if (message.event === 'log') {
+            lastSeq = (data as LogLine).seq;
+            yield { type: 'log', line: data };
+          } else if (message.event === 'step') yield { type: 'step', step: data };
+          else if (message.event === 'phase') yield { type: 'phase', run: data };
+          else if (message.event === 'end') {
+            yield { type: 'end', run: data };
+            return;
+          }
+        }
+      } catch (err) {
+        if (err instanceof ApiError || signal?.aborted) throw err;
+        if (attempt >= 5) throw err;
+      }
+      // The stream closed without `end` (server restart, proxy timeout): resume.
+      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 3000)));
+    }
+  }
+
+  /**
+   * A run id from what the user typed: the full id, or a unique prefix of at
+   * least 8 characters. Ids are UUIDv7, so a prefix also tells when the run was
+   * created; the search looks there first.
+   */
+  async resolveRunId(input: string): Promise<string> {
+    const prefix = input.trim().toLowerCase();
+    if (FULL_ID.test(prefix)) return prefix;
+    if (!/^[0-9a-f-]+$/.test(prefix)) throw new CliError(`run ${input} not found (run ids are UUIDs such as 0190f3c2-5d1e-7...)`);
+    if (prefix.replace(/-/g, '').length < 8) throw new CliError(`run id prefix ${input} is too short; give at least 8 characters`);
+    const hex8 = prefix.slice(0, 8);
+    const t0 = parseInt(hex8, 16) * 2 ** 16;
+    const slack = 10 * 60_000;
+    const window = { since: new Date(t0 - slack).toISOString(), until: new Date(t0 + 2 ** 16 + slack).toISOString() };
+    let matches = await this.scanRuns(prefix, window, 20);
+    if (!matches.length) matches = await this.scanRuns(prefix, {}, 10);
+    if (!matches.length) throw new CliError(`run ${input} not found`);
+    if (matches.length > 1) {
+      const list = matches.slice(0, 5).map((r) => `  ${r.id}  ${r.name}`).join('\n');
+      throw new CliError(`run id ${input} is ambiguous; it matches:\n${list}\ngive more characters of the id`);
+    }
+    return matches[0]!.id;
+  }
+
+  private async scanRuns(prefix: string, query: Record<string, string>, maxPages: number): Promise<Run[]> {
+    if (query.since && Number.isNaN(Date.parse(query.since))) return [];
+    const matches: Run[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < maxPages; page++) {
+      const res: Page<Run> = await this.listRuns({ ...query, limit: 1000, cursor: cursor ?? undefined });
+      matches.push(...res.items.filter((r) => r.id.startsWith(prefix)));
+      if (matches.length > 1 || !res.nextCursor) break;
+      cursor = res.nextCursor;
+    }
+    return matches;
+  }
+}

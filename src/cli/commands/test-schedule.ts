@@ -1,0 +1,94 @@
+/** `topas test schedule`: start a run from a script file or a definition, optionally wait for it. */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { CliError } from '../cli-error.js';
+import type { CliContext } from '../context.js';
+import { exitCodeFor, watchRun } from '../watch-run.js';
+
+interface ScheduleOptions {
+  script?: string;
+  definition?: string;
+  name?: string;
+  env: string[];
+  timeout?: string;
+  label: string[];
+  app?: string;
+  wait?: boolean;
+  json?: boolean;
+  server?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `K=V` pairs of a repeatable flag into an object; the flag is named in errors. */
+export function parsePairs(flag: string, pairs: string[]): Record<string, string> | undefined {
+  if (!pairs.length) return undefined;
+  const result: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new CliError(`${flag} ${pair}: expected KEY=value`);
+    result[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return result;
+}
+
+async function readScript(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new CliError(`cannot read script ${file}: ${why}`);
+  }
+}
+
+export function registerSchedule(test: Command, ctx: CliContext): void {
+  test
+    .command('schedule')
+    .description('start a test run from a Lua file or a stored definition')
+    .option('--script <file>', 'Lua file to run')
+    .option('--definition <idOrName>', 'stored test definition to run')
+    .option('--name <name>', 'display name of the run (default: file or definition name)')
+    .option('--env <KEY=value>', 'environment variable for the script (repeatable)', collect, [])
+    .option('--timeout <seconds>', 'wall-clock limit of the run in seconds')
+    .option('--label <key=value>', 'label to filter runs by (repeatable)', collect, [])
+    .option('--app <name>', 'the App (system under test) the run targets')
+    .option('--wait', 'stream logs and steps until the run ends; exit 0 passed, 1 failed, 2 error/timed out/cancelled')
+    .option('--json', 'print the run as JSON (the final run with --wait)')
+    .option('--server <url>', 'topas API URL (default TOPAS_URL or http://127.0.0.1:4000)')
+    .action(async (opts: ScheduleOptions) => {
+      if (Boolean(opts.script) === Boolean(opts.definition)) throw new CliError('give exactly one of --script FILE and --definition ID');
+      let timeoutSeconds: number | undefined;
+      if (opts.timeout !== undefined) {
+        timeoutSeconds = Number(opts.timeout);
+        if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) throw new CliError(`--timeout ${opts.timeout}: expected a whole number of seconds`);
+      }
+      const common = {
+        name: opts.name,
+        env: parsePairs('--env', opts.env),
+        labels: parsePairs('--label', opts.label),
+        timeoutSeconds,
+        appName: opts.app,
+        origin: 'cli',
+      };
+      const body = opts.script
+        ? { ...common, script: await readScript(opts.script), fileName: basename(opts.script) }
+        : { ...common, definitionId: opts.definition };
+      const client = ctx.client(opts.server);
+      const run = await client.createRun(body);
+
+      if (!opts.wait) {
+        if (opts.json) ctx.out(JSON.stringify(run, null, 2));
+        else {
+          ctx.out(run.id);
+          ctx.err(ctx.errStyle.dim(`scheduled ${JSON.stringify(run.name)} — follow it with: topas test logs ${run.id} -f`));
+        }
+        return;
+      }
+      if (!opts.json) ctx.out(ctx.style.dim(`run ${run.id} ${JSON.stringify(run.name)} queued`));
+      const final = await watchRun(ctx, client, run.id, { print: !opts.json, steps: true });
+      if (opts.json) ctx.out(JSON.stringify(final, null, 2));
+      ctx.exitCode = exitCodeFor(final.phase);
+    });
+}

@@ -1,0 +1,5 @@
+/** Entry point of the `topas` / `kctrl` binary. */
+import { processContext } from './context.js';
+import { runCli } from './program.js';
+
+process.exitCode = await runCli(processContext(), process.argv);

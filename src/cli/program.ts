@@ -1,0 +1,47 @@
+/** The `topas` (alias `kctrl`) command tree. */
+import { Command } from 'commander';
+import { registerUp } from './commands/up.js';
+import { registerCancel } from './commands/test-cancel.js';
+import { registerList } from './commands/test-list.js';
+import { registerLogs } from './commands/test-logs.js';
+import { registerSchedule } from './commands/test-schedule.js';
+import { registerStatus } from './commands/test-status.js';
+import { CliError } from './cli-error.js';
+import type { CliContext } from './context.js';
+
+export function buildProgram(ctx: CliContext, name = 'topas'): Command {
+  const program = new Command(name)
+    .description('topas — schedule Lua scenario tests, follow them live, triage the results')
+    .version('0.1.0')
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeOut: (t) => ctx.out(t.trimEnd()), writeErr: (t) => ctx.err(t.trimEnd()) })
+    .exitOverride();
+  registerUp(program, ctx);
+  const test = program.command('test').description('schedule, inspect and cancel test runs');
+  registerSchedule(test, ctx);
+  registerStatus(test, ctx);
+  registerLogs(test, ctx);
+  registerList(test, ctx);
+  registerCancel(test, ctx);
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code. */
+export async function runCli(ctx: CliContext, argv: string[]): Promise<number> {
+  const name = /kctrl(\.js)?$/.test(argv[1] ?? '') ? 'kctrl' : 'topas';
+  const program = buildProgram(ctx, name);
+  try {
+    await program.parseAsync(argv);
+    return ctx.exitCode;
+  } catch (err) {
+    const commanderCode = (err as { code?: string }).code;
+    if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' || commanderCode === 'commander.help') return 0;
+    if (commanderCode?.startsWith('commander.')) return 2; // usage error, already printed
+    if (err instanceof CliError) {
+      ctx.err(`${ctx.errStyle.red('error:')} ${err.message}`);
+      return err.exitCode;
+    }
+    ctx.err(`${ctx.errStyle.red('error:')} ${(err as Error).stack ?? String(err)}`);
+    return 2;
+  }
+}

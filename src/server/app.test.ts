@@ -1,0 +1,205 @@
+/** The HTTP layer in memory (`app.request`), over the in-memory backend. */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/config.js';
+import { createApp } from './app.js';
+import { MemoryBackend } from './testing/memory-backend.js';
+
+let backend: MemoryBackend;
+let app: ReturnType<typeof createApp>;
+
+beforeEach(() => {
+  backend = new MemoryBackend();
+  app = createApp({ store: backend.store, engine: backend.engine, config: loadConfig({ examples: false }, {}), followPollMs: 20 });
+});
+
+const post = (path: string, body: unknown) =>
+  app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+async function errorOf(res: Response): Promise<{ code: string; message: string }> {
+  return ((await res.json()) as { error: { code: string; message: string } }).error;
+}
+
+describe('POST /api/runs validation', () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['timeout out of range', { script: 'x', timeoutSeconds: 0 }, /^timeoutSeconds: must be an integer from 1 to 86400, got 0$/],
+    ['timeout not an integer', { script: 'x', timeoutSeconds: 1.5 }, /^timeoutSeconds: must be an integer from 1 to 86400/],
+    ['timeout a string', { script: 'x', timeoutSeconds: '60' }, /^timeoutSeconds: must be an integer from 1 to 86400, got "60"/],
+    ['env value not a string', { script: 'x', env: { FOO: 1 } }, /^env\.FOO: must be a string, got 1$/],
+    ['env key invalid', { script: 'x', env: { 'A-B': 'x' } }, /^env\.A-B: key is not a valid variable name/],
+    ['labels not an object', { script: 'x', labels: 'team=a' }, /^labels: must be an object/],
+    ['unknown field', { script: 'x', timeout: 5 }, /^timeout: unknown field/],
+    ['bad origin', { script: 'x', origin: 'crd' }, /^origin: must be one of api, cli, ui, got "crd"$/],
+    ['empty script', { script: '' }, /^script: must not be empty$/],
+    ['both script and definitionId', { script: 'x', definitionId: 'd' }, /script: give exactly one of script and definitionId, not both/],
+    ['neither script nor definitionId', { name: 'n' }, /script: give exactly one of script and definitionId \(neither/],
+  ];
+  it.each(cases)('%s → 400 naming the field, nothing stored', async (_label, body, message) => {
+    const res = await post('/api/runs', body);
+    expect(res.status).toBe(400);
+    const error = await errorOf(res);
+    expect(error.code).toBe('ValidationError');
+    expect(error.message).toMatch(message);
+    expect(backend.runs.size).toBe(0);
+  });
+
+  it('rejects malformed JSON and a missing content type with a clear 4xx', async () => {
+    const bad = await app.request('/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"script":' });
+    expect(bad.status).toBe(400);
+    const noType = await app.request('/api/runs', { method: 'POST', body: '{"script":"x"}' });
+    expect([400, 415]).toContain(noType.status);
+    expect((await errorOf(noType)).message).toMatch(/application\/json|body/);
+    expect(backend.runs.size).toBe(0);
+  });
+});
+
+describe('runs', () => {
+  it('creates a run: 201, Location, id and phase top-level', async () => {
+    const res = await post('/api/runs', { script: 'print(1)', fileName: 'hello.lua', labels: { team: 'a' } });
+    expect(res.status).toBe(201);
+    const run = (await res.json()) as { id: string; phase: string; origin: string };
+    expect(run).toMatchObject({ phase: 'Queued', origin: 'api' });
+    expect(res.headers.get('location')).toBe(`/api/runs/${run.id}`);
+  });
+
+  it('answers 404 for unknown and malformed ids, on every run route', async () => {
+    for (const id of ['0190a1b2-0000-7000-8000-000000000000', 'not-a-uuid', "1' or 1=1"]) {
+      for (const [method, path] of [['GET', ''], ['GET', '/logs'], ['POST', '/cancel']] as const) {
+        const res = await app.request(`/api/runs/${encodeURIComponent(id)}${path}`, { method });
+        expect(res.status, `${method} ${path} ${id}`).toBe(404);
+        expect((await errorOf(res)).message).toBe(`run ${JSON.stringify(id)} not found`);
+      }
+    }
+  });
+
+  it('pages through nextCursor and filters', async () => {
+    for (let i = 0; i < 7; i++) await post('/api/runs', { script: 'x', name: `run-${i}`, labels: { even: String(i % 2 === 0) } });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await app.request(`/api/runs?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      const page = (await res.json()) as { items: { name: string }[]; nextCursor: string | null };
+      seen.push(...page.items.map((r) => r.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(7);
+    const even = (await (await app.request('/api/runs?label=even=true')).json()) as { items: unknown[] };
+    expect(even.items).toHaveLength(4);
+    const one = [...backend.runs.values()][0]!;
+    backend.start(one.id);
+    backend.finish(one.id, { phase: 'Failed' });
+    const failed = (await (await app.request('/api/runs?phase=Failed,Error&phase=TimedOut')).json()) as { items: { id: string }[] };
+    expect(failed.items.map((r) => r.id)).toEqual([one.id]);
+    const named = (await (await app.request('/api/runs?q=RUN-6')).json()) as { items: { name: string }[] };
+    expect(named.items.map((r) => r.name)).toEqual(['run-6']);
+  });
+
+  it('rejects bad list parameters naming the parameter', async () => {
+    const cases: [string, RegExp][] = [
+      ['phase=Done', /^phase: must be one of Queued, Running, Passed, Failed, Error, TimedOut, Cancelled, got "Done"$/],
+      ['limit=0', /^limit: must be an integer from 1 to 1000, got 0$/],
+      ['limit=abc', /^limit: must be an integer from 1 to 1000/],
+      ['since=yesterday', /^since: must be an ISO-8601 timestamp/],
+      ['label=team', /^label: must be key=value, got "team"$/],
+      ['phse=Failed', /^phse: unknown query parameter/],
+    ];
+    for (const [query, message] of cases) {
+      const res = await app.request(`/api/runs?${query}`);
+      expect(res.status, query).toBe(400);
+      expect((await errorOf(res)).message, query).toMatch(message);
+    }
+  });
+
+  it('cancels a queued run (200) and refuses a finished one (409 naming its phase)', async () => {
+    const run = (await (await post('/api/runs', { script: 'x' })).json()) as { id: string };
+    const first = await app.request(`/api/runs/${run.id}/cancel`, { method: 'POST' });
+    expect(first.status).toBe(200);
+    expect(((await first.json()) as { phase: string }).phase).toBe('Cancelled');
+    const again = await app.request(`/api/runs/${run.id}/cancel`, { method: 'POST' });
+    expect(again.status).toBe(409);
+    expect((await errorOf(again)).message).toMatch(/already finished \(Cancelled\)/);
+  });
+});
+
+describe('definitions', () => {
+  it('supports CRUD, runs from a definition and refuses duplicate names', async () => {
+    const created = await post('/api/definitions', { name: 'smoke', script: 'print(1)', env: { A: '1' } });
+    expect(created.status).toBe(201);
+    const def = (await created.json()) as { id: string; timeoutSeconds: number };
+    expect(def.timeoutSeconds).toBe(600);
+    const dup = await post('/api/definitions', { name: 'smoke', script: 'x' });
+    expect(dup.status).toBe(409);
+    expect((await errorOf(dup)).message).toMatch(/a definition named "smoke" already exists/);
+
+    const patched = await app.request('/api/definitions/smoke', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ description: 'fast checks' }),
+    });
+    expect(await patched.json()).toMatchObject({ description: 'fast checks', script: 'print(1)', env: { A: '1' } });
+    const replaced = await app.request(`/api/definitions/${def.id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'smoke', script: 'print(2)' }),
+    });
+    expect(await replaced.json()).toMatchObject({ description: '', script: 'print(2)', env: {} });
+
+    const run = await post('/api/definitions/smoke/runs', { env: { B: '2' }, origin: 'ui' });
+    expect(run.status).toBe(201);
+    expect(await run.json()).toMatchObject({ phase: 'Queued', origin: 'ui', source: { type: 'definition', definitionId: def.id } });
+    const viaRuns = await post('/api/runs', { definitionId: 'smoke' });
+    expect(viaRuns.status).toBe(201);
+    const missing = await post('/api/runs', { definitionId: 'nope' });
+    expect(missing.status).toBe(404);
+
+    const list = (await (await app.request('/api/definitions?q=smo')).json()) as { items: unknown[] };
+    expect(list.items).toHaveLength(1);
+    expect((await app.request('/api/definitions/smoke', { method: 'DELETE' })).status).toBe(204);
+    expect((await app.request('/api/definitions/smoke')).status).toBe(404);
+  });
+
+  it('validates definition bodies', async () => {
+    const res = await post('/api/definitions', { name: 'has space', script: 'x', timeoutSeconds: 100000 });
+    expect(res.status).toBe(400);
+    const error = await errorOf(res);
+    expect(error.message).toMatch(/^name: must start with a letter or digit/);
+    expect(error.message).toMatch(/timeoutSeconds: must be an integer from 1 to 86400, got 100000/);
+    expect(backend.definitions.size).toBe(0);
+  });
+});
+
+describe('system routes', () => {
+  it('serves health, stats and an OpenAPI 3.1 document listing every route', async () => {
+    expect(await (await app.request('/healthz')).json()).toEqual({ status: 'ok' });
+    expect(await (await app.request('/api/stats')).json()).toMatchObject({ queueDepth: 0, activeRunners: 0, runsByPhase: { Passed: 0 } });
+    const doc = (await (await app.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, { summary?: string }>> };
+    expect(doc.openapi).toBe('3.1.0');
+    const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(routes.sort()).toEqual(
+      [
+        'POST /api/runs',
+        'GET /api/runs',
+        'GET /api/runs/{id}',
+        'GET /api/runs/{id}/logs',
+        'POST /api/runs/{id}/cancel',
+        'POST /api/definitions',
+        'GET /api/definitions',
+        'GET /api/definitions/{idOrName}',
+        'PUT /api/definitions/{idOrName}',
+        'PATCH /api/definitions/{idOrName}',
+        'DELETE /api/definitions/{idOrName}',
+        'POST /api/definitions/{idOrName}/runs',
+        'GET /api/stats',
+        'GET /healthz',
+        'GET /metrics',
+      ].sort(),
+    );
+    for (const ops of Object.values(doc.paths)) for (const op of Object.values(ops)) expect(op.summary).toBeTruthy();
+    expect(JSON.stringify(doc)).toContain('milliseconds');
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const res = await app.request('/api/nope');
+    expect(res.status).toBe(404);
+    expect((await errorOf(res)).message).toMatch(/no route for GET \/api\/nope/);
+  });
+});

@@ -1,0 +1,53 @@
+import type { TopasConfig } from '../config/config.js';
+import type { Engine } from '../engine/engine.js';
+import type { Store } from '../store/store.js';
+
+/** The store queries the HTTP API reads through (writes of runs go through the engine). */
+export type ServerStore = Pick<
+  Store,
+  | 'getRun'
+  | 'listRuns'
+  | 'getLogs'
+  | 'getSteps'
+  | 'getAssertions'
+  | 'createDefinition'
+  | 'getDefinition'
+  | 'listDefinitions'
+  | 'updateDefinition'
+  | 'deleteDefinition'
+  | 'countByPhase'
+  | 'queueStats'
+>;
+
+/** The engine operations the HTTP API uses. */
+export type ServerEngine = Pick<Engine, 'submit' | 'cancel' | 'subscribe' | 'stats' | 'metrics'>;
+
+/** One finished HTTP request, for structured debug logging. */
+export interface RequestLogEntry {
+  msg: 'request';
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
+}
+
+export interface AppOptions {
+  store: ServerStore;
+  engine: ServerEngine;
+  config: TopasConfig;
+  /** Receives one entry per request; wire it to a debug-level logger. Default: nothing is logged. */
+  logRequest?: (entry: RequestLogEntry) => void;
+  /** Live log streams re-read the store at least this often, in ms (another instance may run the run). Default 500. */
+  followPollMs?: number;
+  /** Live log streams send a comment this often, in ms, so proxies keep the connection. Default 15000. */
+  heartbeatMs?: number;
+}
+
+/** What route modules receive. */
+export interface ServerDeps {
+  store: ServerStore;
+  engine: ServerEngine;
+  config: TopasConfig;
+  followPollMs: number;
+  heartbeatMs: number;
+}

@@ -1,0 +1,187 @@
+/** Test definitions: named, stored tests that runs can be started from. */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { TestDefinition } from '../../core/definition.js';
+import { ConflictError, NotFoundError } from '../../core/errors.js';
+import type { ServerDeps } from '../deps.js';
+import {
+  CreateDefinitionSchema,
+  DefinitionRefParam,
+  DefinitionSchema,
+  ListDefinitionsQuery,
+  PatchDefinitionSchema,
+  RunFromDefinitionSchema,
+  RunSchema,
+  pageSchema,
+} from '../schemas.js';
+import { badRequest, conflict, notFound } from './responses.js';
+
+const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
+const definitionBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: json(schema) } });
+
+const create = createRoute({
+  method: 'post',
+  path: '/api/definitions',
+  tags: ['definitions'],
+  summary: 'Create a test definition',
+  request: definitionBody(CreateDefinitionSchema),
+  responses: {
+    201: { description: 'The stored definition.', content: json(DefinitionSchema) },
+    400: badRequest,
+    409: conflict,
+  },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/api/definitions',
+  tags: ['definitions'],
+  summary: 'List test definitions',
+  description: 'Keyset-paginated; pass `nextCursor` as `cursor` to read the next page.',
+  request: { query: ListDefinitionsQuery },
+  responses: {
+    200: { description: 'A page of definitions.', content: json(pageSchema(DefinitionSchema, 'DefinitionPage')) },
+    400: badRequest,
+  },
+});
+
+const read = createRoute({
+  method: 'get',
+  path: '/api/definitions/{idOrName}',
+  tags: ['definitions'],
+  summary: 'Read a test definition',
+  request: { params: DefinitionRefParam },
+  responses: { 200: { description: 'The definition.', content: json(DefinitionSchema) }, 404: notFound },
+});
+
+const replace = createRoute({
+  method: 'put',
+  path: '/api/definitions/{idOrName}',
+  tags: ['definitions'],
+  summary: 'Replace a test definition',
+  description: 'Every field is replaced; omitted optional fields return to their defaults.',
+  request: { params: DefinitionRefParam, ...definitionBody(CreateDefinitionSchema) },
+  responses: {
+    200: { description: 'The updated definition.', content: json(DefinitionSchema) },
+    400: badRequest,
+    404: notFound,
+    409: conflict,
+  },
+});
+
+const patch = createRoute({
+  method: 'patch',
+  path: '/api/definitions/{idOrName}',
+  tags: ['definitions'],
+  summary: 'Change fields of a test definition',
+  request: { params: DefinitionRefParam, ...definitionBody(PatchDefinitionSchema) },
+  responses: {
+    200: { description: 'The updated definition.', content: json(DefinitionSchema) },
+    400: badRequest,
+    404: notFound,
+    409: conflict,
+  },
+});
+
+const remove = createRoute({
+  method: 'delete',
+  path: '/api/definitions/{idOrName}',
+  tags: ['definitions'],
+  summary: 'Delete a test definition',
+  description: 'Runs started from it keep their snapshot of the script.',
+  request: { params: DefinitionRefParam },
+  responses: { 204: { description: 'Deleted.' }, 404: notFound },
+});
+
+const runDefinition = createRoute({
+  method: 'post',
+  path: '/api/definitions/{idOrName}/runs',
+  tags: ['definitions', 'runs'],
+  summary: 'Start a run of a test definition',
+  description: 'The definition script is snapshotted onto the run; `env` is merged over the definition env.',
+  request: { params: DefinitionRefParam, body: { required: false, content: json(RunFromDefinitionSchema) } },
+  responses: {
+    201: {
+      description: 'The run, in phase Queued.',
+      headers: { Location: { schema: { type: 'string' }, description: 'URL of the new run.' } },
+      content: json(RunSchema),
+    },
+    400: badRequest,
+    404: notFound,
+  },
+});
+
+export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): void {
+  const { store, engine, config } = deps;
+
+  async function requireDefinition(idOrName: string): Promise<TestDefinition> {
+    const definition = await store.getDefinition(idOrName);
+    if (!definition) throw new NotFoundError('definition', idOrName);
+    return definition;
+  }
+
+  /** Names are unique; say so before the store does, with a fix. */
+  async function assertNameFree(name: string, exceptId?: string): Promise<void> {
+    const existing = await store.getDefinition(name);
+    if (existing && existing.name === name && existing.id !== exceptId) {
+      throw new ConflictError(`a definition named ${JSON.stringify(name)} already exists (id ${existing.id}); choose another name or update it with PUT/PATCH`, {
+        field: 'name',
+        id: existing.id,
+      });
+    }
+  }
+
+  app.openapi(create, async (c) => {
+    const body = c.req.valid('json');
+    await assertNameFree(body.name);
+    const definition = await store.createDefinition({ timeoutSeconds: config.defaultTimeoutSeconds, ...body });
+    c.header('Location', `/api/definitions/${definition.id}`);
+    return c.json(definition, 201);
+  });
+
+  app.openapi(list, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await store.listDefinitions({ text: q.q, limit: q.limit, cursor: q.cursor ?? null }), 200);
+  });
+
+  app.openapi(read, async (c) => c.json(await requireDefinition(c.req.valid('param').idOrName), 200));
+
+  app.openapi(replace, async (c) => {
+    const current = await requireDefinition(c.req.valid('param').idOrName);
+    const body = c.req.valid('json');
+    await assertNameFree(body.name, current.id);
+    const updated = await store.updateDefinition(current.id, {
+      name: body.name,
+      description: body.description ?? '',
+      script: body.script,
+      env: body.env ?? {},
+      timeoutSeconds: body.timeoutSeconds ?? config.defaultTimeoutSeconds,
+      labels: body.labels ?? {},
+      appName: body.appName ?? null,
+    });
+    if (!updated) throw new NotFoundError('definition', current.id);
+    return c.json(updated, 200);
+  });
+
+  app.openapi(patch, async (c) => {
+    const current = await requireDefinition(c.req.valid('param').idOrName);
+    const body = c.req.valid('json');
+    if (body.name !== undefined) await assertNameFree(body.name, current.id);
+    const updated = await store.updateDefinition(current.id, body);
+    if (!updated) throw new NotFoundError('definition', current.id);
+    return c.json(updated, 200);
+  });
+
+  app.openapi(remove, async (c) => {
+    const current = await requireDefinition(c.req.valid('param').idOrName);
+    if (!(await store.deleteDefinition(current.id))) throw new NotFoundError('definition', current.id);
+    return c.body(null, 204);
+  });
+
+  app.openapi(runDefinition, async (c) => {
+    const definition = await requireDefinition(c.req.valid('param').idOrName);
+    const body = c.req.valid('json') ?? {};
+    const run = await engine.submit({ ...body, origin: body.origin ?? 'api', definitionId: definition.id });
+    c.header('Location', `/api/runs/${run.id}`);
+    return c.json(run, 201);
+  });
+}

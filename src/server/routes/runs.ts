@@ -1,0 +1,120 @@
+/** Runs: start, list, read, cancel. Every write goes through the engine. */
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { ConflictError, NotFoundError } from '../../core/errors.js';
+import { isTerminal } from '../../core/run-phase.js';
+import type { Run } from '../../core/run.js';
+import type { ServerDeps } from '../deps.js';
+import { CreateRunSchema, ListRunsQuery, RunDetailSchema, RunIdParam, RunSchema, pageSchema } from '../schemas.js';
+import { badRequest, conflict, notFound } from './responses.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The run, or NotFoundError — also for ids that are not UUIDs (they cannot exist). */
+export async function requireRun(deps: ServerDeps, id: string): Promise<Run> {
+  const run = UUID.test(id) ? await deps.store.getRun(id.toLowerCase()) : null;
+  if (!run) throw new NotFoundError('run', id);
+  return run;
+}
+
+const createRun = createRoute({
+  method: 'post',
+  path: '/api/runs',
+  tags: ['runs'],
+  summary: 'Start a run',
+  description: 'Queues a run of an inline Lua `script` or of a stored definition (`definitionId`, id or name). Exactly one of the two.',
+  request: { body: { required: true, content: { 'application/json': { schema: CreateRunSchema } } } },
+  responses: {
+    201: {
+      description: 'The run, in phase Queued. `Location` is its URL.',
+      headers: { Location: { schema: { type: 'string' }, description: 'URL of the new run.' } },
+      content: { 'application/json': { schema: RunSchema } },
+    },
+    400: badRequest,
+    404: notFound,
+  },
+});
+
+const listRuns = createRoute({
+  method: 'get',
+  path: '/api/runs',
+  tags: ['runs'],
+  summary: 'List runs',
+  description: 'Newest first, keyset-paginated: pass `nextCursor` as `cursor` to read the next page.',
+  request: { query: ListRunsQuery },
+  responses: {
+    200: { description: 'A page of runs.', content: { 'application/json': { schema: pageSchema(RunSchema, 'RunPage') } } },
+    400: badRequest,
+  },
+});
+
+const getRun = createRoute({
+  method: 'get',
+  path: '/api/runs/{id}',
+  tags: ['runs'],
+  summary: 'Read a run',
+  description: 'The run with its steps and assertions.',
+  request: { params: RunIdParam },
+  responses: {
+    200: { description: 'The run.', content: { 'application/json': { schema: RunDetailSchema } } },
+    404: notFound,
+  },
+});
+
+const cancelRun = createRoute({
+  method: 'post',
+  path: '/api/runs/{id}/cancel',
+  tags: ['runs'],
+  summary: 'Cancel a run',
+  description: 'A Queued run is Cancelled at once; a Running run is stopped, then Cancelled. 409 when it already finished.',
+  request: { params: RunIdParam },
+  responses: {
+    200: { description: 'The run after the cancel request.', content: { 'application/json': { schema: RunSchema } } },
+    404: notFound,
+    409: conflict,
+  },
+});
+
+export function registerRunRoutes(app: OpenAPIHono, deps: ServerDeps): void {
+  const { store, engine } = deps;
+
+  app.openapi(createRun, async (c) => {
+    const body = c.req.valid('json');
+    const run = await engine.submit({ ...body, origin: body.origin ?? 'api' });
+    c.header('Location', `/api/runs/${run.id}`);
+    return c.json(run, 201);
+  });
+
+  app.openapi(listRuns, async (c) => {
+    const q = c.req.valid('query');
+    const page = await store.listRuns(
+      {
+        phase: q.phase,
+        origin: q.origin,
+        appName: q.app,
+        labels: q.label,
+        text: q.q,
+        createdAfter: q.since,
+        createdBefore: q.until,
+        definitionId: q.definition,
+      },
+      { limit: q.limit, cursor: q.cursor ?? null },
+    );
+    return c.json(page, 200);
+  });
+
+  app.openapi(getRun, async (c) => {
+    const run = await requireRun(deps, c.req.valid('param').id);
+    const [steps, assertions] = await Promise.all([store.getSteps(run.id), store.getAssertions(run.id)]);
+    return c.json({ ...run, steps, assertions }, 200);
+  });
+
+  app.openapi(cancelRun, async (c) => {
+    const run = await requireRun(deps, c.req.valid('param').id);
+    if (isTerminal(run.phase)) {
+      throw new ConflictError(`run ${run.id} already finished (${run.phase}); only Queued or Running runs can be cancelled`, {
+        phase: run.phase,
+      });
+    }
+    return c.json(await engine.cancel(run.id), 200);
+  });
+}

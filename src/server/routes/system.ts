@@ -1,0 +1,56 @@
+/** Health, scheduling stats and Prometheus metrics. */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { ServerDeps } from '../deps.js';
+import { ErrorSchema, StatsSchema } from '../schemas.js';
+
+const health = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['system'],
+  summary: 'Liveness and readiness',
+  description: 'Ok when the server answers and its database is reachable.',
+  responses: {
+    200: { description: 'Healthy.', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }).openapi('Health') } } },
+    503: { description: 'The database is unreachable.', content: { 'application/json': { schema: ErrorSchema } } },
+  },
+});
+
+const stats = createRoute({
+  method: 'get',
+  path: '/api/stats',
+  tags: ['system'],
+  summary: 'Queue and runner statistics',
+  responses: { 200: { description: 'Current numbers.', content: { 'application/json': { schema: StatsSchema } } } },
+});
+
+const metrics = createRoute({
+  method: 'get',
+  path: '/metrics',
+  tags: ['system'],
+  summary: 'Prometheus metrics',
+  description: 'Text exposition format: topas_queue_depth, topas_active_runners, topas_test_duration_seconds (histogram), topas_runs_total.',
+  responses: { 200: { description: 'Metrics.', content: { 'text/plain': { schema: z.string() } } } },
+});
+
+export function registerSystemRoutes(app: OpenAPIHono, deps: ServerDeps): void {
+  const { store, engine } = deps;
+
+  app.openapi(health, async (c) => {
+    try {
+      await store.queueStats();
+    } catch (err) {
+      return c.json({ error: { code: 'Unavailable', message: `database unreachable: ${(err as Error).message}` } }, 503);
+    }
+    return c.json({ status: 'ok' as const }, 200);
+  });
+
+  app.openapi(stats, async (c) => {
+    const [engineStats, runsByPhase] = await Promise.all([engine.stats(), store.countByPhase()]);
+    return c.json({ ...engineStats, runsByPhase }, 200);
+  });
+
+  app.openapi(metrics, async (c) => {
+    const text = await engine.metrics.metrics();
+    return c.text(text, 200, { 'Content-Type': engine.metrics.contentType });
+  });
+}

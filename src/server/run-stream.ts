@@ -1,0 +1,118 @@
+/**
+ * A run's live stream as Server-Sent Events: the stored log lines after a cursor,
+ * then new ones as they are persisted, step changes and phase changes, then a
+ * final `end` event once the run is terminal.
+ *
+ * The store is the truth. An engine notification only means "look now"; the
+ * stream also looks every `followPollMs` because another instance may be
+ * executing the run and this engine would never hear about it.
+ */
+import type { Context } from 'hono';
+import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import { isTerminal, type RunPhase } from '../core/run-phase.js';
+import type { Run } from '../core/run.js';
+import type { ServerDeps } from './deps.js';
+
+/** Lines read from the store per query while catching up. */
+const LOG_BATCH = 1000;
+
+export function streamRun(c: Context, deps: ServerDeps, run: Run, afterSeq: number): Response {
+  return streamSSE(c, async (stream) => {
+    const follower = new RunFollower(deps, stream, run.id, afterSeq);
+    c.req.raw.signal?.addEventListener('abort', () => stream.abort(), { once: true });
+    await follower.follow();
+  });
+}
+
+class RunFollower {
+  private lastSeq: number;
+  private lastPhase: RunPhase | null = null;
+  /** step seq → status/finishedAt already sent. */
+  private readonly sentSteps = new Map<number, string>();
+  private dirty = false;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly deps: ServerDeps,
+    private readonly stream: SSEStreamingApi,
+    private readonly runId: string,
+    afterSeq: number,
+  ) {
+    this.lastSeq = afterSeq;
+  }
+
+  async follow(): Promise<void> {
+    const { engine, heartbeatMs } = this.deps;
+    const unsubscribe = engine.subscribe(this.runId, () => this.poke());
+    const heartbeat = setInterval(() => void this.stream.write(': heartbeat\n\n'), heartbeatMs);
+    this.stream.onAbort(() => this.poke());
+    try {
+      while (!this.stream.aborted) {
+        this.dirty = false;
+        const ended = await this.sendChanges();
+        if (ended || this.stream.aborted) return;
+        await this.waitForChange();
+      }
+    } finally {
+      clearInterval(heartbeat);
+      unsubscribe();
+      this.wake?.();
+    }
+  }
+
+  /** Sends what changed since the last look; true once the `end` event went out. */
+  private async sendChanges(): Promise<boolean> {
+    const { store } = this.deps;
+    // Read the run before its events: if it is terminal now, every event it will
+    // ever have is already stored, so the reads below see them all.
+    const run = await store.getRun(this.runId);
+    if (!run) {
+      await this.stream.writeSSE({ event: 'end', data: JSON.stringify({ phase: null, message: 'the run was deleted' }) });
+      return true;
+    }
+    for (;;) {
+      const lines = await store.getLogs(this.runId, this.lastSeq, LOG_BATCH);
+      for (const line of lines) {
+        if (this.stream.aborted) return true;
+        await this.stream.writeSSE({ event: 'log', id: String(line.seq), data: JSON.stringify(line) });
+        this.lastSeq = line.seq;
+      }
+      if (lines.length < LOG_BATCH) break;
+    }
+    for (const step of await store.getSteps(this.runId)) {
+      const signature = `${step.status}|${step.finishedAt ?? ''}|${step.message ?? ''}`;
+      if (this.sentSteps.get(step.seq) === signature) continue;
+      this.sentSteps.set(step.seq, signature);
+      await this.stream.writeSSE({ event: 'step', data: JSON.stringify(step) });
+    }
+    if (run.phase !== this.lastPhase) {
+      this.lastPhase = run.phase;
+      await this.stream.writeSSE({ event: 'phase', data: JSON.stringify(run) });
+    }
+    if (isTerminal(run.phase)) {
+      await this.stream.writeSSE({ event: 'end', id: String(this.lastSeq), data: JSON.stringify(run) });
+      return true;
+    }
+    return false;
+  }
+
+  private poke(): void {
+    this.dirty = true;
+    this.wake?.();
+  }
+
+  /** Resolves on a notification, a client disconnect, or after `followPollMs`. */
+  private waitForChange(): Promise<void> {
+    if (this.dirty) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.deps.followPollMs);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
