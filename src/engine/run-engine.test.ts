@@ -93,7 +93,8 @@ describe('RunEngine', () => {
     const { store, engine } = await setup({ concurrency: 1 });
     const running = await engine.submit({ origin: 'api', script: 'print("started")\nsleep(30000)' });
     const queued = await engine.submit({ origin: 'api', script: 'print("never")' });
-    for (let i = 0; i < 100 && (await store.getRun(running.id))!.phase !== 'Running'; i++) await new Promise((r) => setTimeout(r, 10));
+    // Wait until the script is really executing (its first line is stored).
+    for (let i = 0; i < 500 && (await store.getLogs(running.id)).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     const q = await engine.cancel(queued.id);
     expect(q.phase).toBe('Cancelled');
     const t0 = Date.now();
