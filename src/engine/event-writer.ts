@@ -1,5 +1,6 @@
 import type { AssertionRecord, EventBatch, LogLine, RunEvent, StepRecord } from '../core/run-events.js';
-import type { Store } from '../store/store.js';
+import type { Run } from '../core/run.js';
+import type { RunFinish, Store } from '../store/store.js';
 
 /** Longest log line kept; longer lines are cut with a marker. */
 export const MAX_LOG_LINE_CHARS = 64 * 1024;
@@ -34,8 +35,10 @@ export class EventWriter {
   private readonly runs = new Map<string, RunState>();
   private pending: EventBatch = emptyBatch();
   private pendingCount = 0;
+  private pendingFinishes: { finish: RunFinish; resolve: (run: Run | null) => void; reject: (e: unknown) => void }[] = [];
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
+  private soon: Promise<void> | null = null;
   private readonly flushIntervalMs: number;
   private readonly maxPending: number;
 
@@ -140,22 +143,28 @@ export class EventWriter {
   async flush(): Promise<void> {
     // Wait for an in-flight write, then write what accumulated meanwhile.
     while (this.writing) await this.writing;
-    if (this.pendingCount === 0) return;
+    if (this.pendingCount === 0 && this.pendingFinishes.length === 0) return;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     const batch = this.pending;
+    const finishes = this.pendingFinishes;
     this.pending = emptyBatch();
     this.pendingCount = 0;
-    this.writing = this.write(batch).finally(() => {
+    this.pendingFinishes = [];
+    this.writing = this.write(batch, finishes).finally(() => {
       this.writing = null;
     });
     await this.writing;
   }
 
-  /** Persists the run's events and forgets it. Steps left open are closed as failed. */
-  async end(runId: string, reason: string | null): Promise<void> {
+  /**
+   * Persists the run's events and then its end (`finish`), in the same transaction,
+   * and forgets the run. Steps left open are closed as failed. Resolves with the
+   * finished run, or null when the run was no longer ours to finish.
+   */
+  async end(runId: string, reason: string | null, finish: RunFinish): Promise<Run | null> {
     const state = this.runs.get(runId);
     if (state) {
       const now = Date.now();
@@ -170,8 +179,25 @@ export class EventWriter {
         });
       }
     }
-    await this.flush();
-    this.runs.delete(runId);
+    const done = new Promise<Run | null>((resolve, reject) => this.pendingFinishes.push({ finish, resolve, reject }));
+    void this.flushSoon().catch(() => {});
+    try {
+      return await done;
+    } finally {
+      this.runs.delete(runId);
+    }
+  }
+
+  /**
+   * Like `flush`, but waits for the end of the current event-loop turn first, so
+   * that runs ending together share one write.
+   */
+  flushSoon(): Promise<void> {
+    this.soon ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.soon = null;
+      return this.flush();
+    });
+    return this.soon;
   }
 
   /** Newest log seq of a tracked run (0 when none). */
@@ -202,14 +228,21 @@ export class EventWriter {
     }
   }
 
-  private async write(batch: EventBatch): Promise<void> {
+  private async write(batch: EventBatch, finishes: EventWriter['pendingFinishes']): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.store.writeEvents(batch);
+        const results = await this.store.writeEvents(
+          batch,
+          finishes.map((f) => f.finish),
+        );
+        finishes.forEach((f, i) => f.resolve(results[i] ?? null));
         break;
       } catch (error) {
         this.options.onError?.(error);
-        if (attempt >= 20) throw error;
+        if (attempt >= 20) {
+          for (const f of finishes) f.reject(error);
+          throw error;
+        }
         await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
       }
     }

@@ -6,6 +6,7 @@ import { checkAppName, checkEnv, checkLabels, checkName, checkScript, checkTimeo
 import type { Executor, ExecutionJob } from '../executors/executor.js';
 import type { Store } from '../store/store.js';
 import type { Engine, EngineStats, RunNotification, RunRequest } from './engine.js';
+import { Batcher } from './batcher.js';
 import { EventWriter } from './event-writer.js';
 import { EngineMetrics } from './metrics.js';
 import { RunBus } from './run-bus.js';
@@ -67,6 +68,8 @@ export class RunEngine implements Engine {
   private started = false;
   private timers: NodeJS.Timeout[] = [];
   private beats = 0;
+  /** Submissions and run ends arriving together are written together. */
+  private readonly inserts: Batcher<NewRun, Run>;
 
   constructor(options: RunEngineOptions) {
     this.o = {
@@ -81,6 +84,7 @@ export class RunEngine implements Engine {
     };
     this.engineMetrics = new EngineMetrics(() => this.o.store.queueStats());
     this.metrics = this.engineMetrics.registry;
+    this.inserts = new Batcher((inputs) => this.o.store.createRuns(inputs));
     this.writer = new EventWriter(this.o.store, {
       onPersisted: (runs) => {
         for (const [runId, lastLogSeq] of runs) this.bus.publish({ type: 'events', runId, lastLogSeq });
@@ -103,7 +107,7 @@ export class RunEngine implements Engine {
 
   async submit(request: RunRequest): Promise<Run> {
     const input = await this.resolve(request);
-    const run = await this.o.store.createRun(input);
+    const run = await this.inserts.add(input);
     this.engineMetrics.submitted.inc({ origin: run.origin });
     this.bus.publish({ type: 'phase', run });
     this.wake();
@@ -250,8 +254,7 @@ export class RunEngine implements Engine {
     let finished: Run | null = null;
     try {
       // Every event is persisted before the phase says the run is over.
-      await this.writer.end(run.id, completion.message);
-      finished = await this.o.store.finishRun(run.id, this.o.instanceId, completion);
+      finished = await this.writer.end(run.id, completion.message, { id: run.id, owner: this.o.instanceId, completion });
       if (finished) this.finished(finished);
       else this.o.log('warn', 'run was no longer ours to finish', { runId: run.id, phase: completion.phase });
     } catch (error) {

@@ -1,16 +1,29 @@
-/** The HTTP layer in memory (`app.request`), over the in-memory backend. */
-import { beforeEach, describe, expect, it } from 'vitest';
+/** The HTTP layer in memory (`app.request()`), over the real store (PGlite) and engine (Lua). */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
+import type { Run } from '../core/run.js';
 import { createApp } from './app.js';
-import { MemoryBackend } from './testing/memory-backend.js';
+import { openTestPlatform, type TestPlatform } from './testing/test-platform.js';
 
-let backend: MemoryBackend;
+let platform: TestPlatform;
 let app: ReturnType<typeof createApp>;
 
-beforeEach(() => {
-  backend = new MemoryBackend();
-  app = createApp({ store: backend.store, engine: backend.engine, config: loadConfig({ examples: false }, {}), followPollMs: 20 });
+beforeAll(async () => {
+  // Global limit 1: the cancel test holds the one slot to keep a second run Queued.
+  platform = await openTestPlatform({ concurrency: 1 });
+  app = createApp({ store: platform.store, engine: platform.engine, config: loadConfig({ examples: false }, {}), followPollMs: 20 });
 });
+afterEach(async () => {
+  await platform?.reset();
+});
+afterAll(async () => {
+  await platform?.close();
+});
+
+/** Runs in the store (the real one), any phase. */
+async function storedRuns(): Promise<Run[]> {
+  return (await platform.store.listRuns({}, { limit: 1000 })).items;
+}
 
 const post = (path: string, body: unknown) =>
   app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -39,7 +52,7 @@ describe('POST /api/runs validation', () => {
     const error = await errorOf(res);
     expect(error.code).toBe('ValidationError');
     expect(error.message).toMatch(message);
-    expect(backend.runs.size).toBe(0);
+    expect(await storedRuns()).toEqual([]);
   });
 
   it('rejects malformed JSON and a missing content type with a clear 4xx', async () => {
@@ -48,7 +61,7 @@ describe('POST /api/runs validation', () => {
     const noType = await app.request('/api/runs', { method: 'POST', body: '{"script":"x"}' });
     expect([400, 415]).toContain(noType.status);
     expect((await errorOf(noType)).message).toMatch(/application\/json|body/);
-    expect(backend.runs.size).toBe(0);
+    expect(await storedRuns()).toEqual([]);
   });
 });
 
@@ -72,23 +85,30 @@ describe('runs', () => {
   });
 
   it('pages through nextCursor and filters', async () => {
-    for (let i = 0; i < 7; i++) await post('/api/runs', { script: 'x', name: `run-${i}`, labels: { even: String(i % 2 === 0) } });
+    // run-0 fails its assertion; the others pass.
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const script = i === 0 ? 'assert(false, "run-0 fails")' : 'print(1)';
+      const res = await post('/api/runs', { script, name: `run-${i}`, labels: { even: String(i % 2 === 0) } });
+      ids.push(((await res.json()) as Run).id);
+    }
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await app.request(`/api/runs?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      const res = await app.request(`/api/runs?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
       const page = (await res.json()) as { items: { name: string }[]; nextCursor: string | null };
+      expect(page.items.length).toBeLessThanOrEqual(3);
       seen.push(...page.items.map((r) => r.name));
       cursor = page.nextCursor;
     } while (cursor);
-    expect(seen).toHaveLength(7);
+    // Every run exactly once (the newest-first order itself is the store contract's to check).
+    expect([...seen].sort()).toEqual(['run-0', 'run-1', 'run-2', 'run-3', 'run-4', 'run-5', 'run-6']);
     const even = (await (await app.request('/api/runs?label=even=true')).json()) as { items: unknown[] };
     expect(even.items).toHaveLength(4);
-    const one = [...backend.runs.values()][0]!;
-    backend.start(one.id);
-    backend.finish(one.id, { phase: 'Failed' });
+    const finished = await Promise.all(ids.map((id) => platform.waitForEnd(id)));
+    expect(finished.map((r) => r.phase)).toEqual(['Failed', 'Passed', 'Passed', 'Passed', 'Passed', 'Passed', 'Passed']);
     const failed = (await (await app.request('/api/runs?phase=Failed,Error&phase=TimedOut')).json()) as { items: { id: string }[] };
-    expect(failed.items.map((r) => r.id)).toEqual([one.id]);
+    expect(failed.items.map((r) => r.id)).toEqual([ids[0]]);
     const named = (await (await app.request('/api/runs?q=RUN-6')).json()) as { items: { name: string }[] };
     expect(named.items.map((r) => r.name)).toEqual(['run-6']);
   });
@@ -110,13 +130,30 @@ describe('runs', () => {
   });
 
   it('cancels a queued run (200) and refuses a finished one (409 naming its phase)', async () => {
-    const run = (await (await post('/api/runs', { script: 'x' })).json()) as { id: string };
+    // The blocker holds the only slot, so the second run stays Queued.
+    const blocker = (await (await post('/api/runs', { script: 'print("holding")\nsleep(30000)' })).json()) as Run;
+    await platform.waitForLogs(blocker.id, 1);
+    const run = (await (await post('/api/runs', { script: 'print(1)' })).json()) as Run;
+    expect((await platform.store.getRun(run.id))!.phase).toBe('Queued');
     const first = await app.request(`/api/runs/${run.id}/cancel`, { method: 'POST' });
     expect(first.status).toBe(200);
     expect(((await first.json()) as { phase: string }).phase).toBe('Cancelled');
     const again = await app.request(`/api/runs/${run.id}/cancel`, { method: 'POST' });
     expect(again.status).toBe(409);
     expect((await errorOf(again)).message).toMatch(/already finished \(Cancelled\)/);
+    expect((await platform.store.getLogs(run.id)).length).toBe(0);
+  });
+
+  it('cancels a running run: its script stops and the run ends Cancelled', async () => {
+    const run = (await (await post('/api/runs', { script: 'print("started")\nsleep(30000)\nprint("never")' })).json()) as Run;
+    await platform.waitForLogs(run.id, 1);
+    const started = Date.now();
+    const res = await app.request(`/api/runs/${run.id}/cancel`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Run).phase).toBe('Cancelled');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await platform.store.getLogs(run.id)).map((l) => l.message)).toEqual(['started']);
+    expect((await app.request(`/api/runs/${run.id}/cancel`, { method: 'POST' })).status).toBe(409);
   });
 });
 
@@ -163,7 +200,7 @@ describe('definitions', () => {
     const error = await errorOf(res);
     expect(error.message).toMatch(/^name: must start with a letter or digit/);
     expect(error.message).toMatch(/timeoutSeconds: must be an integer from 1 to 86400, got 100000/);
-    expect(backend.definitions.size).toBe(0);
+    expect((await platform.store.listDefinitions({ limit: 1000 })).items).toEqual([]);
   });
 });
 

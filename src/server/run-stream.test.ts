@@ -1,21 +1,42 @@
-/** Live logs over SSE, in memory: order, resume, end, and clean-up on disconnect. */
-import { beforeEach, describe, expect, it } from 'vitest';
+/**
+ * Live logs over SSE, in memory (`app.request()`) over the real store (PGlite)
+ * and engine (Lua): order, resume, end, polling, and clean-up on disconnect.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import type { Run } from '../core/run.js';
+import { RunEngine } from '../engine/run-engine.js';
 import { createApp } from './app.js';
-import { MemoryBackend } from './testing/memory-backend.js';
 import { sseReader, type SseEvent } from './testing/sse-reader.js';
+import { countingStore, openTestPlatform, sleep, trackingEngine, type TestPlatform } from './testing/test-platform.js';
 
-let backend: MemoryBackend;
+const config = loadConfig({ examples: false }, {});
+
+let platform: TestPlatform;
 let app: ReturnType<typeof createApp>;
+/** Store calls made by the app (the engine's own calls are not counted). */
+let calls: Record<string, number>;
+/** Engine subscriptions the app has not released yet. */
+let subscriptions: () => number;
 
-beforeEach(() => {
-  backend = new MemoryBackend();
-  app = createApp({ store: backend.store, engine: backend.engine, config: loadConfig({ examples: false }, {}), followPollMs: 20, heartbeatMs: 30 });
+beforeAll(async () => {
+  platform = await openTestPlatform({ concurrency: 4 });
+  const counted = countingStore(platform.store);
+  const tracked = trackingEngine(platform.engine);
+  calls = counted.calls;
+  subscriptions = tracked.subscriptions;
+  app = createApp({ store: counted.store, engine: tracked.engine, config, followPollMs: 20, heartbeatMs: 30 });
+});
+afterEach(async () => {
+  await platform?.reset();
+});
+afterAll(async () => {
+  await platform?.close();
 });
 
-async function newRun(): Promise<Run> {
-  const res = await app.request('/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ script: 'x' }) });
+async function newRun(script: string, on = app): Promise<Run> {
+  const res = await on.request('/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ script }) });
+  expect(res.status).toBe(201);
   return (await res.json()) as Run;
 }
 
@@ -26,12 +47,21 @@ async function readAll(res: Response): Promise<SseEvent[]> {
   return events;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits for a condition that depends on timers; fails after 5 s. */
+async function until(what: string, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const messages = (events: SseEvent[]) => events.filter((e) => e.event === 'log').map((e) => (JSON.parse(e.data) as { message: string }).message);
 
 describe('GET /api/runs/{id}/logs', () => {
   it('pages JSON log lines with after/limit', async () => {
-    const run = await newRun();
-    backend.emit(run.id, ['a', 'b', 'c']);
+    const run = await newRun('print("a")\nprint("b")\nprint("c")');
+    expect((await platform.waitForEnd(run.id)).phase).toBe('Passed');
     const page = (await (await app.request(`/api/runs/${run.id}/logs?after=1&limit=1`)).json()) as { items: { message: string }[]; nextSeq: number };
     expect(page).toMatchObject({ items: [{ message: 'b' }], nextSeq: 2 });
     const empty = (await (await app.request(`/api/runs/${run.id}/logs?after=3`)).json()) as { items: unknown[]; nextSeq: number };
@@ -40,64 +70,82 @@ describe('GET /api/runs/{id}/logs', () => {
   });
 
   it('streams existing lines, new ones in order, steps, phases and a final end', async () => {
-    const run = await newRun();
-    backend.start(run.id);
-    backend.emit(run.id, ['one', 'two']);
+    // The sleeps keep each state visible long enough for the stream to see it (a
+    // step start and end written in one batch would be one row change).
+    const run = await newRun(['print("one")', 'print("two")', 'sleep(300)', 'step("s", function()', '  print("three")', '  sleep(500)', 'end)', 'print("four")'].join('\n'));
+    await platform.waitForLogs(run.id, 2); // "one" and "two" exist before the client connects
     const res = await app.request(`/api/runs/${run.id}/logs?follow=true`);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-    const events = readAll(res);
-    await sleep(30);
-    const step = { seq: 1, parentSeq: null, kind: 'step' as const, name: 's', startedAt: new Date().toISOString(), file: 'a.lua', line: 3 };
-    backend.emit(run.id, ['three'], [{ ...step, status: 'running', finishedAt: null, durationMs: null, message: null }]);
-    await sleep(30);
-    backend.emit(run.id, ['four'], [{ ...step, status: 'passed', finishedAt: new Date().toISOString(), durationMs: 5, message: null }]);
-    backend.finish(run.id, { phase: 'Passed' });
-    const got = await events;
+    const got = await readAll(res);
     const logs = got.filter((e) => e.event === 'log');
-    expect(logs.map((e) => JSON.parse(e.data).message)).toEqual(['one', 'two', 'three', 'four']);
+    expect(messages(got)).toEqual(['one', 'two', 'three', 'four']);
     expect(logs.map((e) => e.id)).toEqual(['1', '2', '3', '4']);
-    expect(got.filter((e) => e.event === 'step').map((e) => JSON.parse(e.data).status)).toEqual(['running', 'passed']);
-    expect(got.filter((e) => e.event === 'phase').map((e) => JSON.parse(e.data).phase)).toContain('Running');
+    const steps = got.filter((e) => e.event === 'step').map((e) => JSON.parse(e.data) as { name: string; status: string });
+    expect(steps).toMatchObject([
+      { name: 's', status: 'running' },
+      { name: 's', status: 'passed' },
+    ]);
+    expect(got.filter((e) => e.event === 'phase').map((e) => (JSON.parse(e.data) as Run).phase)).toEqual(['Running', 'Passed']);
     const end = got.at(-1)!;
     expect(end.event).toBe('end');
-    expect(JSON.parse(end.data).phase).toBe('Passed');
-    expect(backend.subscriptions).toBe(0);
+    expect(end.id).toBe('4');
+    expect((JSON.parse(end.data) as Run).phase).toBe('Passed');
+    expect(subscriptions()).toBe(0);
   });
 
   it('resumes after Last-Event-ID (and Accept: text/event-stream selects the stream)', async () => {
-    const run = await newRun();
-    backend.start(run.id);
-    backend.emit(run.id, ['one', 'two', 'three']);
-    backend.finish(run.id, { phase: 'Failed' });
+    const run = await newRun('print("one")\nprint("two")\nprint("three")\nassert(false, "boom")');
+    expect((await platform.waitForEnd(run.id)).phase).toBe('Failed');
     const res = await app.request(`/api/runs/${run.id}/logs`, { headers: { accept: 'text/event-stream', 'last-event-id': '2' } });
     const got = await readAll(res);
-    expect(got.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data).message)).toEqual(['three']);
-    expect(JSON.parse(got.at(-1)!.data).phase).toBe('Failed');
+    // The failed assertion is logged too, after the resumed line.
+    expect(messages(got)).toEqual(['three', 'adhoc.lua:4: assertion failed: boom']);
+    expect(got.filter((e) => e.event === 'log').map((e) => e.id)).toEqual(['3', '4']);
+    expect(got.at(-1)!.event).toBe('end');
+    expect((JSON.parse(got.at(-1)!.data) as Run).phase).toBe('Failed');
+    expect(subscriptions()).toBe(0);
   });
 
   it('finds lines written elsewhere without a notification (polling)', async () => {
-    const run = await newRun();
-    backend.start(run.id);
-    const reader = sseReader(await app.request(`/api/runs/${run.id}/logs?follow=true`));
-    expect((await reader.next())!.event).toBe('phase');
-    backend.logs.set(run.id, [{ runId: run.id, seq: 1, ts: new Date().toISOString(), level: 'info', message: 'quiet', stepSeq: null }]);
-    const line = await reader.next();
-    expect(JSON.parse(line!.data).message).toBe('quiet');
-    await reader.cancel();
+    // An API-only instance: its engine shares the store but is never started, so
+    // it executes nothing and hears nothing. The platform's engine runs the run.
+    const apiOnly = new RunEngine({ store: platform.store, executor: platform.executor, instanceId: 'api-only', concurrency: 4 });
+    const tracked = trackingEngine(apiOnly);
+    const other = createApp({ store: platform.store, engine: tracked.engine, config, followPollMs: 20, heartbeatMs: 30 });
+    try {
+      // The line is printed a moment after the client connects, so only a poll can find it.
+      const run = await newRun('sleep(300)\nprint("quiet")\nsleep(30000)', other);
+      const reader = sseReader(await other.request(`/api/runs/${run.id}/logs?follow=true`));
+      expect((await reader.next())!.event).toBe('phase');
+      let line: SseEvent | null;
+      do line = await reader.next();
+      while (line && line.event !== 'log');
+      expect((JSON.parse(line!.data) as { message: string }).message).toBe('quiet');
+      expect(tracked.subscriptions()).toBe(1);
+      await reader.cancel();
+    } finally {
+      await apiOnly.stop(0);
+    }
   });
 
-  it('stops polling and unsubscribes when the client disconnects', async () => {
-    const run = await newRun();
-    backend.start(run.id);
+  it('sends heartbeats, then stops polling and unsubscribes when the client disconnects', async () => {
+    const run = await newRun('print("started")\nsleep(30000)');
+    await platform.waitForLogs(run.id, 1); // executing, not only claimed
     const reader = sseReader(await app.request(`/api/runs/${run.id}/logs?follow=true`));
-    await reader.next();
-    expect(backend.subscriptions).toBe(1);
-    await sleep(100); // a few polls and heartbeats
+    const events: SseEvent[] = [];
+    const reading = (async () => {
+      for (let e = await reader.next(); e; e = await reader.next()) events.push(e);
+    })();
+    await until('two heartbeats', () => reader.comments() >= 2); // and a few polls meanwhile
+    expect(subscriptions()).toBe(1);
+    expect(events.map((e) => e.event)).toEqual(['log', 'phase']);
     await reader.cancel();
-    await sleep(50);
-    expect(backend.subscriptions).toBe(0);
-    const polls = backend.calls.getRun;
-    await sleep(150);
-    expect(backend.calls.getRun).toBe(polls);
+    await reading;
+    await until('the stream to unsubscribe', () => subscriptions() === 0);
+    const polls = calls.getRun;
+    await sleep(150); // several poll intervals
+    expect(calls.getRun).toBe(polls);
+    // The run itself is untouched by the disconnect.
+    expect((await platform.store.getRun(run.id))!.phase).toBe('Running');
   });
 });

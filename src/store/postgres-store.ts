@@ -4,7 +4,7 @@ import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 import { ConflictError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Page, PageRequest, Store } from './store.js';
+import type { Page, PageRequest, RunFinish, Store } from './store.js';
 import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
@@ -57,29 +57,39 @@ class PostgresStore implements Store {
   // --- runs ---------------------------------------------------------------
 
   async createRun(input: NewRun): Promise<Run> {
-    const id = input.id ?? newId();
-    const definitionId = input.source.type === 'definition' ? input.source.definitionId : null;
+    return (await this.createRuns([input]))[0]!;
+  }
+
+  async createRuns(inputs: NewRun[]): Promise<Run[]> {
+    if (inputs.length === 0) return [];
+    const rows = inputs.map((input) => ({
+      id: input.id ?? newId(),
+      name: input.name,
+      origin: input.origin,
+      k8s_ref: input.k8sRef ?? null,
+      app_name: input.appName ?? null,
+      source: input.source,
+      definition_id: input.source.type === 'definition' ? input.source.definitionId : null,
+      env: input.env ?? {},
+      timeout_seconds: input.timeoutSeconds,
+      labels: input.labels ?? {},
+    }));
     try {
-      const { rows } = await this.sql.query(
+      const { rows: inserted } = await this.sql.query(
         `INSERT INTO runs (id, name, phase, origin, k8s_ref, app_name, source, definition_id, env, timeout_seconds, labels)
-         VALUES ($1, $2, 'Queued', $3, $4::jsonb, $5, $6::jsonb, $7, $8::jsonb, $9, $10::jsonb)
+         SELECT id, name, 'Queued', origin, k8s_ref, app_name, source, definition_id, env, timeout_seconds, labels
+           FROM jsonb_to_recordset($1::jsonb) AS x(id text, name text, origin text, k8s_ref jsonb, app_name text, source jsonb,
+                                                   definition_id text, env jsonb, timeout_seconds int, labels jsonb)
          RETURNING *`,
-        [
-          id,
-          input.name,
-          input.origin,
-          input.k8sRef ? JSON.stringify(input.k8sRef) : null,
-          input.appName ?? null,
-          JSON.stringify(input.source),
-          definitionId,
-          JSON.stringify(input.env ?? {}),
-          input.timeoutSeconds,
-          JSON.stringify(input.labels ?? {}),
-        ],
+        [JSON.stringify(rows, (_k, v) => (typeof v === 'string' ? clean(v) : v))],
       );
-      return toRun(rows[0]!);
+      const byId = new Map(inserted.map((r) => [String(r.id), toRun(r)]));
+      return rows.map((r) => byId.get(r.id)!);
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictError(`a run with id ${JSON.stringify(id)} already exists`, { id });
+      if (isUniqueViolation(error)) {
+        const ids = rows.map((r) => r.id);
+        throw new ConflictError(`a run with id ${ids.length === 1 ? JSON.stringify(ids[0]) : `among ${ids.join(', ')}`} already exists`, { ids });
+      }
       throw error;
     }
   }
@@ -125,17 +135,11 @@ class PostgresStore implements Store {
   }
 
   async finishRun(id: string, owner: string, completion: RunCompletion): Promise<Run | null> {
-    assertTransition('Running', completion.phase);
-    const s = completion.summary;
-    const { rows } = await this.sql.query(
-      `UPDATE runs SET phase = $3, reason = $4, message = $5,
-              steps_passed = $6, steps_failed = $7, steps_skipped = $8, assertions_passed = $9, assertions_failed = $10,
-              finished_at = now(), duration_ms = ${DURATION_NOW}
-        WHERE id = $1 AND owner = $2 AND phase = 'Running'
-       RETURNING *`,
-      [id, owner, completion.phase, completion.reason, completion.message, s.stepsPassed, s.stepsFailed, s.stepsSkipped, s.assertionsPassed, s.assertionsFailed],
-    );
-    return rows[0] ? toRun(rows[0]) : null;
+    return (await this.finishRuns([{ id, owner, completion }]))[0]!;
+  }
+
+  finishRuns(items: RunFinish[]): Promise<(Run | null)[]> {
+    return finishRunsWith(this.sql, items);
   }
 
   async cancelQueuedRun(id: string, message: string): Promise<Run | null> {
@@ -195,12 +199,17 @@ class PostgresStore implements Store {
 
   // --- run events ---------------------------------------------------------
 
-  async writeEvents(batch: EventBatch): Promise<void> {
-    if (batch.logs.length === 0 && batch.steps.length === 0 && batch.assertions.length === 0) return;
-    await this.sql.transaction(async (tx) => {
+  async writeEvents(batch: EventBatch, finishes: RunFinish[] = []): Promise<(Run | null)[]> {
+    const empty = batch.logs.length === 0 && batch.steps.length === 0 && batch.assertions.length === 0;
+    if (empty && finishes.length === 0) return [];
+    if (empty) return this.finishRuns(finishes);
+    // Runs finishing in this batch get their counters from the completion: skip the live update.
+    const finishing = finishes.map((f) => f.id);
+    return this.sql.transaction(async (tx) => {
       if (batch.logs.length) await insertLogs(tx, batch.logs);
-      if (batch.steps.length) await upsertSteps(tx, lastPerKey(batch.steps));
-      if (batch.assertions.length) await insertAssertions(tx, batch.assertions);
+      if (batch.steps.length) await upsertSteps(tx, lastPerKey(batch.steps), finishing);
+      if (batch.assertions.length) await insertAssertions(tx, batch.assertions, finishing);
+      return finishes.length ? finishRunsWith(tx, finishes) : [];
     });
   }
 
@@ -368,7 +377,7 @@ async function insertLogs(tx: SqlExecutor, logs: readonly LogLine[]): Promise<vo
  * ends in a later batch than it started is counted once, and a replayed batch
  * changes nothing. Counters of finished runs are left alone (finishRun set them).
  */
-async function upsertSteps(tx: SqlExecutor, steps: readonly StepRecord[]): Promise<void> {
+async function upsertSteps(tx: SqlExecutor, steps: readonly StepRecord[], skipCounters: readonly string[] = []): Promise<void> {
   const rows = steps.map((s) => ({
     run_id: s.runId,
     seq: s.seq,
@@ -413,13 +422,44 @@ async function upsertSteps(tx: SqlExecutor, steps: readonly StepRecord[]): Promi
      )
      UPDATE runs r SET steps_passed = r.steps_passed + d.p, steps_failed = r.steps_failed + d.f, steps_skipped = r.steps_skipped + d.k
        FROM delta d
-      WHERE r.id = d.run_id AND r.phase IN ('Queued', 'Running') AND (d.p <> 0 OR d.f <> 0 OR d.k <> 0)`,
-    [JSON.stringify(rows)],
+      WHERE r.id = d.run_id AND r.phase IN ('Queued', 'Running') AND (d.p <> 0 OR d.f <> 0 OR d.k <> 0)
+        AND NOT (r.id = ANY($2::text[]))`,
+    [JSON.stringify(rows), skipCounters],
   );
 }
 
-/** Inserts assertions (a replayed one is ignored) and counts the new ones on the run. */
-async function insertAssertions(tx: SqlExecutor, assertions: readonly AssertionRecord[]): Promise<void> {
+/** Moves Running runs owned by their finisher to their terminal phase, in one statement. */
+async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Promise<(Run | null)[]> {
+  if (items.length === 0) return [];
+  for (const { completion } of items) assertTransition('Running', completion.phase);
+  const rows = items.map(({ id, owner, completion: c }) => ({
+    id,
+    owner,
+    phase: c.phase,
+    reason: c.reason,
+    message: c.message === null ? null : clean(c.message),
+    sp: c.summary.stepsPassed,
+    sf: c.summary.stepsFailed,
+    sk: c.summary.stepsSkipped,
+    ap: c.summary.assertionsPassed,
+    af: c.summary.assertionsFailed,
+  }));
+  const { rows: updated } = await sql.query(
+    `UPDATE runs r SET phase = x.phase, reason = x.reason, message = x.message,
+            steps_passed = x.sp, steps_failed = x.sf, steps_skipped = x.sk, assertions_passed = x.ap, assertions_failed = x.af,
+            finished_at = now(), duration_ms = ${DURATION_NOW.replace("started_at", "r.started_at")}
+       FROM jsonb_to_recordset($1::jsonb) AS x(id text, owner text, phase text, reason text, message text,
+                                               sp int, sf int, sk int, ap int, af int)
+      WHERE r.id = x.id AND r.owner = x.owner AND r.phase = 'Running'
+     RETURNING r.*`,
+    [JSON.stringify(rows)],
+  );
+  const byId = new Map(updated.map((r) => [String(r.id), toRun(r)]));
+  return items.map((i) => byId.get(i.id) ?? null);
+}
+/** Inserts assertions (a replayed one
+ is ignored) and counts the new ones on the run. */
+async function insertAssertions(tx: SqlExecutor, assertions: readonly AssertionRecord[], skipCounters: readonly string[] = []): Promise<void> {
   const rows = assertions.map((a) => ({
     run_id: a.runId,
     seq: a.seq,
@@ -444,7 +484,7 @@ async function insertAssertions(tx: SqlExecutor, assertions: readonly AssertionR
        SELECT run_id, count(*) FILTER (WHERE passed)::int AS p, count(*) FILTER (WHERE NOT passed)::int AS f FROM ins GROUP BY run_id
      )
      UPDATE runs r SET assertions_passed = r.assertions_passed + d.p, assertions_failed = r.assertions_failed + d.f
-       FROM d WHERE r.id = d.run_id AND r.phase IN ('Queued', 'Running')`,
-    [JSON.stringify(rows)],
+       FROM d WHERE r.id = d.run_id AND r.phase IN ('Queued', 'Running') AND NOT (r.id = ANY($2::text[]))`,
+    [JSON.stringify(rows), skipCounters],
   );
 }

@@ -89,6 +89,28 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         await expect(store.createRun(newRun({ id: 'my-id' }))).rejects.toBeInstanceOf(ConflictError);
       });
 
+      it('creates several runs in one call, in order, each Queued', async () => {
+        const runs = await store.createRuns([newRun({ name: 'first' }), newRun({ name: 'second' }), newRun({ name: 'third' })]);
+        expect(runs.map((r) => [r.name, r.phase])).toEqual([['first', 'Queued'], ['second', 'Queued'], ['third', 'Queued']]);
+        // Claimed oldest first: submission order survives a shared timestamp.
+        expect((await store.claimRuns('exec-a', 3, 10)).map((r) => r.name)).toEqual(['first', 'second', 'third']);
+        await expect(store.createRuns([newRun({ id: 'dup' }), newRun({ id: 'dup' })])).rejects.toBeInstanceOf(ConflictError);
+        expect((await store.listRuns({}, { limit: 10 })).items).toHaveLength(3);
+      });
+
+      it('finishes several runs in one call, only those that are Running and ours', async () => {
+        const [a, b, c] = await store.createRuns([newRun(), newRun(), newRun()]);
+        await store.claimRuns('exec-a', 2, 10);
+        const done = await store.finishRuns([
+          { id: a!.id, owner: 'exec-a', completion: { phase: 'Passed', reason: null, message: null, summary } },
+          { id: b!.id, owner: 'exec-b', completion: { phase: 'Passed', reason: null, message: null, summary } },
+          { id: c!.id, owner: 'exec-a', completion: { phase: 'Passed', reason: null, message: null, summary } },
+        ]);
+        expect(done.map((r) => r?.phase ?? null)).toEqual(['Passed', null, null]);
+        expect((await store.getRun(b!.id))!.phase).toBe('Running');
+        expect((await store.getRun(c!.id))!.phase).toBe('Queued');
+      });
+
       it('claims, then finishes with duration, reason and summary', async () => {
         const run = await store.createRun(newRun());
         const [claimed] = await store.claimRuns('exec-a', 5, 10);
@@ -399,6 +421,20 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         await store.writeEvents({ logs: [], steps: [step(run.id, 4, 'passed')], assertions: [assertion(run.id, 4, true)] });
         expect(await store.getSummary(run.id)).toEqual(summary);
         expect(await store.getSummary('no-such-run')).toBeNull();
+      });
+
+      it('stores a run\'s last events and its end in one call, the end\'s summary winning', async () => {
+        const run = await store.createRun(newRun());
+        await store.claimRuns('exec-a', 1, 10);
+        const final = { ...summary, assertionsPassed: 1500, assertionsFailed: 1 };
+        const [done] = await store.writeEvents(
+          { logs: [log(run.id, 1)], steps: [step(run.id, 1, 'failed')], assertions: [assertion(run.id, 1, true), assertion(run.id, 2, false)] },
+          [{ id: run.id, owner: 'exec-a', completion: { phase: 'Failed', reason: 'AssertionFailed', message: 'a.lua:3: boom', summary: final } }],
+        );
+        expect(done).toMatchObject({ phase: 'Failed', summary: final });
+        expect(await store.getLogs(run.id)).toHaveLength(1);
+        expect(await store.getAssertions(run.id, { failedOnly: true })).toHaveLength(1);
+        expect((await store.getRun(run.id))!.summary).toEqual(final);
       });
 
       it('writes nothing when the batch is empty and rolls back a failing batch', async () => {

@@ -3,6 +3,13 @@ import type { RunPhase } from '../core/run-phase.js';
 import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../core/definition.js';
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 
+/** One run's end, as handed to `finishRuns`. */
+export interface RunFinish {
+  id: string;
+  owner: string;
+  completion: RunCompletion;
+}
+
 /** A page of a keyset-paginated list. `nextCursor` is opaque; null on the last page. */
 export interface Page<T> {
   items: T[];
@@ -31,6 +38,8 @@ export interface Store {
   // --- runs ---------------------------------------------------------------
   /** Inserts a run in phase Queued. */
   createRun(input: NewRun): Promise<Run>;
+  /** Inserts several runs in one statement (group commit); results in input order. */
+  createRuns(inputs: NewRun[]): Promise<Run[]>;
   getRun(id: string): Promise<Run | null>;
   /** Newest first (createdAt desc, id desc). */
   listRuns(filter: RunFilter, page: PageRequest): Promise<Page<Run>>;
@@ -45,6 +54,8 @@ export interface Store {
    * changes nothing) if the run is not Running or is owned by someone else.
    */
   finishRun(id: string, owner: string, completion: RunCompletion): Promise<Run | null>;
+  /** `finishRun` for several runs in one statement; one result per item, in order. */
+  finishRuns(items: RunFinish[]): Promise<(Run | null)[]>;
   /** Queued → Cancelled. Returns null if the run was not Queued. */
   cancelQueuedRun(id: string, message: string): Promise<Run | null>;
   /** Marks a Running run for cancellation; its owner stops it. Returns the run, or null if not Running. */
@@ -62,8 +73,12 @@ export interface Store {
   queueStats(): Promise<{ queued: number; running: number }>;
 
   // --- run events ---------------------------------------------------------
-  /** Writes logs, steps (upsert by runId+seq) and assertions in one transaction. */
-  writeEvents(batch: EventBatch): Promise<void>;
+  /**
+   * Writes logs, steps (upsert by runId+seq) and assertions in one transaction,
+   * then applies `finishes` (as `finishRuns`) in the same transaction, so a run's
+   * last events and its end are stored together. Returns the finish results.
+   */
+  writeEvents(batch: EventBatch, finishes?: RunFinish[]): Promise<(Run | null)[]>;
   /** Log lines with seq > afterSeq, in order, at most `limit` (default 1000). */
   getLogs(runId: string, afterSeq?: number, limit?: number): Promise<LogLine[]>;
   getSteps(runId: string): Promise<StepRecord[]>;

@@ -6,11 +6,15 @@ export interface SseEvent {
   id?: string;
 }
 
-/** Parses events as they arrive; `next()` resolves with the next one, or null at the end. */
-export function sseReader(res: Response): { next(): Promise<SseEvent | null>; cancel(): Promise<void> } {
+/**
+ * Parses events as they arrive; `next()` resolves with the next one, or null at the end.
+ * `comments()` is how many comment lines (`: heartbeat`) were skipped so far.
+ */
+export function sseReader(res: Response): { next(): Promise<SseEvent | null>; cancel(): Promise<void>; comments(): number } {
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
+  let comments = 0;
   return {
     async next() {
       for (;;) {
@@ -21,7 +25,10 @@ export function sseReader(res: Response): { next(): Promise<SseEvent | null>; ca
           const event: SseEvent = { event: 'message', data: '' };
           const data: string[] = [];
           for (const line of block.split('\n')) {
-            if (line.startsWith(':')) continue;
+            if (line.startsWith(':')) {
+              comments++;
+              continue;
+            }
             const colon = line.indexOf(':');
             const field = colon < 0 ? line : line.slice(0, colon);
             const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
@@ -39,5 +46,6 @@ export function sseReader(res: Response): { next(): Promise<SseEvent | null>; ca
       }
     },
     cancel: () => reader.cancel(),
+    comments: () => comments,
   };
 }
