@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: measures the embedded platform and writes the figures, each with
+ * `npm run bench` (compiled to dist-bench/ first, so worker threads run plain
+ * JavaScript as in production): measures the embedded platform and writes the figures, each with
  * a reference measured in the same process and the ratio against it (this machine
  * is noisy; compare medians and ratios, not absolute numbers across runs).
  *
@@ -40,7 +41,8 @@ await section('latency', benchLatency);
 await section('list', benchListRuns);
 await section('lua', benchLua);
 
-const dir = new URL('./results/', import.meta.url);
+// Results go to bench/results/ of the checkout (the bench runs compiled, from dist-bench/).
+const dir = new URL('bench/results/', `file://${process.cwd()}/`);
 await mkdir(dir, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const json = JSON.stringify(results, null, 2);

@@ -11,7 +11,7 @@ import { createHost, type ContextHolder } from './host.js';
 import type { RunContext } from './run-context.js';
 
 /** The hook runs every this many Lua instructions to check for timeout / cancel. */
-const HOOK_INSTRUCTIONS = 1000;
+const HOOK_INSTRUCTIONS = 10_000;
 
 export class PreparedEngine {
   private readonly engine: LuaEngine;

@@ -25,6 +25,10 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 /** PostgreSQL text cannot hold NUL; a script can print one. */
+function sortOldestFirst(runs: Run[]): Run[] {
+  return runs.sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1));
+}
+
 function clean(text: string): string;
 function clean(text: string | null): string | null;
 function clean(text: string | null): string | null {
@@ -110,6 +114,22 @@ class PostgresStore implements Store {
 
   async claimRuns(owner: string, max: number, globalLimit: number): Promise<Run[]> {
     if (max <= 0 || globalLimit <= 0) return [];
+    if (this.sql.dialect === 'pglite') {
+      // PGlite is one session in one process: a single statement is already alone,
+      // so the count and the pick need no lock and no transaction round trips.
+      const { rows } = await this.sql.query(
+        `WITH room AS (
+           SELECT GREATEST(0, LEAST($2::int, $3::int - (SELECT count(*) FROM runs WHERE phase = 'Running')::int)) AS n
+         ), picked AS MATERIALIZED (
+           SELECT id FROM runs WHERE phase = 'Queued' ORDER BY created_at, id LIMIT (SELECT n FROM room)
+         )
+         UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
+          WHERE id = ANY(ARRAY(SELECT id FROM picked))
+         RETURNING *`,
+        [owner, max, globalLimit],
+      );
+      return sortOldestFirst(rows.map(toRun));
+    }
     return this.sql.transaction(async (tx) => {
       // Serialise claimers: without it two claimers could both see room for N more.
       await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [CLAIM_LOCK]);
@@ -130,7 +150,7 @@ class PostgresStore implements Store {
          RETURNING *`,
         [owner, n],
       );
-      return rows.map(toRun).sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1));
+      return sortOldestFirst(rows.map(toRun));
     });
   }
 
