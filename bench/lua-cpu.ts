@@ -31,7 +31,7 @@ export async function benchLua() {
     for (let i = 0; i < repeats + 1; i++) {
       const t0 = performance.now();
       const result = await runner.run(
-        { runId: `cpu-${i}`, script: CPU_SCRIPT, fileName: 'cpu.lua', env: {}, timeoutMs: 120_000, memoryLimitBytes: 256 << 20 },
+        { runId: `cpu-${i}`, script: CPU_SCRIPT, fileName: 'cpu.lua', files: {}, env: {}, timeoutMs: 120_000, memoryLimitBytes: 256 << 20 },
         () => {},
       );
       if (result.phase !== 'Passed') throw new Error(`cpu script ${result.phase}: ${result.message}`);

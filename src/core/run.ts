@@ -17,9 +17,17 @@ export interface K8sRef {
  * re-read and re-run even after its definition changed.
  */
 export type RunSource =
-  | { type: 'inline'; script: string; fileName?: string }
-  | { type: 'definition'; definitionId: string; script: string; fileName?: string }
+  | { type: 'inline'; script: string; fileName?: string; files?: RunFiles }
+  | { type: 'definition'; definitionId: string; script: string; fileName?: string; files?: RunFiles }
   | { type: 'git'; url: string; path: string; revision: string; script?: string };
+
+/**
+ * The other files of a test's folder, by path relative to the script's folder
+ * (`lib/helpers.lua`, `postman/api.json`, `protos/echo.proto`): what `require`,
+ * `postman.run` and `net.grpc{proto=...}` may read. The CLI bundles them from the
+ * script's folder; a ConfigMap or a git clone provides them on Kubernetes.
+ */
+export type RunFiles = Record<string, string>;
 
 /** Counts of what a run recorded; filled as events arrive and final at the end. */
 export interface RunSummary {

@@ -11,6 +11,32 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const DNS_1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export const MAX_SCRIPT_BYTES = 1024 * 1024;
+/** Limits of a run's bundled files. */
+export const MAX_BUNDLE_FILES = 500;
+export const MAX_BUNDLE_BYTES = 5 * 1024 * 1024;
+
+/** A bundled file path: relative, `/`-separated, no `..`, no empty or hidden-dot segments like `./`. */
+export function isBundlePath(path: string): boolean {
+  if (path.length === 0 || path.length > 512 || path.startsWith('/') || path.includes('\\') || path.includes('\0')) return false;
+  return path.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
+export function checkFiles(issues: FieldIssue[], field: string, files: unknown): void {
+  if (files === undefined) return;
+  if (!isPlainObject(files)) {
+    issues.push({ field, message: 'must be an object of "relative/path": "content" pairs' });
+    return;
+  }
+  const entries = Object.entries(files);
+  if (entries.length > MAX_BUNDLE_FILES) issues.push({ field, message: `must hold at most ${MAX_BUNDLE_FILES} files, got ${entries.length}` });
+  let bytes = 0;
+  for (const [path, content] of entries) {
+    if (!isBundlePath(path)) issues.push({ field: `${field}.${path}`, message: 'must be a relative path inside the test folder (no leading /, no ..)' });
+    if (typeof content !== 'string') issues.push({ field: `${field}.${path}`, message: 'must be the file content as a string' });
+    else bytes += Buffer.byteLength(content);
+  }
+  if (bytes > MAX_BUNDLE_BYTES) issues.push({ field, message: `must total at most ${MAX_BUNDLE_BYTES} bytes, got ${bytes}` });
+}
 export const MAX_NAME_LENGTH = 200;
 
 export function checkEnv(issues: FieldIssue[], field: string, env: unknown): void {

@@ -9,6 +9,8 @@ export interface RunRequest {
   script?: string;
   /** Shown in error locations; e.g. `hello.lua`. */
   fileName?: string;
+  /** Other files of the script's folder (with `script`), by relative path. */
+  files?: Record<string, string>;
   /** A definition id or name; its script is snapshotted onto the run. */
   definitionId?: string;
   /** Merged over the definition's env. */

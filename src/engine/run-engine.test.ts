@@ -127,6 +127,7 @@ describe('RunEngine', () => {
       { origin: 'api' as const, script: 'x', timeoutSeconds: 0 },
       { origin: 'api' as const, script: 'x', env: { 'BAD-NAME': 'v' } },
       { origin: 'api' as const, script: 'x', labels: { team: 'no spaces' } },
+      { origin: 'api' as const, script: 'x', files: { '../secrets.lua': 'x' } },
     ];
     const fields = [];
     for (const request of bad) {
@@ -134,8 +135,14 @@ describe('RunEngine', () => {
       expect(error).toBeInstanceOf(ValidationError);
       fields.push((error as ValidationError).issues[0]!.field);
     }
-    expect(fields).toEqual(['script', 'script', 'timeoutSeconds', 'env.BAD-NAME', 'labels.team']);
+    expect(fields).toEqual(['script', 'script', 'timeoutSeconds', 'env.BAD-NAME', 'labels.team', 'files.../secrets.lua']);
     expect((await store.listRuns({}, {})).items).toHaveLength(0);
+  });
+
+  it('keeps the files bundled with an inline script on the run', async () => {
+    const { engine } = await setup();
+    const run = await engine.submit({ origin: 'cli', script: 'assert(true)', fileName: 'main.lua', files: { 'lib/util.lua': 'return {}' } });
+    expect(run.source).toEqual({ type: 'inline', script: 'assert(true)', fileName: 'main.lua', files: { 'lib/util.lua': 'return {}' } });
   });
 
   it('snapshots a definition onto the run, merging env', async () => {

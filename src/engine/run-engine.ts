@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '
 import type { NewRun, Run, RunCompletion, RunSource } from '../core/run.js';
 import { EMPTY_SUMMARY, RUN_ORIGINS } from '../core/run.js';
 import { isTerminal } from '../core/run-phase.js';
-import { checkAppName, checkEnv, checkLabels, checkName, checkScript, checkTimeout } from '../core/validation.js';
+import { checkAppName, checkEnv, checkFiles, checkLabels, checkName, checkScript, checkTimeout } from '../core/validation.js';
 import type { Executor, ExecutionJob } from '../executors/executor.js';
 import type { Store } from '../store/store.js';
 import type { Engine, EngineStats, RunNotification, RunRequest } from './engine.js';
@@ -321,6 +321,8 @@ export class RunEngine implements Engine {
     checkLabels(issues, 'labels', r.labels);
     checkTimeout(issues, 'timeoutSeconds', r.timeoutSeconds);
     checkAppName(issues, 'appName', r.appName);
+    checkFiles(issues, 'files', r.files);
+    if (hasDefinition && r.files !== undefined) issues.push({ field: 'files', message: 'files go with an inline script, not with definitionId' });
     if (issues.length) throw new ValidationError(issues);
 
     let source: RunSource;
@@ -339,7 +341,12 @@ export class RunEngine implements Engine {
       timeoutSeconds ??= def.timeoutSeconds;
       appName ??= def.appName;
     } else {
-      source = { type: 'inline', script: r.script!, ...(r.fileName ? { fileName: r.fileName } : {}) };
+      source = {
+        type: 'inline',
+        script: r.script!,
+        ...(r.fileName ? { fileName: r.fileName } : {}),
+        ...(r.files && Object.keys(r.files).length ? { files: r.files } : {}),
+      };
       name ??= r.fileName ? r.fileName.replace(/\.lua$/, '') : 'adhoc';
     }
     return {
@@ -368,7 +375,8 @@ function toJob(run: Run, timeoutMs: number): ExecutionJob {
   }
   const script = source.script!;
   const fileName = ('fileName' in source && source.fileName) || `${run.name.replace(/[^\w.-]+/g, '_') || 'script'}.lua`;
-  return { runId: run.id, name: run.name, script, fileName, env: run.env, timeoutMs, appName: run.appName };
+  const files = ('files' in source && source.files) || {};
+  return { runId: run.id, name: run.name, script, fileName, files, env: run.env, timeoutMs, appName: run.appName };
 }
 
 function errorMessage(error: unknown): string {

@@ -22,6 +22,7 @@ export function describeExecutorContract(name: string, create: () => Promise<Exe
       name: `contract ${n}`,
       script,
       fileName: 'contract.lua',
+      files: {},
       env: {},
       timeoutMs: 10_000,
       appName: null,

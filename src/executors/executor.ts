@@ -7,6 +7,8 @@ export interface ExecutionJob {
   name: string;
   script: string;
   fileName: string;
+  /** Other files of the script's folder by relative path (see RunFiles). */
+  files: Record<string, string>;
   env: Record<string, string>;
   timeoutMs: number;
   appName: string | null;

@@ -29,6 +29,7 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
           runId: job.runId,
           script: job.script,
           fileName: job.fileName || 'script.lua',
+          files: job.files,
           env: job.env,
           timeoutMs: job.timeoutMs,
           memoryLimitBytes: options.memoryLimitBytes,

@@ -48,7 +48,7 @@ describe('docs/lua-api.md examples', () => {
   for (const block of blocks) {
     it(`example ${block.index} (docs/lua-api.md:${block.line}) ${block.failing ? 'fails' : 'passes'}`, async () => {
       const result = await runner.run(
-        { runId: `doc-${block.index}`, script: block.script, fileName: 'example.lua', env: { BASE_URL: baseUrl }, timeoutMs: 10_000, memoryLimitBytes: 64 << 20 },
+        { runId: `doc-${block.index}`, script: block.script, fileName: 'example.lua', files: {}, env: { BASE_URL: baseUrl }, timeoutMs: 10_000, memoryLimitBytes: 64 << 20 },
         () => {},
       );
       if (block.failing) expect(result.phase).toBe('Failed');

@@ -73,6 +73,7 @@ async function run(script: string, extra: Partial<ScriptJob> = {}, signal?: Abor
       runId: `run-${++n}`,
       script,
       fileName: 'hello.lua',
+      files: {},
       env: {},
       timeoutMs: 10_000,
       memoryLimitBytes: 64 * MiB,

@@ -7,6 +7,8 @@ export interface ScriptJob {
   script: string;
   /** Shown in error locations (`hello.lua:12`); defaults to `script.lua`. */
   fileName: string;
+  /** Other files of the script's folder by relative path: what `require`, `postman.run` and `.proto` loading read. */
+  files: Record<string, string>;
   env: Record<string, string>;
   /** Wall-clock limit; the run ends TimedOut within timeoutMs + 1 s. */
   timeoutMs: number;

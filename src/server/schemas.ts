@@ -5,6 +5,7 @@
  * (`timeoutSeconds: must be an integer from 1 to 86400, got 0`).
  */
 import { z } from '@hono/zod-openapi';
+import { isBundlePath } from '../core/validation.js';
 import { RUN_PHASES } from '../core/run-phase.js';
 import { MAX_TIMEOUT_SECONDS, RUN_ORIGINS, RUN_REASONS } from '../core/run.js';
 
@@ -35,6 +36,19 @@ export const EnvSchema = z
     { error: (iss) => `must be an object of NAME: "value" pairs, got ${got(iss.input)}` },
   )
   .openapi({ description: 'Environment variables the script reads with `env.NAME`; values are strings.', example: { BASE_URL: 'http://localhost:8080' } });
+
+/** The other files of a test's folder, by relative path (see core `RunFiles`). */
+export const FilesSchema = z
+  .record(
+    z.string().refine(isBundlePath, { error: 'must be a relative path inside the test folder (no leading /, no ..)' }),
+    z.string({ error: (iss) => `must be the file content as a string, got ${got(iss.input)}` }),
+    { error: (iss) => `must be an object of "relative/path": "content" pairs, got ${got(iss.input)}` },
+  )
+  .openapi({
+    description:
+      'Other files of the script\'s folder by path relative to it (Lua modules for `require`, Postman collections, `.proto` files). At most 500 files, 5 MiB. The CLI bundles them from the script\'s folder.',
+    example: { 'lib/helpers.lua': 'return {}', 'postman/api.json': '{"info":{}}' },
+  });
 
 /** Free-form key → value tags used to filter runs (`team=payments`). */
 export const LabelsSchema = z
@@ -71,6 +85,7 @@ export const CreateRunSchema = z
       .optional()
       .openapi({ description: 'Lua source of the test. Exactly one of `script` and `definitionId`.' }),
     fileName: text(255).optional().openapi({ description: 'Shown in error locations, e.g. `hello.lua` → `hello.lua:12`.' }),
+    files: FilesSchema.optional(),
     definitionId: text(200).optional().openapi({ description: 'Id or name of a stored test definition to run. Exactly one of `script` and `definitionId`.' }),
     env: EnvSchema.optional(),
     timeoutSeconds: TimeoutSchema.optional(),
@@ -117,8 +132,8 @@ const SummarySchema = z
 
 const RunSourceSchema = z
   .union([
-    z.object({ type: z.literal('inline'), script: z.string(), fileName: z.string().optional() }),
-    z.object({ type: z.literal('definition'), definitionId: z.string(), script: z.string(), fileName: z.string().optional() }),
+    z.object({ type: z.literal('inline'), script: z.string(), fileName: z.string().optional(), files: z.record(z.string(), z.string()).optional() }),
+    z.object({ type: z.literal('definition'), definitionId: z.string(), script: z.string(), fileName: z.string().optional(), files: z.record(z.string(), z.string()).optional() }),
     z.object({ type: z.literal('git'), url: z.string(), path: z.string(), revision: z.string(), script: z.string().optional() }),
   ])
   .openapi('RunSource', { description: 'What the run executes. The script is snapshotted onto the run when it is created.' });

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
+import { bundleTestFolder } from '../bundle.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { exitCodeFor, watchRun } from '../watch-run.js';
@@ -17,6 +18,7 @@ interface ScheduleOptions {
   wait?: boolean;
   json?: boolean;
   server?: string;
+  bundle: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -57,6 +59,7 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
     .option('--wait', 'stream logs and steps until the run ends; exit 0 passed, 1 failed, 2 error/timed out/cancelled')
     .option('--json', 'print the run as JSON (the final run with --wait)')
     .option('--server <url>', 'topas API URL (default TOPAS_URL or http://127.0.0.1:4000)')
+    .option('--no-bundle', "send the script alone, without the other files of its folder (Lua modules, Postman collections, .proto files)")
     .action(async (opts: ScheduleOptions) => {
       if (Boolean(opts.script) === Boolean(opts.definition)) throw new CliError('give exactly one of --script FILE and --definition ID');
       let timeoutSeconds: number | undefined;
@@ -73,7 +76,12 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
         origin: 'cli',
       };
       const body = opts.script
-        ? { ...common, script: await readScript(opts.script), fileName: basename(opts.script) }
+        ? {
+            ...common,
+            script: await readScript(opts.script),
+            fileName: basename(opts.script),
+            ...(opts.bundle ? { files: await bundleTestFolder(opts.script) } : {}),
+          }
         : { ...common, definitionId: opts.definition };
       const client = ctx.client(opts.server);
       const run = await client.createRun(body);

@@ -1,0 +1,49 @@
+/**
+ * The files that travel with a script: everything a test may read from its own
+ * folder (Lua modules for `require`, Postman collections and environments, `.proto`
+ * files, fixtures), by path relative to the script's folder.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { MAX_BUNDLE_BYTES, MAX_BUNDLE_FILES } from '../core/validation.js';
+import { CliError } from './cli-error.js';
+
+/** File kinds a test reads; anything else in the folder stays behind. */
+export const BUNDLED_EXTENSIONS = ['.lua', '.json', '.proto', '.yaml', '.yml', '.sql', '.csv', '.txt', '.xml', '.graphql'];
+const SKIPPED_DIRS = new Set(['node_modules', '.git', '.topas', 'dist']);
+const MAX_DEPTH = 6;
+
+export async function bundleTestFolder(scriptPath: string): Promise<Record<string, string>> {
+  const root = dirname(resolve(scriptPath));
+  const self = resolve(scriptPath);
+  const files: Record<string, string> = {};
+  let count = 0;
+  let bytes = 0;
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    if (depth > MAX_DEPTH) return;
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRS.has(entry.name)) await walk(full, depth + 1);
+        continue;
+      }
+      if (!entry.isFile() || full === self) continue;
+      if (!BUNDLED_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) continue;
+      const size = (await stat(full)).size;
+      count++;
+      bytes += size;
+      if (count > MAX_BUNDLE_FILES || bytes > MAX_BUNDLE_BYTES) {
+        throw new CliError(
+          `the folder of ${scriptPath} (${root}) holds more than ${MAX_BUNDLE_FILES} test files or ${MAX_BUNDLE_BYTES / 1024 / 1024} MiB; ` +
+            'move the script into a folder of its own, or pass --no-bundle to send the script alone',
+        );
+      }
+      files[relative(root, full).split(sep).join('/')] = await readFile(full, 'utf8');
+    }
+  };
+  await walk(root, 0);
+  return files;
+}
