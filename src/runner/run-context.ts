@@ -20,6 +20,32 @@ export type EventFlush = (events: RunEvent[]) => void;
 
 const FLUSH_AT = 200;
 
+/** Env variables whose name looks like this hold secrets: their values never leave the run unmasked. */
+export const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE|CREDENTIAL)/i;
+/** Shorter secret values are not masked (masking "1" or "abc" would garble every line). */
+export const MIN_SECRET_CHARS = 4;
+export const MASK = '***';
+
+/** The secret values of an env, longest first (so a secret containing another is masked whole). */
+export function secretValues(env: Record<string, string>): string[] {
+  const values = new Set<string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (typeof value !== 'string' || value.length < MIN_SECRET_CHARS || !SECRET_NAME.test(name)) continue;
+    values.add(value);
+    // as it appears inside quoted strings (T.quote / JSON escapes)
+    const quoted = JSON.stringify(value).slice(1, -1);
+    if (quoted !== value) values.add(quoted);
+  }
+  return [...values].sort((a, b) => b.length - a.length);
+}
+
+/** Optional details of an assertion: where (when not in the main script) and the rendered values. */
+export interface AssertionDetails {
+  file?: string | null;
+  expected?: string | null;
+  actual?: string | null;
+}
+
 export class RunContext {
   readonly summary: RunSummary = {
     stepsPassed: 0,
@@ -42,12 +68,16 @@ export class RunContext {
   private firstFailure: string | null = null;
   private invalid: string | null = null;
   private timer: NodeJS.Timeout | undefined;
+  private readonly secrets: string[];
+  /** Set when the script skipped itself at top level (`skip(reason)`). */
+  private skippedMessage: string | null = null;
 
   constructor(
     readonly job: ScriptJob,
     private readonly flush: EventFlush,
   ) {
     this.deadline = Date.now() + job.timeoutMs;
+    this.secrets = secretValues(job.env ?? {});
     this.timer = setTimeout(() => this.stop('timeout'), job.timeoutMs);
   }
 
@@ -75,7 +105,7 @@ export class RunContext {
     this.emit({ type: 'log', ts: Date.now(), level, message, stepSeq: this.currentStep });
   }
 
-  stepStart(kind: StepKind, name: string, line: number | null): number {
+  stepStart(kind: StepKind, name: string, line: number | null, file?: string | null): number {
     const seq = this.nextSeq++;
     this.emit({
       type: 'step.start',
@@ -84,13 +114,13 @@ export class RunContext {
       parentSeq: this.currentStep,
       kind,
       name,
-      location: this.location(line),
+      location: this.location(line, file),
     });
     this.stepStack.push(seq);
     return seq;
   }
 
-  stepEnd(seq: number, status: 'passed' | 'failed' | 'skipped', message: string | null, line: number | null): void {
+  stepEnd(seq: number, status: 'passed' | 'failed' | 'skipped', message: string | null, line: number | null, file?: string | null): void {
     const at = this.stepStack.lastIndexOf(seq);
     if (at >= 0) this.stepStack.length = at;
     if (status === 'passed') this.summary.stepsPassed++;
@@ -98,14 +128,14 @@ export class RunContext {
       this.summary.stepsFailed++;
       if (message) this.recordFailure(message);
     } else this.summary.stepsSkipped++;
-    this.emit({ type: 'step.end', ts: Date.now(), seq, status, message, location: this.location(line) });
+    this.emit({ type: 'step.end', ts: Date.now(), seq, status, message, location: this.location(line, file) });
   }
 
   /**
    * A failed assertion, or a passed one while under the recording cap. `failure` is
    * the raised error text (`hello.lua:7: assertion failed: ...`).
    */
-  assertion(passed: boolean, message: string, line: number | null, failure: string | null): void {
+  assertion(passed: boolean, message: string, line: number | null, failure: string | null, details: AssertionDetails = {}): void {
     if (passed) {
       this.summary.assertionsPassed++;
       if (this.recordedPassed >= RECORDED_PASSED_ASSERTIONS_CAP) return;
@@ -114,7 +144,10 @@ export class RunContext {
       this.summary.assertionsFailed++;
       this.recordFailure(failure ?? message);
     }
-    this.emit({ type: 'assertion', ts: Date.now(), stepSeq: this.currentStep, passed, message, location: this.location(line) });
+    const event: RunEvent = { type: 'assertion', ts: Date.now(), stepSeq: this.currentStep, passed, message, location: this.location(line, details.file) };
+    if (details.expected != null) event.expected = details.expected;
+    if (details.actual != null) event.actual = details.actual;
+    this.emit(event);
   }
 
   /** Passed assertions the script only counted (beyond the cap). */
@@ -130,6 +163,12 @@ export class RunContext {
     }
     this.log('error', message);
     this.recordFailure(message);
+  }
+
+  /** `skip(reason)` at the top level: the rest of the script did not run; the run still passes. */
+  skipped(reason: string): void {
+    this.skippedMessage ??= reason ? `skipped: ${reason}` : 'skipped';
+    this.log('info', this.skippedMessage);
   }
 
   /** The script does not compile. */
@@ -152,7 +191,7 @@ export class RunContext {
     const end = (phase: RunCompletion['phase'], reason: RunReason | null, message: string | null): RunCompletion => ({
       phase,
       reason,
-      message,
+      message: message === null ? null : this.mask(message),
       summary,
     });
     if (this.finalStop === 'timeout') return end('TimedOut', 'Timeout', `the run exceeded its timeout of ${formatDuration(this.job.timeoutMs)}`);
@@ -168,7 +207,7 @@ export class RunContext {
     if (this.firstFailure) {
       return end('Failed', this.summary.assertionsFailed > 0 ? 'AssertionFailed' : 'ScriptError', this.firstFailure);
     }
-    return end('Passed', null, null);
+    return end('Passed', null, this.skippedMessage);
   }
 
   /** How the run was stopped, frozen when the script finished (before `complete` aborts leftovers). */
@@ -179,7 +218,9 @@ export class RunContext {
     this.finalStop = this.stopReason;
   }
 
+  /** Every event leaves through here: secrets are masked once, for all modules. */
   emit(event: RunEvent): void {
+    if (this.secrets.length) this.maskEvent(event);
     this.buffer.push(event);
     if (this.buffer.length >= FLUSH_AT) this.flushNow();
     else if (!this.flushScheduled) {
@@ -196,8 +237,33 @@ export class RunContext {
     this.flush(this.buffer.splice(0, this.buffer.length));
   }
 
-  private location(line: number | null): { file: string; line: number } | null {
-    return line && line > 0 ? { file: this.job.fileName, line } : null;
+  /** Replaces every secret value of the run's env with `***`. */
+  mask(text: string): string {
+    for (const secret of this.secrets) if (text.includes(secret)) text = text.split(secret).join(MASK);
+    return text;
+  }
+
+  private maskEvent(event: RunEvent): void {
+    switch (event.type) {
+      case 'log':
+        event.message = this.mask(event.message);
+        break;
+      case 'step.start':
+        event.name = this.mask(event.name);
+        break;
+      case 'step.end':
+        if (event.message !== null) event.message = this.mask(event.message);
+        break;
+      case 'assertion':
+        event.message = this.mask(event.message);
+        if (event.expected !== undefined) event.expected = this.mask(event.expected);
+        if (event.actual !== undefined) event.actual = this.mask(event.actual);
+        break;
+    }
+  }
+
+  private location(line: number | null, file?: string | null): { file: string; line: number } | null {
+    return line && line > 0 ? { file: file || this.job.fileName, line } : null;
   }
 }
 

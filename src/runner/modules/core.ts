@@ -43,10 +43,29 @@ function T.line(level)
   end
 end
 
--- "hello.lua:12" for the user-script code that called into us.
+-- Chunk sources of the bundled files loaded by require ("@lib/http.lua" -> "lib/http.lua").
+T.sources = {}
+
+-- The file and line of the innermost user code (the script or a bundled module) that called into us.
+function T.frame(level)
+  local getinfo = T.raw.getinfo
+  level = (level or 2) + 1
+  while true do
+    local info = getinfo(level, "Sl")
+    if not info then return nil, nil end
+    if info.currentline > 0 then
+      if info.source == T.source then return T.file, info.currentline end
+      local f = T.sources[info.source]
+      if f then return f, info.currentline end
+    end
+    level = level + 1
+  end
+end
+
+-- "hello.lua:12" (or "lib/http.lua:3") for the user code that called into us.
 function T.where(level)
-  local line = T.line((level or 2) + 1)
-  if line then return T.file .. ":" .. line end
+  local file, line = T.frame((level or 2) + 1)
+  if line then return file .. ":" .. line end
   return T.file
 end
 

@@ -5,16 +5,20 @@
  */
 import { assertModule } from './assert.js';
 import { coreModule } from './core.js';
+import { dbModule } from './db.js';
 import { durationModule } from './duration.js';
+import { expectModule } from './expect.js';
 import { jsonModule } from './json.js';
 import { logModule } from './log.js';
 import type { LuaModule } from './lua-module.js';
 import { mainModule } from './main.js';
 import { netModule } from './net.js';
+import { postmanModule } from './postman.js';
 import { protectedCallsModule } from './protected-calls.js';
 import { sandboxModule } from './sandbox.js';
 import { sleepModule } from './sleep.js';
 import { stepsModule } from './steps.js';
+import { utilitiesModule } from './utilities.js';
 
 export const PRELUDE_MODULES: readonly LuaModule[] = [
   coreModule,
@@ -23,8 +27,12 @@ export const PRELUDE_MODULES: readonly LuaModule[] = [
   durationModule,
   stepsModule,
   assertModule,
+  expectModule,
+  utilitiesModule,
   sleepModule,
   netModule,
+  dbModule,
+  postmanModule,
   protectedCallsModule,
   mainModule,
   sandboxModule,

@@ -4,7 +4,8 @@ import type { LuaModule } from './lua-module.js';
  * The sandbox: what a script can reach. Removed: `io`, `debug`, `dofile`, `loadfile`,
  * `package` (and its C loaders), `string.dump`, `os` except `os.time/clock/date/difftime`,
  * and wasmoon's injected `null`, `Promise`, `Error`. `load` compiles text only (mode "t").
- * `require` returns only our modules. Runs last: it installs the other modules' globals.
+ * `require` returns our modules, or loads `.lua` files bundled from the script's own
+ * folder (`require("lib.http")` → `lib/http.lua` or `lib/http/init.lua`), cached per run. Runs last: it installs the other modules' globals.
  */
 export const sandboxModule: LuaModule = {
   name: 'sandbox',
@@ -17,12 +18,49 @@ for name in pairs(T.modules) do available[#available + 1] = name end
 sort(available)
 local available_text = concat(available, ", ")
 
+-- Bundled modules: "lib.http" -> lib/http.lua or lib/http/init.lua from the script's folder.
+local loaded, loading = {}, {}
+
+local function not_found(name, tried)
+  local files = host.bundle_lua_files()
+  error(T.where() .. ": module '" .. tostring(name) .. "' not found: " .. tried ..
+    " (topas modules: " .. available_text .. "; bundled .lua files: " .. (files ~= "" and files or "none") .. ")", 0)
+end
+
 G.require = function(name)
   local m = T.modules[name]
-  if m == nil then
-    error(T.where() .. ": module '" .. tostring(name) .. "' is not available (available: " .. available_text .. ")", 0)
+  if m ~= nil then return m end
+  if type(name) ~= "string" then
+    error(T.where() .. ": require(name): expected a module name string, got " .. type(name), 0)
   end
-  return m
+  local cached = loaded[name]
+  if cached ~= nil then return cached end
+  if loading[name] then
+    error(T.where() .. ": require: module '" .. name .. "' is being loaded (circular require)", 0)
+  end
+  -- segments of letters, digits, _ and -, separated by dots (or slashes): nothing can leave the folder
+  local path = name:gsub("%.lua$", "")
+  if not path:find("^[%w_%-]+$") and not path:find("^[%w_%-]+[%./][%w_%-%./]*[%w_%-]$") or path:find("[%./][%./]") then
+    not_found(name, "module names are like 'helpers' or 'lib.http' and resolve inside the test's folder only")
+  end
+  path = path:gsub("%.", "/")
+  local file = path .. ".lua"
+  local source = host.bundle_file(file)
+  if source == nil then
+    file = path .. "/init.lua"
+    source = host.bundle_file(file)
+  end
+  if source == nil then not_found(name, "no " .. path .. ".lua or " .. path .. "/init.lua in the test's folder") end
+  local chunk, err = raw_load(source, "@" .. file, "t")
+  if not chunk then error(err, 0) end
+  T.sources["@" .. file] = file
+  loading[name] = true
+  local ok, result = T.raw.pcall(chunk, name, file)
+  loading[name] = nil
+  if not ok then error(result, 0) end
+  if result == nil then result = true end
+  loaded[name] = result
+  return result
 end
 
 G.load = function(chunk, name, mode, ...)

@@ -1,0 +1,276 @@
+/**
+ * The JS half of `require("postman")`: runs a Postman collection with newman, in
+ * process (no subprocess, no reporters). Every request becomes a step of the run and
+ * every Postman test an assertion, so a Postman failure reads like a Lua failure.
+ * Stopping the run (cancel, timeout) aborts the newman run and destroys its sockets.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { EventEmitter } from 'node:events';
+import type * as Newman from 'newman';
+import type { LogLevel } from '../core/run-events.js';
+import type { RunContext } from './run-context.js';
+
+/** What the Lua side sends (as JSON): strings are files of the script's folder, tables are inline. */
+interface PostmanSpec {
+  collection: string | Record<string, unknown>;
+  environment?: string | Record<string, unknown>;
+  globals?: string | Record<string, unknown>;
+  iterationData?: string | unknown[];
+  folder?: string | string[];
+  /** Per-request timeout, ms. */
+  timeout: number;
+  line: number | null;
+  file: string | null;
+}
+
+interface AssertionRow {
+  request: string;
+  name: string;
+  passed: boolean;
+  message: string;
+}
+
+type PostmanResult =
+  | { ok: true; passed: boolean; report: string }
+  | { ok: false; error: string }
+  | { ok: false; stopped: true; error: string };
+
+/** A file of the script's folder (`./x` and `x` are the same), parsed as JSON. */
+function loadJson(ctx: RunContext, what: string, path: string): unknown {
+  const files = ctx.job.files ?? {};
+  const key = path.replace(/^\.\//, '');
+  const text = files[key];
+  if (text === undefined) {
+    const names = Object.keys(files).sort();
+    throw new Error(`${what} file "${path}" not found (files next to the script: ${names.length ? names.join(', ') : 'none'})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${what} file "${path}" is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** An environment / globals: a Postman export (`{ values = {...} }`) or a plain `{ key = value }` map. */
+function variables(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray((value as { values?: unknown }).values)) return value;
+  return {
+    values: Object.entries(value as Record<string, unknown>).map(([key, v]) => ({
+      key,
+      value: typeof v === 'string' ? v : JSON.stringify(v),
+      enabled: true,
+    })),
+  };
+}
+
+/** Whether a folder or request of this name (or id) is anywhere in the collection. */
+function hasItem(node: unknown, name: string): boolean {
+  const items = (node as { item?: unknown }).item;
+  if (!Array.isArray(items)) return false;
+  return items.some((it: { name?: string; id?: string }) => it?.name === name || it?.id === name || hasItem(it, name));
+}
+
+const LEVELS: Record<string, LogLevel> = { log: 'info', info: 'info', warn: 'warn', error: 'error', debug: 'debug' };
+
+/** newman is big (~2 s to load): loaded on the first postman.run of a worker, not at worker start. */
+type NewmanRun = typeof Newman.run;
+let newmanRun: Promise<NewmanRun> | null = null;
+function loadNewman(): Promise<NewmanRun> {
+  // newman is CommonJS: its exports are the default export
+  newmanRun ??= import('newman').then((m) => (m as unknown as { default: { run: NewmanRun } }).default.run);
+  return newmanRun;
+}
+
+async function postmanRun(ctx: RunContext, spec: PostmanSpec): Promise<PostmanResult> {
+  const signal = ctx.abort.signal;
+  if (signal.aborted) return { ok: false, stopped: true, error: 'stopped' };
+  const newmanRunFn = await loadNewman();
+  if (signal.aborted) return { ok: false, stopped: true, error: 'stopped' };
+  let collection: unknown;
+  let environment: unknown;
+  let globals: unknown;
+  let iterationData: unknown;
+  try {
+    collection = typeof spec.collection === 'string' ? loadJson(ctx, 'collection', spec.collection) : spec.collection;
+    if (!collection || typeof collection !== 'object') throw new Error('the collection must be a JSON object');
+    if (spec.environment != null) {
+      environment = variables(typeof spec.environment === 'string' ? loadJson(ctx, 'environment', spec.environment) : spec.environment);
+    }
+    if (spec.globals != null) {
+      globals = variables(typeof spec.globals === 'string' ? loadJson(ctx, 'globals', spec.globals) : spec.globals);
+    }
+    if (spec.iterationData != null) {
+      iterationData = typeof spec.iterationData === 'string' ? loadJson(ctx, 'iterationData', spec.iterationData) : spec.iterationData;
+      if (!Array.isArray(iterationData)) throw new Error('iterationData must be a list of rows');
+    }
+    // an unknown folder is an error, not an empty run (newman's own check also aborts on request errors)
+    for (const name of spec.folder == null ? [] : Array.isArray(spec.folder) ? spec.folder : [spec.folder]) {
+      if (!hasItem(collection, name)) {
+        const title = (collection as { info?: { name?: string } }).info?.name;
+        throw new Error(`folder or request "${name}" not found in the collection${title ? ` "${title}"` : ''}`);
+      }
+    }
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+
+  const { line, file } = spec;
+  const where = line ? `${file || ctx.job.fileName}:${line}` : file || ctx.job.fileName;
+  const agents = { http: new HttpAgent({ keepAlive: false }), https: new HttpsAgent({ keepAlive: false }) };
+  const started = performance.now();
+  const assertions: AssertionRow[] = [];
+  const failures: { request: string; name: string; message: string }[] = [];
+  let requests = 0;
+  let failedRequests = 0;
+  // the open step of the current request
+  let open: { seq: number; name: string; failed: string | null } | null = null;
+  let finished = false;
+
+  return new Promise<PostmanResult>((resolve) => {
+    const finish = (result: PostmanResult) => {
+      if (finished) return;
+      finished = true;
+      signal.removeEventListener('abort', onAbort);
+      agents.http.destroy();
+      agents.https.destroy();
+      resolve(result);
+    };
+    let run: { abort?: () => void } | null = null;
+    const onAbort = () => {
+      if (finished) return;
+      try {
+        run?.abort?.();
+      } catch {
+        // newman may already be ending
+      }
+      if (open) ctx.stepEnd(open.seq, 'failed', 'the run was stopped', null, null);
+      open = null;
+      finish({ ok: false, stopped: true, error: 'stopped' });
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    const fail = (message: string) => {
+      if (open && !open.failed) open.failed = message;
+    };
+
+    let emitter: EventEmitter;
+    try {
+      emitter = newmanRunFn(
+        {
+          collection: collection as Newman.NewmanRunOptions['collection'],
+          environment: environment as Newman.NewmanRunOptions['environment'],
+          globals: globals as Newman.NewmanRunOptions['globals'],
+          iterationData: iterationData as Newman.NewmanRunOptions['iterationData'],
+          folder: spec.folder,
+          timeoutRequest: spec.timeout,
+          requestAgents: agents,
+          reporters: [],
+        },
+        (err) => {
+          if (finished) return;
+          if (open) ctx.stepEnd(open.seq, 'failed', err?.message ?? 'the request did not finish', line, file);
+          open = null;
+          if (err) {
+            finish({ ok: false, error: err.message });
+            return;
+          }
+          const report = {
+            requests,
+            failed: failedRequests,
+            assertions,
+            failures,
+            duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+          };
+          finish({ ok: true, passed: failures.length === 0 && failedRequests === 0, report: JSON.stringify(report) });
+        },
+      ) as unknown as EventEmitter;
+    } catch (err) {
+      finish({ ok: false, error: (err as Error).message });
+      return;
+    }
+
+    type Ev = { item?: { name?: string }; cursor?: { cycles?: number; iteration?: number }; run?: { abort?: () => void } };
+    const live = (fn: (err: Error | null, o: Ev & Record<string, unknown>) => void) => (err: Error | null, o: Ev & Record<string, unknown>) => {
+      if (finished) return;
+      fn(err, o ?? {});
+    };
+
+    emitter.on('start', live((_err, o) => (run = o.run ?? null)));
+    emitter.on(
+      'beforeItem',
+      live((_err, o) => {
+        const base = o.item?.name ?? 'request';
+        const cycles = o.cursor?.cycles ?? 1;
+        const name = cycles > 1 ? `${base} [iteration ${(o.cursor?.iteration ?? 0) + 1}/${cycles}]` : base;
+        open = { seq: ctx.stepStart('step', name, line, file), name: base, failed: null };
+      }),
+    );
+    emitter.on(
+      'request',
+      live((err, o) => {
+        requests++;
+        const req = o.request as { method?: string; url?: { toString(): string } } | undefined;
+        const label = `${req?.method ?? 'GET'} ${req?.url?.toString() ?? ''}`;
+        if (err) {
+          const message = `${label}: ${err.message}`;
+          ctx.log('error', message);
+          failures.push({ request: open?.name ?? '', name: 'request', message });
+          fail(`${where}: postman: ${open?.name ?? ''}: ${message}`);
+          return;
+        }
+        const res = o.response as { code?: number; status?: string; responseTime?: number } | undefined;
+        ctx.log('info', `${label} → ${res?.code ?? '?'} ${res?.status ?? ''} (${res?.responseTime ?? '?'} ms)`);
+      }),
+    );
+    emitter.on(
+      'assertion',
+      live((err, o) => {
+        if (o.skipped) return;
+        const request = o.item?.name ?? open?.name ?? '';
+        const name = String(o.assertion ?? 'test');
+        const passed = !err;
+        const message = `${request} › ${name}${err ? `: ${err.message}` : ''}`;
+        assertions.push({ request, name, passed, message });
+        if (!passed) {
+          failures.push({ request, name, message });
+          fail(`${where}: postman: ${message}`);
+        }
+        ctx.assertion(passed, `postman: ${message}`, line, passed ? null : `${where}: postman: ${message}`, { file });
+      }),
+    );
+    emitter.on(
+      'exception',
+      live((_err, o) => {
+        const e = o.error as { name?: string; message?: string } | undefined;
+        const message = `${open?.name ?? 'collection'}: script error: ${e?.name ?? 'Error'}: ${e?.message ?? String(e)}`;
+        ctx.log('error', `postman: ${message}`);
+        failures.push({ request: open?.name ?? '', name: 'script', message });
+        fail(`${where}: postman: ${message}`);
+      }),
+    );
+    emitter.on(
+      'console',
+      live((_err, o) => {
+        const messages = (o.messages as unknown[] | undefined) ?? [];
+        const text = messages.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
+        ctx.log(LEVELS[String(o.level)] ?? 'info', text);
+      }),
+    );
+    emitter.on(
+      'item',
+      live(() => {
+        if (!open) return;
+        if (open.failed) failedRequests++;
+        ctx.stepEnd(open.seq, open.failed ? 'failed' : 'passed', open.failed, line, file);
+        open = null;
+      }),
+    );
+  });
+}
+
+export function createPostmanHost(ctx: () => RunContext) {
+  return {
+    postman_run: (specJson: string) => postmanRun(ctx(), JSON.parse(specJson) as PostmanSpec),
+  };
+}

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunEvent } from '../core/run-events.js';
+import { createLuaRunner } from './lua-runner.js';
+import type { ScriptRunner } from './runner.js';
+
+/** Every ```lua block of docs/lua-api-testing.md runs: plain blocks must pass, `lua failing` ones must fail. */
+const doc = readFileSync(new URL('../../docs/lua-api-testing.md', import.meta.url), 'utf8');
+const blocks = [...doc.matchAll(/```lua( failing)?\n([\s\S]*?)```/g)].map((m, i) => ({
+  index: i + 1,
+  failing: Boolean(m[1]),
+  script: m[2]!,
+  line: doc.slice(0, m.index).split('\n').length + 1,
+}));
+const files = {
+  'helpers.lua': 'return { double = function(x) return x * 2 end }',
+  'lib/users/init.lua': 'return { admin = "alice" }',
+};
+const TOKEN = 'tok-123456';
+
+let server: Server;
+let baseUrl: string;
+let runner: ScriptRunner;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/users/alice') return res.end(JSON.stringify({ name: 'alice', role: 'admin' }));
+    res.statusCode = 404;
+    res.end(JSON.stringify({ error: 'not found' }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  runner = createLuaRunner({ workers: 1 });
+});
+
+afterAll(async () => {
+  await runner?.close();
+  await new Promise((r) => server?.close(r));
+});
+
+describe('docs/lua-api-testing.md examples', () => {
+  it('has examples', () => expect(blocks.length).toBeGreaterThan(10));
+  for (const block of blocks) {
+    it(`example ${block.index} (docs/lua-api-testing.md:${block.line}) ${block.failing ? 'fails' : 'passes'}`, async () => {
+      const events: RunEvent[] = [];
+      const result = await runner.run(
+        {
+          runId: `testing-doc-${block.index}`,
+          script: block.script,
+          fileName: 'example.lua',
+          files,
+          env: { BASE_URL: baseUrl, API_TOKEN: TOKEN },
+          timeoutMs: 10_000,
+          memoryLimitBytes: 64 << 20,
+        },
+        (e) => events.push(e),
+      );
+      if (block.failing) expect(result.phase, result.message ?? '').toBe('Failed');
+      else expect(result, result.message ?? '').toMatchObject({ phase: 'Passed' });
+      // a failing example may state its message in a comment: `-- example.lua:2: …`
+      const stated = /-- (example\.lua:\d+: .*)/.exec(block.script);
+      if (block.failing && stated) expect(result.message).toBe(stated[1]);
+      expect(JSON.stringify(events) + JSON.stringify(result)).not.toContain(TOKEN);
+    });
+  }
+});
