@@ -5,6 +5,8 @@ export interface TestDefinition {
   description: string;
   /** The Lua source of the test. */
   script: string;
+  /** Other files of the test's folder by relative path (see RunFiles); copied onto each run. */
+  files: Record<string, string>;
   /** Defaults every run of this definition starts with (overridable per run). */
   env: Record<string, string>;
   timeoutSeconds: number;
@@ -19,6 +21,7 @@ export interface NewTestDefinition {
   name: string;
   description?: string;
   script: string;
+  files?: Record<string, string>;
   env?: Record<string, string>;
   timeoutSeconds?: number;
   labels?: Record<string, string>;

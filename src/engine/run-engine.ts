@@ -334,7 +334,13 @@ export class RunEngine implements Engine {
     if (hasDefinition) {
       const def = await this.o.store.getDefinition(r.definitionId!);
       if (!def) throw new NotFoundError('test definition', r.definitionId!);
-      source = { type: 'definition', definitionId: def.id, script: def.script, fileName: r.fileName ?? `${def.name}.lua` };
+      source = {
+        type: 'definition',
+        definitionId: def.id,
+        script: def.script,
+        fileName: r.fileName ?? `${def.name}.lua`,
+        ...(Object.keys(def.files).length ? { files: def.files } : {}),
+      };
       name ??= def.name;
       env = { ...def.env, ...env };
       labels = { ...def.labels, ...labels };

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { EngineLogger } from '../engine/run-engine.js';
 import type { Engine } from '../engine/engine.js';
+import { bundleTestFolder } from '../runner/test-folder.js';
 import type { Store } from '../store/store.js';
 
 /** The bundled examples folder (the same relative place from src/ and dist/). */
@@ -25,17 +26,20 @@ export async function loadExamples(options: { store: Store; engine: Engine; url:
   for (const file of files) {
     const name = `example-${file.replace(/\.lua$/, '').replace(/[^A-Za-z0-9-]+/g, '-')}`;
     const script = await readFile(`${dir}/${file}`, 'utf8');
+    const files = await bundleTestFolder(`${dir}/${file}`);
     const env = { TOPAS_URL: url };
     const labels = { 'topas.dev/example': 'true' };
     const existing = await store.getDefinition(name);
     if (existing) {
-      if (existing.script !== script || existing.env.TOPAS_URL !== url) await store.updateDefinition(existing.id, { script, env });
+      if (existing.script !== script || existing.env.TOPAS_URL !== url || JSON.stringify(existing.files) !== JSON.stringify(files))
+        await store.updateDefinition(existing.id, { script, env, files });
       continue;
     }
     const def = await store.createDefinition({
       name,
       description: `Bundled example: examples/tests/${file}`,
       script,
+      files,
       env,
       labels,
       timeoutSeconds: 60,

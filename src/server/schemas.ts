@@ -5,7 +5,7 @@
  * (`timeoutSeconds: must be an integer from 1 to 86400, got 0`).
  */
 import { z } from '@hono/zod-openapi';
-import { isBundlePath } from '../core/validation.js';
+import { MAX_BUNDLE_BYTES, MAX_BUNDLE_FILES, isBundlePath } from '../core/validation.js';
 import { RUN_PHASES } from '../core/run-phase.js';
 import { MAX_TIMEOUT_SECONDS, RUN_ORIGINS, RUN_REASONS } from '../core/run.js';
 
@@ -44,6 +44,12 @@ export const FilesSchema = z
     z.string({ error: (iss) => `must be the file content as a string, got ${got(iss.input)}` }),
     { error: (iss) => `must be an object of "relative/path": "content" pairs, got ${got(iss.input)}` },
   )
+  .superRefine((files, ctx) => {
+    const entries = Object.values(files);
+    const bytes = entries.reduce((n, content) => n + Buffer.byteLength(content), 0);
+    if (entries.length > MAX_BUNDLE_FILES) ctx.addIssue({ code: 'custom', message: `must hold at most ${MAX_BUNDLE_FILES} files, got ${entries.length}` });
+    if (bytes > MAX_BUNDLE_BYTES) ctx.addIssue({ code: 'custom', message: `must total at most ${MAX_BUNDLE_BYTES} bytes, got ${bytes}` });
+  })
   .openapi({
     description:
       'Other files of the script\'s folder by path relative to it (Lua modules for `require`, Postman collections, `.proto` files). At most 500 files, 5 MiB. The CLI bundles them from the script\'s folder.',
@@ -346,6 +352,7 @@ const definitionFields = {
   timeoutSeconds: TimeoutSchema,
   labels: LabelsSchema,
   appName: AppNameSchema.nullable(),
+  files: FilesSchema,
 };
 
 export const CreateDefinitionSchema = z
@@ -357,6 +364,7 @@ export const CreateDefinitionSchema = z
     timeoutSeconds: definitionFields.timeoutSeconds.optional(),
     labels: definitionFields.labels.optional(),
     appName: definitionFields.appName.optional(),
+    files: definitionFields.files.optional(),
   })
   .openapi('NewDefinition', { description: 'A named test runs can be started from. PUT takes the same shape and replaces every field.' });
 
@@ -370,6 +378,7 @@ export const DefinitionSchema = z
     name: z.string(),
     description: z.string(),
     script: z.string(),
+    files: z.record(z.string(), z.string()).openapi({ description: 'Other files of the test folder by relative path; copied onto each run.' }),
     env: z.record(z.string(), z.string()).openapi({ description: 'Defaults every run starts with (overridable per run).' }),
     timeoutSeconds: z.number().int().openapi({ description: 'Seconds.' }),
     labels: z.record(z.string(), z.string()),

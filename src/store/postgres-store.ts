@@ -267,8 +267,8 @@ class PostgresStore implements Store {
   async createDefinition(input: NewTestDefinition): Promise<TestDefinition> {
     try {
       const { rows } = await this.sql.query(
-        `INSERT INTO test_definitions (id, name, description, script, env, timeout_seconds, labels, app_name)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8)
+        `INSERT INTO test_definitions (id, name, description, script, env, timeout_seconds, labels, app_name, files)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $9::jsonb)
          RETURNING *`,
         [
           input.id ?? newId(),
@@ -279,6 +279,7 @@ class PostgresStore implements Store {
           input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
           JSON.stringify(input.labels ?? {}),
           input.appName ?? null,
+          JSON.stringify(input.files ?? {}, (_k, v) => (typeof v === 'string' ? clean(v) : v)),
         ],
       );
       return toDefinition(rows[0]!);
@@ -332,6 +333,7 @@ class PostgresStore implements Store {
     if (patch.timeoutSeconds !== undefined) set('timeout_seconds', patch.timeoutSeconds);
     if (patch.labels !== undefined) set('labels', JSON.stringify(patch.labels), '::jsonb');
     if (patch.appName !== undefined) set('app_name', patch.appName);
+    if (patch.files !== undefined) set('files', JSON.stringify(patch.files), '::jsonb');
     sets.push('updated_at = now()');
     try {
       const { rows } = await this.sql.query(`UPDATE test_definitions SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params);

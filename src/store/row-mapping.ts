@@ -106,6 +106,7 @@ export function toDefinition(row: Row): TestDefinition {
     name: row.name as string,
     description: row.description as string,
     script: row.script as string,
+    files: (row.files as Record<string, string> | null) ?? {},
     env: json<Record<string, string>>(row.env),
     timeoutSeconds: Number(row.timeout_seconds),
     labels: json<Record<string, string>>(row.labels),

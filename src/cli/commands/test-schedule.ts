@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { bundleTestFolder } from '../bundle.js';
+import { TopasError } from '../../core/errors.js';
+import { bundleTestFolder } from '../../runner/test-folder.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { exitCodeFor, watchRun } from '../watch-run.js';
@@ -45,6 +46,16 @@ async function readScript(file: string): Promise<string> {
   }
 }
 
+/** The script's folder files, or a CLI error saying why they cannot travel. */
+async function bundleOrExplain(script: string): Promise<Record<string, string>> {
+  try {
+    return await bundleTestFolder(script);
+  } catch (err) {
+    if (err instanceof TopasError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
 export function registerSchedule(test: Command, ctx: CliContext): void {
   test
     .command('schedule')
@@ -80,7 +91,7 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
             ...common,
             script: await readScript(opts.script),
             fileName: basename(opts.script),
-            ...(opts.bundle ? { files: await bundleTestFolder(opts.script) } : {}),
+            ...(opts.bundle ? { files: await bundleOrExplain(opts.script) } : {}),
           }
         : { ...common, definitionId: opts.definition };
       const client = ctx.client(opts.server);

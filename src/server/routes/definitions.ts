@@ -157,6 +157,7 @@ export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): vo
       timeoutSeconds: body.timeoutSeconds ?? config.defaultTimeoutSeconds,
       labels: body.labels ?? {},
       appName: body.appName ?? null,
+      files: body.files ?? {},
     });
     if (!updated) throw new NotFoundError('definition', current.id);
     return c.json(updated, 200);

@@ -1,4 +1,5 @@
 import { sql as init } from './001-init.js';
+import { sql as definitionFiles } from './002-definition-files.js';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -8,4 +9,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append new ones; never edit an applied one. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'init', sql: init }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'init', sql: init },
+  { version: 2, name: 'definition-files', sql: definitionFiles },
+];

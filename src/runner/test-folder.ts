@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { MAX_BUNDLE_BYTES, MAX_BUNDLE_FILES } from '../core/validation.js';
-import { CliError } from './cli-error.js';
+import { TopasError } from '../core/errors.js';
 
 /** File kinds a test reads; anything else in the folder stays behind. */
 export const BUNDLED_EXTENSIONS = ['.lua', '.json', '.proto', '.yaml', '.yml', '.sql', '.csv', '.txt', '.xml', '.graphql'];
@@ -36,7 +36,8 @@ export async function bundleTestFolder(scriptPath: string): Promise<Record<strin
       count++;
       bytes += size;
       if (count > MAX_BUNDLE_FILES || bytes > MAX_BUNDLE_BYTES) {
-        throw new CliError(
+        throw new TopasError(
+          'BundleTooLarge',
           `the folder of ${scriptPath} (${root}) holds more than ${MAX_BUNDLE_FILES} test files or ${MAX_BUNDLE_BYTES / 1024 / 1024} MiB; ` +
             'move the script into a folder of its own, or pass --no-bundle to send the script alone',
         );
