@@ -82,20 +82,23 @@ describe('reliability of the embedded platform', () => {
     const wrapped = await api(`${topas.url}/api/runs`, {
       body: { script: 'while true do pcall(function() while true do end end) end', timeoutSeconds: 1 },
     });
-    const bomb = await api(`${topas.url}/api/runs`, {
-      body: { script: 'local t = {}\nfor i = 1, 1e9 do t[i] = string.rep("x", 100) .. i end', timeoutSeconds: 30 },
-    });
     const t0 = Date.now();
     expect((await api(`${topas.url}/healthz`)).status).toBe(200);
     const finished = async (id: string) => until(id, async () => {
       const r = (await api(`${topas.url}/api/runs/${id}`)).body;
       return !['Queued', 'Running'].includes(r.phase) && r;
     });
-    const [a, b, c] = await Promise.all([finished(plain.body.id), finished(wrapped.body.id), finished(bomb.body.id)]);
+    const [a, b] = await Promise.all([finished(plain.body.id), finished(wrapped.body.id)]);
     expect(a.phase).toBe('TimedOut');
     expect(b.phase).toBe('TimedOut');
     expect(a.durationMs).toBeLessThan(2000);
     expect(b.durationMs).toBeLessThan(2000);
+    // The memory bomb on its own: runs share worker threads, and a CPU-bound run
+    // delays the others in its worker (see docs/operations.md, Limits).
+    const bomb = await api(`${topas.url}/api/runs`, {
+      body: { script: 'local t = {}\nfor i = 1, 1e9 do t[i] = string.rep("x", 100) .. i end', timeoutSeconds: 30 },
+    });
+    const c = await finished(bomb.body.id);
     expect(c.phase).toBe('Error');
     expect(c.reason).toBe('MemoryLimit');
     expect(c.message).toMatch(/memory/i);

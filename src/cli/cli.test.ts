@@ -82,7 +82,7 @@ describe('topas CLI', () => {
     expect(list.code).toBe(0);
     expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+PHASE\s+DURATION\s+ORIGIN\s+STARTED$/);
     expect(list.stdout).toMatch(/\bfail\s+Failed\s+\d+ ms\s+cli\b/);
-    expect(list.stdout).toMatch(/\bpass\s+Passed\s+\d+ ms\s+cli\b/);
+    expect(list.stdout).toMatch(/\bpass\s+Passed\s+[\d.]+ m?s\s+cli\b/);
 
     const one = await cli(['test', 'status', id.slice(0, 23)]); // a unique prefix
     expect(one.code).toBe(0);

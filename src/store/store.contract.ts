@@ -1,4 +1,5 @@
 import { beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from './migrations/index.js';
 import type { Store } from './store.js';
 import type { Sql } from './sql.js';
 import type { NewRun, Run, RunFilter } from '../core/run.js';
@@ -505,7 +506,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         await store.migrate();
         await store.migrate();
         const { rows } = await sql.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-        expect(rows.map((r) => Number(r.version))).toEqual([1]);
+        expect(rows.map((r) => Number(r.version))).toEqual(MIGRATIONS.map((m) => m.version));
         expect(await store.countByPhase()).toMatchObject({ Queued: 0 });
       });
     });
