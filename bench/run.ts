@@ -4,17 +4,21 @@
  * a reference measured in the same process and the ratio against it (this machine
  * is noisy; compare medians and ratios, not absolute numbers across runs).
  *
- * Sections (pick with BENCH_ONLY=throughput,latency,list,lua):
+ * Sections (pick with BENCH_ONLY=throughput,latency,list,lua,modules,postman,net):
  *   throughput  trivial runs submitted over HTTP → executed → persisted, runs/s
  *   latency     submit-to-start on an idle system, p50/p99
  *   list        GET /api/runs?phase=Failed&limit=50 with 1,000,000 stored runs (BENCH_RUNS)
  *   lua         a CPU-bound script under the runner vs native lua5.4
+ *   modules     per-run overhead of a fresh engine with every module loaded
+ *   postman     postman.run in-process vs the newman CLI, same collection
+ *   net         sequential net.get requests/s from one run vs Node's fetch
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { benchLatency, benchThroughput } from './throughput.js';
 import { benchListRuns } from './list-runs.js';
 import { benchLua } from './lua-cpu.js';
+import { benchModules, benchNet, benchPostman } from './lua-modules.js';
 
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const want = (name: string) => !only || only.includes(name);
@@ -40,6 +44,9 @@ await section('throughput', benchThroughput);
 await section('latency', benchLatency);
 await section('list', benchListRuns);
 await section('lua', benchLua);
+await section('modules', benchModules);
+await section('postman', benchPostman);
+await section('net', benchNet);
 
 // Results go to bench/results/ of the checkout (the bench runs compiled, from dist-bench/).
 const dir = new URL('bench/results/', `file://${process.cwd()}/`);

@@ -314,7 +314,7 @@ export class RunEngine implements Engine {
     if (!RUN_ORIGINS.includes(r.origin)) issues.push({ field: 'origin', message: `must be one of ${RUN_ORIGINS.join(', ')}` });
     const hasScript = r.script !== undefined;
     const hasDefinition = r.definitionId !== undefined;
-    if (hasScript === hasDefinition) issues.push({ field: 'script', message: 'give exactly one of script or definitionId' });
+    if (hasScript === hasDefinition) issues.push({ field: 'script', message: 'give exactly one of script and definitionId' });
     if (hasScript) checkScript(issues, 'script', r.script);
     checkName(issues, 'name', r.name, false);
     checkEnv(issues, 'env', r.env);
