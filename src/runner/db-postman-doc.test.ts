@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { docExamples } from './testing/doc-examples.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,13 +8,7 @@ import type { ScriptRunner } from './runner.js';
 import { startTestDatabase, type TestDatabase } from './testing/test-database.js';
 
 /** Every ```lua block of docs/lua-api-db-postman.md runs: plain blocks must pass, `lua failing` ones must fail. */
-const doc = readFileSync(new URL('../../docs/lua-api-db-postman.md', import.meta.url), 'utf8');
-const blocks = [...doc.matchAll(/```lua( failing)?\n([\s\S]*?)```/g)].map((m, i) => ({
-  index: i + 1,
-  failing: Boolean(m[1]),
-  script: m[2]!,
-  line: doc.slice(0, m.index).split('\n').length + 1,
-}));
+const blocks = docExamples('lua-api-db-postman.md');
 
 let server: Server;
 let baseUrl: string;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import { createLuaRunner } from './lua-runner.js';
+import { runScript, type ScriptResult } from './testing/script-run.js';
 import type { ScriptJob, ScriptRunner } from './runner.js';
 import { startTestDatabase, type TestDatabase } from './testing/test-database.js';
 
@@ -24,39 +25,18 @@ afterAll(async () => {
   await database?.close();
 });
 
-interface Result {
-  completion: RunCompletion;
-  events: RunEvent[];
-  logs: string[];
-  ms: number;
-}
+type Result = ScriptResult;
 
 async function run(script: string, extra: Partial<ScriptJob> = {}, signal?: AbortSignal): Promise<Result> {
-  const events: RunEvent[] = [];
-  const started = Date.now();
-  const completion = await runner.run(
-    {
-      runId: `db-${++n}`,
-      script,
-      fileName: 'upgrade.lua',
-      files: {},
-      env: {
-        DB_URL: database.url,
-        DB_HOST: database.host,
-        DB_PORT: String(database.port),
-        DB_USER: database.user,
-        DB_PASS: database.password,
-        DB_NAME: database.db,
-      },
-      timeoutMs: 10_000,
-      memoryLimitBytes: 64 * MiB,
-      ...extra,
-    },
-    (e) => events.push(e),
-    signal,
-  );
-  const logs = events.flatMap((e) => (e.type === 'log' ? [`${e.level}: ${e.message}`] : []));
-  return { completion, events, logs, ms: Date.now() - started };
+  const env = {
+    DB_URL: database.url,
+    DB_HOST: database.host,
+    DB_PORT: String(database.port),
+    DB_USER: database.user,
+    DB_PASS: database.password,
+    DB_NAME: database.db,
+  };
+  return runScript(runner, { script, fileName: 'upgrade.lua', env, ...extra }, signal);
 }
 
 async function passes(script: string, extra: Partial<ScriptJob> = {}): Promise<Result> {

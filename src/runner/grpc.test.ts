@@ -3,6 +3,7 @@ import type { RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import { startTestGrpcServer, testProtoFiles, type TestGrpcServer } from './testing/grpc-test-server.js';
 import { createLuaRunner } from './lua-runner.js';
+import { runScript, type ScriptResult } from './testing/script-run.js';
 import type { ScriptJob, ScriptRunner } from './runner.js';
 
 const MiB = 1024 * 1024;
@@ -24,31 +25,10 @@ afterAll(async () => {
   await plain?.close();
 });
 
-interface Result {
-  completion: RunCompletion;
-  logs: string[];
-  ms: number;
-}
+type Result = ScriptResult;
 
 async function run(script: string, extra: Partial<ScriptJob> = {}, signal?: AbortSignal): Promise<Result> {
-  const events: RunEvent[] = [];
-  const started = Date.now();
-  const completion = await runner.run(
-    {
-      runId: `grpc-${++n}`,
-      script,
-      fileName: 'test.lua',
-      files: {},
-      env: { TARGET: reflecting.target, PLAIN: plain.target },
-      timeoutMs: 10_000,
-      memoryLimitBytes: 64 * MiB,
-      ...extra,
-    },
-    (e) => events.push(e),
-    signal,
-  );
-  const logs = events.flatMap((e) => (e.type === 'log' ? [`${e.level}: ${e.message}`] : []));
-  return { completion, logs, ms: Date.now() - started };
+  return runScript(runner, { script, fileName: 'test.lua', env: { TARGET: reflecting.target, PLAIN: plain.target }, ...extra }, signal);
 }
 
 async function passes(script: string, extra: Partial<ScriptJob> = {}): Promise<Result> {

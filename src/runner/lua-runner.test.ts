@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import { createLuaRunner } from './lua-runner.js';
+import { runScript, type ScriptResult } from './testing/script-run.js';
 import type { ScriptJob, ScriptRunner } from './runner.js';
 
 const MiB = 1024 * 1024;
@@ -58,32 +59,10 @@ afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-interface Result {
-  completion: RunCompletion;
-  events: RunEvent[];
-  logs: string[];
-  ms: number;
-}
+type Result = ScriptResult;
 
 async function run(script: string, extra: Partial<ScriptJob> = {}, signal?: AbortSignal, on: ScriptRunner = runner): Promise<Result> {
-  const events: RunEvent[] = [];
-  const started = Date.now();
-  const completion = await on.run(
-    {
-      runId: `run-${++n}`,
-      script,
-      fileName: 'hello.lua',
-      files: {},
-      env: {},
-      timeoutMs: 10_000,
-      memoryLimitBytes: 64 * MiB,
-      ...extra,
-    },
-    (e) => events.push(e),
-    signal,
-  );
-  const logs = events.flatMap((e) => (e.type === 'log' ? [`${e.level}: ${e.message}`] : []));
-  return { completion, events, logs, ms: Date.now() - started };
+  return runScript(on, { script, ...extra }, signal);
 }
 
 /** Runs a script that must pass; shows its logs and message when it does not. */
@@ -379,7 +358,7 @@ describe('sleep, timeouts, cancel, memory', () => {
     expect(killer.ms).toBeLessThan(1300);
     const v = await victim;
     expect(v.completion).toMatchObject({ phase: 'Error', reason: 'RunnerCrashed' });
-    expect(v.completion.message).toContain(`run run-${n} (hello.lua) did not stop`);
+    expect(v.completion.message).toContain(`run ${killer.runId} (hello.lua) did not stop`);
     expect((await run('print("alive")', {}, undefined, single)).completion.phase).toBe('Passed');
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { docExamples } from './testing/doc-examples.js';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -9,13 +10,7 @@ import { testApp } from './testing/net-test-app.js';
 import type { ScriptRunner } from './runner.js';
 
 /** Every ```lua block of docs/lua-api-net.md runs: plain blocks must pass, `lua failing` ones must fail. */
-const doc = readFileSync(new URL('../../docs/lua-api-net.md', import.meta.url), 'utf8');
-const blocks = [...doc.matchAll(/```lua( failing)?\n([\s\S]*?)```/g)].map((m, i) => ({
-  index: i + 1,
-  failing: Boolean(m[1]),
-  script: m[2]!,
-  line: doc.slice(0, m.index).split('\n').length + 1,
-}));
+const blocks = docExamples('lua-api-net.md');
 
 let http: Server;
 let https: HttpsServer;

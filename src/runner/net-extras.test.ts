@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import { createLuaRunner } from './lua-runner.js';
+import { runScript, type ScriptResult } from './testing/script-run.js';
 import { testApp } from './testing/net-test-app.js';
 import type { ScriptJob, ScriptRunner } from './runner.js';
 
@@ -39,22 +40,8 @@ afterAll(async () => {
   await new Promise((r) => tls?.close(r));
 });
 
-async function run(script: string, extra: Partial<ScriptJob> = {}): Promise<{ completion: RunCompletion; logs: string[] }> {
-  const events: RunEvent[] = [];
-  const completion = await runner.run(
-    {
-      runId: `net-${++n}`,
-      script,
-      fileName: 'test.lua',
-      files: {},
-      env: { BASE: base, SECURE: secure, CA: CERT },
-      timeoutMs: 10_000,
-      memoryLimitBytes: 64 * MiB,
-      ...extra,
-    },
-    (e) => events.push(e),
-  );
-  return { completion, logs: events.flatMap((e) => (e.type === 'log' ? [`${e.level}: ${e.message}`] : [])) };
+async function run(script: string, extra: Partial<ScriptJob> = {}): Promise<ScriptResult> {
+  return runScript(runner, { script, fileName: 'test.lua', env: { BASE: base, SECURE: secure, CA: CERT }, ...extra });
 }
 
 async function passes(script: string): Promise<void> {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import { createLuaRunner } from './lua-runner.js';
+import { runScript, type ScriptResult } from './testing/script-run.js';
 import type { ScriptJob, ScriptRunner } from './runner.js';
 
 const MiB = 1024 * 1024;
@@ -88,12 +89,7 @@ afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-interface Result {
-  completion: RunCompletion;
-  events: RunEvent[];
-  logs: string[];
-  ms: number;
-}
+type Result = ScriptResult;
 
 function files(): Record<string, string> {
   return {
@@ -109,24 +105,7 @@ function files(): Record<string, string> {
 }
 
 async function run(script: string, extra: Partial<ScriptJob> = {}, signal?: AbortSignal): Promise<Result> {
-  const events: RunEvent[] = [];
-  const started = Date.now();
-  const completion = await runner.run(
-    {
-      runId: `pm-${++n}`,
-      script,
-      fileName: 'api.lua',
-      files: files(),
-      env: { BASE_URL: base },
-      timeoutMs: 10_000,
-      memoryLimitBytes: 64 * MiB,
-      ...extra,
-    },
-    (e) => events.push(e),
-    signal,
-  );
-  const logs = events.flatMap((e) => (e.type === 'log' ? [`${e.level}: ${e.message}`] : []));
-  return { completion, events, logs, ms: Date.now() - started };
+  return runScript(runner, { script, fileName: 'api.lua', files: files(), env: { BASE_URL: base }, ...extra }, signal);
 }
 
 const steps = (events: RunEvent[]) => {

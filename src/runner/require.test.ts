@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import { createLuaRunner } from './lua-runner.js';
+import { runScript, type ScriptResult } from './testing/script-run.js';
 import type { ScriptJob, ScriptRunner } from './runner.js';
 
 let runner: ScriptRunner;
@@ -13,20 +14,10 @@ afterAll(async () => {
   await runner?.close();
 });
 
-interface Result {
-  completion: RunCompletion;
-  events: RunEvent[];
-  logs: string[];
-}
+type Result = ScriptResult;
 
 async function run(script: string, extra: Partial<ScriptJob> = {}): Promise<Result> {
-  const events: RunEvent[] = [];
-  const completion = await runner.run(
-    { runId: `require-${++n}`, script, fileName: 'hello.lua', files: {}, env: {}, timeoutMs: 10_000, memoryLimitBytes: 64 << 20, ...extra },
-    (e) => events.push(e),
-  );
-  const logs = events.flatMap((e) => (e.type === 'log' ? [`${e.level}: ${e.message}`] : []));
-  return { completion, events, logs };
+  return runScript(runner, { script, ...extra });
 }
 
 async function passes(script: string, extra: Partial<ScriptJob> = {}): Promise<Result> {
