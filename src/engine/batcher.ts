@@ -7,14 +7,13 @@
 export class Batcher<I, O> {
   private queue: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
-  private inFlight = 0;
+  /** One batch at a time: items arriving meanwhile wait, and form the next batch. */
+  private busy = false;
 
   constructor(
     /** Handles a whole batch; returns one result per item, in order. */
     private readonly handle: (items: I[]) => Promise<O[]>,
     private readonly maxBatch = 256,
-    /** Batches handled at once; more wait, and grow meanwhile. Default 1. */
-    private readonly maxInFlight = 1,
   ) {}
 
   add(item: I): Promise<O> {
@@ -25,7 +24,7 @@ export class Batcher<I, O> {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    if (this.scheduled || this.busy || this.queue.length === 0) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -34,9 +33,9 @@ export class Batcher<I, O> {
   }
 
   private async drain(): Promise<void> {
-    if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    if (this.busy || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.maxBatch);
-    this.inFlight++;
+    this.busy = true;
     try {
       const results = await this.handle(batch.map((b) => b.item));
       batch.forEach((b, i) => b.resolve(results[i]!));
@@ -53,7 +52,7 @@ export class Batcher<I, O> {
         }
       }
     } finally {
-      this.inFlight--;
+      this.busy = false;
       this.schedule();
     }
   }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import { createLuaRunner } from './lua-runner.js';
+import { runScript, type ScriptResult } from './testing/script-run.js';
 import type { ScriptJob, ScriptRunner } from './runner.js';
 
 let runner: ScriptRunner;
@@ -14,22 +15,13 @@ afterAll(async () => {
 });
 
 type Assertion = Extract<RunEvent, { type: 'assertion' }>;
-interface Result {
-  completion: RunCompletion;
-  events: RunEvent[];
-  logs: string[];
+interface Result extends ScriptResult {
   assertions: Assertion[];
 }
 
 async function run(script: string, extra: Partial<ScriptJob> = {}): Promise<Result> {
-  const events: RunEvent[] = [];
-  const completion = await runner.run(
-    { runId: `expect-${++n}`, script, fileName: 'hello.lua', files: {}, env: {}, timeoutMs: 10_000, memoryLimitBytes: 64 << 20, ...extra },
-    (e) => events.push(e),
-  );
-  const logs = events.flatMap((e) => (e.type === 'log' ? [`${e.level}: ${e.message}`] : []));
-  const assertions = events.filter((e): e is Assertion => e.type === 'assertion');
-  return { completion, events, logs, assertions };
+  const r = await runScript(runner, { script, ...extra });
+  return { ...r, assertions: r.events.filter((e): e is Assertion => e.type === 'assertion') };
 }
 
 /** Runs `line` as line 2 of a script: it must fail with `message` at hello.lua:2. */

@@ -14,6 +14,7 @@
 import { connect as netConnect } from 'node:net';
 import type pg from 'pg';
 import type { RunContext } from './run-context.js';
+import { SOCKET_ERRORS } from './network-errors.js';
 
 /** Where to connect (already parsed; `url` wins when given). */
 export interface DbTarget {
@@ -208,18 +209,9 @@ async function untilStopped<T>(ctx: RunContext, p: Promise<T>): Promise<{ value:
   }
 }
 
-const CODES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset by the server',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host not found (DNS lookup failed)',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-};
-
 function describe(err: unknown): string {
   const e = err as { code?: string; message?: string; errors?: unknown[] };
-  if (e?.code && CODES[e.code]) return CODES[e.code];
+  if (e?.code && SOCKET_ERRORS[e.code]) return SOCKET_ERRORS[e.code];
   if (Array.isArray(e?.errors) && e.errors.length) return describe(e.errors[0]);
   if (e?.message) return e.message === 'Connection terminated due to connection timeout' ? 'connection timed out' : e.message;
   return String(err);

@@ -13,6 +13,7 @@ import { request as httpsRequest } from 'node:https';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { formatDuration } from './duration.js';
 import type { RunContext } from './run-context.js';
+import { SOCKET_ERRORS } from './network-errors.js';
 
 /** What `host.net_request` receives from the Lua side (already validated there). */
 export interface NetRequest {
@@ -307,13 +308,7 @@ export function cookieJar(ctx: RunContext): CookieJar {
 // --- errors ----------------------------------------------------------------------
 
 const CODES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset by the server',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host not found (DNS lookup failed)',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
+  ...SOCKET_ERRORS,
   UND_ERR_SOCKET: 'the connection closed unexpectedly',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed (pass insecure = true, or ca = PEM)',
   SELF_SIGNED_CERT_IN_CHAIN: 'the server certificate chain has a self-signed certificate (pass insecure = true, or ca = PEM)',

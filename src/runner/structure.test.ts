@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import { createLuaRunner } from './lua-runner.js';
+import { runScript, type ScriptResult } from './testing/script-run.js';
 import type { ScriptJob, ScriptRunner } from './runner.js';
 
 let runner: ScriptRunner;
@@ -13,33 +14,25 @@ afterAll(async () => {
   await runner?.close();
 });
 
-interface Result {
-  completion: RunCompletion;
-  events: RunEvent[];
-  logs: string[];
+interface Result extends ScriptResult {
   /** "kind name: status (message)" in end order, plus start order in `started`. */
   steps: string[];
   started: string[];
 }
 
 async function run(script: string, extra: Partial<ScriptJob> = {}): Promise<Result> {
-  const events: RunEvent[] = [];
-  const completion = await runner.run(
-    { runId: `structure-${++n}`, script, fileName: 'hello.lua', files: {}, env: {}, timeoutMs: 10_000, memoryLimitBytes: 64 << 20, ...extra },
-    (e) => events.push(e),
-  );
+  const r = await runScript(runner, { script, ...extra });
   const names = new Map<number, string>();
   const started: string[] = [];
   const steps: string[] = [];
-  for (const e of events) {
+  for (const e of r.events) {
     if (e.type === 'step.start') {
       names.set(e.seq, `${e.kind} ${e.name}`);
       started.push(`${e.kind} ${e.name}`);
     }
     if (e.type === 'step.end') steps.push(`${names.get(e.seq)}: ${e.status}${e.message ? ` (${e.message})` : ''}`);
   }
-  const logs = events.flatMap((e) => (e.type === 'log' ? [`${e.level}: ${e.message}`] : []));
-  return { completion, events, logs, steps, started };
+  return { ...r, steps, started };
 }
 
 describe('skip', () => {
