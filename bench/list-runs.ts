@@ -1,59 +1,41 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
-import { openPglite } from '../src/store/pglite-sql.js';
-import { createPostgresStore } from '../src/store/postgres-store.js';
-import { seedRuns } from '../src/store/seed.js';
 import { startTopas } from '../src/server/start.js';
+import { seededData } from './seeded-runs.js';
 import { timeGets } from './http-load.js';
 import { median, round, summarize } from './stats.js';
 
 /** Listing runs over HTTP with 1,000,000 stored runs (BENCH_RUNS to change). */
 export async function benchListRuns() {
   const count = Number(process.env.BENCH_RUNS ?? 1_000_000);
-  const data = await mkdtemp(join(tmpdir(), 'topas-bench-list-'));
+  const { dir: data, seedSeconds } = await seededData(count);
+  const topas = await startTopas(loadConfig({ port: 0, data, examples: false }, {}));
   try {
-    const sql = await openPglite(data);
-    const store = createPostgresStore(sql);
-    await store.migrate();
-    const s0 = performance.now();
-    await seedRuns(sql, count);
-    await sql.exec('ANALYZE');
-    const seedSeconds = (performance.now() - s0) / 1000;
-    await store.close();
-
-    const topas = await startTopas(loadConfig({ port: 0, data, examples: false }, {}));
-    try {
-      const base = `${topas.url}/api/runs`;
-      const page1 = (await (await fetch(`${base}?phase=Failed&limit=50`)).json()) as { items: unknown[]; nextCursor: string };
-      const queries: Record<string, string> = {
-        'phase=Failed&limit=50': `${base}?phase=Failed&limit=50`,
-        'phase=Failed&limit=50 (page 2)': `${base}?phase=Failed&limit=50&cursor=${encodeURIComponent(page1.nextCursor)}`,
-        'limit=50 (no filter)': `${base}?limit=50`,
-        'origin=crd&limit=50': `${base}?origin=crd&limit=50`,
-        'label=priority=high&limit=50': `${base}?label=priority%3Dhigh&limit=50`,
-        'q=checkout&limit=50': `${base}?q=checkout&limit=50`,
-      };
-      const figures: Record<string, unknown> = {};
-      for (const [name, url] of Object.entries(queries)) {
-        await timeGets(url, 10); // warm
-        figures[name] = summarize(await timeGets(url, 200));
-      }
-      const health = await timeGets(`${topas.url}/healthz`, 200);
-      const failed = figures['phase=Failed&limit=50'] as { p50: number };
-      return {
-        storedRuns: count,
-        seedSeconds: round(seedSeconds, 1),
-        firstPageItems: page1.items.length,
-        latencyMs: figures,
-        reference: { what: 'GET /healthz round trip on the same server', p50Ms: round(median(health), 3) },
-        ratioToReference: round(failed.p50 / median(health), 2),
-      };
-    } finally {
-      await topas.close(0);
+    const base = `${topas.url}/api/runs`;
+    const page1 = (await (await fetch(`${base}?phase=Failed&limit=50`)).json()) as { items: unknown[]; nextCursor: string };
+    const queries: Record<string, string> = {
+      'phase=Failed&limit=50': `${base}?phase=Failed&limit=50`,
+      'phase=Failed&limit=50 (page 2)': `${base}?phase=Failed&limit=50&cursor=${encodeURIComponent(page1.nextCursor)}`,
+      'limit=50 (no filter)': `${base}?limit=50`,
+      'origin=crd&limit=50': `${base}?origin=crd&limit=50`,
+      'label=priority=high&limit=50': `${base}?label=priority%3Dhigh&limit=50`,
+      'q=checkout&limit=50': `${base}?q=checkout&limit=50`,
+    };
+    const figures: Record<string, unknown> = {};
+    for (const [name, url] of Object.entries(queries)) {
+      await timeGets(url, 10); // warm
+      figures[name] = summarize(await timeGets(url, 200));
     }
+    const health = await timeGets(`${topas.url}/healthz`, 200);
+    const failed = figures['phase=Failed&limit=50'] as { p50: number };
+    return {
+      storedRuns: count,
+      seedSeconds: round(seedSeconds, 1),
+      firstPageItems: page1.items.length,
+      latencyMs: figures,
+      reference: { what: 'GET /healthz round trip on the same server', p50Ms: round(median(health), 3) },
+      ratioToReference: round(failed.p50 / median(health), 2),
+    };
   } finally {
-    await rm(data, { recursive: true, force: true });
+    await topas.close(0);
   }
 }

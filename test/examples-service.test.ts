@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAppFile } from '../src/apps/app-file.js';
 import { loadConfig } from '../src/config/config.js';
 import { isTerminal } from '../src/core/run-phase.js';
 import { bundleTestFolder } from '../src/runner/test-folder.js';
@@ -41,7 +42,8 @@ describe.skipIf(!baseUrl)('example tests against the demo service (needs TEST_DA
     dbUrl = url.toString();
     const db = new pg.Client({ connectionString: dbUrl });
     await db.connect();
-    await db.query(await readFile(root('examples/apps/demo/init.sql'), 'utf8'));
+    const [demoApp] = await readAppFile(root('examples/apps/demo/app.yaml'));
+    await db.query(demoApp!.spec.databases[0]!.initSQL!);
     await db.end();
 
     demo = spawn(process.execPath, [root('examples/apps/demo/server.js'), '--port', '0', '--grpc-port', '0'], {

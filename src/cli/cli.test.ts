@@ -1,14 +1,11 @@
 /** The `topas` binary as a child process against a real topas over HTTP. */
-import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestTopas, type TestTopas } from '../server/testing/test-topas.js';
-
-const BIN = fileURLToPath(new URL('../../bin/topas.js', import.meta.url));
+import { runTopasCli, type CliResult } from './testing/cli-process.js';
 
 let topas: TestTopas;
 let dir: string;
@@ -31,16 +28,8 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function cli(args: string[], url = topas.url): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TOPAS_URL: url, NO_COLOR: '1' }, cwd: dir });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[], url = topas.url): Promise<CliResult> {
+  return runTopasCli(args, { url, cwd: dir });
 }
 
 describe('topas CLI', () => {

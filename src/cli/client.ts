@@ -2,9 +2,11 @@
  * The CLI's HTTP client of the topas API. Turns transport failures and error
  * answers into CliErrors whose messages say what to do next.
  */
+import type { App } from '../core/app.js';
 import type { TestDefinition } from '../core/definition.js';
 import type { AssertionRecord, LogLine, StepRecord } from '../core/run-events.js';
 import type { Run } from '../core/run.js';
+import type { RunListItem } from '../core/run-view.js';
 import { ApiError, CliError } from './cli-error.js';
 import { readSse } from './sse.js';
 
@@ -84,6 +86,38 @@ export class TopasClient {
     return this.json<T>(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
 
+  /** PUT an App manifest; `created` tells 201 from 200. */
+  async applyApp(name: string, manifest: unknown): Promise<{ app: App; created: boolean }> {
+    const res = await this.fetch(`/api/apps/${encodeURIComponent(name)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(manifest),
+    });
+    return { app: (await res.json()) as App, created: res.status === 201 };
+  }
+
+  async getApp(name: string): Promise<App> {
+    try {
+      return await this.json<App>(`/api/apps/${encodeURIComponent(name)}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) throw new CliError(`App ${name} not found (list them with: topas app status)`);
+      throw err;
+    }
+  }
+
+  async listApps(): Promise<App[]> {
+    return (await this.json<{ items: App[] }>('/api/apps')).items;
+  }
+
+  async deleteApp(name: string): Promise<void> {
+    try {
+      await this.fetch(`/api/apps/${encodeURIComponent(name)}`, { method: 'DELETE' });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) throw new CliError(`App ${name} not found`);
+      throw err;
+    }
+  }
+
   createRun(body: Record<string, unknown>): Promise<Run> {
     return this.send('POST', '/api/runs', body);
   }
@@ -97,7 +131,8 @@ export class TopasClient {
     }
   }
 
-  listRuns(query: Record<string, string | number | undefined>): Promise<Page<Run>> {
+  /** Runs as lists show them: without the script and files (read one run for those). */
+  listRuns(query: Record<string, string | number | undefined>): Promise<Page<RunListItem>> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
     return this.json(`/api/runs?${params}`);
@@ -173,12 +208,12 @@ export class TopasClient {
     return matches[0]!.id;
   }
 
-  private async scanRuns(prefix: string, query: Record<string, string>, maxPages: number): Promise<Run[]> {
+  private async scanRuns(prefix: string, query: Record<string, string>, maxPages: number): Promise<RunListItem[]> {
     if (query.since && Number.isNaN(Date.parse(query.since))) return [];
-    const matches: Run[] = [];
+    const matches: RunListItem[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < maxPages; page++) {
-      const res: Page<Run> = await this.listRuns({ ...query, limit: 1000, cursor: cursor ?? undefined });
+      const res: Page<RunListItem> = await this.listRuns({ ...query, limit: 1000, cursor: cursor ?? undefined });
       matches.push(...res.items.filter((r) => r.id.startsWith(prefix)));
       if (matches.length > 1 || !res.nextCursor) break;
       cursor = res.nextCursor;

@@ -1,5 +1,6 @@
 /** The `topas` (alias `kctrl`) command tree. */
 import { Command } from 'commander';
+import { registerApp } from './commands/app.js';
 import { registerUp } from './commands/up.js';
 import { registerCancel } from './commands/test-cancel.js';
 import { registerList } from './commands/test-list.js';
@@ -23,6 +24,7 @@ export function buildProgram(ctx: CliContext, name = 'topas'): Command {
   registerLogs(test, ctx);
   registerList(test, ctx);
   registerCancel(test, ctx);
+  registerApp(program, ctx);
   return program;
 }
 

@@ -70,6 +70,11 @@ export interface Run {
   origin: RunOrigin;
   k8sRef: K8sRef | null;
   appName: string | null;
+  /**
+   * The run only reads its App (no `sut` changes): it may run beside other read-only
+   * runs of the App. Runs that change their App (the default) run alone on it.
+   */
+  appReadOnly: boolean;
   source: RunSource;
   env: Record<string, string>;
   timeoutSeconds: number;
@@ -94,6 +99,7 @@ export interface NewRun {
   origin: RunOrigin;
   k8sRef?: K8sRef | null;
   appName?: string | null;
+  appReadOnly?: boolean;
   source: RunSource;
   env?: Record<string, string>;
   timeoutSeconds: number;

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
-import type { K8sRef, Run, RunOrigin } from '../core/run.js';
+import type { K8sRef, Run, RunOrigin, RunSource } from '../core/run.js';
 
-/** A request to start a run, from any entry point. Exactly one of `script` / `definitionId`. */
+/** A request to start a run, from any entry point. Exactly one of `script` / `definitionId` / `source`. */
 export interface RunRequest {
   origin: RunOrigin;
   /** Defaults to the definition's name, the file name, or "adhoc". */
@@ -13,11 +13,18 @@ export interface RunRequest {
   files?: Record<string, string>;
   /** A definition id or name; its script is snapshotted onto the run. */
   definitionId?: string;
+  /**
+   * Instead of `script` / `definitionId`: a source as stored on a run, used as it is
+   * (a re-run executes the script and files its original ran, whatever its definition says now).
+   */
+  source?: RunSource;
   /** Merged over the definition's env. */
   env?: Record<string, string>;
   timeoutSeconds?: number;
   labels?: Record<string, string>;
   appName?: string | null;
+  /** The run only reads its App, so it may overlap other read-only runs of it. Default false. */
+  appReadOnly?: boolean;
   k8sRef?: K8sRef | null;
 }
 

@@ -36,6 +36,8 @@ export interface RunEngineOptions {
   pollMs?: number;
   /** Extra time after a run's timeout before the engine stops waiting for its executor. Default 5000 ms. */
   timeoutGraceMs?: number;
+  /** Whether an App exists; when given, runs naming an unknown App are rejected (400 naming `appName`). */
+  appExists?: (name: string) => Promise<boolean>;
   log?: EngineLogger;
 }
 
@@ -61,7 +63,7 @@ export class RunEngine implements Engine {
   private readonly writer: EventWriter;
   private readonly engineMetrics: EngineMetrics;
   private readonly active = new Map<string, Active>();
-  private readonly o: Required<Omit<RunEngineOptions, 'log'>> & { log: EngineLogger };
+  private readonly o: Required<Omit<RunEngineOptions, 'log' | 'appExists'>> & Pick<RunEngineOptions, 'appExists'> & { log: EngineLogger };
   private dispatching = false;
   private dispatchAgain = false;
   private stopping = false;
@@ -314,7 +316,10 @@ export class RunEngine implements Engine {
     if (!RUN_ORIGINS.includes(r.origin)) issues.push({ field: 'origin', message: `must be one of ${RUN_ORIGINS.join(', ')}` });
     const hasScript = r.script !== undefined;
     const hasDefinition = r.definitionId !== undefined;
-    if (hasScript === hasDefinition) issues.push({ field: 'script', message: 'give exactly one of script and definitionId' });
+    const hasSource = r.source !== undefined;
+    if (hasSource && (hasScript || hasDefinition || r.files !== undefined)) {
+      issues.push({ field: 'source', message: 'give source alone, without script, files or definitionId' });
+    } else if (!hasSource && hasScript === hasDefinition) issues.push({ field: 'script', message: 'give exactly one of script and definitionId' });
     if (hasScript) checkScript(issues, 'script', r.script);
     checkName(issues, 'name', r.name, false);
     checkEnv(issues, 'env', r.env);
@@ -323,6 +328,7 @@ export class RunEngine implements Engine {
     checkAppName(issues, 'appName', r.appName);
     checkFiles(issues, 'files', r.files);
     if (hasDefinition && r.files !== undefined) issues.push({ field: 'files', message: 'files go with an inline script, not with definitionId' });
+    if (r.appReadOnly !== undefined && typeof r.appReadOnly !== 'boolean') issues.push({ field: 'appReadOnly', message: 'must be true or false' });
     if (issues.length) throw new ValidationError(issues);
 
     let source: RunSource;
@@ -331,7 +337,10 @@ export class RunEngine implements Engine {
     let labels = r.labels ?? {};
     let timeoutSeconds = r.timeoutSeconds;
     let appName = r.appName ?? null;
-    if (hasDefinition) {
+    if (hasSource) {
+      source = r.source!;
+      name ??= 'adhoc';
+    } else if (hasDefinition) {
       const def = await this.o.store.getDefinition(r.definitionId!);
       if (!def) throw new NotFoundError('test definition', r.definitionId!);
       source = {
@@ -355,11 +364,16 @@ export class RunEngine implements Engine {
       };
       name ??= r.fileName ? r.fileName.replace(/\.lua$/, '') : 'adhoc';
     }
+    if (appName && this.o.appExists && !(await this.o.appExists(appName))) {
+      throw new ValidationError([{ field: 'appName', message: `App ${JSON.stringify(appName)} does not exist; apply it first (topas app apply -f app.yaml)` }]);
+    }
+    if (r.appReadOnly && !appName) throw new ValidationError([{ field: 'appReadOnly', message: 'needs appName: only a run that targets an App can declare it only reads it' }]);
     return {
       name: name!,
       origin: r.origin,
       k8sRef: r.k8sRef ?? null,
       appName,
+      appReadOnly: r.appReadOnly ?? false,
       source,
       env,
       labels,
@@ -382,7 +396,7 @@ function toJob(run: Run, timeoutMs: number): ExecutionJob {
   const script = source.script!;
   const fileName = ('fileName' in source && source.fileName) || `${run.name.replace(/[^\w.-]+/g, '_') || 'script'}.lua`;
   const files = ('files' in source && source.files) || {};
-  return { runId: run.id, name: run.name, script, fileName, files, env: run.env, timeoutMs, appName: run.appName };
+  return { runId: run.id, name: run.name, script, fileName, files, env: run.env, timeoutMs, appName: run.appName, appReadOnly: run.appReadOnly };
 }
 
 function errorMessage(error: unknown): string {

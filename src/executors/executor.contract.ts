@@ -26,6 +26,7 @@ export function describeExecutorContract(name: string, create: () => Promise<Exe
       env: {},
       timeoutMs: 10_000,
       appName: null,
+      appReadOnly: false,
       ...extra,
     });
     const execute = async (j: ExecutionJob, signal = new AbortController().signal) => {

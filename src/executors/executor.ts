@@ -11,7 +11,10 @@ export interface ExecutionJob {
   files: Record<string, string>;
   env: Record<string, string>;
   timeoutMs: number;
+  /** The App the run targets (its services resolve as host names; `sut` acts on it). */
   appName: string | null;
+  /** The run declared it only reads its App: `sut` changes are refused. */
+  appReadOnly: boolean;
 }
 
 /**

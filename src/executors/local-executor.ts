@@ -5,6 +5,8 @@
  */
 import type { RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
+import type { AppEndpoints } from '../core/sut.js';
+import type { SutGateway } from '../core/sut.js';
 import { createLuaRunner } from '../runner/lua-runner.js';
 import type { ExecutionJob, Executor } from './executor.js';
 
@@ -13,6 +15,10 @@ export interface LocalExecutorOptions {
   workers: number;
   /** Memory cap of each run's Lua state. */
   memoryLimitBytes: number;
+  /** How runs reach their App (host names, `sut`); without it, runs that name an App see none. */
+  apps?: SutGateway;
+  /** How long a run waits for its App to become ready before it starts anyway. Default 60 s (at most half the run's timeout). */
+  appReadyTimeoutMs?: number;
 }
 
 /** How many runs the local executor accepts at once. */
@@ -23,7 +29,18 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
   return {
     name: 'local',
     capacity: LOCAL_EXECUTOR_CAPACITY,
-    execute(job: ExecutionJob, onEvent: (event: RunEvent) => void, signal: AbortSignal): Promise<RunCompletion> {
+    async execute(job: ExecutionJob, onEvent: (event: RunEvent) => void, signal: AbortSignal): Promise<RunCompletion> {
+      const apps = options.apps;
+      const started = Date.now();
+      let app: { name: string; readOnly: boolean; endpoints: AppEndpoints } | null = null;
+      if (apps && job.appName) {
+        const appName = job.appName;
+        const note = await apps
+          .awaitReady(appName, Math.min(options.appReadyTimeoutMs ?? 60_000, job.timeoutMs / 2), signal)
+          .catch((error: unknown) => `could not check App "${appName}": ${String(error)}`);
+        if (note) onEvent({ type: 'log', ts: Date.now(), level: 'info', message: note, stepSeq: null });
+        app = { name: appName, readOnly: job.appReadOnly, endpoints: (await apps.endpoints(appName).catch(() => null)) ?? {} };
+      }
       return runner.run(
         {
           runId: job.runId,
@@ -31,11 +48,14 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
           fileName: job.fileName || 'script.lua',
           files: job.files,
           env: job.env,
-          timeoutMs: job.timeoutMs,
+          // waiting for the App counts against the run's timeout
+          timeoutMs: Math.max(1, job.timeoutMs - (Date.now() - started)),
           memoryLimitBytes: options.memoryLimitBytes,
+          app,
         },
         onEvent,
         signal,
+        apps && app ? (op, args) => apps.call({ runId: job.runId, appName: app.name, readOnly: app.readOnly, signal }, op, args) : undefined,
       );
     },
     close: () => runner.close(),

@@ -236,6 +236,45 @@ function render(v: unknown): string {
 
 // ---------------------------------------------------------------- host functions
 
+/**
+ * A database of the run's App (`host = "mock-app-db"`) is reached where it answers
+ * here; what the script leaves out (user, password, db) comes from the App's credentials.
+ */
+function toAppDatabase(ctx: RunContext, spec: DbTarget): DbTarget {
+  if (spec.url) {
+    let url: URL;
+    try {
+      url = new URL(spec.url);
+    } catch {
+      return spec;
+    }
+    const to = ctx.resolve(url.hostname, url.port ? Number(url.port) : 5432);
+    if (!to) return spec;
+    const creds = ctx.appEntry(url.hostname)?.credentials;
+    url.hostname = to.host;
+    url.port = String(to.port);
+    if (creds) {
+      if (!url.username) url.username = encodeURIComponent(creds.user);
+      if (!url.password && url.username === encodeURIComponent(creds.user) && creds.password) url.password = encodeURIComponent(creds.password);
+      if (url.pathname === '' || url.pathname === '/') url.pathname = `/${encodeURIComponent(creds.dbname)}`;
+    }
+    return { ...spec, url: url.toString() };
+  }
+  if (!spec.host) return spec;
+  const to = ctx.resolve(spec.host, spec.port ?? 5432);
+  if (!to) return spec;
+  const creds = ctx.appEntry(spec.host)?.credentials;
+  const user = spec.user ?? creds?.user;
+  return {
+    ...spec,
+    host: to.host,
+    port: to.port,
+    user,
+    password: spec.password ?? (creds && user === creds.user ? creds.password : undefined),
+    db: spec.db ?? creds?.dbname,
+  };
+}
+
 export function createDbHost(ctx: () => RunContext) {
   const conn = (id: number): DbConnection | Fail => {
     const c = stateOf(ctx()).conns.get(id);
@@ -257,7 +296,7 @@ export function createDbHost(ctx: () => RunContext) {
       }
       const driver = DRIVERS[driverName];
       if (!driver) return { ok: false, error: `unsupported database "${driverName}" (supported: postgres)` };
-      const opening = driver.connect(spec);
+      const opening = driver.connect(toAppDatabase(c, spec));
       state.pending.add(opening);
       try {
         const r = await untilStopped(c, opening);

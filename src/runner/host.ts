@@ -10,6 +10,7 @@ import { netHost } from './host-net.js';
 import { netRequest, type NetRequest } from './net-http.js';
 import type { RunContext } from './run-context.js';
 import { createTestingHost } from './testing-host.js';
+import { SUT_OPERATIONS, type SutOperation } from '../core/sut.js';
 
 export interface ContextHolder {
   ctx: RunContext | null;
@@ -33,6 +34,8 @@ export function createHost(holder: ContextHolder) {
     json_decode: (text: string) => decodeJson(text),
     sleep: (ms: number) => sleep(ctx(), ms),
     net_request: (req: NetRequest) => netRequest(ctx(), req),
+    /** `sut.<op>(...)`: args and value as JSON text. */
+    sut_call: (op: SutOperation, args: string) => sutCall(ctx(), op, args),
     ...netHost(ctx),
     ...createTestingHost(holder),
     ...createDbHost(ctx),
@@ -54,4 +57,15 @@ function sleep(ctx: RunContext, ms: number): Promise<'ok' | 'stopped'> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+async function sutCall(ctx: RunContext, op: SutOperation, args: string): Promise<{ ok: boolean; value?: string; error?: string; stopped?: boolean }> {
+  if (!SUT_OPERATIONS.includes(op)) return { ok: false, error: `unknown operation ${op}` };
+  try {
+    const value = await ctx.sutCall(op, JSON.parse(args) as unknown[]);
+    return { ok: true, value: JSON.stringify(value ?? null) };
+  } catch (error) {
+    if (ctx.stopReason) return { ok: false, stopped: true };
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
 }

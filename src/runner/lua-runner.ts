@@ -12,7 +12,7 @@ import type { RunCompletion, RunReason, RunSummary } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import { formatDuration } from './duration.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import type { RunEventSink, ScriptJob, ScriptRunner } from './runner.js';
+import type { RunEventSink, ScriptJob, ScriptRunner, SutHandler } from './runner.js';
 
 export interface LuaRunnerOptions {
   /** Worker threads in the pool (each hosts many runs). */
@@ -31,6 +31,7 @@ interface PendingRun {
   timers: NodeJS.Timeout[];
   cancelled: boolean;
   unlisten: () => void;
+  sut: SutHandler | undefined;
 }
 
 interface Slot {
@@ -82,9 +83,25 @@ export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
         count(run.summary, event);
         deliver(run, event);
       }
+    } else if (msg.type === 'sut') {
+      answerSut(slot, run, msg.id, msg.op, msg.args);
     } else if (msg.type === 'done') {
       finish(slot, run, msg.completion);
     }
+  }
+
+  function answerSut(slot: Slot, run: PendingRun, id: number, op: Extract<FromWorker, { type: 'sut' }>['op'], args: unknown[]): void {
+    const reply = (msg: ToWorker) => {
+      if (slot.runs.get(run.key) === run && !slot.dead) post(slot, msg);
+    };
+    if (!run.sut) {
+      reply({ type: 'sut-reply', key: run.key, id, ok: false, error: 'this run targets no App (schedule it with --app NAME, or appName in the API)' });
+      return;
+    }
+    run.sut(op, args).then(
+      (r) => reply({ type: 'sut-reply', key: run.key, id, ok: true, value: r.value, ...(r.endpoints ? { endpoints: r.endpoints } : {}) }),
+      (err: unknown) => reply({ type: 'sut-reply', key: run.key, id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+    );
   }
 
   function deliver(run: PendingRun, event: RunEvent): void {
@@ -145,7 +162,7 @@ export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
 
   return {
     size,
-    run(job: ScriptJob, onEvent: RunEventSink, signal?: AbortSignal): Promise<RunCompletion> {
+    run(job: ScriptJob, onEvent: RunEventSink, signal?: AbortSignal, sut?: SutHandler): Promise<RunCompletion> {
       if (closed) return Promise.reject(new Error('the Lua runner is closed'));
       const normalized: ScriptJob = { ...job, fileName: job.fileName || 'script.lua' };
       return new Promise<RunCompletion>((resolve) => {
@@ -159,6 +176,7 @@ export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
           timers: [],
           cancelled: false,
           unlisten: () => {},
+          sut,
         };
         const hardKill = () => {
           if (slot.runs.get(run.key) === run) lose(slot, '', run);

@@ -38,7 +38,11 @@ function takeEngine(): PreparedEngine {
 }
 
 async function execute(key: number, msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
-  const ctx = new RunContext(msg.job, (events: RunEvent[]) => send({ type: 'events', key, events }));
+  const ctx = new RunContext(
+    msg.job,
+    (events: RunEvent[]) => send({ type: 'events', key, events }),
+    (id, op, args) => send({ type: 'sut', key, id, op, args }),
+  );
   running.set(key, ctx);
   let engine: PreparedEngine | null = null;
   try {
@@ -61,6 +65,7 @@ async function execute(key: number, msg: Extract<ToWorker, { type: 'run' }>): Pr
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'run') void execute(msg.key, msg);
   else if (msg.type === 'cancel') running.get(msg.key)?.stop('cancel');
+  else if (msg.type === 'sut-reply') running.get(msg.key)?.sutReply(msg);
 });
 
 spare = new PreparedEngine(lua);

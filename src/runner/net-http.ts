@@ -13,6 +13,7 @@ import { request as httpsRequest } from 'node:https';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { formatDuration } from './duration.js';
 import type { RunContext } from './run-context.js';
+import type { Endpoint } from '../core/app.js';
 import { SOCKET_ERRORS } from './network-errors.js';
 
 /** What `host.net_request` receives from the Lua side (already validated there). */
@@ -72,7 +73,7 @@ export async function netRequest(ctx: RunContext, req: NetRequest): Promise<NetR
         const cookie = jar.header(url);
         if (cookie && !hasHeader(sent, 'cookie')) sent.cookie = cookie;
       }
-      const res = await send(method, url, sent, body, signal, req);
+      const res = await send(method, url, sent, body, signal, req, ctx);
       if (jar) jar.store(url, res.setCookies);
       const location = res.headers.location;
       if (res.status >= 300 && res.status < 400 && location && mode !== 'manual') {
@@ -120,8 +121,12 @@ interface Exchange {
   body: string;
 }
 
-function send(method: string, url: URL, headers: Record<string, string>, body: string | undefined, signal: AbortSignal, tls: NetRequest): Promise<Exchange> {
-  if (url.protocol === 'https:' && (tls.insecure || tls.ca)) return sendNode(method, url, headers, body, signal, tls);
+function send(method: string, url: URL, headers: Record<string, string>, body: string | undefined, signal: AbortSignal, tls: NetRequest, ctx: RunContext): Promise<Exchange> {
+  // A name of the run's App (`http://frontend/...`) goes to where that service answers here.
+  const defaultPort = url.protocol === 'https:' ? 443 : 80;
+  const target = ctx.resolve(url.hostname, url.port ? Number(url.port) : defaultPort);
+  if (target) return sendNode(method, url, headers, body, signal, tls, target);
+  if (url.protocol === 'https:' && (tls.insecure || tls.ca)) return sendNode(method, url, headers, body, signal, tls, null);
   return sendFetch(method, url, headers, body, signal);
 }
 
@@ -135,14 +140,18 @@ async function sendFetch(method: string, url: URL, headers: Record<string, strin
   return { status: res.status, headers: out, setCookies: res.headers.getSetCookie(), body: text };
 }
 
-function sendNode(method: string, url: URL, headers: Record<string, string>, body: string | undefined, signal: AbortSignal, tls: NetRequest): Promise<Exchange> {
+/** Sends with node:http(s); `target` redirects the connection (the Host header and TLS name stay the URL's). */
+function sendNode(method: string, url: URL, headers: Record<string, string>, body: string | undefined, signal: AbortSignal, tls: NetRequest, target: Endpoint | null): Promise<Exchange> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
         method,
-        headers: { 'accept-encoding': 'gzip, deflate, br', ...headers },
+        // A fresh connection per request to an App name: every request goes through its
+        // balancer (to a current replica), not down a kept-alive socket to an old one.
+        ...(target ? { hostname: target.host, port: target.port, servername: url.hostname, agent: false } : {}),
+        headers: { 'accept-encoding': 'gzip, deflate, br', ...(target && !hasHeader(headers, 'host') ? { host: url.host } : {}), ...headers },
         signal,
         rejectUnauthorized: !tls.insecure,
         ...(tls.ca ? { ca: tls.ca } : {}),

@@ -4,6 +4,7 @@
  */
 import type { RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
+import type { AppEndpoints, SutOperation } from '../core/sut.js';
 import type { ScriptJob } from './runner.js';
 
 /** Pool → worker. */
@@ -11,7 +12,10 @@ export type ToWorker =
   /** Start a run in a fresh Lua engine. */
   | { type: 'run'; key: number; job: ScriptJob }
   /** Stop a run (the script sees it at its next instruction, sleep or fetch). */
-  | { type: 'cancel'; key: number };
+  | { type: 'cancel'; key: number }
+  /** The answer to a run's `sut` call. */
+  | { type: 'sut-reply'; key: number; id: number; ok: true; value: unknown; endpoints?: AppEndpoints }
+  | { type: 'sut-reply'; key: number; id: number; ok: false; error: string };
 
 /** Worker → pool. */
 export type FromWorker =
@@ -19,5 +23,7 @@ export type FromWorker =
   | { type: 'ready' }
   /** Events of one run, in the order the script produced them. */
   | { type: 'events'; key: number; events: RunEvent[] }
+  /** A run calls `sut.<op>(...)`; answered by a `sut-reply` with the same id. */
+  | { type: 'sut'; key: number; id: number; op: SutOperation; args: unknown[] }
   /** The run ended; no more messages for this key follow. */
   | { type: 'done'; key: number; completion: RunCompletion };

@@ -6,6 +6,10 @@
 import type { RunCompletion, RunReason, RunSummary } from '../core/run.js';
 import type { LogLevel, RunEvent, StepKind } from '../core/run-events.js';
 import { formatBytes, formatDuration } from './duration.js';
+import { MASK, SECRET_NAME, isSecretName } from '../core/secrets.js';
+import type { Endpoint } from '../core/app.js';
+import { lookupName, resolveEndpoint, type AppEndpoints, type NameEndpoints, type SutOperation } from '../core/sut.js';
+import type { ToWorker } from './protocol.js';
 import type { ScriptJob } from './runner.js';
 
 /** Passed assertions beyond this many per run are only counted, not recorded one by one. */
@@ -18,19 +22,21 @@ export type StopReason = 'timeout' | 'cancel';
 /** Flushes a batch of events to the pool (in order). */
 export type EventFlush = (events: RunEvent[]) => void;
 
+/** Sends a `sut` call to the process that owns the App; the answer arrives through `sutReply`. */
+export type SutSend = (id: number, op: SutOperation, args: unknown[]) => void;
+
 const FLUSH_AT = 200;
 
-/** Env variables whose name looks like this hold secrets: their values never leave the run unmasked. */
-export const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE|CREDENTIAL)/i;
+/** Which env names hold secrets, and the mask: one rule for the runner and the API (core/secrets). */
+export { SECRET_NAME, MASK };
 /** Shorter secret values are not masked (masking "1" or "abc" would garble every line). */
 export const MIN_SECRET_CHARS = 4;
-export const MASK = '***';
 
 /** The secret values of an env, longest first (so a secret containing another is masked whole). */
 export function secretValues(env: Record<string, string>): string[] {
   const values = new Set<string>();
   for (const [name, value] of Object.entries(env)) {
-    if (typeof value !== 'string' || value.length < MIN_SECRET_CHARS || !SECRET_NAME.test(name)) continue;
+    if (typeof value !== 'string' || value.length < MIN_SECRET_CHARS || !isSecretName(name)) continue;
     values.add(value);
     // as it appears inside quoted strings (T.quote / JSON escapes)
     const quoted = JSON.stringify(value).slice(1, -1);
@@ -72,13 +78,69 @@ export class RunContext {
   /** Set when the script skipped itself at top level (`skip(reason)`). */
   private skippedMessage: string | null = null;
 
+  /** Where the App's names answer; refreshed by `sut` replies. */
+  private endpoints: AppEndpoints | null;
+  private nextSutId = 1;
+  private readonly sutPending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+
   constructor(
     readonly job: ScriptJob,
     private readonly flush: EventFlush,
+    private readonly sutSend: SutSend | null = null,
   ) {
+    this.endpoints = job.app?.endpoints ?? null;
     this.deadline = Date.now() + job.timeoutMs;
     this.secrets = secretValues(job.env ?? {});
     this.timer = setTimeout(() => this.stop('timeout'), job.timeoutMs);
+  }
+
+  /**
+   * Where a connection to `host:port` should go: the local endpoint when `host` names
+   * a service or database of the run's App, else null (connect as given).
+   */
+  resolve(host: string, port: number | null): Endpoint | null {
+    return resolveEndpoint(this.endpoints, host, port);
+  }
+
+  /** The App's entry for a host name (endpoints and, for a database, its credentials), or null. */
+  appEntry(host: string): NameEndpoints | null {
+    return lookupName(this.endpoints, host);
+  }
+
+  /** Asks the App's owner to perform a `sut` operation; rejects when the run stops first. */
+  sutCall(op: SutOperation, args: unknown[]): Promise<unknown> {
+    if (!this.sutSend || !this.job.app) return Promise.reject(new Error('this run targets no App (schedule it with --app NAME, or appName in the API)'));
+    if (this.abort.signal.aborted) return Promise.reject(new Error('the run was stopped'));
+    const id = this.nextSutId++;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.sutPending.delete(id);
+        reject(new Error('the run was stopped'));
+      };
+      this.abort.signal.addEventListener('abort', onAbort, { once: true });
+      this.sutPending.set(id, {
+        resolve: (v) => {
+          this.abort.signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        reject: (e) => {
+          this.abort.signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      });
+      this.sutSend!(id, op, args);
+    });
+  }
+
+  /** The answer to a `sutCall`. */
+  sutReply(msg: Extract<ToWorker, { type: 'sut-reply' }>): void {
+    const pending = this.sutPending.get(msg.id);
+    if (!pending) return;
+    this.sutPending.delete(msg.id);
+    if (msg.ok) {
+      if (msg.endpoints) this.endpoints = msg.endpoints;
+      pending.resolve(msg.value);
+    } else pending.reject(new Error(msg.error));
   }
 
   /** Stops the run: the script errors at its next instruction, sleeps and fetches end. */

@@ -1,5 +1,6 @@
 import type { RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
+import type { AppEndpoints, SutOperation, SutReply } from '../core/sut.js';
 
 /** One script execution handed to the Lua runner. */
 export interface ScriptJob {
@@ -14,7 +15,12 @@ export interface ScriptJob {
   timeoutMs: number;
   /** Memory cap of the Lua state; exceeding it ends the run as Error (MemoryLimit). */
   memoryLimitBytes: number;
+  /** The App the run targets: its names resolve to these endpoints, `sut` acts on it. */
+  app?: { name: string; readOnly: boolean; endpoints: AppEndpoints } | null;
 }
+
+/** Performs a `sut` operation for a run (in the process that owns the App). */
+export type SutHandler = (op: SutOperation, args: unknown[]) => Promise<SutReply>;
 
 /** Receives events in the order the script produced them. */
 export type RunEventSink = (event: RunEvent) => void;
@@ -26,6 +32,7 @@ export type RunEventSink = (event: RunEvent) => void;
  */
 export interface ScriptRunner {
   readonly size: number;
-  run(job: ScriptJob, onEvent: RunEventSink, signal?: AbortSignal): Promise<RunCompletion>;
+  /** `sut` answers the script's `sut.*` calls; without it they raise "this run targets no App". */
+  run(job: ScriptJob, onEvent: RunEventSink, signal?: AbortSignal, sut?: SutHandler): Promise<RunCompletion>;
   close(): Promise<void>;
 }

@@ -6,10 +6,14 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppOptions, ServerDeps } from './deps.js';
 import { onError, validationHook } from './errors.js';
+import { registerAppRoutes } from './routes/apps.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
+import { registerInsightRoutes } from './routes/insights.js';
+import { registerRunHistoryRoutes } from './routes/run-history.js';
 import { registerRunLogRoutes } from './routes/run-logs.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerSystemRoutes } from './routes/system.js';
+import { registerWebAssets } from './web-assets.js';
 
 export type { AppOptions, RequestLogEntry, ServerEngine, ServerStore } from './deps.js';
 
@@ -26,6 +30,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
     store: options.store,
     engine: options.engine,
     config: options.config,
+    ...(options.apps ? { apps: options.apps } : {}),
     followPollMs: options.followPollMs ?? 500,
     heartbeatMs: options.heartbeatMs ?? 15_000,
   };
@@ -42,14 +47,21 @@ export function createApp(options: AppOptions): OpenAPIHono {
 
   registerRunRoutes(app, deps);
   registerRunLogRoutes(app, deps);
+  registerRunHistoryRoutes(app, deps);
   registerDefinitionRoutes(app, deps);
   registerSystemRoutes(app, deps);
+  registerAppRoutes(app, deps);
+  registerInsightRoutes(app, deps);
 
   app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO, tags: [
     { name: 'runs', description: 'Test executions.' },
     { name: 'definitions', description: 'Stored, named tests.' },
     { name: 'system', description: 'Health, stats, metrics.' },
+    { name: 'apps', description: 'Systems under test: services and databases that runs target.' },
+    { name: 'insights', description: 'Trends and top lists over finished runs.' },
   ] });
+  // The dashboard, on GET paths no API route answered (it leaves /api, /openapi.json, /metrics, /healthz alone).
+  registerWebAssets(app);
   app.notFound((c) => c.json({ error: { code: 'NotFound', message: `no route for ${c.req.method} ${c.req.path}; see /openapi.json` } }, 404));
   app.onError(onError);
   return app;

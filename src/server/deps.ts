@@ -1,6 +1,7 @@
 import type { TopasConfig } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
 import type { Store } from '../store/store.js';
+import type { AppController } from '../apps/app-controller.js';
 
 /** The store queries the HTTP API reads through (writes of runs go through the engine). */
 export type ServerStore = Pick<
@@ -17,7 +18,13 @@ export type ServerStore = Pick<
   | 'deleteDefinition'
   | 'countByPhase'
   | 'queueStats'
+  | 'runTrends'
+  | 'topTests'
+  | 'previousRun'
 >;
+
+/** The App controller operations the HTTP API uses. */
+export type ServerApps = Pick<AppController, 'apply' | 'get' | 'list' | 'delete'>;
 
 /** The engine operations the HTTP API uses. */
 export type ServerEngine = Pick<Engine, 'submit' | 'cancel' | 'subscribe' | 'stats' | 'metrics'>;
@@ -35,6 +42,8 @@ export interface AppOptions {
   store: ServerStore;
   engine: ServerEngine;
   config: TopasConfig;
+  /** Apps (systems under test); without it, /api/apps answers 404. */
+  apps?: ServerApps;
   /** Receives one entry per request; wire it to a debug-level logger. Default: nothing is logged. */
   logRequest?: (entry: RequestLogEntry) => void;
   /** Live log streams re-read the store at least this often, in ms (another instance may run the run). Default 500. */
@@ -48,6 +57,7 @@ export interface ServerDeps {
   store: ServerStore;
   engine: ServerEngine;
   config: TopasConfig;
+  apps?: ServerApps;
   followPollMs: number;
   heartbeatMs: number;
 }

@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AppController } from '../apps/app-controller.js';
+import { readAppFile } from '../apps/app-file.js';
 import type { EngineLogger } from '../engine/run-engine.js';
 import type { Engine } from '../engine/engine.js';
 import { bundleTestFolder } from '../runner/test-folder.js';
@@ -7,12 +11,62 @@ import type { Store } from '../store/store.js';
 
 /** The bundled examples folder (the same relative place from src/ and dist/). */
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/tests/', import.meta.url));
+/** The bundled example Apps: `examples/apps/<name>/app.yaml`. */
+export const EXAMPLE_APPS_DIR = fileURLToPath(new URL('../../examples/apps/', import.meta.url));
+
+/** A header comment `-- app: NAME` in an example test names the App it targets. */
+function appOf(script: string): string | null {
+  for (const line of script.split('\n')) {
+    if (!line.startsWith('--')) break;
+    const m = /^--\s*app:\s*([a-z0-9-]+)\s*$/.exec(line);
+    if (m) return m[1]!;
+  }
+  return null;
+}
+
+/** Applies each bundled example App that is not stored yet (a user's changes to it are kept). */
+export async function loadExampleApps(options: { apps: Pick<AppController, 'apply' | 'get'>; log: EngineLogger; dir?: string }): Promise<string[]> {
+  const dir = options.dir ?? EXAMPLE_APPS_DIR;
+  let names: string[];
+  try {
+    names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch {
+    return [];
+  }
+  const applied: string[] = [];
+  for (const name of names) {
+    const file = join(dir, name, 'app.yaml');
+    if (!existsSync(file)) continue;
+    let manifests;
+    try {
+      manifests = await readAppFile(file);
+    } catch (error) {
+      options.log('warn', 'example app not loaded', { file, error: String(error) });
+      continue;
+    }
+    for (const manifest of manifests) {
+      if (await options.apps.get(manifest.metadata.name)) continue;
+      await options.apps.apply(manifest);
+      applied.push(manifest.metadata.name);
+    }
+  }
+  if (applied.length) options.log('info', 'applied the bundled example Apps', { apps: applied });
+  return applied;
+}
 
 /**
  * Stores each `examples/tests/*.lua` as a test definition (updating changed
  * scripts) and, on a fresh data folder, runs each once so there is real data to look at.
  */
-export async function loadExamples(options: { store: Store; engine: Engine; url: string; log: EngineLogger; dir?: string }): Promise<string[]> {
+export async function loadExamples(options: {
+  store: Store;
+  engine: Engine;
+  url: string;
+  log: EngineLogger;
+  dir?: string;
+  /** Apps that exist: examples naming another App are left out. */
+  appNames?: string[];
+}): Promise<string[]> {
   const { store, engine, url, log } = options;
   const dir = options.dir ?? EXAMPLES_DIR;
   let files: string[];
@@ -29,10 +83,15 @@ export async function loadExamples(options: { store: Store; engine: Engine; url:
     const files = await bundleTestFolder(`${dir}/${file}`);
     const env = { TOPAS_URL: url };
     const labels = { 'topas.dev/example': 'true' };
+    const appName = appOf(script);
+    if (appName && !(options.appNames ?? []).includes(appName)) {
+      log('info', 'example test skipped: its App is not there', { file, app: appName });
+      continue;
+    }
     const existing = await store.getDefinition(name);
     if (existing) {
-      if (existing.script !== script || existing.env.TOPAS_URL !== url || JSON.stringify(existing.files) !== JSON.stringify(files))
-        await store.updateDefinition(existing.id, { script, env, files });
+      if (existing.script !== script || existing.env.TOPAS_URL !== url || JSON.stringify(existing.files) !== JSON.stringify(files) || existing.appName !== appName)
+        await store.updateDefinition(existing.id, { script, env, files, appName });
       continue;
     }
     const def = await store.createDefinition({
@@ -42,7 +101,8 @@ export async function loadExamples(options: { store: Store; engine: Engine; url:
       files,
       env,
       labels,
-      timeoutSeconds: 60,
+      appName,
+      timeoutSeconds: appName ? 180 : 60,
     });
     const run = await engine.submit({ origin: 'schedule', definitionId: def.id, fileName: file });
     started.push(run.id);

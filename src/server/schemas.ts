@@ -12,7 +12,7 @@ import { MAX_TIMEOUT_SECONDS, RUN_ORIGINS, RUN_REASONS } from '../core/run.js';
 const got = (input: unknown): string => (input === undefined ? 'nothing' : JSON.stringify(input));
 
 /** An integer in [min, max]; one message for every way it can be wrong. */
-function intRange(min: number, max: number) {
+export function intRange(min: number, max: number) {
   const error = (iss: { input?: unknown }) => `must be an integer from ${min} to ${max}, got ${got(iss.input)}`;
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 }
@@ -73,7 +73,7 @@ export const TimeoutSchema = intRange(1, MAX_TIMEOUT_SECONDS).openapi({
 /** Entry points a client may claim; `crd` and `schedule` are set by topas itself. */
 export const CLIENT_ORIGINS = ['api', 'cli', 'ui'] as const;
 
-const OriginSchema = z
+export const OriginSchema = z
   .enum(CLIENT_ORIGINS, { error: (iss) => `must be one of ${CLIENT_ORIGINS.join(', ')}, got ${got(iss.input)}` })
   .openapi({ description: 'Where the run was started from. Default `api`; the CLI sends `cli`, the dashboard `ui`.' });
 
@@ -97,6 +97,10 @@ export const CreateRunSchema = z
     timeoutSeconds: TimeoutSchema.optional(),
     labels: LabelsSchema.optional(),
     appName: AppNameSchema.optional(),
+    appReadOnly: z
+      .boolean({ error: (iss) => `must be true or false, got ${got(iss.input)}` })
+      .optional()
+      .openapi({ description: 'The run only reads its App (no `sut` changes), so it may run beside other read-only runs of the App. Runs that change their App (the default) run alone on it, in order.' }),
     origin: OriginSchema.optional(),
   })
   .superRefine((body, ctx) => {
@@ -155,8 +159,11 @@ export const RunSchema = z
       .nullable()
       .openapi({ description: 'The TestRun custom resource this run mirrors (origin `crd`).' }),
     appName: z.string().nullable(),
+    appReadOnly: z.boolean().openapi({ description: 'The run declared it only reads its App.' }),
     source: RunSourceSchema,
-    env: z.record(z.string(), z.string()),
+    env: z.record(z.string(), z.string()).openapi({
+      description: 'The env the script runs with. Values of secret-looking names (PASSWORD, SECRET, TOKEN, API_KEY, PRIVATE, CREDENTIAL) read `***`; the run keeps them.',
+    }),
     timeoutSeconds: z.number().int(),
     labels: z.record(z.string(), z.string()),
     createdAt: IsoTime,
@@ -249,7 +256,7 @@ function listParam<T extends readonly [string, ...string[]]>(values: T, descript
     .openapi({ description, type: 'string' });
 }
 
-const isoParam = (description: string) =>
+export const isoParam = (description: string) =>
   z
     .string()
     .refine((v) => /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)), {
@@ -268,27 +275,32 @@ const limitParam = z
 
 const cursorParam = z.string().optional().openapi({ description: 'The `nextCursor` of the previous page.' });
 
+/** A query parameter of `key=value` labels that may repeat (`?label=a=1&label=b=2`); all must match. */
+export function labelsParam(description: string) {
+  return z
+    .union([z.string(), z.array(z.string())])
+    .transform((raw, ctx) => {
+      const labels: Record<string, string> = {};
+      for (const pair of Array.isArray(raw) ? raw : [raw]) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0) {
+          ctx.addIssue({ code: 'custom', message: `must be key=value, got ${got(pair)}` });
+          return z.NEVER;
+        }
+        labels[pair.slice(0, eq)] = pair.slice(eq + 1);
+      }
+      return labels;
+    })
+    .optional()
+    .openapi({ description, type: 'string' });
+}
+
 export const ListRunsQuery = z
   .strictObject({
     phase: listParam(RUN_PHASES, 'Only runs in these phases; repeat or comma-separate (`Failed,Error`).'),
     origin: listParam(RUN_ORIGINS, 'Only runs from these origins (`api`, `cli`, `ui`, `crd`, `schedule`).'),
     app: z.string().optional().openapi({ description: 'Only runs of this App.' }),
-    label: z
-      .union([z.string(), z.array(z.string())])
-      .transform((raw, ctx) => {
-        const labels: Record<string, string> = {};
-        for (const pair of Array.isArray(raw) ? raw : [raw]) {
-          const eq = pair.indexOf('=');
-          if (eq <= 0) {
-            ctx.addIssue({ code: 'custom', message: `must be key=value, got ${got(pair)}` });
-            return z.NEVER;
-          }
-          labels[pair.slice(0, eq)] = pair.slice(eq + 1);
-        }
-        return labels;
-      })
-      .optional()
-      .openapi({ description: 'Only runs with this label, as `key=value`; repeat for several (all must match).', type: 'string' }),
+    label: labelsParam('Only runs with this label, as `key=value`; repeat for several (all must match).'),
     q: z.string().optional().openapi({ description: 'Case-insensitive text contained in the run name.' }),
     since: isoParam('Only runs created at or after this time.'),
     until: isoParam('Only runs created before this time.'),

@@ -8,7 +8,10 @@ import { createLocalExecutor } from '../executors/local-executor.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { createApp } from './app.js';
-import { loadExamples } from './examples.js';
+import { loadExampleApps, loadExamples } from './examples.js';
+import { AppController } from '../apps/app-controller.js';
+import { LocalAppRuntime } from '../apps/local/local-app-runtime.js';
+import { join } from 'node:path';
 
 /** A running topas: store, engine and HTTP server, composed. */
 export interface RunningTopas {
@@ -17,6 +20,8 @@ export interface RunningTopas {
   config: TopasConfig;
   store: Store;
   engine: Engine;
+  /** The App controller (systems under test, run as local processes). */
+  apps: AppController;
   /** Stops HTTP, the engine (running runs get up to `graceMs`) and the store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -29,7 +34,12 @@ export interface StartOptions {
 export async function startTopas(config: TopasConfig, options: StartOptions = {}): Promise<RunningTopas> {
   const log = options.log ?? (() => {});
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const executor = createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024 });
+  const runtime = new LocalAppRuntime({
+    stateDir: join(config.dataDir, 'apps'),
+    log: ({ level, msg, ...fields }) => log(level, msg, fields),
+  });
+  const apps = new AppController({ store, runtime, log });
+  const executor = createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024, apps });
   const engine = new RunEngine({
     store,
     executor,
@@ -38,17 +48,19 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     defaultTimeoutSeconds: config.defaultTimeoutSeconds,
     // Only one process can open an embedded data folder, so no one else can be running our runs.
     exclusive: !config.databaseUrl,
+    appExists: async (name) => (await store.getApp(name)) !== null,
     log,
   });
   let server: ServerType | undefined;
   try {
     await engine.start();
-    const app = createApp({ store, engine, config });
+    const app = createApp({ store, engine, config, apps });
     server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
   } catch (error) {
     server?.close();
     await engine.stop(0);
+    await apps.close();
     await executor.close();
     await store.close();
     throw error;
@@ -56,7 +68,14 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
-  if (config.examples) await loadExamples({ store, engine, url, log });
+  // Adopt or restart the stored Apps (after a restart of topas) without holding up the API.
+  const appsStarted = apps.start().catch((error: unknown) => log('error', 'apps did not start', { error: String(error) }));
+  if (config.examples) {
+    await appsStarted;
+    await loadExampleApps({ apps, log }).catch((error: unknown) => log('warn', 'example apps not applied', { error: String(error) }));
+    const appNames = (await store.listApps()).map((a) => a.name);
+    await loadExamples({ store, engine, url, log, appNames });
+  }
 
   let closing: Promise<void> | null = null;
   return {
@@ -64,6 +83,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     config,
     store,
     engine,
+    apps,
     close(graceMs = 5000) {
       closing ??= (async () => {
         const s = server!;
@@ -73,6 +93,8 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
           (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
         await engine.stop(graceMs);
+        await appsStarted;
+        await apps.close();
         await executor.close();
         await store.close();
       })();

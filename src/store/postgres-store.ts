@@ -8,8 +8,33 @@ import type { Page, PageRequest, RunFinish, Store } from './store.js';
 import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
+import { countByPhaseQuery, previousRun, runTrends, topTests } from './insights-queries.js';
+import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/insights.js';
 import { decodeCursor, encodeCursor, likeSubstring, pageLimit } from './cursor.js';
-import { toAssertion, toDefinition, toLogLine, toRun, toStep, toSummary } from './row-mapping.js';
+import { toAppRecord, toAssertion, toDefinition, toLogLine, toRun, toStep, toSummary } from './row-mapping.js';
+import type { AppRecord, AppStatus, NewApp } from '../core/app.js';
+
+/**
+ * Queued runs that must wait because of their App (CTEs ending in `app_blocked`):
+ * a run that changes its App starts only when it is the App's oldest queued run and
+ * nothing runs on the App; a read-only run starts when no changing run is running on
+ * the App or queued before it (so writers are not starved). Runs without an App are
+ * never blocked.
+ */
+const APP_BLOCKED_CTES = `app_busy AS MATERIALIZED (
+    SELECT app_name, bool_and(app_read_only) AS read_only
+      FROM runs WHERE phase = 'Running' AND app_name IS NOT NULL GROUP BY app_name
+  ), app_waiting AS MATERIALIZED (
+    SELECT id, app_name, app_read_only,
+           row_number() OVER w AS pos,
+           count(*) FILTER (WHERE NOT app_read_only) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS writers_before
+      FROM runs WHERE phase = 'Queued' AND app_name IS NOT NULL
+    WINDOW w AS (PARTITION BY app_name ORDER BY created_at, id)
+  ), app_blocked AS (
+    SELECT q.id FROM app_waiting q LEFT JOIN app_busy b ON b.app_name = q.app_name
+     WHERE NOT ((NOT q.app_read_only AND q.pos = 1 AND b.app_name IS NULL)
+             OR (q.app_read_only AND q.writers_before = 0 AND coalesce(b.read_only, true)))
+  )`;
 
 /** Advisory lock key that serialises claimers so the global Running count is exact ("topasclm"). */
 const CLAIM_LOCK = 0x746f70617363_6c6dn.toString();
@@ -72,6 +97,7 @@ class PostgresStore implements Store {
       origin: input.origin,
       k8s_ref: input.k8sRef ?? null,
       app_name: input.appName ?? null,
+      app_read_only: Boolean(input.appName && input.appReadOnly),
       source: input.source,
       definition_id: input.source.type === 'definition' ? input.source.definitionId : null,
       env: input.env ?? {},
@@ -80,9 +106,9 @@ class PostgresStore implements Store {
     }));
     try {
       const { rows: inserted } = await this.sql.query(
-        `INSERT INTO runs (id, name, phase, origin, k8s_ref, app_name, source, definition_id, env, timeout_seconds, labels)
-         SELECT id, name, 'Queued', origin, k8s_ref, app_name, source, definition_id, env, timeout_seconds, labels
-           FROM jsonb_to_recordset($1::jsonb) AS x(id text, name text, origin text, k8s_ref jsonb, app_name text, source jsonb,
+        `INSERT INTO runs (id, name, phase, origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels)
+         SELECT id, name, 'Queued', origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels
+           FROM jsonb_to_recordset($1::jsonb) AS x(id text, name text, origin text, k8s_ref jsonb, app_name text, app_read_only boolean, source jsonb,
                                                    definition_id text, env jsonb, timeout_seconds int, labels jsonb)
          RETURNING *`,
         [JSON.stringify(rows, (_k, v) => (typeof v === 'string' ? clean(v) : v))],
@@ -120,8 +146,9 @@ class PostgresStore implements Store {
       const { rows } = await this.sql.query(
         `WITH room AS (
            SELECT GREATEST(0, LEAST($2::int, $3::int - (SELECT count(*) FROM runs WHERE phase = 'Running')::int)) AS n
-         ), picked AS MATERIALIZED (
-           SELECT id FROM runs WHERE phase = 'Queued' ORDER BY created_at, id LIMIT (SELECT n FROM room)
+         ), ${APP_BLOCKED_CTES}, picked AS MATERIALIZED (
+           SELECT id FROM runs WHERE phase = 'Queued' AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))
+            ORDER BY created_at, id LIMIT (SELECT n FROM room)
          )
          UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
           WHERE id = ANY(ARRAY(SELECT id FROM picked))
@@ -141,8 +168,8 @@ class PostgresStore implements Store {
         // may be planned as a join that does not honour the limit); the picked ids
         // then go by primary key, whatever the statistics of the fresh queue say.
         // The picked rows are locked by us, so they are still Queued.
-        `WITH picked AS MATERIALIZED (
-           SELECT id FROM runs WHERE phase = 'Queued'
+        `WITH ${APP_BLOCKED_CTES}, picked AS MATERIALIZED (
+           SELECT id FROM runs WHERE phase = 'Queued' AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))
             ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
          )
          UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
@@ -200,11 +227,8 @@ class PostgresStore implements Store {
   }
 
   async countByPhase(): Promise<Record<RunPhase, number>> {
-    const { rows } = await this.sql.query<{ phase: RunPhase; n: number }>(
-      'SELECT phase, count(*)::int AS n FROM runs GROUP BY phase',
-    );
     const counts = Object.fromEntries(RUN_PHASES.map((p) => [p, 0])) as Record<RunPhase, number>;
-    for (const r of rows) counts[r.phase] = Number(r.n);
+    for (const r of await countByPhaseQuery(this.sql)) counts[r.phase as RunPhase] = r.n;
     return counts;
   }
 
@@ -215,6 +239,20 @@ class PostgresStore implements Store {
          FROM runs WHERE phase IN ('Queued', 'Running')`,
     );
     return { queued: Number(rows[0]!.queued), running: Number(rows[0]!.running) };
+  }
+
+  // --- insights -----------------------------------------------------------
+
+  runTrends(request: TrendsRequest): Promise<TrendPoint[]> {
+    return runTrends(this.sql, request);
+  }
+
+  topTests(request: TopRequest): Promise<TopLists> {
+    return topTests(this.sql, request);
+  }
+
+  previousRun(run: Run): Promise<Run | null> {
+    return previousRun(this.sql, run);
   }
 
   // --- run events ---------------------------------------------------------
@@ -358,6 +396,47 @@ class PostgresStore implements Store {
   }
 
   // --- instances ----------------------------------------------------------
+
+  // --- apps ---------------------------------------------------------------
+
+  async putApp(input: NewApp): Promise<{ record: AppRecord; created: boolean; changed: boolean }> {
+    // One statement: the previous spec is read under the row lock the upsert takes.
+    const { rows } = await this.sql.query(
+      `WITH before AS (SELECT spec FROM apps WHERE name = $1)
+       INSERT INTO apps AS a (name, spec, base_dir, labels, annotations)
+       VALUES ($1, $2::jsonb, $3, $4::jsonb, $5::jsonb)
+       ON CONFLICT (name) DO UPDATE SET
+         spec = EXCLUDED.spec, base_dir = EXCLUDED.base_dir, labels = EXCLUDED.labels, annotations = EXCLUDED.annotations,
+         generation = a.generation + (CASE WHEN a.spec IS DISTINCT FROM EXCLUDED.spec THEN 1 ELSE 0 END),
+         updated_at = now()
+       RETURNING a.*, (SELECT spec FROM before) AS previous_spec, (xmax = 0) AS inserted`,
+      [input.name, JSON.stringify(input.spec), input.baseDir ?? null, JSON.stringify(input.labels ?? {}), JSON.stringify(input.annotations ?? {})],
+    );
+    const row = rows[0]!;
+    const created = row.inserted === true;
+    const record = toAppRecord(row);
+    const previous = row.previous_spec == null ? null : typeof row.previous_spec === 'string' ? JSON.parse(row.previous_spec) : row.previous_spec;
+    return { record, created, changed: created || !sameJson(previous, record.spec) };
+  }
+
+  async getApp(name: string): Promise<AppRecord | null> {
+    const { rows } = await this.sql.query('SELECT * FROM apps WHERE name = $1', [name]);
+    return rows[0] ? toAppRecord(rows[0]) : null;
+  }
+
+  async listApps(): Promise<AppRecord[]> {
+    const { rows } = await this.sql.query('SELECT * FROM apps ORDER BY name');
+    return rows.map(toAppRecord);
+  }
+
+  async deleteApp(name: string): Promise<boolean> {
+    const { rows } = await this.sql.query('DELETE FROM apps WHERE name = $1 RETURNING name', [name]);
+    return rows.length > 0;
+  }
+
+  async setAppStatus(name: string, status: AppStatus): Promise<void> {
+    await this.sql.query('UPDATE apps SET status = $2::jsonb WHERE name = $1', [name, JSON.stringify(status)]);
+  }
 
   async heartbeat(instanceId: string, info?: Record<string, unknown>): Promise<void> {
     await this.sql.query(
@@ -509,4 +588,15 @@ async function insertAssertions(tx: SqlExecutor, assertions: readonly AssertionR
        FROM d WHERE r.id = d.run_id AND r.phase IN ('Queued', 'Running') AND NOT (r.id = ANY($2::text[]))`,
     [JSON.stringify(rows), skipCounters],
   );
+}
+
+/** Structural equality of JSON values (object key order does not matter, as for jsonb). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

@@ -1,3 +1,4 @@
+import type { AppRecord } from '../core/app.js';
 import type { Run, RunSummary } from '../core/run.js';
 import type { TestDefinition } from '../core/definition.js';
 import type { AssertionRecord, LogLine, StepRecord } from '../core/run-events.js';
@@ -42,6 +43,7 @@ export function toRun(row: Row): Run {
     origin: row.origin as Run['origin'],
     k8sRef: row.k8s_ref == null ? null : json<Run['k8sRef']>(row.k8s_ref),
     appName: (row.app_name as string | null) ?? null,
+    appReadOnly: row.app_read_only === true,
     source: json<Run['source']>(row.source),
     env: json<Record<string, string>>(row.env),
     timeoutSeconds: Number(row.timeout_seconds),
@@ -111,6 +113,20 @@ export function toDefinition(row: Row): TestDefinition {
     timeoutSeconds: Number(row.timeout_seconds),
     labels: json<Record<string, string>>(row.labels),
     appName: (row.app_name as string | null) ?? null,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+export function toAppRecord(row: Row): AppRecord {
+  return {
+    name: row.name as string,
+    generation: Number(row.generation),
+    spec: json<AppRecord['spec']>(row.spec),
+    status: row.status == null ? null : json<AppRecord['status']>(row.status),
+    baseDir: (row.base_dir as string | null) ?? null,
+    labels: json<Record<string, string>>(row.labels),
+    annotations: json<Record<string, string>>(row.annotations),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };

@@ -342,6 +342,76 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       });
     });
 
+    describe('claimRuns with Apps', () => {
+      const names = (runs: Run[]) => runs.map((r) => r.name).sort();
+
+      it('runs that change the same App run one at a time, oldest first; other Apps and plain runs go on', async () => {
+        await store.createRuns([
+          newRun({ name: 'shop-1', appName: 'shop' }),
+          newRun({ name: 'shop-2', appName: 'shop' }),
+          newRun({ name: 'blog-1', appName: 'blog' }),
+          newRun({ name: 'plain' }),
+        ]);
+        expect(names(await store.claimRuns('exec-a', 10, 10))).toEqual(['blog-1', 'plain', 'shop-1']);
+        expect(await store.claimRuns('exec-a', 10, 10)).toEqual([]);
+        const shop1 = (await store.listRuns({ text: 'shop-1' }, {})).items[0]!;
+        await store.finishRun(shop1.id, 'exec-a', { phase: 'Passed', reason: null, message: null, summary });
+        expect(names(await store.claimRuns('exec-a', 10, 10))).toEqual(['shop-2']);
+      });
+
+      it('read-only runs share the App with each other but not with a run that changes it', async () => {
+        await store.createRuns([
+          newRun({ name: 'read-1', appName: 'shop', appReadOnly: true }),
+          newRun({ name: 'read-2', appName: 'shop', appReadOnly: true }),
+          newRun({ name: 'write', appName: 'shop' }),
+          newRun({ name: 'read-3', appName: 'shop', appReadOnly: true }),
+        ]);
+        const first = await store.claimRuns('exec-a', 10, 10);
+        expect(names(first)).toEqual(['read-1', 'read-2']);
+        expect(first.every((r) => r.appReadOnly)).toBe(true);
+        // the writer waits for both readers; the reader queued after it waits for the writer
+        await store.finishRun(first[0]!.id, 'exec-a', { phase: 'Passed', reason: null, message: null, summary });
+        expect(await store.claimRuns('exec-a', 10, 10)).toEqual([]);
+        await store.finishRun(first[1]!.id, 'exec-a', { phase: 'Passed', reason: null, message: null, summary });
+        const [write] = await store.claimRuns('exec-a', 10, 10);
+        expect(write?.name).toBe('write');
+        expect(await store.claimRuns('exec-a', 10, 10)).toEqual([]);
+        await store.finishRun(write!.id, 'exec-a', { phase: 'Failed', reason: 'AssertionFailed', message: 'x', summary });
+        expect(names(await store.claimRuns('exec-a', 10, 10))).toEqual(['read-3']);
+      });
+
+      it('never runs two changing runs of one App at once under concurrent claimers', async () => {
+        await store.createRuns(Array.from({ length: 6 }, (_, i) => newRun({ name: `w${i}`, appName: 'shop' })));
+        const claimed = (await Promise.all(['a', 'b', 'c'].map((o) => store.claimRuns(`exec-${o}`, 5, 10)))).flat();
+        expect(claimed.map((r) => r.name)).toEqual(['w0']);
+      });
+    });
+
+    describe('apps', () => {
+      const spec = { services: [{ name: 'web', version: 'v1', replicas: 1, port: 8080 }], databases: [] };
+
+      it('creates, replaces (generation up only when the spec changes), lists, records status and deletes', async () => {
+        const first = await store.putApp({ name: 'shop', spec, baseDir: '/srv/shop', labels: { team: 'a' } });
+        expect(first.created).toBe(true);
+        expect(first.record).toMatchObject({ name: 'shop', generation: 1, spec, baseDir: '/srv/shop', labels: { team: 'a' }, status: null });
+        const same = await store.putApp({ name: 'shop', spec: JSON.parse(JSON.stringify(spec)), baseDir: '/srv/shop' });
+        expect(same).toMatchObject({ created: false, changed: false, record: { generation: 1 } });
+        const v2 = { ...spec, services: [{ ...spec.services[0]!, version: 'v2' }] };
+        const changed = await store.putApp({ name: 'shop', spec: v2 });
+        expect(changed).toMatchObject({ created: false, changed: true, record: { generation: 2, spec: v2 } });
+        await store.putApp({ name: 'blog', spec });
+        expect((await store.listApps()).map((a) => a.name)).toEqual(['blog', 'shop']);
+        const status = { observedGeneration: 2, services: [], databases: [], conditions: [] };
+        await store.setAppStatus('shop', status);
+        expect((await store.getApp('shop'))?.status).toEqual(status);
+        expect(await store.deleteApp('shop')).toBe(true);
+        expect(await store.deleteApp('shop')).toBe(false);
+        expect(await store.getApp('shop')).toBeNull();
+        await store.setAppStatus('shop', status); // a late status of a deleted App changes nothing
+        expect(await store.getApp('shop')).toBeNull();
+      });
+    });
+
     describe('run events', () => {
       const ts = (ms: number) => new Date(Date.UTC(2025, 0, 1) + ms).toISOString();
       const log = (runId: string, seq: number, message = `line ${seq}`): LogLine => ({ runId, seq, ts: ts(seq), level: 'info', message, stepSeq: null });
@@ -515,5 +585,5 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
 
 /** Empties every table (between contract tests on a shared database). */
 export async function truncateAll(sql: Sql): Promise<void> {
-  await sql.exec('TRUNCATE runs, run_logs, run_steps, run_assertions, test_definitions, instances');
+  await sql.exec('TRUNCATE runs, run_logs, run_steps, run_assertions, test_definitions, instances, apps');
 }

@@ -3,6 +3,8 @@ import { openPglite } from './pglite-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import { seedRuns } from './seed.js';
 import { listRunsQuery } from './list-runs-query.js';
+import { previousRun, runTrends, topTests } from './insights-queries.js';
+import { defaultRange } from '../core/insights.js';
 import type { RunFilter } from '../core/run.js';
 import type { Sql } from './sql.js';
 import type { Store } from './store.js';
@@ -71,5 +73,35 @@ describe(`listRuns plans over ${SEEDED} seeded runs (PGlite)`, () => {
     );
     const text = rows.map((r) => r['QUERY PLAN']).join('\n');
     expect(text, text).toMatch(/runs_active_idx/);
+  });
+
+  /** The plan of the statement an insights query sends (captured, then explained on the seeded database). */
+  async function insightsPlan(send: (spy: Sql) => Promise<unknown>): Promise<string> {
+    let last: { text: string; params: unknown[] } | null = null;
+    const capture = { query: async (text: string, params: unknown[] = []) => ((last = { text, params }), { rows: [], affectedRows: 0 }) };
+    const spy = { ...capture, dialect: 'pglite', exec: async () => {}, close: async () => {}, transaction: (fn: (tx: typeof capture) => unknown) => fn(capture) };
+    await send(spy as unknown as Sql);
+    const { text, params } = last!;
+    const { rows } = await sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params);
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
+  }
+
+  it('trends, top lists and the previous run read indexes; trends and top only the covering index once vacuumed', async () => {
+    await sql.exec('VACUUM ANALYZE runs');
+    const range = defaultRange();
+    const plans = {
+      trends: await insightsPlan((spy) => runTrends(spy, { ...range, bucket: 'day' })),
+      trendsByLabel: await insightsPlan((spy) => runTrends(spy, { ...range, bucket: 'hour', labels: { team: 'data' } })),
+      top: await insightsPlan((spy) => topTests(spy, { ...range, limit: 10 })),
+    };
+    for (const [name, text] of Object.entries(plans)) {
+      expect(text, `${name}\n${text}`).not.toMatch(/Seq Scan on runs/);
+      expect(text, `${name}\n${text}`).toMatch(/Index Only Scan using runs_finished_idx/);
+    }
+    const [inline] = (await store.listRuns({ definitionId: undefined, text: 'checkout' }, { limit: 1 })).items;
+    const byName = await insightsPlan((spy) => previousRun(spy, { ...inline!, source: { type: 'inline', script: '' } }));
+    expect(byName, byName).toMatch(/runs_name_idx/);
+    const byDefinition = await insightsPlan((spy) => previousRun(spy, { ...inline!, source: { type: 'definition', definitionId: 'seed-def-7', script: '' } }));
+    expect(byDefinition, byDefinition).toMatch(/runs_definition_idx/);
   });
 });

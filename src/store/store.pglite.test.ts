@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from './open-store.js';
 import { describeStoreContract, truncateAll } from './store.contract.js';
+import { describeRunStatsContract } from './run-stats.contract.js';
 import { openPglite } from './pglite-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import type { Sql } from './sql.js';
@@ -29,6 +30,12 @@ afterAll(async () => {
 });
 
 describeStoreContract('PGlite (in memory)', async () => {
+  const { sql, store } = await openShared();
+  await truncateAll(sql);
+  return { sql, store, close: async () => {} };
+});
+
+describeRunStatsContract('PGlite (in memory)', async () => {
   const { sql, store } = await openShared();
   await truncateAll(sql);
   return { sql, store, close: async () => {} };

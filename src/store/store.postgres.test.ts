@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { describeStoreContract, truncateAll } from './store.contract.js';
+import { describeRunStatsContract } from './run-stats.contract.js';
 import { openPostgres } from './pg-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import { migrate } from './migrate.js';
@@ -60,6 +61,11 @@ if (!adminUrl) {
   });
 
   describeStoreContract('PostgreSQL', async () => {
+    await truncateAll(shared!.sql);
+    return { sql: shared!.sql, store: shared!.store, close: async () => {} };
+  });
+
+  describeRunStatsContract('PostgreSQL', async () => {
     await truncateAll(shared!.sql);
     return { sql: shared!.sql, store: shared!.store, close: async () => {} };
   });

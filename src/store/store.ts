@@ -1,7 +1,9 @@
+import type { AppRecord, AppStatus, NewApp } from '../core/app.js';
 import type { NewRun, Run, RunCompletion, RunFilter, RunSummary } from '../core/run.js';
 import type { RunPhase } from '../core/run-phase.js';
 import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../core/definition.js';
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
+import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/insights.js';
 
 /** One run's end, as handed to `finishRuns`. */
 export interface RunFinish {
@@ -67,10 +69,18 @@ export interface Store {
    * reason ExecutorLost. Returns the runs it changed.
    */
   failOrphanedRuns(liveOwners: string[], message: string): Promise<Run[]>;
-  /** Runs per phase (all phases present, zero when none). */
+  /** Runs per phase (all phases present, zero when none). Reads counts kept by triggers: cheap at any size. */
   countByPhase(): Promise<Record<RunPhase, number>>;
   /** Number of Queued runs and Running runs (cheap; used for metrics and scheduling). */
   queueStats(): Promise<{ queued: number; running: number }>;
+
+  // --- insights -----------------------------------------------------------
+  /** Finished runs per bucket of creation time in [from, to), one point per bucket, empty ones included. */
+  runTrends(request: TrendsRequest): Promise<TrendPoint[]>;
+  /** The tests (definitions, or names without one) with the most failures and the slowest, over finished runs in [from, to). */
+  topTests(request: TopRequest): Promise<TopLists>;
+  /** The latest run created before `run` of the same definition (or, without one, of the same name); null when none. */
+  previousRun(run: Run): Promise<Run | null>;
 
   // --- run events ---------------------------------------------------------
   /**
@@ -93,6 +103,16 @@ export interface Store {
   updateDefinition(id: string, patch: TestDefinitionPatch): Promise<TestDefinition | null>;
   /** Returns false if there was no such definition. Runs keep their snapshot. */
   deleteDefinition(id: string): Promise<boolean>;
+
+  // --- apps (systems under test) -------------------------------------------
+  /** Creates or replaces an App; `generation` goes up by one when the spec changed. */
+  putApp(input: NewApp): Promise<{ record: AppRecord; created: boolean; changed: boolean }>;
+  getApp(name: string): Promise<AppRecord | null>;
+  /** All Apps by name. */
+  listApps(): Promise<AppRecord[]>;
+  deleteApp(name: string): Promise<boolean>;
+  /** Records the controller's view; ignored when the App is gone. */
+  setAppStatus(name: string, status: AppStatus): Promise<void>;
 
   // --- instances (liveness of executors) ---------------------------------
   /** Records that `instanceId` is alive now. */

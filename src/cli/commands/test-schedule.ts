@@ -16,6 +16,7 @@ interface ScheduleOptions {
   timeout?: string;
   label: string[];
   app?: string;
+  readOnly?: boolean;
   wait?: boolean;
   json?: boolean;
   server?: string;
@@ -66,13 +67,15 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
     .option('--env <KEY=value>', 'environment variable for the script (repeatable)', collect, [])
     .option('--timeout <seconds>', 'wall-clock limit of the run in seconds')
     .option('--label <key=value>', 'label to filter runs by (repeatable)', collect, [])
-    .option('--app <name>', 'the App (system under test) the run targets')
+    .option('--app <name>', 'the App (system under test) the run targets; its services resolve as host names and `sut` acts on it')
+    .option('--read-only', 'the run only reads the App (no sut changes): it may overlap other read-only runs of the App')
     .option('--wait', 'stream logs and steps until the run ends; exit 0 passed, 1 failed, 2 error/timed out/cancelled')
     .option('--json', 'print the run as JSON (the final run with --wait)')
     .option('--server <url>', 'topas API URL (default TOPAS_URL or http://127.0.0.1:4000)')
     .option('--no-bundle', "send the script alone, without the other files of its folder (Lua modules, Postman collections, .proto files)")
     .action(async (opts: ScheduleOptions) => {
       if (Boolean(opts.script) === Boolean(opts.definition)) throw new CliError('give exactly one of --script FILE and --definition ID');
+      if (opts.readOnly && !opts.app) throw new CliError('--read-only needs --app NAME');
       let timeoutSeconds: number | undefined;
       if (opts.timeout !== undefined) {
         timeoutSeconds = Number(opts.timeout);
@@ -84,6 +87,7 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
         labels: parsePairs('--label', opts.label),
         timeoutSeconds,
         appName: opts.app,
+        ...(opts.readOnly ? { appReadOnly: true } : {}),
         origin: 'cli',
       };
       const body = opts.script

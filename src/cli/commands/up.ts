@@ -49,8 +49,11 @@ export function registerUp(program: Command, ctx: CliContext): void {
       }
       const s = ctx.style;
       ctx.out(`topas is running at ${s.bold(topas.url)}`);
+      ctx.out(`  dashboard:   ${s.bold(`${topas.url}/`)}   (open it in a browser)`);
       ctx.out(`  database:    ${describeDatabase(config)}`);
       ctx.out(`  concurrency: ${config.concurrency} runs at once, ${config.workers} Lua workers`);
+      const apps = await topas.apps.list();
+      if (apps.length) ctx.out(`  apps:        ${apps.map((a) => a.metadata.name).join(', ')}   (npx topas app status)`);
       ctx.out(s.dim(`  try: TOPAS_URL=${topas.url} npx topas test status   (Ctrl-C stops)`));
 
       let stopping = false;

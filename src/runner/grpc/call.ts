@@ -48,6 +48,16 @@ const CLIENT_LIMIT = 100;
 interface Target {
   address: string;
   tls: boolean;
+  /** The name the target was given by, when an App name was resolved to a local endpoint (kept for TLS and :authority). */
+  authority?: string;
+}
+
+/** A name of the run's App (`users:50051`) goes to where that service answers here. */
+function resolveTarget(ctx: RunContext, target: Target): Target {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(target.address);
+  if (!m) return target;
+  const to = ctx.resolve(m[1]!, m[2] ? Number(m[2]) : target.tls ? 443 : 80);
+  return to ? { address: `${to.host}:${to.port}`, tls: target.tls, authority: target.address } : target;
 }
 
 function parseTarget(raw: string): Target | string {
@@ -60,7 +70,7 @@ function parseTarget(raw: string): Target | string {
 
 function clientFor(target: Target, req: GrpcRequest): { key: string; client: grpc.Client } {
   const tls = target.tls || Boolean(req.tls || req.insecure || req.ca);
-  const key = `${target.address}\0${tls ? 'tls' : 'plain'}\0${req.insecure ? 'insecure' : ''}\0${req.ca ?? ''}`;
+  const key = `${target.address}\0${target.authority ?? ''}\0${tls ? 'tls' : 'plain'}\0${req.insecure ? 'insecure' : ''}\0${req.ca ?? ''}`;
   let client = clients.get(key);
   if (!client) {
     const creds = tls
@@ -71,7 +81,10 @@ function clientFor(target: Target, req: GrpcRequest): { key: string; client: grp
           req.insecure ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {},
         )
       : grpc.credentials.createInsecure();
-    client = new grpc.Client(target.address, creds, { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    const authority = target.authority
+      ? { 'grpc.default_authority': target.authority, 'grpc.ssl_target_name_override': target.authority.replace(/:\d+$/, '') }
+      : {};
+    client = new grpc.Client(target.address, creds, { 'grpc.max_receive_message_length': 64 * 1024 * 1024, ...authority });
     clients.set(key, client);
     if (clients.size > CLIENT_LIMIT) {
       const [oldKey, old] = clients.entries().next().value!;
@@ -91,8 +104,9 @@ export async function grpcCall(ctx: RunContext, text: string): Promise<string> {
 async function call(ctx: RunContext, req: GrpcRequest): Promise<GrpcOutcome> {
   const signal = ctx.abort.signal;
   if (signal.aborted) return { ok: false, stopped: true };
-  const target = parseTarget(req.target);
-  if (typeof target === 'string') return { ok: false, error: target };
+  const parsed = parseTarget(req.target);
+  if (typeof parsed === 'string') return { ok: false, error: parsed };
+  const target = resolveTarget(ctx, parsed);
   const slash = req.method.lastIndexOf('/');
   const serviceName = slash > 0 ? req.method.slice(0, slash).replace(/^\//, '') : '';
   const methodName = slash > 0 ? req.method.slice(slash + 1) : '';

@@ -18,6 +18,7 @@ import { protectedCallsModule } from './protected-calls.js';
 import { sandboxModule } from './sandbox.js';
 import { sleepModule } from './sleep.js';
 import { stepsModule } from './steps.js';
+import { sutModule } from './sut.js';
 import { utilitiesModule } from './utilities.js';
 
 export const PRELUDE_MODULES: readonly LuaModule[] = [
@@ -33,6 +34,7 @@ export const PRELUDE_MODULES: readonly LuaModule[] = [
   netModule,
   dbModule,
   postmanModule,
+  sutModule,
   protectedCallsModule,
   mainModule,
   sandboxModule,

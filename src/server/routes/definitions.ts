@@ -14,6 +14,7 @@ import {
   pageSchema,
 } from '../schemas.js';
 import { badRequest, conflict, notFound } from './responses.js';
+import { maskRun } from '../../core/run-view.js';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const definitionBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: json(schema) } });
@@ -183,6 +184,6 @@ export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): vo
     const body = c.req.valid('json') ?? {};
     const run = await engine.submit({ ...body, origin: body.origin ?? 'api', definitionId: definition.id });
     c.header('Location', `/api/runs/${run.id}`);
-    return c.json(run, 201);
+    return c.json(maskRun(run), 201);
   });
 }

@@ -3,9 +3,11 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import { isTerminal } from '../../core/run-phase.js';
 import type { Run } from '../../core/run.js';
+import { maskRun, toRunListItem } from '../../core/run-view.js';
 import type { ServerDeps } from '../deps.js';
 import { CreateRunSchema, ListRunsQuery, RunDetailSchema, RunIdParam, RunSchema, pageSchema } from '../schemas.js';
 import { badRequest, conflict, notFound } from './responses.js';
+import { RunListItemSchema } from '../run-schemas.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -39,10 +41,11 @@ const listRuns = createRoute({
   path: '/api/runs',
   tags: ['runs'],
   summary: 'List runs',
-  description: 'Newest first, keyset-paginated: pass `nextCursor` as `cursor` to read the next page.',
+  description:
+    'Newest first, keyset-paginated: pass `nextCursor` as `cursor` to read the next page. Items leave out the script and the bundled files; read one run for those.',
   request: { query: ListRunsQuery },
   responses: {
-    200: { description: 'A page of runs.', content: { 'application/json': { schema: pageSchema(RunSchema, 'RunPage') } } },
+    200: { description: 'A page of runs.', content: { 'application/json': { schema: pageSchema(RunListItemSchema, 'RunPage') } } },
     400: badRequest,
   },
 });
@@ -81,7 +84,7 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ServerDeps): void {
     const body = c.req.valid('json');
     const run = await engine.submit({ ...body, origin: body.origin ?? 'api' });
     c.header('Location', `/api/runs/${run.id}`);
-    return c.json(run, 201);
+    return c.json(maskRun(run), 201);
   });
 
   app.openapi(listRuns, async (c) => {
@@ -99,13 +102,13 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ServerDeps): void {
       },
       { limit: q.limit, cursor: q.cursor ?? null },
     );
-    return c.json(page, 200);
+    return c.json({ items: page.items.map(toRunListItem), nextCursor: page.nextCursor }, 200);
   });
 
   app.openapi(getRun, async (c) => {
     const run = await requireRun(deps, c.req.valid('param').id);
     const [steps, assertions] = await Promise.all([store.getSteps(run.id), store.getAssertions(run.id)]);
-    return c.json({ ...run, steps, assertions }, 200);
+    return c.json({ ...maskRun(run), steps, assertions }, 200);
   });
 
   app.openapi(cancelRun, async (c) => {
@@ -115,6 +118,6 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ServerDeps): void {
         phase: run.phase,
       });
     }
-    return c.json(await engine.cancel(run.id), 200);
+    return c.json(maskRun(await engine.cancel(run.id)), 200);
   });
 }

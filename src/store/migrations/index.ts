@@ -1,5 +1,7 @@
 import { sql as init } from './001-init.js';
 import { sql as definitionFiles } from './002-definition-files.js';
+import { sql as apps } from './003-apps.js';
+import { sql as runCounts } from './004-run-counts.js';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -12,4 +14,6 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'definition-files', sql: definitionFiles },
+  { version: 3, name: 'apps', sql: apps },
+  { version: 4, name: 'run-counts', sql: runCounts },
 ];
