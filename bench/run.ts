@@ -4,10 +4,12 @@
  * a reference measured in the same process and the ratio against it (this machine
  * is noisy; compare medians and ratios, not absolute numbers across runs).
  *
- * Sections (pick with BENCH_ONLY=throughput,latency,list,lua,modules,postman,net):
+ * Sections (pick with BENCH_ONLY=throughput,latency,list,insights,web,lua,modules,postman,net):
  *   throughput  trivial runs submitted over HTTP → executed → persisted, runs/s
  *   latency     submit-to-start on an idle system, p50/p99
  *   list        GET /api/runs?phase=Failed&limit=50 with 1,000,000 stored runs (BENCH_RUNS)
+ *   insights    trends, top lists and stats over the same 1,000,000 runs, before and after VACUUM
+ *   web         the dashboard in Chromium: first rows of the Runs page over the same runs, a 100,000-line log
  *   lua         a CPU-bound script under the runner vs native lua5.4
  *   modules     per-run overhead of a fresh engine with every module loaded
  *   postman     postman.run in-process vs the newman CLI, same collection
@@ -17,6 +19,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { benchLatency, benchThroughput } from './throughput.js';
 import { benchListRuns } from './list-runs.js';
+import { benchInsights } from './insights.js';
+import { benchWeb } from './web-dashboard.js';
 import { benchLua } from './lua-cpu.js';
 import { benchModules, benchNet, benchPostman } from './lua-modules.js';
 
@@ -43,6 +47,8 @@ async function section(name: string, fn: () => Promise<unknown>) {
 await section('throughput', benchThroughput);
 await section('latency', benchLatency);
 await section('list', benchListRuns);
+await section('insights', benchInsights);
+await section('web', benchWeb);
 await section('lua', benchLua);
 await section('modules', benchModules);
 await section('postman', benchPostman);

@@ -1,0 +1,37 @@
+/**
+ * The real browser for the dashboard's end-to-end tests: Debian's Chromium driven
+ * by playwright-core. Without /usr/bin/chromium the suites are skipped and say why
+ * (`apt-get install -y chromium` installs it; `.ci/run` does).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.TOPAS_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+
+/** Why the browser tests cannot run here, or null when they can. */
+export function browserSkipReason(): string | null {
+  if (!existsSync(CHROMIUM_PATH)) return `no Chromium at ${CHROMIUM_PATH} (install it with: apt-get install -y chromium)`;
+  return null;
+}
+
+/** The built dashboard the server serves; the tests need it (npm test builds it). */
+export const WEB_INDEX = fileURLToPath(new URL('../../dist-web/index.html', import.meta.url));
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+/** A fresh light-theme 1280×800 page that records console errors and uncaught exceptions. */
+export async function newPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', reducedMotion: 'reduce' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    // A 404 answered by the API (e.g. "no previous run") is logged by Chromium as a failed resource; the page handles it.
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  return { context, page, errors };
+}

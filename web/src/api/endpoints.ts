@@ -1,0 +1,48 @@
+/** Typed calls to every endpoint the dashboard uses, one function per endpoint. */
+import { request, withQuery } from './http';
+import type {
+  App,
+  CompareResult,
+  CreateRunRequest,
+  Definition,
+  DefinitionInput,
+  LogPage,
+  Page,
+  Run,
+  RunDetail,
+  RunListItem,
+  Stats,
+  TopTests,
+  Trends,
+} from './types';
+
+const id = encodeURIComponent;
+
+export const api = {
+  listRuns: (query: URLSearchParams, signal?: AbortSignal) => request<Page<RunListItem>>(`/api/runs?${query}`, { signal }),
+  getRun: (runId: string, signal?: AbortSignal) => request<RunDetail>(`/api/runs/${id(runId)}`, { signal }),
+  getLogs: (runId: string, after: number, limit: number, signal?: AbortSignal) =>
+    request<LogPage>(withQuery(`/api/runs/${id(runId)}/logs`, { after, limit }), { signal }),
+  createRun: (body: CreateRunRequest) => request<Run>('/api/runs', { body }),
+  cancelRun: (runId: string) => request<Run>(`/api/runs/${id(runId)}/cancel`, { method: 'POST' }),
+  rerun: (runId: string, env?: Record<string, string>) => request<Run>(`/api/runs/${id(runId)}/rerun`, { body: env ? { origin: 'ui', env } : { origin: 'ui' } }),
+  compare: (headId: string, withRef: string, signal?: AbortSignal) =>
+    request<CompareResult>(withQuery(`/api/runs/${id(headId)}/compare`, { with: withRef }), { signal }),
+
+  listDefinitions: (query: { q?: string; cursor?: string | null; limit?: number }, signal?: AbortSignal) =>
+    request<Page<Definition>>(withQuery('/api/definitions', { q: query.q, cursor: query.cursor, limit: query.limit }), { signal }),
+  getDefinition: (ref: string, signal?: AbortSignal) => request<Definition>(`/api/definitions/${id(ref)}`, { signal }),
+  createDefinition: (body: DefinitionInput) => request<Definition>('/api/definitions', { body }),
+  replaceDefinition: (ref: string, body: DefinitionInput) => request<Definition>(`/api/definitions/${id(ref)}`, { method: 'PUT', body }),
+  deleteDefinition: (ref: string) => request<void>(`/api/definitions/${id(ref)}`, { method: 'DELETE' }),
+  runDefinition: (ref: string, body: { env?: Record<string, string> }) =>
+    request<Run>(`/api/definitions/${id(ref)}/runs`, { body: { ...body, origin: 'ui' } }),
+
+  stats: (signal?: AbortSignal) => request<Stats>('/api/stats', { signal }),
+  health: (signal?: AbortSignal) => request<{ status: 'ok' }>('/healthz', { signal }),
+  trends: (query: { from: string; to: string; bucket: 'hour' | 'day'; definitionId?: string; appName?: string }, signal?: AbortSignal) =>
+    request<Trends>(withQuery('/api/insights/trends', { ...query }), { signal }),
+  top: (query: { from: string; to: string; limit: number }, signal?: AbortSignal) =>
+    request<TopTests>(withQuery('/api/insights/top', { ...query }), { signal }),
+  apps: (signal?: AbortSignal) => request<{ items: App[] }>('/api/apps', { signal }),
+};

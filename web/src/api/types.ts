@@ -1,0 +1,84 @@
+/**
+ * The JSON shapes the dashboard reads. Runs, steps, assertions, log lines and
+ * definitions are the core's own types (one Run model, the same phase words
+ * everywhere); the shapes only the API has (pages, stats, compare, insights,
+ * Apps) are declared here as the server documents them in /openapi.json.
+ */
+import type { TestDefinition } from '../../../src/core/definition';
+import type { AssertionRecord, LogLine, StepRecord } from '../../../src/core/run-events';
+import type { RunPhase } from '../../../src/core/run-phase';
+import type { Run } from '../../../src/core/run';
+import type { RunComparison } from '../../../src/core/compare';
+import type { FailingTest, SlowTest, TopLists } from '../../../src/core/insights';
+
+export type { RunPhase } from '../../../src/core/run-phase';
+export type { K8sRef, Run, RunOrigin, RunSummary } from '../../../src/core/run';
+/** A run as lists show it: without the script and files (read the run by id for those). */
+export type { RunListItem } from '../../../src/core/run-view';
+export type { AssertionRecord, LogLevel, LogLine, StepRecord, StepStatus } from '../../../src/core/run-events';
+export type Definition = TestDefinition;
+
+/** A keyset page: pass `nextCursor` back as `cursor`; null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** `GET /api/runs/{id}`: the run with its steps (a tree through parentSeq) and assertions. */
+export interface RunDetail extends Run {
+  steps: StepRecord[];
+  assertions: AssertionRecord[];
+}
+
+export interface LogPage {
+  items: LogLine[];
+  nextSeq: number;
+}
+
+/** `GET /api/stats`. */
+export interface Stats {
+  queueDepth: number;
+  activeRunners: number;
+  concurrency: number;
+  runsByPhase: Partial<Record<RunPhase, number>>;
+}
+
+/** What a request to start a run carries (`POST /api/runs`). */
+export interface CreateRunRequest {
+  name?: string;
+  script?: string;
+  fileName?: string;
+  definitionId?: string;
+  env?: Record<string, string>;
+  timeoutSeconds?: number;
+  labels?: Record<string, string>;
+  appName?: string;
+  origin?: 'api' | 'cli' | 'ui';
+}
+
+export interface DefinitionInput {
+  name: string;
+  description?: string;
+  script: string;
+  env?: Record<string, string>;
+  timeoutSeconds?: number;
+  labels?: Record<string, string>;
+  appName?: string | null;
+  files?: Record<string, string>;
+}
+
+// --- compare, insights, apps: the core's shapes, as the API serves them ---------------
+
+export type { AssertionDiff, RunRef, StepDiff, StepSide } from '../../../src/core/compare';
+/** `GET /api/runs/{id}/compare?with=…`: `head` is the run in the path, `base` the other. */
+export type CompareResult = RunComparison;
+
+export type { FinishedPhase as TerminalPhase, TrendPoint, Trends } from '../../../src/core/insights';
+export type TopTests = TopLists;
+export type MostFailingTest = FailingTest;
+export type SlowestTest = SlowTest;
+
+export type { App, AppStatus, Condition, DatabaseStatus, Endpoint, ServiceStatus } from '../../../src/core/app';
+
+/** Where something happened: `{file, line}` from the API, or `file:line` text. */
+export type LocationLike = string | { file: string | null; line: number | null } | null | undefined;

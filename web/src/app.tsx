@@ -1,0 +1,37 @@
+/** The dashboard's pages and their URLs. Pages with an editor or charts load on first visit. */
+import { Suspense, lazy } from 'react';
+import { Navigate, Route, Routes } from 'react-router-dom';
+import { Layout } from './components/layout';
+import { Loading } from './components/states';
+import { NotFoundPage } from './pages/not-found-page';
+import { RunsPage } from './pages/runs-page';
+
+const RunPage = lazy(() => import('./pages/run-page'));
+const DefinitionsPage = lazy(() => import('./pages/definitions-page'));
+const DefinitionPage = lazy(() => import('./pages/definition-page'));
+const AppsPage = lazy(() => import('./pages/apps-page'));
+const OverviewPage = lazy(() => import('./pages/overview-page'));
+const ComparePage = lazy(() => import('./pages/compare-page'));
+const SchedulePage = lazy(() => import('./pages/schedule-page'));
+
+export function App() {
+  return (
+    <Layout>
+      <Suspense fallback={<Loading label="Loading the page…" />}>
+        <Routes>
+          <Route path="/" element={<Navigate to="/runs" replace />} />
+          <Route path="/runs" element={<RunsPage />} />
+          <Route path="/runs/:id" element={<RunPage />} />
+          <Route path="/definitions" element={<DefinitionsPage />} />
+          <Route path="/definitions/new" element={<DefinitionPage />} />
+          <Route path="/definitions/:ref" element={<DefinitionPage />} />
+          <Route path="/apps" element={<AppsPage />} />
+          <Route path="/overview" element={<OverviewPage />} />
+          <Route path="/compare" element={<ComparePage />} />
+          <Route path="/schedule" element={<SchedulePage />} />
+          <Route path="*" element={<NotFoundPage />} />
+        </Routes>
+      </Suspense>
+    </Layout>
+  );
+}

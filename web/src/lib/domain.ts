@@ -1,0 +1,6 @@
+/**
+ * The core's words, used as they are: the dashboard shows the same phases and
+ * origins as the API, the CLI and the database (one Run model, one state machine).
+ */
+export { RUN_PHASES, TERMINAL_PHASES, isRunPhase, isTerminal } from '../../../src/core/run-phase';
+export { RUN_ORIGINS } from '../../../src/core/run';

@@ -1,0 +1,27 @@
+/**
+ * The dashboard's build: `npm run build:web` (vite build --config web/vite.config.ts)
+ * writes static files to dist-web/ at the repository root, which the server serves
+ * at `/`. `npx vite --config web/vite.config.ts` serves it with hot reload and
+ * proxies the API to a topas on TOPAS_URL (default http://127.0.0.1:4000).
+ */
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+const webRoot = decodeURIComponent(new URL('.', import.meta.url).pathname);
+const apiTarget = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.TOPAS_URL ?? 'http://127.0.0.1:4000';
+
+export default defineConfig({
+  root: webRoot,
+  base: '/',
+  plugins: [react()],
+  build: {
+    outDir: `${webRoot}../dist-web`,
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: false,
+    chunkSizeWarningLimit: 1024,
+  },
+  server: {
+    proxy: Object.fromEntries(['/api', '/healthz', '/metrics', '/openapi.json'].map((p) => [p, { target: apiTarget, changeOrigin: true }])),
+  },
+});
