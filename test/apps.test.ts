@@ -246,3 +246,36 @@ describe('Apps across a restart of topas', () => {
     }
   }, 120_000);
 });
+
+describe('Apps with embedded databases (a machine without PostgreSQL)', () => {
+  it('the walk-through passes with the demo database on PGlite, served to the service and the test at once', async () => {
+    const data = await mkdtemp(join(tmpdir(), 'topas-apps-pglite-'));
+    const topas = await startTopas(loadConfig({ port: 0, data, examples: false }, { TOPAS_APP_DATABASES: 'pglite' }));
+    try {
+      const [manifest] = await readAppFile(root('examples/apps/demo/app.yaml'));
+      await topas.apps.apply(manifest);
+      const script = root('examples/tests/upgrade_test.lua');
+      const run = await topas.engine.submit({
+        origin: 'api',
+        script: await readFile(script, 'utf8'),
+        fileName: 'upgrade_test.lua',
+        files: await bundleTestFolder(script),
+        appName: 'demo',
+        timeoutSeconds: 120,
+      });
+      let done: Run | null = null;
+      while (!done || !isTerminal(done.phase)) {
+        await new Promise((r) => setTimeout(r, 200));
+        done = await topas.store.getRun(run.id);
+      }
+      const logs = (await topas.store.getLogs(run.id)).map((l) => l.message).join('\n');
+      expect(done.phase, `${done.message}\n${logs}`).toBe('Passed');
+      const db = (await topas.apps.get('demo'))!.status.databases[0]!;
+      expect(db.engine).toBe('pglite');
+      expect(db.message).toContain('one session at a time');
+    } finally {
+      await topas.close(0);
+      await rm(data, { recursive: true, force: true });
+    }
+  }, 180_000);
+});

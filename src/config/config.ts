@@ -26,7 +26,15 @@ export interface TopasConfig {
   workers: number;
   /** This process's identity as an executor owner. */
   instanceId: string;
+  /**
+   * How Apps' databases run: `auto` (a local PostgreSQL server when installed, else
+   * PGlite), `postgresql` or `pglite`. Default auto.
+   */
+  appDatabases: AppDatabaseEngine;
 }
+
+export const APP_DATABASE_ENGINES = ['auto', 'postgresql', 'pglite'] as const;
+export type AppDatabaseEngine = (typeof APP_DATABASE_ENGINES)[number];
 
 /** Flags as parsed by the CLI (strings or undefined). */
 export interface ConfigFlags {
@@ -46,6 +54,13 @@ function intIn(issues: FieldIssue[], field: string, raw: string | number | undef
     return fallback;
   }
   return n;
+}
+
+function oneOf<T extends string>(issues: FieldIssue[], field: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (raw === undefined || raw === '') return fallback;
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  issues.push({ field, message: `must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}` });
+  return fallback;
 }
 
 /** Flags → TOPAS_* environment → defaults. Throws ValidationError naming the setting. */
@@ -70,6 +85,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     memoryLimitMb: intIn(issues, 'TOPAS_MEMORY_LIMIT_MB', env.TOPAS_MEMORY_LIMIT_MB, 4, 16_384, 64),
     workers: intIn(issues, flags.workers !== undefined ? '--workers' : 'TOPAS_WORKERS', flags.workers ?? env.TOPAS_WORKERS, 1, 256, cores),
     instanceId: env.TOPAS_INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    appDatabases: oneOf(issues, 'TOPAS_APP_DATABASES', env.TOPAS_APP_DATABASES, APP_DATABASE_ENGINES, 'auto'),
   };
   if (issues.length) throw new ValidationError(issues);
   return config;

@@ -36,6 +36,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const runtime = new LocalAppRuntime({
     stateDir: join(config.dataDir, 'apps'),
+    databaseEngine: config.appDatabases,
     log: ({ level, msg, ...fields }) => log(level, msg, fields),
   });
   const apps = new AppController({ store, runtime, log });

@@ -73,6 +73,11 @@ export function createPostgresStore(sql: Sql): Store {
 }
 
 class PostgresStore implements Store {
+  /** PGlite only: runs that target an App may be Queued or Running (unknown at open). */
+  private appRunsMayBeActive = true;
+  /** Counts creations of runs that target an App, so a claim's "none left" cannot hide a newer one. */
+  private appRunsCreated = 0;
+
   constructor(private readonly sql: Sql) {}
 
   async migrate(): Promise<void> {
@@ -91,6 +96,10 @@ class PostgresStore implements Store {
 
   async createRuns(inputs: NewRun[]): Promise<Run[]> {
     if (inputs.length === 0) return [];
+    if (inputs.some((r) => r.appName)) {
+      this.appRunsMayBeActive = true;
+      this.appRunsCreated++;
+    }
     const rows = inputs.map((input) => ({
       id: input.id ?? newId(),
       name: input.name,
@@ -143,11 +152,16 @@ class PostgresStore implements Store {
     if (this.sql.dialect === 'pglite') {
       // PGlite is one session in one process: a single statement is already alone,
       // so the count and the pick need no lock and no transaction round trips.
+      // Only this process writes its data folder, so it knows whether runs that
+      // target an App may be waiting; when none are, the App rule (which doubles a
+      // claim's cost) is left out.
+      const withApps = this.appRunsMayBeActive;
+      const created = this.appRunsCreated;
       const { rows } = await this.sql.query(
         `WITH room AS (
            SELECT GREATEST(0, LEAST($2::int, $3::int - (SELECT count(*) FROM runs WHERE phase = 'Running')::int)) AS n
-         ), ${APP_BLOCKED_CTES}, picked AS MATERIALIZED (
-           SELECT id FROM runs WHERE phase = 'Queued' AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))
+         ), ${withApps ? `${APP_BLOCKED_CTES},` : ''} picked AS MATERIALIZED (
+           SELECT id FROM runs WHERE phase = 'Queued' ${withApps ? 'AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))' : ''}
             ORDER BY created_at, id LIMIT (SELECT n FROM room)
          )
          UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
@@ -155,6 +169,13 @@ class PostgresStore implements Store {
          RETURNING *`,
         [owner, max, globalLimit],
       );
+      if (withApps) {
+        const { rows: active } = await this.sql.query<{ any: boolean }>(
+          `SELECT EXISTS (SELECT 1 FROM runs WHERE phase IN ('Queued','Running') AND app_name IS NOT NULL) AS any`,
+        );
+        // unless a run that targets an App was created since this claim began
+        if (!active[0]!.any && this.appRunsCreated === created) this.appRunsMayBeActive = false;
+      }
       return sortOldestFirst(rows.map(toRun));
     }
     return this.sql.transaction(async (tx) => {
