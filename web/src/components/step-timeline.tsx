@@ -8,6 +8,7 @@ import { useEffect, useState } from 'react';
 import type { AssertionRecord } from '../api/types';
 import { formatDuration, locationOf, withLocation } from '../lib/format';
 import type { StepNode, StepTree } from '../lib/step-tree';
+import { ExpectedActual } from './expected-actual';
 
 const STATUS_ICON: Record<string, string> = { passed: '✓', failed: '✗', skipped: '–', running: '●' };
 
@@ -104,22 +105,7 @@ function AssertionList({ assertions }: { assertions: AssertionRecord[] }) {
               </span>{' '}
               <span className="message">{a.message}</span>
               {locationOf(a) && <span className="where">{locationOf(a)}</span>}
-              {(a.expected !== null || a.actual !== null) && (
-                <dl>
-                  {a.expected !== null && (
-                    <>
-                      <dt>expected</dt>
-                      <dd>{a.expected}</dd>
-                    </>
-                  )}
-                  {a.actual !== null && (
-                    <>
-                      <dt>actual</dt>
-                      <dd>{a.actual}</dd>
-                    </>
-                  )}
-                </dl>
-              )}
+              <ExpectedActual expected={a.expected} actual={a.actual} />
             </li>
           ))}
         </ul>

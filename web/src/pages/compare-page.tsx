@@ -14,6 +14,7 @@ import { Empty, ErrorState, Loading } from '../components/states';
 import { useDocumentTitle } from '../hooks/use-document-title';
 import { compareHeadline, durationRatio, groupComparison, pathLabel, type CompareItem, type CompareSection } from '../lib/compare-groups';
 import { formatDateTime, formatDuration, formatDurationChange, formatPercent, shortId, withLocation } from '../lib/format';
+import { ExpectedActual } from '../components/expected-actual';
 
 const EMPTY_TEXT: Record<string, string> = {
   newlyFailing: 'Nothing that passed before fails now.',
@@ -222,22 +223,7 @@ function CompareRow({ item }: { item: CompareItem }) {
               </span>{' '}
               {a.message}
               {a.location && <span className="where">{a.location}</span>}
-              {(a.expected !== null || a.actual !== null) && (
-                <dl>
-                  {a.expected !== null && (
-                    <>
-                      <dt>expected</dt>
-                      <dd>{a.expected}</dd>
-                    </>
-                  )}
-                  {a.actual !== null && (
-                    <>
-                      <dt>actual</dt>
-                      <dd>{a.actual}</dd>
-                    </>
-                  )}
-                </dl>
-              )}
+              <ExpectedActual expected={a.expected} actual={a.actual} />
             </li>
           ))}
         </ul>
