@@ -10,6 +10,7 @@ export type ServerStore = Pick<
   | 'listRuns'
   | 'getLogs'
   | 'getSteps'
+  | 'getStepChanges'
   | 'getAssertions'
   | 'createDefinition'
   | 'getDefinition'

@@ -28,8 +28,8 @@ export function streamRun(c: Context, deps: ServerDeps, run: Run, afterSeq: numb
 class RunFollower {
   private lastSeq: number;
   private lastPhase: RunPhase | null = null;
-  /** step seq → status/finishedAt already sent. */
-  private readonly sentSteps = new Map<number, string>();
+  /** The step revision already sent: only steps changed after it are read. */
+  private stepRev = 0;
   private dirty = false;
   private wake: (() => void) | null = null;
 
@@ -80,12 +80,12 @@ class RunFollower {
       }
       if (lines.length < LOG_BATCH) break;
     }
-    for (const step of await store.getSteps(this.runId)) {
-      const signature = `${step.status}|${step.finishedAt ?? ''}|${step.message ?? ''}`;
-      if (this.sentSteps.get(step.seq) === signature) continue;
-      this.sentSteps.set(step.seq, signature);
+    const changed = await store.getStepChanges(this.runId, this.stepRev);
+    for (const step of changed.steps) {
+      if (this.stream.aborted) return true;
       await this.stream.writeSSE({ event: 'step', data: JSON.stringify(step) });
     }
+    this.stepRev = changed.rev;
     if (run.phase !== this.lastPhase) {
       this.lastPhase = run.phase;
       await this.stream.writeSSE({ event: 'phase', data: JSON.stringify(maskRun(run)) });

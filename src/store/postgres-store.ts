@@ -305,6 +305,12 @@ class PostgresStore implements Store {
     return rows.map(toStep);
   }
 
+  async getStepChanges(runId: string, afterRev: number): Promise<{ steps: StepRecord[]; rev: number }> {
+    const { rows } = await this.sql.query('SELECT * FROM run_steps WHERE run_id = $1 AND rev > $2 ORDER BY seq', [runId, afterRev]);
+    const rev = rows.reduce((max, r) => Math.max(max, Number(r.rev)), afterRev);
+    return { steps: rows.map(toStep), rev };
+  }
+
   async getAssertions(runId: string, options: { failedOnly?: boolean } = {}): Promise<AssertionRecord[]> {
     const { rows } = await this.sql.query(
       `SELECT * FROM run_assertions WHERE run_id = $1 ${options.failedOnly ? 'AND NOT passed' : ''} ORDER BY seq`,
@@ -533,7 +539,8 @@ async function upsertSteps(tx: SqlExecutor, steps: readonly StepRecord[], skipCo
          duration_ms = coalesce(excluded.duration_ms, s.duration_ms),
          message     = coalesce(excluded.message, s.message),
          file        = coalesce(excluded.file, s.file),
-         line        = coalesce(excluded.line, s.line)
+         line        = coalesce(excluded.line, s.line),
+         rev         = nextval('run_steps_rev_seq')
        RETURNING s.run_id, s.status
      ), delta AS (
        SELECT run_id, sum(p)::int AS p, sum(f)::int AS f, sum(k)::int AS k FROM (

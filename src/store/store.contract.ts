@@ -494,6 +494,27 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.getSummary('no-such-run')).toBeNull();
       });
 
+      it('reads only the steps changed since a revision (what a live follower reads)', async () => {
+        const run = await store.createRun(newRun());
+        const other = await store.createRun(newRun());
+        await store.claimRuns('e', 2, 10);
+        await store.writeEvents({ logs: [], steps: [step(run.id, 1, 'running'), step(run.id, 2, 'running'), step(other.id, 1, 'running')], assertions: [] });
+        const all = await store.getStepChanges(run.id, 0);
+        expect(all.steps.map((s) => [s.seq, s.status])).toEqual([
+          [1, 'running'],
+          [2, 'running'],
+        ]);
+        expect(await store.getStepChanges(run.id, all.rev)).toEqual({ steps: [], rev: all.rev });
+        await store.writeEvents({ logs: [], steps: [step(run.id, 2, 'passed'), step(run.id, 3, 'running'), step(other.id, 1, 'passed')], assertions: [] });
+        const next = await store.getStepChanges(run.id, all.rev);
+        expect(next.steps.map((s) => [s.seq, s.status])).toEqual([
+          [2, 'passed'],
+          [3, 'running'],
+        ]);
+        expect(next.rev).toBeGreaterThan(all.rev);
+        expect((await store.getStepChanges(run.id, next.rev)).steps).toEqual([]);
+      });
+
       it('stores a run\'s last events and its end in one call, the end\'s summary winning', async () => {
         const run = await store.createRun(newRun());
         await store.claimRuns('exec-a', 1, 10);

@@ -92,6 +92,11 @@ export interface Store {
   /** Log lines with seq > afterSeq, in order, at most `limit` (default 1000). */
   getLogs(runId: string, afterSeq?: number, limit?: number): Promise<LogLine[]>;
   getSteps(runId: string): Promise<StepRecord[]>;
+  /**
+   * The steps inserted or changed after revision `afterRev` (0: all), and the revision
+   * to pass next time — what a live follower reads instead of every step.
+   */
+  getStepChanges(runId: string, afterRev: number): Promise<{ steps: StepRecord[]; rev: number }>;
   getAssertions(runId: string, options?: { failedOnly?: boolean }): Promise<AssertionRecord[]>;
   /** The live summary counters, updated as events are written. */
   getSummary(runId: string): Promise<RunSummary | null>;
