@@ -348,6 +348,17 @@ describe('sleep, timeouts, cancel, memory', () => {
     }
   });
 
+  it('new runs go to a worker that is not stuck in a script, so a hog takes no newcomers down', async () => {
+    // Exponential pattern matching runs inside one C call, where no Lua hook can stop it.
+    const hog = run('local s = string.rep("a", 40)\nprint(s:find(string.rep("a*", 40) .. "b"))', { timeoutMs: 1500 });
+    await new Promise((r) => setTimeout(r, 600)); // its worker has been silent for a while
+    const started = Date.now();
+    const quick = await Promise.all([1, 2, 3, 4].map((i) => run(`print(${i})`)));
+    expect(quick.map((r) => r.completion.phase)).toEqual(['Passed', 'Passed', 'Passed', 'Passed']);
+    expect(Date.now() - started).toBeLessThan(800);
+    expect((await hog).completion).toMatchObject({ phase: 'TimedOut', reason: 'Timeout' });
+  });
+
   it('a hard-killed worker takes its other runs down with a clear message, and is replaced', async () => {
     const victim = run('sleep(5000)', {}, undefined, single);
     await new Promise((r) => setTimeout(r, 100));

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { RunCompletion, RunReason, RunSummary } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import { formatDuration } from './duration.js';
-import type { FromWorker, ToWorker } from './protocol.js';
+import { ALIVE_INTERVAL_MS, type FromWorker, type ToWorker } from './protocol.js';
 import type { RunEventSink, ScriptJob, ScriptRunner, SutHandler } from './runner.js';
 
 export interface LuaRunnerOptions {
@@ -39,7 +39,12 @@ interface Slot {
   worker: Worker;
   runs: Map<number, PendingRun>;
   dead: boolean;
+  /** When the worker last said anything (it says `alive` every ALIVE_INTERVAL_MS while not stuck). */
+  lastHeard: number;
 }
+
+/** A worker silent this long is stuck in a script: new runs go to the others. */
+const STUCK_AFTER_MS = ALIVE_INTERVAL_MS * 4;
 
 /**
  * Starts a worker running lua-worker. From sources (tests, tsx) the worker is
@@ -66,7 +71,7 @@ export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
 
   function spawn(index: number): void {
     const worker = startWorker();
-    const slot: Slot = { id: nextSlotId++, worker, runs: new Map(), dead: false };
+    const slot: Slot = { id: nextSlotId++, worker, runs: new Map(), dead: false, lastHeard: Date.now() };
     slots[index] = slot;
     worker.on('message', (msg: FromWorker) => onMessage(slot, msg));
     worker.on('error', (err) => lose(slot, `the Lua worker crashed: ${err.message}`, null));
@@ -75,7 +80,8 @@ export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
   }
 
   function onMessage(slot: Slot, msg: FromWorker): void {
-    if (msg.type === 'ready') return;
+    slot.lastHeard = Date.now();
+    if (msg.type === 'ready' || msg.type === 'alive') return;
     const run = slot.runs.get(msg.key);
     if (!run) return;
     if (msg.type === 'events') {
@@ -152,9 +158,17 @@ export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
     return { phase, reason, message, summary: run.summary };
   }
 
+  /**
+   * The least-loaded worker that is not stuck: a worker held by a script in a long C
+   * call (no hook can interrupt it) would freeze every run placed on it until it is
+   * terminated, taking them down with it.
+   */
   function pick(): Slot {
-    let best = slots[0];
-    for (const s of slots) if (s.runs.size < best.runs.size) best = s;
+    const now = Date.now();
+    const responsive = slots.filter((s) => now - s.lastHeard < STUCK_AFTER_MS);
+    const candidates = responsive.length ? responsive : slots;
+    let best = candidates[0]!;
+    for (const s of candidates) if (s.runs.size < best.runs.size) best = s;
     return best;
   }
 

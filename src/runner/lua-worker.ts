@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { LuaFactory, type LuaWasm } from 'wasmoon';
 import type { RunEvent } from '../core/run-events.js';
 import { PreparedEngine } from './lua-engine.js';
-import type { FromWorker, ToWorker } from './protocol.js';
+import { ALIVE_INTERVAL_MS, type FromWorker, type ToWorker } from './protocol.js';
 import { RunContext } from './run-context.js';
 
 if (!parentPort) throw new Error('lua-worker must run in a worker thread (started by createLuaRunner)');
@@ -70,3 +70,6 @@ port.on('message', (msg: ToWorker) => {
 
 spare = new PreparedEngine(lua);
 send({ type: 'ready' });
+// While a script holds the thread (a long C call no hook can interrupt), this stops,
+// and the pool sends new runs elsewhere.
+setInterval(() => send({ type: 'alive' }), ALIVE_INTERVAL_MS);

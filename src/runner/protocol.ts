@@ -21,9 +21,14 @@ export type ToWorker =
 export type FromWorker =
   /** The worker loaded Lua and accepts runs. */
   | { type: 'ready' }
+  /** Sent every ALIVE_INTERVAL_MS while the worker's event loop turns: a silent worker is stuck in a script. */
+  | { type: 'alive' }
   /** Events of one run, in the order the script produced them. */
   | { type: 'events'; key: number; events: RunEvent[] }
   /** A run calls `sut.<op>(...)`; answered by a `sut-reply` with the same id. */
   | { type: 'sut'; key: number; id: number; op: SutOperation; args: unknown[] }
   /** The run ended; no more messages for this key follow. */
   | { type: 'done'; key: number; completion: RunCompletion };
+
+/** How often a worker says it is alive. */
+export const ALIVE_INTERVAL_MS = 100;
