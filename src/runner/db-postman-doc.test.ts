@@ -60,6 +60,7 @@ function files(): Record<string, string> {
       ],
     }),
     'postman/local.postman_environment.json': JSON.stringify({ name: 'local', values: [{ key: 'baseUrl', value: baseUrl, enabled: true }] }),
+    'postman/users.csv': 'name,age,note\nalice,41,"007"\nbob,35,plain\n',
   };
 }
 

@@ -7,6 +7,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { EventEmitter } from 'node:events';
+import { parse as parseCsv } from 'csv-parse/sync';
 import type * as Newman from 'newman';
 import type { LogLevel } from '../core/run-events.js';
 import type { RunContext } from './run-context.js';
@@ -66,6 +67,33 @@ function loadJson(ctx: RunContext, what: string, path: string): unknown {
   }
 }
 
+/**
+ * A data file for iterations, as newman reads one: JSON (a list of rows), or CSV with
+ * a header row — unquoted numbers become numbers, quoted values stay text.
+ */
+function loadIterationData(ctx: RunContext, path: string): unknown {
+  const text = ctx.job.files?.[path.replace(/^\.\//, '')];
+  if (text === undefined || /\.json$/i.test(path)) return loadJson(ctx, 'iterationData', path);
+  try {
+    return JSON.parse(text);
+  } catch {
+    // not JSON: CSV
+  }
+  try {
+    return parseCsv(text, {
+      columns: true,
+      cast: (value, context) => (context.quoting || !/^-?\d+(\.\d+)?$/.test(value) ? value : Number(value)),
+      trim: true,
+      relax_quotes: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      bom: true,
+    }) as unknown[];
+  } catch (err) {
+    throw new Error(`iterationData file "${path}" is neither JSON nor valid CSV: ${(err as Error).message}`);
+  }
+}
+
 /** An environment / globals: a Postman export (`{ values = {...} }`) or a plain `{ key = value }` map. */
 function variables(value: unknown): unknown {
   if (!value || typeof value !== 'object' || Array.isArray((value as { values?: unknown }).values)) return value;
@@ -115,7 +143,7 @@ async function postmanRun(ctx: RunContext, spec: PostmanSpec): Promise<PostmanRe
       globals = variables(typeof spec.globals === 'string' ? loadJson(ctx, 'globals', spec.globals) : spec.globals);
     }
     if (spec.iterationData != null) {
-      iterationData = typeof spec.iterationData === 'string' ? loadJson(ctx, 'iterationData', spec.iterationData) : spec.iterationData;
+      iterationData = typeof spec.iterationData === 'string' ? loadIterationData(ctx, spec.iterationData) : spec.iterationData;
       if (!Array.isArray(iterationData)) throw new Error('iterationData must be a list of rows');
     }
     // an unknown folder is an error, not an empty run (newman's own check also aborts on request errors)
