@@ -140,6 +140,21 @@ assert(#none == 0 and json.encode(none._metadata) ~= nil)
 `);
   });
 
+  it('sends a list of messages to client- and bidi-streaming methods', async () => {
+    await passes(`
+local joined = net.grpc(env.TARGET, "topas.EchoService/Join", { { message = "a" }, { message = "b" }, { message = "c" } })
+assert(joined.message == "a b c" and joined.index == 3, json.encode(joined))
+assert(net.grpc(env.TARGET, "topas.EchoService/Join", {}).index == 0)
+local replies = net.grpc(env.TARGET, "topas.EchoService/Chat", { { message = "hi" }, { message = "yo" } })
+assert(#replies == 2 and replies[1].message == "hi!" and replies[2].index == 2, json.encode(replies))
+assert(replies._status.code_name == "OK")
+`);
+    const wrong = await run('net.grpc(env.TARGET, "topas.EchoService/Join", { message = "not a list" })');
+    expect(wrong.completion.message).toContain('topas.EchoService/Join is client-streaming: pass a list of topas.EchoRequest messages (test.lua:1)');
+    const bad = await run('net.grpc(env.TARGET, "topas.EchoService/Chat", { { message = "ok" }, { ["repeat"] = "many" } })');
+    expect(bad.completion.message).toContain('message 2 is not a valid topas.EchoRequest');
+  });
+
   it('says when the server offers no reflection', async () => {
     const r = await run('net.grpc(env.PLAIN, "topas.EchoService/Echo", { message = "x" })');
     expect(r.completion.message).toBe(

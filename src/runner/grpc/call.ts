@@ -136,15 +136,26 @@ async function call(ctx: RunContext, req: GrpcRequest): Promise<GrpcOutcome> {
   } catch {
     return { ok: false, error: `no service "${serviceName}" in the schema${protoPaths.length ? ` of ${protoPaths.join(', ')}` : ''}` };
   }
-  if (method.requestStream) return { ok: false, error: `${req.method} is ${method.responseStream ? 'bidirectional' : 'client'}-streaming; net.grpc makes unary and server-streaming calls only` };
   const requestType = method.resolvedRequestType!;
   const responseType = method.resolvedResponseType!;
+  const typeName = requestType.fullName.replace(/^\./, '');
 
-  let request: protobuf.Message;
-  try {
-    request = protojson.fromJson(requestType, toProtoJson(requestType, req.message ?? {}));
-  } catch (err) {
-    return { ok: false, error: `the request is not a valid ${requestType.fullName.replace(/^\./, '')}: ${err instanceof Error ? err.message : String(err)}` };
+  // A client- or bidi-streaming method takes a list of messages, all sent, then the stream ends.
+  let outgoing: unknown[];
+  if (method.requestStream) {
+    const list = req.message;
+    if (Array.isArray(list)) outgoing = list;
+    else if (list === undefined || (typeof list === 'object' && list !== null && Object.keys(list).length === 0)) outgoing = [];
+    else return { ok: false, error: `${req.method} is ${method.responseStream ? 'bidirectional' : 'client'}-streaming: pass a list of ${typeName} messages` };
+  } else outgoing = [req.message ?? {}];
+  const requests: protobuf.Message[] = [];
+  for (const [i, m] of outgoing.entries()) {
+    try {
+      requests.push(protojson.fromJson(requestType, toProtoJson(requestType, m ?? {})));
+    } catch (err) {
+      const which = method.requestStream ? `message ${i + 1} is not a valid ${typeName}` : `the request is not a valid ${typeName}`;
+      return { ok: false, error: `${which}: ${err instanceof Error ? err.message : String(err)}` };
+    }
   }
   let metadata: grpc.Metadata;
   try {
@@ -161,7 +172,7 @@ async function call(ctx: RunContext, req: GrpcRequest): Promise<GrpcOutcome> {
 
   const final = await new Promise<grpc.StatusObject | Error>((resolve) => {
     const options: grpc.CallOptions = { deadline };
-    let call: grpc.ClientUnaryCall | grpc.ClientReadableStream<protobuf.Message>;
+    let call: grpc.ClientUnaryCall | grpc.ClientReadableStream<protobuf.Message> | grpc.ClientWritableStream<protobuf.Message>;
     let outcome: grpc.StatusObject | Error | null = null;
     let ended: grpc.StatusObject | null = null;
     let done = false;
@@ -173,29 +184,39 @@ async function call(ctx: RunContext, req: GrpcRequest): Promise<GrpcOutcome> {
       resolve(ended);
     };
     try {
-      if (method.responseStream) {
-        const stream = client.makeServerStreamRequest(path, serialize, deserialize, request, metadata, options);
-        stream.on('data', (m: protobuf.Message) => {
-          try {
-            messages.push(fromProtoJson(responseType, m));
-          } catch (err) {
-            outcome = err instanceof Error ? err : new Error(String(err));
-          }
-        });
+      const collect = (m: protobuf.Message) => {
+        try {
+          messages.push(fromProtoJson(responseType, m));
+        } catch (err) {
+          outcome = err instanceof Error ? err : new Error(String(err));
+        }
+      };
+      const single = (err: grpc.ServiceError | null, m?: protobuf.Message) => {
+        if (!err && m) collect(m);
+        outcome ??= err ?? new Error('no response');
+        settle();
+      };
+      const sendAll = (stream: grpc.ClientWritableStream<protobuf.Message> | grpc.ClientDuplexStream<protobuf.Message, protobuf.Message>) => {
+        for (const r of requests) stream.write(r);
+        stream.end();
+      };
+      if (method.requestStream && method.responseStream) {
+        const stream = client.makeBidiStreamRequest(path, serialize, deserialize, metadata, options);
+        stream.on('data', collect);
+        stream.on('error', () => {}); // the status event tells
+        sendAll(stream);
+        call = stream;
+      } else if (method.requestStream) {
+        const stream = client.makeClientStreamRequest(path, serialize, deserialize, metadata, options, single);
+        sendAll(stream);
+        call = stream;
+      } else if (method.responseStream) {
+        const stream = client.makeServerStreamRequest(path, serialize, deserialize, requests[0]!, metadata, options);
+        stream.on('data', collect);
         stream.on('error', () => {}); // the status event tells
         call = stream;
       } else {
-        call = client.makeUnaryRequest(path, serialize, deserialize, request, metadata, options, (err, m) => {
-          if (!err && m) {
-            try {
-              messages.push(fromProtoJson(responseType, m));
-            } catch (e) {
-              outcome = e instanceof Error ? e : new Error(String(e));
-            }
-          }
-          outcome ??= err ?? new Error('no response');
-          settle();
-        });
+        call = client.makeUnaryRequest(path, serialize, deserialize, requests[0]!, metadata, options, single);
       }
     } catch (err) {
       resolve(err instanceof Error ? err : new Error(String(err)));

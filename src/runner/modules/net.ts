@@ -168,8 +168,11 @@ function net.grpc(target, method, message, opts)
   if opts.ca ~= nil and type(opts.ca) ~= "string" then grpc_fail(target, method, "ca must be a PEM string, got " .. type(opts.ca)) end
   local timeout = 30000
   if opts.timeout ~= nil then timeout = T.duration(opts.timeout, "net.grpc timeout") end
+  -- a list of messages (client- or bidi-streaming methods) goes as a list
+  local body = message or {}
+  if body[1] ~= nil then body = T.json.array(body) else body = T.json.object(body) end
   local ok, request = T.raw.pcall(T.json.encode, {
-    target = target, method = method, message = T.json.object(message or {}), metadata = T.json.object(metadata),
+    target = target, method = method, message = body, metadata = T.json.object(metadata),
     timeout = timeout, tls = opts.tls == true, insecure = opts.insecure == true, ca = opts.ca, proto = proto,
   })
   if not ok then

@@ -47,7 +47,7 @@ export async function startTestGrpcServer(options: { reflection: boolean }): Pro
     const res = method.resolvedResponseType!;
     definition[method.name] = {
       path: `/topas.EchoService/${method.name}`,
-      requestStream: false,
+      requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,
       requestSerialize: (m: object) => Buffer.from(req.encode(req.fromObject(m)).finish()),
       requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), { longs: String, enums: String, defaults: true }),
@@ -96,6 +96,16 @@ export async function startTestGrpcServer(options: { reflection: boolean }): Pro
         kind: 'ADMIN',
         tags: [...((user.tags as string[]) ?? []), 'mirrored'],
       });
+    },
+    Join: (call: grpc.ServerReadableStream<Req, object>, cb: grpc.sendUnaryData<object>) => {
+      const parts: string[] = [];
+      call.on('data', (m: Req) => parts.push(String(m.message)));
+      call.on('end', () => cb(null, { message: parts.join(' '), index: parts.length }));
+    },
+    Chat: (call: grpc.ServerDuplexStream<Req, object>) => {
+      let i = 0;
+      call.on('data', (m: Req) => call.write({ message: `${String(m.message)}!`, index: ++i }));
+      call.on('end', () => call.end());
     },
   });
 
