@@ -1,5 +1,6 @@
 /**
- * The JS half of `net.grpc`: one unary or server-streaming call on grpc-js, with the
+ * The JS half of `net.grpc`: one call of any kind on grpc-js (a streamed request is a
+ * list of messages, all written, then the stream ends), with the
  * message converted from/to the proto3 JSON mapping (maps as objects, int64 as
  * strings, enums by name, Timestamp as RFC 3339, bytes as base64).
  *

@@ -19,7 +19,8 @@ import type { LuaModule } from './lua-module.js';
  * raises `net.get http://host/x: connection refused (hello.lua:3)`.
  *
  * gRPC: the response message as a table (proto3 JSON mapping) plus `_metadata` and
- * `_status`; a server-streaming method returns the list of messages (same two fields).
+ * `_status`; a server-streaming or bidirectional method returns the list of messages
+ * (same two fields). Client-streaming and bidirectional methods take a list of messages.
  * A non-OK status raises `net.grpc host:port pkg.S/M: NOT_FOUND: msg (hello.lua:3)`,
  * or with `opts.raw` returns `{ code, code_name, message, metadata, messages }`.
  */
