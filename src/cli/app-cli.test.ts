@@ -32,6 +32,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'app.yaml'), appYaml('v1'));
   await writeFile(join(dir, 'bad.yaml'), appYaml('v1', 0));
   await writeFile(join(dir, 'check.lua'), 'local r = net.get("http://web/")\nexpect(r.json.version).to_be(env.WANT)\n');
+  await writeFile(join(dir, 'headed.lua'), '-- app: shop\nexpect(net.get("http://web/").code).to_be(200)\n');
 }, 60_000);
 afterAll(async () => {
   await topas?.close();
@@ -72,6 +73,9 @@ describe('topas app', () => {
 
     const run = await cli(['test', 'schedule', '--script', 'check.lua', '--app', 'shop', '--read-only', '--env', 'WANT=v1', '--wait']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
+
+    const headed = await cli(['test', 'schedule', '--script', 'headed.lua', '--wait']);
+    expect(headed.code, headed.stdout + headed.stderr).toBe(0);
 
     await writeFile(join(dir, 'app.yaml'), appYaml('v2'));
     const again = await cli(['app', 'apply', '-f', 'app.yaml', '--wait']);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppController } from '../apps/app-controller.js';
 import { readAppFile } from '../apps/app-file.js';
+import { appNameFromHeader } from '../core/script-header.js';
 import type { EngineLogger } from '../engine/run-engine.js';
 import type { Engine } from '../engine/engine.js';
 import { bundleTestFolder } from '../runner/test-folder.js';
@@ -13,16 +14,6 @@ import type { Store } from '../store/store.js';
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/tests/', import.meta.url));
 /** The bundled example Apps: `examples/apps/<name>/app.yaml`. */
 export const EXAMPLE_APPS_DIR = fileURLToPath(new URL('../../examples/apps/', import.meta.url));
-
-/** A header comment `-- app: NAME` in an example test names the App it targets. */
-function appOf(script: string): string | null {
-  for (const line of script.split('\n')) {
-    if (!line.startsWith('--')) break;
-    const m = /^--\s*app:\s*([a-z0-9-]+)\s*$/.exec(line);
-    if (m) return m[1]!;
-  }
-  return null;
-}
 
 /** Applies each bundled example App that is not stored yet (a user's changes to it are kept). */
 export async function loadExampleApps(options: { apps: Pick<AppController, 'apply' | 'get'>; log: EngineLogger; dir?: string }): Promise<string[]> {
@@ -83,7 +74,7 @@ export async function loadExamples(options: {
     const files = await bundleTestFolder(`${dir}/${file}`);
     const env = { TOPAS_URL: url };
     const labels = { 'topas.dev/example': 'true' };
-    const appName = appOf(script);
+    const appName = appNameFromHeader(script);
     if (appName && !(options.appNames ?? []).includes(appName)) {
       log('info', 'example test skipped: its App is not there', { file, app: appName });
       continue;

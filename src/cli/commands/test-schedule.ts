@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { TopasError } from '../../core/errors.js';
+import { appNameFromHeader } from '../../core/script-header.js';
 import { bundleTestFolder } from '../../runner/test-folder.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
@@ -67,7 +68,7 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
     .option('--env <KEY=value>', 'environment variable for the script (repeatable)', collect, [])
     .option('--timeout <seconds>', 'wall-clock limit of the run in seconds')
     .option('--label <key=value>', 'label to filter runs by (repeatable)', collect, [])
-    .option('--app <name>', 'the App (system under test) the run targets; its services resolve as host names and `sut` acts on it')
+    .option('--app <name>', 'the App (system under test) the run targets; its services resolve as host names and `sut` acts on it (default: an "-- app: NAME" line in the script header)')
     .option('--read-only', 'the run only reads the App (no sut changes): it may overlap other read-only runs of the App')
     .option('--wait', 'stream logs and steps until the run ends; exit 0 passed, 1 failed, 2 error/timed out/cancelled')
     .option('--json', 'print the run as JSON (the final run with --wait)')
@@ -75,7 +76,10 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
     .option('--no-bundle', "send the script alone, without the other files of its folder (Lua modules, Postman collections, .proto files)")
     .action(async (opts: ScheduleOptions) => {
       if (Boolean(opts.script) === Boolean(opts.definition)) throw new CliError('give exactly one of --script FILE and --definition ID');
-      if (opts.readOnly && !opts.app) throw new CliError('--read-only needs --app NAME');
+      const script = opts.script ? await readScript(opts.script) : undefined;
+      // `-- app: NAME` in the script's header names its App when --app does not
+      const app = opts.app ?? (script === undefined ? undefined : (appNameFromHeader(script) ?? undefined));
+      if (opts.readOnly && !app) throw new CliError('--read-only needs --app NAME (or an "-- app: NAME" line in the script header)');
       let timeoutSeconds: number | undefined;
       if (opts.timeout !== undefined) {
         timeoutSeconds = Number(opts.timeout);
@@ -86,14 +90,14 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
         env: parsePairs('--env', opts.env),
         labels: parsePairs('--label', opts.label),
         timeoutSeconds,
-        appName: opts.app,
+        appName: app,
         ...(opts.readOnly ? { appReadOnly: true } : {}),
         origin: 'cli',
       };
       const body = opts.script
         ? {
             ...common,
-            script: await readScript(opts.script),
+            script: script!,
             fileName: basename(opts.script),
             ...(opts.bundle ? { files: await bundleOrExplain(opts.script) } : {}),
           }
