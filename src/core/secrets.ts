@@ -24,3 +24,17 @@ export function maskSecretEnv(env: Record<string, string>): Record<string, strin
   }
   return masked ?? env;
 }
+
+/**
+ * An env sent back after it was shown masked: a secret whose value is still `***`
+ * keeps its stored value (so reading, editing and saving a definition loses nothing).
+ */
+export function keepMaskedSecrets(next: Record<string, string>, stored: Record<string, string>): Record<string, string> {
+  let kept: Record<string, string> | null = null;
+  for (const [name, value] of Object.entries(next)) {
+    if (value !== MASK || !isSecretName(name) || stored[name] === undefined) continue;
+    kept ??= { ...next };
+    kept[name] = stored[name]!;
+  }
+  return kept ?? next;
+}

@@ -194,6 +194,25 @@ describe('definitions', () => {
     expect((await app.request('/api/definitions/smoke')).status).toBe(404);
   });
 
+  it('shows secret env values as *** and keeps them when the masked env is sent back', async () => {
+    const script = 'assert(env.DB_PASSWORD == "hunter22-secret", "the real secret reaches the script")\nassert(env.A == "2")';
+    const created = await post('/api/definitions', { name: 'secretive', script, env: { DB_PASSWORD: 'hunter22-secret', A: '1' } });
+    expect(await created.json()).toMatchObject({ env: { DB_PASSWORD: '***', A: '1' } });
+    const read = (await (await app.request('/api/definitions/secretive')).json()) as { env: Record<string, string> };
+    expect(read.env).toEqual({ DB_PASSWORD: '***', A: '1' });
+    const listed = (await (await app.request('/api/definitions')).json()) as { items: { env: Record<string, string> }[] };
+    expect(listed.items[0]!.env).toEqual({ DB_PASSWORD: '***', A: '1' });
+    // what an editor does: read, change one value, save the whole env back
+    const saved = await app.request('/api/definitions/secretive', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'secretive', script, env: { ...read.env, A: '2' } }),
+    });
+    expect(await saved.json()).toMatchObject({ env: { DB_PASSWORD: '***', A: '2' } });
+    const run = (await (await post('/api/definitions/secretive/runs', {})).json()) as { id: string };
+    expect((await platform.waitForEnd(run.id)).phase).toBe('Passed');
+  });
+
   it('validates definition bodies', async () => {
     const res = await post('/api/definitions', { name: 'has space', script: 'x', timeoutSeconds: 100000 });
     expect(res.status).toBe(400);

@@ -15,6 +15,7 @@ import {
 } from '../schemas.js';
 import { badRequest, conflict, notFound } from './responses.js';
 import { maskRun } from '../../core/run-view.js';
+import { keepMaskedSecrets } from '../../core/secrets.js';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const definitionBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: json(schema) } });
@@ -136,15 +137,16 @@ export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): vo
     await assertNameFree(body.name);
     const definition = await store.createDefinition({ timeoutSeconds: config.defaultTimeoutSeconds, ...body });
     c.header('Location', `/api/definitions/${definition.id}`);
-    return c.json(definition, 201);
+    return c.json(maskRun(definition), 201);
   });
 
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await store.listDefinitions({ text: q.q, limit: q.limit, cursor: q.cursor ?? null }), 200);
+    const page = await store.listDefinitions({ text: q.q, limit: q.limit, cursor: q.cursor ?? null });
+    return c.json({ ...page, items: page.items.map((d) => maskRun(d)) }, 200);
   });
 
-  app.openapi(read, async (c) => c.json(await requireDefinition(c.req.valid('param').idOrName), 200));
+  app.openapi(read, async (c) => c.json(maskRun(await requireDefinition(c.req.valid('param').idOrName)), 200));
 
   app.openapi(replace, async (c) => {
     const current = await requireDefinition(c.req.valid('param').idOrName);
@@ -154,23 +156,24 @@ export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): vo
       name: body.name,
       description: body.description ?? '',
       script: body.script,
-      env: body.env ?? {},
+      // secrets sent back as *** (as GET shows them) keep their stored values
+      env: keepMaskedSecrets(body.env ?? {}, current.env),
       timeoutSeconds: body.timeoutSeconds ?? config.defaultTimeoutSeconds,
       labels: body.labels ?? {},
       appName: body.appName ?? null,
       files: body.files ?? {},
     });
     if (!updated) throw new NotFoundError('definition', current.id);
-    return c.json(updated, 200);
+    return c.json(maskRun(updated), 200);
   });
 
   app.openapi(patch, async (c) => {
     const current = await requireDefinition(c.req.valid('param').idOrName);
     const body = c.req.valid('json');
     if (body.name !== undefined) await assertNameFree(body.name, current.id);
-    const updated = await store.updateDefinition(current.id, body);
+    const updated = await store.updateDefinition(current.id, body.env ? { ...body, env: keepMaskedSecrets(body.env, current.env) } : body);
     if (!updated) throw new NotFoundError('definition', current.id);
-    return c.json(updated, 200);
+    return c.json(maskRun(updated), 200);
   });
 
   app.openapi(remove, async (c) => {
