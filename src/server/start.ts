@@ -4,6 +4,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { TopasConfig } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
 import { RunEngine, type EngineLogger } from '../engine/run-engine.js';
+import { startMaintenance } from '../engine/maintenance.js';
 import { createLocalExecutor } from '../executors/local-executor.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
@@ -69,6 +70,9 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
+  // PGlite has no autovacuum: keep its run tables index-friendly when nothing runs.
+  const maintenance = config.databaseUrl ? null : startMaintenance({ stats: () => engine.stats(), maintain: () => store.maintain(), log });
+
   // Adopt or restart the stored Apps (after a restart of topas) without holding up the API.
   const appsStarted = apps.start().catch((error: unknown) => log('error', 'apps did not start', { error: String(error) }));
   if (config.examples) {
@@ -93,6 +97,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
           // Followers (SSE) keep connections open; end them instead of waiting.
           (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
+        await maintenance?.stop();
         await engine.stop(graceMs);
         await appsStarted;
         await apps.close();

@@ -88,6 +88,12 @@ class PostgresStore implements Store {
     return this.sql.close();
   }
 
+  async maintain(): Promise<void> {
+    if (this.sql.dialect !== 'pglite') return; // PostgreSQL's autovacuum does this
+    await this.sql.exec('VACUUM ANALYZE runs');
+    await this.sql.exec('VACUUM ANALYZE run_steps');
+  }
+
   // --- runs ---------------------------------------------------------------
 
   async createRun(input: NewRun): Promise<Run> {

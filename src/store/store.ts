@@ -35,6 +35,13 @@ export interface PageRequest {
 export interface Store {
   /** Applies pending numbered migrations. Idempotent; safe with concurrent callers. */
   migrate(): Promise<void>;
+  /**
+   * Housekeeping the database does not do by itself: on PGlite (no autovacuum),
+   * `VACUUM ANALYZE` of the run tables, so index-only reads (trends, top lists) and
+   * plans stay fast. A no-op on PostgreSQL. Blocks the embedded database while it runs
+   * (about 1.6 s at 1,000,000 runs): call it when idle.
+   */
+  maintain(): Promise<void>;
   close(): Promise<void>;
 
   // --- runs ---------------------------------------------------------------

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPglite } from '../store/pglite-sql.js';
+import { createPostgresStore } from '../store/postgres-store.js';
+import type { Sql } from '../store/sql.js';
+import type { Store } from '../store/store.js';
+import { startMaintenance } from './maintenance.js';
+
+let sql: Sql;
+let store: Store;
+
+beforeAll(async () => {
+  sql = await openPglite(undefined);
+  store = createPostgresStore(sql);
+  await store.migrate();
+  const runs = Array.from({ length: 2000 }, (_, i) => ({ name: `r${i}`, origin: 'api' as const, source: { type: 'inline' as const, script: 'x' }, timeoutSeconds: 5 }));
+  await store.createRuns(runs);
+}, 60_000);
+
+afterAll(async () => {
+  await store?.close();
+});
+
+/** Pages of `runs` the visibility map marks all-visible: what index-only scans need. */
+async function allVisiblePages(): Promise<number> {
+  const { rows } = await sql.query<{ n: number }>(`SELECT relallvisible::int AS n FROM pg_class WHERE relname = 'runs'`);
+  return Number(rows[0]!.n);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('store maintenance on the embedded database', () => {
+  it('waits while runs are queued or running, then vacuums, and again every period', async () => {
+    expect(await allVisiblePages()).toBe(0); // PGlite never vacuums by itself
+    let busy = true;
+    let passes = 0;
+    const maintenance = startMaintenance({
+      stats: async () => ({ queueDepth: busy ? 3 : 0, activeRunners: 0 }),
+      maintain: async () => {
+        passes++;
+        await store.maintain();
+      },
+      firstAfterMs: 10,
+      everyMs: 100,
+    });
+    try {
+      await sleep(250);
+      expect(passes).toBe(0);
+      expect(await allVisiblePages()).toBe(0);
+      busy = false;
+      await sleep(400);
+      expect(passes).toBeGreaterThanOrEqual(1);
+      expect(await allVisiblePages()).toBeGreaterThan(0);
+    } finally {
+      await maintenance.stop();
+    }
+    const after = passes;
+    await sleep(250);
+    expect(passes).toBe(after); // stopped means stopped
+  });
+});
