@@ -4,7 +4,7 @@
  * a reference measured in the same process and the ratio against it (this machine
  * is noisy; compare medians and ratios, not absolute numbers across runs).
  *
- * Sections (pick with BENCH_ONLY=throughput,latency,list,insights,web,lua,modules,postman,net):
+ * Sections (pick with BENCH_ONLY=throughput,latency,list,insights,web,lua,modules,postman,net,apps):
  *   throughput  trivial runs submitted over HTTP → executed → persisted, runs/s
  *   latency     submit-to-start on an idle system, p50/p99
  *   list        GET /api/runs?phase=Failed&limit=50 with 1,000,000 stored runs (BENCH_RUNS)
@@ -14,11 +14,13 @@
  *   modules     per-run overhead of a fresh engine with every module loaded
  *   postman     postman.run in-process vs the newman CLI, same collection
  *   net         sequential net.get requests/s from one run vs Node's fetch
+ *   apps        the demo App: cold apply → Ready, topas restart → Ready, v1 → v2 rollout, sut call cost
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { benchLatency, benchThroughput } from './throughput.js';
 import { benchListRuns } from './list-runs.js';
+import { benchApps } from './apps.js';
 import { benchInsights } from './insights.js';
 import { benchWeb } from './web-dashboard.js';
 import { benchLua } from './lua-cpu.js';
@@ -53,6 +55,7 @@ await section('lua', benchLua);
 await section('modules', benchModules);
 await section('postman', benchPostman);
 await section('net', benchNet);
+await section('apps', benchApps);
 
 // Results go to bench/results/ of the checkout (the bench runs compiled, from dist-bench/).
 const dir = new URL('bench/results/', `file://${process.cwd()}/`);

@@ -6,12 +6,13 @@
  * Also: the design document's walk-through (`examples/tests/upgrade_test.lua` on the
  * demo App) passes, and the `sut` reference page's examples run as written.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAppFile } from '../src/apps/app-file.js';
+import { findPostgres } from '../src/apps/local/postgres-binaries.js';
 import { ECHO_SERVICE, isAlive } from '../src/apps/local/testing/helpers.js';
 import { loadConfig } from '../src/config/config.js';
 import type { App } from '../src/core/app.js';
@@ -93,6 +94,7 @@ describe('Apps on a real topas', () => {
 
   beforeAll(async () => {
     data = await mkdtemp(join(tmpdir(), 'topas-apps-e2e-'));
+    await chmod(data, 0o755); // as a data folder topas creates: PostgreSQL (run as its own user) must reach it
     topas = await startTopas(loadConfig({ port: 0, data, examples: false }, {}));
     const put = await api('PUT', '/api/apps/docs', docsApp);
     expect(put.status, JSON.stringify(put.json)).toBe(201);
@@ -190,6 +192,8 @@ describe('Apps on a real topas', () => {
     expect(steps.some((s) => s.name === 'sut.apply_service users (version v2)')).toBe(true);
     const app = (await api('GET', '/api/apps/demo')).json as App;
     expect(app.spec.services[0]!.version).toBe('v2');
+    // where PostgreSQL is installed (it is in CI), the demo's database is a real server
+    if (findPostgres(process.env.PATH ?? '').ok) expect(app.status.databases[0]!.engine).toBe('postgresql');
     expect(app.metadata.generation).toBeGreaterThan(1);
   }, 180_000);
 
@@ -208,6 +212,7 @@ describe('Apps on a real topas', () => {
 describe('Apps across a restart of topas', () => {
   it('stops every App process when topas stops; the next start brings the App back with its data, initSQL not re-run', async () => {
     const data = await mkdtemp(join(tmpdir(), 'topas-apps-restart-'));
+    await chmod(data, 0o755);
     const app = structuredClone(docsApp);
     app.metadata.name = 'keep';
     app.spec.services[0]!.replicas = 1;
