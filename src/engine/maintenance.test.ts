@@ -47,7 +47,7 @@ describe('store maintenance on the embedded database', () => {
       expect(passes).toBe(0);
       expect(await allVisiblePages()).toBe(0);
       busy = false;
-      await sleep(400);
+      for (let waited = 0; passes === 0 && waited < 5000; waited += 50) await sleep(50);
       expect(passes).toBeGreaterThanOrEqual(1);
       expect(await allVisiblePages()).toBeGreaterThan(0);
     } finally {

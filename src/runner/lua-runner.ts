@@ -43,8 +43,8 @@ interface Slot {
   lastHeard: number;
 }
 
-/** A worker silent this long is stuck in a script: new runs go to the others. */
-const STUCK_AFTER_MS = ALIVE_INTERVAL_MS * 4;
+/** A worker with runs that has been silent this long is stuck in a script: new runs go to the others. */
+const STUCK_AFTER_MS = ALIVE_INTERVAL_MS * 10;
 
 /**
  * Starts a worker running lua-worker. From sources (tests, tsx) the worker is
@@ -165,7 +165,8 @@ export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
    */
   function pick(): Slot {
     const now = Date.now();
-    const responsive = slots.filter((s) => now - s.lastHeard < STUCK_AFTER_MS);
+    // an idle worker cannot be stuck in a script (a late beat is only a busy machine)
+    const responsive = slots.filter((s) => s.runs.size === 0 || now - s.lastHeard < STUCK_AFTER_MS);
     const candidates = responsive.length ? responsive : slots;
     let best = candidates[0]!;
     for (const s of candidates) if (s.runs.size < best.runs.size) best = s;
