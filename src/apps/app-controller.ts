@@ -8,6 +8,7 @@
 import {
   isConditionTrue,
   parseAppManifest,
+  pendingStatus,
   parseServiceSpec,
   toAppResource,
   type App,
@@ -246,29 +247,27 @@ export class AppController implements SutGateway {
   }
 
   private resource(record: AppRecord): App {
-    return toAppResource({ ...record, status: this.o.runtime.status(record.name) ?? record.status });
+    return toAppResource({ ...record, status: this.liveStatus(record) });
   }
 
+  /** What the runtime says now; before this process reconciled the App, what was stored. */
   private liveStatus(record: AppRecord): AppStatus {
-    return this.resource(record).status;
+    return this.o.runtime.status(record.name) ?? record.status ?? pendingStatus(record);
   }
 
+  /** Every name of the App and where it answers, as the runtime reports it. */
   private endpointsOf(record: AppRecord): AppEndpoints {
-    const status = this.liveStatus(record);
+    const at = (name: string, port?: number) => this.o.runtime.endpoint(record.name, name, port);
     const out: AppEndpoints = {};
     for (const s of record.spec.services) {
-      const st = status.services.find((x) => x.name === s.name);
-      const ports: Record<string, { host: string; port: number }> = {};
+      const ports: AppEndpoints[string]['ports'] = {};
       for (const p of s.ports ?? []) {
-        const e = st?.ports?.[p.name] ?? this.o.runtime.endpoint(record.name, s.name, p.port);
+        const e = at(s.name, p.port);
         if (e) ports[String(p.port)] = e;
       }
-      out[s.name] = { main: st?.endpoint ?? this.o.runtime.endpoint(record.name, s.name), ports };
+      out[s.name] = { main: at(s.name), ports };
     }
-    for (const d of record.spec.databases) {
-      const st = status.databases.find((x) => x.name === d.name);
-      out[d.name] = { main: st?.endpoint ?? this.o.runtime.endpoint(record.name, d.name), ports: {}, credentials: { ...d.credentials } };
-    }
+    for (const d of record.spec.databases) out[d.name] = { main: at(d.name), ports: {}, credentials: { ...d.credentials } };
     return out;
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from './errors.js';
 import { bucketStarts, defaultRange, resolveRange } from './insights.js';
-import { maskRun, toRunListItem } from './run-view.js';
+import { maskSecrets, toRunListItem } from './run-view.js';
 import { EMPTY_SUMMARY, type Run } from './run.js';
 
 describe('trend ranges', () => {
@@ -67,10 +67,10 @@ describe('run views', () => {
   };
 
   it('masks every secret-looking env value, short ones too, and leaves the run itself alone', () => {
-    expect(maskRun(run).env).toEqual({ BASE_URL: 'http://x', DB_PASSWORD: '***', github_token: '***', apiKey: '***', TOKENIZER: '***' });
+    expect(maskSecrets(run).env).toEqual({ BASE_URL: 'http://x', DB_PASSWORD: '***', github_token: '***', apiKey: '***', TOKENIZER: '***' });
     expect(run.env.DB_PASSWORD).toBe('hunter2');
     const plain = { ...run, env: { BASE_URL: 'http://x' } };
-    expect(maskRun(plain)).toBe(plain);
+    expect(maskSecrets(plain)).toBe(plain);
   });
 
   it('list items keep where the script came from, not the script and files', () => {

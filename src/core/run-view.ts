@@ -15,8 +15,8 @@ export type RunSourceRef =
 /** A run as lists show it: everything but the script and the bundled files. */
 export type RunListItem = Omit<Run, 'source'> & { source: RunSourceRef };
 
-/** The run with the values of its secret env variables shown as `***`. */
-export function maskRun<T extends Pick<Run, 'env'>>(run: T): T {
+/** A run (or a definition) with the values of its secret env variables shown as `***`. */
+export function maskSecrets<T extends Pick<Run, 'env'>>(run: T): T {
   const env = maskSecretEnv(run.env);
   return env === run.env ? run : { ...run, env };
 }
@@ -34,5 +34,5 @@ export function sourceRef(source: RunSource): RunSourceRef {
 
 /** The run as a list item: secrets masked, script and files left out. */
 export function toRunListItem(run: Run): RunListItem {
-  return { ...maskRun(run), source: sourceRef(run.source) };
+  return { ...maskSecrets(run), source: sourceRef(run.source) };
 }

@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { isTerminal, type RunPhase } from '../core/run-phase.js';
 import type { Run } from '../core/run.js';
-import { maskRun } from '../core/run-view.js';
+import { maskSecrets } from '../core/run-view.js';
 import type { ServerDeps } from './deps.js';
 
 /** Lines read from the store per query while catching up. */
@@ -88,10 +88,10 @@ class RunFollower {
     this.stepRev = changed.rev;
     if (run.phase !== this.lastPhase) {
       this.lastPhase = run.phase;
-      await this.stream.writeSSE({ event: 'phase', data: JSON.stringify(maskRun(run)) });
+      await this.stream.writeSSE({ event: 'phase', data: JSON.stringify(maskSecrets(run)) });
     }
     if (isTerminal(run.phase)) {
-      await this.stream.writeSSE({ event: 'end', id: String(this.lastSeq), data: JSON.stringify(maskRun(run)) });
+      await this.stream.writeSSE({ event: 'end', id: String(this.lastSeq), data: JSON.stringify(maskSecrets(run)) });
       return true;
     }
     return false;

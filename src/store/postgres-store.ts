@@ -433,23 +433,23 @@ class PostgresStore implements Store {
   // --- apps ---------------------------------------------------------------
 
   async putApp(input: NewApp): Promise<{ record: AppRecord; created: boolean; changed: boolean }> {
-    // One statement: the previous spec is read under the row lock the upsert takes.
+    // One statement: the previous generation is read under the row lock the upsert takes;
+    // jsonb equality (key order aside) decides whether the spec changed.
     const { rows } = await this.sql.query(
-      `WITH before AS (SELECT spec FROM apps WHERE name = $1)
+      `WITH before AS (SELECT generation FROM apps WHERE name = $1)
        INSERT INTO apps AS a (name, spec, base_dir, labels, annotations)
        VALUES ($1, $2::jsonb, $3, $4::jsonb, $5::jsonb)
        ON CONFLICT (name) DO UPDATE SET
          spec = EXCLUDED.spec, base_dir = EXCLUDED.base_dir, labels = EXCLUDED.labels, annotations = EXCLUDED.annotations,
          generation = a.generation + (CASE WHEN a.spec IS DISTINCT FROM EXCLUDED.spec THEN 1 ELSE 0 END),
          updated_at = now()
-       RETURNING a.*, (SELECT spec FROM before) AS previous_spec, (xmax = 0) AS inserted`,
+       RETURNING a.*, (SELECT generation FROM before) AS previous_generation`,
       [input.name, JSON.stringify(input.spec), input.baseDir ?? null, JSON.stringify(input.labels ?? {}), JSON.stringify(input.annotations ?? {})],
     );
     const row = rows[0]!;
-    const created = row.inserted === true;
     const record = toAppRecord(row);
-    const previous = row.previous_spec == null ? null : typeof row.previous_spec === 'string' ? JSON.parse(row.previous_spec) : row.previous_spec;
-    return { record, created, changed: created || !sameJson(previous, record.spec) };
+    const created = row.previous_generation == null;
+    return { record, created, changed: created || Number(row.previous_generation) !== record.generation };
   }
 
   async getApp(name: string): Promise<AppRecord | null> {
@@ -622,15 +622,4 @@ async function insertAssertions(tx: SqlExecutor, assertions: readonly AssertionR
        FROM d WHERE r.id = d.run_id AND r.phase IN ('Queued', 'Running') AND NOT (r.id = ANY($2::text[]))`,
     [JSON.stringify(rows), skipCounters],
   );
-}
-
-/** Structural equality of JSON values (object key order does not matter, as for jsonb). */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a as object);
-  const kb = Object.keys(b as object);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

@@ -14,7 +14,7 @@ import {
   pageSchema,
 } from '../schemas.js';
 import { badRequest, conflict, notFound } from './responses.js';
-import { maskRun } from '../../core/run-view.js';
+import { maskSecrets } from '../../core/run-view.js';
 import { keepMaskedSecrets } from '../../core/secrets.js';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
@@ -137,16 +137,16 @@ export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): vo
     await assertNameFree(body.name);
     const definition = await store.createDefinition({ timeoutSeconds: config.defaultTimeoutSeconds, ...body });
     c.header('Location', `/api/definitions/${definition.id}`);
-    return c.json(maskRun(definition), 201);
+    return c.json(maskSecrets(definition), 201);
   });
 
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
     const page = await store.listDefinitions({ text: q.q, limit: q.limit, cursor: q.cursor ?? null });
-    return c.json({ ...page, items: page.items.map((d) => maskRun(d)) }, 200);
+    return c.json({ ...page, items: page.items.map((d) => maskSecrets(d)) }, 200);
   });
 
-  app.openapi(read, async (c) => c.json(maskRun(await requireDefinition(c.req.valid('param').idOrName)), 200));
+  app.openapi(read, async (c) => c.json(maskSecrets(await requireDefinition(c.req.valid('param').idOrName)), 200));
 
   app.openapi(replace, async (c) => {
     const current = await requireDefinition(c.req.valid('param').idOrName);
@@ -164,7 +164,7 @@ export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): vo
       files: body.files ?? {},
     });
     if (!updated) throw new NotFoundError('definition', current.id);
-    return c.json(maskRun(updated), 200);
+    return c.json(maskSecrets(updated), 200);
   });
 
   app.openapi(patch, async (c) => {
@@ -173,7 +173,7 @@ export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): vo
     if (body.name !== undefined) await assertNameFree(body.name, current.id);
     const updated = await store.updateDefinition(current.id, body.env ? { ...body, env: keepMaskedSecrets(body.env, current.env) } : body);
     if (!updated) throw new NotFoundError('definition', current.id);
-    return c.json(maskRun(updated), 200);
+    return c.json(maskSecrets(updated), 200);
   });
 
   app.openapi(remove, async (c) => {
@@ -187,6 +187,6 @@ export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): vo
     const body = c.req.valid('json') ?? {};
     const run = await engine.submit({ ...body, origin: body.origin ?? 'api', definitionId: definition.id });
     c.header('Location', `/api/runs/${run.id}`);
-    return c.json(maskRun(run), 201);
+    return c.json(maskSecrets(run), 201);
   });
 }

@@ -3,7 +3,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { compareRuns, type ComparedRun } from '../../core/compare.js';
 import { TopasError } from '../../core/errors.js';
 import type { Run } from '../../core/run.js';
-import { maskRun } from '../../core/run-view.js';
+import { maskSecrets } from '../../core/run-view.js';
 import type { ServerDeps } from '../deps.js';
 import { CompareQuery, RerunSchema, RunComparisonSchema } from '../run-schemas.js';
 import { RunIdParam, RunSchema } from '../schemas.js';
@@ -68,7 +68,7 @@ export function registerRunHistoryRoutes(app: OpenAPIHono, deps: ServerDeps): vo
       appReadOnly: original.appReadOnly,
     });
     c.header('Location', `/api/runs/${run.id}`);
-    return c.json(maskRun(run), 201);
+    return c.json(maskSecrets(run), 201);
   });
 
   app.openapi(compare, async (c) => {

@@ -3,7 +3,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import { isTerminal } from '../../core/run-phase.js';
 import type { Run } from '../../core/run.js';
-import { maskRun, toRunListItem } from '../../core/run-view.js';
+import { maskSecrets, toRunListItem } from '../../core/run-view.js';
 import type { ServerDeps } from '../deps.js';
 import { CreateRunSchema, ListRunsQuery, RunDetailSchema, RunIdParam, RunSchema, pageSchema } from '../schemas.js';
 import { badRequest, conflict, notFound } from './responses.js';
@@ -84,7 +84,7 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ServerDeps): void {
     const body = c.req.valid('json');
     const run = await engine.submit({ ...body, origin: body.origin ?? 'api' });
     c.header('Location', `/api/runs/${run.id}`);
-    return c.json(maskRun(run), 201);
+    return c.json(maskSecrets(run), 201);
   });
 
   app.openapi(listRuns, async (c) => {
@@ -108,7 +108,7 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ServerDeps): void {
   app.openapi(getRun, async (c) => {
     const run = await requireRun(deps, c.req.valid('param').id);
     const [steps, assertions] = await Promise.all([store.getSteps(run.id), store.getAssertions(run.id)]);
-    return c.json({ ...maskRun(run), steps, assertions }, 200);
+    return c.json({ ...maskSecrets(run), steps, assertions }, 200);
   });
 
   app.openapi(cancelRun, async (c) => {
@@ -118,6 +118,6 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ServerDeps): void {
         phase: run.phase,
       });
     }
-    return c.json(maskRun(await engine.cancel(run.id)), 200);
+    return c.json(maskSecrets(await engine.cancel(run.id)), 200);
   });
 }
