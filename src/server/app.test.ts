@@ -257,6 +257,13 @@ describe('system routes', () => {
         'GET /api/stats',
         'GET /healthz',
         'GET /metrics',
+        'GET /api/session',
+        'POST /api/session',
+        'DELETE /api/session',
+        'POST /api/session/login-links',
+        'GET /api/tokens',
+        'POST /api/tokens',
+        'DELETE /api/tokens/{idOrName}',
       ].sort(),
     );
     for (const ops of Object.values(doc.paths)) for (const op of Object.values(ops)) expect(op.summary).toBeTruthy();
