@@ -7,9 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-
-/** The admin token file `topas up` writes into its data folder. */
-export const ADMIN_TOKEN_FILE = 'admin-token';
+import { ADMIN_TOKEN_FILE } from '../server/security/admin-token.js';
 
 export interface Credential {
   /** The secret, or null when none was found. */
