@@ -5,6 +5,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppOptions, ServerDeps } from './deps.js';
+import { checkedBody } from './body.js';
 import { onError, validationHook } from './errors.js';
 import { registerAppRoutes } from './routes/apps.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
@@ -44,6 +45,8 @@ export function createApp(options: AppOptions): OpenAPIHono {
       logRequest({ msg: 'request', method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - start) });
     });
   }
+
+  app.use('*', checkedBody());
 
   registerRunRoutes(app, deps);
   registerRunLogRoutes(app, deps);

@@ -2,14 +2,13 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import { isTerminal } from '../../core/run-phase.js';
+import { UUID } from '../../core/schemas/names.js';
 import type { Run } from '../../core/run.js';
 import { maskSecrets, toRunListItem } from '../../core/run-view.js';
 import type { ServerDeps } from '../deps.js';
 import { CreateRunSchema, ListRunsQuery, RunDetailSchema, RunIdParam, RunSchema, pageSchema } from '../schemas.js';
 import { badRequest, conflict, notFound } from './responses.js';
 import { RunListItemSchema } from '../run-schemas.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The run, or NotFoundError — also for ids that are not UUIDs (they cannot exist). */
 export async function requireRun(deps: ServerDeps, id: string): Promise<Run> {
