@@ -7,7 +7,7 @@ import { intRange, isoParam, labelsParam } from './schemas.js';
 const rangeParams = {
   from: isoParam('Start of the range (inclusive). Default: 14 days before `to`.'),
   to: isoParam('End of the range (exclusive). Default: the end of today (UTC midnight).'),
-  appName: textUpTo(253).optional().openapi({ description: 'Only runs of this App.' }),
+  appName: textUpTo(253).optional().meta({ description: 'Only runs of this App.' }),
   labels: labelsParam('Only runs with this label, as `key=value`; repeat for several (all must match).'),
 };
 
@@ -18,7 +18,7 @@ export const TrendsQuery = z
       .enum(TREND_BUCKETS, { error: (iss) => `must be one of ${TREND_BUCKETS.join(', ')}, got ${JSON.stringify(iss.input)}` })
       .optional()
       .openapi({ description: `Bucket length (default \`day\`). Buckets start at \`from\`; at most ${MAX_TREND_BUCKETS} per request.` }),
-    definitionId: textUpTo(200).optional().openapi({ description: 'Only runs of this definition (id).' }),
+    definitionId: textUpTo(200).optional().meta({ description: 'Only runs of this definition (id).' }),
   })
   .openapi({ description: 'Filters, combined with AND.' });
 

@@ -163,10 +163,10 @@ const limitParam = z
   .pipe(intRange(1, 1000))
   .openapi({ description: 'Page size, 1..1000 (default 50).', type: 'integer' });
 
-const cursorParam = textUpTo(1024).optional().openapi({ description: 'The `nextCursor` of the previous page.' });
+const cursorParam = textUpTo(1024).optional().meta({ description: 'The `nextCursor` of the previous page.' });
 
 /** A free-text query parameter (storable text, at most `max` characters). */
-const textParam = (description: string, max = 200) => textUpTo(max).optional().openapi({ description });
+const textParam = (description: string, max = 200) => textUpTo(max).optional().meta({ description });
 
 /**
  * A query parameter of `key=value` labels that may repeat (`?label=a=1&label=b=2`);
@@ -181,7 +181,7 @@ export function labelsParam(description: string) {
       return problems.length ? z.NEVER : labels;
     })
     .optional()
-    .openapi({ description: `${description} At most ${MAX_LABELS}.`, type: 'string' });
+    .meta({ description: `${description} At most ${MAX_LABELS}.`, type: 'string' });
 }
 
 export const ListRunsQuery = z
@@ -229,11 +229,11 @@ export const LogsQuery = z.strictObject({
 });
 
 export const RunIdParam = z.object({
-  id: textUpTo(200).openapi({ param: { name: 'id', in: 'path' }, description: 'Run id (UUID).' }),
+  id: textUpTo(200).meta({ param: { name: 'id', in: 'path' }, description: 'Run id (UUID).' }),
 });
 
 export const DefinitionRefParam = z.object({
-  idOrName: DefinitionRefSchema.openapi({ param: { name: 'idOrName', in: 'path' }, description: 'Definition id or name.' }),
+  idOrName: DefinitionRefSchema.meta({ param: { name: 'idOrName', in: 'path' }, description: 'Definition id or name.' }),
 });
 
 // --- definitions -------------------------------------------------------------

@@ -12,10 +12,11 @@ import { badRequest, notFound } from './responses.js';
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 
 const NameParam = z.object({
-  name: AppNameSchema.openapi({ param: { name: 'name', in: 'path' }, description: 'The App name (a DNS label).', example: 'demo' }),
+  name: AppNameSchema.meta({ param: { name: 'name', in: 'path' }, description: 'The App name (a DNS label).', example: 'demo' }),
 });
 
-const ManifestBody = AppApplySchema.openapi('AppManifest', {
+const ManifestBody = AppApplySchema.meta({
+  id: 'AppManifest',
   description:
     'An App manifest as `kubectl apply` takes it: `{ apiVersion: "topas.dev/v1alpha1", kind: "App", metadata: { name }, spec: { services, databases } }`. `apiVersion`, `kind` and `metadata.name` may be left out (taken from the path). Unknown fields are refused; validation errors name them (`spec.services[1].port: must be an integer from 1 to 65535, got 0`).',
   example: {
