@@ -44,11 +44,13 @@ export const ReadinessProbeSchema = z
  * the service version; they are substituted in `command`, `env` and `envVars`.
  */
 export const LocalRunSchema = z.strictObject({
-  command: z.array(text(4096), { error: (iss) => `must be a list of strings (program and arguments), got ${got(iss.input)}` }).min(1, { error: 'must name a program to run' }),
-  /** Working folder, relative to the App file (or absolute). */
-  cwd: text(4096).optional(),
-  env: EnvMapSchema.optional(),
-  readinessProbe: ReadinessProbeSchema.optional(),
+  command: z
+    .array(text(4096), { error: (iss) => `must be a list of strings (program and arguments), got ${got(iss.input)}` })
+    .min(1, { error: 'must name a program to run' })
+    .meta({ description: 'Program and arguments; `${port}`, `${port.NAME}` and `${version}` are substituted.', example: ['node', 'server.js', '--port', '${port}'] }),
+  cwd: text(4096).optional().meta({ description: 'Working folder, relative to the App file (or absolute).' }),
+  env: EnvMapSchema.optional().meta({ description: "Extra environment of the service's local processes." }),
+  readinessProbe: ReadinessProbeSchema.optional().meta({ description: 'When a replica counts as ready; default a TCP connect to its port.' }),
 });
 
 /** An extra port a service answers on besides `port` (a Kubernetes ServicePort), e.g. gRPC. */
@@ -58,36 +60,42 @@ export const NamedPortSchema = z.strictObject({
 });
 
 export const ServiceSpecSchema = z.strictObject({
-  name: dnsLabel('service'),
-  /** Container image; used on Kubernetes, informational locally. */
-  image: text(1024).optional(),
-  version: text(128),
-  replicas: intRange(0, 100).default(1),
-  /** The port the service answers on (its Kubernetes Service port). */
-  port: port(),
-  ports: z.array(NamedPortSchema).max(10).optional(),
-  envVars: EnvMapSchema.optional(),
-  local: LocalRunSchema.optional(),
+  name: dnsLabel('service').meta({ description: 'The service\'s host name in tests; unique among services and databases.', example: 'users' }),
+  image: text(1024).optional().meta({ description: 'Container image; used on Kubernetes, informational locally.' }),
+  version: text(128).meta({ description: 'The version to run; `${version}` in commands and env.', example: 'v1' }),
+  replicas: intRange(0, 100).default(1).meta({ description: 'Processes (pods) behind the service, 0..100; 0 stops it.' }),
+  port: port().meta({ description: 'The port the service answers on (its Kubernetes Service port).', example: 8080 }),
+  ports: z.array(NamedPortSchema).max(10).optional().meta({ description: 'Extra named ports (a Kubernetes ServicePort each), e.g. gRPC.' }),
+  envVars: EnvMapSchema.optional().meta({ description: "Environment of the service's processes (also on Kubernetes)." }),
+  local: LocalRunSchema.optional().meta({ description: 'How to run the service as local processes (the embedded platform).' }),
 });
 
 export const DatabaseSpecSchema = z.strictObject({
-  name: dnsLabel('database'),
-  /** e.g. postgres:16-alpine; on Kubernetes the image, locally informational (PostgreSQL is used). */
-  image: text(1024).default('postgres:16-alpine'),
-  port: port().default(5432),
-  credentials: z.strictObject(
-    { user: text(63), password: textUpTo(256).default(''), dbname: text(63) },
-    { error: (iss) => `must be an object with user, password and dbname, got ${got(iss.input)}` },
-  ),
-  /** DDL applied once, when the database is first created. */
-  initSQL: textUpTo(1024 * 1024).optional(),
+  name: dnsLabel('database').meta({ description: "The database's host name in tests; unique among services and databases.", example: 'users-db' }),
+  image: text(1024).default('postgres:16-alpine').meta({ description: 'On Kubernetes the image; locally informational (PostgreSQL is used).' }),
+  port: port().default(5432).meta({ description: 'The port tests connect to.' }),
+  credentials: z
+    .strictObject(
+      { user: text(63), password: textUpTo(256).default(''), dbname: text(63) },
+      { error: (iss) => `must be an object with user, password and dbname, got ${got(iss.input)}` },
+    )
+    .meta({ description: 'The user, password and database name tests and services connect with.' }),
+  initSQL: textUpTo(1024 * 1024).optional().meta({ description: 'DDL applied once, when the database is first created (at most 1 MiB).' }),
 });
 
 export const AppSpecSchema = z
   .strictObject(
     {
-      services: z.array(ServiceSpecSchema, { error: (iss) => `must be a list of services, got ${got(iss.input)}` }).max(50).default([]),
-      databases: z.array(DatabaseSpecSchema, { error: (iss) => `must be a list of databases, got ${got(iss.input)}` }).max(10).default([]),
+      services: z
+        .array(ServiceSpecSchema, { error: (iss) => `must be a list of services, got ${got(iss.input)}` })
+        .max(50)
+        .default([])
+        .meta({ description: 'The services of the App (at most 50).' }),
+      databases: z
+        .array(DatabaseSpecSchema, { error: (iss) => `must be a list of databases, got ${got(iss.input)}` })
+        .max(10)
+        .default([])
+        .meta({ description: 'Its PostgreSQL databases (at most 10).' }),
     },
     { error: (iss) => `must be an object with services and databases, got ${got(iss.input)}` },
   )
