@@ -7,48 +7,28 @@
  * into JSON Schema for the REST API and the CRD.
  */
 import { z } from 'zod';
-import { ValidationError, type FieldIssue } from './errors.js';
+import { ValidationError } from './errors.js';
+import { envSchema } from './schemas/env.js';
+import { fieldIssues, fieldPath } from './schemas/issues.js';
+import { LabelsSchema, labelKeyProblem } from './schemas/labels.js';
+import { AppNameSchema, dnsLabel } from './schemas/names.js';
+import { got, intRange, key, string, text, textUpTo } from './schemas/text.js';
+
+export { fieldPath };
 
 export const APP_API_VERSION = 'topas.dev/v1alpha1';
 export const APP_KIND = 'App';
 
-const got = (input: unknown): string => (input === undefined ? 'nothing' : JSON.stringify(input));
+const port = () => intRange(1, 65535);
 
-/** A DNS-1123 label: what a Kubernetes Service name must be (and what tests use as a host name). */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function dnsLabel(what: string) {
-  return z
-    .string({ error: (iss) => `must be a string, got ${got(iss.input)}` })
-    .max(63, { error: 'must be at most 63 characters' })
-    .regex(DNS_LABEL, { error: `must be a DNS label (lower-case letters, digits and "-", starting and ending with a letter or digit): the ${what}'s host name in tests` });
-}
-
-function port() {
-  const error = (iss: { input?: unknown }) => `must be an integer from 1 to 65535, got ${got(iss.input)}`;
-  return z.number({ error }).int({ error }).min(1, { error }).max(65535, { error });
-}
-
-function nonEmpty(max: number) {
-  return z
-    .string({ error: (iss) => `must be a string, got ${got(iss.input)}` })
-    .min(1, { error: 'must not be empty' })
-    .max(max, { error: `must be at most ${max} characters` });
-}
-
-const EnvMapSchema = z.record(
-  z.string().regex(ENV_NAME, { error: 'is not a valid variable name (letters, digits and _, not starting with a digit)' }),
-  z.string({ error: (iss) => `must be a string, got ${got(iss.input)} (quote numbers in YAML)` }),
-  { error: (iss) => `must be an object of NAME: "value" pairs, got ${got(iss.input)}` },
-);
+const EnvMapSchema = envSchema(' (quote numbers in YAML)');
 
 /** When a replica counts as ready: an HTTP GET answering 2xx/3xx, or a TCP connect. */
 export const ReadinessProbeSchema = z
   .strictObject(
     {
-      httpGet: z.strictObject({ path: nonEmpty(2048).regex(/^\//, { error: 'must start with "/"' }), port: z.string().optional() }).optional(),
-      tcpSocket: z.strictObject({ port: z.string().optional() }).optional(),
+      httpGet: z.strictObject({ path: text(2048).regex(/^\//, { error: 'must start with "/"' }), port: text(63).optional() }).optional(),
+      tcpSocket: z.strictObject({ port: text(63).optional() }).optional(),
       /** How often to probe, seconds (default 1; locally probes are cheap). */
       periodSeconds: z.number().positive({ error: 'must be a positive number of seconds' }).max(300).optional(),
       /** One probe's time limit, seconds (default 1). */
@@ -64,11 +44,13 @@ export const ReadinessProbeSchema = z
  * the service version; they are substituted in `command`, `env` and `envVars`.
  */
 export const LocalRunSchema = z.strictObject({
-  command: z.array(nonEmpty(4096), { error: (iss) => `must be a list of strings (program and arguments), got ${got(iss.input)}` }).min(1, { error: 'must name a program to run' }),
-  /** Working folder, relative to the App file (or absolute). */
-  cwd: nonEmpty(4096).optional(),
-  env: EnvMapSchema.optional(),
-  readinessProbe: ReadinessProbeSchema.optional(),
+  command: z
+    .array(text(4096), { error: (iss) => `must be a list of strings (program and arguments), got ${got(iss.input)}` })
+    .min(1, { error: 'must name a program to run' })
+    .meta({ description: 'Program and arguments; `${port}`, `${port.NAME}` and `${version}` are substituted.', example: ['node', 'server.js', '--port', '${port}'] }),
+  cwd: text(4096).optional().meta({ description: 'Working folder, relative to the App file (or absolute).' }),
+  env: EnvMapSchema.optional().meta({ description: "Extra environment of the service's local processes." }),
+  readinessProbe: ReadinessProbeSchema.optional().meta({ description: 'When a replica counts as ready; default a TCP connect to its port.' }),
 });
 
 /** An extra port a service answers on besides `port` (a Kubernetes ServicePort), e.g. gRPC. */
@@ -78,41 +60,42 @@ export const NamedPortSchema = z.strictObject({
 });
 
 export const ServiceSpecSchema = z.strictObject({
-  name: dnsLabel('service'),
-  /** Container image; used on Kubernetes, informational locally. */
-  image: nonEmpty(1024).optional(),
-  version: nonEmpty(128),
-  replicas: z
-    .number({ error: (iss) => `must be an integer from 0 to 100, got ${got(iss.input)}` })
-    .int({ error: (iss) => `must be an integer from 0 to 100, got ${got(iss.input)}` })
-    .min(0, { error: (iss) => `must be an integer from 0 to 100, got ${got(iss.input)}` })
-    .max(100, { error: (iss) => `must be an integer from 0 to 100, got ${got(iss.input)}` })
-    .default(1),
-  /** The port the service answers on (its Kubernetes Service port). */
-  port: port(),
-  ports: z.array(NamedPortSchema).max(10).optional(),
-  envVars: EnvMapSchema.optional(),
-  local: LocalRunSchema.optional(),
+  name: dnsLabel('service').meta({ description: 'The service\'s host name in tests; unique among services and databases.', example: 'users' }),
+  image: text(1024).optional().meta({ description: 'Container image; used on Kubernetes, informational locally.' }),
+  version: text(128).meta({ description: 'The version to run; `${version}` in commands and env.', example: 'v1' }),
+  replicas: intRange(0, 100).default(1).meta({ description: 'Processes (pods) behind the service, 0..100; 0 stops it.' }),
+  port: port().meta({ description: 'The port the service answers on (its Kubernetes Service port).', example: 8080 }),
+  ports: z.array(NamedPortSchema).max(10).optional().meta({ description: 'Extra named ports (a Kubernetes ServicePort each), e.g. gRPC.' }),
+  envVars: EnvMapSchema.optional().meta({ description: "Environment of the service's processes (also on Kubernetes)." }),
+  local: LocalRunSchema.optional().meta({ description: 'How to run the service as local processes (the embedded platform).' }),
 });
 
 export const DatabaseSpecSchema = z.strictObject({
-  name: dnsLabel('database'),
-  /** e.g. postgres:16-alpine; on Kubernetes the image, locally informational (PostgreSQL is used). */
-  image: nonEmpty(1024).default('postgres:16-alpine'),
-  port: port().default(5432),
-  credentials: z.strictObject(
-    { user: nonEmpty(63), password: z.string().max(256).default(''), dbname: nonEmpty(63) },
-    { error: (iss) => `must be an object with user, password and dbname, got ${got(iss.input)}` },
-  ),
-  /** DDL applied once, when the database is first created. */
-  initSQL: z.string().max(1024 * 1024).optional(),
+  name: dnsLabel('database').meta({ description: "The database's host name in tests; unique among services and databases.", example: 'users-db' }),
+  image: text(1024).default('postgres:16-alpine').meta({ description: 'On Kubernetes the image; locally informational (PostgreSQL is used).' }),
+  port: port().default(5432).meta({ description: 'The port tests connect to.' }),
+  credentials: z
+    .strictObject(
+      { user: text(63), password: textUpTo(256).default(''), dbname: text(63) },
+      { error: (iss) => `must be an object with user, password and dbname, got ${got(iss.input)}` },
+    )
+    .meta({ description: 'The user, password and database name tests and services connect with.' }),
+  initSQL: textUpTo(1024 * 1024).optional().meta({ description: 'DDL applied once, when the database is first created (at most 1 MiB).' }),
 });
 
 export const AppSpecSchema = z
   .strictObject(
     {
-      services: z.array(ServiceSpecSchema, { error: (iss) => `must be a list of services, got ${got(iss.input)}` }).max(50).default([]),
-      databases: z.array(DatabaseSpecSchema, { error: (iss) => `must be a list of databases, got ${got(iss.input)}` }).max(10).default([]),
+      services: z
+        .array(ServiceSpecSchema, { error: (iss) => `must be a list of services, got ${got(iss.input)}` })
+        .max(50)
+        .default([])
+        .meta({ description: 'The services of the App (at most 50).' }),
+      databases: z
+        .array(DatabaseSpecSchema, { error: (iss) => `must be a list of databases, got ${got(iss.input)}` })
+        .max(10)
+        .default([])
+        .meta({ description: 'Its PostgreSQL databases (at most 10).' }),
     },
     { error: (iss) => `must be an object with services and databases, got ${got(iss.input)}` },
   )
@@ -135,24 +118,57 @@ export const AppSpecSchema = z
     spec.databases.forEach((d, i) => claim(d.name, ['databases', i, 'name']));
   });
 
-const METADATA_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Annotations: label-style keys, any text values, at most 256 KiB in all (as Kubernetes). */
+const AnnotationsSchema = z
+  .record(
+    key().superRefine((k, ctx) => {
+      const problem = labelKeyProblem(k);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem.replace('label key', 'annotation key'), input: k });
+    }),
+    string(),
+    { error: (iss) => `must be an object of key: "value" pairs, got ${got(iss.input)}` },
+  )
+  .superRefine((annotations, ctx) => {
+    const bytes = Object.entries(annotations).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    if (bytes > 256 * 1024) ctx.addIssue({ code: 'custom', message: `must total at most 262144 bytes, got ${bytes}`, input: annotations });
+  });
 
-export const AppMetadataSchema = z.object({
-  name: z
-    .string({ error: (iss) => `must be a string, got ${got(iss.input)}` })
-    .max(63, { error: 'must be at most 63 characters' })
-    .regex(METADATA_NAME, { error: 'must be a DNS label (lower-case letters, digits and "-")' }),
-  namespace: z.string().optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-});
+/**
+ * Metadata as applied. `generation` and `creationTimestamp` are set by topas: they
+ * are accepted (so what `app get -o yaml` shows can be applied again) and ignored.
+ */
+export const AppMetadataSchema = z.strictObject(
+  {
+    name: AppNameSchema,
+    namespace: text(63).optional(),
+    labels: LabelsSchema.optional(),
+    annotations: AnnotationsSchema.optional(),
+    generation: z.unknown().optional().meta({ description: 'Set by topas; ignored on apply.' }),
+    creationTimestamp: z.unknown().optional().meta({ description: 'Set by topas; ignored on apply.' }),
+  },
+  { error: (iss) => `must be an object with name, got ${got(iss.input)}` },
+);
 
-/** What a user applies: the App manifest as `kubectl apply` takes it. */
-export const AppManifestSchema = z.object({
-  apiVersion: z.literal(APP_API_VERSION, { error: (iss) => `must be "${APP_API_VERSION}", got ${got(iss.input)}` }),
-  kind: z.literal(APP_KIND, { error: (iss) => `must be "${APP_KIND}", got ${got(iss.input)}` }),
-  metadata: AppMetadataSchema,
-  spec: AppSpecSchema,
+/** What a user applies: the App manifest as `kubectl apply` takes it. Unknown fields are refused at every level. */
+export const AppManifestSchema = z.strictObject(
+  {
+    apiVersion: z.literal(APP_API_VERSION, { error: (iss) => `must be "${APP_API_VERSION}", got ${got(iss.input)}` }),
+    kind: z.literal(APP_KIND, { error: (iss) => `must be "${APP_KIND}", got ${got(iss.input)}` }),
+    metadata: AppMetadataSchema,
+    spec: AppSpecSchema,
+    status: z.unknown().optional().meta({ description: 'Set by topas; ignored on apply.' }),
+  },
+  { error: (iss) => `must be an App manifest (an object with apiVersion, kind, metadata and spec), got ${got(iss.input)}` },
+);
+
+/**
+ * The body of `PUT /api/apps/{name}`: a manifest whose `apiVersion`, `kind` and
+ * `metadata` may be left out (the name comes from the path).
+ */
+export const AppApplySchema = AppManifestSchema.extend({
+  apiVersion: AppManifestSchema.shape.apiVersion.optional(),
+  kind: AppManifestSchema.shape.kind.optional(),
+  metadata: AppMetadataSchema.partial().optional(),
 });
 
 export type ReadinessProbe = z.infer<typeof ReadinessProbeSchema>;
@@ -239,44 +255,24 @@ export interface App {
   status: AppStatus;
 }
 
-/** `['spec','services',1,'port']` → `spec.services[1].port`. */
-export function fieldPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out;
-}
-
-function issuesOf(error: z.ZodError, prefix: (string | number)[]): FieldIssue[] {
-  return error.issues.flatMap((issue): FieldIssue[] => {
-    const path = [...prefix, ...issue.path];
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: fieldPath([...path, key]), message: 'unknown field (check the spelling)' }));
-    }
-    return [{ field: fieldPath(path) || 'body', message: issue.message }];
-  });
-}
-
 /** Validates an App manifest (parsed YAML/JSON); throws ValidationError naming every bad field. */
 export function parseAppManifest(input: unknown): AppManifest {
   const result = AppManifestSchema.safeParse(input);
-  if (!result.success) throw new ValidationError(issuesOf(result.error, []));
+  if (!result.success) throw new ValidationError(fieldIssues(result.error));
   return result.data;
 }
 
 /** Validates a bare spec (the REST API's PUT body may be a manifest or `{ spec }`). */
 export function parseAppSpec(input: unknown, prefix: (string | number)[] = ['spec']): AppSpec {
   const result = AppSpecSchema.safeParse(input);
-  if (!result.success) throw new ValidationError(issuesOf(result.error, prefix));
+  if (!result.success) throw new ValidationError(fieldIssues(result.error, { prefix }));
   return result.data;
 }
 
 /** Validates one service (as `sut.apply_service` builds it). */
 export function parseServiceSpec(input: unknown, prefix: (string | number)[]): ServiceSpec {
   const result = ServiceSpecSchema.safeParse(input);
-  if (!result.success) throw new ValidationError(issuesOf(result.error, prefix));
+  if (!result.success) throw new ValidationError(fieldIssues(result.error, { prefix }));
   return result.data;
 }
 

@@ -1,8 +1,10 @@
-import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../core/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { NewRun, Run, RunCompletion, RunSource } from '../core/run.js';
-import { EMPTY_SUMMARY, RUN_ORIGINS } from '../core/run.js';
+import { EMPTY_SUMMARY } from '../core/run.js';
 import { isTerminal } from '../core/run-phase.js';
-import { checkAppName, checkEnv, checkFiles, checkLabels, checkName, checkScript, checkTimeout } from '../core/validation.js';
+import { parseOrThrow } from '../core/schemas/issues.js';
+import { LabelsSchema } from '../core/schemas/labels.js';
+import { RunRequestSchema } from '../core/schemas/run-request.js';
 import type { Executor, ExecutionJob } from '../executors/executor.js';
 import type { Store } from '../store/store.js';
 import type { Engine, EngineStats, RunNotification, RunRequest } from './engine.js';
@@ -312,24 +314,10 @@ export class RunEngine implements Engine {
 
   /** Validates a request and resolves it to a storable run (a definition's script is snapshotted). */
   private async resolve(r: RunRequest): Promise<NewRun> {
-    const issues: FieldIssue[] = [];
-    if (!RUN_ORIGINS.includes(r.origin)) issues.push({ field: 'origin', message: `must be one of ${RUN_ORIGINS.join(', ')}` });
-    const hasScript = r.script !== undefined;
-    const hasDefinition = r.definitionId !== undefined;
+    // The one rule set of every entry point (API, CLI, dashboard, schedules, CRDs).
+    parseOrThrow(RunRequestSchema, r, { root: 'request' });
     const hasSource = r.source !== undefined;
-    if (hasSource && (hasScript || hasDefinition || r.files !== undefined)) {
-      issues.push({ field: 'source', message: 'give source alone, without script, files or definitionId' });
-    } else if (!hasSource && hasScript === hasDefinition) issues.push({ field: 'script', message: 'give exactly one of script and definitionId' });
-    if (hasScript) checkScript(issues, 'script', r.script);
-    checkName(issues, 'name', r.name, false);
-    checkEnv(issues, 'env', r.env);
-    checkLabels(issues, 'labels', r.labels);
-    checkTimeout(issues, 'timeoutSeconds', r.timeoutSeconds);
-    checkAppName(issues, 'appName', r.appName);
-    checkFiles(issues, 'files', r.files);
-    if (hasDefinition && r.files !== undefined) issues.push({ field: 'files', message: 'files go with an inline script, not with definitionId' });
-    if (r.appReadOnly !== undefined && typeof r.appReadOnly !== 'boolean') issues.push({ field: 'appReadOnly', message: 'must be true or false' });
-    if (issues.length) throw new ValidationError(issues);
+    const hasDefinition = r.definitionId !== undefined;
 
     let source: RunSource;
     let name = r.name;
@@ -364,6 +352,8 @@ export class RunEngine implements Engine {
       };
       name ??= r.fileName ? r.fileName.replace(/\.lua$/, '') : 'adhoc';
     }
+    // A definition's labels and the request's together obey the same limits.
+    if (hasDefinition) parseOrThrow(LabelsSchema, labels, { prefix: ['labels'] });
     if (appName && this.o.appExists && !(await this.o.appExists(appName))) {
       throw new ValidationError([{ field: 'appName', message: `App ${JSON.stringify(appName)} does not exist; apply it first (topas app apply -f app.yaml)` }]);
     }

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { MAX_BUNDLE_BYTES, MAX_BUNDLE_FILES } from '../core/validation.js';
+import { MAX_BUNDLE_BYTES, MAX_BUNDLE_FILES } from '../core/schemas/files.js';
 import { TopasError } from '../core/errors.js';
 
 /** File kinds a test reads; anything else in the folder stays behind. */

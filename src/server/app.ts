@@ -5,6 +5,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppOptions, ServerDeps } from './deps.js';
+import { checkedBody } from './body.js';
 import { onError, validationHook } from './errors.js';
 import { registerAppRoutes } from './routes/apps.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
@@ -63,6 +64,8 @@ export function createApp(options: AppOptions): OpenAPIHono {
   app.use('*', jsonBodies());
   app.use('*', loginLink(deps.auth));
   app.use('*', authenticate(deps.auth));
+  // Bodies are read (at most the limit) only for callers who got this far.
+  app.use('*', checkedBody());
 
   registerSessionRoutes(app, deps);
   registerTokenRoutes(app, deps);

@@ -7,6 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { TopasError, ValidationError, type FieldIssue } from '../core/errors.js';
+import { fieldIssues } from '../core/schemas/issues.js';
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -19,38 +20,21 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   Forbidden: 403,
   NotFound: 404,
   Conflict: 409,
+  PayloadTooLarge: 413,
   IllegalTransition: 409,
   UnsupportedMediaType: 415,
 };
 
-type ValidationTarget = 'json' | 'query' | 'param' | 'header' | 'cookie' | 'form';
-
 /** Zod issues → field issues: `env.FOO`, `labels.team`; query parameters by name only. */
-export function fieldIssues(error: ZodError, target: ValidationTarget | string): FieldIssue[] {
-  const issues: FieldIssue[] = [];
-  for (const issue of error.issues) {
-    const path = issue.path.map(String);
-    if (issue.code === 'unrecognized_keys') {
-      const where = target === 'query' ? 'query parameter' : 'field';
-      for (const key of issue.keys) {
-        issues.push({ field: [...path, key].join('.'), message: `unknown ${where} (check the spelling)` });
-      }
-      continue;
-    }
-    if (issue.code === 'invalid_key') {
-      const inner = issue.issues[0]?.message ?? 'is not a valid key';
-      issues.push({ field: path.join('.'), message: `key ${inner}` });
-      continue;
-    }
-    const field = target === 'query' ? (path[0] ?? 'query') : path.join('.') || 'body';
-    issues.push({ field, message: issue.message });
-  }
-  return issues;
+export function requestIssues(error: ZodError, target: string): FieldIssue[] {
+  if (target !== 'query') return fieldIssues(error);
+  // `?label=a&label=b` fails inside an array: name the parameter, not its index.
+  return fieldIssues(error, { unknown: 'query parameter', root: 'query', topLevel: true });
 }
 
 /** The zod-openapi hook: a failed validation throws, so one `onError` answers it. */
 export function validationHook(result: { target: string; success: boolean; error?: ZodError }, _c: Context): void {
-  if (!result.success && result.error) throw new ValidationError(fieldIssues(result.error, result.target));
+  if (!result.success && result.error) throw new ValidationError(requestIssues(result.error, result.target));
 }
 
 export function errorBody(code: string, message: string, details?: Record<string, unknown>): ErrorBody {

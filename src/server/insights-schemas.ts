@@ -1,12 +1,13 @@
 /** Shapes of trends and top lists (request queries and answers). */
 import { z } from '@hono/zod-openapi';
 import { FINISHED_PHASES, MAX_TREND_BUCKETS, TREND_BUCKETS } from '../core/insights.js';
+import { textUpTo } from '../core/schemas/text.js';
 import { intRange, isoParam, labelsParam } from './schemas.js';
 
 const rangeParams = {
   from: isoParam('Start of the range (inclusive). Default: 14 days before `to`.'),
   to: isoParam('End of the range (exclusive). Default: the end of today (UTC midnight).'),
-  appName: z.string().optional().openapi({ description: 'Only runs of this App.' }),
+  appName: textUpTo(253).optional().meta({ description: 'Only runs of this App.' }),
   labels: labelsParam('Only runs with this label, as `key=value`; repeat for several (all must match).'),
 };
 
@@ -17,7 +18,7 @@ export const TrendsQuery = z
       .enum(TREND_BUCKETS, { error: (iss) => `must be one of ${TREND_BUCKETS.join(', ')}, got ${JSON.stringify(iss.input)}` })
       .optional()
       .openapi({ description: `Bucket length (default \`day\`). Buckets start at \`from\`; at most ${MAX_TREND_BUCKETS} per request.` }),
-    definitionId: z.string().optional().openapi({ description: 'Only runs of this definition (id).' }),
+    definitionId: textUpTo(200).optional().meta({ description: 'Only runs of this definition (id).' }),
   })
   .openapi({ description: 'Filters, combined with AND.' });
 

@@ -3,7 +3,10 @@
  * schemas validate requests and describe them in /openapi.json).
  */
 import { z } from '@hono/zod-openapi';
-import { EnvSchema, OriginSchema, RunSchema } from './schemas.js';
+import { RunSchema } from './schemas.js';
+import { UUID } from '../core/schemas/names.js';
+
+export { RerunSchema } from '../core/schemas/run-request.js';
 
 const RunSourceRefSchema = z
   .union([
@@ -16,13 +19,6 @@ const RunSourceRefSchema = z
 export const RunListItemSchema = RunSchema.omit({ source: true })
   .extend({ source: RunSourceRefSchema })
   .openapi('RunListItem', { description: 'A run as lists show it: every field of a Run except the script and the bundled files of its source.' });
-
-export const RerunSchema = z
-  .strictObject({
-    origin: OriginSchema.optional(),
-    env: EnvSchema.optional().openapi({ description: 'Merged over the original run\'s env (which keeps its secrets).' }),
-  })
-  .openapi('Rerun', { description: 'Optional changes for the new run; everything else is copied from the original.' });
 
 const Location = z.object({ file: z.string(), line: z.number().int() }).nullable().openapi({ description: 'Where in the script; null when unknown.' });
 
@@ -86,8 +82,6 @@ export const RunComparisonSchema = z
     description:
       'What changed from base to head. Steps match by their name path, assertions by step path and message; a repeated path matches in order of occurrence.',
   });
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const CompareQuery = z.strictObject({
   with: z

@@ -5,128 +5,15 @@
  * (`timeoutSeconds: must be an integer from 1 to 86400, got 0`).
  */
 import { z } from '@hono/zod-openapi';
-import { MAX_BUNDLE_BYTES, MAX_BUNDLE_FILES, isBundlePath } from '../core/validation.js';
 import { RUN_PHASES } from '../core/run-phase.js';
-import { MAX_TIMEOUT_SECONDS, RUN_ORIGINS, RUN_REASONS } from '../core/run.js';
+import { RUN_ORIGINS, RUN_REASONS } from '../core/run.js';
+import { MAX_LABELS, parseLabelFilter } from '../core/schemas/labels.js';
+import { DefinitionRefSchema } from '../core/schemas/names.js';
+import { got, intRange, string, textUpTo } from '../core/schemas/text.js';
 
-const got = (input: unknown): string => (input === undefined ? 'nothing' : JSON.stringify(input));
-
-/** An integer in [min, max]; one message for every way it can be wrong. */
-export function intRange(min: number, max: number) {
-  const error = (iss: { input?: unknown }) => `must be an integer from ${min} to ${max}, got ${got(iss.input)}`;
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
-}
-
-/** A string of 1..max characters. */
-function text(max: number) {
-  return z
-    .string({ error: (iss) => `must be a string, got ${got(iss.input)}` })
-    .min(1, { error: 'must not be empty' })
-    .max(max, { error: `must be at most ${max} characters` });
-}
-
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?$/;
-
-/** Environment variables handed to the script: NAME → string value. */
-export const EnvSchema = z
-  .record(
-    z.string().regex(ENV_KEY, { error: 'is not a valid variable name (letters, digits and _, not starting with a digit)' }),
-    z.string({ error: (iss) => `must be a string, got ${got(iss.input)}` }),
-    { error: (iss) => `must be an object of NAME: "value" pairs, got ${got(iss.input)}` },
-  )
-  .openapi({ description: 'Environment variables the script reads with `env.NAME`; values are strings.', example: { BASE_URL: 'http://localhost:8080' } });
-
-/** The other files of a test's folder, by relative path (see core `RunFiles`). */
-export const FilesSchema = z
-  .record(
-    z.string().refine(isBundlePath, { error: 'must be a relative path inside the test folder (no leading /, no ..)' }),
-    z.string({ error: (iss) => `must be the file content as a string, got ${got(iss.input)}` }),
-    { error: (iss) => `must be an object of "relative/path": "content" pairs, got ${got(iss.input)}` },
-  )
-  .superRefine((files, ctx) => {
-    const entries = Object.values(files);
-    const bytes = entries.reduce((n, content) => n + Buffer.byteLength(content), 0);
-    if (entries.length > MAX_BUNDLE_FILES) ctx.addIssue({ code: 'custom', message: `must hold at most ${MAX_BUNDLE_FILES} files, got ${entries.length}` });
-    if (bytes > MAX_BUNDLE_BYTES) ctx.addIssue({ code: 'custom', message: `must total at most ${MAX_BUNDLE_BYTES} bytes, got ${bytes}` });
-  })
-  .openapi({
-    description:
-      'Other files of the script\'s folder by path relative to it (Lua modules for `require`, Postman collections, `.proto` files). At most 500 files, 5 MiB. The CLI bundles them from the script\'s folder.',
-    example: { 'lib/helpers.lua': 'return {}', 'postman/api.json': '{"info":{}}' },
-  });
-
-/** Free-form key → value tags used to filter runs (`team=payments`). */
-export const LabelsSchema = z
-  .record(
-    z.string().regex(LABEL_KEY, { error: 'is not a valid label key (letters, digits, ".", "_", "-", "/"; at most 128)' }),
-    z.string({ error: (iss) => `must be a string, got ${got(iss.input)}` }).max(256, { error: 'must be at most 256 characters' }),
-    { error: (iss) => `must be an object of key: "value" pairs, got ${got(iss.input)}` },
-  )
-  .openapi({ description: 'Key/value tags to filter runs by, e.g. `{ "team": "payments" }`.', example: { team: 'payments' } });
-
-export const TimeoutSchema = intRange(1, MAX_TIMEOUT_SECONDS).openapi({
-  description: `Wall-clock limit of the run in seconds (1..${MAX_TIMEOUT_SECONDS}); the run ends TimedOut when exceeded.`,
-  example: 600,
-});
-
-/** Entry points a client may claim; `crd` and `schedule` are set by topas itself. */
-export const CLIENT_ORIGINS = ['api', 'cli', 'ui'] as const;
-
-export const OriginSchema = z
-  .enum(CLIENT_ORIGINS, { error: (iss) => `must be one of ${CLIENT_ORIGINS.join(', ')}, got ${got(iss.input)}` })
-  .openapi({ description: 'Where the run was started from. Default `api`; the CLI sends `cli`, the dashboard `ui`.' });
-
-const AppNameSchema = text(253).openapi({ description: 'The App (system under test) the run targets.' });
-
-// --- runs ------------------------------------------------------------------
-
-export const CreateRunSchema = z
-  .strictObject({
-    name: text(200).optional().openapi({ description: 'Display name. Defaults to the definition name, the file name, or "adhoc".' }),
-    script: z
-      .string({ error: (iss) => `must be a string, got ${got(iss.input)}` })
-      .min(1, { error: 'must not be empty' })
-      .max(1_000_000, { error: 'must be at most 1000000 characters' })
-      .optional()
-      .openapi({ description: 'Lua source of the test. Exactly one of `script` and `definitionId`.' }),
-    fileName: text(255).optional().openapi({ description: 'Shown in error locations, e.g. `hello.lua` → `hello.lua:12`.' }),
-    files: FilesSchema.optional(),
-    definitionId: text(200).optional().openapi({ description: 'Id or name of a stored test definition to run. Exactly one of `script` and `definitionId`.' }),
-    env: EnvSchema.optional(),
-    timeoutSeconds: TimeoutSchema.optional(),
-    labels: LabelsSchema.optional(),
-    appName: AppNameSchema.optional(),
-    appReadOnly: z
-      .boolean({ error: (iss) => `must be true or false, got ${got(iss.input)}` })
-      .optional()
-      .openapi({ description: 'The run only reads its App (no `sut` changes), so it may run beside other read-only runs of the App. Runs that change their App (the default) run alone on it, in order.' }),
-    origin: OriginSchema.optional(),
-  })
-  .superRefine((body, ctx) => {
-    const both = body.script !== undefined && body.definitionId !== undefined;
-    const neither = body.script === undefined && body.definitionId === undefined;
-    if (both || neither) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['script'],
-        message: both
-          ? 'give exactly one of script and definitionId, not both'
-          : 'give exactly one of script and definitionId (neither was given)',
-      });
-    }
-  })
-  .openapi('CreateRun', { description: 'Starts a run of an inline script or of a stored definition.' });
-
-export const RunFromDefinitionSchema = z
-  .strictObject({
-    name: text(200).optional().openapi({ description: 'Display name; defaults to the definition name.' }),
-    env: EnvSchema.optional().openapi({ description: 'Merged over the definition env.' }),
-    timeoutSeconds: TimeoutSchema.optional(),
-    labels: LabelsSchema.optional(),
-    origin: OriginSchema.optional(),
-  })
-  .openapi('RunFromDefinition');
+export { intRange };
+export { CreateRunSchema, RunFromDefinitionSchema, RerunSchema, OriginSchema, CLIENT_ORIGINS } from '../core/schemas/run-request.js';
+export { CreateDefinitionSchema, PatchDefinitionSchema } from '../core/schemas/definition.js';
 
 const IsoTime = z.string().openapi({ description: 'ISO-8601 timestamp.', example: '2025-01-31T12:00:00.000Z' });
 
@@ -256,10 +143,13 @@ function listParam<T extends readonly [string, ...string[]]>(values: T, descript
     .openapi({ description, type: 'string' });
 }
 
+/** Years PostgreSQL timestamps and ISO-8601 strings share. */
+const inStoreRange = (d: Date): boolean => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
+
 export const isoParam = (description: string) =>
   z
     .string()
-    .refine((v) => /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)), {
+    .refine((v) => /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v)) && inStoreRange(new Date(v)), {
       error: (iss) => `must be an ISO-8601 timestamp such as 2025-01-31T12:00:00Z, got ${got(iss.input)}`,
     })
     .transform((v) => new Date(v).toISOString())
@@ -273,45 +163,44 @@ const limitParam = z
   .pipe(intRange(1, 1000))
   .openapi({ description: 'Page size, 1..1000 (default 50).', type: 'integer' });
 
-const cursorParam = z.string().optional().openapi({ description: 'The `nextCursor` of the previous page.' });
+const cursorParam = textUpTo(1024).optional().meta({ description: 'The `nextCursor` of the previous page.' });
 
-/** A query parameter of `key=value` labels that may repeat (`?label=a=1&label=b=2`); all must match. */
+/** A free-text query parameter (storable text, at most `max` characters). */
+const textParam = (description: string, max = 200) => textUpTo(max).optional().meta({ description });
+
+/**
+ * A query parameter of `key=value` labels that may repeat (`?label=a=1&label=b=2`);
+ * all must match. Keys and values follow the label rules of stored labels.
+ */
 export function labelsParam(description: string) {
   return z
-    .union([z.string(), z.array(z.string())])
+    .union([string(), z.array(string())])
     .transform((raw, ctx) => {
-      const labels: Record<string, string> = {};
-      for (const pair of Array.isArray(raw) ? raw : [raw]) {
-        const eq = pair.indexOf('=');
-        if (eq <= 0) {
-          ctx.addIssue({ code: 'custom', message: `must be key=value, got ${got(pair)}` });
-          return z.NEVER;
-        }
-        labels[pair.slice(0, eq)] = pair.slice(eq + 1);
-      }
-      return labels;
+      const { labels, problems } = parseLabelFilter(Array.isArray(raw) ? raw : [raw]);
+      for (const message of problems) ctx.addIssue({ code: 'custom', message, input: raw });
+      return problems.length ? z.NEVER : labels;
     })
     .optional()
-    .openapi({ description, type: 'string' });
+    .meta({ description: `${description} At most ${MAX_LABELS}.`, type: 'string' });
 }
 
 export const ListRunsQuery = z
   .strictObject({
     phase: listParam(RUN_PHASES, 'Only runs in these phases; repeat or comma-separate (`Failed,Error`).'),
     origin: listParam(RUN_ORIGINS, 'Only runs from these origins (`api`, `cli`, `ui`, `crd`, `schedule`).'),
-    app: z.string().optional().openapi({ description: 'Only runs of this App.' }),
+    app: textParam('Only runs of this App.', 253),
     label: labelsParam('Only runs with this label, as `key=value`; repeat for several (all must match).'),
-    q: z.string().optional().openapi({ description: 'Case-insensitive text contained in the run name.' }),
+    q: textParam('Case-insensitive text contained in the run name.'),
     since: isoParam('Only runs created at or after this time.'),
     until: isoParam('Only runs created before this time.'),
-    definition: z.string().optional().openapi({ description: 'Only runs started from this definition id.' }),
+    definition: textParam('Only runs started from this definition id.'),
     limit: limitParam,
     cursor: cursorParam,
   })
   .openapi({ description: 'Filters, combined with AND.' });
 
 export const ListDefinitionsQuery = z.strictObject({
-  q: z.string().optional().openapi({ description: 'Case-insensitive text contained in the name.' }),
+  q: textParam('Case-insensitive text contained in the name.'),
   limit: limitParam,
   cursor: cursorParam,
 });
@@ -340,49 +229,14 @@ export const LogsQuery = z.strictObject({
 });
 
 export const RunIdParam = z.object({
-  id: z.string().openapi({ param: { name: 'id', in: 'path' }, description: 'Run id (UUID).' }),
+  id: textUpTo(200).meta({ param: { name: 'id', in: 'path' }, description: 'Run id (UUID).' }),
 });
 
 export const DefinitionRefParam = z.object({
-  idOrName: z.string().openapi({ param: { name: 'idOrName', in: 'path' }, description: 'Definition id or name.' }),
+  idOrName: DefinitionRefSchema.meta({ param: { name: 'idOrName', in: 'path' }, description: 'Definition id or name.' }),
 });
 
 // --- definitions -------------------------------------------------------------
-
-const definitionFields = {
-  name: text(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must start with a letter or digit and use only letters, digits, ".", "_" and "-"' }).openapi({
-    description: 'Unique name; usable instead of the id in URLs.',
-    example: 'checkout-smoke',
-  }),
-  description: z.string({ error: (iss) => `must be a string, got ${got(iss.input)}` }).max(10_000, { error: 'must be at most 10000 characters' }),
-  script: z
-    .string({ error: (iss) => `must be a string, got ${got(iss.input)}` })
-    .min(1, { error: 'must not be empty' })
-    .max(1_000_000, { error: 'must be at most 1000000 characters' })
-    .openapi({ description: 'Lua source of the test.' }),
-  env: EnvSchema,
-  timeoutSeconds: TimeoutSchema,
-  labels: LabelsSchema,
-  appName: AppNameSchema.nullable(),
-  files: FilesSchema,
-};
-
-export const CreateDefinitionSchema = z
-  .strictObject({
-    name: definitionFields.name,
-    description: definitionFields.description.optional(),
-    script: definitionFields.script,
-    env: definitionFields.env.optional(),
-    timeoutSeconds: definitionFields.timeoutSeconds.optional(),
-    labels: definitionFields.labels.optional(),
-    appName: definitionFields.appName.optional(),
-    files: definitionFields.files.optional(),
-  })
-  .openapi('NewDefinition', { description: 'A named test runs can be started from. PUT takes the same shape and replaces every field.' });
-
-export const PatchDefinitionSchema = CreateDefinitionSchema.partial().openapi('DefinitionPatch', {
-  description: 'Fields to change; the others keep their values.',
-});
 
 export const DefinitionSchema = z
   .object({

@@ -1,4 +1,5 @@
 import { ValidationError } from '../core/errors.js';
+import { textProblem } from '../core/schemas/text.js';
 
 /**
  * An opaque page cursor: the sort key of the last item of a page, as base64url
@@ -12,7 +13,7 @@ export function encodeCursor(key: readonly (string | number)[]): string {
 export function decodeCursor(cursor: string, arity: number): string[] {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string')) return key as string[];
+    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string' && textProblem(k) === null)) return key as string[];
   } catch {
     // fall through
   }

@@ -36,7 +36,8 @@ export function listRunsQuery(filter: RunFilter, limit: number, cursor: string |
   if (filter.createdBefore !== undefined) where.push(`created_at < ${bind(filter.createdBefore)}::timestamptz`);
   if (cursor) {
     const [createdAt, id] = decodeCursor(cursor, 2);
-    if (Number.isNaN(Date.parse(createdAt!))) {
+    // Exactly what encodeCursor wrote: an ISO time PostgreSQL can read (year 1..9999).
+    if (!/^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(createdAt!) || Number.isNaN(Date.parse(createdAt!))) {
       throw new ValidationError([{ field: 'cursor', message: 'is not a cursor returned by a previous page' }]);
     }
     where.push(`(created_at, id) < (${bind(createdAt)}::timestamptz, ${bind(id)})`);

@@ -3,8 +3,9 @@
  * (apiVersion topas.dev/v1alpha1, kind App), read its status, delete it.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { APP_API_VERSION, APP_KIND, AppSchema } from '../../core/app.js';
+import { APP_API_VERSION, APP_KIND, AppApplySchema, AppSchema } from '../../core/app.js';
 import { NotFoundError, ValidationError } from '../../core/errors.js';
+import { AppNameSchema } from '../../core/schemas/names.js';
 import type { ServerDeps } from '../deps.js';
 import { badRequest, notFound } from './responses.js';
 import { access } from '../security/route-security.js';
@@ -12,24 +13,23 @@ import { access } from '../security/route-security.js';
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 
 const NameParam = z.object({
-  name: z.string().openapi({ param: { name: 'name', in: 'path' }, description: 'The App name (a DNS label).', example: 'demo' }),
+  name: AppNameSchema.meta({ param: { name: 'name', in: 'path' }, description: 'The App name (a DNS label).', example: 'demo' }),
 });
 
-const ManifestBody = z
-  .record(z.string(), z.unknown())
-  .openapi({
-    description:
-      'An App manifest as `kubectl apply` takes it: `{ apiVersion: "topas.dev/v1alpha1", kind: "App", metadata: { name }, spec: { services, databases } }`. `apiVersion`, `kind` and `metadata.name` may be left out (taken from the path). See the `App` schema for the fields; validation errors name them (`spec.services[1].port: must be an integer from 1 to 65535, got 0`).',
-    example: {
-      apiVersion: APP_API_VERSION,
-      kind: APP_KIND,
-      metadata: { name: 'demo' },
-      spec: {
-        services: [{ name: 'users', version: 'v1', replicas: 2, port: 8080, local: { command: ['node', 'server.js', '--port', '${port}'], readinessProbe: { httpGet: { path: '/healthz' } } } }],
-        databases: [{ name: 'users-db', credentials: { user: 'admin', password: 'secret', dbname: 'users' }, initSQL: 'CREATE TABLE users (id serial primary key)' }],
-      },
+const ManifestBody = AppApplySchema.meta({
+  id: 'AppManifest',
+  description:
+    'An App manifest as `kubectl apply` takes it: `{ apiVersion: "topas.dev/v1alpha1", kind: "App", metadata: { name }, spec: { services, databases } }`. `apiVersion`, `kind` and `metadata.name` may be left out (taken from the path). Unknown fields are refused; validation errors name them (`spec.services[1].port: must be an integer from 1 to 65535, got 0`).',
+  example: {
+    apiVersion: APP_API_VERSION,
+    kind: APP_KIND,
+    metadata: { name: 'demo' },
+    spec: {
+      services: [{ name: 'users', version: 'v1', replicas: 2, port: 8080, local: { command: ['node', 'server.js', '--port', '${port}'], readinessProbe: { httpGet: { path: '/healthz' } } } }],
+      databases: [{ name: 'users-db', image: 'postgres:16-alpine', port: 5432, credentials: { user: 'admin', password: 'secret', dbname: 'users' }, initSQL: 'CREATE TABLE users (id serial primary key)' }],
     },
-  });
+  },
+});
 
 // The core schema (plain zod, created before zod-openapi extends it) is documented inline.
 const AppResponse = AppSchema;
@@ -92,10 +92,7 @@ export function registerAppRoutes(app: OpenAPIHono, deps: ServerDeps): void {
   app.openapi(put, async (c) => {
     const { name } = c.req.valid('param');
     const body = c.req.valid('json');
-    const metadata = (body.metadata ?? {}) as Record<string, unknown>;
-    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-      throw new ValidationError([{ field: 'metadata', message: 'must be an object with name' }]);
-    }
+    const metadata = body.metadata ?? {};
     if (metadata.name !== undefined && metadata.name !== name) {
       throw new ValidationError([{ field: 'metadata.name', message: `must match the name in the path ("${name}"), got ${JSON.stringify(metadata.name)}` }]);
     }

@@ -2,6 +2,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import { isTerminal } from '../../core/run-phase.js';
+import { UUID } from '../../core/schemas/names.js';
 import type { Run } from '../../core/run.js';
 import { maskSecrets, toRunListItem } from '../../core/run-view.js';
 import type { ServerDeps } from '../deps.js';
@@ -12,8 +13,6 @@ import { access } from '../security/route-security.js';
 import { callerOf } from '../security/context.js';
 import { assertMayChangeStoredRun } from '../security/stored-env-reuse.js';
 import { keepMaskedSecrets } from '../../core/secrets.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The run, or NotFoundError — also for ids that are not UUIDs (they cannot exist). */
 export async function requireRun(deps: ServerDeps, id: string): Promise<Run> {

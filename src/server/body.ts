@@ -1,0 +1,80 @@
+/**
+ * Request bodies before any route sees them: a body larger than the limit is refused
+ * with 413 while it is read (nothing past the limit is buffered), and a JSON body that
+ * is malformed or nested deeper than anything topas takes is refused with 400 before
+ * it reaches a schema (deep nesting would otherwise exhaust the stack of whatever
+ * walks it).
+ */
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { TopasError, ValidationError } from '../core/errors.js';
+
+/** The largest request body: a 5 MiB file bundle plus its script, JSON-escaped. */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** The deepest JSON body (an App manifest needs 7 levels). */
+export const MAX_JSON_DEPTH = 32;
+
+/** A request body over the limit (413). */
+export class PayloadTooLargeError extends TopasError {
+  constructor(limit: number) {
+    super('PayloadTooLarge', `body: must be at most ${limit} bytes (${(limit / 1024 / 1024).toFixed(0)} MiB)`, { limit });
+  }
+}
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/** How deep arrays and objects nest in JSON text (strings skipped); stops counting past `max`. */
+export function jsonDepth(text: string, max: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest) deepest = depth;
+      if (deepest > max) return deepest;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
+export interface BodyOptions {
+  /** Default MAX_BODY_BYTES. */
+  maxBytes?: number;
+  /** Default MAX_JSON_DEPTH. */
+  maxDepth?: number;
+}
+
+/** The body limit and the JSON checks, as one middleware. */
+export function checkedBody(options: BodyOptions = {}): MiddlewareHandler {
+  const maxBytes = options.maxBytes ?? MAX_BODY_BYTES;
+  const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
+  const limit = bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new PayloadTooLargeError(maxBytes);
+    },
+  });
+  return async (c, next) => {
+    if (!c.req.raw.body) return next();
+    return limit(c, async () => {
+      const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
+      if (JSON_MEDIA_TYPE.test(mediaType)) {
+        const text = await c.req.text();
+        if (jsonDepth(text, maxDepth) > maxDepth) {
+          throw new ValidationError([{ field: 'body', message: `must not nest arrays and objects deeper than ${maxDepth} levels` }]);
+        }
+        try {
+          JSON.parse(text);
+        } catch (error) {
+          throw new ValidationError([{ field: 'body', message: `is not valid JSON (${(error as Error).message.slice(0, 200)})` }]);
+        }
+      }
+      await next();
+    });
+  };
+}
