@@ -137,11 +137,14 @@ export const AppSpecSchema = z
 
 const METADATA_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** An App's name: a DNS label. It names the App's folder on disk, so it is checked before any I/O. */
+export const AppNameSchema = z
+  .string({ error: (iss) => `must be a string, got ${got(iss.input)}` })
+  .max(63, { error: 'must be at most 63 characters' })
+  .regex(METADATA_NAME, { error: 'must be a DNS label (lower-case letters, digits and "-")' });
+
 export const AppMetadataSchema = z.object({
-  name: z
-    .string({ error: (iss) => `must be a string, got ${got(iss.input)}` })
-    .max(63, { error: 'must be at most 63 characters' })
-    .regex(METADATA_NAME, { error: 'must be a DNS label (lower-case letters, digits and "-")' }),
+  name: AppNameSchema,
   namespace: z.string().optional(),
   labels: z.record(z.string(), z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
@@ -263,6 +266,13 @@ function issuesOf(error: z.ZodError, prefix: (string | number)[]): FieldIssue[] 
 export function parseAppManifest(input: unknown): AppManifest {
   const result = AppManifestSchema.safeParse(input);
   if (!result.success) throw new ValidationError(issuesOf(result.error, []));
+  return result.data;
+}
+
+/** Validates an App name (e.g. from a URL path); throws ValidationError naming `field`. */
+export function parseAppName(input: unknown, field = 'name'): string {
+  const result = AppNameSchema.safeParse(input);
+  if (!result.success) throw new ValidationError(issuesOf(result.error, [field]));
   return result.data;
 }
 

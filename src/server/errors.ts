@@ -15,6 +15,8 @@ export interface ErrorBody {
 
 const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   ValidationError: 400,
+  /** A path derived from the request would leave its folder (see store/resolve-under.ts). */
+  UnsafePath: 400,
   NotFound: 404,
   Conflict: 409,
   IllegalTransition: 409,

@@ -3,15 +3,22 @@
  * (apiVersion topas.dev/v1alpha1, kind App), read its status, delete it.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { APP_API_VERSION, APP_KIND, AppSchema } from '../../core/app.js';
+import { APP_API_VERSION, APP_KIND, AppNameSchema, AppSchema } from '../../core/app.js';
 import { NotFoundError, ValidationError } from '../../core/errors.js';
 import type { ServerDeps } from '../deps.js';
 import { badRequest, notFound } from './responses.js';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 
+/** The App name in the path, checked by the App's own name rule before anything touches the App's folder. */
 const NameParam = z.object({
-  name: z.string().openapi({ param: { name: 'name', in: 'path' }, description: 'The App name (a DNS label).', example: 'demo' }),
+  name: z
+    .string()
+    .superRefine((name, ctx) => {
+      const result = AppNameSchema.safeParse(name);
+      if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+    })
+    .openapi({ param: { name: 'name', in: 'path' }, description: 'The App name (a DNS label: lower-case letters, digits and "-", at most 63 characters).', example: 'demo' }),
 });
 
 const ManifestBody = z
@@ -61,7 +68,7 @@ const read = createRoute({
   tags: ['apps'],
   summary: 'Read an App and its live status',
   request: { params: NameParam },
-  responses: { 200: { description: 'The App.', content: json(AppResponse) }, 404: notFound },
+  responses: { 200: { description: 'The App.', content: json(AppResponse) }, 400: badRequest, 404: notFound },
 });
 
 const remove = createRoute({
@@ -69,9 +76,9 @@ const remove = createRoute({
   path: '/api/apps/{name}',
   tags: ['apps'],
   summary: 'Delete an App',
-  description: 'Stops its processes and removes its databases (with their data).',
+  description: 'Stops its processes and removes its databases (with their data). A name that is not a valid App name is refused (400) before anything is touched.',
   request: { params: NameParam },
-  responses: { 204: { description: 'Deleted.' }, 404: notFound },
+  responses: { 204: { description: 'Deleted.' }, 400: badRequest, 404: notFound },
 });
 
 export function registerAppRoutes(app: OpenAPIHono, deps: ServerDeps): void {
