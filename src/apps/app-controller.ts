@@ -8,6 +8,7 @@
 import {
   isConditionTrue,
   parseAppManifest,
+  parseAppName,
   pendingStatus,
   parseServiceSpec,
   toAppResource,
@@ -99,9 +100,15 @@ export class AppController implements SutGateway {
     return (await this.o.store.listApps()).map((r) => this.resource(r));
   }
 
-  /** Stops and removes the App (processes, databases and their data). False when there was none. */
+  /**
+   * Stops and removes the App (processes, databases and their data). False when there
+   * was none: then nothing is touched. Throws ValidationError (field `name`) for a name
+   * that is not an App name, before any I/O.
+   */
   async delete(name: string): Promise<boolean> {
+    parseAppName(name);
     return this.exclusive(name, async () => {
+      if (!(await this.o.store.getApp(name))) return false;
       await this.o.runtime.delete(name);
       const deleted = await this.o.store.deleteApp(name);
       if (deleted) this.log('info', 'app deleted', { app: name });

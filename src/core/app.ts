@@ -262,6 +262,13 @@ export function parseAppManifest(input: unknown): AppManifest {
   return result.data;
 }
 
+/** Validates an App name (e.g. from a URL path); throws ValidationError naming `field`. */
+export function parseAppName(input: unknown, field = 'name'): string {
+  const result = AppNameSchema.safeParse(input);
+  if (!result.success) throw new ValidationError(fieldIssues(result.error, { prefix: [field] }));
+  return result.data;
+}
+
 /** Validates a bare spec (the REST API's PUT body may be a manifest or `{ spec }`). */
 export function parseAppSpec(input: unknown, prefix: (string | number)[] = ['spec']): AppSpec {
   const result = AppSpecSchema.safeParse(input);

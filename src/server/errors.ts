@@ -18,6 +18,8 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   ValidationError: 400,
   Unauthorized: 401,
   Forbidden: 403,
+  /** A path derived from the request would leave its folder (see store/resolve-under.ts). */
+  UnsafePath: 400,
   NotFound: 404,
   Conflict: 409,
   PayloadTooLarge: 413,

@@ -6,6 +6,7 @@ import type { Engine } from '../engine/engine.js';
 import { RunEngine, type EngineLogger } from '../engine/run-engine.js';
 import { startMaintenance } from '../engine/maintenance.js';
 import { createLocalExecutor } from '../executors/local-executor.js';
+import { lockDataFolder } from '../store/data-folder-lock.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { createApp } from './app.js';
@@ -42,10 +43,21 @@ export interface StartOptions {
   log?: EngineLogger;
 }
 
-/** Composition root of the embedded platform: store → executor → engine → HTTP. */
+/**
+ * Composition root of the embedded platform: data folder lock → store → executor →
+ * engine → HTTP. Throws DataFolderInUseError, having touched nothing, when another
+ * topas holds the data folder (also with DATABASE_URL: the folder holds App state).
+ */
 export async function startTopas(config: TopasConfig, options: StartOptions = {}): Promise<RunningTopas> {
   const log = options.log ?? (() => {});
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const lock = await lockDataFolder(config.dataDir);
+  let store: Store;
+  try {
+    store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   const runtime = new LocalAppRuntime({
     stateDir: join(config.dataDir, 'apps'),
     databaseEngine: config.appDatabases,
@@ -69,7 +81,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     instanceId: config.instanceId,
     concurrency: config.concurrency,
     defaultTimeoutSeconds: config.defaultTimeoutSeconds,
-    // Only one process can open an embedded data folder, so no one else can be running our runs.
+    // The data folder lock makes this the only process on an embedded database: no one else runs our runs.
     exclusive: !config.databaseUrl,
     appExists: async (name) => (await store.getApp(name)) !== null,
     log,
@@ -86,6 +98,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     await apps.close();
     await executor.close();
     await store.close();
+    await lock.release();
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
@@ -131,6 +144,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
         await apps.close();
         await executor.close();
         await store.close();
+        await lock.release();
       })();
       return closing;
     },

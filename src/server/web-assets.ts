@@ -8,7 +8,8 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { dirname, extname, join, normalize, resolve } from 'node:path';
+import { resolveUnder, UnsafePathError } from '../store/resolve-under.js';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -126,10 +127,16 @@ export function registerWebAssets(app: Hono<any, any, any>, options: WebAssetsOp
       return c.text('bad path', 400);
     }
     const relative = normalize(decoded).replace(/^([/\\])+/, '');
-    const file = join(dir, relative);
-    if (relative.split(/[/\\]/).includes('..') || (file !== dir && !file.startsWith(dir + sep))) return c.text('not found', 404);
+    if (relative.split(/[/\\]/).includes('..')) return c.text('not found', 404);
 
     if (relative && extname(relative)) {
+      let file: string;
+      try {
+        file = resolveUnder(dir, relative);
+      } catch (error) {
+        if (error instanceof UnsafePathError) return c.text('not found', 404);
+        throw error;
+      }
       const asset = await load(file);
       if (!asset) return c.text(`not found: ${path}`, 404);
       const hashed = relative.startsWith('assets/');

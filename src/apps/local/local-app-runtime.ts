@@ -36,7 +36,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { NotFoundError, TopasError } from '../../core/errors.js';
-import type { AppSpec, AppStatus, Endpoint, ServiceStatus } from '../../core/app.js';
+import { parseAppName, type AppSpec, type AppStatus, type Endpoint, type ServiceStatus } from '../../core/app.js';
 import { LocalApp } from './local-app.js';
 import { findPostgres, type PostgresAvailability } from './postgres-binaries.js';
 import type { RuntimeLog, RuntimeLogEntry } from './runtime-log.js';
@@ -106,6 +106,8 @@ export class LocalAppRuntime {
    * initSQL applied before services start; it does not wait for services to be ready.
    */
   apply(app: { name: string; generation: number; spec: AppSpec; baseDir: string }): Promise<void> {
+    // The name becomes the App's folder: refuse a bad one before any I/O.
+    parseAppName(app.name);
     return this.serialize(app.name, async () => {
       if (this.closed) throw new TopasError('Closed', 'the local App runtime is closed (topas is stopping)');
       let local = this.apps.get(app.name);
@@ -199,6 +201,7 @@ export class LocalAppRuntime {
 
   /** Stops and removes everything of the App: processes, balancers, databases and their data. */
   delete(name: string): Promise<void> {
+    parseAppName(name);
     return this.serialize(name, async () => {
       const local =
         this.apps.get(name) ??

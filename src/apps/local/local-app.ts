@@ -5,10 +5,10 @@
  * services. Operations on one App are serialized by the runtime.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { databaseUrlEnv, type AppSpec, type AppStatus, type Condition } from '../../core/app.js';
 import { appConditions } from './app-conditions.js';
 import { AppDatabase, type DatabaseEngineChoice } from './app-database.js';
+import { resolveUnder } from '../../store/resolve-under.js';
 import { readAppState, writeAppState, type AppStateFile } from './app-state-file.js';
 import type { PostgresAvailability } from './postgres-binaries.js';
 import { stopLeftoverPostmaster } from './postgres-server.js';
@@ -47,12 +47,17 @@ export class LocalApp {
     readonly name: string,
     private readonly ctx: LocalAppContext,
   ) {
-    this.dir = join(ctx.stateDir, name);
-    this.stateFile = join(this.dir, 'state.json');
+    // Every path below comes from resolveUnder: names (App, database, service) never lead outside.
+    this.dir = resolveUnder(ctx.stateDir, name);
+    this.stateFile = resolveUnder(this.dir, 'state.json');
   }
 
   private get databasesDir(): string {
-    return join(this.dir, 'databases');
+    return resolveUnder(this.dir, 'databases');
+  }
+
+  private get logsDir(): string {
+    return resolveUnder(this.dir, 'logs');
   }
 
   /**
@@ -79,7 +84,7 @@ export class LocalApp {
       for (const db of readdirSync(this.databasesDir)) {
         const labels = { app: this.name, database: db };
         tasks.push(
-          stopLeftoverPostmaster(join(this.databasesDir, db, 'pgdata'), this.ctx.log, labels).then(async () => {
+          stopLeftoverPostmaster(resolveUnder(this.databasesDir, db, 'pgdata'), this.ctx.log, labels).then(async () => {
             const server = prev?.databases[db]?.server;
             if (server) await stopRecordedGroup(server, LEFTOVER_GRACE_MS);
           }),
@@ -94,7 +99,7 @@ export class LocalApp {
     this.generation = generation;
     this.spec = spec;
     this.stopped = false;
-    mkdirSync(join(this.dir, 'logs'), { recursive: true });
+    mkdirSync(this.logsDir, { recursive: true });
     this.ctx.changed();
 
     // Prune: services, then databases, that the spec no longer has.
@@ -114,7 +119,7 @@ export class LocalApp {
     }
     if (existsSync(this.databasesDir)) {
       for (const name of readdirSync(this.databasesDir)) {
-        if (!databaseNames.has(name)) rmSync(join(this.databasesDir, name), { recursive: true, force: true });
+        if (!databaseNames.has(name)) rmSync(resolveUnder(this.databasesDir, name), { recursive: true, force: true });
       }
     }
     this.saveState();
@@ -126,7 +131,7 @@ export class LocalApp {
         if (!database) {
           database = new AppDatabase(dbSpec.name, dbSpec, {
             app: this.name,
-            dir: join(this.databasesDir, dbSpec.name),
+            dir: resolveUnder(this.databasesDir, dbSpec.name),
             stateRoot: this.ctx.stateDir,
             engine: this.ctx.engine,
             postgres: this.ctx.postgres,
@@ -151,7 +156,7 @@ export class LocalApp {
       if (!supervisor) {
         supervisor = new ServiceSupervisor(serviceSpec.name, serviceSpec, {
           app: this.name,
-          logDir: join(this.dir, 'logs'),
+          logDir: this.logsDir,
           inheritedEnv: this.ctx.inheritedEnv,
           log: this.ctx.log,
           onProcesses: () => this.saveState(),

@@ -12,7 +12,7 @@
  * counted per slot and per service; while a new version crash-loops, the old ready
  * replicas keep serving.
  */
-import { join } from 'node:path';
+import { resolveUnder } from '../../store/resolve-under.js';
 import type { Endpoint, ReplicaStatus, ServiceSpec, ServiceStatus } from '../../core/app.js';
 import { ConflictError } from '../../core/errors.js';
 import { freePort, releasePort } from './free-port.js';
@@ -108,7 +108,7 @@ export class ServiceSupervisor {
     private readonly options: ServiceSupervisorOptions,
   ) {
     this.spec = spec;
-    this.log = new ServiceLog(LOG_LINES, join(options.logDir, `${name}.log`));
+    this.log = new ServiceLog(LOG_LINES, resolveUnder(options.logDir, `${name}.log`));
   }
 
   /** The spec hash replicas must run now. */

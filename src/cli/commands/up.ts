@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags, type TopasConfig } from '../../config/config.js';
 import { ValidationError } from '../../core/errors.js';
+import { DataFolderInUseError } from '../../store/data-folder-lock.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 
@@ -55,6 +56,8 @@ export function registerUp(program: Command, ctx: CliContext): void {
         topas = await startTopas(config);
       } catch (err) {
         const code = (err as { code?: string }).code;
+        // Another topas serves this data folder: say which, change nothing, exit 2.
+        if (err instanceof DataFolderInUseError) throw new CliError(err.message);
         if (code === 'EADDRINUSE') throw new CliError(`cannot listen on ${config.host}:${config.port}: the port is in use — choose another with --port`);
         if (code === 'EACCES') throw new CliError(`cannot listen on ${config.host}:${config.port}: permission denied — choose a port above 1023`);
         throw err;

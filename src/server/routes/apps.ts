@@ -12,6 +12,7 @@ import { access } from '../security/route-security.js';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 
+/** The App name in the path, checked by the App's own name rule before anything touches the App's folder. */
 const NameParam = z.object({
   name: AppNameSchema.meta({ param: { name: 'name', in: 'path' }, description: 'The App name (a DNS label).', example: 'demo' }),
 });
