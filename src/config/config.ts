@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { ValidationError, type FieldIssue } from '../core/errors.js';
+import { EGRESS_SETTING, parseEgressAllow, type EgressPolicy } from '../runner/egress-policy.js';
 
 /** Everything `topas up` needs, read once at start-up and passed down. */
 export interface TopasConfig {
@@ -31,6 +32,11 @@ export interface TopasConfig {
    * PGlite), `postgresql` or `pglite`. Default auto.
    */
   appDatabases: AppDatabaseEngine;
+  /**
+   * Where tests may connect (`TOPAS_EGRESS_ALLOW`: hosts, `*.domain`, IPs, CIDRs). Default
+   * unrestricted, except cloud metadata addresses, which are refused always.
+   */
+  egress: EgressPolicy;
 }
 
 export const APP_DATABASE_ENGINES = ['auto', 'postgresql', 'pglite'] as const;
@@ -63,6 +69,12 @@ function oneOf<T extends string>(issues: FieldIssue[], field: string, raw: strin
   return fallback;
 }
 
+function egressFrom(issues: FieldIssue[], raw: string | undefined): EgressPolicy {
+  const { policy, errors } = parseEgressAllow(raw);
+  for (const message of errors) issues.push({ field: EGRESS_SETTING, message });
+  return policy;
+}
+
 /** Flags → TOPAS_* environment → defaults. Throws ValidationError naming the setting. */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): TopasConfig {
   const issues: FieldIssue[] = [];
@@ -86,6 +98,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     workers: intIn(issues, flags.workers !== undefined ? '--workers' : 'TOPAS_WORKERS', flags.workers ?? env.TOPAS_WORKERS, 1, 256, cores),
     instanceId: env.TOPAS_INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     appDatabases: oneOf(issues, 'TOPAS_APP_DATABASES', env.TOPAS_APP_DATABASES, APP_DATABASE_ENGINES, 'auto'),
+    egress: egressFrom(issues, env[EGRESS_SETTING]),
   };
   if (issues.length) throw new ValidationError(issues);
   return config;

@@ -15,19 +15,20 @@ import type * as Newman from 'newman';
 import type { LogLevel } from '../core/run-events.js';
 import type { RunContext } from './run-context.js';
 import { isBundlePath } from '../core/validation.js';
+import { guardAgent } from './egress.js';
 
 /**
- * Requests to a name of the run's App (`{{baseUrl}}` = `http://frontend`) connect to
- * where that service answers here; the Host header and TLS name stay the URL's.
+ * newman's agents: requests to a name of the run's App (`{{baseUrl}}` = `http://frontend`)
+ * connect to where that service answers here (the Host header and TLS name stay the
+ * URL's); every other connection passes the run's egress policy at connect time.
  */
-function toApp<A extends HttpAgent>(ctx: RunContext, agent: A): A {
-  const agentWithConnect = agent as unknown as { createConnection: (options: { host?: string; port?: number | string }, cb?: unknown) => unknown };
-  const connect = agentWithConnect.createConnection.bind(agent);
-  agentWithConnect.createConnection = (options, cb) => {
-    const to = options.host ? ctx.resolve(options.host, options.port === undefined ? null : Number(options.port)) : null;
-    return connect(to ? { ...options, host: to.host, port: to.port } : options, cb);
+function agentsFor(ctx: RunContext): { http: HttpAgent; https: HttpsAgent } {
+  const toApp = (options: { host?: string; port?: number | string }) =>
+    options.host ? ctx.resolve(options.host, options.port === undefined ? null : Number(options.port)) : null;
+  return {
+    http: guardAgent(new HttpAgent({ keepAlive: false }), ctx.egress, toApp),
+    https: guardAgent(new HttpsAgent({ keepAlive: false }), ctx.egress, toApp),
   };
-  return agent;
 }
 
 /** What the Lua side sends (as JSON): strings are files of the script's folder, tables are inline. */
@@ -260,7 +261,7 @@ async function postmanRun(ctx: RunContext, spec: PostmanSpec): Promise<PostmanRe
 
   const { line, file } = spec;
   const where = line ? `${file || ctx.job.fileName}:${line}` : file || ctx.job.fileName;
-  const agents = { http: toApp(ctx, new HttpAgent({ keepAlive: false })), https: toApp(ctx, new HttpsAgent({ keepAlive: false })) };
+  const agents = agentsFor(ctx);
   const started = performance.now();
   const assertions: AssertionRow[] = [];
   const failures: { request: string; name: string; message: string }[] = [];

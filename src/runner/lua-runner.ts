@@ -13,12 +13,15 @@ import type { RunEvent } from '../core/run-events.js';
 import { formatDuration } from './duration.js';
 import { ALIVE_INTERVAL_MS, type FromWorker, type ToWorker } from './protocol.js';
 import type { RunEventSink, ScriptJob, ScriptRunner, SutHandler } from './runner.js';
+import type { EgressPolicy } from './egress-policy.js';
 
 export interface LuaRunnerOptions {
   /** Worker threads in the pool (each hosts many runs). */
   workers: number;
   /** How long past its timeout (or a cancel) a run may keep going before its worker is terminated. Default 500 ms. */
   hardKillGraceMs?: number;
+  /** Where runs may connect (`TOPAS_EGRESS_ALLOW`, read once by the config). Default: anywhere but cloud metadata addresses. */
+  egress?: EgressPolicy;
 }
 
 interface PendingRun {
@@ -179,7 +182,7 @@ export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
     size,
     run(job: ScriptJob, onEvent: RunEventSink, signal?: AbortSignal, sut?: SutHandler): Promise<RunCompletion> {
       if (closed) return Promise.reject(new Error('the Lua runner is closed'));
-      const normalized: ScriptJob = { ...job, fileName: job.fileName || 'script.lua' };
+      const normalized: ScriptJob = { ...job, fileName: job.fileName || 'script.lua', ...(options.egress ? { egress: options.egress } : {}) };
       return new Promise<RunCompletion>((resolve) => {
         const slot = pick();
         const run: PendingRun = {

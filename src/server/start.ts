@@ -41,7 +41,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     log: ({ level, msg, ...fields }) => log(level, msg, fields),
   });
   const apps = new AppController({ store, runtime, log });
-  const executor = createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024, apps });
+  const executor = createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024, apps, egress: config.egress });
   const engine = new RunEngine({
     store,
     executor,
