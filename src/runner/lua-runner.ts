@@ -55,13 +55,16 @@ const STUCK_AFTER_MS = ALIVE_INTERVAL_MS * 10;
  * Node 20 ("Unknown file extension .ts"), so an eval bootstrap registers tsx first.
  */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./lua-worker.js', import.meta.url));
+  // An empty environment: nothing of the server's (tokens, DATABASE_URL, PGPASSWORD,
+  // proxies, cloud credentials) is there for a script's libraries to pick up.
+  const env = {};
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./lua-worker.js', import.meta.url), { env });
   // tsx's ESM API as a file URL (its CommonJS build cannot register from an eval worker)
   const tsxCjs = createRequire(import.meta.url).resolve('tsx/esm/api');
   const tsx = pathToFileURL(tsxCjs.replace(/\.cjs$/, '.mjs')).href;
   const entry = new URL('./lua-worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { eval: true, env });
 }
 
 export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
