@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { ValidationError, type FieldIssue } from '../core/errors.js';
+import { EGRESS_SETTING, parseEgressAllow, type EgressPolicy } from '../runner/egress-policy.js';
 
 /** Everything `topas up` needs, read once at start-up and passed down. */
 export interface TopasConfig {
@@ -48,6 +49,11 @@ export interface TopasConfig {
    * Null: the first start creates one and writes it to `<dataDir>/admin-token`.
    */
   adminToken: string | null;
+  /**
+   * Where tests may connect (`TOPAS_EGRESS_ALLOW`: hosts, `*.domain`, IPs, CIDRs). Default
+   * unrestricted, except cloud metadata addresses, which are refused always.
+   */
+  egress: EgressPolicy;
 }
 
 export const APP_DATABASE_ENGINES = ['auto', 'postgresql', 'pglite'] as const;
@@ -107,6 +113,12 @@ function oneOf<T extends string>(issues: FieldIssue[], field: string, raw: strin
   return fallback;
 }
 
+function egressFrom(issues: FieldIssue[], raw: string | undefined): EgressPolicy {
+  const { policy, errors } = parseEgressAllow(raw);
+  for (const message of errors) issues.push({ field: EGRESS_SETTING, message });
+  return policy;
+}
+
 /** Flags → TOPAS_* environment → defaults. Throws ValidationError naming the setting. */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): TopasConfig {
   const issues: FieldIssue[] = [];
@@ -135,6 +147,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       ? hostList(issues, '--allowed-host', flags.allowedHosts)
       : hostList(issues, 'TOPAS_ALLOWED_HOSTS', (env.TOPAS_ALLOWED_HOSTS ?? '').split(',')),
     adminToken: env.TOPAS_ADMIN_TOKEN || null,
+    egress: egressFrom(issues, env[EGRESS_SETTING]),
   };
   if (config.adminToken !== null && (config.adminToken.length < 32 || config.adminToken.length > 256 || !/^[\x21-\x7e]+$/.test(config.adminToken))) {
     issues.push({ field: 'TOPAS_ADMIN_TOKEN', message: 'must be 32 to 256 printable characters without spaces (e.g. the output of: openssl rand -base64 32)' });

@@ -8,6 +8,7 @@ import type { RunEvent } from '../core/run-events.js';
 import type { AppEndpoints } from '../core/sut.js';
 import type { SutGateway } from '../core/sut.js';
 import { createLuaRunner } from '../runner/lua-runner.js';
+import type { EgressPolicy } from '../runner/egress-policy.js';
 import type { ExecutionJob, Executor } from './executor.js';
 
 export interface LocalExecutorOptions {
@@ -19,13 +20,15 @@ export interface LocalExecutorOptions {
   apps?: SutGateway;
   /** How long a run waits for its App to become ready before it starts anyway. Default 60 s (at most half the run's timeout). */
   appReadyTimeoutMs?: number;
+  /** Where runs may connect (`TOPAS_EGRESS_ALLOW`); default anywhere but cloud metadata addresses. */
+  egress?: EgressPolicy;
 }
 
 /** How many runs the local executor accepts at once. */
 export const LOCAL_EXECUTOR_CAPACITY = 1000;
 
 export function createLocalExecutor(options: LocalExecutorOptions): Executor {
-  const runner = createLuaRunner({ workers: options.workers });
+  const runner = createLuaRunner({ workers: options.workers, ...(options.egress ? { egress: options.egress } : {}) });
   return {
     name: 'local',
     capacity: LOCAL_EXECUTOR_CAPACITY,

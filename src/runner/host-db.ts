@@ -11,10 +11,11 @@
  * boolean → boolean; json/jsonb → tables; dates, times, timestamps, bytea, uuid and the
  * rest → the text PostgreSQL prints.
  */
-import { connect as netConnect } from 'node:net';
 import type pg from 'pg';
 import type { RunContext } from './run-context.js';
 import { SOCKET_ERRORS } from './network-errors.js';
+import { guardedSocket } from './egress.js';
+import { OPEN_EGRESS, type EgressPolicy } from './egress-policy.js';
 
 /** Where to connect (already parsed; `url` wins when given). */
 export interface DbTarget {
@@ -49,7 +50,8 @@ export interface DbConnection {
 
 export interface DbDriver {
   readonly name: string;
-  connect(target: DbTarget): Promise<DbConnection>;
+  /** Connects; every socket passes `egress` (null: the run's own App database, always allowed). */
+  connect(target: DbTarget, egress: EgressPolicy | null): Promise<DbConnection>;
 }
 
 // ---------------------------------------------------------------- PostgreSQL
@@ -91,6 +93,7 @@ class PgConnection implements DbConnection {
     private readonly host: string,
     private readonly port: number,
     database: string,
+    private readonly egress: EgressPolicy,
   ) {
     this.label = `${host}:${port}/${database}`;
     // a connection error between queries (server gone) must not crash the worker
@@ -121,7 +124,8 @@ class PgConnection implements DbConnection {
     const { processID, secretKey } = this.client as unknown as { processID: number | null; secretKey: number | null };
     if (this.ended || processID == null || secretKey == null) return;
     // the protocol's CancelRequest, on a connection of its own
-    const socket = netConnect(this.port, this.host, () => {
+    const socket = guardedSocket(this.egress);
+    socket.connect(this.port, this.host, () => {
       const msg = Buffer.alloc(16);
       msg.writeInt32BE(16, 0);
       msg.writeInt32BE(80877102, 4);
@@ -140,17 +144,68 @@ class PgConnection implements DbConnection {
   }
 }
 
+/** Connection-string parameters that name files (pg reads them from the server's disk). */
+const FILE_PARAMETERS = ['sslcert', 'sslkey', 'sslrootcert', 'sslcrl', 'sslpassword', 'passfile', 'service', 'servicefile'];
+
+/**
+ * What a script may not ask the driver for: files of the server (certificate and key
+ * paths in the URL) and Unix sockets (a host that is a path). Null when fine.
+ */
+export function pgTargetRefusal(target: DbTarget): string | null {
+  const socket = (host: string | undefined | null) => (host && (host.startsWith('/') || host.startsWith('@')) ? host : null);
+  if (target.url) {
+    let url: URL;
+    try {
+      url = new URL(target.url);
+    } catch {
+      return null; // the driver says what is wrong with it
+    }
+    for (const name of FILE_PARAMETERS) {
+      if (url.searchParams.has(name)) {
+        return `the URL parameter ${name} names a file on the topas server, which tests cannot read; use sslmode (e.g. sslmode=require) without certificate files`;
+      }
+    }
+    const host = socket(decodeURIComponent(url.hostname)) ?? socket(url.searchParams.get('host'));
+    if (host) return `${host} is a Unix socket (tests connect over the network only)`;
+    return null;
+  }
+  const host = socket(target.host);
+  return host ? `${host} is a Unix socket (tests connect over the network only)` : null;
+}
+
+function urlPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    return decodeURIComponent(u.password) || (u.searchParams.get('password') ?? '');
+  } catch {
+    return '';
+  }
+}
+
 export const postgresDriver: DbDriver = {
   name: 'postgres',
-  async connect(target: DbTarget): Promise<DbConnection> {
+  async connect(target: DbTarget, egress: EgressPolicy | null): Promise<DbConnection> {
+    const refused = pgTargetRefusal(target);
+    if (refused) throw new Error(refused);
     const config: pg.ClientConfig = target.url
       ? { connectionString: target.url }
       : { host: target.host, port: target.port, user: target.user, password: target.password, database: target.db };
     const { pg: lib, types } = await loadPg();
-    const client = new lib.Client({ ...config, types, connectionTimeoutMillis: target.timeout });
+    const policy = egress ?? OPEN_EGRESS;
+    const client = new lib.Client({
+      ...config,
+      types,
+      connectionTimeoutMillis: target.timeout,
+      // the run's own App database is always allowed; anything else passes the egress policy at connect time
+      ...(egress ? { stream: () => guardedSocket(egress) } : {}),
+    });
+    // Only the script's password (pg would fall back to the server's PGPASSWORD or ~/.pgpass
+    // and send it on the script's behalf); a function is what pg asks when the server wants one.
+    const own = target.url ? urlPassword(target.url) : (target.password ?? '');
+    (client as unknown as { password: () => Promise<string> }).password = async () => own;
     await client.connect();
     const c = client as unknown as { host: string; port: number; database: string };
-    return new PgConnection(client, c.host, c.port, c.database);
+    return new PgConnection(client, c.host, c.port, c.database, policy);
   },
 };
 
@@ -240,7 +295,7 @@ function render(v: unknown): string {
  * A database of the run's App (`host = "mock-app-db"`) is reached where it answers
  * here; what the script leaves out (user, password, db) comes from the App's credentials.
  */
-function toAppDatabase(ctx: RunContext, spec: DbTarget): DbTarget {
+function toAppDatabase(ctx: RunContext, spec: DbTarget): DbTarget & { app?: true } {
   if (spec.url) {
     let url: URL;
     try {
@@ -253,12 +308,13 @@ function toAppDatabase(ctx: RunContext, spec: DbTarget): DbTarget {
     const creds = ctx.appEntry(url.hostname)?.credentials;
     url.hostname = to.host;
     url.port = String(to.port);
+    const app = true as const;
     if (creds) {
       if (!url.username) url.username = encodeURIComponent(creds.user);
       if (!url.password && url.username === encodeURIComponent(creds.user) && creds.password) url.password = encodeURIComponent(creds.password);
       if (url.pathname === '' || url.pathname === '/') url.pathname = `/${encodeURIComponent(creds.dbname)}`;
     }
-    return { ...spec, url: url.toString() };
+    return { ...spec, url: url.toString(), app };
   }
   if (!spec.host) return spec;
   const to = ctx.resolve(spec.host, spec.port ?? 5432);
@@ -267,6 +323,7 @@ function toAppDatabase(ctx: RunContext, spec: DbTarget): DbTarget {
   const user = spec.user ?? creds?.user;
   return {
     ...spec,
+    app: true,
     host: to.host,
     port: to.port,
     user,
@@ -296,7 +353,8 @@ export function createDbHost(ctx: () => RunContext) {
       }
       const driver = DRIVERS[driverName];
       if (!driver) return { ok: false, error: `unsupported database "${driverName}" (supported: postgres)` };
-      const opening = driver.connect(toAppDatabase(c, spec));
+      const target = toAppDatabase(c, spec);
+      const opening = driver.connect(target, target.app ? null : c.egress);
       state.pending.add(opening);
       try {
         const r = await untilStopped(c, opening);

@@ -7,23 +7,28 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { EventEmitter } from 'node:events';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type * as Newman from 'newman';
 import type { LogLevel } from '../core/run-events.js';
 import type { RunContext } from './run-context.js';
+import { isBundlePath } from '../core/schemas/files.js';
+import { guardAgent } from './egress.js';
 
 /**
- * Requests to a name of the run's App (`{{baseUrl}}` = `http://frontend`) connect to
- * where that service answers here; the Host header and TLS name stay the URL's.
+ * newman's agents: requests to a name of the run's App (`{{baseUrl}}` = `http://frontend`)
+ * connect to where that service answers here (the Host header and TLS name stay the
+ * URL's); every other connection passes the run's egress policy at connect time.
  */
-function toApp<A extends HttpAgent>(ctx: RunContext, agent: A): A {
-  const agentWithConnect = agent as unknown as { createConnection: (options: { host?: string; port?: number | string }, cb?: unknown) => unknown };
-  const connect = agentWithConnect.createConnection.bind(agent);
-  agentWithConnect.createConnection = (options, cb) => {
-    const to = options.host ? ctx.resolve(options.host, options.port === undefined ? null : Number(options.port)) : null;
-    return connect(to ? { ...options, host: to.host, port: to.port } : options, cb);
+function agentsFor(ctx: RunContext): { http: HttpAgent; https: HttpsAgent } {
+  const toApp = (options: { host?: string; port?: number | string }) =>
+    options.host ? ctx.resolve(options.host, options.port === undefined ? null : Number(options.port)) : null;
+  return {
+    http: guardAgent(new HttpAgent({ keepAlive: false }), ctx.egress, toApp),
+    https: guardAgent(new HttpsAgent({ keepAlive: false }), ctx.egress, toApp),
   };
-  return agent;
 }
 
 /** What the Lua side sends (as JSON): strings are files of the script's folder, tables are inline. */
@@ -106,6 +111,91 @@ function variables(value: unknown): unknown {
   };
 }
 
+/** The files of the test's folder, for messages. */
+function fileList(ctx: RunContext): string {
+  const names = Object.keys(ctx.job.files ?? {}).sort();
+  return names.length ? names.join(', ') : 'none';
+}
+
+/** A file source as a path of the test's folder (`./a/b` → `a/b`), or null when it points elsewhere. */
+function bundlePath(ctx: RunContext, src: string): string | null {
+  if (src.startsWith('/') || src.includes('\\') || /^[a-z]:/i.test(src)) return null;
+  const parts: string[] = [];
+  for (const part of src.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') return null;
+    parts.push(part);
+  }
+  const key = parts.join('/');
+  return key && ctx.job.files?.[key] !== undefined ? key : null;
+}
+
+/**
+ * Every file a request of the collection uploads (form-data files, binary bodies) must be
+ * a file of the test's folder: checked before anything is sent, so the error names the
+ * request and field. (What scripts change at run time is confined by newman's own
+ * working-folder check, see `bundleFolder`.)
+ */
+function checkFileSources(ctx: RunContext, node: unknown): void {
+  const items = (node as { item?: unknown }).item;
+  if (!Array.isArray(items)) return;
+  for (const item of items as { name?: string; request?: { body?: Record<string, unknown> }; item?: unknown }[]) {
+    if (!item || typeof item !== 'object') continue;
+    checkFileSources(ctx, item);
+    const body = item.request && typeof item.request === 'object' ? item.request.body : undefined;
+    if (!body || typeof body !== 'object' || body.disabled === true) continue;
+    const refuse = (field: string, src: string) => {
+      throw new Error(
+        `request "${item.name ?? '?'}": ${field}: ${JSON.stringify(src)} is not a file of the test's folder ` +
+          `(files a collection uploads must be in the test's folder, next to the script; files: ${fileList(ctx)})`,
+      );
+    };
+    const check = (field: string, src: unknown) => {
+      for (const one of Array.isArray(src) ? src : [src]) {
+        if (typeof one === 'string' && one !== '' && bundlePath(ctx, one) === null) refuse(field, one);
+      }
+    };
+    if (body.mode === 'formdata' && Array.isArray(body.formdata)) {
+      for (const param of body.formdata as { key?: string; type?: string; src?: unknown; disabled?: boolean }[]) {
+        if (param && param.type === 'file' && !param.disabled) check(`body.formdata ${JSON.stringify(param.key ?? '')}`, param.src);
+      }
+    } else if (body.mode === 'file' && body.file && typeof body.file === 'object') {
+      check('body.file', (body.file as { src?: unknown }).src);
+    }
+  }
+}
+
+/**
+ * The test's folder as newman's working folder: the run's files written to a fresh
+ * private temporary folder. newman runs with `insecureFileRead: false`, so every file
+ * it opens for a request (form-data, binary bodies) resolves inside it or is refused.
+ */
+async function bundleFolder(ctx: RunContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'topas-postman-'));
+  try {
+    for (const [path, content] of Object.entries(ctx.job.files ?? {})) {
+      if (!isBundlePath(path)) continue;
+      const full = join(dir, path);
+      await mkdir(dirname(full), { recursive: true });
+      await writeFile(full, content, { mode: 0o600 });
+    }
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return dir;
+}
+
+/** newman's warning when a request's file could not be opened, as our failure text. */
+function fileLoadFailure(text: string, workingDir: string): string | null {
+  if (!/file load error|certificate .*load error|file data resolution error/i.test(text)) return null;
+  const readable = text
+    .split(`${workingDir}/`)
+    .join('')
+    .replace(/PPERM: insecure file access outside working directory/g, 'the file is outside the test\'s folder');
+  return `${readable} (files must be in the test's folder, next to the script)`;
+}
+
 /** Whether a folder or request of this name (or id) is anywhere in the collection. */
 function hasItem(node: unknown, name: string): boolean {
   const items = (node as { item?: unknown }).item;
@@ -146,6 +236,7 @@ async function postmanRun(ctx: RunContext, spec: PostmanSpec): Promise<PostmanRe
       iterationData = typeof spec.iterationData === 'string' ? loadIterationData(ctx, spec.iterationData) : spec.iterationData;
       if (!Array.isArray(iterationData)) throw new Error('iterationData must be a list of rows');
     }
+    checkFileSources(ctx, collection);
     // an unknown folder is an error, not an empty run (newman's own check also aborts on request errors)
     for (const name of spec.folder == null ? [] : Array.isArray(spec.folder) ? spec.folder : [spec.folder]) {
       if (!hasItem(collection, name)) {
@@ -157,9 +248,20 @@ async function postmanRun(ctx: RunContext, spec: PostmanSpec): Promise<PostmanRe
     return { ok: false, error: (err as Error).message };
   }
 
+  let workingDir: string;
+  try {
+    workingDir = await bundleFolder(ctx);
+  } catch (err) {
+    return { ok: false, error: `could not prepare the test's files for newman: ${(err as Error).message}` };
+  }
+  if (signal.aborted) {
+    await rm(workingDir, { recursive: true, force: true });
+    return { ok: false, stopped: true, error: 'stopped' };
+  }
+
   const { line, file } = spec;
   const where = line ? `${file || ctx.job.fileName}:${line}` : file || ctx.job.fileName;
-  const agents = { http: toApp(ctx, new HttpAgent({ keepAlive: false })), https: toApp(ctx, new HttpsAgent({ keepAlive: false })) };
+  const agents = agentsFor(ctx);
   const started = performance.now();
   const assertions: AssertionRow[] = [];
   const failures: { request: string; name: string; message: string }[] = [];
@@ -176,6 +278,7 @@ async function postmanRun(ctx: RunContext, spec: PostmanSpec): Promise<PostmanRe
       signal.removeEventListener('abort', onAbort);
       agents.http.destroy();
       agents.https.destroy();
+      void rm(workingDir, { recursive: true, force: true }).catch(() => {});
       resolve(result);
     };
     let run: { abort?: () => void } | null = null;
@@ -208,6 +311,9 @@ async function postmanRun(ctx: RunContext, spec: PostmanSpec): Promise<PostmanRe
           timeoutRequest: spec.timeout,
           requestAgents: agents,
           reporters: [],
+          // files of requests resolve inside the test's folder only
+          workingDir,
+          insecureFileRead: false,
         },
         (err) => {
           if (finished) return;
@@ -296,6 +402,13 @@ async function postmanRun(ctx: RunContext, spec: PostmanSpec): Promise<PostmanRe
       live((_err, o) => {
         const messages = (o.messages as unknown[] | undefined) ?? [];
         const text = messages.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
+        const refused = fileLoadFailure(text, workingDir);
+        if (refused) {
+          ctx.log('error', `postman: ${open?.name ?? 'collection'}: ${refused}`);
+          failures.push({ request: open?.name ?? '', name: 'file', message: refused });
+          fail(`${where}: postman: ${open?.name ?? ''}: ${refused}`);
+          return;
+        }
         ctx.log(LEVELS[String(o.level)] ?? 'info', text);
       }),
     );

@@ -13,12 +13,15 @@ import type { RunEvent } from '../core/run-events.js';
 import { formatDuration } from './duration.js';
 import { ALIVE_INTERVAL_MS, type FromWorker, type ToWorker } from './protocol.js';
 import type { RunEventSink, ScriptJob, ScriptRunner, SutHandler } from './runner.js';
+import type { EgressPolicy } from './egress-policy.js';
 
 export interface LuaRunnerOptions {
   /** Worker threads in the pool (each hosts many runs). */
   workers: number;
   /** How long past its timeout (or a cancel) a run may keep going before its worker is terminated. Default 500 ms. */
   hardKillGraceMs?: number;
+  /** Where runs may connect (`TOPAS_EGRESS_ALLOW`, read once by the config). Default: anywhere but cloud metadata addresses. */
+  egress?: EgressPolicy;
 }
 
 interface PendingRun {
@@ -52,13 +55,16 @@ const STUCK_AFTER_MS = ALIVE_INTERVAL_MS * 10;
  * Node 20 ("Unknown file extension .ts"), so an eval bootstrap registers tsx first.
  */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./lua-worker.js', import.meta.url));
+  // An empty environment: nothing of the server's (tokens, DATABASE_URL, PGPASSWORD,
+  // proxies, cloud credentials) is there for a script's libraries to pick up.
+  const env = {};
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./lua-worker.js', import.meta.url), { env });
   // tsx's ESM API as a file URL (its CommonJS build cannot register from an eval worker)
   const tsxCjs = createRequire(import.meta.url).resolve('tsx/esm/api');
   const tsx = pathToFileURL(tsxCjs.replace(/\.cjs$/, '.mjs')).href;
   const entry = new URL('./lua-worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { eval: true, env });
 }
 
 export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
@@ -179,7 +185,7 @@ export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
     size,
     run(job: ScriptJob, onEvent: RunEventSink, signal?: AbortSignal, sut?: SutHandler): Promise<RunCompletion> {
       if (closed) return Promise.reject(new Error('the Lua runner is closed'));
-      const normalized: ScriptJob = { ...job, fileName: job.fileName || 'script.lua' };
+      const normalized: ScriptJob = { ...job, fileName: job.fileName || 'script.lua', ...(options.egress ? { egress: options.egress } : {}) };
       return new Promise<RunCompletion>((resolve) => {
         const slot = pick();
         const run: PendingRun = {

@@ -2,14 +2,16 @@
  * The JS half of `net.get/post/...`: one HTTP exchange (or a chain of them when
  * following redirects), with per-run cookies and TLS options.
  *
- * Requests go through fetch. fetch cannot skip certificate checks or take a CA
- * without an undici Agent, and undici is not a dependency of ours (Node bundles it
- * privately), so requests with `insecure` or `ca` go through node:https instead.
- * Redirects are followed here (fetch runs with `redirect: "manual"`), so cookies set
- * by intermediate responses are kept and sent on the next hop.
+ * Requests go through node:http(s) on keep-alive agents whose every connection passes
+ * the run's egress policy at connect time (`egress.ts`): fetch's bundled undici takes no
+ * `lookup` hook without undici as a dependency. Redirects are followed here, hop by hop
+ * (each hop connects through the same hook), so cookies set by intermediate responses
+ * are kept and sent on the next hop.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { guardedAgent } from './egress.js';
+import type { EgressPolicy } from './egress-policy.js';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { formatDuration } from './duration.js';
 import type { RunContext } from './run-context.js';
@@ -125,23 +127,34 @@ function send(method: string, url: URL, headers: Record<string, string>, body: s
   // A name of the run's App (`http://frontend/...`) goes to where that service answers here.
   const defaultPort = url.protocol === 'https:' ? 443 : 80;
   const target = ctx.resolve(url.hostname, url.port ? Number(url.port) : defaultPort);
-  if (target) return sendNode(method, url, headers, body, signal, tls, target);
-  if (url.protocol === 'https:' && (tls.insecure || tls.ca)) return sendNode(method, url, headers, body, signal, tls, null);
-  return sendFetch(method, url, headers, body, signal);
+  return sendNode(method, url, headers, body, signal, tls, target, ctx.egress);
 }
 
-async function sendFetch(method: string, url: URL, headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<Exchange> {
-  const res = await fetch(url, { method, headers, body: body ?? undefined, signal, redirect: 'manual' });
-  const text = await res.text();
-  const out: Record<string, string> = {};
-  res.headers.forEach((value, name) => {
-    out[name] = value;
-  });
-  return { status: res.status, headers: out, setCookies: res.headers.getSetCookie(), body: text };
+/** Keep-alive agents of this worker, per egress policy and protocol (the policy is the same for every run of a pool). */
+const agents = new Map<string, Agent>();
+
+function agentFor(policy: EgressPolicy, protocol: string): Agent {
+  const kind = protocol === 'https:' ? 'https' : 'http';
+  const key = `${kind}\0${policy.text}`;
+  let agent = agents.get(key);
+  if (!agent) agents.set(key, (agent = guardedAgent(kind, policy, { keepAlive: true })));
+  return agent;
 }
 
-/** Sends with node:http(s); `target` redirects the connection (the Host header and TLS name stay the URL's). */
-function sendNode(method: string, url: URL, headers: Record<string, string>, body: string | undefined, signal: AbortSignal, tls: NetRequest, target: Endpoint | null): Promise<Exchange> {
+/**
+ * Sends with node:http(s). `target` (the run's App) redirects the connection (the Host
+ * header and TLS name stay the URL's); any other connection passes the egress policy.
+ */
+function sendNode(
+  method: string,
+  url: URL,
+  headers: Record<string, string>,
+  body: string | undefined,
+  signal: AbortSignal,
+  tls: NetRequest,
+  target: Endpoint | null,
+  policy: EgressPolicy,
+): Promise<Exchange> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = request(
@@ -150,8 +163,16 @@ function sendNode(method: string, url: URL, headers: Record<string, string>, bod
         method,
         // A fresh connection per request to an App name: every request goes through its
         // balancer (to a current replica), not down a kept-alive socket to an old one.
-        ...(target ? { hostname: target.host, port: target.port, servername: url.hostname, agent: false } : {}),
-        headers: { 'accept-encoding': 'gzip, deflate, br', ...(target && !hasHeader(headers, 'host') ? { host: url.host } : {}), ...headers },
+        ...(target ? { hostname: target.host, port: target.port, servername: url.hostname, agent: false } : { agent: agentFor(policy, url.protocol) }),
+        headers: {
+          accept: '*/*',
+          'user-agent': 'topas',
+          'accept-encoding': 'gzip, deflate, br',
+          // what fetch sends for a text body without a type
+          ...(body !== undefined && !hasHeader(headers, 'content-type') ? { 'content-type': 'text/plain;charset=UTF-8' } : {}),
+          ...(target && !hasHeader(headers, 'host') ? { host: url.host } : {}),
+          ...headers,
+        },
         signal,
         rejectUnauthorized: !tls.insecure,
         ...(tls.ca ? { ca: tls.ca } : {}),

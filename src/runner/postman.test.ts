@@ -208,13 +208,32 @@ assert(report.failures[1].message:find("ESOCKETTIMEDOUT") or report.failures[1].
   });
 
   it('cancel and the run timeout abort the newman run promptly', async () => {
+    // cancel once the slow request's step has started (the request is then in flight)
     const controller = new AbortController();
-    const pending = run(`postman.run{ collection = "postman/api.postman_collection.json", environment = "postman/local.postman_environment.json", folder = "slow" }\nerror("not reached")`, {}, controller.signal);
-    setTimeout(() => controller.abort(), 300);
-    const c = await pending;
-    expect(c.completion).toMatchObject({ phase: 'Cancelled' });
-    expect(c.ms).toBeLessThan(1300);
-    expect(steps(c.events)).toEqual(['slow: failed']);
+    const events: RunEvent[] = [];
+    let cancelledAt = 0;
+    const completion = await runner.run(
+      {
+        runId: 'postman-cancel',
+        script: `postman.run{ collection = "postman/api.postman_collection.json", environment = "postman/local.postman_environment.json", folder = "slow" }\nerror("not reached")`,
+        fileName: 'api.lua',
+        files: files(),
+        env: {},
+        timeoutMs: 60_000,
+        memoryLimitBytes: 64 * MiB,
+      },
+      (e) => {
+        events.push(e);
+        if (e.type === 'step.start' && e.name === 'slow' && !cancelledAt) {
+          cancelledAt = Date.now();
+          controller.abort();
+        }
+      },
+      controller.signal,
+    );
+    expect(completion).toMatchObject({ phase: 'Cancelled' });
+    expect(Date.now() - cancelledAt).toBeLessThan(1000);
+    expect(steps(events)).toEqual(['slow: failed']);
 
     const t = await run(`postman.run{ collection = "postman/api.postman_collection.json", environment = "postman/local.postman_environment.json", folder = "slow" }`, { timeoutMs: 400 });
     expect(t.completion).toMatchObject({ phase: 'TimedOut' });

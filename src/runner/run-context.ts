@@ -11,6 +11,7 @@ import type { Endpoint } from '../core/app.js';
 import { lookupName, resolveEndpoint, type AppEndpoints, type NameEndpoints, type SutOperation } from '../core/sut.js';
 import type { ToWorker } from './protocol.js';
 import type { ScriptJob } from './runner.js';
+import { OPEN_EGRESS, type EgressPolicy } from './egress-policy.js';
 
 /** Passed assertions beyond this many per run are only counted, not recorded one by one. */
 export const RECORDED_PASSED_ASSERTIONS_CAP = 1000;
@@ -63,6 +64,8 @@ export class RunContext {
   /** Aborted when the run is stopped; cancels sleeps and fetches. */
   readonly abort = new AbortController();
   readonly deadline: number;
+  /** Where the run's clients may connect (checked at connect time, see egress.ts). */
+  readonly egress: EgressPolicy;
   stopReason: StopReason | null = null;
   memoryExceeded = false;
 
@@ -90,6 +93,7 @@ export class RunContext {
   ) {
     this.endpoints = job.app?.endpoints ?? null;
     this.deadline = Date.now() + job.timeoutMs;
+    this.egress = job.egress ?? OPEN_EGRESS;
     this.secrets = secretValues(job.env ?? {});
     this.timer = setTimeout(() => this.stop('timeout'), job.timeoutMs);
   }

@@ -1,6 +1,7 @@
 import type { RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import type { AppEndpoints, SutOperation, SutReply } from '../core/sut.js';
+import type { EgressPolicy } from './egress-policy.js';
 
 /** One script execution handed to the Lua runner. */
 export interface ScriptJob {
@@ -17,6 +18,11 @@ export interface ScriptJob {
   memoryLimitBytes: number;
   /** The App the run targets: its names resolve to these endpoints, `sut` acts on it. */
   app?: { name: string; readOnly: boolean; endpoints: AppEndpoints } | null;
+  /**
+   * Where the run may connect (`TOPAS_EGRESS_ALLOW`); the runner pool sets it from its
+   * options. Absent: anywhere but the cloud metadata addresses (blocked always).
+   */
+  egress?: EgressPolicy;
 }
 
 /** Performs a `sut` operation for a run (in the process that owns the App). */

@@ -13,6 +13,7 @@ import protojson from 'protobufjs/ext/protojson.js';
 import { formatDuration } from '../duration.js';
 import type { RunContext } from '../run-context.js';
 import { protoFileSchema, reflectedSchema, type SchemaResult } from './schema.js';
+import { resolveChecked } from '../egress.js';
 
 /** What `host.grpc_call` receives (as JSON text) from the Lua side. */
 export interface GrpcRequest {
@@ -61,6 +62,25 @@ function resolveTarget(ctx: RunContext, target: Target): Target {
   return to ? { address: `${to.host}:${to.port}`, tls: target.tls, authority: target.address } : target;
 }
 
+/**
+ * Any other target is resolved here, checked against the run's egress policy, and the
+ * channel connects to exactly that address (the name stays the :authority and TLS name),
+ * so grpc-js never resolves a name itself: no check-then-rebind, no other target kinds.
+ */
+async function pinTarget(ctx: RunContext, target: Target): Promise<Target | string> {
+  const m = /^(\[[^\]]+\]|[^:\[\]]+)(?::(\d{1,5}))?$/.exec(target.address);
+  if (!m) return `invalid target "${target.address}" (expected "host:port")`;
+  const host = m[1]!;
+  const port = m[2] ?? '443';
+  try {
+    const ip = await resolveChecked(ctx.egress, host);
+    const address = ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+    return { address, tls: target.tls, authority: target.address };
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
 function parseTarget(raw: string): Target | string {
   const m = /^(?:([a-z]+):\/\/)?([^/]+)\/?$/i.exec(raw.trim());
   if (!m) return `invalid target "${raw}" (expected "host:port")`;
@@ -107,7 +127,10 @@ async function call(ctx: RunContext, req: GrpcRequest): Promise<GrpcOutcome> {
   if (signal.aborted) return { ok: false, stopped: true };
   const parsed = parseTarget(req.target);
   if (typeof parsed === 'string') return { ok: false, error: parsed };
-  const target = resolveTarget(ctx, parsed);
+  const app = resolveTarget(ctx, parsed);
+  const target = app.authority ? app : await pinTarget(ctx, parsed);
+  if (typeof target === 'string') return { ok: false, error: target };
+  if (signal.aborted) return { ok: false, stopped: true };
   const slash = req.method.lastIndexOf('/');
   const serviceName = slash > 0 ? req.method.slice(0, slash).replace(/^\//, '') : '';
   const methodName = slash > 0 ? req.method.slice(slash + 1) : '';
