@@ -230,7 +230,7 @@ describe('secrets in definitions', () => {
     const created = await app.request('/api/definitions', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'masked-def', script: 'log.info(env.DATABASE_URL)', env }),
+      body: JSON.stringify({ name: 'masked-def', script: 'assert(env.DATABASE_URL:match(":([^:@]*)@") ~= "***", "runs with the real password")', env }),
     });
     expect(created.status).toBe(201);
     const shown = (await created.json()) as { id: string; env: Record<string, string> };
@@ -247,5 +247,13 @@ describe('secrets in definitions', () => {
     });
     expect(saved.status).toBe(200);
     expect((await platform.store.getDefinition(shown.id))?.env).toEqual(env);
+    const started = await app.request(`/api/definitions/${shown.id}/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ env: shown.env }),
+    });
+    expect(started.status).toBe(201);
+    const run = await platform.waitForEnd(((await started.json()) as Run).id, 20_000);
+    expect({ phase: run.phase, message: run.message }).toEqual({ phase: 'Passed', message: null });
   });
 });

@@ -185,7 +185,9 @@ export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): vo
   app.openapi(runDefinition, async (c) => {
     const definition = await requireDefinition(c.req.valid('param').idOrName);
     const body = c.req.valid('json') ?? {};
-    const run = await engine.submit({ ...body, origin: body.origin ?? 'api', definitionId: definition.id });
+    // env values sent back as shown (`***`, `postgres://app:***@db`) keep the definition's
+    const env = body.env ? { env: keepMaskedSecrets(body.env, definition.env) } : {};
+    const run = await engine.submit({ ...body, ...env, origin: body.origin ?? 'api', definitionId: definition.id });
     c.header('Location', `/api/runs/${run.id}`);
     return c.json(maskSecrets(run), 201);
   });
