@@ -13,6 +13,7 @@ beforeAll(async () => {
   [topas, dir] = await Promise.all([startTestTopas(), mkdtemp(join(tmpdir(), 'topas-cli-'))]);
   await writeFile(join(dir, 'pass.lua'), 'print("hello from lua")\ntest("math", function()\n  step("adds", function() assert(1 + 1 == 2) end)\nend)\n');
   await writeFile(join(dir, 'fail.lua'), 'print("checking out")\nstep("pay", function()\n  assert(2 + 2 == 5, "total is 5")\nend)\n');
+  await writeFile(join(dir, 'diff.lua'), 'test("tables", function()\n  step("compare", function()\n    expect({ a = 1, b = 2 }).to_equal({ a = 1, c = 3 })\n  end)\nend)\n');
 });
 afterAll(async () => {
   await topas?.close();
@@ -50,6 +51,23 @@ describe('topas CLI', () => {
     expect(r.stdout).toMatch(/✗ pay — assertion failed: total is 5 \(fail\.lua:3\)/);
     expect(r.stdout).toMatch(/Failed in .*AssertionFailed/);
     expect(r.stdout).toMatch(/Failed assertions\n {2}✗ assertion failed: total is 5 \(fail\.lua:3\)/);
+  });
+
+  it('a failed table expect: each difference printed once, one per line, in --wait and in status', async () => {
+    const count = (text: string, part: string) => text.split(part).length - 1;
+    const waited = await cli(['test', 'schedule', '--script', 'diff.lua', '--wait']);
+    expect(waited.code).toBe(1);
+    const id = /^run (\S+) /.exec(waited.stdout)![1]!;
+    const status = await cli(['test', 'status', id]);
+    for (const out of [waited.stdout, status.stdout]) {
+      expect(out).toMatch(/^ {6}\.b: unexpected key \(got 2\)$/m);
+      expect(out).toMatch(/^ {6}\.c: expected 3, got nil$/m);
+      expect(count(out, '.b: unexpected key (got 2)')).toBe(1);
+      expect(count(out, '.c: expected 3, got nil')).toBe(1);
+      expect(out).not.toMatch(/unexpected key.*expected 3/);
+      // the failed steps say what failed in one line
+      expect(out).toMatch(/✗ compare — expected the tables to be equal \(2 differences\) \(diff\.lua:3\)$/m);
+    }
   });
 
   it('reports a missing script file and an unreachable server with exit 2', async () => {

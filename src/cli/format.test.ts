@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createStyle, formatDuration, formatStep, shortIds, table } from './format.js';
+import type { AssertionRecord, StepRecord } from '../core/run-events.js';
+import type { Run } from '../core/run.js';
+import { createStyle, formatDuration, formatFailedAssertion, formatRunDetail, formatStep, formatSummary, shortIds, table } from './format.js';
 
 const plain = createStyle({ isTTY: false }, {});
 
@@ -29,5 +31,57 @@ describe('format', () => {
     expect(table(['A', 'B'], [['long value', 'x'], ['y', 'z']], plain)).toBe('A           B\nlong value  x\ny           z');
     const step = { runId: 'r', seq: 1, parentSeq: null, kind: 'step' as const, name: 'pay', status: 'failed' as const, startedAt: '', finishedAt: '', durationMs: 3 };
     expect(formatStep(plain, { ...step, message: 'a.lua:3: boom', file: 'a.lua', line: 3 })).toBe('✗ pay — boom (a.lua:3)');
+  });
+
+  describe('a failure with details (an expect diff)', () => {
+    const diff = 'expected the tables to be equal (2 differences)\n.b: unexpected key (got 2)\n.c: expected 3, got nil';
+    const base = { runId: 'r', startedAt: '', finishedAt: '', durationMs: 3, file: 'd.lua', line: 3 };
+    const steps: StepRecord[] = [
+      { ...base, seq: 1, parentSeq: null, kind: 'test', name: 'tables', status: 'failed', message: `d.lua:3: ${diff}` },
+      { ...base, seq: 2, parentSeq: 1, kind: 'step', name: 'compare', status: 'failed', message: `d.lua:3: ${diff}` },
+    ];
+    const assertion: AssertionRecord = { runId: 'r', seq: 1, stepSeq: 2, passed: false, message: diff, expected: '{"a":1,"c":3}', actual: '{"a":1,"b":2}', file: 'd.lua', line: 3, ts: '' };
+    const run = {
+      id: 'r',
+      name: 'diff',
+      phase: 'Failed',
+      reason: 'AssertionFailed',
+      message: `d.lua:3: ${diff}`,
+      origin: 'cli',
+      appName: null,
+      labels: {},
+      createdAt: '',
+      startedAt: '',
+      durationMs: 5,
+      summary: { stepsPassed: 0, stepsFailed: 2, stepsSkipped: 0, assertionsPassed: 0, assertionsFailed: 1 },
+      steps,
+      assertions: [assertion],
+    } as unknown as Run & { steps: StepRecord[]; assertions: AssertionRecord[] };
+    const count = (text: string, part: string) => text.split(part).length - 1;
+
+    it('the failed assertion lists one difference per line, then expected and actual', () => {
+      expect(formatFailedAssertion(plain, assertion)).toEqual([
+        '  ✗ expected the tables to be equal (2 differences) (d.lua:3)',
+        '      .b: unexpected key (got 2)',
+        '      .c: expected 3, got nil',
+        '      expected: {"a":1,"c":3}',
+        '      actual:   {"a":1,"b":2}',
+      ]);
+    });
+
+    it('steps and the summary show its first line', () => {
+      expect(formatStep(plain, steps[1]!)).toBe('✗ compare — expected the tables to be equal (2 differences) (d.lua:3)');
+      expect(formatSummary(plain, run)).toMatch(/AssertionFailed: d\.lua:3: expected the tables to be equal \(2 differences\)$/);
+    });
+
+    it('test status prints each difference once', () => {
+      const text = formatRunDetail(plain, run);
+      expect(count(text, '.b: unexpected key (got 2)')).toBe(1);
+      expect(count(text, '.c: expected 3, got nil')).toBe(1);
+      // without an assertion, the innermost failed step shows the details
+      const noAssertion = formatRunDetail(plain, { ...run, assertions: [] });
+      expect(count(noAssertion, '.b: unexpected key (got 2)')).toBe(1);
+      expect(noAssertion).toContain('    ✗ compare — expected the tables to be equal (2 differences) (d.lua:3)\n        .b: unexpected key (got 2)\n        .c: expected 3, got nil');
+    });
   });
 });

@@ -2,6 +2,7 @@
  * How the CLI shows runs: colours (only on a terminal, never with NO_COLOR),
  * tables, durations and the lines of a run a person triages from.
  */
+import { detailLines, detailPlaces, headline } from '../core/failure-text.js';
 import type { AssertionRecord, LogLine, StepRecord } from '../core/run-events.js';
 import type { RunPhase } from '../core/run-phase.js';
 import type { Run } from '../core/run.js';
@@ -99,8 +100,11 @@ export function formatLogLine(style: Style, line: LogLine): string {
   return `${time} ${level}${line.message}`;
 }
 
-/** `✓ name (12 ms)` / `✗ name — message (file:line)` / `- name (skipped)`. */
-export function formatStep(style: Style, step: StepRecord, indent = 0): string {
+/**
+ * `✓ name (12 ms)` / `✗ name — message (file:line)` / `- name (skipped)`. A failure's
+ * first line only, unless `details`: then the lines after it follow, one per line.
+ */
+export function formatStep(style: Style, step: StepRecord, indent = 0, details = false): string {
   const pad = '  '.repeat(indent);
   const at = where(step.file, step.line);
   switch (step.status) {
@@ -108,29 +112,34 @@ export function formatStep(style: Style, step: StepRecord, indent = 0): string {
       return `${pad}${style.green('✓')} ${step.name} ${style.dim(`(${formatDuration(step.durationMs)})`)}`;
     case 'failed': {
       const message = step.message && at && step.message.startsWith(`${at}: `) ? step.message.slice(at.length + 2) : step.message;
-      return `${pad}${style.red('✗')} ${style.bold(step.name)}${message ? ` — ${message}` : ''}${at ? ` ${style.dim(`(${at})`)}` : ''}`;
+      const line = `${pad}${style.red('✗')} ${style.bold(step.name)}${message ? ` — ${headline(message)}` : ''}${at ? ` ${style.dim(`(${at})`)}` : ''}`;
+      return details && message ? [line, ...detailLines(message).map((d) => `${pad}    ${d}`)].join('\n') : line;
     }
     case 'skipped':
-      return `${pad}${style.yellow('-')} ${step.name} ${style.dim(`(skipped${step.message ? `: ${step.message}` : ''})`)}`;
+      return `${pad}${style.yellow('-')} ${step.name} ${style.dim(`(skipped${step.message ? `: ${headline(step.message)}` : ''})`)}`;
     default:
       return `${pad}${style.blue('…')} ${step.name} ${style.dim('(running)')}`;
   }
 }
 
-/** Steps as an indented tree, in start order. */
-export function formatStepTree(style: Style, steps: StepRecord[]): string[] {
+/** Steps as an indented tree, in start order; the steps in `details` show their failure's details. */
+export function formatStepTree(style: Style, steps: StepRecord[], details: ReadonlySet<number> = new Set()): string[] {
   const depth = new Map<number, number>();
   return steps.map((step) => {
     const d = step.parentSeq === null ? 0 : (depth.get(step.parentSeq) ?? 0) + 1;
     depth.set(step.seq, d);
-    return formatStep(style, step, d);
+    return formatStep(style, step, d, details.has(step.seq));
   });
 }
 
-/** A failed assertion with where it is and, when known, expected vs actual. */
+/**
+ * A failed assertion with where it is, its details (an `expect` diff: one difference per
+ * line) and, when known, expected vs actual.
+ */
 export function formatFailedAssertion(style: Style, a: AssertionRecord): string[] {
   const at = where(a.file, a.line);
-  const lines = [`  ${style.red('✗')} ${a.message}${at ? ` ${style.dim(`(${at})`)}` : ''}`];
+  const lines = [`  ${style.red('✗')} ${headline(a.message)}${at ? ` ${style.dim(`(${at})`)}` : ''}`];
+  for (const detail of detailLines(a.message)) lines.push(`      ${detail}`);
   if (a.expected !== null) lines.push(`      expected: ${a.expected}`);
   if (a.actual !== null) lines.push(`      actual:   ${a.actual}`);
   return lines;
@@ -143,25 +152,33 @@ export function formatSummary(style: Style, run: Run): string {
     `${s.stepsPassed} step${s.stepsPassed === 1 ? '' : 's'} passed, ${s.stepsFailed} failed${s.stepsSkipped ? `, ${s.stepsSkipped} skipped` : ''}`,
     `${s.assertionsPassed} assertion${s.assertionsPassed === 1 ? '' : 's'} passed, ${s.assertionsFailed} failed`,
   ].join('; ');
-  const why = run.reason || run.message ? ` — ${[run.reason, run.message].filter(Boolean).join(': ')}` : '';
+  const why = run.reason || run.message ? ` — ${[run.reason, run.message && headline(run.message)].filter(Boolean).join(': ')}` : '';
   return `${style.bold(paintPhase(style, run.phase))} in ${formatDuration(run.durationMs)} — ${counts}${why}`;
 }
 
-/** What `test status <id>` shows: the run, its step tree and its failed assertions. */
+/**
+ * What `test status <id>` shows: the run, its step tree and its failed assertions. A
+ * failure's details (an `expect` diff) are printed once: with its assertion, else with
+ * the innermost step it failed, else under the message.
+ */
 export function formatRunDetail(style: Style, run: Run & { steps: StepRecord[]; assertions: AssertionRecord[] }): string {
   const labels = Object.entries(run.labels).map(([k, v]) => `${k}=${v}`).join(', ');
+  const places = detailPlaces(run);
   const out = [
     `${style.bold('Run')}       ${run.id}`,
     `${style.bold('Name')}      ${run.name}`,
     `${style.bold('Phase')}     ${paintPhase(style, run.phase)}${run.reason ? ` (${run.reason})` : ''}`,
   ];
-  if (run.message) out.push(`${style.bold('Message')}   ${run.message}`);
+  if (run.message) {
+    out.push(`${style.bold('Message')}   ${headline(run.message)}`);
+    if (places.run) out.push(...detailLines(run.message).map((d) => `            ${d}`));
+  }
   out.push(
     `${style.bold('Origin')}    ${run.origin}${run.appName ? `   ${style.bold('App')} ${run.appName}` : ''}${labels ? `   ${style.bold('Labels')} ${labels}` : ''}`,
     `${style.bold('Created')}   ${run.createdAt}   ${style.bold('Started')} ${run.startedAt ?? '-'}   ${style.bold('Duration')} ${formatDuration(run.durationMs)}`,
     `${style.bold('Summary')}   ${formatSummary(style, run)}`,
   );
-  if (run.steps.length) out.push('', style.bold('Steps'), ...formatStepTree(style, run.steps).map((l) => `  ${l}`));
+  if (run.steps.length) out.push('', style.bold('Steps'), ...formatStepTree(style, run.steps, places.steps).map((l) => l.replace(/^/gm, '  ')));
   const failed = run.assertions.filter((a) => !a.passed);
   if (failed.length) out.push('', style.bold('Failed assertions'), ...failed.flatMap((a) => formatFailedAssertion(style, a)));
   return out.join('\n');

@@ -4,6 +4,7 @@ import type { RunPhase } from '../core/run-phase.js';
 import type { Run } from '../core/run.js';
 import type { RunDetail, TopasClient } from './client.js';
 import type { CliContext } from './context.js';
+import { detailLines, detailPlaces } from '../core/failure-text.js';
 import { formatFailedAssertion, formatLogLine, formatStep, formatSummary } from './format.js';
 
 /** 0 Passed, 1 Failed (a test failed), 2 anything else. */
@@ -45,11 +46,18 @@ export async function watchRun(ctx: CliContext, client: TopasClient, runId: stri
   return run;
 }
 
-/** The summary line and the failed assertions with file:line. */
+/**
+ * The summary line and the failed assertions with file:line. Steps were printed with
+ * their failure's first line: the details (an `expect` diff) show once, with the
+ * failed assertion, or under the summary when no assertion carries them.
+ */
 export function printOutcome(ctx: CliContext, run: RunDetail): void {
   const s = ctx.style;
   ctx.out('');
   ctx.out(formatSummary(s, run as Run));
+  if (run.message && detailPlaces({ message: run.message, steps: [], assertions: run.assertions }).run) {
+    for (const line of detailLines(run.message)) ctx.out(`  ${line}`);
+  }
   const failed = run.assertions.filter((a) => !a.passed);
   if (failed.length) {
     ctx.out(s.bold('Failed assertions'));

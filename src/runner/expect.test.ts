@@ -90,11 +90,30 @@ describe('expect matchers fail with clear messages', () => {
     expect(a).toMatchObject({ expected: '2', actual: '1' });
     const b = await failsWith(
       'expect({ user = { name = "al", roles = { "admin", "ops" } } }).to_equal({ user = { name = "al", roles = { "admin", "dev" }, age = 3 } })',
-      'expected .user.age to be 3, got nil; expected .user.roles[2] to be "dev", got "ops"',
+      'expected the tables to be equal (2 differences)\n.user.age: expected 3, got nil\n.user.roles[2]: expected "dev", got "ops"',
     );
     expect(b.expected).toBe('{"user":{"age":3,"name":"al","roles":["admin","dev"]}}');
     expect(b.actual).toBe('{"user":{"name":"al","roles":["admin","ops"]}}');
-    await failsWith('expect({ ["a b"] = 1, extra = true }).to_equal({ ["a b"] = 2 })', 'expected ["a b"] to be 2, got 1; expected .extra to be nil, got true');
+    await failsWith(
+      'expect({ ["a b"] = 1, extra = true }).to_equal({ ["a b"] = 2 })',
+      'expected the tables to be equal (2 differences)\n["a b"]: expected 2, got 1\n.extra: unexpected key (got true)',
+    );
+  });
+
+  it('to_equal: one difference per line, each once; the log line and the step say the headline only', async () => {
+    const r = await run('step("compare", function()\n  expect({ a = 1, b = 2 }).to_equal({ a = 1, c = 3 })\nend)');
+    const diff = 'expected the tables to be equal (2 differences)\n.b: unexpected key (got 2)\n.c: expected 3, got nil';
+    expect(r.assertions.find((a) => !a.passed)?.message).toBe(diff);
+    expect(r.completion.message).toBe(`hello.lua:2: ${diff}`);
+    expect(r.logs).toEqual(['error: step "compare" failed: hello.lua:2: expected the tables to be equal (2 differences)']);
+  });
+
+  it('to_equal: at most 10 differences, then "… and more"', async () => {
+    const a = await failsWith('local t = {} for i = 1, 12 do t[i] = i end expect(t).to_equal({})', /^expected the tables to be equal \(more than 10 differences\)\n/);
+    const lines = a.message.split('\n');
+    expect(lines).toHaveLength(12);
+    expect(lines[1]).toBe('[1]: unexpected key (got 1)');
+    expect(lines[11]).toBe('… and more');
   });
   it('to_be', async () => {
     await failsWith('expect("a").to_be("b")', 'expected "a" to be "b"');

@@ -6,7 +6,7 @@
 import type { RunCompletion, RunReason, RunSummary } from '../core/run.js';
 import type { LogLevel, RunEvent, StepKind } from '../core/run-events.js';
 import { formatBytes, formatDuration } from './duration.js';
-import { MASK, SECRET_NAME, isSecretName } from '../core/secrets.js';
+import { SecretMasker } from '../core/secrets.js';
 import type { Endpoint } from '../core/app.js';
 import { lookupName, resolveEndpoint, type AppEndpoints, type NameEndpoints, type SutOperation } from '../core/sut.js';
 import type { ToWorker } from './protocol.js';
@@ -27,24 +27,6 @@ export type EventFlush = (events: RunEvent[]) => void;
 export type SutSend = (id: number, op: SutOperation, args: unknown[]) => void;
 
 const FLUSH_AT = 200;
-
-/** Which env names hold secrets, and the mask: one rule for the runner and the API (core/secrets). */
-export { SECRET_NAME, MASK };
-/** Shorter secret values are not masked (masking "1" or "abc" would garble every line). */
-export const MIN_SECRET_CHARS = 4;
-
-/** The secret values of an env, longest first (so a secret containing another is masked whole). */
-export function secretValues(env: Record<string, string>): string[] {
-  const values = new Set<string>();
-  for (const [name, value] of Object.entries(env)) {
-    if (typeof value !== 'string' || value.length < MIN_SECRET_CHARS || !isSecretName(name)) continue;
-    values.add(value);
-    // as it appears inside quoted strings (T.quote / JSON escapes)
-    const quoted = JSON.stringify(value).slice(1, -1);
-    if (quoted !== value) values.add(quoted);
-  }
-  return [...values].sort((a, b) => b.length - a.length);
-}
 
 /** Optional details of an assertion: where (when not in the main script) and the rendered values. */
 export interface AssertionDetails {
@@ -77,7 +59,8 @@ export class RunContext {
   private firstFailure: string | null = null;
   private invalid: string | null = null;
   private timer: NodeJS.Timeout | undefined;
-  private readonly secrets: string[];
+  /** Hides the env's secrets in everything the run reports (core/secrets). */
+  private readonly masker: SecretMasker;
   /** Set when the script skipped itself at top level (`skip(reason)`). */
   private skippedMessage: string | null = null;
 
@@ -94,7 +77,7 @@ export class RunContext {
     this.endpoints = job.app?.endpoints ?? null;
     this.deadline = Date.now() + job.timeoutMs;
     this.egress = job.egress ?? OPEN_EGRESS;
-    this.secrets = secretValues(job.env ?? {});
+    this.masker = SecretMasker.forEnv(job.env ?? {});
     this.timer = setTimeout(() => this.stop('timeout'), job.timeoutMs);
   }
 
@@ -166,6 +149,8 @@ export class RunContext {
 
   log(level: LogLevel, message: string): void {
     if (message.length > MAX_LOG_MESSAGE_CHARS) {
+      // masked before it is cut, so a secret across the cut is hidden whole (emit masks the rest)
+      message = this.mask(message);
       message = `${message.slice(0, MAX_LOG_MESSAGE_CHARS)}… (truncated, ${message.length} characters)`;
     }
     this.emit({ type: 'log', ts: Date.now(), level, message, stepSeq: this.currentStep });
@@ -286,7 +271,7 @@ export class RunContext {
 
   /** Every event leaves through here: secrets are masked once, for all modules. */
   emit(event: RunEvent): void {
-    if (this.secrets.length) this.maskEvent(event);
+    this.masker.maskEvent(event);
     this.buffer.push(event);
     if (this.buffer.length >= FLUSH_AT) this.flushNow();
     else if (!this.flushScheduled) {
@@ -303,29 +288,9 @@ export class RunContext {
     this.flush(this.buffer.splice(0, this.buffer.length));
   }
 
-  /** Replaces every secret value of the run's env with `***`. */
+  /** The text with the run's secrets (and their encoded forms) shown as `***`. */
   mask(text: string): string {
-    for (const secret of this.secrets) if (text.includes(secret)) text = text.split(secret).join(MASK);
-    return text;
-  }
-
-  private maskEvent(event: RunEvent): void {
-    switch (event.type) {
-      case 'log':
-        event.message = this.mask(event.message);
-        break;
-      case 'step.start':
-        event.name = this.mask(event.name);
-        break;
-      case 'step.end':
-        if (event.message !== null) event.message = this.mask(event.message);
-        break;
-      case 'assertion':
-        event.message = this.mask(event.message);
-        if (event.expected !== undefined) event.expected = this.mask(event.expected);
-        if (event.actual !== undefined) event.actual = this.mask(event.actual);
-        break;
-    }
+    return this.masker.active ? this.masker.mask(text) : text;
   }
 
   private location(line: number | null, file?: string | null): { file: string; line: number } | null {

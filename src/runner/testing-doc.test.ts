@@ -13,6 +13,7 @@ const files = {
   'lib/users/init.lua': 'return { admin = "alice" }',
 };
 const TOKEN = 'tok-123456';
+const DB_PASSWORD = 's3cret-pw';
 
 let server: Server;
 let baseUrl: string;
@@ -46,7 +47,7 @@ describe('docs/lua-api-testing.md examples', () => {
           script: block.script,
           fileName: 'example.lua',
           files,
-          env: { BASE_URL: baseUrl, API_TOKEN: TOKEN },
+          env: { BASE_URL: baseUrl, API_TOKEN: TOKEN, DB_URL: `postgres://app:${DB_PASSWORD}@db/x` },
           timeoutMs: 10_000,
           memoryLimitBytes: 64 << 20,
         },
@@ -54,10 +55,12 @@ describe('docs/lua-api-testing.md examples', () => {
       );
       if (block.failing) expect(result.phase, result.message ?? '').toBe('Failed');
       else expect(result, result.message ?? '').toMatchObject({ phase: 'Passed' });
-      // a failing example may state its message in a comment: `-- example.lua:2: …`
-      const stated = /-- (example\.lua:\d+: .*)/.exec(block.script);
-      if (block.failing && stated) expect(result.message).toBe(stated[1]);
+      // a failing example may state its message in comments: `-- example.lua:2: …` (and the `-- ` lines right after it)
+      const stated = /-- (example\.lua:\d+: .*(?:\n-- .*)*)/.exec(block.script);
+      if (block.failing && stated) expect(result.message).toBe(stated[1]!.replace(/\n-- /g, '\n'));
       expect(JSON.stringify(events) + JSON.stringify(result)).not.toContain(TOKEN);
+      expect(JSON.stringify(events) + JSON.stringify(result)).not.toContain(DB_PASSWORD);
+      expect(JSON.stringify(events) + JSON.stringify(result)).not.toContain(Buffer.from(TOKEN).toString('base64'));
     });
   }
 });

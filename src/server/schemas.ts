@@ -49,7 +49,7 @@ export const RunSchema = z
     appReadOnly: z.boolean().openapi({ description: 'The run declared it only reads its App.' }),
     source: RunSourceSchema,
     env: z.record(z.string(), z.string()).openapi({
-      description: 'The env the script runs with. Values of secret-looking names (PASSWORD, SECRET, TOKEN, API_KEY, PRIVATE, CREDENTIAL) read `***`; the run keeps them.',
+      description: 'The env the script runs with. Values of secret-looking names (PASSWORD, SECRET, TOKEN, API_KEY, PRIVATE, CREDENTIAL) read `***`, URL passwords read `scheme://user:***@host`, and a secret (or its base64 / URL-encoded form) inside another value reads `***`; the run keeps the real values.',
     }),
     timeoutSeconds: z.number().int(),
     labels: z.record(z.string(), z.string()),

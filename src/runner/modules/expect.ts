@@ -47,7 +47,12 @@ local function diff(actual, expected, path, out, seen)
     return
   end
   if actual == expected then return end -- numbers: 1 == 1.0
-  out[#out + 1] = "expected " .. (path == "" and "the value" or path) .. " to be " .. show(expected) .. ", got " .. show(actual)
+  local where = path == "" and "the value" or path
+  if expected == nil then
+    out[#out + 1] = where .. ": unexpected key (got " .. show(actual) .. ")"
+  else
+    out[#out + 1] = where .. ": expected " .. show(expected) .. ", got " .. show(actual)
+  end
 end
 
 local function deep_equal(a, b)
@@ -86,14 +91,21 @@ end
 -- Each matcher: function(v, ...) -> passed, message-if-expected, message-if-negated, expected, actual[, result]
 local M = {}
 
+-- A table diff: a headline, then one difference per line (at most MAX_DIFFS).
+local function diff_text(diffs)
+  local count = #diffs > MAX_DIFFS and ("more than " .. MAX_DIFFS .. " differences")
+    or (#diffs .. (#diffs == 1 and " difference" or " differences"))
+  local lines = { "expected the tables to be equal (" .. count .. ")" }
+  for i = 1, math.min(#diffs, MAX_DIFFS) do lines[#lines + 1] = diffs[i] end
+  if #diffs > MAX_DIFFS then lines[#lines + 1] = "… and more" end
+  return concat(lines, "\n")
+end
+
 function M.to_equal(v, x)
   local same, diffs = deep_equal(v, x)
   local fail_text
   if type(v) == "table" and type(x) == "table" and #diffs > 0 then
-    local shown = {}
-    for i = 1, math.min(#diffs, MAX_DIFFS) do shown[i] = diffs[i] end
-    fail_text = concat(shown, "; ")
-    if #diffs > MAX_DIFFS then fail_text = fail_text .. "; … (more differences)" end
+    fail_text = diff_text(diffs)
   else
     fail_text = "expected " .. show(v) .. " to equal " .. show(x)
   end

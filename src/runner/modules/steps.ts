@@ -125,7 +125,8 @@ block = function(kind, name, fn, file, line)
   local mfile, mline = line_of(message)
   host.block_end(seq, "failed", message, mfile or file, mline or line)
   if not ok and not T.is_abort(err) then
-    T.log.error(kind .. " " .. T.quote(name) .. " failed: " .. message)
+    -- the first line says why; the rest (an expect diff) is shown once, with the step and its assertion
+    T.log.error(kind .. " " .. T.quote(name) .. " failed: " .. (message:match("^([^\n]*)\n") or message))
   end
   local parent = frames[#frames]
   if parent and not parent.failed then parent.failed = message end

@@ -204,6 +204,7 @@ export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): vo
     const definition = await requireDefinition(c.req.valid('param').idOrName);
     const body = c.req.valid('json') ?? {};
     assertMayChangeStoredRun(callerOf(c), `definition ${JSON.stringify(definition.name)}`, definition, { env: body.env });
+    // env values sent back as shown (`***`, `postgres://app:***@db`) keep the definition's
     const env = body.env === undefined ? undefined : keepMaskedSecrets(body.env, definition.env);
     const run = await engine.submit({ ...body, ...(env ? { env } : {}), origin: body.origin ?? 'api', definitionId: definition.id });
     c.header('Location', `/api/runs/${run.id}`);

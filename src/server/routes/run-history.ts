@@ -4,6 +4,7 @@ import { compareRuns, type ComparedRun } from '../../core/compare.js';
 import { TopasError } from '../../core/errors.js';
 import type { Run } from '../../core/run.js';
 import { maskSecrets } from '../../core/run-view.js';
+import { keepMaskedSecrets } from '../../core/secrets.js';
 import type { ServerDeps } from '../deps.js';
 import { CompareQuery, RerunSchema, RunComparisonSchema } from '../run-schemas.js';
 import { RunIdParam, RunSchema } from '../schemas.js';
@@ -12,7 +13,6 @@ import { requireRun } from './runs.js';
 import { access } from '../security/route-security.js';
 import { callerOf } from '../security/context.js';
 import { assertMayChangeStoredRun } from '../security/stored-env-reuse.js';
-import { keepMaskedSecrets } from '../../core/secrets.js';
 
 const rerun = createRoute(
   access('runner', {
@@ -70,6 +70,7 @@ export function registerRunHistoryRoutes(app: OpenAPIHono, deps: ServerDeps): vo
       origin: body.origin ?? 'api',
       name: original.name,
       source: original.source,
+      // values sent back as shown (`***`, `postgres://app:***@db`) keep the original's
       env: { ...original.env, ...keepMaskedSecrets(body.env ?? {}, original.env) },
       timeoutSeconds: original.timeoutSeconds,
       labels: original.labels,

@@ -1,10 +1,33 @@
-/** The rendered values of a failed assertion, when the matcher knew them. */
-export function ExpectedActual({ expected, actual }: { expected: string | null | undefined; actual: string | null | undefined }) {
+/**
+ * The rendered values of a failed assertion, when the matcher knew them, and its
+ * differences (an `expect` table diff: one per line).
+ */
+export function ExpectedActual({
+  expected,
+  actual,
+  differences = [],
+}: {
+  expected: string | null | undefined;
+  actual: string | null | undefined;
+  differences?: readonly string[];
+}) {
   const hasExpected = expected !== null && expected !== undefined;
   const hasActual = actual !== null && actual !== undefined;
-  if (!hasExpected && !hasActual) return null;
+  if (!hasExpected && !hasActual && differences.length === 0) return null;
   return (
     <dl>
+      {differences.length > 0 && (
+        <>
+          <dt>differences</dt>
+          <dd>
+            <ul className="differences" aria-label="Differences">
+              {differences.map((line, i) => (
+                <li key={i}>{line}</li>
+              ))}
+            </ul>
+          </dd>
+        </>
+      )}
       {hasExpected && (
         <>
           <dt>expected</dt>

@@ -1,38 +1,61 @@
 /**
  * The steps of a run as a timeline: each test, step and hook with its status, a
  * bar showing when it ran within the run, its duration, and its assertions. Failed
- * steps start expanded with their failed assertions (message, expected/actual and
- * `file:line`); passed assertions fold into a count.
+ * steps start expanded with their failed assertions (message, differences,
+ * expected/actual and `file:line`); passed assertions fold into a count. A failure's
+ * details (an `expect` diff) show once: with its assertion, else with the innermost
+ * step it failed (`detailPlaces`); the other steps it failed show its first line.
  */
-import { useEffect, useState } from 'react';
+import { createContext, useContext, useEffect, useMemo, useState } from 'react';
 import type { AssertionRecord } from '../api/types';
+import { detailLines, detailPlaces, headline, type DetailPlaces } from '../lib/domain';
 import { formatDuration, locationOf, withLocation } from '../lib/format';
 import type { StepNode, StepTree } from '../lib/step-tree';
 import { ExpectedActual } from './expected-actual';
 
+const Places = createContext<DetailPlaces>({ run: false, steps: new Set(), assertions: new Set() });
+
+/** Every step and assertion of the tree. */
+function flatten(tree: StepTree): { steps: StepNode['step'][]; assertions: AssertionRecord[] } {
+  const steps: StepNode['step'][] = [];
+  const assertions: AssertionRecord[] = [...tree.looseAssertions];
+  const visit = (node: StepNode) => {
+    steps.push(node.step);
+    assertions.push(...node.assertions);
+    node.children.forEach(visit);
+  };
+  tree.roots.forEach(visit);
+  return { steps, assertions };
+}
+
 const STATUS_ICON: Record<string, string> = { passed: '✓', failed: '✗', skipped: '–', running: '●' };
 
-export function StepTimeline({ tree }: { tree: StepTree }) {
+/** `places`: where failure details show (the run page passes the one it also uses for the run's message). */
+export function StepTimeline({ tree, places }: { tree: StepTree; places?: DetailPlaces }) {
+  const own = useMemo(() => places ?? detailPlaces({ message: null, ...flatten(tree) }), [places, tree]);
   if (!tree.roots.length && !tree.looseAssertions.length) return <p className="subtitle">No steps or assertions recorded (yet).</p>;
   return (
-    <div>
-      <ul className="timeline" aria-label="Steps">
-        {tree.roots.map((node) => (
-          <StepItem key={node.step.seq} node={node} />
-        ))}
-      </ul>
-      {tree.looseAssertions.length > 0 && (
-        <div style={{ marginTop: 8 }}>
-          <h3>Assertions outside any step</h3>
-          <AssertionList assertions={tree.looseAssertions} />
-        </div>
-      )}
-    </div>
+    <Places.Provider value={own}>
+      <div>
+        <ul className="timeline" aria-label="Steps">
+          {tree.roots.map((node) => (
+            <StepItem key={node.step.seq} node={node} />
+          ))}
+        </ul>
+        {tree.looseAssertions.length > 0 && (
+          <div style={{ marginTop: 8 }}>
+            <h3>Assertions outside any step</h3>
+            <AssertionList assertions={tree.looseAssertions} />
+          </div>
+        )}
+      </div>
+    </Places.Provider>
   );
 }
 
 function StepItem({ node }: { node: StepNode }) {
   const { step } = node;
+  const places = useContext(Places);
   const [open, setOpen] = useState(node.hasFailure);
   // A step that fails while the page is open unfolds too.
   useEffect(() => {
@@ -72,7 +95,7 @@ function StepItem({ node }: { node: StepNode }) {
             <div className="step-body" style={{ paddingLeft: node.depth * 20 + 46 }}>
               {step.message && (
                 <div className="step-message">
-                  {withLocation(step.message, locationOf(step))}
+                  {withLocation(places.steps.has(step.seq) ? step.message : headline(step.message), locationOf(step))}
                 </div>
               )}
               {node.assertions.length > 0 && <AssertionList assertions={node.assertions} />}
@@ -103,9 +126,9 @@ function AssertionList({ assertions }: { assertions: AssertionRecord[] }) {
               <span className="status-icon status-failed" aria-hidden="true">
                 ✗
               </span>{' '}
-              <span className="message">{a.message}</span>
+              <span className="message">{headline(a.message)}</span>
               {locationOf(a) && <span className="where">{locationOf(a)}</span>}
-              <ExpectedActual expected={a.expected} actual={a.actual} />
+              <ExpectedActual expected={a.expected} actual={a.actual} differences={detailLines(a.message)} />
             </li>
           ))}
         </ul>

@@ -21,7 +21,7 @@ import { StepTimeline } from '../components/step-timeline';
 import { useDocumentTitle } from '../hooks/use-document-title';
 import { useNow } from '../hooks/use-now';
 import { useRunLog } from '../hooks/use-run-log';
-import { isTerminal } from '../lib/domain';
+import { detailPlaces, headline, isTerminal } from '../lib/domain';
 import { formatDateTime, formatDuration, shortId } from '../lib/format';
 import { buildStepTree, upsertStep } from '../lib/step-tree';
 
@@ -109,6 +109,8 @@ function RunDetailsView({
   const now = useNow(1000);
   const finished = isTerminal(run.phase);
   const tree = useMemo(() => buildStepTree(run.steps, run.assertions, now), [run.steps, run.assertions, finished ? 0 : now]);
+  // a failure's details (an expect diff) show once: with its assertion or step, else under the run's message
+  const places = useMemo(() => detailPlaces({ message: run.message, steps: run.steps, assertions: run.assertions }), [run.message, run.steps, run.assertions]);
   const source = run.source;
   const script = source.script ?? null;
   const fileName = 'fileName' in source ? source.fileName : undefined;
@@ -226,7 +228,7 @@ function RunDetailsView({
         {run.message && (
           <div className={`run-message phase-${run.phase}`} role={run.phase === 'Passed' ? undefined : 'note'} data-testid="run-message">
             <strong>{run.reason ?? run.phase}</strong>
-            <pre>{run.message}</pre>
+            <pre>{places.run ? run.message : headline(run.message)}</pre>
           </div>
         )}
       </section>
@@ -235,7 +237,7 @@ function RunDetailsView({
 
       <section className="card" aria-labelledby="steps-heading">
         <h2 id="steps-heading">Steps and assertions</h2>
-        <StepTimeline tree={tree} />
+        <StepTimeline tree={tree} places={places} />
       </section>
 
       <section className="card" aria-labelledby="log-heading">
