@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { Run } from '../../src/core/run.js';
 import { createApp } from '../../src/server/app.js';
+import { testClient, type TestClient } from '../../src/server/testing/test-client.js';
 import { openTestPlatform, type TestPlatform } from '../../src/server/testing/test-platform.js';
 
 /** Has `+`, `/` and `=` padding in base64, and `@`, space, `/`, `+`, `?`, `&`, `=` to URL-encode. */
@@ -45,13 +46,14 @@ const FORBIDDEN = [
 ];
 
 let platform: TestPlatform;
-let app: ReturnType<typeof createApp>;
+/** The in-memory API, called with an admin token. */
+let app: TestClient;
 let echo: Server;
 let echoUrl = '';
 
 beforeAll(async () => {
   platform = await openTestPlatform();
-  app = createApp({ store: platform.store, engine: platform.engine, config: loadConfig({ examples: false }, {}), followPollMs: 20 });
+  app = await testClient(createApp({ store: platform.store, engine: platform.engine, config: loadConfig({ examples: false }, {}), followPollMs: 20 }), platform.store);
   // answers with what it received: the request line and the body
   echo = createServer((req, res) => {
     let body = '';
