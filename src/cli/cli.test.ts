@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../core/ids.js';
 import { startTestTopas, type TestTopas } from '../server/testing/test-topas.js';
 import { runTopasCli, type CliResult } from './testing/cli-process.js';
 
@@ -87,4 +88,36 @@ describe('topas CLI', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim()).toBe('error: run 1234abcd not found');
   });
+
+  it('test list shows definition ids that tell them apart, and --definition takes them, a name or a full id', async () => {
+    // Definitions stored together (the examples at start-up) get UUIDv7 ids of the same minute.
+    const now = Date.now();
+    const alpha = await topas.store.createDefinition({ id: newId(now), name: 'alpha', script: 'log.info("I am alpha")' });
+    const beta = await topas.store.createDefinition({ id: newId(now), name: 'beta', script: 'log.info("I am beta")' });
+    expect(alpha.id.slice(0, 8)).toBe(beta.id.slice(0, 8));
+
+    const list = await cli(['test', 'list']);
+    expect(list.code).toBe(0);
+    const shown = Object.fromEntries(list.stdout.split('\n').slice(1).map((line) => line.split(/\s+/).slice(0, 2)));
+    expect(shown.alpha).not.toBe(shown.beta);
+    expect(alpha.id.startsWith(shown.alpha!) && beta.id.startsWith(shown.beta!)).toBe(true);
+
+    for (const [given, definition] of [
+      [shown.alpha!, alpha],
+      ['beta', beta],
+      [beta.id, beta],
+    ] as const) {
+      const r = await cli(['test', 'schedule', '--definition', given, '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ name: definition.name, source: { type: 'definition', definitionId: definition.id } });
+    }
+
+    const ambiguous = await cli(['test', 'schedule', '--definition', alpha.id.slice(0, 8)]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain(`error: definition id ${alpha.id.slice(0, 8)} is ambiguous; it matches:\n  ${alpha.id}  alpha\n  ${beta.id}  beta`);
+    const missing = await cli(['test', 'schedule', '--definition', 'gamma']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toBe('error: definition gamma not found; give its name, its id or the ID column of "topas test list"');
+  }, 60_000);
 });
