@@ -1,4 +1,6 @@
 /** `topas up`: start the embedded platform in this process. */
+import { isAbsolute, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags, type TopasConfig } from '../../config/config.js';
 import { ValidationError } from '../../core/errors.js';
@@ -14,6 +16,19 @@ function describeDatabase(config: TopasConfig): string {
   } catch {
     return 'PostgreSQL (DATABASE_URL)';
   }
+}
+
+/**
+ * How to call the CLI from here: `npx topas` inside the checkout (or a project that
+ * has topas as a dependency), plain `topas` where it was installed globally.
+ */
+export function commandName(cwd = process.cwd()): string {
+  const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
+  // The project that holds the package: the checkout itself, or the folder whose node_modules has it.
+  const marker = `${sep}node_modules${sep}`;
+  const owner = packageRoot.includes(marker) ? packageRoot.slice(0, packageRoot.lastIndexOf(marker)) : packageRoot;
+  const rel = relative(owner, cwd);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? 'npx topas' : 'topas';
 }
 
 export function registerUp(program: Command, ctx: CliContext): void {
@@ -48,13 +63,14 @@ export function registerUp(program: Command, ctx: CliContext): void {
         throw err;
       }
       const s = ctx.style;
+      const cli = commandName();
       ctx.out(`topas is running at ${s.bold(topas.url)}`);
       ctx.out(`  dashboard:   ${s.bold(`${topas.url}/`)}   (open it in a browser)`);
       ctx.out(`  database:    ${describeDatabase(config)}`);
       ctx.out(`  concurrency: ${config.concurrency} runs at once, ${config.workers} Lua workers`);
       const apps = await topas.apps.list();
-      if (apps.length) ctx.out(`  apps:        ${apps.map((a) => a.metadata.name).join(', ')}   (npx topas app status)`);
-      ctx.out(s.dim(`  try: TOPAS_URL=${topas.url} npx topas test status   (Ctrl-C stops)`));
+      if (apps.length) ctx.out(`  apps:        ${apps.map((a) => a.metadata.name).join(', ')}   (${cli} app status)`);
+      ctx.out(s.dim(`  try: TOPAS_URL=${topas.url} ${cli} test status   (Ctrl-C stops)`));
 
       let stopping = false;
       const stop = (signal: string) => {
