@@ -13,6 +13,25 @@ let dir: string;
 beforeAll(async () => {
   [topas, dir] = await Promise.all([startTestTopas(), mkdtemp(join(tmpdir(), 'topas-cli-'))]);
   await writeFile(join(dir, 'pass.lua'), 'print("hello from lua")\ntest("math", function()\n  step("adds", function() assert(1 + 1 == 2) end)\nend)\n');
+  await writeFile(
+    join(dir, 'tree.lua'),
+    [
+      'log.info("top-level")',
+      'before_all(function() log.info("in before_all") end)',
+      'after_all(function() log.info("in after_all") end)',
+      'test("outer", function()',
+      '  log.info("in outer")',
+      '  step("inner one", function()',
+      '    sleep(200)',
+      '    step("deepest", function() sleep(200) end)',
+      '    log.info("in inner one")',
+      '  end)',
+      '  step("inner two", function() sleep(200) end)',
+      'end)',
+      'test("second", function() expect(1).to_be(1) end)',
+      '',
+    ].join('\n'),
+  );
   await writeFile(join(dir, 'fail.lua'), 'print("checking out")\nstep("pay", function()\n  assert(2 + 2 == 5, "total is 5")\nend)\n');
 });
 afterAll(async () => {
@@ -51,6 +70,23 @@ describe('topas CLI', () => {
     expect(r.stdout).toMatch(/✗ pay — assertion failed: total is 5 \(fail\.lua:3\)/);
     expect(r.stdout).toMatch(/Failed in .*AssertionFailed/);
     expect(r.stdout).toMatch(/Failed assertions\n {2}✗ assertion failed: total is 5 \(fail\.lua:3\)/);
+  });
+
+  it('schedule --wait prints the step tree as test status does: start order, hooks, parents first, after "running"', async () => {
+    const r = await cli(['test', 'schedule', '--script', 'tree.lua', '--wait']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const id = /^run (\S+) "tree" queued$/.exec(lines[0]!)![1]!;
+    expect(lines[1]).toMatch(/^▶ running on /);
+    const status = await cli(['test', 'status', id]);
+    const tree = status.stdout.trimEnd().split('\nSteps\n')[1]!.split('\n\n')[0]!.split('\n').map((l) => l.slice(2));
+    expect(tree.map((l) => l.replace(/ \(.*\)$/, ''))).toEqual(['✓ before_all', '✓ outer', '  ✓ inner one', '    ✓ deepest', '  ✓ inner two', '✓ second', '✓ after_all']);
+    const stepLines = lines.filter((l) => /^\s*[✓✗…-] /.test(l));
+    expect(stepLines.map((l) => l.replace(/ \(.*\)$/, ''))).toEqual(tree.map((l) => l.replace(/ \(.*\)$/, '')));
+    // Each block's log lines come before its tree, and the next block's after it.
+    const order = ['top-level', 'in before_all', '✓ before_all', 'in outer', 'in inner one', '✓ outer', '✓ second', 'in after_all', '✓ after_all'];
+    const positions = order.map((text) => lines.findIndex((l) => l.endsWith(text) || l.startsWith(text)));
+    expect(positions.every((p, i) => p > 0 && (i === 0 || p > positions[i - 1]!)), `${order.join(' < ')} in:\n${r.stdout}`).toBe(true);
   });
 
   it('reports a missing script file and an unreachable server with exit 2', async () => {

@@ -24,6 +24,8 @@ export type RunDetail = Run & { steps: StepRecord[]; assertions: AssertionRecord
 export type StreamEvent =
   | { type: 'log'; line: LogLine }
   | { type: 'step'; step: StepRecord }
+  /** The events before it are a complete batch (see the API's `sync` event). */
+  | { type: 'sync' }
   | { type: 'phase'; run: Run }
   | { type: 'end'; run: Run };
 
@@ -202,6 +204,7 @@ export class TopasClient {
             lastSeq = (data as LogLine).seq;
             yield { type: 'log', line: data };
           } else if (message.event === 'step') yield { type: 'step', step: data };
+          else if (message.event === 'sync') yield { type: 'sync' };
           else if (message.event === 'phase') yield { type: 'phase', run: data };
           else if (message.event === 'end') {
             yield { type: 'end', run: data };
