@@ -18,10 +18,21 @@ export interface TopasProcess {
   exited: Promise<number | string | null>;
 }
 
+export interface TopasProcessOptions {
+  /** The `topas` executable (default: this checkout's bin/topas.js, run by this Node.js). */
+  bin?: string;
+  /** Working folder (default: this process's). */
+  cwd?: string;
+  /** How long it may take to print its URL (default 30 s); then it is killed. */
+  startTimeoutMs?: number;
+}
+
 /** Starts `topas up` as a real child process on a free port and waits for its URL. */
-export async function startTopasProcess(args: string[], env: Record<string, string> = {}): Promise<TopasProcess> {
-  const child = spawn(process.execPath, [TOPAS_BIN, 'up', '--port', '0', ...args], {
+export async function startTopasProcess(args: string[], env: Record<string, string> = {}, options: TopasProcessOptions = {}): Promise<TopasProcess> {
+  const [command, prefix] = options.bin ? [options.bin, []] : [process.execPath, [TOPAS_BIN]];
+  const child = spawn(command, [...prefix, 'up', '--port', '0', ...args], {
     env: { ...process.env, NO_COLOR: '1', ...env },
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -29,7 +40,11 @@ export async function startTopasProcess(args: string[], env: Record<string, stri
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`topas did not start in 30 s:\n${out}`)), 30_000);
+    const timeoutMs = options.startTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`topas did not start in ${timeoutMs / 1000} s:\n${out}`));
+    }, timeoutMs);
     const check = () => {
       const m = /https?:\/\/127\.0\.0\.1:\d+/.exec(out);
       // the dashboard line (with the login URL) follows the first one

@@ -10,11 +10,11 @@ import { runTopasCli, type CliResult } from './testing/cli-process.js';
 let topas: TestTopas;
 let dir: string;
 
-const appYaml = (version: string, port = 8080) => `# an App for the CLI tests
+const appYaml = (version: string, port = 8080, name = 'shop', env = '') => `# an App for the CLI tests
 apiVersion: topas.dev/v1alpha1
 kind: App
 metadata:
-  name: shop
+  name: ${name}
 spec:
   services:
     - name: web
@@ -23,7 +23,7 @@ spec:
       port: ${port}
       local:
         command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(ECHO_SERVICE)}, "--port", "\${port}"]
-        env: { APP_VERSION: "\${version}" }
+        env: { APP_VERSION: "\${version}"${env} }
         readinessProbe: { httpGet: { path: /healthz } }
 `;
 
@@ -31,6 +31,7 @@ beforeAll(async () => {
   [topas, dir] = await Promise.all([startTestTopas(), mkdtemp(join(tmpdir(), 'topas-app-cli-'))]);
   await writeFile(join(dir, 'app.yaml'), appYaml('v1'));
   await writeFile(join(dir, 'bad.yaml'), appYaml('v1', 0));
+  await writeFile(join(dir, 'crashy.yaml'), appYaml('v1', 8080, 'crashy', ', FAIL_AT_START: "3"'));
   await writeFile(join(dir, 'check.lua'), 'local r = net.get("http://web/")\nexpect(r.json.version).to_be(env.WANT)\n');
   await writeFile(join(dir, 'headed.lua'), '-- app: shop\nexpect(net.get("http://web/").code).to_be(200)\n');
 }, 60_000);
@@ -51,6 +52,20 @@ describe('topas app', () => {
     expect((await cli(['app', 'status'])).stdout).toContain('No Apps');
     const missing = await cli(['app', 'apply', '-f', 'nope.yaml']);
     expect(missing.stderr).toContain('cannot read nope.yaml: no such file');
+  });
+
+  it('apply --wait shows progress and gives up at once, with the last lines, when every replica crash loops', async () => {
+    const started = Date.now();
+    const r = await cli(['app', 'apply', '-f', 'crashy.yaml', '--wait']);
+    expect(r.code).toBe(2);
+    expect(Date.now() - started).toBeLessThan(30_000); // not the 120 s timeout
+    const progress = r.stdout.split('\n').filter((l) => l.startsWith('app/crashy: '));
+    expect(progress[0]).toMatch(/^app\/crashy: web 0\/2 ready/);
+    expect(progress.some((l) => /restarts? \(replica \d exited with code 3: boom: v1 cannot start/.test(l))).toBe(true);
+    progress.forEach((line, i) => expect(line).not.toBe(progress[i - 1])); // printed when it changes only
+    expect(r.stderr).toMatch(/^error: app\/crashy: service web is crash looping, every replica exits soon after it starts: replica \d exited with code 3/);
+    expect(r.stderr).toMatch(/ {2}replica 0 \(v1, \d+ restarts\): exited with code 3: boom: v1 cannot start\n {4}last lines:\n {6}boom: v1 cannot start/);
+    await cli(['app', 'delete', 'crashy']);
   });
 
   it('apply --wait creates the App, status shows it, a run with --app reaches it by name, delete removes it', async () => {

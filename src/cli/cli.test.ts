@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../core/ids.js';
 import { startTestTopas, type TestTopas } from '../server/testing/test-topas.js';
 import { runTopasCli, type CliResult } from './testing/cli-process.js';
 
@@ -12,6 +13,25 @@ let dir: string;
 beforeAll(async () => {
   [topas, dir] = await Promise.all([startTestTopas(), mkdtemp(join(tmpdir(), 'topas-cli-'))]);
   await writeFile(join(dir, 'pass.lua'), 'print("hello from lua")\ntest("math", function()\n  step("adds", function() assert(1 + 1 == 2) end)\nend)\n');
+  await writeFile(
+    join(dir, 'tree.lua'),
+    [
+      'log.info("top-level")',
+      'before_all(function() log.info("in before_all") end)',
+      'after_all(function() log.info("in after_all") end)',
+      'test("outer", function()',
+      '  log.info("in outer")',
+      '  step("inner one", function()',
+      '    sleep(200)',
+      '    step("deepest", function() sleep(200) end)',
+      '    log.info("in inner one")',
+      '  end)',
+      '  step("inner two", function() sleep(200) end)',
+      'end)',
+      'test("second", function() expect(1).to_be(1) end)',
+      '',
+    ].join('\n'),
+  );
   await writeFile(join(dir, 'fail.lua'), 'print("checking out")\nstep("pay", function()\n  assert(2 + 2 == 5, "total is 5")\nend)\n');
   await writeFile(join(dir, 'diff.lua'), 'test("tables", function()\n  step("compare", function()\n    expect({ a = 1, b = 2 }).to_equal({ a = 1, c = 3 })\n  end)\nend)\n');
 });
@@ -70,6 +90,23 @@ describe('topas CLI', () => {
     }
   });
 
+  it('schedule --wait prints the step tree as test status does: start order, hooks, parents first, after "running"', async () => {
+    const r = await cli(['test', 'schedule', '--script', 'tree.lua', '--wait']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const id = /^run (\S+) "tree" queued$/.exec(lines[0]!)![1]!;
+    expect(lines[1]).toMatch(/^▶ running on /);
+    const status = await cli(['test', 'status', id]);
+    const tree = status.stdout.trimEnd().split('\nSteps\n')[1]!.split('\n\n')[0]!.split('\n').map((l) => l.slice(2));
+    expect(tree.map((l) => l.replace(/ \(.*\)$/, ''))).toEqual(['✓ before_all', '✓ outer', '  ✓ inner one', '    ✓ deepest', '  ✓ inner two', '✓ second', '✓ after_all']);
+    const stepLines = lines.filter((l) => /^\s*[✓✗…-] /.test(l));
+    expect(stepLines.map((l) => l.replace(/ \(.*\)$/, ''))).toEqual(tree.map((l) => l.replace(/ \(.*\)$/, '')));
+    // Each block's log lines come before its tree, and the next block's after it.
+    const order = ['top-level', 'in before_all', '✓ before_all', 'in outer', 'in inner one', '✓ outer', '✓ second', 'in after_all', '✓ after_all'];
+    const positions = order.map((text) => lines.findIndex((l) => l.endsWith(text) || l.startsWith(text)));
+    expect(positions.every((p, i) => p > 0 && (i === 0 || p > positions[i - 1]!)), `${order.join(' < ')} in:\n${r.stdout}`).toBe(true);
+  });
+
   it('reports a missing script file and an unreachable server with exit 2', async () => {
     const missing = await cli(['test', 'schedule', '--script', 'examples/x.lua']);
     expect(missing.code).toBe(2);
@@ -105,4 +142,36 @@ describe('topas CLI', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim()).toBe('error: run 1234abcd not found');
   });
+
+  it('test list shows definition ids that tell them apart, and --definition takes them, a name or a full id', async () => {
+    // Definitions stored together (the examples at start-up) get UUIDv7 ids of the same minute.
+    const now = Date.now();
+    const alpha = await topas.store.createDefinition({ id: newId(now), name: 'alpha', script: 'log.info("I am alpha")' });
+    const beta = await topas.store.createDefinition({ id: newId(now), name: 'beta', script: 'log.info("I am beta")' });
+    expect(alpha.id.slice(0, 8)).toBe(beta.id.slice(0, 8));
+
+    const list = await cli(['test', 'list']);
+    expect(list.code).toBe(0);
+    const shown = Object.fromEntries(list.stdout.split('\n').slice(1).map((line) => line.split(/\s+/).slice(0, 2)));
+    expect(shown.alpha).not.toBe(shown.beta);
+    expect(alpha.id.startsWith(shown.alpha!) && beta.id.startsWith(shown.beta!)).toBe(true);
+
+    for (const [given, definition] of [
+      [shown.alpha!, alpha],
+      ['beta', beta],
+      [beta.id, beta],
+    ] as const) {
+      const r = await cli(['test', 'schedule', '--definition', given, '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ name: definition.name, source: { type: 'definition', definitionId: definition.id } });
+    }
+
+    const ambiguous = await cli(['test', 'schedule', '--definition', alpha.id.slice(0, 8)]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain(`error: definition id ${alpha.id.slice(0, 8)} is ambiguous; it matches:\n  ${alpha.id}  alpha\n  ${beta.id}  beta`);
+    const missing = await cli(['test', 'schedule', '--definition', 'gamma']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toBe('error: definition gamma not found; give its name, its id or the ID column of "topas test list"');
+  }, 60_000);
 });

@@ -27,6 +27,8 @@ export type RunDetail = Run & { steps: StepRecord[]; assertions: AssertionRecord
 export type StreamEvent =
   | { type: 'log'; line: LogLine }
   | { type: 'step'; step: StepRecord }
+  /** The events before it are a complete batch (see the API's `sync` event). */
+  | { type: 'sync' }
   | { type: 'phase'; run: Run }
   | { type: 'end'; run: Run };
 
@@ -202,6 +204,39 @@ export class TopasClient {
     return this.json(`/api/definitions?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
   }
 
+  /** Every stored definition (they are few: one per test, not per run). */
+  async allDefinitions(): Promise<TestDefinition[]> {
+    const all: TestDefinition[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page<TestDefinition> = await this.listDefinitions(cursor);
+      all.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return all;
+  }
+
+  /**
+   * A definition id from what the user typed: its name, its full id, or a unique
+   * prefix of at least 8 characters of its id (what `test list` shows). A name wins
+   * over an id prefix that happens to spell it.
+   */
+  async resolveDefinitionId(input: string): Promise<string> {
+    const typed = input.trim();
+    if (FULL_ID.test(typed.toLowerCase())) return typed.toLowerCase();
+    const all = await this.allDefinitions();
+    const named = all.find((d) => d.name === typed);
+    if (named) return named.id;
+    const prefix = typed.toLowerCase();
+    const matches = /^[0-9a-f-]{8,}$/.test(prefix) ? all.filter((d) => d.id.startsWith(prefix)) : [];
+    if (matches.length === 1) return matches[0]!.id;
+    if (matches.length > 1) {
+      const list = matches.slice(0, 5).map((d) => `  ${d.id}  ${d.name}`).join('\n');
+      throw new CliError(`definition id ${input} is ambiguous; it matches:\n${list}\ngive more characters of the id, or the name`);
+    }
+    throw new CliError(`definition ${input} not found; give its name, its id or the ID column of "topas test list"`);
+  }
+
   /**
    * Follows a run until it ends: log lines, step changes and phase changes, then
    * `end`. Reconnects from the last log seq when the connection drops.
@@ -221,6 +256,7 @@ export class TopasClient {
             lastSeq = (data as LogLine).seq;
             yield { type: 'log', line: data };
           } else if (message.event === 'step') yield { type: 'step', step: data };
+          else if (message.event === 'sync') yield { type: 'sync' };
           else if (message.event === 'phase') yield { type: 'phase', run: data };
           else if (message.event === 'end') {
             yield { type: 'end', run: data };

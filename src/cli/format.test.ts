@@ -25,6 +25,11 @@ describe('format', () => {
   it('shortens ids to the shortest distinct prefix of at least 8 characters', () => {
     const ids = ['01a20009-1620-7366', '01a20009-1cfa-7ae3', '01b00000-0000-7000'];
     expect([...shortIds(ids).values()]).toEqual(['01a20009-16', '01a20009-1c', '01b00000']);
+    // In the order given, never ending on a dash, and the same id once.
+    expect([...shortIds(['01a20009-2000', '01a20009-1cfa', '01a20009-2000']).entries()]).toEqual([
+      ['01a20009-2000', '01a20009-2'],
+      ['01a20009-1cfa', '01a20009-1'],
+    ]);
   });
 
   it('aligns table columns and reads failed steps with their location once', () => {

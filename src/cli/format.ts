@@ -7,6 +7,8 @@ import type { AssertionRecord, LogLine, StepRecord } from '../core/run-events.js
 import type { RunPhase } from '../core/run-phase.js';
 import type { Run } from '../core/run.js';
 
+export { shortIds } from '../core/short-ids.js';
+
 type Paint = (text: string) => string;
 
 export interface Style {
@@ -76,17 +78,6 @@ export function table(header: string[], rows: string[][], style: Style): string 
       .join('  ')
       .trimEnd();
   return [style.bold(line(header)), ...rows.map(line)].join('\n');
-}
-
-/** The shortest prefix (at least 8 characters) that tells each id apart from the others shown. */
-export function shortIds(ids: string[]): Map<string, string> {
-  const result = new Map<string, string>();
-  for (const id of ids) {
-    let n = 8;
-    while (n < id.length && ids.some((other) => other !== id && other.startsWith(id.slice(0, n)))) n++;
-    result.set(id, id.slice(0, n));
-  }
-  return result;
 }
 
 export function where(file: string | null, line: number | null): string {

@@ -1,11 +1,11 @@
 /** Following a run to its end, as `test schedule --wait` and `test logs -f` show it. */
-import type { StepRecord } from '../core/run-events.js';
 import type { RunPhase } from '../core/run-phase.js';
 import type { Run } from '../core/run.js';
 import type { RunDetail, TopasClient } from './client.js';
 import type { CliContext } from './context.js';
 import { detailLines, detailPlaces } from '../core/failure-text.js';
-import { formatFailedAssertion, formatLogLine, formatStep, formatSummary } from './format.js';
+import { formatFailedAssertion, formatSummary } from './format.js';
+import { LiveRunPrinter } from './live-run-printer.js';
 
 /** 0 Passed, 1 Failed (a test failed), 2 anything else. */
 export function exitCodeFor(phase: RunPhase): number {
@@ -15,32 +15,21 @@ export function exitCodeFor(phase: RunPhase): number {
 export interface WatchOptions {
   /** Print log lines, steps and the summary; false only waits (for --json). */
   print: boolean;
-  /** Also print steps as they finish. */
+  /** Also print the step tree (as `test status <id>` shows it), each step once it finished. */
   steps: boolean;
 }
 
 /** Streams the run until it ends and returns its final detail. */
 export async function watchRun(ctx: CliContext, client: TopasClient, runId: string, options: WatchOptions): Promise<RunDetail> {
-  const s = ctx.style;
-  const depth = new Map<number, number>();
-  const seen = new Map<number, StepRecord['status']>();
-  let phase: RunPhase | null = null;
+  const printer = new LiveRunPrinter({ style: ctx.style, out: (line) => ctx.out(line), steps: options.steps });
   for await (const event of client.follow(runId)) {
     if (!options.print) continue;
-    if (event.type === 'log') ctx.out(formatLogLine(s, event.line));
-    else if (event.type === 'step' && options.steps) {
-      const step = event.step;
-      const d = step.parentSeq === null ? 0 : (depth.get(step.parentSeq) ?? 0) + 1;
-      depth.set(step.seq, d);
-      if (step.status === 'running' || seen.get(step.seq) === step.status) continue;
-      seen.set(step.seq, step.status);
-      if (step.kind === 'hook' && step.status !== 'failed') continue;
-      ctx.out(formatStep(s, step, d));
-    } else if (event.type === 'phase' && event.run.phase !== phase) {
-      phase = event.run.phase;
-      if (phase === 'Running') ctx.out(s.dim(`▶ running${event.run.executor ? ` on ${event.run.executor}` : ''}`));
-    }
+    if (event.type === 'log') printer.log(event.line);
+    else if (event.type === 'step') printer.step(event.step);
+    else if (event.type === 'sync') printer.sync();
+    else printer.phase(event.run);
   }
+  if (options.print) printer.end();
   const run = await client.getRun(runId);
   if (options.print) printOutcome(ctx, run);
   return run;

@@ -210,6 +210,10 @@ export interface ServiceStatus {
   ports?: Record<string, Endpoint>;
   /** Per replica: index, pid, ready, restarts, last exit. */
   replicaStatuses?: ReplicaStatus[];
+  /** `CrashLoopBackOff` when every replica of the current spec keeps exiting early and none is ready: it will not become ready by itself. */
+  reason?: 'CrashLoopBackOff';
+  /** Why the service is not ready (yet), e.g. `replica 0 exited with code 1: <its last line> (restarted 3 times)`; absent once it is. */
+  message?: string;
 }
 
 export interface ReplicaStatus {
@@ -218,7 +222,10 @@ export interface ReplicaStatus {
   ready: boolean;
   restarts: number;
   version: string;
+  /** How its last process ended: `exited with code 1: <its last line>`. */
   lastExit: string | null;
+  /** The last lines (up to 10) its last exited process printed. */
+  lastLog?: string[];
 }
 
 export interface DatabaseStatus {
@@ -394,8 +401,20 @@ export const AppStatusSchema = z.object({
       endpoint: EndpointSchema.nullable().describe('Where the service answers on this machine.'),
       ports: z.record(z.string(), EndpointSchema).optional(),
       replicaStatuses: z
-        .array(z.object({ index: z.number().int(), pid: z.number().int().nullable(), ready: z.boolean(), restarts: z.number().int(), version: z.string(), lastExit: z.string().nullable() }))
+        .array(
+          z.object({
+            index: z.number().int(),
+            pid: z.number().int().nullable(),
+            ready: z.boolean(),
+            restarts: z.number().int(),
+            version: z.string(),
+            lastExit: z.string().nullable().describe('How its last process ended, with its last line.'),
+            lastLog: z.array(z.string()).optional().describe('The last lines (up to 10) its last exited process printed.'),
+          }),
+        )
         .optional(),
+      reason: z.literal('CrashLoopBackOff').optional().describe('Every replica of the current spec keeps exiting early and none is ready: it will not become ready by itself.'),
+      message: z.string().optional().describe('Why the service is not ready (yet); absent once it is.'),
     }),
   ),
   databases: z.array(

@@ -90,6 +90,10 @@ describe('GET /api/runs/{id}/logs', () => {
       { name: 's', status: 'passed' },
     ]);
     expect(got.filter((e) => e.event === 'phase').map((e) => (JSON.parse(e.data) as Run).phase)).toEqual(['Running', 'Passed']);
+    // Each batch of lines and steps ends with a sync (the CLI orders a batch's lines at it).
+    const kinds = got.map((e) => e.event).filter((k) => k !== 'phase' && k !== 'end');
+    expect(kinds.at(-1)).toBe('sync');
+    kinds.forEach((kind, i) => kind === 'sync' && expect(kinds[i - 1]).not.toBe('sync'));
     const end = got.at(-1)!;
     expect(end.event).toBe('end');
     expect(end.id).toBe('4');
@@ -142,7 +146,7 @@ describe('GET /api/runs/{id}/logs', () => {
     })();
     await until('two heartbeats', () => reader.comments() >= 2); // and a few polls meanwhile
     expect(subscriptions()).toBe(1);
-    expect(events.map((e) => e.event)).toEqual(['log', 'phase']);
+    expect(events.map((e) => e.event)).toEqual(['log', 'sync', 'phase']);
     await reader.cancel();
     await reading;
     await until('the stream to unsubscribe', () => subscriptions() === 0);

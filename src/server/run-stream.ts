@@ -1,7 +1,8 @@
 /**
  * A run's live stream as Server-Sent Events: the stored log lines after a cursor,
  * then new ones as they are persisted, step changes and phase changes, then a
- * final `end` event once the run is terminal.
+ * final `end` event once the run is terminal. Each look at the store sends its new
+ * log lines, then its changed steps, then `sync` (when it sent any).
  *
  * The store is the truth. An engine notification only means "look now"; the
  * stream also looks every `followPollMs` because another instance may be
@@ -71,12 +72,14 @@ class RunFollower {
       await this.stream.writeSSE({ event: 'end', data: JSON.stringify({ phase: null, message: 'the run was deleted' }) });
       return true;
     }
+    let sent = 0;
     for (;;) {
       const lines = await store.getLogs(this.runId, this.lastSeq, LOG_BATCH);
       for (const line of lines) {
         if (this.stream.aborted) return true;
         await this.stream.writeSSE({ event: 'log', id: String(line.seq), data: JSON.stringify(line) });
         this.lastSeq = line.seq;
+        sent++;
       }
       if (lines.length < LOG_BATCH) break;
     }
@@ -84,8 +87,11 @@ class RunFollower {
     for (const step of changed.steps) {
       if (this.stream.aborted) return true;
       await this.stream.writeSSE({ event: 'step', data: JSON.stringify(step) });
+      sent++;
     }
     this.stepRev = changed.rev;
+    // The look's events are all out: a client may now order them (a step's tree after its log lines).
+    if (sent > 0) await this.stream.writeSSE({ event: 'sync', data: JSON.stringify({ seq: this.lastSeq }) });
     if (run.phase !== this.lastPhase) {
       this.lastPhase = run.phase;
       await this.stream.writeSSE({ event: 'phase', data: JSON.stringify(maskSecrets(run)) });

@@ -158,6 +158,9 @@ describe.concurrent('LocalAppRuntime: services', () => {
     expect(condition(status, 'Degraded')).toMatchObject({ status: 'True', reason: 'CrashLoopBackOff' });
     expect(condition(status, 'Degraded')!.message).toContain('web: replica 0 (v2) exited with code 3: boom: v2 cannot start');
     expect(condition(status, 'Ready')).toMatchObject({ status: 'False' });
+    // The new version alone counts: its one surge replica keeps crashing, so the rollout will not finish.
+    const stuck = await eventually('the rollout reported crash looping', () => (runtime.status('broken')!.services[0]!.reason === 'CrashLoopBackOff' ? runtime.status('broken')!.services[0] : null), 20_000);
+    expect(stuck.message).toMatch(/^replica 0 exited with code 3: boom: v2 cannot start/);
     // Only one surge at a time: replica 1 was not touched.
     for (let i = 0; i < 4; i++) expect((await getJson(runtime.endpoint('broken', 'web')!)).version).toBe('v1');
     expect(oldPids.every(isAlive)).toBe(true);
@@ -168,6 +171,25 @@ describe.concurrent('LocalAppRuntime: services', () => {
     expect(replicaPids(runtime.status('broken'), 'web').sort()).toEqual([...oldPids].sort());
     expect(condition(runtime.status('broken'), 'Degraded')).toMatchObject({ status: 'False' });
     expect(condition(runtime.status('broken'), 'Progressing')).toMatchObject({ status: 'False' });
+  });
+
+  it('reports a service whose every replica crashes at start as CrashLoopBackOff, with the last lines each printed', async ({ expect }) => {
+    const { runtime, apply } = setup();
+    const started = Date.now();
+    await apply('crashy', 1, appSpec({ services: [echoService({ replicas: 2, env: { FAIL_AT_START: '3' } })] }));
+    const first = await eventually('a first exit', () => runtime.status('crashy')!.services[0]!.replicaStatuses!.find((r) => r.lastExit), 10_000);
+    // One exit is not a loop yet: the back-off gives it more tries.
+    expect(runtime.status('crashy')!.services[0]!.reason).toBeUndefined();
+    expect(first.lastLog).toEqual(['boom: v1 cannot start']);
+    const service = await eventually('CrashLoopBackOff', () => (runtime.status('crashy')!.services[0]!.reason === 'CrashLoopBackOff' ? runtime.status('crashy')!.services[0] : null), 20_000);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(service.readyReplicas).toBe(0);
+    expect(service.message).toMatch(/^replica \d exited with code 3: boom: v1 cannot start/);
+    for (const replica of service.replicaStatuses!) {
+      expect(replica.restarts).toBeGreaterThanOrEqual(3);
+      expect(replica.lastExit).toBe('exited with code 3: boom: v1 cannot start');
+      expect(replica.lastLog).toEqual(['boom: v1 cannot start']);
+    }
   });
 
   it('heals a killed replica and counts the restart', async ({ expect }) => {

@@ -41,6 +41,8 @@ export interface ReplicaProcessOptions {
 
 /** Probe period while starting: faster than the configured period, so a fresh replica joins quickly. */
 const STARTUP_PROBE_MS = 150;
+/** Output lines a replica keeps for its exit report. */
+const LAST_LINES = 10;
 /** Consecutive failed probes that take a ready replica out of rotation (Kubernetes' default). */
 const FAILURE_THRESHOLD = 3;
 
@@ -60,6 +62,8 @@ export class ReplicaProcess {
   probeDetail = 'not probed yet';
   /** The last line it printed. */
   lastLine = '';
+  /** Its last non-empty lines (at most LAST_LINES), for "why did it exit". */
+  readonly lastLines: string[] = [];
   readonly exited: Promise<ReplicaExit>;
   readonly commandLine: string;
   private child: ChildProcess | null = null;
@@ -179,7 +183,11 @@ export class ReplicaProcess {
   }
 
   private line(line: string): void {
-    if (line.trim()) this.lastLine = line;
+    if (line.trim()) {
+      this.lastLine = line;
+      this.lastLines.push(line);
+      if (this.lastLines.length > LAST_LINES) this.lastLines.shift();
+    }
     this.options.onLine(line);
   }
 

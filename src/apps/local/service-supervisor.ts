@@ -32,6 +32,13 @@ const DRAIN_MS = 1000;
 const HEALTHY_RUN_MS = 10_000;
 /** A replica of the current spec not ready after this long makes the App Degraded. */
 const NOT_READY_DEADLINE_MS = 30_000;
+/**
+ * A service whose every replica of the current spec exited early this many times in a
+ * row, none ready, is reported crash looping (`reason: CrashLoopBackOff`): it will not
+ * get better by itself. With the restart back-off (0.5 s, 1 s, 2 s) that is a few
+ * seconds after the first start — long enough for a dependency that comes up late.
+ */
+export const CRASH_LOOP_EXITS = 3;
 /** Lines of output kept in memory per service. */
 const LOG_LINES = 2000;
 
@@ -68,7 +75,11 @@ interface Slot {
   /** The crashed process was a surge: its restart is the slot's surge, still holding the rollout's one surge. */
   pendingSurge: boolean;
   lastExit: string | null;
+  /** The last lines of the process that last exited. */
+  lastLog: string[];
   crash: Crash | null;
+  /** Early exits in a row of this slot's processes of `crash.hash`. */
+  crashesInARow: number;
 }
 
 export interface ServiceSupervisorOptions {
@@ -241,10 +252,11 @@ export class ServiceSupervisor {
       for (const proc of procs) {
         if (proc.ready) readyReplicas++;
         if (proc.hash === hash && slot.index < this.spec.replicas) updatedReplicas++;
-        replicaStatuses.push({ index: slot.index, pid: proc.pid, ready: proc.ready, restarts: slot.restarts, version: proc.version, lastExit: slot.lastExit });
+        replicaStatuses.push({ index: slot.index, pid: proc.pid, ready: proc.ready, restarts: slot.restarts, version: proc.version, lastExit: slot.lastExit, ...lastLog(slot) });
       }
-      if (procs.length === 0) replicaStatuses.push({ index: slot.index, pid: null, ready: false, restarts: slot.restarts, version: this.spec.version, lastExit: slot.lastExit });
+      if (procs.length === 0) replicaStatuses.push({ index: slot.index, pid: null, ready: false, restarts: slot.restarts, version: this.spec.version, lastExit: slot.lastExit, ...lastLog(slot) });
     }
+    const detail = this.isRolledOut() ? null : this.firstProblemDetail();
     const ports: Record<string, Endpoint> = {};
     for (const [key, balancer] of this.balancers) if (key && balancer.port !== null) ports[key] = { host: '127.0.0.1', port: balancer.port };
     return {
@@ -257,7 +269,31 @@ export class ServiceSupervisor {
       endpoint: this.endpoint(),
       ...(Object.keys(ports).length ? { ports } : {}),
       replicaStatuses,
+      ...(this.crashLooping() ? { reason: 'CrashLoopBackOff' as const } : {}),
+      ...(detail ? { message: detail } : {}),
     };
+  }
+
+  /**
+   * True when the service will not become ready by itself: no replica of the current
+   * spec is ready, and every slot that runs or ran it exited early CRASH_LOOP_EXITS
+   * times in a row (slots still on the old spec during a rollout wait their turn, so
+   * they do not count).
+   */
+  crashLooping(now = Date.now()): boolean {
+    const hash = this.hash;
+    if (hash === null) return false;
+    let looping = 0;
+    for (const slot of this.slots) {
+      const current = [slot.active, slot.surge].filter((p): p is ReplicaProcess => p !== null && p.hash === hash && !p.exit);
+      if (current.some((p) => p.ready)) return false;
+      const crash = slot.crash;
+      const loops = crash && crash.early && crash.hash === hash && !this.recoveredSince(slot, now) ? slot.crashesInARow : 0;
+      if (loops >= CRASH_LOOP_EXITS) looping++;
+      // A replica of the current spec that may still come up.
+      else if (current.length > 0 || (crash?.hash === hash && slot.restartTimer)) return false;
+    }
+    return looping > 0;
   }
 
   /** What is wrong (Degraded), most telling first. */
@@ -461,9 +497,12 @@ export class ServiceSupervisor {
     slot.restarts++;
     this.restartsTotal++;
     slot.lastExit = `${exit.description}${proc.lastLine ? `: ${proc.lastLine}` : ''}`;
+    slot.lastLog = [...proc.lastLines];
+    const previous = slot.crash;
     slot.crash = killed
       ? null
       : { hash: proc.hash, version: proc.version, exit, lastLine: proc.lastLine, early: ranFor < HEALTHY_RUN_MS || proc.readyAt === null };
+    slot.crashesInARow = slot.crash?.early ? (previous?.early && previous.hash === proc.hash ? slot.crashesInARow + 1 : 1) : 0;
     const delay = slot.backoff.next(killed ? HEALTHY_RUN_MS : ranFor);
     slot.restartAt = Date.now() + delay;
     slot.restartTimer = setTimeout(() => {
@@ -532,7 +571,8 @@ export class ServiceSupervisor {
     for (const slot of this.slots) {
       const crash = slot.crash;
       if (crash && crash.early && crash.hash === hash && !this.recoveredSince(slot, now)) {
-        return `replica ${slot.index} ${crash.exit.description}${crash.lastLine ? `: ${crash.lastLine}` : ''} (restarted ${slot.restarts} times)`;
+        // Without the restart count: it is in the status beside, and the message stays the same while the loop goes on.
+        return `replica ${slot.index} ${crash.exit.description}${crash.lastLine ? `: ${crash.lastLine}` : ''}`;
       }
     }
     for (const slot of this.slots) {
@@ -549,7 +589,12 @@ export class ServiceSupervisor {
 }
 
 function newSlot(index: number): Slot {
-  return { index, active: null, surge: null, restarts: 0, backoff: new RestartBackoff(), restartTimer: null, restartAt: null, pendingSurge: false, lastExit: null, crash: null };
+  return { index, active: null, surge: null, restarts: 0, backoff: new RestartBackoff(), restartTimer: null, restartAt: null, pendingSurge: false, lastExit: null, lastLog: [], crash: null, crashesInARow: 0 };
+}
+
+/** A replica's last output lines, once a process of it exited. */
+function lastLog(slot: Slot): { lastLog?: string[] } {
+  return slot.lastLog.length ? { lastLog: slot.lastLog } : {};
 }
 
 /** `1.5s`, `250ms`, `2m 5s`. */

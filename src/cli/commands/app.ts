@@ -2,8 +2,9 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { AppFileError, readAppFile } from '../../apps/app-file.js';
-import { isConditionTrue, type App } from '../../core/app.js';
+import { isConditionTrue, type App, type ServiceStatus } from '../../core/app.js';
 import { CliError } from '../cli-error.js';
+import type { TopasClient } from '../client.js';
 import type { CliContext } from '../context.js';
 import { formatAgo, table, type Style } from '../format.js';
 
@@ -38,21 +39,7 @@ export function registerApp(program: Command, ctx: CliContext): void {
       }
       if (!opts.wait) return;
       const deadline = Date.now() + timeoutMs;
-      for (const manifest of manifests) {
-        const name = manifest.metadata.name;
-        for (;;) {
-          const current = await client.getApp(name);
-          if (current.status.observedGeneration >= current.metadata.generation && isConditionTrue(current.status, 'Ready')) {
-            ctx.out(`app/${name} ready`);
-            break;
-          }
-          if (Date.now() >= deadline) {
-            ctx.err(formatApp(ctx.errStyle, current));
-            throw new CliError(`app/${name} is not ready after ${Math.round(timeoutMs / 1000)} s`);
-          }
-          await new Promise((r) => setTimeout(r, 300));
-        }
-      }
+      for (const manifest of manifests) await waitReady(ctx, client, manifest.metadata.name, deadline, timeoutMs);
     });
 
   app
@@ -97,6 +84,55 @@ export function registerApp(program: Command, ctx: CliContext): void {
       await ctx.client(opts.server).deleteApp(name);
       ctx.out(`app/${name} deleted`);
     });
+}
+
+/**
+ * Waits until the App is Ready on its current generation, printing a progress line
+ * each time it changes. Gives up (exit 2) at the deadline, or at once when a service
+ * is crash looping (it will not become ready by itself), with the replicas' last lines.
+ */
+async function waitReady(ctx: CliContext, client: TopasClient, name: string, deadline: number, timeoutMs: number): Promise<void> {
+  let shown = '';
+  for (;;) {
+    const current = await client.getApp(name);
+    const observed = current.status.observedGeneration >= current.metadata.generation;
+    if (observed && isConditionTrue(current.status, 'Ready')) {
+      ctx.out(`app/${name} ready`);
+      return;
+    }
+    const line = progressLine(current);
+    if (line !== shown) ctx.out(ctx.style.dim(line));
+    shown = line;
+    const looping = observed ? current.status.services.find((s) => s.reason === 'CrashLoopBackOff') : undefined;
+    if (looping) throw new CliError(crashLoopReport(name, looping));
+    if (Date.now() >= deadline) {
+      ctx.err(formatApp(ctx.errStyle, current));
+      throw new CliError(`app/${name} is not ready after ${Math.round(timeoutMs / 1000)} s`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** `app/shop: web 1/2 ready (replica 1 not ready: ...); db starting` — what an App waits for. */
+export function progressLine(a: App): string {
+  const services = a.status.services.map((s) => {
+    const restarts = s.restarts ? `, ${s.restarts} restart${s.restarts === 1 ? '' : 's'}` : '';
+    return `${s.name} ${s.readyReplicas}/${s.replicas} ready${restarts}${s.message ? ` (${s.message})` : ''}`;
+  });
+  const databases = a.status.databases.map((d) => `${d.name} ${d.ready ? 'ready' : (d.message ?? 'starting')}`);
+  return `app/${a.metadata.name}: ${[...services, ...databases].join('; ') || 'nothing to run'}`;
+}
+
+/** Why waiting is pointless: the service's state and each crashing replica's last exit and lines. */
+function crashLoopReport(app: string, service: ServiceStatus): string {
+  const out = [`app/${app}: service ${service.name} is crash looping, every replica exits soon after it starts: ${service.message ?? 'see topas app status'}`];
+  for (const r of service.replicaStatuses ?? []) {
+    if (!r.lastExit) continue;
+    out.push(`  replica ${r.index} (${r.version}, ${r.restarts} restart${r.restarts === 1 ? '' : 's'}): ${r.lastExit}`);
+    if (r.lastLog?.length) out.push(`    last lines:`, ...r.lastLog.map((l) => `      ${l}`));
+  }
+  out.push(`fix the service's command or configuration and apply again; its whole output is in the data folder, apps/${app}/logs/${service.name}.log`);
+  return out.join('\n');
 }
 
 function readyWord(a: App): string {

@@ -1,8 +1,7 @@
 /** `topas test list`: the stored test definitions. */
 import type { Command } from 'commander';
-import type { TestDefinition } from '../../core/definition.js';
 import type { CliContext } from '../context.js';
-import { formatAgo, table } from '../format.js';
+import { formatAgo, shortIds, table } from '../format.js';
 
 export function registerList(test: Command, ctx: CliContext): void {
   test
@@ -12,13 +11,7 @@ export function registerList(test: Command, ctx: CliContext): void {
     .option('--server <url>', 'topas API URL (default TOPAS_URL or http://127.0.0.1:4000)')
     .action(async (opts: { json?: boolean; server?: string }) => {
       const client = ctx.client(opts.server);
-      const all: TestDefinition[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: { items: TestDefinition[]; nextCursor: string | null } = await client.listDefinitions(cursor);
-        all.push(...page.items);
-        cursor = page.nextCursor;
-      } while (cursor);
+      const all = await client.allDefinitions();
       if (opts.json) {
         ctx.out(JSON.stringify(all, null, 2));
         return;
@@ -28,7 +21,8 @@ export function registerList(test: Command, ctx: CliContext): void {
         return;
       }
       const oneLine = (text: string) => (text.split('\n')[0] ?? '').slice(0, 60);
-      const rows = all.map((d) => [d.name, d.id.slice(0, 8), `${d.timeoutSeconds}s`, d.appName ?? '-', formatAgo(d.updatedAt), oneLine(d.description)]);
+      const ids = shortIds(all.map((d) => d.id));
+      const rows = all.map((d) => [d.name, ids.get(d.id)!, `${d.timeoutSeconds}s`, d.appName ?? '-', formatAgo(d.updatedAt), oneLine(d.description)]);
       ctx.out(table(['NAME', 'ID', 'TIMEOUT', 'APP', 'UPDATED', 'DESCRIPTION'], rows, ctx.style));
       return;
     });

@@ -63,7 +63,7 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
     .command('schedule')
     .description('start a test run from a Lua file or a stored definition')
     .option('--script <file>', 'Lua file to run')
-    .option('--definition <idOrName>', 'stored test definition to run')
+    .option('--definition <nameOrId>', 'stored test definition to run: its name, its id, or the ID that "test list" shows')
     .option('--name <name>', 'display name of the run (default: file or definition name)')
     .option('--env <KEY=value>', 'environment variable for the script (repeatable)', collect, [])
     .option('--timeout <seconds>', 'wall-clock limit of the run in seconds')
@@ -75,7 +75,7 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
     .option('--server <url>', 'topas API URL (default TOPAS_URL or http://127.0.0.1:4000)')
     .option('--no-bundle', "send the script alone, without the other files of its folder (Lua modules, Postman collections, .proto files)")
     .action(async (opts: ScheduleOptions) => {
-      if (Boolean(opts.script) === Boolean(opts.definition)) throw new CliError('give exactly one of --script FILE and --definition ID');
+      if (Boolean(opts.script) === Boolean(opts.definition)) throw new CliError('give exactly one of --script FILE and --definition NAME');
       const script = opts.script ? await readScript(opts.script) : undefined;
       // `-- app: NAME` in the script's header names its App when --app does not
       const app = opts.app ?? (script === undefined ? undefined : (appNameFromHeader(script) ?? undefined));
@@ -94,6 +94,7 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
         ...(opts.readOnly ? { appReadOnly: true } : {}),
         origin: 'cli',
       };
+      const client = ctx.client(opts.server);
       const body = opts.script
         ? {
             ...common,
@@ -101,8 +102,7 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
             fileName: basename(opts.script),
             ...(opts.bundle ? { files: await bundleOrExplain(opts.script) } : {}),
           }
-        : { ...common, definitionId: opts.definition };
-      const client = ctx.client(opts.server);
+        : { ...common, definitionId: await client.resolveDefinitionId(opts.definition!) };
       const run = await client.createRun(body);
 
       if (!opts.wait) {

@@ -1,4 +1,6 @@
 /** `topas up`: start the embedded platform in this process. */
+import { isAbsolute, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags, type TopasConfig } from '../../config/config.js';
 import { ValidationError } from '../../core/errors.js';
@@ -18,6 +20,19 @@ function describeDatabase(config: TopasConfig): string {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/**
+ * How to call the CLI from here: `npx topas` inside the checkout (or a project that
+ * has topas as a dependency), plain `topas` where it was installed globally.
+ */
+export function commandName(cwd = process.cwd()): string {
+  const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
+  // The project that holds the package: the checkout itself, or the folder whose node_modules has it.
+  const marker = `${sep}node_modules${sep}`;
+  const owner = packageRoot.includes(marker) ? packageRoot.slice(0, packageRoot.lastIndexOf(marker)) : packageRoot;
+  const rel = relative(owner, cwd);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? 'npx topas' : 'topas';
+}
 
 export function registerUp(program: Command, ctx: CliContext): void {
   program
@@ -63,13 +78,14 @@ export function registerUp(program: Command, ctx: CliContext): void {
         throw err;
       }
       const s = ctx.style;
+      const cli = commandName();
       ctx.out(`topas is running at ${s.bold(topas.url)}`);
       if (topas.admin) {
         ctx.out(`  dashboard:   ${s.bold(topas.loginUrl())}`);
-        ctx.out(s.dim(`               (a one-time login link, valid 15 minutes; a new one: npx topas token url)`));
+        ctx.out(s.dim(`               (a one-time login link, valid 15 minutes; a new one: ${cli} token url)`));
         ctx.out(
           topas.admin.file
-            ? `  admin token: ${topas.admin.file}   (the CLI here reads it; other tokens: npx topas token create --role runner --name ci)`
+            ? `  admin token: ${topas.admin.file}   (the CLI here reads it; other tokens: ${cli} token create --role runner --name ci)`
             : `  admin token: from TOPAS_ADMIN_TOKEN   (set TOPAS_TOKEN to it for the CLI)`,
         );
       } else {
@@ -79,8 +95,8 @@ export function registerUp(program: Command, ctx: CliContext): void {
       ctx.out(`  database:    ${describeDatabase(config)}`);
       ctx.out(`  concurrency: ${config.concurrency} runs at once, ${config.workers} Lua workers`);
       const apps = await topas.apps.list();
-      if (apps.length) ctx.out(`  apps:        ${apps.map((a) => a.metadata.name).join(', ')}   (npx topas app status)`);
-      ctx.out(s.dim(`  try: TOPAS_URL=${topas.url} npx topas test status   (Ctrl-C stops)`));
+      if (apps.length) ctx.out(`  apps:        ${apps.map((a) => a.metadata.name).join(', ')}   (${cli} app status)`);
+      ctx.out(s.dim(`  try: TOPAS_URL=${topas.url} ${cli} test status   (Ctrl-C stops)`));
 
       let stopping = false;
       const stop = (signal: string) => {

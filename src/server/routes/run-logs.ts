@@ -12,6 +12,7 @@ const SSE_DESCRIPTION = [
   'With `follow=true` or `Accept: text/event-stream`: Server-Sent Events.',
   '`event: log` — data is a LogLine, `id` its seq (reconnect with `Last-Event-ID` to resume);',
   '`event: step` — a Step each time one starts or ends;',
+  '`event: sync` — the log lines and steps sent before it are all that was stored when it was sent: every step a line belongs to or that ended before it is among them (a client may order them now);',
   '`event: phase` — the Run each time its phase changes;',
   '`event: end` — the Run once it is terminal; the stream then closes.',
   'Comments (`: heartbeat`) keep idle connections open.',

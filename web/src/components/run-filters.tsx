@@ -203,7 +203,7 @@ export function RunFiltersBar({ filters, onChange, definitionName }: { filters: 
           ))}
           {filters.definition && (
             <span className="chip">
-              definition <Link to={`/definitions/${encodeURIComponent(filters.definition)}`}>{definitionName ?? filters.definition.slice(0, 8)}</Link>
+              definition <Link to={`/definitions/${encodeURIComponent(filters.definition)}`}>{definitionName ?? filters.definition}</Link>
               <button type="button" aria-label="Remove definition filter" onClick={() => onChange({ ...filters, definition: '' })}>
                 ×
               </button>

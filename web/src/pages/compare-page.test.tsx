@@ -41,6 +41,20 @@ describe('the Compare page', () => {
     expect(screen.getByTestId('compare-fixed').textContent).toContain('Nothing that failed before passes now.');
   });
 
+  it('tells two runs of the same minute apart by their shortest distinct id prefixes', async () => {
+    // UUIDv7 ids made within 65 s share their first 8 characters.
+    const sameMinute: CompareResult = {
+      ...result,
+      base: { ...result.base, id: '01a229c5-c270-7000-884d-c6b48213a1fa' },
+      head: { ...result.head, id: '01a229c5-d9f1-7000-9a0e-0b1c2d3e4f50' },
+    };
+    vi.stubGlobal('fetch', fakeFetch({ '/api/runs/01a229c5-d9f1-7000-9a0e-0b1c2d3e4f50/compare': sameMinute }).fetch);
+    renderAt('/compare?head=01a229c5-d9f1-7000-9a0e-0b1c2d3e4f50', '/compare', <ComparePage />);
+    const refs = await screen.findByRole('region', { name: 'The two runs' });
+    const shown = [...refs.querySelectorAll('code')].map((c) => c.textContent);
+    expect(shown).toEqual(['01a229c5-c', '01a229c5-d']);
+  });
+
   it('says there is nothing to compare with when the run has no previous run', async () => {
     vi.stubGlobal('fetch', fakeFetch({}).fetch);
     renderAt('/compare?head=bbbbbbbb-0000-7000-8000-000000000000&base=previous', '/compare', <ComparePage />);

@@ -13,7 +13,8 @@ import { PhaseBadge } from '../components/phase-badge';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { useDocumentTitle } from '../hooks/use-document-title';
 import { compareHeadline, durationRatio, groupComparison, pathLabel, type CompareItem, type CompareSection } from '../lib/compare-groups';
-import { formatDateTime, formatDuration, formatDurationChange, formatPercent, shortId, withLocation } from '../lib/format';
+import { formatDateTime, formatDuration, formatDurationChange, formatPercent, withLocation } from '../lib/format';
+import { shortIds } from '../../../src/core/short-ids';
 import { ExpectedActual } from '../components/expected-actual';
 
 const EMPTY_TEXT: Record<string, string> = {
@@ -135,15 +136,17 @@ function CompareView({ result }: { result: CompareResult }) {
   const sections = useMemo(() => groupComparison(result), [result]);
   const ratio = durationRatio(result);
   const change = result.durationChangeMs;
+  // Two runs of one test are often minutes apart: their ids' first 8 characters match.
+  const ids = shortIds([result.base.id, result.head.id]);
   return (
     <>
       <section className="card" aria-label="The two runs">
         <div className="compare-refs">
-          <RefCard label="Base" run={result.base} />
+          <RefCard label="Base" run={result.base} shortId={ids.get(result.base.id)!} />
           <span className="arrow" aria-hidden="true">
             →
           </span>
-          <RefCard label="Head" run={result.head} />
+          <RefCard label="Head" run={result.head} shortId={ids.get(result.head.id)!} />
         </div>
         <p style={{ marginTop: 12 }}>
           Duration{' '}
@@ -160,13 +163,13 @@ function CompareView({ result }: { result: CompareResult }) {
   );
 }
 
-function RefCard({ label, run }: { label: string; run: RunRef }) {
+function RefCard({ label, run, shortId }: { label: string; run: RunRef; shortId: string }) {
   return (
     <div>
       <div className="subtitle">{label}</div>
       <div style={{ display: 'flex', gap: 8, alignItems: 'center', flexWrap: 'wrap' }}>
         <Link to={`/runs/${run.id}`}>
-          <strong>{run.name}</strong> <code>{shortId(run.id)}</code>
+          <strong>{run.name}</strong> <code title={run.id}>{shortId}</code>
         </Link>
         <PhaseBadge phase={run.phase} />
       </div>
