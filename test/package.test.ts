@@ -11,7 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +29,10 @@ const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/
  * A GET of the installed topas's API. The one place that knows how this API
  * authenticates: with tokens on, it reads the admin token from `dataDir`.
  */
-async function apiGet<T>(url: string, _dataDir: string, path: string): Promise<T> {
-  const res = await fetch(url + path);
+async function apiGet<T>(url: string, dataDir: string, path: string): Promise<T> {
+  // The installed topas made an admin token in its data folder on first start.
+  const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+  const res = await fetch(url + path, { headers: { authorization: `Bearer ${token}` } });
   if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
