@@ -4,11 +4,14 @@ import { useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { api } from '../api/endpoints';
 import type { CreateRunRequest } from '../api/types';
+import { GuardedButton } from '../components/guarded';
 import { KeyValueField } from '../components/key-value-field';
 import { LuaEditor } from '../components/lua-editor';
 import { InlineError } from '../components/states';
 import { useDocumentTitle } from '../hooks/use-document-title';
+import { useCan } from '../hooks/use-session';
 import { parseKeyValueText } from '../lib/key-value-text';
+import { roleToRun } from '../lib/permissions';
 
 const SAMPLE = `-- Paste a test, or start from this one.
 test("smoke", function()
@@ -46,7 +49,12 @@ export default function SchedulePage() {
     },
   });
 
+  // A stored definition with other env values is a run with changes (it keeps the definition's secrets).
+  const needs = roleToRun(mode === 'definition' && env.trim() !== '');
+  const can = useCan(needs);
+
   const submit = () => {
+    if (!can.allowed) return;
     const envParse = parseKeyValueText(env, 'variable');
     const labelParse = parseKeyValueText(labels, 'label');
     const errors = [...envParse.errors.map((e) => `Environment, ${e}`), ...labelParse.errors.map((e) => `Labels, ${e}`)];
@@ -154,9 +162,9 @@ export default function SchedulePage() {
           </div>
         )}
         <InlineError error={start.error} />
-        <button type="submit" className="primary" disabled={start.isPending}>
+        <GuardedButton needs={needs} type="submit" className="primary" disabled={start.isPending}>
           {start.isPending ? 'Starting…' : 'Start run'}
-        </button>
+        </GuardedButton>
       </form>
     </>
   );
