@@ -1,15 +1,20 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** The header that authenticates as a started topas's admin (every API call needs a token). */
+export function adminAuth(topas: { admin: { secret: string } | null }): Record<string, string> {
+  return topas.admin ? { authorization: `Bearer ${topas.admin.secret}` } : {};
+}
+
 /** Sends `total` JSON POSTs with `parallel` requests in flight; returns each response body. */
-export async function postMany(url: string, bodies: (i: number) => unknown, total: number, parallel: number): Promise<unknown[]> {
+export async function postMany(url: string, bodies: (i: number) => unknown, total: number, parallel: number, headers: Record<string, string> = {}): Promise<unknown[]> {
   const results: unknown[] = new Array(total);
   let next = 0;
   const worker = async () => {
     for (;;) {
       const i = next++;
       if (i >= total) return;
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bodies(i)) });
+      const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(bodies(i)) });
       results[i] = await res.json();
       if (res.status >= 300) throw new Error(`POST ${url} → ${res.status}: ${JSON.stringify(results[i])}`);
     }
@@ -40,11 +45,11 @@ export async function startEchoServer(): Promise<{ url: string; close(): Promise
   };
 }
 
-export async function timeGets(url: string, count: number): Promise<number[]> {
+export async function timeGets(url: string, count: number, headers: Record<string, string> = {}): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
-    const res = await fetch(url);
+    const res = await fetch(url, { headers });
     await res.arrayBuffer();
     samples.push(performance.now() - t0);
     if (res.status !== 200) throw new Error(`GET ${url} → ${res.status}`);

@@ -1,7 +1,7 @@
 import { loadConfig } from '../src/config/config.js';
 import { startTopas } from '../src/server/start.js';
 import { openPglite } from '../src/store/pglite-sql.js';
-import { timeGets } from './http-load.js';
+import { adminAuth, timeGets } from './http-load.js';
 import { seededData } from './seeded-runs.js';
 import { median, round, summarize } from './stats.js';
 
@@ -39,6 +39,7 @@ async function measure(data: string, samples: number, only?: string[]) {
   const topas = await startTopas(loadConfig({ port: 0, data, examples: false }, {}));
   try {
     const api = `${topas.url}/api`;
+    const auth = adminAuth(topas);
     const queries: Record<string, [string, number]> = {
       'trends (14 days by day)': [`${api}/insights/trends`, samples],
       'trends (14 days by hour)': [`${api}/insights/trends?bucket=hour`, samples],
@@ -50,11 +51,11 @@ async function measure(data: string, samples: number, only?: string[]) {
     const latencyMs: Record<string, unknown> = {};
     for (const [name, [url, n]] of Object.entries(queries)) {
       if (only && !only.includes(name)) continue;
-      await timeGets(url, 1); // warm
-      latencyMs[name] = summarize(await timeGets(url, n));
+      await timeGets(url, 1, auth); // warm
+      latencyMs[name] = summarize(await timeGets(url, n, auth));
     }
-    await timeGets(`${api}/runs?phase=Failed&limit=50`, 5);
-    const reference = await timeGets(`${api}/runs?phase=Failed&limit=50`, 50);
+    await timeGets(`${api}/runs?phase=Failed&limit=50`, 5, auth);
+    const reference = await timeGets(`${api}/runs?phase=Failed&limit=50`, 50, auth);
     return { latencyMs, referenceP50: round(median(reference), 3) };
   } finally {
     await topas.close(0);

@@ -1,7 +1,7 @@
 import { loadConfig } from '../src/config/config.js';
 import { startTopas } from '../src/server/start.js';
 import { seededData } from './seeded-runs.js';
-import { timeGets } from './http-load.js';
+import { adminAuth, timeGets } from './http-load.js';
 import { median, round, summarize } from './stats.js';
 
 /** Listing runs over HTTP with 1,000,000 stored runs (BENCH_RUNS to change). */
@@ -11,7 +11,8 @@ export async function benchListRuns() {
   const topas = await startTopas(loadConfig({ port: 0, data, examples: false }, {}));
   try {
     const base = `${topas.url}/api/runs`;
-    const page1 = (await (await fetch(`${base}?phase=Failed&limit=50`)).json()) as { items: unknown[]; nextCursor: string };
+    const auth = adminAuth(topas);
+    const page1 = (await (await fetch(`${base}?phase=Failed&limit=50`, { headers: auth })).json()) as { items: unknown[]; nextCursor: string };
     const queries: Record<string, string> = {
       'phase=Failed&limit=50': `${base}?phase=Failed&limit=50`,
       'phase=Failed&limit=50 (page 2)': `${base}?phase=Failed&limit=50&cursor=${encodeURIComponent(page1.nextCursor)}`,
@@ -22,8 +23,8 @@ export async function benchListRuns() {
     };
     const figures: Record<string, unknown> = {};
     for (const [name, url] of Object.entries(queries)) {
-      await timeGets(url, 10); // warm
-      figures[name] = summarize(await timeGets(url, 200));
+      await timeGets(url, 10, auth); // warm
+      figures[name] = summarize(await timeGets(url, 200, auth));
     }
     const health = await timeGets(`${topas.url}/healthz`, 200);
     const failed = figures['phase=Failed&limit=50'] as { p50: number };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import { isTerminal } from '../src/core/run-phase.js';
 import { startTopas, type RunningTopas } from '../src/server/start.js';
-import { postMany, startEchoServer, timeGets } from './http-load.js';
+import { adminAuth, postMany, startEchoServer, timeGets } from './http-load.js';
 import { median, round, summarize } from './stats.js';
 
 const TRIVIAL = 'assert(1+1==2)';
@@ -51,12 +51,12 @@ export async function benchThroughput() {
   return withTopas(64, async (topas) => {
     // Warm up workers and the database.
     const warm = whenAllFinished(topas, 100);
-    await postMany(`${topas.url}/api/runs`, (i) => ({ name: `warm${i}`, script: TRIVIAL }), 100, parallel);
+    await postMany(`${topas.url}/api/runs`, (i) => ({ name: `warm${i}`, script: TRIVIAL }), 100, parallel, adminAuth(topas));
     await warm.done;
 
     const watch = whenAllFinished(topas, total);
     const t0 = performance.now();
-    const created = (await postMany(`${topas.url}/api/runs`, (i) => ({ name: `trivial-${i}`, script: TRIVIAL }), total, parallel)) as { id: string }[];
+    const created = (await postMany(`${topas.url}/api/runs`, (i) => ({ name: `trivial-${i}`, script: TRIVIAL }), total, parallel, adminAuth(topas))) as { id: string }[];
     const submitted = performance.now();
     await watch.done;
     const elapsed = (performance.now() - t0) / 1000;
@@ -100,7 +100,7 @@ export async function benchLatency() {
       };
       const stop = topas.engine.subscribeAll((n) => n.type === 'phase' && note(n.run.id, n.run.phase));
       const t0 = performance.now();
-      const res = await fetch(`${topas.url}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ script: TRIVIAL }) });
+      const res = await fetch(`${topas.url}/api/runs`, { method: 'POST', headers: { ...adminAuth(topas), 'content-type': 'application/json' }, body: JSON.stringify({ script: TRIVIAL }) });
       id = ((await res.json()) as { id: string }).id;
       for (const phase of early.get(id) ?? []) note(id, phase);
       await running;

@@ -22,6 +22,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadConfig } from '../src/config/config.js';
 import { startTopas, type RunningTopas } from '../src/server/start.js';
 import { seededData } from './seeded-runs.js';
+import { adminAuth } from './http-load.js';
 import { median, percentile, round } from './stats.js';
 
 const CHROMIUM = process.env.TOPAS_CHROMIUM ?? '/usr/bin/chromium';
@@ -44,9 +45,12 @@ async function timeToMark(page: Page, url: string, name: string, timeoutMs = 60_
   return page.evaluate((m) => performance.getEntriesByName(m)[0]!.startTime, name);
 }
 
-async function inFreshPage<T>(browser: Browser, fn: (page: Page) => Promise<T>): Promise<T> {
+/** A fresh browser context logged in as the admin (a session cookie, made before the timing starts). */
+async function inFreshPage<T>(browser: Browser, topas: RunningTopas, fn: (page: Page) => Promise<T>): Promise<T> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
   try {
+    const login = await context.request.post(`${topas.url}/api/session`, { data: { token: topas.admin?.secret ?? '' } });
+    if (!login.ok()) throw new Error(`logging the browser in failed: ${login.status()}`);
     return await fn(await context.newPage());
   } finally {
     await context.close();
@@ -56,11 +60,11 @@ async function inFreshPage<T>(browser: Browser, fn: (page: Page) => Promise<T>):
 const figures = (samples: number[]) => ({ n: samples.length, p50: round(median(samples), 1), min: round(Math.min(...samples), 1), max: round(Math.max(...samples), 1) });
 
 /** How long the first page of runs takes from Node, straight from the API. */
-async function apiTime(url: string, times: number): Promise<number[]> {
+async function apiTime(url: string, times: number, headers: Record<string, string>): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < times; i++) {
     const t0 = performance.now();
-    await (await fetch(url)).arrayBuffer();
+    await (await fetch(url, { headers })).arrayBuffer();
     out.push(performance.now() - t0);
   }
   return out;
@@ -79,17 +83,17 @@ async function benchRunsPage(browser: Browser) {
     const result: Record<string, unknown> = {};
     for (const [name, path] of Object.entries(views)) {
       // A view with no matching run shows the empty state, not rows: nothing to time.
-      const page1 = (await (await fetch(`${topas.url}/api/runs?${new URL(path, topas.url).searchParams}&limit=1`)).json()) as { items: unknown[] };
+      const page1 = (await (await fetch(`${topas.url}/api/runs?${new URL(path, topas.url).searchParams}&limit=1`, { headers: adminAuth(topas) })).json()) as { items: unknown[] };
       if (!page1.items.length) {
         result[name] = { skipped: 'no stored run matches' };
         continue;
       }
-      await inFreshPage(browser, (page) => timeToMark(page, topas.url + path, 'topas:runs-rows')); // warm the server
+      await inFreshPage(browser, topas, (page) => timeToMark(page, topas.url + path, 'topas:runs-rows')); // warm the server
       const samples: number[] = [];
       let rows = 0;
       for (let i = 0; i < SAMPLES; i++) {
         samples.push(
-          await inFreshPage(browser, async (page) => {
+          await inFreshPage(browser, topas, async (page) => {
             const t = await timeToMark(page, topas.url + path, 'topas:runs-rows');
             rows = await page.locator('[data-testid=run-row]').count();
             return t;
@@ -97,10 +101,10 @@ async function benchRunsPage(browser: Browser) {
         );
       }
       // The request behind this view's first rows, from Node: how much of the time is the API's.
-      const apiQuery = await apiTime(`${topas.url}/api/runs?${new URL(path, topas.url).searchParams}&limit=50`, 10);
+      const apiQuery = await apiTime(`${topas.url}/api/runs?${new URL(path, topas.url).searchParams}&limit=50`, 10, adminAuth(topas));
       result[name] = { firstRowsMs: figures(samples), rowsRendered: rows, apiRequestP50Ms: round(median(apiQuery), 1) };
     }
-    const api = await apiTime(`${topas.url}/api/runs?limit=50`, 20);
+    const api = await apiTime(`${topas.url}/api/runs?limit=50`, 20, adminAuth(topas));
     const first = (result['/runs'] as { firstRowsMs: { p50: number } }).firstRowsMs.p50;
     return {
       storedRuns: count,
@@ -117,7 +121,7 @@ async function benchRunsPage(browser: Browser) {
 
 async function waitForRun(topas: RunningTopas, id: string): Promise<{ phase: string }> {
   for (;;) {
-    const run = (await (await fetch(`${topas.url}/api/runs/${id}`)).json()) as { phase: string };
+    const run = (await (await fetch(`${topas.url}/api/runs/${id}`, { headers: adminAuth(topas) })).json()) as { phase: string };
     if (!['Queued', 'Running'].includes(run.phase)) return run;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -128,13 +132,13 @@ async function benchLogPage(browser: Browser) {
   const topas = await startTopas(loadConfig({ port: 0, data, examples: false }, {}));
   try {
     const script = `for i = 1, ${LOG_LINES} do log.info("line " .. i .. " of the bench log: GET /api/items?page=" .. i .. " -> 200 OK") end`;
-    const created = (await (await fetch(`${topas.url}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench-100k-lines', script }) })).json()) as { id: string };
+    const created = (await (await fetch(`${topas.url}/api/runs`, { method: 'POST', headers: { ...adminAuth(topas), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench-100k-lines', script }) })).json()) as { id: string };
     const run = await waitForRun(topas, created.id);
     if (run.phase !== 'Passed') throw new Error(`the 100,000-line run ended ${run.phase}`);
     const url = `${topas.url}/runs/${created.id}`;
 
     const sample = () =>
-      inFreshPage(browser, async (page) => {
+      inFreshPage(browser, topas, async (page) => {
         const firstLines = await timeToMark(page, url, 'topas:log-rows');
         await page.waitForFunction(() => performance.getEntriesByName('topas:log-complete').length > 0, null, { timeout: 120_000, polling: 10 });
         const wholeLog = await page.evaluate(() => performance.getEntriesByName('topas:log-complete')[0]!.startTime);
@@ -167,7 +171,7 @@ async function benchLogPage(browser: Browser) {
     const samples = [];
     for (let i = 0; i < Math.max(3, Math.ceil(SAMPLES / 2)); i++) samples.push(await sample());
     const frames = samples.flatMap((s) => s.frames);
-    const apiPages = await apiTime(`${topas.url}/api/runs/${created.id}/logs?after=0&limit=10000`, 10);
+    const apiPages = await apiTime(`${topas.url}/api/runs/${created.id}/logs?after=0&limit=10000`, 10, adminAuth(topas));
     const wholeLog = median(samples.map((s) => s.wholeLog));
     return {
       logLines: LOG_LINES,

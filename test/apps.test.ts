@@ -49,7 +49,8 @@ describe('Apps on a real topas', () => {
   let data: string;
 
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(topas.url + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${topas.admin!.secret}` };
+    const res = await fetch(topas.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : null };
   };

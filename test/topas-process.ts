@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The `topas` command of this checkout. */
@@ -6,6 +8,10 @@ export const TOPAS_BIN = fileURLToPath(new URL('../bin/topas.js', import.meta.ur
 
 export interface TopasProcess {
   url: string;
+  /** The admin token the process wrote to its data folder (null with --insecure-no-auth). */
+  token: string | null;
+  /** The one-time dashboard login URL it printed (null with --insecure-no-auth). */
+  loginUrl: string | null;
   child: ChildProcess;
   output: () => string;
   /** Resolves with the exit code (or signal) once the process is gone. */
@@ -26,7 +32,8 @@ export async function startTopasProcess(args: string[], env: Record<string, stri
     const timer = setTimeout(() => reject(new Error(`topas did not start in 30 s:\n${out}`)), 30_000);
     const check = () => {
       const m = /https?:\/\/127\.0\.0\.1:\d+/.exec(out);
-      if (m) {
+      // the dashboard line (with the login URL) follows the first one
+      if (m && /^\s*dashboard:.*\n/m.test(out)) {
         clearTimeout(timer);
         resolve(m[0]);
       }
@@ -38,13 +45,33 @@ export async function startTopasProcess(args: string[], env: Record<string, stri
       reject(new Error(`topas exited (${code}) before it started:\n${out}`));
     });
   });
-  return { url, child, output: () => out, exited };
+  const loginUrl = /^\s*dashboard:\s+(\S+\?token=\S+)/m.exec(out)?.[1] ?? null;
+  const token = loginUrl ? readAdminToken(args, env) : null;
+  if (token) adminTokens.set(new URL(url).origin, token);
+  return { url, token, loginUrl, child, output: () => out, exited };
 }
 
-export async function api<T = any>(url: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }> {
+/** The admin token in the data folder of `topas up ...args` (--data, else TOPAS_DATA_DIR, else ./.topas). */
+function readAdminToken(args: string[], env: Record<string, string>): string {
+  const i = args.indexOf('--data');
+  const dir = i >= 0 ? args[i + 1]! : (env.TOPAS_DATA_DIR ?? process.env.TOPAS_DATA_DIR ?? '.topas');
+  return readFileSync(join(resolve(dir), 'admin-token'), 'utf8').trim();
+}
+
+/** Admin tokens of the processes started here, by origin: what `api()` sends. */
+const adminTokens = new Map<string, string>();
+
+/**
+ * Calls the API of a topas started by `startTopasProcess`, with its admin token
+ * (`token: null` sends none; a string sends that one instead).
+ */
+export async function api<T = any>(url: string, init?: { method?: string; body?: unknown; token?: string | null }): Promise<{ status: number; body: T }> {
+  const token = init?.token === undefined ? adminTokens.get(new URL(url).origin) : init.token;
+  const headers: Record<string, string> = init?.body ? { 'content-type': 'application/json' } : {};
+  if (token) headers.authorization = `Bearer ${token}`;
   const res = await fetch(url, {
     method: init?.method ?? (init?.body ? 'POST' : 'GET'),
-    headers: init?.body ? { 'content-type': 'application/json' } : {},
+    headers,
     body: init?.body ? JSON.stringify(init.body) : undefined,
   });
   const text = await res.text();

@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 function cli(args: string[]): Promise<CliResult> {
-  return runTopasCli(args, { url: topas.url, cwd: dir });
+  return runTopasCli(args, { url: topas.url, cwd: dir, dataDir: topas.config.dataDir });
 }
 
 describe('topas app', () => {

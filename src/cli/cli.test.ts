@@ -29,7 +29,7 @@ async function closedPort(): Promise<number> {
 }
 
 function cli(args: string[], url = topas.url): Promise<CliResult> {
-  return runTopasCli(args, { url, cwd: dir });
+  return runTopasCli(args, { url, cwd: dir, dataDir: topas.config.dataDir });
 }
 
 describe('topas CLI', () => {

@@ -9,6 +9,9 @@ import type { Run } from '../core/run.js';
 import type { RunListItem } from '../core/run-view.js';
 import { ApiError, CliError } from './cli-error.js';
 import { readSse } from './sse.js';
+import type { Credential } from './credentials.js';
+import type { Identity } from '../core/roles.js';
+import type { TokenRecord } from '../core/token.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:4000';
 
@@ -48,17 +51,40 @@ function describeNetworkError(err: unknown): string {
   }
 }
 
+/** A token as `POST /api/tokens` answers it: with its secret, this once. */
+export interface CreatedToken {
+  id: string;
+  name: string;
+  role: string;
+  createdAt: string;
+  token: string;
+}
+
 export class TopasClient {
   readonly baseUrl: string;
+  readonly credential: Credential;
 
-  constructor(baseUrl: string) {
+  constructor(baseUrl: string, credential: Credential = { token: null, source: 'no token given' }) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.credential = credential;
+  }
+
+  /** What to do about a 401 or 403, after the server's own message. */
+  private authHint(status: number): string {
+    const { token, source } = this.credential;
+    if (status === 401 && token === null) {
+      return `(${source}) — pass --token TOKEN or set TOPAS_TOKEN, or run the command where topas keeps its data (TOPAS_DATA_DIR or ./.topas); an admin makes tokens with: npx topas token create --role runner --name NAME`;
+    }
+    if (status === 401) return `(the token from ${source} was refused) — pass another with --token or TOPAS_TOKEN`;
+    return `(token from ${token === null ? 'nowhere' : source}) — use a token with that role (--token or TOPAS_TOKEN); an admin makes one with: npx topas token create --role ROLE --name NAME`;
   }
 
   private async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(this.baseUrl + path, init);
+      const headers = new Headers(init.headers);
+      if (this.credential.token) headers.set('authorization', `Bearer ${this.credential.token}`);
+      res = await fetch(this.baseUrl + path, { ...init, headers });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new CliError(
@@ -75,6 +101,7 @@ export class TopasClient {
     } catch {
       // not JSON: keep the raw text in the message
     }
+    if (res.status === 401 || res.status === 403) message = `${message} ${this.authHint(res.status)}`;
     throw new ApiError(res.status, code, message);
   }
 
@@ -144,6 +171,31 @@ export class TopasClient {
 
   getLogs(id: string, after: number, limit = 1000): Promise<{ items: LogLine[]; nextSeq: number }> {
     return this.json(`/api/runs/${encodeURIComponent(id)}/logs?after=${after}&limit=${limit}`);
+  }
+
+  whoAmI(): Promise<Identity> {
+    return this.json('/api/session');
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return (await this.json<{ items: TokenRecord[] }>('/api/tokens')).items;
+  }
+
+  createToken(name: string, role: string): Promise<CreatedToken> {
+    return this.send('POST', '/api/tokens', { name, role });
+  }
+
+  async revokeToken(idOrName: string): Promise<void> {
+    try {
+      await this.fetch(`/api/tokens/${encodeURIComponent(idOrName)}`, { method: 'DELETE' });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) throw new CliError(`token ${idOrName} not found (list them with: topas token list)`);
+      throw err;
+    }
+  }
+
+  async loginUrl(): Promise<string> {
+    return (await this.send<{ url: string }>('POST', '/api/session/login-links', {})).url;
   }
 
   listDefinitions(cursor?: string | null): Promise<Page<TestDefinition>> {

@@ -7,6 +7,7 @@ import { registerList } from './commands/test-list.js';
 import { registerLogs } from './commands/test-logs.js';
 import { registerSchedule } from './commands/test-schedule.js';
 import { registerStatus } from './commands/test-status.js';
+import { registerToken } from './commands/token.js';
 import { CliError } from './cli-error.js';
 import type { CliContext } from './context.js';
 
@@ -16,7 +17,13 @@ export function buildProgram(ctx: CliContext, name = 'topas'): Command {
     .version('0.1.0')
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: (t) => ctx.out(t.trimEnd()), writeErr: (t) => ctx.err(t.trimEnd()) })
+    .option('--token <token>', 'API token to send (default TOPAS_TOKEN, else the admin token in the data folder: TOPAS_DATA_DIR or ./.topas)')
     .exitOverride();
+  // `--token` may come before or after the command; every client the command makes sends it.
+  program.hook('preAction', () => {
+    const token = program.opts<{ token?: string }>().token;
+    if (token !== undefined) ctx.token = token;
+  });
   registerUp(program, ctx);
   const test = program.command('test').description('schedule, inspect and cancel test runs');
   registerSchedule(test, ctx);
@@ -25,6 +32,7 @@ export function buildProgram(ctx: CliContext, name = 'topas'): Command {
   registerList(test, ctx);
   registerCancel(test, ctx);
   registerApp(program, ctx);
+  registerToken(program, ctx);
   return program;
 }
 

@@ -31,6 +31,23 @@ export interface TopasConfig {
    * PGlite), `postgresql` or `pglite`. Default auto.
    */
   appDatabases: AppDatabaseEngine;
+  /**
+   * Every API call needs a token (default true). `--insecure-no-auth` /
+   * `TOPAS_INSECURE_NO_AUTH=1` turn it off; the Host, Origin and JSON-body checks stay on.
+   */
+  auth: boolean;
+  /**
+   * Extra `Host` names the server answers besides localhost, 127.0.0.1 and [::1]
+   * (`--allowed-host`, repeatable, or `TOPAS_ALLOWED_HOSTS`, a comma list): lower-case
+   * host names or IP addresses, without port. Also the origins state-changing requests may come from.
+   */
+  allowedHosts: string[];
+  /**
+   * `TOPAS_ADMIN_TOKEN`: an admin token secret chosen by the operator (several
+   * instances on one database share it); its hash is stored as an admin token at start.
+   * Null: the first start creates one and writes it to `<dataDir>/admin-token`.
+   */
+  adminToken: string | null;
 }
 
 export const APP_DATABASE_ENGINES = ['auto', 'postgresql', 'pglite'] as const;
@@ -44,6 +61,33 @@ export interface ConfigFlags {
   concurrency?: string | number;
   examples?: boolean;
   workers?: string | number;
+  /** `--allowed-host` values (repeatable). */
+  allowedHosts?: string[];
+  /** `--insecure-no-auth` given on the command line. */
+  insecureNoAuth?: boolean;
+}
+
+/** True when `host` names a loopback interface (only this machine can connect). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** A host name or IP address as a `Host` header carries it, without port: `topas.example.com`, `10.0.0.5`, `[fd00::1]`. */
+const HOST_NAME = /^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)$/;
+
+function hostList(issues: FieldIssue[], field: string, raw: string[]): string[] {
+  const hosts: string[] = [];
+  for (const item of raw) {
+    const host = item.trim().toLowerCase();
+    if (host === '') continue;
+    if (!HOST_NAME.test(host) || host.length > 253) {
+      issues.push({ field, message: `${JSON.stringify(item)} is not a host name (give a name or IP address without scheme or port, e.g. topas.example.com)` });
+      continue;
+    }
+    hosts.push(host);
+  }
+  return hosts;
 }
 
 function intIn(issues: FieldIssue[], field: string, raw: string | number | undefined, min: number, max: number, fallback: number): number {
@@ -86,7 +130,33 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     workers: intIn(issues, flags.workers !== undefined ? '--workers' : 'TOPAS_WORKERS', flags.workers ?? env.TOPAS_WORKERS, 1, 256, cores),
     instanceId: env.TOPAS_INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     appDatabases: oneOf(issues, 'TOPAS_APP_DATABASES', env.TOPAS_APP_DATABASES, APP_DATABASE_ENGINES, 'auto'),
+    auth: !(flags.insecureNoAuth || envFlag(issues, 'TOPAS_INSECURE_NO_AUTH', env.TOPAS_INSECURE_NO_AUTH)),
+    allowedHosts: flags.allowedHosts?.length
+      ? hostList(issues, '--allowed-host', flags.allowedHosts)
+      : hostList(issues, 'TOPAS_ALLOWED_HOSTS', (env.TOPAS_ALLOWED_HOSTS ?? '').split(',')),
+    adminToken: env.TOPAS_ADMIN_TOKEN || null,
   };
+  if (config.adminToken !== null && (config.adminToken.length < 32 || config.adminToken.length > 256 || !/^[\x21-\x7e]+$/.test(config.adminToken))) {
+    issues.push({ field: 'TOPAS_ADMIN_TOKEN', message: 'must be 32 to 256 printable characters without spaces (e.g. the output of: openssl rand -base64 32)' });
+  }
+  // Exposing topas without authentication takes the flag itself, typed on purpose; an
+  // environment variable left over in a shell or an image must not do it.
+  if (!config.auth && !flags.insecureNoAuth && !isLoopbackHost(config.host)) {
+    issues.push({
+      field: 'TOPAS_INSECURE_NO_AUTH',
+      message: `turns authentication off only on a loopback address, and topas would listen on ${config.host}, which other machines can reach; remove TOPAS_INSECURE_NO_AUTH to use tokens, or pass --insecure-no-auth on the command line if this network is trusted`,
+    });
+  }
   if (issues.length) throw new ValidationError(issues);
   return config;
+}
+
+/** A boolean environment switch: 1/true/yes or 0/false/no (empty: off). */
+function envFlag(issues: FieldIssue[], field: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === '') return false;
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes'].includes(v)) return true;
+  if (['0', 'false', 'no'].includes(v)) return false;
+  issues.push({ field, message: `must be 1 or 0 (true/false), got ${JSON.stringify(raw)}` });
+  return false;
 }

@@ -38,3 +38,24 @@ export class ValidationError extends TopasError {
     super('ValidationError', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { issues });
   }
 }
+
+/** The request carries no valid credential (no token, an unknown or revoked one, an expired session). */
+export class UnauthorizedError extends TopasError {
+  constructor(message: string) {
+    super('Unauthorized', message);
+  }
+}
+
+/** The caller is known but may not do this: its role is too low, or the request is refused by a rule (Host, Origin). */
+export class ForbiddenError extends TopasError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('Forbidden', message, details);
+  }
+}
+
+/** A state-changing request's body is not JSON. */
+export class UnsupportedMediaTypeError extends TopasError {
+  constructor(message: string) {
+    super('UnsupportedMediaType', message);
+  }
+}

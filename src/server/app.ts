@@ -14,6 +14,15 @@ import { registerRunLogRoutes } from './routes/run-logs.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebAssets } from './web-assets.js';
+import { registerSessionRoutes } from './routes/session.js';
+import { registerTokenRoutes } from './routes/tokens.js';
+import { isLoopbackHost } from '../config/config.js';
+import { AuthService } from './security/auth-service.js';
+import { authenticate } from './security/authenticate.js';
+import { hostCheck } from './security/host-check.js';
+import { loginLink } from './security/login-link.js';
+import { jsonBodies, originCheck } from './security/origin-check.js';
+import { SECURITY_SCHEMES } from './security/route-security.js';
 
 export type { AppOptions, RequestLogEntry, ServerEngine, ServerStore } from './deps.js';
 
@@ -22,7 +31,7 @@ const OPENAPI_INFO = {
   title: 'topas API',
   version: '1',
   description:
-    'Schedule Lua scenario tests, follow their logs live and triage the results. Runs move Queued → Running → Passed | Failed | Error | TimedOut | Cancelled. Times are ISO-8601; durations are milliseconds unless a field says otherwise. Errors are `{ error: { code, message, details? } }`.',
+    'Schedule Lua scenario tests, follow their logs live and triage the results. Runs move Queued → Running → Passed | Failed | Error | TimedOut | Cancelled. Times are ISO-8601; durations are milliseconds unless a field says otherwise. Errors are `{ error: { code, message, details? } }`.\n\nAuthentication: every operation except the public ones (`/healthz`, `/openapi.json`, `POST`/`DELETE /api/session`) needs `Authorization: Bearer <token>` or the dashboard\'s `topas_session` cookie; each operation names its role (`x-topas-role`: viewer < runner < editor < admin). 401 `Unauthorized`: no, unknown or revoked token. 403 `Forbidden`: the role is too low, the `Host` is not allowed, or a state-changing request came from another origin. State-changing requests with a body must send `Content-Type: application/json` (415 otherwise).',
 };
 
 export function createApp(options: AppOptions): OpenAPIHono {
@@ -31,6 +40,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
     engine: options.engine,
     config: options.config,
     ...(options.apps ? { apps: options.apps } : {}),
+    auth: options.auth ?? new AuthService({ store: options.store, enabled: options.config.auth }),
     followPollMs: options.followPollMs ?? 500,
     heartbeatMs: options.heartbeatMs ?? 15_000,
   };
@@ -45,6 +55,17 @@ export function createApp(options: AppOptions): OpenAPIHono {
     });
   }
 
+  // The security chain, before every route and the dashboard's files: Host allowlist,
+  // Origin check and JSON-only bodies on state-changing requests, login URLs, credentials.
+  const { config } = options;
+  app.use('*', hostCheck({ loopback: isLoopbackHost(config.host), allowedHosts: config.allowedHosts }));
+  app.use('*', originCheck({ allowedHosts: config.allowedHosts }));
+  app.use('*', jsonBodies());
+  app.use('*', loginLink(deps.auth));
+  app.use('*', authenticate(deps.auth));
+
+  registerSessionRoutes(app, deps);
+  registerTokenRoutes(app, deps);
   registerRunRoutes(app, deps);
   registerRunLogRoutes(app, deps);
   registerRunHistoryRoutes(app, deps);
@@ -53,12 +74,15 @@ export function createApp(options: AppOptions): OpenAPIHono {
   registerAppRoutes(app, deps);
   registerInsightRoutes(app, deps);
 
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO, tags: [
     { name: 'runs', description: 'Test executions.' },
     { name: 'definitions', description: 'Stored, named tests.' },
     { name: 'system', description: 'Health, stats, metrics.' },
     { name: 'apps', description: 'Systems under test: services and databases that runs target.' },
     { name: 'insights', description: 'Trends and top lists over finished runs.' },
+    { name: 'session', description: 'Logging in to the dashboard; who am I.' },
+    { name: 'tokens', description: 'API tokens with roles (admin).' },
   ] });
   // The dashboard, on GET paths no API route answered (it leaves /api, /openapi.json, /metrics, /healthz alone).
   registerWebAssets(app);

@@ -8,13 +8,15 @@ import { loadConfig } from '../config/config.js';
 import type { Run } from '../core/run.js';
 import { createApp } from './app.js';
 import { openTestPlatform, type TestPlatform } from './testing/test-platform.js';
+import { testClient, type TestClient } from './testing/test-client.js';
 
 let platform: TestPlatform;
-let app: ReturnType<typeof createApp>;
+/** The app, called with an admin token. */
+let app: TestClient;
 
 beforeAll(async () => {
   platform = await openTestPlatform();
-  app = createApp({ store: platform.store, engine: platform.engine, config: loadConfig({ examples: false }, {}), followPollMs: 20 });
+  app = await testClient(createApp({ store: platform.store, engine: platform.engine, config: loadConfig({ examples: false }, {}), followPollMs: 20 }), platform.store);
 });
 afterEach(async () => {
   await platform?.reset();

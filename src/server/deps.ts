@@ -2,6 +2,7 @@ import type { TopasConfig } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
 import type { Store } from '../store/store.js';
 import type { AppController } from '../apps/app-controller.js';
+import type { AuthService, AuthStore } from './security/auth-service.js';
 
 /** The store queries the HTTP API reads through (writes of runs go through the engine). */
 export type ServerStore = Pick<
@@ -22,7 +23,8 @@ export type ServerStore = Pick<
   | 'runTrends'
   | 'topTests'
   | 'previousRun'
->;
+> &
+  AuthStore;
 
 /** The App controller operations the HTTP API uses. */
 export type ServerApps = Pick<AppController, 'apply' | 'get' | 'list' | 'delete'>;
@@ -45,6 +47,8 @@ export interface AppOptions {
   config: TopasConfig;
   /** Apps (systems under test); without it, /api/apps answers 404. */
   apps?: ServerApps;
+  /** Tokens, sessions and login codes. Default: one over `store`, on unless `config.auth` is false. */
+  auth?: AuthService;
   /** Receives one entry per request; wire it to a debug-level logger. Default: nothing is logged. */
   logRequest?: (entry: RequestLogEntry) => void;
   /** Live log streams re-read the store at least this often, in ms (another instance may run the run). Default 500. */
@@ -59,6 +63,7 @@ export interface ServerDeps {
   engine: ServerEngine;
   config: TopasConfig;
   apps?: ServerApps;
+  auth: AuthService;
   followPollMs: number;
   heartbeatMs: number;
 }

@@ -15,9 +15,12 @@ export interface ErrorBody {
 
 const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   ValidationError: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
   NotFound: 404,
   Conflict: 409,
   IllegalTransition: 409,
+  UnsupportedMediaType: 415,
 };
 
 type ValidationTarget = 'json' | 'query' | 'param' | 'header' | 'cookie' | 'form';

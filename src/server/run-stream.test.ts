@@ -9,11 +9,14 @@ import { RunEngine } from '../engine/run-engine.js';
 import { createApp } from './app.js';
 import { sseReader, type SseEvent } from './testing/sse-reader.js';
 import { countingStore, openTestPlatform, sleep, trackingEngine, type TestPlatform } from './testing/test-platform.js';
+import { clientWithToken, mintToken, type TestClient } from './testing/test-client.js';
 
 const config = loadConfig({ examples: false }, {});
 
 let platform: TestPlatform;
-let app: ReturnType<typeof createApp>;
+/** The app, called with a runner token. */
+let app: TestClient;
+let token: string;
 /** Store calls made by the app (the engine's own calls are not counted). */
 let calls: Record<string, number>;
 /** Engine subscriptions the app has not released yet. */
@@ -25,7 +28,8 @@ beforeAll(async () => {
   const tracked = trackingEngine(platform.engine);
   calls = counted.calls;
   subscriptions = tracked.subscriptions;
-  app = createApp({ store: counted.store, engine: tracked.engine, config, followPollMs: 20, heartbeatMs: 30 });
+  token = await mintToken(platform.store, 'runner');
+  app = clientWithToken(createApp({ store: counted.store, engine: tracked.engine, config, followPollMs: 20, heartbeatMs: 30 }), token);
 });
 afterEach(async () => {
   await platform?.reset();
@@ -111,7 +115,7 @@ describe('GET /api/runs/{id}/logs', () => {
     // it executes nothing and hears nothing. The platform's engine runs the run.
     const apiOnly = new RunEngine({ store: platform.store, executor: platform.executor, instanceId: 'api-only', concurrency: 4 });
     const tracked = trackingEngine(apiOnly);
-    const other = createApp({ store: platform.store, engine: tracked.engine, config, followPollMs: 20, heartbeatMs: 30 });
+    const other = clientWithToken(createApp({ store: platform.store, engine: tracked.engine, config, followPollMs: 20, heartbeatMs: 30 }), token);
     try {
       // The line is printed a moment after the client connects, so only a poll can find it.
       const run = await newRun('sleep(300)\nprint("quiet")\nsleep(30000)', other);

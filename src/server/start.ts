@@ -13,6 +13,8 @@ import { loadExampleApps, loadExamples } from './examples.js';
 import { AppController } from '../apps/app-controller.js';
 import { LocalAppRuntime } from '../apps/local/local-app-runtime.js';
 import { join } from 'node:path';
+import { AuthService } from './security/auth-service.js';
+import { ensureAdminToken, type AdminToken } from './security/admin-token.js';
 
 /** A running topas: store, engine and HTTP server, composed. */
 export interface RunningTopas {
@@ -23,6 +25,15 @@ export interface RunningTopas {
   engine: Engine;
   /** The App controller (systems under test, run as local processes). */
   apps: AppController;
+  /** Tokens, sessions and login codes. */
+  auth: AuthService;
+  /** The admin token (its secret, where it was written); null when authentication is off. */
+  admin: AdminToken | null;
+  /**
+   * A fresh one-time login URL for the dashboard (`http://127.0.0.1:4000/?token=<code>`:
+   * single use, 15 minutes, logs in as the admin token); the plain URL when authentication is off.
+   */
+  loginUrl(): string;
   /** Stops HTTP, the engine (running runs get up to `graceMs`) and the store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -40,6 +51,16 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     databaseEngine: config.appDatabases,
     log: ({ level, msg, ...fields }) => log(level, msg, fields),
   });
+  const auth = new AuthService({ store, enabled: config.auth, log: (level, msg, fields) => log(level, msg, fields) });
+  let admin: AdminToken | null = null;
+  try {
+    admin = config.auth ? await ensureAdminToken({ auth, dataDir: config.dataDir, secret: config.adminToken }) : null;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  if (admin?.created) log('info', 'created the admin token', { name: admin.token.name, id: admin.token.id, file: admin.file });
+  if (!config.auth) log('warn', 'authentication is off (--insecure-no-auth): anyone who can reach this server can run commands as its user', { host: config.host });
   const apps = new AppController({ store, runtime, log });
   const executor = createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024, apps });
   const engine = new RunEngine({
@@ -56,7 +77,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   let server: ServerType | undefined;
   try {
     await engine.start();
-    const app = createApp({ store, engine, config, apps });
+    const app = createApp({ store, engine, config, apps, auth });
     server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
   } catch (error) {
@@ -69,6 +90,8 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // Printed for a browser on this machine: an "any address" listener is reachable on loopback.
+  const localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
 
   // PGlite has no autovacuum: keep its run tables index-friendly when nothing runs.
   const maintenance = config.databaseUrl ? null : startMaintenance({ stats: () => engine.stats(), maintain: () => store.maintain(), log });
@@ -89,6 +112,11 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     store,
     engine,
     apps,
+    auth,
+    admin,
+    loginUrl() {
+      return admin ? `${localUrl}/?token=${auth.createLoginCode(admin.token.id)}` : `${localUrl}/`;
+    },
     close(graceMs = 5000) {
       closing ??= (async () => {
         const s = server!;

@@ -9,6 +9,8 @@ import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
 import { countByPhaseQuery, previousRun, runTrends, topTests } from './insights-queries.js';
+import * as tokens from './token-queries.js';
+import type { TokenRecord } from '../core/token.js';
 import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/insights.js';
 import { decodeCursor, encodeCursor, likeSubstring, pageLimit } from './cursor.js';
 import { toAppRecord, toAssertion, toDefinition, toLogLine, toRun, toStep, toSummary } from './row-mapping.js';
@@ -469,6 +471,44 @@ class PostgresStore implements Store {
 
   async setAppStatus(name: string, status: AppStatus): Promise<void> {
     await this.sql.query('UPDATE apps SET status = $2::jsonb WHERE name = $1', [name, JSON.stringify(status)]);
+  }
+
+  // --- tokens and sessions -------------------------------------------------
+
+  createToken(input: tokens.NewToken): Promise<TokenRecord> {
+    return tokens.createToken(this.sql, input);
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return tokens.listTokens(this.sql);
+  }
+
+  findTokenBySecretHash(secretHash: string): Promise<TokenRecord | null> {
+    return tokens.findTokenBySecretHash(this.sql, secretHash);
+  }
+
+  getToken(idOrName: string): Promise<TokenRecord | null> {
+    return tokens.getToken(this.sql, idOrName);
+  }
+
+  touchToken(id: string): Promise<void> {
+    return tokens.touchToken(this.sql, id);
+  }
+
+  revokeToken(id: string): Promise<TokenRecord | null> {
+    return tokens.revokeToken(this.sql, id);
+  }
+
+  createSession(input: tokens.NewSession): Promise<void> {
+    return tokens.createSession(this.sql, input);
+  }
+
+  findSession(idHash: string): Promise<{ token: TokenRecord; expiresAt: string } | null> {
+    return tokens.findSession(this.sql, idHash);
+  }
+
+  deleteSession(idHash: string): Promise<boolean> {
+    return tokens.deleteSession(this.sql, idHash);
   }
 
   async heartbeat(instanceId: string, info?: Record<string, unknown>): Promise<void> {

@@ -578,6 +578,46 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       });
     });
 
+    describe('tokens and sessions', () => {
+      it('stores tokens by hash, keeps names unique among live ones, revokes with their sessions', async () => {
+        const ci = await store.createToken({ name: 'ci', role: 'runner', secretHash: 'a'.repeat(64) });
+        expect(ci).toMatchObject({ name: 'ci', role: 'runner', lastUsedAt: null, revokedAt: null });
+        expect(await store.findTokenBySecretHash('a'.repeat(64))).toEqual(ci);
+        expect(await store.findTokenBySecretHash('b'.repeat(64))).toBeNull();
+        const dup = await store.createToken({ name: 'ci', role: 'viewer', secretHash: 'c'.repeat(64) }).catch((e: unknown) => e);
+        expect(dup).toBeInstanceOf(ConflictError);
+        expect((dup as ConflictError).message).toContain('"ci"');
+        expect(await store.getToken('ci')).toEqual(ci);
+        expect(await store.getToken(ci.id.toUpperCase())).toEqual(ci);
+        await store.touchToken(ci.id);
+        expect((await store.getToken('ci'))!.lastUsedAt).not.toBeNull();
+
+        const expiresAt = new Date(Date.now() + 60_000).toISOString();
+        await store.createSession({ idHash: 's1', tokenId: ci.id, expiresAt });
+        await store.createSession({ idHash: 'old', tokenId: ci.id, expiresAt: new Date(Date.now() - 1000).toISOString() });
+        expect((await store.findSession('s1'))!.token.id).toBe(ci.id);
+        expect(await store.findSession('old')).toBeNull();
+
+        const revoked = await store.revokeToken(ci.id);
+        expect(revoked!.revokedAt).not.toBeNull();
+        expect(await store.revokeToken(ci.id)).toBeNull();
+        expect(await store.findSession('s1')).toBeNull();
+        expect((await sql.query('SELECT 1 FROM sessions WHERE token_id = $1', [ci.id])).rows).toEqual([]);
+        expect(await store.getToken('ci')).toBeNull(); // by name: live tokens only
+        expect((await store.getToken(ci.id))!.revokedAt).not.toBeNull();
+        // the name is free again; the list keeps the revoked one
+        const again = await store.createToken({ name: 'ci', role: 'editor', secretHash: 'd'.repeat(64) });
+        expect((await store.listTokens()).map((t) => [t.id, t.revokedAt === null])).toEqual([
+          [ci.id, false],
+          [again.id, true],
+        ]);
+        expect(await store.deleteSession('nope')).toBe(false);
+        await store.createSession({ idHash: 's2', tokenId: again.id, expiresAt });
+        expect(await store.deleteSession('s2')).toBe(true);
+        expect(await store.findSession('s2')).toBeNull();
+      });
+    });
+
     describe('instances', () => {
       it('tracks heartbeats and liveness', async () => {
         await store.heartbeat('i-1', { version: '1' });
@@ -606,5 +646,5 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
 
 /** Empties every table (between contract tests on a shared database). */
 export async function truncateAll(sql: Sql): Promise<void> {
-  await sql.exec('TRUNCATE runs, run_logs, run_steps, run_assertions, test_definitions, instances, apps');
+  await sql.exec('TRUNCATE runs, run_logs, run_steps, run_assertions, test_definitions, instances, apps, tokens, sessions');
 }

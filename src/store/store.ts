@@ -4,6 +4,10 @@ import type { RunPhase } from '../core/run-phase.js';
 import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../core/definition.js';
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/insights.js';
+import type { TokenRecord } from '../core/token.js';
+import type { NewSession, NewToken } from './token-queries.js';
+
+export type { NewSession, NewToken } from './token-queries.js';
 
 /** One run's end, as handed to `finishRuns`. */
 export interface RunFinish {
@@ -125,6 +129,25 @@ export interface Store {
   deleteApp(name: string): Promise<boolean>;
   /** Records the controller's view; ignored when the App is gone. */
   setAppStatus(name: string, status: AppStatus): Promise<void>;
+
+  // --- tokens and sessions (authentication) --------------------------------
+  /** Stores a token by its secret's hash. ConflictError when a live token has the name. */
+  createToken(input: NewToken): Promise<TokenRecord>;
+  /** Every token, revoked ones included, oldest first. */
+  listTokens(): Promise<TokenRecord[]>;
+  /** The token whose secret has this SHA-256 hash (hex), revoked or not. */
+  findTokenBySecretHash(secretHash: string): Promise<TokenRecord | null>;
+  /** A token by id (revoked or not), or the live token with that name. */
+  getToken(idOrName: string): Promise<TokenRecord | null>;
+  /** Records that the token was used now. */
+  touchToken(id: string): Promise<void>;
+  /** Revokes a live token and deletes its sessions, in one transaction; null when no live token has this id. */
+  revokeToken(id: string): Promise<TokenRecord | null>;
+  /** Stores a dashboard session by the hash of its cookie value. */
+  createSession(input: NewSession): Promise<void>;
+  /** The live token behind an unexpired session, or null. */
+  findSession(idHash: string): Promise<{ token: TokenRecord; expiresAt: string } | null>;
+  deleteSession(idHash: string): Promise<boolean>;
 
   // --- instances (liveness of executors) ---------------------------------
   /** Records that `instanceId` is alive now. */

@@ -23,9 +23,30 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
-/** A fresh light-theme 1280×800 page that records console errors and uncaught exceptions. */
-export async function newPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+/** Who the browser logs in as: the server's URL and a token (e.g. `TopasProcess.url` and `.token`). */
+export interface BrowserLogin {
+  url: string;
+  token: string;
+}
+
+/**
+ * Logs the browser context in: `POST /api/session` with the token through the
+ * context's own request client, which shares its cookie jar, so every page of the
+ * context carries the `topas_session` cookie. (To test the login URL itself, open a
+ * `?token=<one-time code>` URL instead: `TopasProcess.loginUrl`.)
+ */
+export async function logIn(context: BrowserContext, login: BrowserLogin): Promise<void> {
+  const res = await context.request.post(`${login.url}/api/session`, { data: { token: login.token } });
+  if (res.status() !== 200) throw new Error(`logging the browser in failed: ${res.status()} ${await res.text()}`);
+}
+
+/**
+ * A fresh light-theme 1280×800 page that records console errors and uncaught
+ * exceptions; logged in when `login` is given.
+ */
+export async function newPage(browser: Browser, login?: BrowserLogin): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', reducedMotion: 'reduce' });
+  if (login) await logIn(context, login);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));

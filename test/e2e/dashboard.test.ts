@@ -34,6 +34,9 @@ describe.skipIf(skip !== null)(`the dashboard in a real browser${skip ? ` (skipp
   let data: string;
   let browser: Browser;
 
+  /** The browser logs in with the admin token of the topas under test. */
+  const asAdmin = () => ({ url: topas.url, token: topas.token! });
+
   async function waitForRun(id: string): Promise<any> {
     return until(`run ${id} finished`, async () => {
       const { body } = await api(`${topas.url}/api/runs/${id}`);
@@ -64,7 +67,7 @@ describe.skipIf(skip !== null)(`the dashboard in a real browser${skip ? ` (skipp
   });
 
   it('schedules a run from the UI and follows its live log until it Passed', async () => {
-    const { page, context, errors } = await newPage(browser);
+    const { page, context, errors } = await newPage(browser, asAdmin());
     try {
       await page.goto(`${topas.url}/schedule`);
       await page.getByRole('heading', { name: 'Schedule a run' }).waitFor();
@@ -107,7 +110,7 @@ describe.skipIf(skip !== null)(`the dashboard in a real browser${skip ? ` (skipp
   it('shows a failing run’s failed assertion with its message and line', async () => {
     const run = await startRun({ script: await readFile(FAILING_LUA, 'utf8'), fileName: 'failing.lua', name: 'checkout-failing', labels: { suite: 'e2e' } });
     expect(run.phase).toBe('Failed');
-    const { page, context, errors } = await newPage(browser);
+    const { page, context, errors } = await newPage(browser, asAdmin());
     try {
       await page.goto(`${topas.url}/runs/${run.id}`);
       const failed = page.getByTestId('failed-assertion').first();
@@ -135,7 +138,7 @@ describe.skipIf(skip !== null)(`the dashboard in a real browser${skip ? ` (skipp
       startRun({ script: 'assert(true)', name: 'filter-pass', labels: { suite: 'filters' } }),
       startRun({ script: 'assert(false, "boom")', name: 'filter-other-team', labels: { suite: 'other' } }),
     ]);
-    const { page, context, errors } = await newPage(browser);
+    const { page, context, errors } = await newPage(browser, asAdmin());
     try {
       await page.goto(`${topas.url}/runs?phase=Failed&label=suite%3Dfilters&q=filter`);
       const rows = page.getByTestId('run-row');
@@ -187,7 +190,7 @@ describe.skipIf(skip !== null)(`the dashboard in a real browser${skip ? ` (skipp
     const broken = await runDefinition('broken');
     expect(broken.phase).toBe('Failed');
 
-    const { page, context, errors } = await newPage(browser);
+    const { page, context, errors } = await newPage(browser, asAdmin());
     try {
       await page.goto(`${topas.url}/runs/${broken.id}`);
       await page.getByTestId('compare-previous').click();
@@ -207,7 +210,7 @@ describe.skipIf(skip !== null)(`the dashboard in a real browser${skip ? ` (skipp
   }, 60_000);
 
   it('creates a definition in the Lua editor and runs it with an env override', async () => {
-    const { page, context, errors } = await newPage(browser);
+    const { page, context, errors } = await newPage(browser, asAdmin());
     try {
       await page.goto(`${topas.url}/definitions`);
       await page.getByRole('link', { name: 'New definition' }).click();
@@ -236,7 +239,7 @@ describe.skipIf(skip !== null)(`the dashboard in a real browser${skip ? ` (skipp
   }, 60_000);
 
   it('renders every page without errors (and takes the screenshots)', async () => {
-    const { page, context, errors } = await newPage(browser);
+    const { page, context, errors } = await newPage(browser, asAdmin());
     try {
       await page.goto(`${topas.url}/`);
       await page.waitForURL(/\/runs$/);
@@ -295,7 +298,7 @@ describe.skipIf(skip !== null)(`the dashboard in a real browser${skip ? ` (skipp
 
   // Last: it stops the server.
   it('says so across the page when the API cannot be reached', async () => {
-    const { page, context } = await newPage(browser);
+    const { page, context } = await newPage(browser, asAdmin());
     try {
       await page.goto(`${topas.url}/runs`);
       await page.getByTestId('run-row').first().waitFor();

@@ -16,6 +16,8 @@ function describeDatabase(config: TopasConfig): string {
   }
 }
 
+const collect = (value: string, previous: string[]) => [...previous, value];
+
 export function registerUp(program: Command, ctx: CliContext): void {
   program
     .command('up')
@@ -26,8 +28,18 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--concurrency <n>', 'global limit on runs executing at once (default 2 × CPU cores, at least 4)')
     .option('--workers <n>', 'Lua worker threads (default: CPU cores)')
     .option('--no-examples', 'do not load the bundled example tests')
-    .action(async (opts: ConfigFlags & { examples: boolean }, command: Command) => {
-      const flags: ConfigFlags = { host: opts.host, port: opts.port, data: opts.data, concurrency: opts.concurrency, workers: opts.workers };
+    .option('--allowed-host <name>', 'also answer requests for this host name (repeatable; default: only localhost, 127.0.0.1, [::1] on a loopback address; or TOPAS_ALLOWED_HOSTS)', collect, [])
+    .option('--insecure-no-auth', 'turn authentication off: anyone who can reach the port can run commands as this user (only for trusted networks)')
+    .action(async (opts: ConfigFlags & { examples: boolean; allowedHost: string[]; insecureNoAuth?: boolean }, command: Command) => {
+      const flags: ConfigFlags = {
+        host: opts.host,
+        port: opts.port,
+        data: opts.data,
+        concurrency: opts.concurrency,
+        workers: opts.workers,
+        allowedHosts: opts.allowedHost,
+        insecureNoAuth: opts.insecureNoAuth === true,
+      };
       if (command.getOptionValueSource('examples') === 'cli') flags.examples = opts.examples;
       let config: TopasConfig;
       try {
@@ -49,7 +61,18 @@ export function registerUp(program: Command, ctx: CliContext): void {
       }
       const s = ctx.style;
       ctx.out(`topas is running at ${s.bold(topas.url)}`);
-      ctx.out(`  dashboard:   ${s.bold(`${topas.url}/`)}   (open it in a browser)`);
+      if (topas.admin) {
+        ctx.out(`  dashboard:   ${s.bold(topas.loginUrl())}`);
+        ctx.out(s.dim(`               (a one-time login link, valid 15 minutes; a new one: npx topas token url)`));
+        ctx.out(
+          topas.admin.file
+            ? `  admin token: ${topas.admin.file}   (the CLI here reads it; other tokens: npx topas token create --role runner --name ci)`
+            : `  admin token: from TOPAS_ADMIN_TOKEN   (set TOPAS_TOKEN to it for the CLI)`,
+        );
+      } else {
+        ctx.out(`  dashboard:   ${s.bold(topas.loginUrl())}   (open it in a browser)`);
+        ctx.err(ctx.errStyle.red(`WARNING: authentication is OFF (--insecure-no-auth): anyone who can reach ${topas.url} can run commands as this user.`));
+      }
       ctx.out(`  database:    ${describeDatabase(config)}`);
       ctx.out(`  concurrency: ${config.concurrency} runs at once, ${config.workers} Lua workers`);
       const apps = await topas.apps.list();

@@ -10,10 +10,25 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface CliOptions {
+  /** TOPAS_URL. */
+  url: string;
+  cwd: string;
+  /** TOPAS_DATA_DIR: the server's data folder, where the CLI finds the admin token by itself. */
+  dataDir?: string;
+  /** More environment (e.g. TOPAS_TOKEN). */
+  env?: Record<string, string>;
+}
+
 /** Runs `topas ...args` in `cwd` against `url` (TOPAS_URL), without colours. */
-export function runTopasCli(args: string[], options: { url: string; cwd: string }): Promise<CliResult> {
+export function runTopasCli(args: string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TOPAS_URL: options.url, NO_COLOR: '1' }, cwd: options.cwd });
+    const env: NodeJS.ProcessEnv = { ...process.env, TOPAS_URL: options.url, NO_COLOR: '1', ...options.env };
+    delete env.TOPAS_TOKEN;
+    delete env.TOPAS_DATA_DIR;
+    if (options.env?.TOPAS_TOKEN) env.TOPAS_TOKEN = options.env.TOPAS_TOKEN;
+    if (options.dataDir) env.TOPAS_DATA_DIR = options.dataDir;
+    const child = spawn(process.execPath, [BIN, ...args], { env, cwd: options.cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));

@@ -7,6 +7,7 @@ import { APP_API_VERSION, APP_KIND, AppSchema } from '../../core/app.js';
 import { NotFoundError, ValidationError } from '../../core/errors.js';
 import type { ServerDeps } from '../deps.js';
 import { badRequest, notFound } from './responses.js';
+import { access } from '../security/route-security.js';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 
@@ -33,46 +34,54 @@ const ManifestBody = z
 // The core schema (plain zod, created before zod-openapi extends it) is documented inline.
 const AppResponse = AppSchema;
 
-const put = createRoute({
-  method: 'put',
-  path: '/api/apps/{name}',
-  tags: ['apps'],
-  summary: 'Create or replace an App',
-  description: 'Stores the spec (generation goes up when it changed) and converges the running App to it; answers once the changes have started (databases created, processes starting). Follow readiness with GET.',
-  request: { params: NameParam, body: { required: true, content: json(ManifestBody) } },
-  responses: {
-    200: { description: 'The App was replaced.', content: json(AppResponse) },
-    201: { description: 'The App was created.', content: json(AppResponse) },
-    400: badRequest,
-  },
-});
+const put = createRoute(
+  access('editor', {
+    method: 'put',
+    path: '/api/apps/{name}',
+    tags: ['apps'],
+    summary: 'Create or replace an App',
+    description: 'Stores the spec (generation goes up when it changed) and converges the running App to it; answers once the changes have started (databases created, processes starting). Follow readiness with GET.',
+    request: { params: NameParam, body: { required: true, content: json(ManifestBody) } },
+    responses: {
+      200: { description: 'The App was replaced.', content: json(AppResponse) },
+      201: { description: 'The App was created.', content: json(AppResponse) },
+      400: badRequest,
+    },
+  }),
+);
 
-const list = createRoute({
-  method: 'get',
-  path: '/api/apps',
-  tags: ['apps'],
-  summary: 'List Apps with their status',
-  responses: { 200: { description: 'Every App, by name.', content: json(z.object({ items: z.array(AppResponse) }).openapi('AppList')) } },
-});
+const list = createRoute(
+  access('viewer', {
+    method: 'get',
+    path: '/api/apps',
+    tags: ['apps'],
+    summary: 'List Apps with their status',
+    responses: { 200: { description: 'Every App, by name.', content: json(z.object({ items: z.array(AppResponse) }).openapi('AppList')) } },
+  }),
+);
 
-const read = createRoute({
-  method: 'get',
-  path: '/api/apps/{name}',
-  tags: ['apps'],
-  summary: 'Read an App and its live status',
-  request: { params: NameParam },
-  responses: { 200: { description: 'The App.', content: json(AppResponse) }, 404: notFound },
-});
+const read = createRoute(
+  access('viewer', {
+    method: 'get',
+    path: '/api/apps/{name}',
+    tags: ['apps'],
+    summary: 'Read an App and its live status',
+    request: { params: NameParam },
+    responses: { 200: { description: 'The App.', content: json(AppResponse) }, 404: notFound },
+  }),
+);
 
-const remove = createRoute({
-  method: 'delete',
-  path: '/api/apps/{name}',
-  tags: ['apps'],
-  summary: 'Delete an App',
-  description: 'Stops its processes and removes its databases (with their data).',
-  request: { params: NameParam },
-  responses: { 204: { description: 'Deleted.' }, 404: notFound },
-});
+const remove = createRoute(
+  access('editor', {
+    method: 'delete',
+    path: '/api/apps/{name}',
+    tags: ['apps'],
+    summary: 'Delete an App',
+    description: 'Stops its processes and removes its databases (with their data).',
+    request: { params: NameParam },
+    responses: { 204: { description: 'Deleted.' }, 404: notFound },
+  }),
+);
 
 export function registerAppRoutes(app: OpenAPIHono, deps: ServerDeps): void {
   const apps = () => {

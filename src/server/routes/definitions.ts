@@ -16,101 +16,119 @@ import {
 import { badRequest, conflict, notFound } from './responses.js';
 import { maskSecrets } from '../../core/run-view.js';
 import { keepMaskedSecrets } from '../../core/secrets.js';
+import { access } from '../security/route-security.js';
+import { callerOf } from '../security/context.js';
+import { assertMayChangeStoredRun } from '../security/stored-env-reuse.js';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const definitionBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: json(schema) } });
 
-const create = createRoute({
-  method: 'post',
-  path: '/api/definitions',
-  tags: ['definitions'],
-  summary: 'Create a test definition',
-  request: definitionBody(CreateDefinitionSchema),
-  responses: {
-    201: { description: 'The stored definition.', content: json(DefinitionSchema) },
-    400: badRequest,
-    409: conflict,
-  },
-});
-
-const list = createRoute({
-  method: 'get',
-  path: '/api/definitions',
-  tags: ['definitions'],
-  summary: 'List test definitions',
-  description: 'Keyset-paginated; pass `nextCursor` as `cursor` to read the next page.',
-  request: { query: ListDefinitionsQuery },
-  responses: {
-    200: { description: 'A page of definitions.', content: json(pageSchema(DefinitionSchema, 'DefinitionPage')) },
-    400: badRequest,
-  },
-});
-
-const read = createRoute({
-  method: 'get',
-  path: '/api/definitions/{idOrName}',
-  tags: ['definitions'],
-  summary: 'Read a test definition',
-  request: { params: DefinitionRefParam },
-  responses: { 200: { description: 'The definition.', content: json(DefinitionSchema) }, 404: notFound },
-});
-
-const replace = createRoute({
-  method: 'put',
-  path: '/api/definitions/{idOrName}',
-  tags: ['definitions'],
-  summary: 'Replace a test definition',
-  description: 'Every field is replaced; omitted optional fields return to their defaults.',
-  request: { params: DefinitionRefParam, ...definitionBody(CreateDefinitionSchema) },
-  responses: {
-    200: { description: 'The updated definition.', content: json(DefinitionSchema) },
-    400: badRequest,
-    404: notFound,
-    409: conflict,
-  },
-});
-
-const patch = createRoute({
-  method: 'patch',
-  path: '/api/definitions/{idOrName}',
-  tags: ['definitions'],
-  summary: 'Change fields of a test definition',
-  request: { params: DefinitionRefParam, ...definitionBody(PatchDefinitionSchema) },
-  responses: {
-    200: { description: 'The updated definition.', content: json(DefinitionSchema) },
-    400: badRequest,
-    404: notFound,
-    409: conflict,
-  },
-});
-
-const remove = createRoute({
-  method: 'delete',
-  path: '/api/definitions/{idOrName}',
-  tags: ['definitions'],
-  summary: 'Delete a test definition',
-  description: 'Runs started from it keep their snapshot of the script.',
-  request: { params: DefinitionRefParam },
-  responses: { 204: { description: 'Deleted.' }, 404: notFound },
-});
-
-const runDefinition = createRoute({
-  method: 'post',
-  path: '/api/definitions/{idOrName}/runs',
-  tags: ['definitions', 'runs'],
-  summary: 'Start a run of a test definition',
-  description: 'The definition script is snapshotted onto the run; `env` is merged over the definition env.',
-  request: { params: DefinitionRefParam, body: { required: false, content: json(RunFromDefinitionSchema) } },
-  responses: {
-    201: {
-      description: 'The run, in phase Queued.',
-      headers: { Location: { schema: { type: 'string' }, description: 'URL of the new run.' } },
-      content: json(RunSchema),
+const create = createRoute(
+  access('editor', {
+    method: 'post',
+    path: '/api/definitions',
+    tags: ['definitions'],
+    summary: 'Create a test definition',
+    request: definitionBody(CreateDefinitionSchema),
+    responses: {
+      201: { description: 'The stored definition.', content: json(DefinitionSchema) },
+      400: badRequest,
+      409: conflict,
     },
-    400: badRequest,
-    404: notFound,
-  },
-});
+  }),
+);
+
+const list = createRoute(
+  access('viewer', {
+    method: 'get',
+    path: '/api/definitions',
+    tags: ['definitions'],
+    summary: 'List test definitions',
+    description: 'Keyset-paginated; pass `nextCursor` as `cursor` to read the next page.',
+    request: { query: ListDefinitionsQuery },
+    responses: {
+      200: { description: 'A page of definitions.', content: json(pageSchema(DefinitionSchema, 'DefinitionPage')) },
+      400: badRequest,
+    },
+  }),
+);
+
+const read = createRoute(
+  access('viewer', {
+    method: 'get',
+    path: '/api/definitions/{idOrName}',
+    tags: ['definitions'],
+    summary: 'Read a test definition',
+    request: { params: DefinitionRefParam },
+    responses: { 200: { description: 'The definition.', content: json(DefinitionSchema) }, 404: notFound },
+  }),
+);
+
+const replace = createRoute(
+  access('editor', {
+    method: 'put',
+    path: '/api/definitions/{idOrName}',
+    tags: ['definitions'],
+    summary: 'Replace a test definition',
+    description: 'Every field is replaced; omitted optional fields return to their defaults.',
+    request: { params: DefinitionRefParam, ...definitionBody(CreateDefinitionSchema) },
+    responses: {
+      200: { description: 'The updated definition.', content: json(DefinitionSchema) },
+      400: badRequest,
+      404: notFound,
+      409: conflict,
+    },
+  }),
+);
+
+const patch = createRoute(
+  access('editor', {
+    method: 'patch',
+    path: '/api/definitions/{idOrName}',
+    tags: ['definitions'],
+    summary: 'Change fields of a test definition',
+    request: { params: DefinitionRefParam, ...definitionBody(PatchDefinitionSchema) },
+    responses: {
+      200: { description: 'The updated definition.', content: json(DefinitionSchema) },
+      400: badRequest,
+      404: notFound,
+      409: conflict,
+    },
+  }),
+);
+
+const remove = createRoute(
+  access('editor', {
+    method: 'delete',
+    path: '/api/definitions/{idOrName}',
+    tags: ['definitions'],
+    summary: 'Delete a test definition',
+    description: 'Runs started from it keep their snapshot of the script.',
+    request: { params: DefinitionRefParam },
+    responses: { 204: { description: 'Deleted.' }, 404: notFound },
+  }),
+);
+
+const runDefinition = createRoute(
+  access('runner', {
+    method: 'post',
+    path: '/api/definitions/{idOrName}/runs',
+    tags: ['definitions', 'runs'],
+    summary: 'Start a run of a test definition',
+    description:
+      'The definition script is snapshotted onto the run; `env` is merged over the definition env (a secret sent back as `***` keeps its value). Changing an env value of a definition with stored env needs the `editor` role: a runner may only run it as-is (stored values may be secrets).',
+    request: { params: DefinitionRefParam, body: { required: false, content: json(RunFromDefinitionSchema) } },
+    responses: {
+      201: {
+        description: 'The run, in phase Queued.',
+        headers: { Location: { schema: { type: 'string' }, description: 'URL of the new run.' } },
+        content: json(RunSchema),
+      },
+      400: badRequest,
+      404: notFound,
+    },
+  }),
+);
 
 export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): void {
   const { store, engine, config } = deps;
@@ -185,7 +203,9 @@ export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): vo
   app.openapi(runDefinition, async (c) => {
     const definition = await requireDefinition(c.req.valid('param').idOrName);
     const body = c.req.valid('json') ?? {};
-    const run = await engine.submit({ ...body, origin: body.origin ?? 'api', definitionId: definition.id });
+    assertMayChangeStoredRun(callerOf(c), `definition ${JSON.stringify(definition.name)}`, definition, { env: body.env });
+    const env = body.env === undefined ? undefined : keepMaskedSecrets(body.env, definition.env);
+    const run = await engine.submit({ ...body, ...(env ? { env } : {}), origin: body.origin ?? 'api', definitionId: definition.id });
     c.header('Location', `/api/runs/${run.id}`);
     return c.json(maskSecrets(run), 201);
   });

@@ -9,40 +9,48 @@ import { CompareQuery, RerunSchema, RunComparisonSchema } from '../run-schemas.j
 import { RunIdParam, RunSchema } from '../schemas.js';
 import { badRequest, notFound } from './responses.js';
 import { requireRun } from './runs.js';
+import { access } from '../security/route-security.js';
+import { callerOf } from '../security/context.js';
+import { assertMayChangeStoredRun } from '../security/stored-env-reuse.js';
+import { keepMaskedSecrets } from '../../core/secrets.js';
 
-const rerun = createRoute({
-  method: 'post',
-  path: '/api/runs/{id}/rerun',
-  tags: ['runs'],
-  summary: 'Run a run again',
-  description:
-    'Queues a new run with the same script and files (as the original ran them, even if its definition changed since), definition id, file name, env (merged with `env`), timeout, labels, App and name.',
-  request: { params: RunIdParam, body: { required: false, content: { 'application/json': { schema: RerunSchema } } } },
-  responses: {
-    201: {
-      description: 'The new run, in phase Queued. `Location` is its URL.',
-      headers: { Location: { schema: { type: 'string' }, description: 'URL of the new run.' } },
-      content: { 'application/json': { schema: RunSchema } },
+const rerun = createRoute(
+  access('runner', {
+    method: 'post',
+    path: '/api/runs/{id}/rerun',
+    tags: ['runs'],
+    summary: 'Run a run again',
+    description:
+      'Queues a new run with the same script and files (as the original ran them, even if its definition changed since), definition id, file name, env (merged with `env`; a secret sent back as `***` keeps its value), timeout, labels, App and name. A rerun that changes an env value of a run with stored env needs the `editor` role: a runner may only rerun as-is (stored values may be secrets).',
+    request: { params: RunIdParam, body: { required: false, content: { 'application/json': { schema: RerunSchema } } } },
+    responses: {
+      201: {
+        description: 'The new run, in phase Queued. `Location` is its URL.',
+        headers: { Location: { schema: { type: 'string' }, description: 'URL of the new run.' } },
+        content: { 'application/json': { schema: RunSchema } },
+      },
+      400: badRequest,
+      404: notFound,
     },
-    400: badRequest,
-    404: notFound,
-  },
-});
+  }),
+);
 
-const compare = createRoute({
-  method: 'get',
-  path: '/api/runs/{id}/compare',
-  tags: ['runs'],
-  summary: 'Compare a run with an earlier one',
-  description:
-    'Steps and assertions that newly fail, were fixed, still fail, or exist in one run only, between the `with` run (base; default: the previous run of the same test) and this one (head). 404 when there is no previous run.',
-  request: { params: RunIdParam, query: CompareQuery },
-  responses: {
-    200: { description: 'The comparison.', content: { 'application/json': { schema: RunComparisonSchema } } },
-    400: badRequest,
-    404: notFound,
-  },
-});
+const compare = createRoute(
+  access('viewer', {
+    method: 'get',
+    path: '/api/runs/{id}/compare',
+    tags: ['runs'],
+    summary: 'Compare a run with an earlier one',
+    description:
+      'Steps and assertions that newly fail, were fixed, still fail, or exist in one run only, between the `with` run (base; default: the previous run of the same test) and this one (head). 404 when there is no previous run.',
+    request: { params: RunIdParam, query: CompareQuery },
+    responses: {
+      200: { description: 'The comparison.', content: { 'application/json': { schema: RunComparisonSchema } } },
+      400: badRequest,
+      404: notFound,
+    },
+  }),
+);
 
 /** What "the same test" means for `previous`, in words for a 404. */
 function sameTest(run: Run): string {
@@ -57,11 +65,12 @@ export function registerRunHistoryRoutes(app: OpenAPIHono, deps: ServerDeps): vo
   app.openapi(rerun, async (c) => {
     const original = await requireRun(deps, c.req.valid('param').id);
     const body = c.req.valid('json') ?? {};
+    assertMayChangeStoredRun(callerOf(c), `run ${original.id}`, original, { env: body.env });
     const run = await engine.submit({
       origin: body.origin ?? 'api',
       name: original.name,
       source: original.source,
-      env: { ...original.env, ...body.env },
+      env: { ...original.env, ...keepMaskedSecrets(body.env ?? {}, original.env) },
       timeoutSeconds: original.timeoutSeconds,
       labels: original.labels,
       appName: original.appName,

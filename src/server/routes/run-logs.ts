@@ -6,6 +6,7 @@ import { streamRun } from '../run-stream.js';
 import { LogPageSchema, LogsQuery, RunIdParam } from '../schemas.js';
 import { badRequest, notFound } from './responses.js';
 import { requireRun } from './runs.js';
+import { access } from '../security/route-security.js';
 
 const SSE_DESCRIPTION = [
   'With `follow=true` or `Accept: text/event-stream`: Server-Sent Events.',
@@ -16,25 +17,27 @@ const SSE_DESCRIPTION = [
   'Comments (`: heartbeat`) keep idle connections open.',
 ].join(' ');
 
-const getLogs = createRoute({
-  method: 'get',
-  path: '/api/runs/{id}/logs',
-  tags: ['runs'],
-  summary: 'Read or follow a run log',
-  description: `Log lines with \`seq\` greater than \`after\`, oldest first. ${SSE_DESCRIPTION}`,
-  request: { params: RunIdParam, query: LogsQuery },
-  responses: {
-    200: {
-      description: 'A page of log lines, or the event stream.',
-      content: {
-        'application/json': { schema: LogPageSchema },
-        'text/event-stream': { schema: { type: 'string', description: SSE_DESCRIPTION } },
+const getLogs = createRoute(
+  access('viewer', {
+    method: 'get',
+    path: '/api/runs/{id}/logs',
+    tags: ['runs'],
+    summary: 'Read or follow a run log',
+    description: `Log lines with \`seq\` greater than \`after\`, oldest first. ${SSE_DESCRIPTION}`,
+    request: { params: RunIdParam, query: LogsQuery },
+    responses: {
+      200: {
+        description: 'A page of log lines, or the event stream.',
+        content: {
+          'application/json': { schema: LogPageSchema },
+          'text/event-stream': { schema: { type: 'string', description: SSE_DESCRIPTION } },
+        },
       },
+      400: badRequest,
+      404: notFound,
     },
-    400: badRequest,
-    404: notFound,
-  },
-});
+  }),
+);
 
 /** `Last-Event-ID` as a seq, when the query has no `after`. */
 function lastEventId(header: string | undefined): number | undefined {

@@ -8,6 +8,10 @@ import type { ServerDeps } from '../deps.js';
 import { CreateRunSchema, ListRunsQuery, RunDetailSchema, RunIdParam, RunSchema, pageSchema } from '../schemas.js';
 import { badRequest, conflict, notFound } from './responses.js';
 import { RunListItemSchema } from '../run-schemas.js';
+import { access } from '../security/route-security.js';
+import { callerOf } from '../security/context.js';
+import { assertMayChangeStoredRun } from '../security/stored-env-reuse.js';
+import { keepMaskedSecrets } from '../../core/secrets.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -18,71 +22,88 @@ export async function requireRun(deps: ServerDeps, id: string): Promise<Run> {
   return run;
 }
 
-const createRun = createRoute({
-  method: 'post',
-  path: '/api/runs',
-  tags: ['runs'],
-  summary: 'Start a run',
-  description: 'Queues a run of an inline Lua `script` or of a stored definition (`definitionId`, id or name). Exactly one of the two.',
-  request: { body: { required: true, content: { 'application/json': { schema: CreateRunSchema } } } },
-  responses: {
-    201: {
-      description: 'The run, in phase Queued. `Location` is its URL.',
-      headers: { Location: { schema: { type: 'string' }, description: 'URL of the new run.' } },
-      content: { 'application/json': { schema: RunSchema } },
+const createRun = createRoute(
+  access('runner', {
+    method: 'post',
+    path: '/api/runs',
+    tags: ['runs'],
+    summary: 'Start a run',
+    description:
+      'Queues a run of an inline Lua `script` or of a stored definition (`definitionId`, id or name). Exactly one of the two. With `definitionId`, changing an env value or the App of a definition with stored env needs the `editor` role (stored values may be secrets).',
+    request: { body: { required: true, content: { 'application/json': { schema: CreateRunSchema } } } },
+    responses: {
+      201: {
+        description: 'The run, in phase Queued. `Location` is its URL.',
+        headers: { Location: { schema: { type: 'string' }, description: 'URL of the new run.' } },
+        content: { 'application/json': { schema: RunSchema } },
+      },
+      400: badRequest,
+      404: notFound,
     },
-    400: badRequest,
-    404: notFound,
-  },
-});
+  }),
+);
 
-const listRuns = createRoute({
-  method: 'get',
-  path: '/api/runs',
-  tags: ['runs'],
-  summary: 'List runs',
-  description:
-    'Newest first, keyset-paginated: pass `nextCursor` as `cursor` to read the next page. Items leave out the script and the bundled files; read one run for those.',
-  request: { query: ListRunsQuery },
-  responses: {
-    200: { description: 'A page of runs.', content: { 'application/json': { schema: pageSchema(RunListItemSchema, 'RunPage') } } },
-    400: badRequest,
-  },
-});
+const listRuns = createRoute(
+  access('viewer', {
+    method: 'get',
+    path: '/api/runs',
+    tags: ['runs'],
+    summary: 'List runs',
+    description:
+      'Newest first, keyset-paginated: pass `nextCursor` as `cursor` to read the next page. Items leave out the script and the bundled files; read one run for those.',
+    request: { query: ListRunsQuery },
+    responses: {
+      200: { description: 'A page of runs.', content: { 'application/json': { schema: pageSchema(RunListItemSchema, 'RunPage') } } },
+      400: badRequest,
+    },
+  }),
+);
 
-const getRun = createRoute({
-  method: 'get',
-  path: '/api/runs/{id}',
-  tags: ['runs'],
-  summary: 'Read a run',
-  description: 'The run with its steps and assertions.',
-  request: { params: RunIdParam },
-  responses: {
-    200: { description: 'The run.', content: { 'application/json': { schema: RunDetailSchema } } },
-    404: notFound,
-  },
-});
+const getRun = createRoute(
+  access('viewer', {
+    method: 'get',
+    path: '/api/runs/{id}',
+    tags: ['runs'],
+    summary: 'Read a run',
+    description: 'The run with its steps and assertions.',
+    request: { params: RunIdParam },
+    responses: {
+      200: { description: 'The run.', content: { 'application/json': { schema: RunDetailSchema } } },
+      404: notFound,
+    },
+  }),
+);
 
-const cancelRun = createRoute({
-  method: 'post',
-  path: '/api/runs/{id}/cancel',
-  tags: ['runs'],
-  summary: 'Cancel a run',
-  description: 'A Queued run is Cancelled at once; a Running run is stopped, then Cancelled. 409 when it already finished.',
-  request: { params: RunIdParam },
-  responses: {
-    200: { description: 'The run after the cancel request.', content: { 'application/json': { schema: RunSchema } } },
-    404: notFound,
-    409: conflict,
-  },
-});
+const cancelRun = createRoute(
+  access('runner', {
+    method: 'post',
+    path: '/api/runs/{id}/cancel',
+    tags: ['runs'],
+    summary: 'Cancel a run',
+    description: 'A Queued run is Cancelled at once; a Running run is stopped, then Cancelled. 409 when it already finished.',
+    request: { params: RunIdParam },
+    responses: {
+      200: { description: 'The run after the cancel request.', content: { 'application/json': { schema: RunSchema } } },
+      404: notFound,
+      409: conflict,
+    },
+  }),
+);
 
 export function registerRunRoutes(app: OpenAPIHono, deps: ServerDeps): void {
   const { store, engine } = deps;
 
   app.openapi(createRun, async (c) => {
     const body = c.req.valid('json');
-    const run = await engine.submit({ ...body, origin: body.origin ?? 'api' });
+    let env = body.env;
+    if (body.definitionId !== undefined) {
+      // A definition's stored env may hold secrets: changing where such a run goes takes editor.
+      const definition = await store.getDefinition(body.definitionId);
+      if (!definition) throw new NotFoundError('test definition', body.definitionId);
+      assertMayChangeStoredRun(callerOf(c), `definition ${JSON.stringify(definition.name)}`, definition, { env: body.env, appName: body.appName });
+      if (env !== undefined) env = keepMaskedSecrets(env, definition.env);
+    }
+    const run = await engine.submit({ ...body, ...(env ? { env } : {}), origin: body.origin ?? 'api' });
     c.header('Location', `/api/runs/${run.id}`);
     return c.json(maskSecrets(run), 201);
   });

@@ -2,35 +2,42 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { ServerDeps } from '../deps.js';
 import { ErrorSchema, StatsSchema } from '../schemas.js';
+import { access } from '../security/route-security.js';
 
-const health = createRoute({
-  method: 'get',
-  path: '/healthz',
-  tags: ['system'],
-  summary: 'Liveness and readiness',
-  description: 'Ok when the server answers and its database is reachable.',
-  responses: {
-    200: { description: 'Healthy.', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }).openapi('Health') } } },
-    503: { description: 'The database is unreachable.', content: { 'application/json': { schema: ErrorSchema } } },
-  },
-});
+const health = createRoute(
+  access('public', {
+    method: 'get',
+    path: '/healthz',
+    tags: ['system'],
+    summary: 'Liveness and readiness',
+    description: 'Ok when the server answers and its database is reachable.',
+    responses: {
+      200: { description: 'Healthy.', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }).openapi('Health') } } },
+      503: { description: 'The database is unreachable.', content: { 'application/json': { schema: ErrorSchema } } },
+    },
+  }),
+);
 
-const stats = createRoute({
-  method: 'get',
-  path: '/api/stats',
-  tags: ['system'],
-  summary: 'Queue and runner statistics',
-  responses: { 200: { description: 'Current numbers.', content: { 'application/json': { schema: StatsSchema } } } },
-});
+const stats = createRoute(
+  access('viewer', {
+    method: 'get',
+    path: '/api/stats',
+    tags: ['system'],
+    summary: 'Queue and runner statistics',
+    responses: { 200: { description: 'Current numbers.', content: { 'application/json': { schema: StatsSchema } } } },
+  }),
+);
 
-const metrics = createRoute({
-  method: 'get',
-  path: '/metrics',
-  tags: ['system'],
-  summary: 'Prometheus metrics',
-  description: 'Text exposition format: topas_queue_depth, topas_active_runners, topas_test_duration_seconds (histogram), topas_runs_total.',
-  responses: { 200: { description: 'Metrics.', content: { 'text/plain': { schema: z.string() } } } },
-});
+const metrics = createRoute(
+  access('viewer', {
+    method: 'get',
+    path: '/metrics',
+    tags: ['system'],
+    summary: 'Prometheus metrics',
+    description: 'Text exposition format: topas_queue_depth, topas_active_runners, topas_test_duration_seconds (histogram), topas_runs_total.',
+    responses: { 200: { description: 'Metrics.', content: { 'text/plain': { schema: z.string() } } } },
+  }),
+);
 
 export function registerSystemRoutes(app: OpenAPIHono, deps: ServerDeps): void {
   const { store, engine } = deps;

@@ -8,9 +8,11 @@ import { isTerminal } from '../../core/run-phase.js';
 import { startTopas, type RunningTopas } from '../start.js';
 
 export interface TestTopas extends RunningTopas {
-  /** POST/GET helpers against the real server. */
+  /** POST/GET helpers against the real server, sending the admin token (unless `init` sets Authorization). */
   post(path: string, body: unknown): Promise<Response>;
   get(path: string, init?: RequestInit): Promise<Response>;
+  /** The admin token's secret (also in `<config.dataDir>/admin-token`, where the CLI finds it). */
+  token: string;
   /** Polls the run until it is terminal. */
   waitForEnd(id: string, timeoutMs?: number): Promise<Run>;
 }
@@ -18,11 +20,18 @@ export interface TestTopas extends RunningTopas {
 export async function startTestTopas(): Promise<TestTopas> {
   const data = await mkdtemp(join(tmpdir(), 'topas-test-'));
   const topas = await startTopas(loadConfig({ port: 0, host: '127.0.0.1', data, examples: false, concurrency: 4, workers: 2 }, {}));
-  const get = (path: string, init?: RequestInit) => fetch(topas.url + path, init);
+  const token = topas.admin!.secret;
+  const withToken = (init: RequestInit = {}): RequestInit => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+    return { ...init, headers };
+  };
+  const get = (path: string, init?: RequestInit) => fetch(topas.url + path, withToken(init));
   return {
     ...topas,
+    token,
     get,
-    post: (path, body) => fetch(topas.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    post: (path, body) => fetch(topas.url + path, withToken({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })),
     async waitForEnd(id, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
