@@ -17,7 +17,8 @@ const definition = {
   description: 'the checkout flow',
   script: 'test("t", function() end)',
   files: {},
-  env: { BASE_URL: 'http://127.0.0.1:8080' },
+  // As the API shows it: the secret masked. A run that keeps it and changes BASE_URL could send it elsewhere.
+  env: { BASE_URL: 'http://127.0.0.1:8080', API_TOKEN: '***' },
   labels: {},
   timeoutSeconds: 600,
   appName: null,
@@ -130,7 +131,19 @@ describe('what a runner sees', () => {
     expect(screen.queryByRole('tooltip')).toBeNull();
     fireEvent.click(start);
     await waitFor(() => expect(api.requests.some((r) => r.method === 'POST' && r.path === '/api/runs')).toBe(true));
-    await waitFor(() => expect(screen.getByTestId('location').textContent).toBe('/runs/01935c1e-0000-7000-8000-000000000002'));
+    await waitFor(() => expect(screen.getByTestId('location').textContent).toBe('/runs/01935c1e-0000-7000-8000-000000000002'), PAGE_LOAD);
+  });
+
+  it('schedules a stored definition as it is, but not with another environment or App', async () => {
+    signedInAs('runner');
+    renderApp(`/schedule?definition=${DEF_ID}`);
+    await screen.findByRole('option', { name: 'checkout' }, PAGE_LOAD);
+    expect(screen.getByRole('button', { name: 'Start run' }).hasAttribute('disabled')).toBe(false);
+    fireEvent.change(screen.getByLabelText('Environment'), { target: { value: 'BASE_URL=http://elsewhere.example' } });
+    expectDisabledWith(screen.getByRole('button', { name: 'Start run' }), 'needs the editor role; you are a runner');
+    fireEvent.change(screen.getByLabelText('Environment'), { target: { value: '' } });
+    fireEvent.change(screen.getByLabelText('App'), { target: { value: 'other-app' } });
+    expectDisabledWith(screen.getByRole('button', { name: 'Start run' }), 'needs the editor role; you are a runner');
   });
 
   it('runs a definition as it is, but cannot edit it, nor run it with overrides', async () => {

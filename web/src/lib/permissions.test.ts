@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { disabledReason, roleToRun } from './permissions';
+import { disabledReason, roleToRunStored } from './permissions';
 
 describe('disabledReason', () => {
   it('says which role an action needs and which the caller has', () => {
@@ -16,9 +16,20 @@ describe('disabledReason', () => {
   });
 });
 
-describe('roleToRun', () => {
-  it('lets a runner start a stored test as it is, and asks for an editor to change it', () => {
-    expect(roleToRun(false)).toBe('runner');
-    expect(roleToRun(true)).toBe('editor');
+describe('roleToRunStored', () => {
+  const definition = { env: { BASE_URL: 'http://127.0.0.1:8080', API_TOKEN: '***' }, script: 'assert(true)', appName: 'shop' };
+
+  it('lets a runner run a definition as it is stored', () => {
+    expect(roleToRunStored(definition, {})).toBe('runner');
+    expect(roleToRunStored(definition, { env: { BASE_URL: 'http://127.0.0.1:8080' }, appName: 'shop' })).toBe('runner');
+  });
+
+  it('asks for an editor to change where a definition with stored env goes', () => {
+    expect(roleToRunStored(definition, { env: { BASE_URL: 'http://elsewhere.example' } })).toBe('editor');
+    expect(roleToRunStored(definition, { appName: 'other-app' })).toBe('editor');
+  });
+
+  it('lets a runner give env to a definition that stores none (no secret to send anywhere)', () => {
+    expect(roleToRunStored({ env: {}, script: 'assert(true)' }, { env: { BASE_URL: 'http://elsewhere.example' } })).toBe('runner');
   });
 });

@@ -4,6 +4,7 @@
  * an action the role cannot do is disabled, with this sentence as its tooltip.
  */
 import { roleAtLeast, type Role } from '../../../src/core/roles';
+import { changesOverStoredEnv, type RunChanges, type StoredRunBasis } from '../../../src/core/stored-env-reuse';
 
 const ARTICLE: Record<Role, string> = { viewer: 'a viewer', runner: 'a runner', editor: 'an editor', admin: 'an admin' };
 
@@ -13,10 +14,12 @@ export function disabledReason(role: Role, needed: Role): string | null {
 }
 
 /**
- * The role a run needs. Starting a test as it is stored (a definition, a rerun as-is,
- * a pasted script) is the runner's; changing what a stored test runs with (env,
- * script, files) could send its stored secrets elsewhere, so it is the editor's.
+ * The role a run of a stored test (a definition) needs: the runner's as it is
+ * stored; the editor's when the request changes an env value or the App while the
+ * run keeps stored env values, which may be secrets the change could send
+ * elsewhere. It is the server's own rule (core `changesOverStoredEnv`), so the
+ * dashboard asks for the role the server will.
  */
-export function roleToRun(changes: boolean): Role {
-  return changes ? 'editor' : 'runner';
+export function roleToRunStored(stored: StoredRunBasis, change: RunChanges): Role {
+  return changesOverStoredEnv(stored, change).length > 0 ? 'editor' : 'runner';
 }

@@ -17,7 +17,7 @@ import { useDocumentTitle } from '../hooks/use-document-title';
 import { useLiveRuns } from '../hooks/use-live-runs';
 import { useCan } from '../hooks/use-session';
 import { formatKeyValueText, parseKeyValueText } from '../lib/key-value-text';
-import { roleToRun } from '../lib/permissions';
+import { roleToRunStored } from '../lib/permissions';
 import { EMPTY_FILTERS } from '../lib/run-filter';
 
 const TEMPLATE = `-- A test is steps with assertions; a failed assertion fails its step and the run.
@@ -224,9 +224,10 @@ function RunNow({ definition, dirty }: { definition: Definition; dirty: boolean 
   const navigate = useNavigate();
   const [env, setEnv] = useState('');
   const [error, setError] = useState<string | null>(null);
-  // Overrides change what the stored test runs with (and may send its secrets elsewhere): the editor's call.
-  const needs = roleToRun(env.trim() !== '');
+  // Overrides of a definition with stored env (which may hold secrets) are the editor's call.
+  const needs = roleToRunStored(definition, { env: parseKeyValueText(env, 'variable').values });
   const overrides = useCan('editor');
+  const storesEnv = Object.keys(definition.env).length > 0;
   const run = useMutation({
     mutationFn: (values: Record<string, string>) => api.runDefinition(definition.id, Object.keys(values).length ? { env: values } : {}),
     onSuccess: (created) => navigate(`/runs/${created.id}`),
@@ -248,7 +249,7 @@ function RunNow({ definition, dirty }: { definition: Definition; dirty: boolean 
         what="variable"
         value={env}
         onChange={setEnv}
-        hint={`Merged over the definition's environment for this run only.${overrides.allowed ? '' : ` Running with overrides ${overrides.reason}.`}`}
+        hint={`Merged over the definition's environment for this run only.${overrides.allowed || !storesEnv ? '' : ` Changing its stored environment ${overrides.reason}.`}`}
         rows={2}
       />
       {dirty && <p className="inline-note">The run uses the saved script; save first to run your changes.</p>}

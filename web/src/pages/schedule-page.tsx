@@ -11,7 +11,7 @@ import { InlineError } from '../components/states';
 import { useDocumentTitle } from '../hooks/use-document-title';
 import { useCan } from '../hooks/use-session';
 import { parseKeyValueText } from '../lib/key-value-text';
-import { roleToRun } from '../lib/permissions';
+import { roleToRunStored } from '../lib/permissions';
 
 const SAMPLE = `-- Paste a test, or start from this one.
 test("smoke", function()
@@ -49,8 +49,9 @@ export default function SchedulePage() {
     },
   });
 
-  // A stored definition with other env values is a run with changes (it keeps the definition's secrets).
-  const needs = roleToRun(mode === 'definition' && env.trim() !== '');
+  // A pasted script is the runner's; a definition with another env or App may take the editor's (its stored env may hold secrets).
+  const chosen = mode === 'definition' ? definitions.data?.items.find((d) => d.id === definitionId) : undefined;
+  const needs = chosen ? roleToRunStored(chosen, { env: parseKeyValueText(env, 'variable').values, appName: appName.trim() || undefined }) : 'runner';
   const can = useCan(needs);
 
   const submit = () => {
