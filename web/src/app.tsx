@@ -1,7 +1,8 @@
-/** The dashboard's pages and their URLs. Pages with an editor or charts load on first visit. */
+/** The dashboard's pages and their URLs, behind the login. Pages with an editor or charts load on first visit. */
 import { Suspense, lazy } from 'react';
 import { Navigate, Route, Routes } from 'react-router-dom';
 import { Layout } from './components/layout';
+import { SessionGate } from './components/session-gate';
 import { Loading } from './components/states';
 import { NotFoundPage } from './pages/not-found-page';
 import { RunsPage } from './pages/runs-page';
@@ -16,22 +17,24 @@ const SchedulePage = lazy(() => import('./pages/schedule-page'));
 
 export function App() {
   return (
-    <Layout>
-      <Suspense fallback={<Loading label="Loading the page…" />}>
-        <Routes>
-          <Route path="/" element={<Navigate to="/runs" replace />} />
-          <Route path="/runs" element={<RunsPage />} />
-          <Route path="/runs/:id" element={<RunPage />} />
-          <Route path="/definitions" element={<DefinitionsPage />} />
-          <Route path="/definitions/new" element={<DefinitionPage />} />
-          <Route path="/definitions/:ref" element={<DefinitionPage />} />
-          <Route path="/apps" element={<AppsPage />} />
-          <Route path="/overview" element={<OverviewPage />} />
-          <Route path="/compare" element={<ComparePage />} />
-          <Route path="/schedule" element={<SchedulePage />} />
-          <Route path="*" element={<NotFoundPage />} />
-        </Routes>
-      </Suspense>
-    </Layout>
+    <SessionGate>
+      <Layout>
+        <Suspense fallback={<Loading label="Loading the page…" />}>
+          <Routes>
+            <Route path="/" element={<Navigate to="/runs" replace />} />
+            <Route path="/runs" element={<RunsPage />} />
+            <Route path="/runs/:id" element={<RunPage />} />
+            <Route path="/definitions" element={<DefinitionsPage />} />
+            <Route path="/definitions/new" element={<DefinitionPage />} />
+            <Route path="/definitions/:ref" element={<DefinitionPage />} />
+            <Route path="/apps" element={<AppsPage />} />
+            <Route path="/overview" element={<OverviewPage />} />
+            <Route path="/compare" element={<ComparePage />} />
+            <Route path="/schedule" element={<SchedulePage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Routes>
+        </Suspense>
+      </Layout>
+    </SessionGate>
   );
 }

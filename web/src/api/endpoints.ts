@@ -6,6 +6,7 @@ import type {
   CreateRunRequest,
   Definition,
   DefinitionInput,
+  Identity,
   LogPage,
   Page,
   Run,
@@ -19,6 +20,12 @@ import type {
 const id = encodeURIComponent;
 
 export const api = {
+  /** Who the dashboard is signed in as; 401 when it is not. */
+  session: (signal?: AbortSignal) => request<Identity>('/api/session', { signal }),
+  /** Exchanges a token for a session cookie (HttpOnly, SameSite=Strict). */
+  login: (token: string) => request<Identity>('/api/session', { body: { token } }),
+  logout: () => request<void>('/api/session', { method: 'DELETE' }),
+
   listRuns: (query: URLSearchParams, signal?: AbortSignal) => request<Page<RunListItem>>(`/api/runs?${query}`, { signal }),
   getRun: (runId: string, signal?: AbortSignal) => request<RunDetail>(`/api/runs/${id(runId)}`, { signal }),
   getLogs: (runId: string, after: number, limit: number, signal?: AbortSignal) =>

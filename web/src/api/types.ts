@@ -17,6 +17,7 @@ export type { K8sRef, Run, RunOrigin, RunSummary } from '../../../src/core/run';
 export type { RunListItem } from '../../../src/core/run-view';
 export type { AssertionRecord, LogLevel, LogLine, StepRecord, StepStatus } from '../../../src/core/run-events';
 export type Definition = TestDefinition;
+export type { Identity, Role } from '../../../src/core/roles';
 
 /** A keyset page: pass `nextCursor` back as `cursor`; null on the last page. */
 export interface Page<T> {

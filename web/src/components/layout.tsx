@@ -1,8 +1,10 @@
-/** The frame of every page: skip link, header with navigation and live queue numbers, the API banner, the main landmark. */
-import { useQuery } from '@tanstack/react-query';
+/** The frame of every page: skip link, header with navigation, live queue numbers and who is signed in, the API banner, the main landmark. */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { NavLink } from 'react-router-dom';
 import { api } from '../api/endpoints';
+import { SESSION_KEY } from '../api/query-client';
+import { useSession } from '../hooks/use-session';
 import { formatCount } from '../lib/format';
 import { ApiBanner } from './api-banner';
 
@@ -46,11 +48,40 @@ export function Layout({ children }: { children: ReactNode }) {
             </span>
           </div>
         )}
+        <SessionMenu />
       </header>
       <ApiBanner />
       <main id="main" tabIndex={-1}>
         {children}
       </main>
     </>
+  );
+}
+
+/** The signed-in identity, its role, and logging out (the session cookie is cleared; the login page follows). */
+function SessionMenu() {
+  const identity = useSession();
+  const queryClient = useQueryClient();
+  const logout = useMutation({
+    mutationKey: SESSION_KEY,
+    mutationFn: () => api.logout(),
+    // Also when the session had already ended: either way the next question is "who are you?".
+    onSettled: async () => {
+      await queryClient.resetQueries({ queryKey: SESSION_KEY });
+      queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== SESSION_KEY[0] });
+    },
+  });
+  return (
+    <div className="header-session" aria-label="Signed in" data-testid="session-identity">
+      <span className="session-name" title={`token ${identity.tokenId}`}>
+        {identity.name}
+      </span>
+      <span className={`role role-${identity.role}`} data-testid="session-role">
+        {identity.role}
+      </span>
+      <button type="button" className="small" onClick={() => logout.mutate()} disabled={logout.isPending}>
+        {logout.isPending ? 'Logging out…' : 'Log out'}
+      </button>
+    </div>
   );
 }

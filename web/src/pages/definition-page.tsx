@@ -8,13 +8,16 @@ import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { api } from '../api/endpoints';
 import { isNotFound } from '../api/http';
 import type { Definition, DefinitionInput } from '../api/types';
+import { GuardedButton } from '../components/guarded';
 import { KeyValueField } from '../components/key-value-field';
 import { LuaEditor } from '../components/lua-editor';
 import { RunsTable } from '../components/runs-table';
 import { Empty, ErrorState, InlineError, Loading } from '../components/states';
 import { useDocumentTitle } from '../hooks/use-document-title';
 import { useLiveRuns } from '../hooks/use-live-runs';
+import { useCan } from '../hooks/use-session';
 import { formatKeyValueText, parseKeyValueText } from '../lib/key-value-text';
+import { roleToRunStored } from '../lib/permissions';
 import { EMPTY_FILTERS } from '../lib/run-filter';
 
 const TEMPLATE = `-- A test is steps with assertions; a failed assertion fails its step and the run.
@@ -69,6 +72,7 @@ export default function DefinitionPage() {
 function DefinitionEditor({ definition }: { definition: Definition | null }) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const edit = useCan('editor');
   const [saved, setSaved] = useState(() => formOf(definition));
   const [form, setForm] = useState(saved);
   const [formError, setFormError] = useState<string | null>(null);
@@ -94,6 +98,7 @@ function DefinitionEditor({ definition }: { definition: Definition | null }) {
   });
 
   const submit = () => {
+    if (!edit.allowed) return;
     const labels = parseKeyValueText(form.labels, 'label');
     const env = parseKeyValueText(form.env, 'variable');
     const timeout = Number(form.timeoutSeconds);
@@ -136,21 +141,27 @@ function DefinitionEditor({ definition }: { definition: Definition | null }) {
         </span>
         <div className="actions">
           {definition && (
-            <button
+            <GuardedButton
+              needs="editor"
               type="button"
               className="danger"
               onClick={() => window.confirm(`Delete the definition “${definition.name}”? Its runs stay.`) && remove.mutate()}
               disabled={remove.isPending}
             >
               Delete
-            </button>
+            </GuardedButton>
           )}
-          <button type="submit" form="definition-form" className="primary" disabled={save.isPending || (!!definition && !dirty)}>
+          <GuardedButton needs="editor" type="submit" form="definition-form" className="primary" disabled={save.isPending || (!!definition && !dirty)}>
             {definition ? 'Save' : 'Create'}
-          </button>
+          </GuardedButton>
         </div>
       </div>
       <InlineError error={remove.error} />
+      {!edit.allowed && (
+        <p className="inline-note" data-testid="read-only-note">
+          Read only: changing definitions {edit.reason}.
+        </p>
+      )}
       <form
         id="definition-form"
         className="card"
@@ -160,35 +171,37 @@ function DefinitionEditor({ definition }: { definition: Definition | null }) {
           submit();
         }}
       >
-        <div className="form-row">
-          <div className="field">
-            <label htmlFor="def-name">Name</label>
-            <input id="def-name" required value={form.name} onChange={(e) => set({ name: e.target.value })} pattern="[A-Za-z0-9][A-Za-z0-9._\-]*" title="letters, digits, “.”, “_” and “-”, starting with a letter or digit" />
+        <fieldset className="plain" disabled={!edit.allowed}>
+          <div className="form-row">
+            <div className="field">
+              <label htmlFor="def-name">Name</label>
+              <input id="def-name" required value={form.name} onChange={(e) => set({ name: e.target.value })} pattern="[A-Za-z0-9][A-Za-z0-9._\-]*" title="letters, digits, “.”, “_” and “-”, starting with a letter or digit" />
+            </div>
+            <div className="field">
+              <label htmlFor="def-app">App</label>
+              <input id="def-app" value={form.appName} onChange={(e) => set({ appName: e.target.value })} placeholder="none" />
+            </div>
+            <div className="field">
+              <label htmlFor="def-timeout">Timeout (seconds)</label>
+              <input id="def-timeout" type="number" min={1} max={86400} value={form.timeoutSeconds} onChange={(e) => set({ timeoutSeconds: e.target.value })} />
+            </div>
           </div>
           <div className="field">
-            <label htmlFor="def-app">App</label>
-            <input id="def-app" value={form.appName} onChange={(e) => set({ appName: e.target.value })} placeholder="none" />
+            <label htmlFor="def-description">Description</label>
+            <input id="def-description" value={form.description} onChange={(e) => set({ description: e.target.value })} />
+          </div>
+          <div className="form-row">
+            <KeyValueField label="Labels" what="label" value={form.labels} onChange={(labels) => set({ labels })} hint="One key=value per line." />
+            <KeyValueField label="Environment" what="variable" value={form.env} onChange={(env) => set({ env })} hint="One NAME=value per line; runs start with these." />
           </div>
           <div className="field">
-            <label htmlFor="def-timeout">Timeout (seconds)</label>
-            <input id="def-timeout" type="number" min={1} max={86400} value={form.timeoutSeconds} onChange={(e) => set({ timeoutSeconds: e.target.value })} />
+            <span id="def-script-label" style={{ fontWeight: 500 }}>
+              Script (Lua)
+            </span>
+            <span className="hint">Ctrl/⌘-S saves. Tab moves focus out of the editor.</span>
+            <LuaEditor value={form.script} onChange={(script) => set({ script })} readOnly={!edit.allowed} label="Script (Lua)" onSave={submit} minHeight={280} />
           </div>
-        </div>
-        <div className="field">
-          <label htmlFor="def-description">Description</label>
-          <input id="def-description" value={form.description} onChange={(e) => set({ description: e.target.value })} />
-        </div>
-        <div className="form-row">
-          <KeyValueField label="Labels" what="label" value={form.labels} onChange={(labels) => set({ labels })} hint="One key=value per line." />
-          <KeyValueField label="Environment" what="variable" value={form.env} onChange={(env) => set({ env })} hint="One NAME=value per line; runs start with these." />
-        </div>
-        <div className="field">
-          <span id="def-script-label" style={{ fontWeight: 500 }}>
-            Script (Lua)
-          </span>
-          <span className="hint">Ctrl/⌘-S saves. Tab moves focus out of the editor.</span>
-          <LuaEditor value={form.script} onChange={(script) => set({ script })} label="Script (Lua)" onSave={submit} minHeight={280} />
-        </div>
+        </fieldset>
         {files.length > 0 && (
           <p className="subtitle">
             Carries {files.length} file{files.length === 1 ? '' : 's'} of its folder: {files.join(', ')}
@@ -211,6 +224,10 @@ function RunNow({ definition, dirty }: { definition: Definition; dirty: boolean 
   const navigate = useNavigate();
   const [env, setEnv] = useState('');
   const [error, setError] = useState<string | null>(null);
+  // Overrides of a definition with stored env (which may hold secrets) are the editor's call.
+  const needs = roleToRunStored(definition, { env: parseKeyValueText(env, 'variable').values });
+  const overrides = useCan('editor');
+  const storesEnv = Object.keys(definition.env).length > 0;
   const run = useMutation({
     mutationFn: (values: Record<string, string>) => api.runDefinition(definition.id, Object.keys(values).length ? { env: values } : {}),
     onSuccess: (created) => navigate(`/runs/${created.id}`),
@@ -227,7 +244,14 @@ function RunNow({ definition, dirty }: { definition: Definition; dirty: boolean 
   return (
     <section className="card" aria-labelledby="run-now-heading">
       <h2 id="run-now-heading">Run now</h2>
-      <KeyValueField label="Environment overrides" what="variable" value={env} onChange={setEnv} hint="Merged over the definition's environment for this run only." rows={2} />
+      <KeyValueField
+        label="Environment overrides"
+        what="variable"
+        value={env}
+        onChange={setEnv}
+        hint={`Merged over the definition's environment for this run only.${overrides.allowed || !storesEnv ? '' : ` Changing its stored environment ${overrides.reason}.`}`}
+        rows={2}
+      />
       {dirty && <p className="inline-note">The run uses the saved script; save first to run your changes.</p>}
       {error && (
         <div className="inline-error" role="alert">
@@ -235,9 +259,9 @@ function RunNow({ definition, dirty }: { definition: Definition; dirty: boolean 
         </div>
       )}
       <InlineError error={run.error} />
-      <button type="button" className="primary" onClick={start} disabled={run.isPending}>
+      <GuardedButton needs={needs} type="button" className="primary" onClick={start} disabled={run.isPending}>
         {run.isPending ? 'Starting…' : 'Run now'}
-      </button>
+      </GuardedButton>
     </section>
   );
 }

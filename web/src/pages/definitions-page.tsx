@@ -3,11 +3,13 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../api/endpoints';
+import { GuardedLink } from '../components/guarded';
 import { Labels } from '../components/labels';
 import { RelativeTime } from '../components/relative-time';
 import { Empty, ErrorState, InlineError, Loading } from '../components/states';
 import { useDocumentTitle } from '../hooks/use-document-title';
 import { useNow } from '../hooks/use-now';
+import { useCan } from '../hooks/use-session';
 import { formatDuration } from '../lib/format';
 
 export default function DefinitionsPage() {
@@ -16,6 +18,7 @@ export default function DefinitionsPage() {
   const q = params.get('q') ?? '';
   const [text, setText] = useState(q);
   const now = useNow(10_000);
+  const canCreate = useCan('editor').allowed;
   useEffect(() => setText(q), [q]);
   useEffect(() => {
     const timer = setTimeout(() => text !== q && setParams(text ? { q: text } : {}, { replace: true }), 300);
@@ -36,9 +39,9 @@ export default function DefinitionsPage() {
         <h1>Definitions</h1>
         <span className="subtitle">Stored tests you can run again and again.</span>
         <div className="actions">
-          <Link className="button primary" to="/definitions/new">
+          <GuardedLink needs="editor" className="button primary" to="/definitions/new">
             New definition
-          </Link>
+          </GuardedLink>
         </div>
       </div>
       <div className="field" style={{ maxWidth: 360 }}>
@@ -56,9 +59,13 @@ export default function DefinitionsPage() {
           </Empty>
         ) : (
           <Empty title="No definitions yet">
-            <p>
-              <Link to="/definitions/new">Create one</Link> with a Lua script, then run it from here, the CLI or the API.
-            </p>
+            {canCreate ? (
+              <p>
+                <Link to="/definitions/new">Create one</Link> with a Lua script, then run it from here, the CLI or the API.
+              </p>
+            ) : (
+              <p>An editor creates them (with a Lua script, here, the CLI or the API); then they can be run from here.</p>
+            )}
           </Empty>
         )
       ) : (

@@ -10,6 +10,7 @@ import { api } from '../api/endpoints';
 import { isNotFound } from '../api/http';
 import type { RunDetail } from '../api/types';
 import { CrdBadge } from '../components/crd-badge';
+import { GuardedButton } from '../components/guarded';
 import { Labels } from '../components/labels';
 import { LogViewer } from '../components/log-viewer';
 import { LazyLuaEditor as LuaEditor } from '../components/lazy-lua-editor';
@@ -135,13 +136,13 @@ function RunDetailsView({
             Compare with previous
           </Link>
           {!finished && (
-            <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+            <GuardedButton needs="runner" type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
               {cancel.isPending ? 'Cancelling…' : 'Cancel'}
-            </button>
+            </GuardedButton>
           )}
-          <button type="button" className="primary" onClick={() => rerun.mutate()} disabled={rerun.isPending}>
+          <GuardedButton needs="runner" type="button" className="primary" onClick={() => rerun.mutate()} disabled={rerun.isPending}>
             {rerun.isPending ? 'Starting…' : 'Re-run'}
-          </button>
+          </GuardedButton>
         </div>
       </div>
       <InlineError error={rerun.error} />

@@ -2,6 +2,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router-dom';
 import { api } from '../api/endpoints';
+import { GuardedLink } from '../components/guarded';
 import { RunFiltersBar } from '../components/run-filters';
 import { RunsTable } from '../components/runs-table';
 import { Empty, ErrorState, Loading, describeError } from '../components/states';
@@ -43,9 +44,9 @@ export function RunsPage() {
           ) : null}
         </span>
         <div className="actions">
-          <Link className="button primary" to="/schedule">
+          <GuardedLink needs="runner" className="button primary" to="/schedule">
             Schedule a run
-          </Link>
+          </GuardedLink>
         </div>
       </div>
       <RunFiltersBar filters={filters} onChange={setFilters} definitionName={definition.data?.name} />

@@ -4,11 +4,14 @@ import { useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { api } from '../api/endpoints';
 import type { CreateRunRequest } from '../api/types';
+import { GuardedButton } from '../components/guarded';
 import { KeyValueField } from '../components/key-value-field';
 import { LuaEditor } from '../components/lua-editor';
 import { InlineError } from '../components/states';
 import { useDocumentTitle } from '../hooks/use-document-title';
+import { useCan } from '../hooks/use-session';
 import { parseKeyValueText } from '../lib/key-value-text';
+import { roleToRunStored } from '../lib/permissions';
 
 const SAMPLE = `-- Paste a test, or start from this one.
 test("smoke", function()
@@ -46,7 +49,13 @@ export default function SchedulePage() {
     },
   });
 
+  // A pasted script is the runner's; a definition with another env or App may take the editor's (its stored env may hold secrets).
+  const chosen = mode === 'definition' ? definitions.data?.items.find((d) => d.id === definitionId) : undefined;
+  const needs = chosen ? roleToRunStored(chosen, { env: parseKeyValueText(env, 'variable').values, appName: appName.trim() || undefined }) : 'runner';
+  const can = useCan(needs);
+
   const submit = () => {
+    if (!can.allowed) return;
     const envParse = parseKeyValueText(env, 'variable');
     const labelParse = parseKeyValueText(labels, 'label');
     const errors = [...envParse.errors.map((e) => `Environment, ${e}`), ...labelParse.errors.map((e) => `Labels, ${e}`)];
@@ -154,9 +163,9 @@ export default function SchedulePage() {
           </div>
         )}
         <InlineError error={start.error} />
-        <button type="submit" className="primary" disabled={start.isPending}>
+        <GuardedButton needs={needs} type="submit" className="primary" disabled={start.isPending}>
           {start.isPending ? 'Starting…' : 'Start run'}
-        </button>
+        </GuardedButton>
       </form>
     </>
   );

@@ -28,16 +28,46 @@ export function renderAt(url: string, path: string, element: ReactElement) {
   );
 }
 
-/** A fake `fetch` answering JSON by path (without the query), 404 for anything else; records the URLs asked. */
-export function fakeFetch(routes: Record<string, unknown | ((url: URL) => unknown)>) {
+/** An answer other than 200 with JSON: `reply(401, {error: …})`, `reply(204)`. */
+export class Reply {
+  constructor(
+    readonly status: number,
+    readonly body?: unknown,
+  ) {}
+}
+export const reply = (status: number, body?: unknown) => new Reply(status, body);
+
+/** An API error as the server writes it. */
+export const apiError = (status: number, code: string, message: string) => reply(status, { error: { code, message } });
+
+/** A request the fake received: method, path with query, JSON body. */
+export interface FakeRequest {
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+type Route = unknown | ((url: URL, request: FakeRequest) => unknown);
+
+/**
+ * A fake `fetch` answering by path (without the query), or by `METHOD /path` when a
+ * method needs its own answer: a value is a 200 JSON body, a `Reply` any status;
+ * anything else is 404. Records the URLs asked (`calls`) and the requests (`requests`).
+ */
+export function fakeFetch(routes: Record<string, Route>) {
   const calls: string[] = [];
-  const fetch = async (input: RequestInfo | URL): Promise<Response> => {
+  const requests: FakeRequest[] = [];
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = new URL(String(input), 'http://topas.test');
-    calls.push(`${url.pathname}${url.search}`);
-    const route = routes[url.pathname];
-    if (route === undefined) return new Response(JSON.stringify({ error: { code: 'NotFound', message: `no route for GET ${url.pathname}` } }), { status: 404 });
-    const body = typeof route === 'function' ? (route as (u: URL) => unknown)(url) : route;
-    return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    const method = init?.method ?? 'GET';
+    const request: FakeRequest = { method, path: `${url.pathname}${url.search}`, body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined };
+    calls.push(request.path);
+    requests.push(request);
+    const route = routes[`${method} ${url.pathname}`] ?? routes[url.pathname];
+    if (route === undefined) return new Response(JSON.stringify({ error: { code: 'NotFound', message: `no route for ${method} ${url.pathname}` } }), { status: 404 });
+    const answer = typeof route === 'function' ? (route as (u: URL, r: FakeRequest) => unknown)(url, request) : route;
+    if (answer instanceof Reply) return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), { status: answer.status, headers: { 'content-type': 'application/json' } });
+    return new Response(JSON.stringify(answer), { status: 200, headers: { 'content-type': 'application/json' } });
   };
-  return { fetch: fetch as typeof globalThis.fetch, calls };
+  return { fetch: fetch as typeof globalThis.fetch, calls, requests };
 }
