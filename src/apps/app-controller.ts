@@ -85,7 +85,7 @@ export class AppController implements SutGateway {
         annotations: m.metadata.annotations ?? {},
       });
       await this.reconcile(record);
-      this.log('info', created ? 'app created' : changed ? 'app changed' : 'app unchanged', { app: record.name, generation: record.generation });
+      this.log(created || changed ? 'info' : 'debug', created ? 'app created' : changed ? 'app changed' : 'app unchanged', { app: record.name, generation: record.generation });
       return { app: this.resource(record), created, changed };
     });
   }

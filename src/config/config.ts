@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { ValidationError, type FieldIssue } from '../core/errors.js';
+import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
 
 /** Everything `topas up` needs, read once at start-up and passed down. */
 export interface TopasConfig {
@@ -31,7 +32,14 @@ export interface TopasConfig {
    * PGlite), `postgresql` or `pglite`. Default auto.
    */
   appDatabases: AppDatabaseEngine;
+  /** Least severe entry of topas's own log that is written (to stderr). Default info. */
+  logLevel: LogLevel;
+  /** `text` (readable) or `json` (one object per line, for log collectors). Default text. */
+  logFormat: LogFormat;
 }
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const APP_DATABASE_ENGINES = ['auto', 'postgresql', 'pglite'] as const;
 export type AppDatabaseEngine = (typeof APP_DATABASE_ENGINES)[number];
@@ -86,6 +94,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     workers: intIn(issues, flags.workers !== undefined ? '--workers' : 'TOPAS_WORKERS', flags.workers ?? env.TOPAS_WORKERS, 1, 256, cores),
     instanceId: env.TOPAS_INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     appDatabases: oneOf(issues, 'TOPAS_APP_DATABASES', env.TOPAS_APP_DATABASES, APP_DATABASE_ENGINES, 'auto'),
+    logLevel: oneOf(issues, 'TOPAS_LOG_LEVEL', env.TOPAS_LOG_LEVEL, LOG_LEVELS, 'info'),
+    logFormat: oneOf(issues, 'TOPAS_LOG_FORMAT', env.TOPAS_LOG_FORMAT, LOG_FORMATS, 'text'),
   };
   if (issues.length) throw new ValidationError(issues);
   return config;

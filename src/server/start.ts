@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { TopasConfig } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
-import { RunEngine, type EngineLogger } from '../engine/run-engine.js';
+import { RunEngine } from '../engine/run-engine.js';
+import { silentLogger, type Logger } from '../core/logger.js';
 import { startMaintenance } from '../engine/maintenance.js';
 import { createLocalExecutor } from '../executors/local-executor.js';
 import { openStore } from '../store/open-store.js';
@@ -28,12 +29,13 @@ export interface RunningTopas {
 }
 
 export interface StartOptions {
-  log?: EngineLogger;
+  /** Where the engine, the App controller and the rest log (the one logger shape). Default: nowhere; `topas up` passes stderr. */
+  log?: Logger;
 }
 
 /** Composition root of the embedded platform: store → executor → engine → HTTP. */
 export async function startTopas(config: TopasConfig, options: StartOptions = {}): Promise<RunningTopas> {
-  const log = options.log ?? (() => {});
+  const log = options.log ?? silentLogger;
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const runtime = new LocalAppRuntime({
     stateDir: join(config.dataDir, 'apps'),
