@@ -3,6 +3,7 @@ import { sql as definitionFiles } from './002-definition-files.js';
 import { sql as apps } from './003-apps.js';
 import { sql as runCounts } from './004-run-counts.js';
 import { sql as stepRevisions } from './005-step-revisions.js';
+import { sql as boundedIndexRows } from './007-bounded-index-rows.js';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -18,4 +19,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'apps', sql: apps },
   { version: 4, name: 'run-counts', sql: runCounts },
   { version: 5, name: 'step-revisions', sql: stepRevisions },
+  // 6 is another branch's (auth); the lead merges both.
+  { version: 7, name: 'bounded-index-rows', sql: boundedIndexRows },
 ];
