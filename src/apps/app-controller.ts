@@ -19,6 +19,7 @@ import {
   type ServiceStatus,
 } from '../core/app.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
+import { errorField, type Logger } from '../core/logger.js';
 import { SUT_CHANGES, type AppEndpoints, type SutCaller, type SutGateway, type SutOperation, type SutReply } from '../core/sut.js';
 import type { Store } from '../store/store.js';
 import type { AppRuntime } from './app-runtime.js';
@@ -33,7 +34,8 @@ export interface AppControllerOptions {
   runtime: AppRuntime;
   /** Folder relative `local.cwd` resolve against when an App names none. Default: the working directory. */
   defaultBaseDir?: string;
-  log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** Every failure of a reconcile, a status write or a delete is logged here, with the App name. */
+  log?: Logger;
 }
 
 /** What applying an App did. */
@@ -55,7 +57,7 @@ export class AppController implements SutGateway {
   constructor(private readonly o: AppControllerOptions) {
     this.log = o.log ?? (() => {});
     this.unsubscribe = o.runtime.onStatus((name, status) => {
-      this.o.store.setAppStatus(name, status).catch((error: unknown) => this.log('warn', 'app status not stored', { app: name, error: String(error) }));
+      this.o.store.setAppStatus(name, status).catch((error: unknown) => this.log('warn', 'app status not stored', { app: name, error: errorField(error) }));
     });
   }
 
@@ -63,7 +65,7 @@ export class AppController implements SutGateway {
   async start(): Promise<void> {
     for (const record of await this.o.store.listApps()) {
       await this.exclusive(record.name, () => this.reconcile(record)).catch((error: unknown) =>
-        this.log('error', 'app reconcile failed', { app: record.name, error: String(error) }),
+        this.log('error', 'app reconcile failed', { app: record.name, error: errorField(error) }),
       );
     }
   }
@@ -85,8 +87,11 @@ export class AppController implements SutGateway {
         labels: m.metadata.labels ?? {},
         annotations: m.metadata.annotations ?? {},
       });
-      await this.reconcile(record);
-      this.log('info', created ? 'app created' : changed ? 'app changed' : 'app unchanged', { app: record.name, generation: record.generation });
+      await this.reconcile(record).catch((error: unknown) => {
+        this.log('error', 'app reconcile failed', { app: record.name, generation: record.generation, error: errorField(error) });
+        throw error;
+      });
+      this.log(created || changed ? 'info' : 'debug', created ? 'app created' : changed ? 'app changed' : 'app unchanged', { app: record.name, generation: record.generation });
       return { app: this.resource(record), created, changed };
     });
   }
@@ -109,7 +114,10 @@ export class AppController implements SutGateway {
     parseAppName(name);
     return this.exclusive(name, async () => {
       if (!(await this.o.store.getApp(name))) return false;
-      await this.o.runtime.delete(name);
+      await this.o.runtime.delete(name).catch((error: unknown) => {
+        this.log('error', 'app delete failed', { app: name, error: errorField(error) });
+        throw error;
+      });
       const deleted = await this.o.store.deleteApp(name);
       if (deleted) this.log('info', 'app deleted', { app: name });
       return deleted;

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { ValidationError, type FieldIssue } from '../core/errors.js';
 import { EGRESS_SETTING, parseEgressAllow, type EgressPolicy } from '../runner/egress-policy.js';
+import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
 
 /** Everything `topas up` needs, read once at start-up and passed down. */
 export interface TopasConfig {
@@ -54,7 +55,14 @@ export interface TopasConfig {
    * unrestricted, except cloud metadata addresses, which are refused always.
    */
   egress: EgressPolicy;
+  /** Least severe entry of topas's own log that is written (to stderr). Default info. */
+  logLevel: LogLevel;
+  /** `text` (readable) or `json` (one object per line, for log collectors). Default text. */
+  logFormat: LogFormat;
 }
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const APP_DATABASE_ENGINES = ['auto', 'postgresql', 'pglite'] as const;
 export type AppDatabaseEngine = (typeof APP_DATABASE_ENGINES)[number];
@@ -148,6 +156,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       : hostList(issues, 'TOPAS_ALLOWED_HOSTS', (env.TOPAS_ALLOWED_HOSTS ?? '').split(',')),
     adminToken: env.TOPAS_ADMIN_TOKEN || null,
     egress: egressFrom(issues, env[EGRESS_SETTING]),
+    logLevel: oneOf(issues, 'TOPAS_LOG_LEVEL', env.TOPAS_LOG_LEVEL, LOG_LEVELS, 'info'),
+    logFormat: oneOf(issues, 'TOPAS_LOG_FORMAT', env.TOPAS_LOG_FORMAT, LOG_FORMATS, 'text'),
   };
   if (config.adminToken !== null && (config.adminToken.length < 32 || config.adminToken.length > 256 || !/^[\x21-\x7e]+$/.test(config.adminToken))) {
     issues.push({ field: 'TOPAS_ADMIN_TOKEN', message: 'must be 32 to 256 printable characters without spaces (e.g. the output of: openssl rand -base64 32)' });

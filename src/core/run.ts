@@ -59,6 +59,7 @@ export const RUN_REASONS = [
   'MemoryLimit', // the script exceeded its memory cap
   'ExecutorLost', // the process running it died
   'RunnerCrashed', // the runner itself failed
+  'StoreWriteFailed', // the store refused to record how the run ended (the outcome is in `message`)
 ] as const;
 export type RunReason = (typeof RUN_REASONS)[number];
 

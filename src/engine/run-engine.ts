@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
+import { errorField, silentLogger, type Logger } from '../core/logger.js';
 import type { NewRun, Run, RunCompletion, RunSource } from '../core/run.js';
 import { EMPTY_SUMMARY } from '../core/run.js';
 import { isTerminal } from '../core/run-phase.js';
@@ -9,12 +10,13 @@ import type { Executor, ExecutionJob } from '../executors/executor.js';
 import type { Store } from '../store/store.js';
 import type { Engine, EngineStats, RunNotification, RunRequest } from './engine.js';
 import { Batcher } from './batcher.js';
-import { EventWriter } from './event-writer.js';
+import { EventWriter, WriterClosedError } from './event-writer.js';
+import type { StoreRetryPolicy } from './store-retry.js';
 import { EngineMetrics } from './metrics.js';
 import { RunBus } from './run-bus.js';
 
-/** Structured log sink: a constant message plus key/values. */
-export type EngineLogger = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+/** The engine's logger: the one logger shape (`core/logger.ts`). */
+export type EngineLogger = Logger;
 
 export interface RunEngineOptions {
   store: Store;
@@ -40,7 +42,10 @@ export interface RunEngineOptions {
   timeoutGraceMs?: number;
   /** Whether an App exists; when given, runs naming an unknown App are rejected (400 naming `appName`). */
   appExists?: (name: string) => Promise<boolean>;
-  log?: EngineLogger;
+  /** Retry timings of refused store writes of run events and ends (`store-retry.ts`). Defaults suit a real store. */
+  storeRetry?: StoreRetryPolicy;
+  /** Where failures (always with the run id) and notable events go. Default: nowhere. */
+  log?: Logger;
 }
 
 interface Active {
@@ -53,6 +58,8 @@ interface Active {
 
 /** Runs claimed per store round-trip. */
 const CLAIM_BATCH = 64;
+/** How many executed run ids are remembered so that a stale read never starts one again. */
+const EXECUTED_REMEMBERED = 10_000;
 
 /**
  * The engine: a durable queue in the store, drained by claiming batches of the
@@ -65,7 +72,7 @@ export class RunEngine implements Engine {
   private readonly writer: EventWriter;
   private readonly engineMetrics: EngineMetrics;
   private readonly active = new Map<string, Active>();
-  private readonly o: Required<Omit<RunEngineOptions, 'log' | 'appExists'>> & Pick<RunEngineOptions, 'appExists'> & { log: EngineLogger };
+  private readonly o: Required<Omit<RunEngineOptions, 'log' | 'appExists' | 'storeRetry'>> & Pick<RunEngineOptions, 'appExists' | 'storeRetry'> & { log: Logger };
   private dispatching = false;
   private dispatchAgain = false;
   private stopping = false;
@@ -74,6 +81,18 @@ export class RunEngine implements Engine {
   private beats = 0;
   /** Submissions and run ends arriving together are written together. */
   private readonly inserts: Batcher<NewRun, Run>;
+  /**
+   * A claim failed, so it may have committed without our hearing it (a connection
+   * cut after the commit): the next dispatch looks for runs claimed by us that we do
+   * not execute, and executes them.
+   */
+  private claimUncertain = false;
+  /** Runs this process executed lately (never adopted again), oldest first. */
+  private readonly executed = new Set<string>();
+  /** Consecutive failed heartbeats (the first is logged as a warning, the recovery as info). */
+  private heartbeatFailures = 0;
+  private ticking = false;
+  private claimFailures = 0;
 
   constructor(options: RunEngineOptions) {
     this.o = {
@@ -83,7 +102,7 @@ export class RunEngine implements Engine {
       staleAfterMs: 15_000,
       pollMs: 250,
       timeoutGraceMs: 5000,
-      log: () => {},
+      log: silentLogger,
       ...options,
     };
     this.engineMetrics = new EngineMetrics(() => this.o.store.queueStats());
@@ -93,7 +112,10 @@ export class RunEngine implements Engine {
       onPersisted: (runs) => {
         for (const [runId, lastLogSeq] of runs) this.bus.publish({ type: 'events', runId, lastLogSeq });
       },
-      onError: (error) => this.o.log('warn', 'writing run events failed; retrying', { error: String(error) }),
+      // A write that fails while the store takes this one is refused for its content.
+      probe: () => this.o.store.heartbeat(this.o.instanceId),
+      ...(this.o.storeRetry ? { retry: this.o.storeRetry } : {}),
+      log: this.o.log,
     });
   }
 
@@ -102,7 +124,7 @@ export class RunEngine implements Engine {
     this.started = true;
     const { store, instanceId } = this.o;
     await store.heartbeat(instanceId, { pid: process.pid, executor: this.o.executor.name });
-    await this.recover();
+    await this.recover(true);
     this.timers.push(setInterval(() => void this.tick(), this.o.heartbeatMs));
     this.timers.push(setInterval(() => this.wake(), this.o.pollMs));
     for (const t of this.timers) t.unref();
@@ -177,7 +199,9 @@ export class RunEngine implements Engine {
       a.controller.abort();
     }
     await Promise.race([Promise.allSettled(all()), sleep(2000)]);
-    await this.writer.close();
+    // Ends the store has not taken by then stay Running in it: the next start (or a
+    // live instance, after 15 s) records them as ExecutorLost.
+    await this.writer.close(Math.max(2000, graceMs));
     if (this.started) await this.o.store.removeInstance(this.o.instanceId).catch(() => {});
   }
 
@@ -202,19 +226,46 @@ export class RunEngine implements Engine {
 
   private async dispatch(): Promise<void> {
     try {
+      if (this.claimUncertain) await this.adoptLostClaims();
       while (!this.stopping) {
         const room = Math.min(CLAIM_BATCH, this.o.executor.capacity - this.active.size, this.o.concurrency - this.active.size);
         if (room <= 0) return;
-        const claimed = await this.o.store.claimRuns(this.o.instanceId, room, this.o.concurrency);
+        let claimed: Run[];
+        try {
+          claimed = await this.o.store.claimRuns(this.o.instanceId, room, this.o.concurrency);
+        } catch (error) {
+          this.claimUncertain = true;
+          throw error;
+        }
+        this.claimFailures = 0;
         for (const run of claimed) this.execute(run);
         if (claimed.length < room) return;
       }
     } catch (error) {
-      this.o.log('error', 'claiming queued runs failed', { error: String(error) });
+      // Passes repeat every pollMs: a failing pass only delays the queue. Logged at 1, 2, 4, 8, ... failures in a row.
+      const n = ++this.claimFailures;
+      if ((n & (n - 1)) === 0) this.o.log('warn', 'claiming queued runs failed; retrying', { error: errorField(error), failures: n });
+    }
+  }
+
+  /**
+   * Executes the runs the store says we claimed but we are not executing: claims
+   * whose reply was lost. Dispatch passes never overlap, so no claim is in flight;
+   * a run we executed before is never taken again.
+   */
+  private async adoptLostClaims(): Promise<void> {
+    const ours = await this.o.store.runningRunsOf(this.o.instanceId);
+    this.claimUncertain = false;
+    for (const run of ours) {
+      if (this.active.has(run.id) || this.executed.has(run.id)) continue;
+      this.o.log('warn', 'executing a run whose claim reply was lost', { runId: run.id });
+      this.execute(run);
     }
   }
 
   private execute(run: Run): void {
+    this.executed.add(run.id);
+    if (this.executed.size > EXECUTED_REMEMBERED) this.executed.delete(this.executed.values().next().value!);
     const controller = new AbortController();
     const entry: Active = { run, controller, abortReason: null, done: Promise.resolve(null) };
     this.active.set(run.id, entry);
@@ -248,21 +299,36 @@ export class RunEngine implements Engine {
         giveUp,
       ]);
     } catch (error) {
+      this.o.log('error', 'executor failed a run', { runId: run.id, error: errorField(error) });
       completion = { phase: 'Error', reason: 'RunnerCrashed', message: `the executor failed: ${errorMessage(error)}`, summary: EMPTY_SUMMARY };
     } finally {
       clearTimeout(backstop);
+    }
+    if (completion.reason === 'Timeout' && completion.message?.includes('its executor did not stop it')) {
+      this.o.log('warn', 'executor did not stop a run at its timeout; ended it', { runId: run.id, timeoutSeconds: run.timeoutSeconds });
     }
     if (entry.abortReason === 'shutdown' && completion.phase === 'Cancelled') {
       completion = { ...completion, phase: 'Error', reason: 'ExecutorLost', message: 'topas stopped while the run was executing' };
     }
     let finished: Run | null = null;
     try {
-      // Every event is persisted before the phase says the run is over.
+      // Every event is persisted before the phase says the run is over. The writer
+      // retries until the store takes the end (store-retry.ts); it gives up only
+      // when this engine stops.
       finished = await this.writer.end(run.id, completion.message, { id: run.id, owner: this.o.instanceId, completion });
       if (finished) this.finished(finished);
-      else this.o.log('warn', 'run was no longer ours to finish', { runId: run.id, phase: completion.phase });
+      else {
+        // Ended by someone else (recovery, or our own write whose reply was lost): tell followers what the store says.
+        const now = await this.o.store.getRun(run.id).catch(() => null);
+        if (now && now.phase === completion.phase && now.reason === completion.reason) this.finished(now);
+        else {
+          this.o.log('warn', 'run was no longer ours to finish', { runId: run.id, phase: completion.phase, storedPhase: now?.phase ?? null });
+          if (now && isTerminal(now.phase)) this.bus.publish({ type: 'phase', run: now });
+        }
+      }
     } catch (error) {
-      this.o.log('error', 'recording the end of a run failed', { runId: run.id, error: String(error) });
+      const msg = error instanceof WriterClosedError ? 'topas stopped before the store took the end of a run; it is recorded as ExecutorLost later' : 'recording the end of a run failed';
+      this.o.log('error', msg, { runId: run.id, phase: completion.phase, error: errorField(error) });
     } finally {
       this.active.delete(run.id);
       this.wake();
@@ -278,23 +344,31 @@ export class RunEngine implements Engine {
 
   // --- liveness and recovery -------------------------------------------------
 
-  /** Fails runs whose executor is gone. Called at start-up and periodically. */
-  private async recover(): Promise<void> {
+  /**
+   * Fails runs whose executor is gone. Called at start-up and periodically. At
+   * start-up, runs owned by our own instance id are a previous process's (an id
+   * reused across restarts, like a pod name): they are failed too.
+   */
+  private async recover(atStart = false): Promise<void> {
     const { store, instanceId } = this.o;
     const live = this.o.exclusive ? [instanceId] : await store.liveInstances(this.o.staleAfterMs);
     if (!live.includes(instanceId)) live.push(instanceId);
-    const lost = await store.failOrphanedRuns(live, 'the topas process executing this run stopped before it finished');
+    const owners = atStart ? live.filter((id) => id !== instanceId) : live;
+    const lost = await store.failOrphanedRuns(owners, 'the topas process executing this run stopped before it finished');
     for (const run of lost) {
-      this.o.log('warn', 'run lost its executor', { runId: run.id });
+      this.o.log('warn', 'run lost its executor; ended as Error (ExecutorLost)', { runId: run.id, executor: run.executor });
       this.finished(run);
     }
   }
 
   private async tick(): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping || this.ticking) return; // a slow store: beats do not pile up
+    this.ticking = true;
     const { store, instanceId } = this.o;
     try {
       await store.heartbeat(instanceId);
+      if (this.heartbeatFailures > 0) this.o.log('info', 'store answers again', { failedHeartbeats: this.heartbeatFailures });
+      this.heartbeatFailures = 0;
       if (this.active.size > 0) {
         for (const id of await store.cancelRequested(instanceId)) {
           const a = this.active.get(id);
@@ -306,7 +380,10 @@ export class RunEngine implements Engine {
       }
       if (++this.beats % 5 === 0) await this.recover();
     } catch (error) {
-      this.o.log('warn', 'heartbeat failed', { error: String(error) });
+      // One warning per outage; the writer logs each run whose end waits for the store.
+      if (this.heartbeatFailures++ === 0) this.o.log('warn', 'heartbeat failed; the store does not answer', { error: errorField(error), activeRuns: this.active.size });
+    } finally {
+      this.ticking = false;
     }
   }
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { AppController } from '../apps/app-controller.js';
 import { readAppFile } from '../apps/app-file.js';
 import { appNameFromHeader } from '../core/script-header.js';
-import type { EngineLogger } from '../engine/run-engine.js';
+import type { Logger as EngineLogger } from '../core/logger.js';
 import type { Engine } from '../engine/engine.js';
 import { bundleTestFolder } from '../runner/test-folder.js';
 import type { Store } from '../store/store.js';

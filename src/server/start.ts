@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { TopasConfig } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
-import { RunEngine, type EngineLogger } from '../engine/run-engine.js';
+import { RunEngine } from '../engine/run-engine.js';
+import { silentLogger, type Logger } from '../core/logger.js';
 import { startMaintenance } from '../engine/maintenance.js';
 import { createLocalExecutor } from '../executors/local-executor.js';
 import { lockDataFolder } from '../store/data-folder-lock.js';
@@ -40,7 +41,8 @@ export interface RunningTopas {
 }
 
 export interface StartOptions {
-  log?: EngineLogger;
+  /** Where the engine, the App controller and the rest log (the one logger shape). Default: nowhere; `topas up` passes stderr. */
+  log?: Logger;
 }
 
 /**
@@ -49,7 +51,7 @@ export interface StartOptions {
  * topas holds the data folder (also with DATABASE_URL: the folder holds App state).
  */
 export async function startTopas(config: TopasConfig, options: StartOptions = {}): Promise<RunningTopas> {
-  const log = options.log ?? (() => {});
+  const log = options.log ?? silentLogger;
   const lock = await lockDataFolder(config.dataDir);
   let store: Store;
   try {

@@ -1,8 +1,10 @@
 /**
  * The SQL behind trends, top lists and the previous run of a test. Trends and top
  * lists read finished runs by creation time through `runs_finished_idx`, which
- * carries every column they aggregate or filter on (migration 4), so PostgreSQL
- * answers them from the index alone once the table is vacuumed.
+ * carries every column they aggregate or filter on, so PostgreSQL answers them from
+ * the index alone once the table is vacuumed — for runs whose labels fit an index
+ * row; the few with bigger labels come from `runs_finished_wide_idx` and the table
+ * (migration 7, `finishedRuns`).
  */
 import type { Run } from '../core/run.js';
 import {
@@ -27,6 +29,23 @@ const list = (phases: readonly string[]) => phases.map((p) => `'${p}'`).join(','
 /** The predicate of `runs_finished_idx`, spelled as in the index so the planner uses it. */
 const FINISHED = `phase IN (${list(FINISHED_PHASES)})`;
 const FAILING = `phase IN (${list(FAILING_PHASES)})`;
+/** The predicates of `runs_finished_idx` (labels carried) and `runs_finished_wide_idx` (too big to carry), as in migration 7. */
+const NARROW_LABELS = 'octet_length(labels::text) <= 768';
+const WIDE_LABELS = 'octet_length(labels::text) > 768';
+
+/**
+ * Finished runs matching `where` and the filter, as a subquery of `columns`: one
+ * branch per covering index, so each is read by its index (index-only for the
+ * first). The few wide runs are matched on labels after their index range is read
+ * (the OFFSET 0 fence), not by intersecting the labels GIN index once per bucket.
+ */
+function finishedRuns(columns: string, where: string, f: FilterSql): string {
+  return `(SELECT ${columns} FROM runs WHERE ${FINISHED} AND ${NARROW_LABELS} AND ${where}${f.plain}${f.labels}
+           UNION ALL
+           SELECT ${columns} FROM (
+             SELECT ${columns}, labels FROM runs WHERE ${FINISHED} AND ${WIDE_LABELS} AND ${where}${f.plain} OFFSET 0
+           ) wide WHERE true${f.labels})`;
+}
 
 /** A statement's parameters, bound in order. */
 class Params {
@@ -37,13 +56,20 @@ class Params {
   }
 }
 
-/** The filter as SQL conditions on `runs` (prefix them with AND). */
-function filterSql(filter: InsightsFilter, p: Params): string {
+/** The filter as SQL conditions on `runs`, each part starting with AND: on columns, on labels, and both. */
+interface FilterSql {
+  plain: string;
+  labels: string;
+  all: string;
+}
+
+function filterSql(filter: InsightsFilter, p: Params): FilterSql {
   const where: string[] = [];
   if (filter.definitionId !== undefined) where.push(`definition_id = ${p.bind(filter.definitionId)}`);
   if (filter.appName !== undefined) where.push(`app_name = ${p.bind(filter.appName)}`);
-  if (filter.labels && Object.keys(filter.labels).length > 0) where.push(`labels @> ${p.bind(JSON.stringify(filter.labels))}::jsonb`);
-  return where.map((w) => ` AND ${w}`).join('');
+  const plain = where.map((w) => ` AND ${w}`).join('');
+  const labels = filter.labels && Object.keys(filter.labels).length > 0 ? ` AND labels @> ${p.bind(JSON.stringify(filter.labels))}::jsonb` : '';
+  return { plain, labels, all: plain + labels };
 }
 
 /**
@@ -78,8 +104,7 @@ export async function runTrends(sql: Sql, request: TrendsRequest): Promise<Trend
          SELECT count(*)::int AS total,
                 ${FINISHED_PHASES.map((ph) => `count(*) FILTER (WHERE phase = '${ph}')::int AS "${ph}"`).join(',\n                ')},
                 percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE phase <> 'Cancelled') AS pct
-           FROM runs
-          WHERE ${FINISHED} AND created_at >= b.start AND created_at < b.stop${filters}
+           FROM ${finishedRuns('phase, duration_ms', 'created_at >= b.start AND created_at < b.stop', filters)} AS r
        ) a
       ORDER BY b.start`,
     p.values,
@@ -130,8 +155,7 @@ export async function topTests(sql: Sql, request: TopRequest): Promise<TopLists>
               max(created_at) FILTER (WHERE ${FAILING}) AS last_failed,
               percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE phase <> 'Cancelled') AS pct,
               max(duration_ms) FILTER (WHERE phase <> 'Cancelled') AS max_ms
-         FROM runs
-        WHERE ${FINISHED} AND created_at >= ${from}::timestamptz AND created_at < ${to}::timestamptz${filters}
+         FROM ${finishedRuns('definition_id, name, phase, created_at, duration_ms', `created_at >= ${from}::timestamptz AND created_at < ${to}::timestamptz`, filters)} AS r
         -- The hash first: the sort that groups the rows compares integers, not names.
         GROUP BY hashtextextended(coalesce(definition_id, name), 0), 1, 2
      ), failing AS (
@@ -149,7 +173,7 @@ export async function topTests(sql: Sql, request: TopRequest): Promise<TopLists>
        LEFT JOIN test_definitions d ON d.id = f.definition_id
        LEFT JOIN LATERAL (
          SELECT id, finished_at FROM runs
-          WHERE created_at = f.last_failed AND ${FAILING} AND ${sameTest('f')}${filters}
+          WHERE created_at = f.last_failed AND ${FAILING} AND ${sameTest('f')}${filters.all}
           ORDER BY id DESC LIMIT 1
        ) r ON true
      UNION ALL
@@ -160,7 +184,7 @@ export async function topTests(sql: Sql, request: TopRequest): Promise<TopLists>
        LEFT JOIN LATERAL (
          SELECT id FROM runs
           WHERE created_at >= ${from}::timestamptz AND created_at < ${to}::timestamptz AND ${FINISHED} AND phase <> 'Cancelled'
-            AND duration_ms = s.max_ms AND ${sameTest('s')}${filters}
+            AND duration_ms = s.max_ms AND ${sameTest('s')}${filters.all}
           ORDER BY created_at DESC, id DESC LIMIT 1
        ) r ON true
      ORDER BY list, pos`,

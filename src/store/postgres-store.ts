@@ -2,7 +2,7 @@ import { DEFAULT_TIMEOUT_SECONDS, type NewRun, type Run, type RunCompletion, typ
 import { RUN_PHASES, assertTransition, type RunPhase } from '../core/run-phase.js';
 import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../core/definition.js';
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
-import { ConflictError } from '../core/errors.js';
+import { ConflictError, ValidationError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Page, PageRequest, RunFinish, Store } from './store.js';
 import type { Sql, SqlExecutor } from './sql.js';
@@ -49,6 +49,23 @@ const UNIQUE_VIOLATION = '23505';
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === UNIQUE_VIOLATION;
+}
+
+/** The size bounds of migration 7, by constraint: the field they bound and how. */
+const SIZE_CHECKS: Record<string, { field: string; message: string }> = {
+  runs_name_size: { field: 'name', message: 'must be at most 1024 bytes' },
+  runs_app_name_size: { field: 'appName', message: 'must be at most 253 bytes' },
+  runs_definition_id_size: { field: 'definitionId', message: 'must be at most 128 bytes' },
+  test_definitions_name_size: { field: 'name', message: 'must be at most 1024 bytes' },
+};
+
+/** A size bound of migration 7 refused the row: the ValidationError naming the field, else the error itself. */
+function sizeViolation(error: unknown): unknown {
+  if (typeof error !== 'object' || error === null || (error as { code?: unknown }).code !== '23514') return error;
+  const e = error as { constraint?: string; message?: string };
+  const name = e.constraint ?? Object.keys(SIZE_CHECKS).find((c) => e.message?.includes(`"${c}"`));
+  const check = name ? SIZE_CHECKS[name] : undefined;
+  return check ? new ValidationError([check]) : error;
 }
 
 /** PostgreSQL text cannot hold NUL; a script can print one. */
@@ -137,7 +154,7 @@ class PostgresStore implements Store {
         const ids = rows.map((r) => r.id);
         throw new ConflictError(`a run with id ${ids.length === 1 ? JSON.stringify(ids[0]) : `among ${ids.join(', ')}`} already exists`, { ids });
       }
-      throw error;
+      throw sizeViolation(error);
     }
   }
 
@@ -242,6 +259,11 @@ class PostgresStore implements Store {
       [owner],
     );
     return rows.map((r) => r.id);
+  }
+
+  async runningRunsOf(owner: string): Promise<Run[]> {
+    const { rows } = await this.sql.query(`SELECT * FROM runs WHERE phase = 'Running' AND owner = $1 ORDER BY created_at, id`, [owner]);
+    return rows.map(toRun);
   }
 
   async failOrphanedRuns(liveOwners: string[], message: string): Promise<Run[]> {
@@ -422,7 +444,7 @@ class PostgresStore implements Store {
   }
 
   private definitionConflict(error: unknown, name: string, id: string | undefined): unknown {
-    if (!isUniqueViolation(error)) return error;
+    if (!isUniqueViolation(error)) return sizeViolation(error);
     const constraint = (error as { constraint?: string }).constraint ?? '';
     if (id !== undefined && constraint.endsWith('_pkey')) {
       return new ConflictError(`a test definition with id ${JSON.stringify(id)} already exists`, { id });

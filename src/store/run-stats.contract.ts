@@ -196,6 +196,20 @@ export function describeRunStatsContract(name: string, open: () => Promise<Opene
         expect(await totals({ labels: { team: 'other' } })).toEqual([0, 0, 0]);
       });
 
+      it('count runs whose labels are too big for the covering index like any other (migration 7)', async () => {
+        const wide = { team: 'core', ...Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, 'v'.repeat(60)])) };
+        await seeded({ name: 'w', phase: 'Failed', createdAt: '2025-03-01T01:00:00.000Z', durationMs: 500, labels: wide });
+        await seeded({ name: 'w', phase: 'Passed', createdAt: '2025-03-01T02:00:00.000Z', durationMs: 100, labels: { team: 'core' } });
+        const range = { from: at('2025-03-01T00:00:00Z'), to: at('2025-03-02T00:00:00Z') };
+        const [point] = await store.runTrends({ ...range, bucket: 'day' });
+        expect(point).toMatchObject({ total: 2, byPhase: { Passed: 1, Failed: 1 }, p95Ms: 500 });
+        expect((await store.runTrends({ ...range, bucket: 'day', labels: { k3: 'v'.repeat(60) } }))[0]!.total).toBe(1);
+        expect((await store.runTrends({ ...range, bucket: 'day', labels: { team: 'core' } }))[0]!.total).toBe(2);
+        const top = await store.topTests({ ...range, limit: 5, labels: { team: 'core' } });
+        expect(top.mostFailing).toMatchObject([{ name: 'w', runs: 2, failed: 1 }]);
+        expect(top.slowest).toMatchObject([{ name: 'w', runs: 2, maxMs: 500 }]);
+      });
+
       it('top lists: grouped by definition or by name, ordered, limited, with the run to open', async () => {
         const def = await store.createDefinition({ name: 'checkout-flow', script: '' });
         const ofDef = { source: { type: 'definition', definitionId: def.id, script: '' } } as const;

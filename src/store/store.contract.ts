@@ -174,6 +174,55 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.cancelRequested('exec-a')).toEqual([]);
       });
 
+      it('ends runs whatever their labels (no index row outgrows a page), and the biggest row the size bounds allow', async () => {
+        const prefix = `${'p'.repeat(63)}.${'q'.repeat(63)}.${'r'.repeat(63)}.${'s'.repeat(61)}`;
+        const labelSets = [
+          Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`${prefix}/${'n'.repeat(60)}${i.toString().padStart(3, '0')}`, 'v'.repeat(63)])),
+          Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i.toString(36)}x${(i * 7919).toString(36)}`, `v${(i * 104729).toString(36)}`])),
+          // just under and just over the covering index's bound
+          { a: 'x'.repeat(759) },
+          { a: 'x'.repeat(760) },
+        ];
+        const runs = [];
+        for (const labels of labelSets) {
+          // a 1024-byte name (256 four-byte characters), a 253-byte App, a 128-byte definition id
+          const source = { type: 'definition', definitionId: 'd'.repeat(128), script: 'x' } as const;
+          runs.push(await store.createRun(newRun({ name: '\u{1F600}'.repeat(256), appName: `${'a'.repeat(63)}.`.repeat(3) + 'b'.repeat(61), labels, source })));
+        }
+        for (const run of runs) {
+          await store.claimRuns('exec-a', 10, 10);
+          const done = await store.finishRun(run.id, 'exec-a', { phase: 'Passed', reason: null, message: null, summary });
+          expect(done).toMatchObject({ phase: 'Passed' });
+        }
+        expect((await store.listRuns({ labels: { a: 'x'.repeat(760) } }, {})).items.map((r) => r.id)).toEqual([runs[3]!.id]);
+      });
+
+      it('refuses a run whose name, App or definition id is over its size bound, naming the field', async () => {
+        const cases: [Partial<NewRun>, string][] = [
+          [{ name: 'n'.repeat(1025) }, 'name'],
+          [{ appName: 'a'.repeat(254) }, 'appName'],
+          [{ source: { type: 'definition', definitionId: 'd'.repeat(129), script: 'x' } }, 'definitionId'],
+        ];
+        for (const [overrides, field] of cases) {
+          const error = await store.createRun(newRun(overrides)).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(ValidationError);
+          expect((error as ValidationError).issues[0]!.field).toBe(field);
+        }
+        expect((await store.listRuns({}, {})).items).toEqual([]);
+      });
+
+      it('lists the Running runs of an owner, oldest first', async () => {
+        const runs = [];
+        for (let i = 0; i < 4; i++) runs.push(await store.createRun(newRun({ name: `r${i}` })));
+        await store.claimRuns('exec-a', 2, 10);
+        await store.claimRuns('exec-b', 1, 10);
+        expect((await store.runningRunsOf('exec-a')).map((r) => r.id)).toEqual([runs[0]!.id, runs[1]!.id]);
+        expect((await store.runningRunsOf('exec-a'))[0]).toMatchObject({ phase: 'Running', executor: 'exec-a', name: 'r0' });
+        await store.finishRun(runs[0]!.id, 'exec-a', { phase: 'Passed', reason: null, message: null, summary });
+        expect((await store.runningRunsOf('exec-a')).map((r) => r.id)).toEqual([runs[1]!.id]);
+        expect(await store.runningRunsOf('nobody')).toEqual([]);
+      });
+
       it('fails Running runs of owners that are gone', async () => {
         const runs = [];
         for (let i = 0; i < 4; i++) runs.push(await store.createRun(newRun({ name: `r${i}` })));

@@ -75,6 +75,8 @@ export interface Store {
   requestCancel(id: string): Promise<Run | null>;
   /** Ids of Running runs owned by `owner` whose cancellation was requested. */
   cancelRequested(owner: string): Promise<string[]>;
+  /** Running runs owned by `owner`, oldest first (what it should be executing). */
+  runningRunsOf(owner: string): Promise<Run[]>;
   /**
    * Every Running run whose owner is not in `liveOwners` becomes Error with
    * reason ExecutorLost. Returns the runs it changed.

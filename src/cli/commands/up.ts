@@ -66,9 +66,12 @@ export function registerUp(program: Command, ctx: CliContext): void {
       }
       ctx.err(ctx.errStyle.dim(`starting topas on ${config.host}:${config.port}…`));
       const { startTopas } = await import('../../server/start.js');
+      const { createStreamLogger } = await import('../../server/logger.js');
+      // Engine, App controller and store failures, structured, on stderr (TOPAS_LOG_LEVEL, TOPAS_LOG_FORMAT).
+      const log = createStreamLogger({ level: config.logLevel, format: config.logFormat, stream: { write: (line) => ctx.err(line.trimEnd()) } });
       let topas: Awaited<ReturnType<typeof startTopas>>;
       try {
-        topas = await startTopas(config);
+        topas = await startTopas(config, { log });
       } catch (err) {
         const code = (err as { code?: string }).code;
         // Another topas serves this data folder: say which, change nothing, exit 2.

@@ -4,6 +4,7 @@ import { sql as apps } from './003-apps.js';
 import { sql as runCounts } from './004-run-counts.js';
 import { sql as stepRevisions } from './005-step-revisions.js';
 import { sql as auth } from './006-auth.js';
+import { sql as boundedIndexRows } from './007-bounded-index-rows.js';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'run-counts', sql: runCounts },
   { version: 5, name: 'step-revisions', sql: stepRevisions },
   { version: 6, name: 'auth', sql: auth },
+  { version: 7, name: 'bounded-index-rows', sql: boundedIndexRows },
 ];
