@@ -32,6 +32,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { TopasError } from '../core/errors.js';
+import { hasProc, procStat } from './proc-stat.js';
 
 export const LOCK_FILE = 'topas.lock';
 /** How often the holder refreshes the lock's mtime (for hosts that cannot check its pid). */
@@ -124,15 +125,6 @@ interface LockRead {
   mtimeMs: number;
 }
 
-const hasProc = (() => {
-  try {
-    readFileSync('/proc/self/stat');
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 const BOOT_ID = (() => {
   try {
     return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
@@ -140,16 +132,6 @@ const BOOT_ID = (() => {
     return null;
   }
 })();
-
-/** `/proc/<pid>/stat` fields after the command name ([0] state, [19] start time); null when there is no such process. */
-function procStat(pid: number): string[] | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
 
 function identity(pid: number): Pick<LockHolder, 'startTime' | 'bootId' | 'hostname'> {
   return { startTime: hasProc ? (procStat(pid)?.[19] ?? null) : null, bootId: BOOT_ID, hostname: hostname() };

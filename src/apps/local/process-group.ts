@@ -10,6 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { hasProc, procStat } from '../../store/proc-stat.js';
 
 /** A process as recorded in the state file: enough to find it again and to be sure it is the same one. */
 export interface RecordedProcess {
@@ -20,25 +21,6 @@ export interface RecordedProcess {
   startTime: string | null;
   /** What it runs, for people reading the state file. */
   command?: string;
-}
-
-const hasProc = (() => {
-  try {
-    readFileSync('/proc/self/stat');
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-/** Fields of `/proc/<pid>/stat` after the command name: [0] state, [2] pgrp, [19] start time. */
-function procStat(pid: number): string[] | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
 }
 
 /** The process's start time, stable for its whole life; null when it does not exist. */
