@@ -233,6 +233,14 @@ describe('inputs that caused a 500: 400 naming the field, nothing stored', () =>
     await expectRejected(await send('POST', '/api/runs', '{"script":"a\u0000b"}'), 400, /^body: is not valid JSON/, before);
   });
 
+  it('an empty body sent as JSON is no body: a DELETE goes through, a POST that needs a body is a 400', async () => {
+    const before = await stored();
+    expect((await send('DELETE', '/api/definitions/no-such-definition', '')).status).toBe(404);
+    const res = await send('POST', '/api/runs', '');
+    expect(res.status).toBe(400);
+    expect(await stored()).toEqual(before);
+  });
+
   it('a body over 8 MiB: 413, refused while it is read (a 100 MiB stream is not read to its end)', async () => {
     const before = await stored();
     await expectRejected(await send('POST', '/api/runs', JSON.stringify({ script: 'x'.repeat(9 * 1024 * 1024) })), 413, /^body: must be at most 8388608 bytes/, before);
