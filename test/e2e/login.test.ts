@@ -51,7 +51,7 @@ describe.skipIf(skip !== null)(`logging in to the dashboard in a real browser${s
       await page.goto(`${topas.url}/runs?phase=Failed`);
       await page.getByRole('heading', { name: 'Log in to topas' }).waitFor();
       expect(await page.getByRole('navigation', { name: 'Main' }).count()).toBe(0);
-      await page.getByLabel('Token').fill(topas.token!);
+      await page.getByRole('textbox', { name: 'Token' }).fill(topas.token!);
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByRole('heading', { name: 'Runs' }).waitFor();
       expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/runs?phase=Failed');
@@ -73,7 +73,7 @@ describe.skipIf(skip !== null)(`logging in to the dashboard in a real browser${s
     const { page, context } = await newPage(browser);
     try {
       await page.goto(`${topas.url}/runs`);
-      await page.getByLabel('Token').fill('not-a-token');
+      await page.getByRole('textbox', { name: 'Token' }).fill('not-a-token');
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByText('That token was not accepted').waitFor();
       expect(await page.getByRole('heading', { name: 'Log in to topas' }).count()).toBe(1);
@@ -87,7 +87,7 @@ describe.skipIf(skip !== null)(`logging in to the dashboard in a real browser${s
     const { page, context, errors } = await newPage(browser);
     try {
       await page.goto(`${topas.url}/schedule`);
-      await page.getByLabel('Token').fill(viewer);
+      await page.getByRole('textbox', { name: 'Token' }).fill(viewer);
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByRole('heading', { name: 'Schedule a run' }).waitFor();
       const who = page.getByTestId('session-identity');
@@ -121,7 +121,7 @@ describe.skipIf(skip !== null)(`logging in to the dashboard in a real browser${s
     const { page, context } = await newPage(browser);
     try {
       await page.goto(`${topas.url}/overview?range=24h`);
-      await page.getByLabel('Token').fill(runner);
+      await page.getByRole('textbox', { name: 'Token' }).fill(runner);
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByTestId('session-identity').filter({ hasText: 'e2e-revoked' }).waitFor();
       expect((await api(`${topas.url}/api/tokens/e2e-revoked`, { method: 'DELETE' })).status).toBe(204);
