@@ -76,6 +76,11 @@ function readAdminToken(args: string[], env: Record<string, string>): string {
 /** Admin tokens of the processes started here, by origin: what `api()` sends. */
 const adminTokens = new Map<string, string>();
 
+/** Makes `api()` send `token` to the topas at `url` (one started in-process, by `startTopas`). */
+export function useToken(url: string, token: string): void {
+  adminTokens.set(new URL(url).origin, token);
+}
+
 /**
  * Calls the API of a topas started by `startTopasProcess`, with its admin token
  * (`token: null` sends none; a string sends that one instead).

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { ValidationError } from '../../src/core/errors.js';
 import { startTopas, type RunningTopas } from '../../src/server/start.js';
-import { api } from '../topas-process.js';
+import { api, useToken } from '../topas-process.js';
 
 let top: string;
 let data: string;
@@ -31,6 +31,7 @@ beforeAll(async () => {
   mkdirSync(sentinel);
   writeFileSync(join(sentinel, 'keep.txt'), 'precious');
   topas = await startTopas(loadConfig({ port: 0, host: '127.0.0.1', data, examples: false, workers: 1, concurrency: 2 }, {}));
+  useToken(topas.url, topas.admin!.secret);
 }, 60_000);
 
 afterAll(async () => {
