@@ -360,7 +360,8 @@ export class EventWriter {
     if ((attempt & (attempt - 1)) !== 0) return;
     const msg = why === 'store-down' ? 'store does not take writes; retrying' : 'store refused a write; retrying';
     const error_ = errorField(error);
-    if (w.finishes.length === 0) this.log('warn', `writing run events failed: ${msg}`, { ...runFields(w), attempt, error: error_ });
+    const events = w.batch.logs.length + w.batch.steps.length + w.batch.assertions.length;
+    if (events > 0 || w.finishes.length === 0) this.log('warn', `writing run events failed: ${msg}`, { ...runFields(w), attempt, error: error_ });
     for (const f of w.finishes) {
       this.log('warn', `writing the end of a run failed: ${msg}`, { runId: f.finish.id, phase: f.finish.completion.phase, attempt, error: error_ });
     }

@@ -91,7 +91,8 @@ async function ended(store: Store, id: string, timeout = SETTLE_MS): Promise<Run
 function failureLogged(logs: LogEntry[], runId: string): Promise<void> {
   return vi.waitFor(
     () => {
-      if (!logs.some((l) => (l.level === 'warn' || l.level === 'error') && l.runId === runId)) throw new Error(`no failure logged for run ${runId}`);
+      const names = (l: LogEntry) => l.runId === runId || (Array.isArray(l.runIds) && l.runIds.includes(runId));
+      if (!logs.some((l) => (l.level === 'warn' || l.level === 'error') && names(l))) throw new Error(`no failure logged for run ${runId}`);
     },
     { timeout: SETTLE_MS, interval: 10 },
   );
