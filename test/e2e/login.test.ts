@@ -53,7 +53,7 @@ describe.skipIf(skip !== null)(`logging in to the dashboard in a real browser${s
       expect(await page.getByRole('navigation', { name: 'Main' }).count()).toBe(0);
       await page.getByRole('textbox', { name: 'Token' }).fill(topas.token!);
       await page.getByRole('button', { name: 'Log in' }).click();
-      await page.getByRole('heading', { name: 'Runs' }).waitFor();
+      await page.getByRole('heading', { name: 'Runs', exact: true }).waitFor();
       expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/runs?phase=Failed');
       expect(await page.getByTestId('session-role').textContent()).toBe('admin');
       // The session is a cookie the page's scripts cannot read.
@@ -62,7 +62,7 @@ describe.skipIf(skip !== null)(`logging in to the dashboard in a real browser${s
       expect(await page.evaluate(() => document.cookie)).not.toContain('topas_session');
       // A reload keeps the session.
       await page.reload();
-      await page.getByRole('heading', { name: 'Runs' }).waitFor();
+      await page.getByRole('heading', { name: 'Runs', exact: true }).waitFor();
       expect(errors).toEqual([]);
     } finally {
       await context.close();
@@ -138,7 +138,7 @@ describe.skipIf(skip !== null)(`logging in to the dashboard in a real browser${s
     const { page, context } = await newPage(browser);
     try {
       await page.goto(loginUrl);
-      await page.getByRole('heading', { name: 'Runs' }).waitFor();
+      await page.getByRole('heading', { name: 'Runs', exact: true }).waitFor();
       expect(page.url()).not.toContain('token=');
       await context.clearCookies();
       await page.goto(loginUrl);
