@@ -4,8 +4,12 @@
  * (`apt-get install -y chromium` installs it; `.ci/run` does).
  */
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startTopasProcess, type TopasProcess } from '../topas-process.js';
 
 export const CHROMIUM_PATH = process.env.TOPAS_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
@@ -55,4 +59,35 @@ export async function newPage(browser: Browser, login?: BrowserLogin): Promise<{
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
   });
   return { context, page, errors };
+}
+
+/** A real `topas up` (its own temporary data folder, no examples) and a browser, for one e2e file. */
+export interface DashboardUnderTest {
+  topas: TopasProcess;
+  browser: Browser;
+  /** Closes the browser, stops topas and removes its data folder. */
+  stop(): Promise<void>;
+}
+
+export async function startDashboard(args: string[] = []): Promise<DashboardUnderTest> {
+  if (!existsSync(WEB_INDEX)) throw new Error(`the dashboard is not built (${WEB_INDEX} is missing): run npm run build`);
+  const data = await mkdtemp(join(tmpdir(), 'topas-e2e-'));
+  let topas: TopasProcess | undefined;
+  let browser: Browser | undefined;
+  const stop = async () => {
+    await browser?.close();
+    if (topas && topas.child.exitCode === null) {
+      topas.child.kill('SIGTERM');
+      await topas.exited;
+    }
+    await rm(data, { recursive: true, force: true });
+  };
+  try {
+    topas = await startTopasProcess(['--data', data, '--no-examples', ...args]);
+    browser = await launchBrowser();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { topas, browser, stop };
 }

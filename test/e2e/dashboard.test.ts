@@ -5,14 +5,13 @@
  * TOPAS_SCREENSHOTS=1, so ordinary test runs do not rewrite the committed images.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTopasProcess, until, type TopasProcess } from '../topas-process.js';
-import { WEB_INDEX, browserSkipReason, launchBrowser, newPage } from './browser.js';
+import { api, until, type TopasProcess } from '../topas-process.js';
+import { browserSkipReason, newPage, startDashboard, type DashboardUnderTest } from './browser.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const FAILING_LUA = fileURLToPath(new URL('../../examples/tests/failing.lua', import.meta.url));
@@ -31,7 +30,6 @@ const TERMINAL = ['Passed', 'Failed', 'Error', 'TimedOut', 'Cancelled'];
 
 describe.skipIf(skip !== null)(`the dashboard in a real browser${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let topas: TopasProcess;
-  let data: string;
   let browser: Browser;
 
   /** The browser logs in with the admin token of the topas under test. */
@@ -50,20 +48,15 @@ describe.skipIf(skip !== null)(`the dashboard in a real browser${skip ? ` (skipp
     return waitForRun(res.body.id);
   }
 
+  let dashboard: DashboardUnderTest | undefined;
+
   beforeAll(async () => {
-    if (!existsSync(WEB_INDEX)) throw new Error(`the dashboard is not built (${WEB_INDEX} is missing): run npm run build`);
-    data = await mkdtemp(join(tmpdir(), 'topas-e2e-'));
-    topas = await startTopasProcess(['--data', data, '--no-examples', '--concurrency', '8']);
-    browser = await launchBrowser();
+    dashboard = await startDashboard(['--concurrency', '8']);
+    ({ topas, browser } = dashboard);
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    if (topas && topas.child.exitCode === null) {
-      topas.child.kill('SIGTERM');
-      await topas.exited;
-    }
-    if (data) await rm(data, { recursive: true, force: true });
+    await dashboard?.stop();
   });
 
   it('schedules a run from the UI and follows its live log until it Passed', async () => {

@@ -3,36 +3,26 @@
  * browser in (an HttpOnly session cookie the page's scripts cannot read), the address
  * bar loses the code, and the same URL does nothing a second time.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTopasProcess, type TopasProcess } from '../topas-process.js';
-import { WEB_INDEX, browserSkipReason, launchBrowser, newPage } from './browser.js';
+import type { TopasProcess } from '../topas-process.js';
+import { browserSkipReason, newPage, startDashboard, type DashboardUnderTest } from './browser.js';
 
 const skip = browserSkipReason();
 
 describe.skipIf(skip !== null)(`the login URL in a real browser${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let topas: TopasProcess;
-  let data: string;
   let browser: Browser;
 
+  let dashboard: DashboardUnderTest | undefined;
+
   beforeAll(async () => {
-    if (!existsSync(WEB_INDEX)) throw new Error(`the dashboard is not built (${WEB_INDEX} is missing): run npm run build`);
-    data = await mkdtemp(join(tmpdir(), 'topas-e2e-login-'));
-    topas = await startTopasProcess(['--data', data, '--no-examples']);
-    browser = await launchBrowser();
+    dashboard = await startDashboard();
+    ({ topas, browser } = dashboard);
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    if (topas && topas.child.exitCode === null) {
-      topas.child.kill('SIGTERM');
-      await topas.exited;
-    }
-    if (data) await rm(data, { recursive: true, force: true });
+    await dashboard?.stop();
   });
 
   it('logs the browser in once, with a cookie scripts cannot read, and drops the code from the address', async () => {

@@ -4,21 +4,16 @@
  * without a session, a token pasted there, the identity in the header, a viewer's
  * disabled actions with their tooltip, the one-time login URL, and logging out.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTopasProcess, type TopasProcess } from '../topas-process.js';
-import { WEB_INDEX, browserSkipReason, launchBrowser, newPage } from './browser.js';
+import { api, type TopasProcess } from '../topas-process.js';
+import { browserSkipReason, newPage, startDashboard, type DashboardUnderTest } from './browser.js';
 
 const skip = browserSkipReason();
 if (skip) console.warn(`[e2e] skipping the login browser tests: ${skip}`);
 
 describe.skipIf(skip !== null)(`logging in to the dashboard in a real browser${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let topas: TopasProcess;
-  let data: string;
   let browser: Browser;
 
   /** A new token with `role`, as `topas token create` makes it (POST /api/tokens with the admin token). */
@@ -28,21 +23,16 @@ describe.skipIf(skip !== null)(`logging in to the dashboard in a real browser${s
     return res.body.token;
   }
 
+  let dashboard: DashboardUnderTest | undefined;
+
   beforeAll(async () => {
-    if (!existsSync(WEB_INDEX)) throw new Error(`the dashboard is not built (${WEB_INDEX} is missing): run npm run build`);
-    data = await mkdtemp(join(tmpdir(), 'topas-e2e-login-'));
-    topas = await startTopasProcess(['--data', data, '--no-examples']);
+    dashboard = await startDashboard();
+    ({ topas, browser } = dashboard);
     if (!topas.token || !topas.loginUrl) throw new Error(`topas up printed no login URL (is authentication off?):\n${topas.output()}`);
-    browser = await launchBrowser();
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    if (topas && topas.child.exitCode === null) {
-      topas.child.kill('SIGTERM');
-      await topas.exited;
-    }
-    if (data) await rm(data, { recursive: true, force: true });
+    await dashboard?.stop();
   });
 
   it('shows the login page without a session, and the page asked for with the identity in the header after a token', async () => {
