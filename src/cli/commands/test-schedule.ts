@@ -8,8 +8,9 @@ import { bundleTestFolder } from '../../runner/test-folder.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { exitCodeFor, watchRun } from '../watch-run.js';
+import { scheduleOnCluster, withKubeFlags, type KubeFlags } from '../kube/kube-testruns.js';
 
-interface ScheduleOptions {
+interface ScheduleOptions extends KubeFlags {
   script?: string;
   definition?: string;
   name?: string;
@@ -59,7 +60,7 @@ async function bundleOrExplain(script: string): Promise<Record<string, string>> 
 }
 
 export function registerSchedule(test: Command, ctx: CliContext): void {
-  test
+  const command = test
     .command('schedule')
     .description('start a test run from a Lua file or a stored definition')
     .option('--script <file>', 'Lua file to run')
@@ -73,8 +74,8 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
     .option('--wait', 'stream logs and steps until the run ends; exit 0 passed, 1 failed, 2 error/timed out/cancelled')
     .option('--json', 'print the run as JSON (the final run with --wait)')
     .option('--server <url>', 'topas API URL (default TOPAS_URL or http://127.0.0.1:4000)')
-    .option('--no-bundle', "send the script alone, without the other files of its folder (Lua modules, Postman collections, .proto files)")
-    .action(async (opts: ScheduleOptions) => {
+    .option('--no-bundle', "send the script alone, without the other files of its folder (Lua modules, Postman collections, .proto files)");
+  withKubeFlags(command).action(async (opts: ScheduleOptions) => {
       if (Boolean(opts.script) === Boolean(opts.definition)) throw new CliError('give exactly one of --script FILE and --definition NAME');
       const script = opts.script ? await readScript(opts.script) : undefined;
       // `-- app: NAME` in the script's header names its App when --app does not
@@ -94,6 +95,11 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
         ...(opts.readOnly ? { appReadOnly: true } : {}),
         origin: 'cli',
       };
+      if (opts.kube) {
+        if (!opts.script) throw new CliError('--kube runs a script file (--script FILE); a stored definition is named in a TestRun with spec.definition');
+        await scheduleOnCluster(ctx, { kube: true, namespace: opts.namespace, context: opts.context, kubeconfig: opts.kubeconfig, name: opts.name, wait: opts.wait, json: opts.json, readOnly: opts.readOnly, script: opts.script, scriptText: script!, ...(common.env ? { env: common.env } : {}), ...(common.labels ? { labels: common.labels } : {}), ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}), ...(app ? { appName: app } : {}) });
+        return;
+      }
       const client = ctx.client(opts.server);
       const body = opts.script
         ? {

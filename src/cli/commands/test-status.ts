@@ -1,9 +1,11 @@
 /** `topas test status`: recent runs as a table, or one run with its steps and failures. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { CliError } from '../cli-error.js';
+import { formatTestRun, getTestRun, kubeTarget, withKubeFlags, type KubeFlags } from '../kube/kube-testruns.js';
 import { formatAgo, formatDuration, formatRunDetail, paintPhase, shortIds, table } from '../format.js';
 
-interface StatusOptions {
+interface StatusOptions extends KubeFlags {
   phase?: string;
   limit: string;
   json?: boolean;
@@ -11,14 +13,21 @@ interface StatusOptions {
 }
 
 export function registerStatus(test: Command, ctx: CliContext): void {
-  test
+  const command = test
     .command('status [id]')
-    .description('list recent runs, or show one run (full id or a unique prefix of 8+ characters)')
+    .description('list recent runs, or show one run (full id or a unique prefix of 8+ characters); with --kube, a TestRun by name')
     .option('--phase <phases>', 'only runs in these phases, comma-separated (e.g. Failed,Error)')
     .option('--limit <n>', 'how many runs to list', '20')
     .option('--json', 'print JSON')
-    .option('--server <url>', 'topas API URL (default TOPAS_URL or http://127.0.0.1:4000)')
-    .action(async (id: string | undefined, opts: StatusOptions) => {
+    .option('--server <url>', 'topas API URL (default TOPAS_URL or http://127.0.0.1:4000)');
+  withKubeFlags(command).action(async (id: string | undefined, opts: StatusOptions) => {
+      if (opts.kube) {
+        if (!id) throw new CliError('--kube needs the TestRun name: topas test status NAME --kube');
+        const { api, namespace } = kubeTarget(ctx, opts);
+        const tr = await getTestRun(api, namespace, id);
+        ctx.out(opts.json ? JSON.stringify(tr, null, 2) : formatTestRun(ctx, tr));
+        return;
+      }
       const client = ctx.client(opts.server);
       const s = ctx.style;
       if (id) {

@@ -174,6 +174,25 @@ export class KubeApi {
   }
 
   /**
+   * Follows a Pod's log (`follow=true`): calls `onText` with each chunk until the
+   * container ends (the server closes the stream) or `signal` aborts.
+   */
+  async followPodLog(namespace: string, name: string, options: { container?: string; sinceTime?: string }, onText: (text: string) => void, signal: AbortSignal): Promise<void> {
+    const q = new URLSearchParams({ follow: 'true' });
+    if (options.container) q.set('container', options.container);
+    if (options.sinceTime) q.set('sinceTime', options.sinceTime);
+    const res = await this.open('get/log', RESOURCES.pod, 'GET', `${this.path(RESOURCES.pod, namespace, name, 'log')}?${q}`, undefined, undefined, signal);
+    if (res.statusCode !== 200) throw await toError(res);
+    await new Promise<void>((resolve, reject) => {
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => onText(chunk));
+      res.on('end', () => resolve());
+      res.on('close', () => resolve());
+      res.on('error', (e) => (signal.aborted ? resolve() : reject(e)));
+    });
+  }
+
+  /**
    * Streams watch events until the server ends the watch, `signal` aborts, or an
    * error. The caller re-lists on `Gone` (410) and re-watches otherwise.
    */
