@@ -59,7 +59,43 @@ export interface TopasConfig {
   logLevel: LogLevel;
   /** `text` (readable) or `json` (one object per line, for log collectors). Default text. */
   logFormat: LogFormat;
+  /**
+   * `--kubernetes` / `TOPAS_KUBERNETES=1`: runs execute as runner Pods and `TestRun`
+   * resources are reconciled. Null: embedded only (the default; nothing touches Kubernetes).
+   */
+  kubernetes: KubernetesConfig | null;
 }
+
+/** How topas works with a cluster (`topas up --kubernetes`). */
+export interface KubernetesConfig {
+  /** `--kubeconfig`; null: `KUBECONFIG`, else `~/.kube/config`, else in-cluster (kubectl's order). */
+  kubeconfig: string | null;
+  /** `--context`; null: the kubeconfig's current context. */
+  context: string | null;
+  /**
+   * `--namespace` / `TOPAS_NAMESPACE`: where runner Pods of API runs and the leader
+   * Lease live. Null: the context's namespace (in a cluster: the Pod's own). TestRuns'
+   * Pods always go in the TestRun's namespace.
+   */
+  namespace: string | null;
+  /** `--watch-namespace` / `TOPAS_WATCH_NAMESPACE`: reconcile TestRuns in this namespace only. Null: all namespaces. */
+  watchNamespace: string | null;
+  /** `--runner-image` / `TOPAS_RUNNER_IMAGE`: the image of runner Pods. Default `ghcr.io/topas-dev/topas:<version>`. */
+  runnerImage: string;
+  /**
+   * `--runner-server-url` / `TOPAS_RUNNER_SERVER_URL`: the URL runner Pods reach this
+   * server at (in a cluster, its Service: `http://topas.<ns>.svc:4000`). Null: the server's own URL.
+   */
+  serverUrl: string | null;
+  /**
+   * Only the holder of the `topas-controller` Lease reconciles and dispatches runs
+   * (`TOPAS_LEADER_ELECTION=0` turns it off for a single instance). Default on.
+   */
+  leaderElection: boolean;
+}
+
+/** The runner image of this version of topas. */
+export const DEFAULT_RUNNER_IMAGE = 'ghcr.io/topas-dev/topas:0.1.0';
 
 export const LOG_FORMATS = ['text', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -79,6 +115,14 @@ export interface ConfigFlags {
   allowedHosts?: string[];
   /** `--insecure-no-auth` given on the command line. */
   insecureNoAuth?: boolean;
+  /** `--kubernetes` and its companions. */
+  kubernetes?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  watchNamespace?: string;
+  runnerImage?: string;
+  runnerServerUrl?: string;
 }
 
 /** True when `host` names a loopback interface (only this machine can connect). */
@@ -158,6 +202,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     egress: egressFrom(issues, env[EGRESS_SETTING]),
     logLevel: oneOf(issues, 'TOPAS_LOG_LEVEL', env.TOPAS_LOG_LEVEL, LOG_LEVELS, 'info'),
     logFormat: oneOf(issues, 'TOPAS_LOG_FORMAT', env.TOPAS_LOG_FORMAT, LOG_FORMATS, 'text'),
+    kubernetes: kubernetesFrom(issues, flags, env),
   };
   if (config.adminToken !== null && (config.adminToken.length < 32 || config.adminToken.length > 256 || !/^[\x21-\x7e]+$/.test(config.adminToken))) {
     issues.push({ field: 'TOPAS_ADMIN_TOKEN', message: 'must be 32 to 256 printable characters without spaces (e.g. the output of: openssl rand -base64 32)' });
@@ -182,4 +227,32 @@ function envFlag(issues: FieldIssue[], field: string, raw: string | undefined): 
   if (['0', 'false', 'no'].includes(v)) return false;
   issues.push({ field, message: `must be 1 or 0 (true/false), got ${JSON.stringify(raw)}` });
   return false;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function kubernetesFrom(issues: FieldIssue[], flags: ConfigFlags, env: NodeJS.ProcessEnv): KubernetesConfig | null {
+  if (!flags.kubernetes && !envFlag(issues, 'TOPAS_KUBERNETES', env.TOPAS_KUBERNETES)) return null;
+  const namespace = flags.namespace ?? env.TOPAS_NAMESPACE ?? null;
+  const watchNamespace = flags.watchNamespace ?? env.TOPAS_WATCH_NAMESPACE ?? null;
+  for (const [field, value] of [
+    [flags.namespace !== undefined ? '--namespace' : 'TOPAS_NAMESPACE', namespace],
+    [flags.watchNamespace !== undefined ? '--watch-namespace' : 'TOPAS_WATCH_NAMESPACE', watchNamespace],
+  ] as const) {
+    if (value !== null && !DNS_LABEL.test(value)) issues.push({ field, message: `${JSON.stringify(value)} is not a namespace name (lower-case letters, digits and "-", at most 63)` });
+  }
+  const serverUrl = flags.runnerServerUrl ?? env.TOPAS_RUNNER_SERVER_URL ?? null;
+  if (serverUrl !== null && !/^https?:\/\/[^/\s]+/.test(serverUrl)) {
+    issues.push({ field: flags.runnerServerUrl !== undefined ? '--runner-server-url' : 'TOPAS_RUNNER_SERVER_URL', message: `must be an http(s) URL, got ${JSON.stringify(serverUrl)}` });
+  }
+  const leader = env.TOPAS_LEADER_ELECTION;
+  return {
+    kubeconfig: flags.kubeconfig ?? null,
+    context: flags.context ?? null,
+    namespace,
+    watchNamespace,
+    runnerImage: flags.runnerImage ?? env.TOPAS_RUNNER_IMAGE ?? DEFAULT_RUNNER_IMAGE,
+    serverUrl: serverUrl?.replace(/\/+$/, '') ?? null,
+    leaderElection: leader === undefined || leader === '' ? true : envFlag(issues, 'TOPAS_LEADER_ELECTION', leader),
+  };
 }

@@ -46,6 +46,13 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--no-examples', 'do not load the bundled example tests')
     .option('--allowed-host <name>', 'also answer requests for this host name (repeatable; default: only localhost, 127.0.0.1, [::1] on a loopback address; or TOPAS_ALLOWED_HOSTS)', collect, [])
     .option('--insecure-no-auth', 'turn authentication off: anyone who can reach the port can run commands as this user (only for trusted networks)')
+    .option('--kubernetes', 'run tests as runner Pods and reconcile TestRun resources in the cluster of the kubeconfig (or TOPAS_KUBERNETES=1)')
+    .option('--kubeconfig <file>', 'with --kubernetes: the kubeconfig (default KUBECONFIG, else ~/.kube/config, else in-cluster)')
+    .option('--context <name>', 'with --kubernetes: the kubeconfig context')
+    .option('--namespace <ns>', "with --kubernetes: namespace of API runs' Pods and of the leader Lease (default: the context's; or TOPAS_NAMESPACE)")
+    .option('--watch-namespace <ns>', 'with --kubernetes: reconcile TestRuns of this namespace only (default all; or TOPAS_WATCH_NAMESPACE)')
+    .option('--runner-image <image>', 'with --kubernetes: the runner Pods\' image (or TOPAS_RUNNER_IMAGE)')
+    .option('--runner-server-url <url>', 'with --kubernetes: the URL runner Pods reach this server at (default: its own URL; or TOPAS_RUNNER_SERVER_URL)')
     .action(async (opts: ConfigFlags & { examples: boolean; allowedHost: string[]; insecureNoAuth?: boolean }, command: Command) => {
       const flags: ConfigFlags = {
         host: opts.host,
@@ -55,6 +62,13 @@ export function registerUp(program: Command, ctx: CliContext): void {
         workers: opts.workers,
         allowedHosts: opts.allowedHost,
         insecureNoAuth: opts.insecureNoAuth === true,
+        kubernetes: opts.kubernetes === true,
+        kubeconfig: opts.kubeconfig,
+        context: opts.context,
+        namespace: opts.namespace,
+        watchNamespace: opts.watchNamespace,
+        runnerImage: opts.runnerImage,
+        runnerServerUrl: opts.runnerServerUrl,
       };
       if (command.getOptionValueSource('examples') === 'cli') flags.examples = opts.examples;
       let config: TopasConfig;
