@@ -7,7 +7,6 @@
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { TopasError } from '../../core/errors.js';
-import { isTerminal } from '../../core/run-phase.js';
 import type { NumberedRunEvent } from '../../core/run-events.js';
 import {
   AckSchema,
@@ -88,16 +87,13 @@ const completion = createRoute(
     method: 'post',
     ...base('completion'),
     summary: 'How the run ended',
-    description: 'Send after every event was acknowledged. Answers once the end is stored (or after 10 s); sending it again is harmless.',
+    description: 'Send after every event was acknowledged; sending it again is harmless.',
     request: { params: RunIdParam, body: { required: true, content: json(CompletionSchema) } },
     responses: responses(AckSchema),
   }),
 );
 
-/** How long the completion route waits for the run's end to be stored before it answers anyway. */
-const COMPLETION_WAIT_MS = 10_000;
-
-export function registerRunnerRoutes(app: OpenAPIHono, deps: ServerDeps): void {
+export function registerRunnerRoutes(app: OpenAPIHono, deps: Pick<ServerDeps, 'runners'>): void {
   const hubOf = (runId: string): RunnerHub => {
     if (!deps.runners) throw new RunNotAttachedError(runId);
     return deps.runners;
@@ -135,22 +131,10 @@ export function registerRunnerRoutes(app: OpenAPIHono, deps: ServerDeps): void {
   });
   app.openapi(completion, async (c) => {
     const id = idOf(c.req.valid('param').id);
-    const body = c.req.valid('json');
-    const hub = hubOf(id);
-    let unsubscribe = () => {};
-    const ended = new Promise<void>((resolve) => {
-      unsubscribe = deps.engine.subscribe(id, (n) => {
-        if (n.type === 'phase' && n.run.id === id && isTerminal(n.run.phase)) resolve();
-      });
-    });
-    try {
-      hub.complete(id, body);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([ended, new Promise<void>((r) => (timer = setTimeout(r, COMPLETION_WAIT_MS)))]);
-      clearTimeout(timer);
-    } finally {
-      unsubscribe();
-    }
+    // The executor resolves the run with it; the engine stores the end right after. Should
+    // this server die in between, the re-attached executor reads the runner's last-resort
+    // result (the Pod's termination message), so nothing is lost.
+    hubOf(id).complete(id, c.req.valid('json'));
     return c.json({ ok: true as const }, 200);
   });
 }
