@@ -24,8 +24,8 @@ export const SOURCE_LIMIT_BYTES = 1024 * 1024;
 export interface ProcessExecutorOptions {
   /** The server end of the runner protocol (the same one the server's runner routes use). */
   hub: RunnerHub;
-  /** The server's URL as the runners reach it (known once it listens). */
-  serverUrl: () => string;
+  /** The server's URL as the runners reach it (resolves once it listens). */
+  serverUrl: () => string | Promise<string>;
   mintRunToken: MintRunToken;
   /** Per-run folders live here; it survives the executor (like the cluster survives topas). */
   stateDir: string;
@@ -84,6 +84,7 @@ export function createProcessExecutor(options: ProcessExecutorOptions): Executor
     }
     const tokenFile = join(dir, 'token');
     await writeFile(tokenFile, await options.mintRunToken(job.runId, job.timeoutMs), { mode: 0o600 });
+    const server = await options.serverUrl();
     const out = openSync(join(dir, 'output'), 'a');
     const [command, ...prefix] = options.command ?? [process.execPath, BIN];
     const child = spawn(
@@ -94,7 +95,7 @@ export function createProcessExecutor(options: ProcessExecutorOptions): Executor
         '--run',
         job.runId,
         '--server',
-        options.serverUrl(),
+        server,
         '--token-file',
         tokenFile,
         '--source',
