@@ -8,6 +8,7 @@ import { registerLogs } from './commands/test-logs.js';
 import { registerSchedule } from './commands/test-schedule.js';
 import { registerStatus } from './commands/test-status.js';
 import { registerToken } from './commands/token.js';
+import { registerRunner } from './commands/runner.js';
 import { CliError } from './cli-error.js';
 import type { CliContext } from './context.js';
 
@@ -33,6 +34,7 @@ export function buildProgram(ctx: CliContext, name = 'topas'): Command {
   registerCancel(test, ctx);
   registerApp(program, ctx);
   registerToken(program, ctx);
+  registerRunner(program, ctx);
   return program;
 }
 

@@ -4,12 +4,12 @@
  * the engine's global concurrency limit decides how many runs are in flight.
  */
 import type { RunCompletion } from '../core/run.js';
-import type { RunEvent } from '../core/run-events.js';
+import { EventNumberer } from '../core/event-numbering.js';
 import type { AppEndpoints } from '../core/sut.js';
 import type { SutGateway } from '../core/sut.js';
 import { createLuaRunner } from '../runner/lua-runner.js';
 import type { EgressPolicy } from '../runner/egress-policy.js';
-import type { ExecutionJob, Executor } from './executor.js';
+import type { ExecutionJob, Executor, RunSink } from './executor.js';
 
 export interface LocalExecutorOptions {
   /** Worker threads of the Lua pool. */
@@ -32,8 +32,13 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
   return {
     name: 'local',
     capacity: LOCAL_EXECUTOR_CAPACITY,
-    async execute(job: ExecutionJob, onEvent: (event: RunEvent) => void, signal: AbortSignal): Promise<RunCompletion> {
+    detached: false,
+    // A run of this executor lives in the process that started it: after that process is gone, nothing is left.
+    attach: async () => null,
+    async execute(job: ExecutionJob, sink: RunSink, signal: AbortSignal): Promise<RunCompletion> {
       const apps = options.apps;
+      const numbers = new EventNumberer();
+      const onEvent = (event: Parameters<typeof numbers.number>[0]) => sink.event(numbers.number(event));
       const started = Date.now();
       let app: { name: string; readOnly: boolean; endpoints: AppEndpoints } | null = null;
       if (apps && job.appName) {
