@@ -27,3 +27,17 @@ export function formatGoDuration(seconds: number): string {
   const out = `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
   return out || '0s';
 }
+
+/**
+ * A run's duration as `kubectl get` shows durations: `850ms`, `4.2s`, `85s`, `3m10s`,
+ * `1h2m` — precise while short, coarser as it grows.
+ */
+export function humanDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 10_000) return `${(Math.floor(ms / 100) / 10).toFixed(1)}s`;
+  const s = Math.floor(ms / 1000);
+  if (s < 120) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 ? `${s % 60}s` : ''}`;
+  const m = Math.floor(s / 60);
+  return `${Math.floor(m / 60)}h${m % 60 ? `${m % 60}m` : ''}`;
+}
