@@ -37,7 +37,7 @@ function run(over: Partial<Run>): Run {
 }
 
 const pod = (status: V1Pod['status']): V1Pod => ({ metadata: { name: `topas-run-${runId}`, creationTimestamp: t(1) }, spec: { containers: [] }, status });
-const byType = (s: { conditions?: { type: string }[] }) => Object.fromEntries((s.conditions ?? []).map((c) => [c.type, c]));
+const byType = (s: { conditions?: { type: string; reason: string }[] }) => Object.fromEntries((s.conditions ?? []).map((c) => [c.type, c]));
 
 describe('testRunStatus', () => {
   it('is Queued with Ready=False/WaitingForCapacity while the run waits for a slot', () => {
