@@ -60,6 +60,13 @@ export const RUN_REASONS = [
   'ExecutorLost', // the process running it died
   'RunnerCrashed', // the runner itself failed
   'StoreWriteFailed', // the store refused to record how the run ended (the outcome is in `message`)
+  // A runner Pod's fate on Kubernetes (the run's `message` says more):
+  'PodDeleted', // its runner Pod was deleted before the run ended
+  'Evicted', // the kubelet evicted its runner Pod (node pressure)
+  'OOMKilled', // its runner container exceeded its memory limit
+  'ImagePullError', // the runner image could not be pulled within the grace period
+  'SchedulingError', // no node could take the runner Pod within the grace period
+  'CrashLoopBackOff', // the runner container kept crashing before it could report
 ] as const;
 export type RunReason = (typeof RUN_REASONS)[number];
 
