@@ -292,11 +292,10 @@ function timedOut(run: GitRun): GitCheckoutError {
 
 /** git's complaint as a typed error: its last meaningful lines, passwords masked. */
 function classify(stderr: string, where: string): GitCheckoutError {
-  const lines = stderr
-    .split('\n')
-    .map((l) => l.replace(/^(fatal|error|remote):\s*/i, '').trim())
-    .filter(Boolean);
-  const said = maskUrlPasswords(lines.slice(-2).join('; ')).replace(/Basic [A-Za-z0-9+/=]+/g, 'Basic ***') || 'git failed';
+  // the first fatal/error line names the cause; the lines after it are advice
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const cause = lines.find((l) => /^(fatal|error):/i.test(l)) ?? lines.at(-1) ?? 'git failed';
+  const said = maskUrlPasswords(cause.replace(/^(fatal|error):\s*/i, '')).replace(/Basic [A-Za-z0-9+/=]+/g, 'Basic ***');
   if (/couldn't find remote ref|not our ref|no such remote ref|unadvertised object|bad object|not a valid object/i.test(stderr)) {
     return new GitCheckoutError('GitRevisionNotFound', `${where}: ${said}`);
   }
