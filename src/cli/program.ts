@@ -1,6 +1,7 @@
 /** The `topas` (alias `kctrl`) command tree. */
 import { Command } from 'commander';
 import { registerApp } from './commands/app.js';
+import { registerGitCheckout } from './commands/git-checkout.js';
 import { registerUp } from './commands/up.js';
 import { registerCancel } from './commands/test-cancel.js';
 import { registerList } from './commands/test-list.js';
@@ -33,6 +34,7 @@ export function buildProgram(ctx: CliContext, name = 'topas'): Command {
   registerCancel(test, ctx);
   registerApp(program, ctx);
   registerToken(program, ctx);
+  registerGitCheckout(program, ctx);
   return program;
 }
 

@@ -8,7 +8,6 @@
  * (a temporary folder per run) and by `topas git-checkout` (a runner Pod's init container).
  */
 import { spawn } from 'node:child_process';
-import { lookup } from 'node:dns/promises';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +15,7 @@ import { join } from 'node:path';
 import { TopasError } from '../core/errors.js';
 import { maskUrlPasswords } from '../core/secrets.js';
 import { egressRefusal, OPEN_EGRESS, type EgressPolicy } from './egress-policy.js';
+import { EgressRefused, egressLookup } from './egress.js';
 
 /** Where to check out from. */
 export interface GitCheckoutSpec {
@@ -165,20 +165,15 @@ async function checkUrl(url: string, options: GitCheckoutOptions): Promise<Targe
     // metadata names are refused whatever they resolve to
     const byName = egressRefusal(OPEN_EGRESS, host, null);
     if (byName) throw new GitCheckoutError('GitUrlRefused', `${shown}: not allowed: ${byName}`);
-    let addresses: { address: string }[];
-    try {
-      addresses = await lookup(host, { all: true });
-    } catch {
-      throw new GitCheckoutError('GitRepositoryUnavailable', `cannot reach ${shown}: host ${host} does not resolve`);
-    }
-    let reason: string | null = null;
-    const allowed = addresses.filter((a) => {
-      const refused = egressRefusal(policy, host, a.address);
-      reason ??= refused;
-      return refused === null;
-    });
-    if (!allowed.length) throw new GitCheckoutError('GitUrlRefused', `${shown}: not allowed: ${reason ?? `${host} did not resolve`}`);
-    address = allowed[0]!.address;
+    // the runs' own resolver hook: drops refused addresses, fails when none is left
+    const resolve = egressLookup(policy);
+    address = await new Promise<string>((ok, fail) =>
+      resolve(host, { all: false }, (error: NodeJS.ErrnoException | null, found: unknown) => {
+        if (!error) return ok(String(found));
+        if (error instanceof EgressRefused) fail(new GitCheckoutError('GitUrlRefused', `${shown}: ${error.message}`));
+        else fail(new GitCheckoutError('GitRepositoryUnavailable', `cannot reach ${shown}: host ${host} does not resolve`));
+      }),
+    );
   }
   const refused = egressRefusal(policy, host, address);
   if (refused) throw new GitCheckoutError('GitUrlRefused', `${shown}: not allowed: ${refused}`);
