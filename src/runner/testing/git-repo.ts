@@ -20,7 +20,7 @@ export interface TestRepo {
 export type RepoFiles = Record<string, string | { link: string }>;
 
 const FIRST: RepoFiles = {
-  'tests/smoke.lua': 'local h = require("lib.helpers")\ntest("smoke", function() assert.equal(h.version, "v1") end)\n',
+  'tests/smoke.lua': 'local h = require("lib.helpers")\ntest("smoke", function() expect(h.version).to_be("v1") end)\n',
   'tests/lib/helpers.lua': 'return { version = "v1" }\n',
   'tests/data.json': '{"k": 1}\n',
   'README.md': '# tests\n',
