@@ -58,7 +58,7 @@ export const GitUrlSchema = text(2048)
       ctx.addIssue({ code: 'custom', message: 'must not hold a password (it would be stored and shown); give GIT_USERNAME and GIT_PASSWORD in env instead', input: url });
     }
   })
-  .meta({ description: 'The repository: `https://` or `http://` (or `file://` on a server started with `--git-allow-file`). No password in it.', example: 'https://github.com/acme/checkout-tests.git' });
+  .meta({ description: 'The repository: `https://` or `http://` (or `file://` on a server started with `--git-allow-file`). No password in it.', example: 'https://git.example.com/acme/checkout-tests.git' });
 
 /** A script's path inside its repository. */
 export const GitPathSchema = text(1024)
