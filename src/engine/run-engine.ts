@@ -49,6 +49,11 @@ export interface RunEngineOptions {
   storeRetry?: StoreRetryPolicy;
   /** Where failures (always with the run id) and notable events go. Default: nowhere. */
   log?: Logger;
+  /**
+   * Git sources may use `file://` URLs (`--git-allow-file`): they read the server's
+   * own disk, so they are refused (400 naming `source.git.url`) unless set. Default false.
+   */
+  gitAllowFile?: boolean;
 }
 
 interface Active {
@@ -75,7 +80,8 @@ export class RunEngine implements Engine {
   private readonly writer: EventWriter;
   private readonly engineMetrics: EngineMetrics;
   private readonly active = new Map<string, Active>();
-  private readonly o: Required<Omit<RunEngineOptions, 'log' | 'appExists' | 'storeRetry'>> & Pick<RunEngineOptions, 'appExists' | 'storeRetry'> & { log: Logger };
+  private readonly o: Required<Omit<RunEngineOptions, 'log' | 'appExists' | 'storeRetry' | 'gitAllowFile'>> &
+    Pick<RunEngineOptions, 'appExists' | 'storeRetry' | 'gitAllowFile'> & { log: Logger };
   private dispatching = false;
   private dispatchAgain = false;
   private stopping = false;
@@ -323,6 +329,7 @@ export class RunEngine implements Engine {
     try {
       const job = toJob(run, timeoutMs);
       const elapsed = run.startedAt ? Math.max(0, Date.now() - Date.parse(run.startedAt)) : 0;
+      if (job.git) job.onCheckout = (commit) => this.recordCommit(run.id, commit);
       // The executor enforces the timeout; this only guards against an executor that never answers.
       const giveUp = new Promise<RunCompletion>((resolve) => {
         backstop = setTimeout(
@@ -382,6 +389,11 @@ export class RunEngine implements Engine {
   private leave(runId: string): null {
     this.active.delete(runId);
     return null;
+  }
+
+  /** The commit a git source resolved to, on the run (best effort: the run's log has it too). */
+  private recordCommit(runId: string, commit: string): void {
+    this.o.store.recordGitCommit(runId, commit).catch((error: unknown) => this.o.log('warn', 'recording the commit of a git source failed', { runId, commit, error: errorField(error) }));
   }
 
   private finished(run: Run): void {
@@ -459,6 +471,17 @@ export class RunEngine implements Engine {
     let appName = r.appName ?? null;
     if (hasSource) {
       source = r.source!;
+      if (source.type === 'git') {
+        if (/^file:/i.test(source.url) && !this.o.gitAllowFile) {
+          throw new ValidationError([
+            { field: 'source.git.url', message: "file:// URLs read the server's own disk and are refused; start topas with --git-allow-file (TOPAS_GIT_ALLOW_FILE=1) to allow them" },
+          ]);
+        }
+        // the revision is resolved again when this run executes
+        const { commit: _resolvedBefore, ...git } = source;
+        source = git;
+        name ??= source.path.split('/').pop()!.replace(/\.lua$/, '') || 'adhoc';
+      }
       name ??= 'adhoc';
     } else if (hasDefinition) {
       const def = await this.o.store.getDefinition(r.definitionId!);
@@ -512,24 +535,22 @@ export class RunEngine implements Engine {
 
 function toJob(run: Run, timeoutMs: number): ExecutionJob {
   const source = run.source;
-  if (source.type === 'git' && source.script === undefined) {
-    throw new Error('git sources are not supported by this executor yet');
-  }
-  const script = source.script!;
-  const fileName = ('fileName' in source && source.fileName) || `${run.name.replace(/[^\w.-]+/g, '_') || 'script'}.lua`;
-  const files = ('files' in source && source.files) || {};
-  return {
+  const common = {
     runId: run.id,
     name: run.name,
-    script,
-    fileName,
-    files,
     env: run.env,
     timeoutMs,
     ...(run.startedAt ? { startedAt: Date.parse(run.startedAt) } : {}),
     appName: run.appName,
     appReadOnly: run.appReadOnly,
   };
+  if (source.type === 'git') {
+    // the executor checks the test out when it executes the run
+    const fileName = source.path.split('/').pop()!;
+    return { ...common, script: '', fileName, files: {}, git: { url: source.url, path: source.path, revision: source.revision } };
+  }
+  const fileName = source.fileName || `${run.name.replace(/[^\w.-]+/g, '_') || 'script'}.lua`;
+  return { ...common, script: source.script, fileName, files: source.files ?? {} };
 }
 
 function errorMessage(error: unknown): string {

@@ -18,6 +18,14 @@ export interface ExecutionJob {
   appName: string | null;
   /** The run declared it only reads its App: `sut` changes are refused. */
   appReadOnly: boolean;
+  /**
+   * A test in git: the executor checks it out (within the run's timeout) and runs the
+   * script at `path` with its folder's files; `script`, `fileName` and `files` are then unused.
+   * A failed checkout ends the run `Error`/`SourceUnavailable`.
+   */
+  git?: { url: string; path: string; revision: string };
+  /** Told the commit the git source resolved to, once checked out (the engine records it on the run). */
+  onCheckout?: (commit: string) => void;
 }
 
 /**

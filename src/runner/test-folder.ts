@@ -20,8 +20,15 @@ export interface BundleOptions {
    * Default false: links are skipped (the CLI sends only what is really there).
    */
   followLinksInside?: boolean;
+  /** How to fix a folder that is too large (the CLI's: `--no-bundle`). */
+  tooLargeHint?: string;
 }
 
+/**
+ * The test files of the script's folder and its subfolders (at most 500 files, 5 MiB),
+ * by relative path. Only regular files, and links that stay inside the folder when
+ * `followLinksInside` is set: nothing outside the folder is read.
+ */
 export async function bundleTestFolder(scriptPath: string, options: BundleOptions = {}): Promise<Record<string, string>> {
   const root = dirname(resolve(scriptPath));
   const self = resolve(scriptPath);
@@ -59,7 +66,7 @@ export async function bundleTestFolder(scriptPath: string, options: BundleOption
         throw new TopasError(
           'BundleTooLarge',
           `the folder of ${scriptPath} (${root}) holds more than ${MAX_BUNDLE_FILES} test files or ${MAX_BUNDLE_BYTES / 1024 / 1024} MiB; ` +
-            'move the script into a folder of its own, or pass --no-bundle to send the script alone',
+            (options.tooLargeHint ?? 'move the script into a folder of its own, or pass --no-bundle to send the script alone'),
         );
       }
       files[relative(root, full).split(sep).join('/')] = await readFile(full, 'utf8');

@@ -101,7 +101,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   const serverUrl = new Promise<string>((resolve) => (listening = resolve));
   const executor = options.executor
     ? options.executor({ hub, mintRunToken: runTokenMinter(store), serverUrl: () => serverUrl })
-    : createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024, apps, egress: config.egress });
+    : createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024, apps, egress: config.egress, gitAllowFile: config.gitAllowFile });
   const engine = new RunEngine({
     store,
     executor,
@@ -111,6 +111,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     // The data folder lock makes this the only process on an embedded database: no one else runs our runs.
     exclusive: !config.databaseUrl,
     appExists: async (name) => (await store.getApp(name)) !== null,
+    gitAllowFile: config.gitAllowFile,
     log,
   });
   let server: ServerType | undefined;

@@ -253,6 +253,10 @@ class PostgresStore implements Store {
     return rows[0] ? toRun(rows[0]) : null;
   }
 
+  async recordGitCommit(id: string, commit: string): Promise<void> {
+    await this.sql.query(`UPDATE runs SET source = source || jsonb_build_object('commit', $2::text) WHERE id = $1 AND source->>'type' = 'git'`, [id, commit]);
+  }
+
   async cancelRequested(owner: string): Promise<string[]> {
     const { rows } = await this.sql.query<{ id: string }>(
       `SELECT id FROM runs WHERE phase = 'Running' AND owner = $1 AND cancel_requested ORDER BY created_at, id`,
