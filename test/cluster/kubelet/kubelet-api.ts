@@ -1,0 +1,133 @@
+/**
+ * What the simulated kubelet asks of the API server, over plain HTTP with a bearer
+ * token, as a real kubelet does: list and watch Pods in all namespaces, read the
+ * ConfigMaps and Secrets a Pod references, update `pods/{name}/status` (PUT with the
+ * read `resourceVersion`, so a concurrent writer makes it 409 and it is retried on a
+ * fresh read), and finish a graceful deletion (DELETE with grace period 0 and the uid
+ * as precondition).
+ */
+import type { K8sObject, PodObject, PodStatus } from './pod-types.js';
+
+/** An API request that failed, with its HTTP status (`code` is `HTTP_<status>`). */
+export class KubeApiError extends Error {
+  readonly code: string;
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.code = `HTTP_${status}`;
+  }
+}
+
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: PodObject & { code?: number; message?: string };
+}
+
+/** How a watch ended: the server closed it (resume from the last resourceVersion) or the version is too old (410 Gone: list again). */
+export type WatchEnd = 'closed' | 'gone';
+
+export class KubeletApi {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  private async request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    const res = await fetch(new URL(path, this.baseUrl), {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new KubeApiError(res.status, `${method} ${path}: ${res.status} ${message}`);
+    }
+    return res;
+  }
+
+  async listPods(signal?: AbortSignal): Promise<{ items: PodObject[]; resourceVersion: string }> {
+    const list = (await (await this.request('GET', '/api/v1/pods', undefined, signal)).json()) as { items: PodObject[]; metadata: { resourceVersion: string } };
+    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+  }
+
+  /** Streams Pod events from `resourceVersion` until the server ends the watch or `signal` aborts. */
+  async watchPods(resourceVersion: string, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<WatchEnd> {
+    const query = new URLSearchParams({ watch: 'true', allowWatchBookmarks: 'true', timeoutSeconds: '300' });
+    if (resourceVersion) query.set('resourceVersion', resourceVersion);
+    let res: Response;
+    try {
+      res = await this.request('GET', `/api/v1/pods?${query}`, undefined, signal);
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 410) return 'gone';
+      throw error;
+    }
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (!line) continue;
+        const event = JSON.parse(line) as WatchEvent;
+        if (event.type === 'ERROR') {
+          if (event.object.code === 410) return 'gone';
+          throw new KubeApiError(event.object.code ?? 500, `watch pods: ${event.object.message ?? 'error event'}`);
+        }
+        onEvent(event);
+      }
+    }
+    return 'closed';
+  }
+
+  async getPod(namespace: string, name: string): Promise<PodObject | null> {
+    try {
+      return (await (await this.request('GET', `/api/v1/namespaces/${namespace}/pods/${name}`)).json()) as PodObject;
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Replaces the Pod's status (PUT pods/{name}/status); a 409 means someone wrote in between. */
+  async putPodStatus(pod: PodObject, status: PodStatus): Promise<PodObject> {
+    const ns = pod.metadata.namespace ?? 'default';
+    const res = await this.request('PUT', `/api/v1/namespaces/${ns}/pods/${pod.metadata.name}/status`, { ...pod, status });
+    return (await res.json()) as PodObject;
+  }
+
+  /** The last step of a graceful deletion: remove the object now, only if it is still the same Pod. */
+  async deletePodNow(namespace: string, name: string, uid: string): Promise<void> {
+    try {
+      await this.request('DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`, {
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        gracePeriodSeconds: 0,
+        preconditions: { uid },
+      });
+    } catch (error) {
+      if (error instanceof KubeApiError && (error.status === 404 || error.status === 409)) return;
+      throw error;
+    }
+  }
+
+  async readObject(kind: 'ConfigMap' | 'Secret', namespace: string, name: string): Promise<K8sObject | null> {
+    const plural = kind === 'ConfigMap' ? 'configmaps' : 'secrets';
+    try {
+      return (await (await this.request('GET', `/api/v1/namespaces/${namespace}/${plural}/${name}`)).json()) as K8sObject;
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+}
