@@ -121,6 +121,57 @@ export class KubeletApi {
     }
   }
 
+  /**
+   * Binds the Pod to this node (POST pods/{name}/binding, as the scheduler does), so the
+   * API server treats it as running somewhere (graceful deletion). False when the server
+   * has no binding subresource (`unsupported`) or the Pod is already bound (`taken`).
+   */
+  async bindPod(namespace: string, name: string, nodeName: string): Promise<'bound' | 'unsupported' | 'taken'> {
+    try {
+      await this.request('POST', `/api/v1/namespaces/${namespace}/pods/${name}/binding`, {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name, namespace },
+        target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+      });
+      return 'bound';
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 409) return 'taken';
+      if (error instanceof KubeApiError && (error.status === 404 || error.status === 405)) return 'unsupported';
+      throw error;
+    }
+  }
+
+  /** Registers this kubelet's Node (Ready, 127.0.0.1) when the server serves Nodes and it is not there yet. */
+  async registerNode(nodeName: string): Promise<void> {
+    const node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux' } },
+      spec: {},
+    };
+    try {
+      const created = (await (await this.request('POST', '/api/v1/nodes', node)).json()) as K8sObject;
+      const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      await this.request('PUT', `/api/v1/nodes/${nodeName}/status`, {
+        ...created,
+        status: {
+          capacity: { cpu: '2', memory: '4Gi', pods: '110' },
+          allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
+          conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'simulated kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+          addresses: [
+            { type: 'InternalIP', address: '127.0.0.1' },
+            { type: 'Hostname', address: nodeName },
+          ],
+          nodeInfo: { kubeletVersion: 'v1.32.0-topas-simulated', operatingSystem: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch, containerRuntimeVersion: 'simulated://0' },
+        },
+      });
+    } catch (error) {
+      if (error instanceof KubeApiError && [404, 405, 409].includes(error.status)) return;
+      throw error;
+    }
+  }
+
   async readObject(kind: 'ConfigMap' | 'Secret', namespace: string, name: string): Promise<K8sObject | null> {
     const plural = kind === 'ConfigMap' ? 'configmaps' : 'secrets';
     try {

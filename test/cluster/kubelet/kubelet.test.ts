@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { groupMembers, isAlive } from '../../../src/apps/local/process-group.js';
 import { defaultImageTable } from './images.js';
 import { SimulatedKubelet } from './kubelet.js';
-import type { ContainerStatus, K8sObject, PodObject } from './pod-types.js';
+import type { ContainerStatus, K8sObject, ObjectMeta, PodObject } from './pod-types.js';
 
 const TOKEN = 'stand-in-token';
 
@@ -68,7 +68,7 @@ class StandIn {
     }
   }
 
-  put(kind: 'Pod' | 'ConfigMap' | 'Secret', obj: Omit<K8sObject, 'kind'>): K8sObject {
+  put(kind: 'Pod' | 'ConfigMap' | 'Secret', obj: { metadata: ObjectMeta; [field: string]: unknown }): K8sObject {
     const ns = obj.metadata.namespace ?? 'default';
     const key = `${kind}/${ns}/${obj.metadata.name}`;
     const prev = this.objects.get(key);
@@ -367,6 +367,16 @@ describe('simulated kubelet (stand-in API server)', () => {
     });
     await phaseOf(name, 'Succeeded');
     expect(logOf(name, 'main')).toBe('1000\nonly-for-1000\nread-only\n');
+  });
+
+  it('runs the runner image as node bin/topas.js (entrypoint topas) as a non-root user', async () => {
+    const name = createPod({
+      securityContext: { runAsUser: 1000, runAsNonRoot: true },
+      containers: [{ name: 'runner', image: 'ghcr.io/topas-dev/topas:0.1.0', args: ['--version'] }],
+    });
+    const pod = await phaseOf(name, 'Succeeded');
+    expect(logOf(name, 'runner')).toBe('0.1.0\n');
+    expect(main(pod).image).toBe('ghcr.io/topas-dev/topas:0.1.0');
   });
 
   it('keeps waiting (CreateContainerConfigError) for a Secret that does not exist yet, and runs once it does', async () => {

@@ -6,8 +6,10 @@
  * for a Pod's life, `container-process.ts` for how a container sees its mount paths,
  * `images.ts` for how images are "pulled").
  *
- * What it does, like the real kubelet: `PodScheduled` (it is the only node; it does not
- * bind — `spec.nodeName` stays empty, and Pods naming another node are left alone),
+ * What it does, like the real kubelet: registers its Node (`topas-test-node`, Ready,
+ * 127.0.0.1) and plays the scheduler too — each unbound Pod is bound to it through
+ * `pods/{name}/binding` (so `spec.nodeName` is set, and deleting the Pod is graceful)
+ * and gets `PodScheduled`; Pods bound to another node are left alone;
  * init containers in order then the main containers, `restartPolicy` Never/OnFailure/
  * Always with a doubling back-off (`CrashLoopBackOff`), command/args/env/envFrom with
  * `$(VAR)` expansion, `valueFrom` Secret/ConfigMap keys (with `optional`) and `fieldRef`,
@@ -85,6 +87,7 @@ export class SimulatedKubelet {
     if (this.loop) return;
     this.ownPodsDir = this.options.podsDir === undefined;
     this.podsDir = this.options.podsDir ?? mkdtempSync(join(tmpdir(), 'topas-kubelet-'));
+    await this.api.registerNode(this.nodeName).catch((error) => this.logger('warn', 'node registration failed', { error: errorField(error) }));
     this.loop = this.watchLoop();
     await Promise.race([this.synced, this.loop]);
   }
@@ -157,9 +160,13 @@ export class SimulatedKubelet {
     }
   }
 
+  private get nodeName(): string {
+    return this.options.nodeName ?? 'topas-test-node';
+  }
+
   private isMine(pod: PodObject): boolean {
     const node = pod.spec?.nodeName;
-    return !node || node === (this.options.nodeName ?? 'topas-test-node');
+    return !node || node === this.nodeName;
   }
 
   /** After a (re)list: every listed Pod as seen now, and those no longer listed as deleted. */
@@ -201,7 +208,7 @@ export class SimulatedKubelet {
       return;
     }
     if (phase === 'Succeeded' || phase === 'Failed') return;
-    const created = new PodWorker(pod, { api: this.api, images: this.options.images, logDir: this.options.logDir, podsDir: this.podsDir, timing: this.timing, logger: this.logger });
+    const created = new PodWorker(pod, { api: this.api, images: this.options.images, logDir: this.options.logDir, podsDir: this.podsDir, nodeName: this.nodeName, timing: this.timing, logger: this.logger });
     this.workers.set(uid, created);
   }
 }

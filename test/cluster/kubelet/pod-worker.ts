@@ -44,6 +44,8 @@ export interface PodWorkerContext {
   images: ImageTable;
   logDir: string;
   podsDir: string;
+  /** The node this kubelet is; unbound Pods are bound to it first. */
+  nodeName: string;
   timing: KubeletTiming;
   logger: Logger;
 }
@@ -189,6 +191,17 @@ export class PodWorker {
   }
 
   private async run(): Promise<void> {
+    if (!this.spec.nodeName) {
+      try {
+        if ((await this.ctx.api.bindPod(this.namespace, this.name, this.ctx.nodeName)) === 'taken') {
+          // Another kubelet bound it first: not ours to run.
+          this.finished = true;
+          return;
+        }
+      } catch (error) {
+        this.ctx.logger('warn', 'pod binding failed', { pod: this.key, error: errorField(error) });
+      }
+    }
     this.write();
     const deadline = this.spec.activeDeadlineSeconds;
     if (deadline !== undefined) {
