@@ -6,7 +6,9 @@
  * left there), bind-mounts each volume at its `mountPath` (`readOnly` → read-only),
  * bind-mounts the container's termination-message file at its
  * `terminationMessagePath`, changes to `workingDir`, drops to the run-as user with
- * `setpriv`, and `exec`s the program — so the process keeps the pid (and leads the
+ * `setpriv` (which also sets a parent-death signal: should the kubelet's process die
+ * without `stop()`, each container's main process is SIGKILLed — its own children
+ * are not), and `exec`s the program — so the process keeps the pid (and leads the
  * process group) the kubelet started. Mount points outside a private root (e.g.
  * `/dev/termination-log`) are created empty on the host when missing, as mount points
  * only: what the container writes there lands in its own file.
@@ -18,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
-import { signalGroup } from '../../../src/apps/local/process-group.js';
+import { groupMembers, pollUntil, signalGroup } from '../../../src/apps/local/process-group.js';
 
 /** A host folder or file made visible inside the container at `target`. */
 export interface ContainerMount {
@@ -88,8 +90,9 @@ export function mountScript(options: Pick<ContainerProcessOptions, 'mounts' | 't
     lines.push(`cd ${shellQuote(options.workingDir)}`);
   }
   const { uid, gid, groups } = options.user;
-  if (uid === 0) lines.push('exec "$@"');
-  else lines.push(`exec /usr/bin/setpriv --reuid=${uid} --regid=${gid} ${groups.length ? `--groups=${groups.join(',')}` : '--clear-groups'} -- "$@"`);
+  // --pdeathsig: the container's main process dies with the kubelet's process, even when that is SIGKILLed.
+  const user = uid === 0 ? '' : ` --reuid=${uid} --regid=${gid} ${groups.length ? `--groups=${groups.join(',')}` : '--clear-groups'}`;
+  lines.push(`exec /usr/bin/setpriv --pdeathsig KILL${user} -- "$@"`);
   return lines.join('\n');
 }
 
@@ -115,7 +118,7 @@ function prepareHost(options: ContainerProcessOptions): string[] {
   return [...roots];
 }
 
-/** A started container process: its pid (= process group id) and its exit. */
+/** A started container process: its pid (= process group id) and its exit (once every process of its group is gone). */
 export class ContainerProcess {
   readonly pid: number;
   readonly exited: Promise<ContainerExit>;
@@ -140,7 +143,9 @@ export class ContainerProcess {
       const exited = new Promise<ContainerExit>((resolve) => {
         child.once('exit', (code, signal) => {
           const signo = signal ? osSignal(signal) : 0;
-          resolve({ exitCode: code ?? 128 + signo, signal });
+          // As when a container's init process ends: whatever it left running in its group dies with it.
+          signalGroup(child.pid!, 'SIGKILL');
+          void pollUntil(() => groupMembers(child.pid!).length === 0, 5000).then(() => resolve({ exitCode: code ?? 128 + signo, signal }));
         });
       });
       await new Promise<void>((resolve, reject) => {

@@ -115,6 +115,8 @@ export class PodWorker {
     });
     this.initStatuses = (pod.spec.initContainers ?? []).map((c) => waiting(c, 'PodInitializing'));
     this.mainStatuses = pod.spec.containers.map((c) => waiting(c, this.initStatuses.length ? 'PodInitializing' : 'ContainerCreating'));
+    // Logs of an earlier Pod of the same name are not this Pod's (the real kubelet keys them by uid).
+    rmSync(join(ctx.logDir, this.namespace, this.name), { recursive: true, force: true });
     this.done = this.run().catch((error) => ctx.logger('error', 'pod worker failed', { pod: this.key, error: errorField(error) }));
   }
 
