@@ -1,0 +1,116 @@
+/**
+ * The simulated kubelet inside the test cluster, driven as a user would: the real
+ * `kubectl` (/usr/bin/kubectl) against `startTestCluster()`.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { groupMembers } from '../../../src/apps/local/process-group.js';
+import { startTestCluster, type TestCluster } from '../start-test-cluster.js';
+
+const run = promisify(execFile);
+let cluster: TestCluster;
+
+async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await run('kubectl', args, { env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
+  return stdout;
+}
+
+async function apply(name: string, yaml: string): Promise<void> {
+  const file = join(cluster.logDir, '..', `${name}.yaml`);
+  writeFileSync(file, yaml);
+  await kubectl('apply', '-f', file);
+}
+
+/** The STATUS column of `kubectl get pod` (what a user reads). */
+async function statusColumn(pod: string): Promise<string> {
+  const out = await kubectl('get', 'pod', pod, '--no-headers');
+  return out.trim().split(/\s+/)[2] ?? '';
+}
+
+const waitOpts = { timeout: 15_000, interval: 100 };
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe('simulated kubelet in the test cluster (real kubectl)', () => {
+  it('runs a busybox Pod that reads its mounted ConfigMap and a Secret env: Completed, with its logs and termination message', async () => {
+    await apply(
+      'hello',
+      `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: hello-source}
+data:
+  hello.lua: 'print("hello")'
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: hello-token}
+stringData: {token: s3cret}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: hello}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: [sh, -c]
+    args: ['echo "running in $(POD)"; cat /topas/source/hello.lua; echo; echo "token=$TOKEN"; printf done > /topas/termination-log']
+    env:
+    - {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: TOKEN, valueFrom: {secretKeyRef: {name: hello-token, key: token}}}
+    terminationMessagePath: /topas/termination-log
+    terminationMessagePolicy: FallbackToLogsOnError
+    volumeMounts:
+    - {name: source, mountPath: /topas/source, readOnly: true}
+  volumes:
+  - name: source
+    configMap: {name: hello-source, items: [{key: hello.lua, path: hello.lua}]}
+`,
+    );
+    await vi.waitFor(async () => expect(await statusColumn('hello')).toBe('Completed'), waitOpts);
+    expect(await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase} {.spec.nodeName} {.status.podIP}')).toBe('Succeeded topas-test-node 127.0.0.1');
+    expect(await kubectl('logs', 'hello')).toBe('running in hello\nprint("hello")\ntoken=s3cret\n');
+    expect(await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.message}')).toBe('done');
+  });
+
+  it('shows an image it cannot pull as ErrImagePull / ImagePullBackOff; the Pod stays Pending', async () => {
+    await apply('nope', 'apiVersion: v1\nkind: Pod\nmetadata: {name: nope}\nspec:\n  restartPolicy: Never\n  containers:\n  - {name: main, image: registry.example/nope:1.0}\n');
+    await vi.waitFor(async () => expect(await statusColumn('nope')).toMatch(/^(ErrImagePull|ImagePullBackOff)$/), waitOpts);
+    expect(await kubectl('get', 'pod', 'nope', '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].state.waiting.message}')).toMatch(/^Pending .*registry\.example\/nope:1\.0/);
+  });
+
+  it('ends a Pod past activeDeadlineSeconds with DeadlineExceeded', async () => {
+    await apply(
+      'deadline',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: deadline}\nspec:\n  restartPolicy: Never\n  activeDeadlineSeconds: 1\n  containers:\n  - {name: main, image: busybox, command: [sleep, "60"]}\n',
+    );
+    await vi.waitFor(async () => expect(await kubectl('get', 'pod', 'deadline', '-o', 'jsonpath={.status.phase} {.status.reason}')).toBe('Failed DeadlineExceeded'), waitOpts);
+  });
+
+  it('stops the process of a deleted Pod (kubectl delete waits for it)', async () => {
+    await apply(
+      'sleeper',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: sleeper}\nspec:\n  restartPolicy: Never\n  containers:\n  - {name: main, image: busybox, command: [sleep, "60"]}\n',
+    );
+    const pid = await vi.waitFor(() => {
+      const p = cluster.kubelet!.containerPids('default', 'sleeper').main;
+      expect(p).toBeGreaterThan(0);
+      return p!;
+    }, waitOpts);
+    await vi.waitFor(async () => expect(await statusColumn('sleeper')).toBe('Running'), waitOpts);
+    await kubectl('delete', 'pod', 'sleeper');
+    expect(groupMembers(pid)).toEqual([]);
+    await expect(kubectl('get', 'pod', 'sleeper')).rejects.toThrow(/NotFound/);
+  });
+});
