@@ -54,9 +54,19 @@ function isCrdType(type: ResourceType): boolean {
 }
 
 /** Object content that `generation` tracks: all but metadata (and status, when it is a subresource). */
-function specOf(type: ResourceType, obj: JsonObject): string {
+function specOf(type: ResourceType, obj: JsonObject): JsonObject {
   const { metadata: _m, status, ...rest } = obj;
-  return JSON.stringify(type.hasStatus ? rest : { ...rest, status });
+  return type.hasStatus ? rest : { ...rest, status };
+}
+
+/** Deep equality of two JSON values, ignoring key order. */
+function sameContent(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as JsonObject)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as JsonObject)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => sameContent((a as JsonObject)[k], (b as JsonObject)[k]));
 }
 
 export class ObjectService {
@@ -218,16 +228,15 @@ export class ObjectService {
     }
     const warnings: string[] = [];
     this.check(type, next, old, options, warnings);
-    if (type.tracksGeneration && specOf(type, next) !== specOf(type, old)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
+    if (type.tracksGeneration && !sameContent(specOf(type, next), specOf(type, old))) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     if (isCrdType(type)) {
       next.status = crdStatus(next, old.metadata.creationTimestamp);
       this.registry.defineCrd(next);
     }
-    if (JSON.stringify(next) === JSON.stringify({ ...old, metadata: { ...next.metadata, resourceVersion: old.metadata.resourceVersion } })) {
-      return { object: old, warnings };
-    }
+    // A write that changes nothing keeps the resourceVersion, as on the real server.
+    next.metadata.resourceVersion = old.metadata.resourceVersion;
+    if (sameContent(next, old)) return { object: old, warnings };
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
-      next.metadata.resourceVersion = old.metadata.resourceVersion;
       return { object: this.removeNow(type, next), warnings };
     }
     return { object: this.store.put(type.storageKey, next, 'MODIFIED'), warnings };
