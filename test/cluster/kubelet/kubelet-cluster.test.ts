@@ -84,6 +84,57 @@ spec:
     expect(await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.message}')).toBe('done');
   });
 
+  it('runs a Pod shaped like a runner Pod: non-root with fsGroup, 0440 token, items paths, an init container filling a shared emptyDir', async () => {
+    await apply(
+      'runner-shaped',
+      `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: shaped-source}
+data:
+  main.lua: 'require("lib.util")'
+  lib--util.lua: 'return {}'
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: shaped-token}
+stringData: {token: per-run-token}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: shaped}
+spec:
+  restartPolicy: Never
+  securityContext: {runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000}
+  initContainers:
+  - name: git-checkout
+    image: busybox
+    command: [sh, -c, 'echo "checked out as $(id -u)" > /topas/workspace/revision']
+    volumeMounts:
+    - {name: workspace, mountPath: /topas/workspace}
+  containers:
+  - name: runner
+    image: busybox
+    command: [sh, -c, 'cat /topas/token/token; echo; ls /topas/source; ls /topas/source/lib; cat /topas/workspace/revision; touch "$HOME/cache" && echo "home $HOME writable"']
+    env: [{name: HOME, value: /topas/tmp}]
+    terminationMessagePath: /topas/termination-log
+    terminationMessagePolicy: FallbackToLogsOnError
+    volumeMounts:
+    - {name: token, mountPath: /topas/token, readOnly: true}
+    - {name: source, mountPath: /topas/source, readOnly: true}
+    - {name: workspace, mountPath: /topas/workspace, readOnly: true}
+    - {name: tmp, mountPath: /topas/tmp}
+  volumes:
+  - {name: token, secret: {secretName: shaped-token, defaultMode: 0440, items: [{key: token, path: token}]}}
+  - {name: source, configMap: {name: shaped-source, defaultMode: 0444, items: [{key: main.lua, path: main.lua}, {key: lib--util.lua, path: lib/util.lua}]}}
+  - {name: workspace, emptyDir: {}}
+  - {name: tmp, emptyDir: {}}
+`,
+    );
+    await vi.waitFor(async () => expect(await statusColumn('shaped')).toBe('Completed'), waitOpts);
+    expect(await kubectl('logs', 'shaped', '-c', 'runner')).toBe('per-run-token\nlib\nmain.lua\nutil.lua\nchecked out as 1000\nhome /topas/tmp writable\n');
+  });
+
   it('shows an image it cannot pull as ErrImagePull / ImagePullBackOff; the Pod stays Pending', async () => {
     await apply('nope', 'apiVersion: v1\nkind: Pod\nmetadata: {name: nope}\nspec:\n  restartPolicy: Never\n  containers:\n  - {name: main, image: registry.example/nope:1.0}\n');
     await vi.waitFor(async () => expect(await statusColumn('nope')).toMatch(/^(ErrImagePull|ImagePullBackOff)$/), waitOpts);

@@ -28,6 +28,8 @@ class StandIn {
   server: Server;
   url = '';
   requests: string[] = [];
+  /** How many of the next status writes to refuse with 409, as when another writer got there first. */
+  conflictNext = 0;
 
   constructor() {
     this.server = createServer((req, res) => {
@@ -130,6 +132,10 @@ class StandIn {
     if (method === 'GET') return send(200, current);
     if (method === 'PUT' && m[4]) {
       const sent = JSON.parse(body) as PodObject;
+      if (this.conflictNext > 0) {
+        this.conflictNext--;
+        return send(409, { kind: 'Status', code: 409, message: 'the object has been modified' });
+      }
       if (sent.metadata.resourceVersion !== current.metadata.resourceVersion) return send(409, { kind: 'Status', code: 409, message: 'the object has been modified' });
       return send(200, this.commit('MODIFIED', key, { ...structuredClone(current), status: sent.status }));
     }
@@ -354,6 +360,32 @@ describe('simulated kubelet (stand-in API server)', () => {
     const pod = await phaseOf(name, 'Succeeded');
     expect(main(pod)).toMatchObject({ restartCount: 1, lastState: { terminated: { exitCode: 1, reason: 'Error' } }, state: { terminated: { exitCode: 0 } } });
     expect(api.events.some((e) => e.object.metadata.name === name && JSON.stringify(e.object).includes('CrashLoopBackOff'))).toBe(true);
+  });
+
+  it('shows CrashLoopBackOff for a failing container under restartPolicy Always, the Pod staying Running', async () => {
+    const name = createPod({ restartPolicy: 'Always', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo crash; exit 1'] }] });
+    const pod = await vi.waitFor(
+      () => {
+        const p = api.pod('default', name)!;
+        expect(main(p)).toMatchObject({ state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1 } } });
+        expect(main(p).restartCount).toBeGreaterThanOrEqual(2);
+        return p;
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    expect(pod.status!.phase).toBe('Running');
+    expect((main(pod).state as { waiting: { message: string } }).waiting.message).toMatch(new RegExp(`^back-off \\d+s restarting failed container=main pod=${name}_default\\(`));
+    api.deleteNow('default', name);
+  });
+
+  it('writes status again on a fresh read when a write meets a conflict (409)', async () => {
+    const before = api.requests.length;
+    api.conflictNext = 2;
+    const name = createPod({ containers: [{ name: 'main', image: 'busybox', command: ['echo', 'ok'] }] });
+    await phaseOf(name, 'Succeeded');
+    expect(api.conflictNext).toBe(0);
+    const mine = api.requests.slice(before).filter((r) => r.includes(`/pods/${name}`));
+    expect(mine.filter((r) => r === `GET /api/v1/namespaces/default/pods/${name}`).length).toBeGreaterThanOrEqual(2);
   });
 
   it('runs as runAsUser with fsGroup-readable Secret files, and mounts readOnly volumes read-only', async () => {
