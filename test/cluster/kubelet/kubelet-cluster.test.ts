@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { groupMembers } from '../../../src/apps/local/process-group.js';
+import { podProcesses } from './pod-processes.js';
 import { startTestCluster, type TestCluster } from '../start-test-cluster.js';
 
 const run = promisify(execFile);
@@ -38,6 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.stop();
+  expect(podProcesses(/^(hello|shaped|nope|deadline|sleeper)$/)).toEqual([]);
 });
 
 describe('simulated kubelet in the test cluster (real kubectl)', () => {

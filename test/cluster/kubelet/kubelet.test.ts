@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { groupMembers, isAlive } from '../../../src/apps/local/process-group.js';
 import { defaultImageTable } from './images.js';
 import { SimulatedKubelet } from './kubelet.js';
+import { podProcesses } from './pod-processes.js';
 import type { ContainerStatus, K8sObject, ObjectMeta, PodObject } from './pod-types.js';
 
 const TOKEN = 'stand-in-token';
@@ -170,13 +171,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await kubelet?.stop();
+  // No container process outlives the kubelet.
+  expect(podProcesses(/^kl-test-pod-/)).toEqual([]);
   await api?.close();
   rmSync(logDir, { recursive: true, force: true });
 });
 
 /** Creates a busybox Pod (restartPolicy Never unless the spec says otherwise); returns its name. */
 function createPod(spec: Partial<PodObject['spec']> & { containers: PodObject['spec']['containers'] }, ns = 'default'): string {
-  const name = `pod-${++podCount}`;
+  const name = `kl-test-pod-${++podCount}`;
   api.put('Pod', { apiVersion: 'v1', metadata: { name, namespace: ns }, spec: { restartPolicy: 'Never', ...spec } });
   return name;
 }
@@ -430,7 +433,7 @@ describe('simulated kubelet (stand-in API server)', () => {
   it('kills every container it started on stop(), leaving no process behind', async () => {
     const other = new SimulatedKubelet({ apiUrl: api.url, token: TOKEN, logDir, images: defaultImageTable(repoRoot), nodeName: 'second-node' });
     await other.start();
-    const name = `pod-${++podCount}`;
+    const name = `kl-test-pod-${++podCount}`;
     api.put('Pod', { metadata: { name, namespace: 'default' }, spec: { nodeName: 'second-node', restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'sleep 60 & sleep 60'] }] } });
     const pid = await vi.waitFor(() => {
       expect(logOf(name, 'main')).toBe('');
@@ -440,7 +443,9 @@ describe('simulated kubelet (stand-in API server)', () => {
       return p!;
     });
     expect(kubelet.containerPids('default', name)).toEqual({});
+    expect(podProcesses(new RegExp(`^${name}$`)).length).toBe(3);
     await other.stop();
+    expect(podProcesses(new RegExp(`^${name}$`))).toEqual([]);
     expect(groupMembers(pid)).toEqual([]);
   });
 });
