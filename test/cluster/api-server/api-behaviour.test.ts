@@ -284,3 +284,27 @@ describe('the API test server', () => {
     expect(res.body.details.causes[0].field).toBe('spec');
   });
 });
+
+describe('built-in kinds', () => {
+  it('are checked against the official schemas: a wrong type or a missing required field is a 422 naming it', async () => {
+    const res = await h.api('POST', '/api/v1/namespaces/default/pods', {
+      metadata: { name: 'typed' },
+      spec: { containers: [{ name: 'main', image: 'busybox', ports: [{ containerPort: 'http' }], env: [{ value: 'x' }] }] },
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.details.causes.map((c: JsonObject) => c.field)).toEqual(['spec.containers[0].env[0].name', 'spec.containers[0].ports[0].containerPort']);
+    const lease = await h.api('POST', '/apis/coordination.k8s.io/v1/namespaces/default/leases', { metadata: { name: 'l' }, spec: { leaseDurationSeconds: '15' } });
+    expect(lease.status).toBe(422);
+    expect(lease.body.message).toContain('spec.leaseDurationSeconds: Invalid value: "15": must be integer');
+  });
+
+  it('deletes what a namespace holds with it', async () => {
+    await h.api('POST', '/api/v1/namespaces', { metadata: { name: 'short-lived' } });
+    await h.api('POST', '/api/v1/namespaces/short-lived/configmaps', { metadata: { name: 'c', finalizers: ['hold/on'] } });
+    const deleting = await h.api('DELETE', '/api/v1/namespaces/short-lived');
+    expect(deleting.body.status.phase).toBe('Terminating');
+    expect((await h.api('POST', '/api/v1/namespaces/short-lived/configmaps', { metadata: { name: 'd' } })).status).toBe(403);
+    await h.api('PATCH', '/api/v1/namespaces/short-lived/configmaps/c', { metadata: { finalizers: null } }, 'application/merge-patch+json');
+    await vi.waitFor(async () => expect((await h.api('GET', '/api/v1/namespaces/short-lived')).status).toBe(404));
+  });
+});

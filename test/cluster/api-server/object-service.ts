@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { builtinTypes } from './resource-type.js';
 import { nameSuffix, prepareBuiltin, validateMetadata } from './builtin-kinds.js';
+import { validateBuiltinSchema } from './builtin-schemas.js';
 import { crdStatus, validateCrd } from './crd.js';
 import { alreadyExists, ApiError, badRequest, conflict, forbidden, invalid, notFound, type FieldError, type JsonObject } from './errors.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
@@ -125,6 +126,7 @@ export class ObjectService {
     } else {
       errors.push(...prepareBuiltin(type, obj, old));
     }
+    if (type.strategicMerge || isCrdType(type)) errors.push(...validateBuiltinSchema(type, obj));
     if (errors.length > 0) throw invalid(type.kind, type.group, obj.metadata.name ?? '', errors);
   }
 
