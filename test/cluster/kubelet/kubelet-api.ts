@@ -25,6 +25,19 @@ export interface WatchEvent {
   object: PodObject & { code?: number; message?: string };
 }
 
+/** An Event about a Pod, or about one of its containers. */
+export interface PodEvent {
+  pod: { metadata: { name: string; namespace?: string; uid?: string } };
+  container?: string;
+  init?: boolean;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  host: string;
+  /** Who reports it (default `kubelet`; scheduling is reported as `default-scheduler`). */
+  component?: string;
+}
+
 /** How a watch ended: the server closed it (resume from the last resourceVersion) or the version is too old (410 Gone: list again). */
 export type WatchEnd = 'closed' | 'gone';
 
@@ -169,6 +182,39 @@ export class KubeletApi {
     } catch (error) {
       if (error instanceof KubeApiError && [404, 405, 409].includes(error.status)) return;
       throw error;
+    }
+  }
+
+  /** Records a core/v1 Event about a Pod (what `kubectl describe pod` lists); best effort, never throws. */
+  async createEvent(event: PodEvent): Promise<void> {
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const ns = event.pod.metadata.namespace ?? 'default';
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${event.pod.metadata.name}.${Date.now().toString(16)}${Math.random().toString(16).slice(2, 8)}`, namespace: ns },
+      involvedObject: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        namespace: ns,
+        name: event.pod.metadata.name,
+        uid: event.pod.metadata.uid,
+        ...(event.container ? { fieldPath: `spec.${event.init ? 'initContainers' : 'containers'}{${event.container}}` } : {}),
+      },
+      type: event.type,
+      reason: event.reason,
+      message: event.message,
+      source: { component: event.component ?? 'kubelet', host: event.host },
+      reportingComponent: event.component ?? 'kubelet',
+      reportingInstance: event.host,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    try {
+      await this.request('POST', `/api/v1/namespaces/${ns}/events`, body);
+    } catch {
+      // Events are best effort, as in Kubernetes.
     }
   }
 

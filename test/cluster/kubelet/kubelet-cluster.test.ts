@@ -141,6 +141,9 @@ spec:
     await apply('nope', 'apiVersion: v1\nkind: Pod\nmetadata: {name: nope}\nspec:\n  restartPolicy: Never\n  containers:\n  - {name: main, image: registry.example/nope:1.0}\n');
     await vi.waitFor(async () => expect(await statusColumn('nope')).toMatch(/^(ErrImagePull|ImagePullBackOff)$/), waitOpts);
     expect(await kubectl('get', 'pod', 'nope', '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].state.waiting.message}')).toMatch(/^Pending .*registry\.example\/nope:1\.0/);
+    // kubectl describe lists the kubelet's Events, as on a real node.
+    await vi.waitFor(async () => expect(await kubectl('describe', 'pod', 'nope')).toMatch(/Warning\s+Failed\s+.*kubelet\s+Failed to pull image "registry\.example\/nope:1\.0"/), waitOpts);
+    expect(await kubectl('describe', 'pod', 'hello')).toMatch(/Normal\s+Started\s+.*kubelet\s+Started container main/);
   });
 
   it('ends a Pod past activeDeadlineSeconds with DeadlineExceeded', async () => {

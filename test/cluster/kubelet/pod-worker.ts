@@ -163,6 +163,21 @@ export class PodWorker {
     return Object.fromEntries([...this.processes].map(([name, p]) => [name, p.proc.pid]));
   }
 
+  /** Records an Event about the Pod (or one of its containers), as the kubelet does; not awaited. */
+  private event(type: 'Normal' | 'Warning', reason: string, message: string, container?: { name: string; init: boolean }, component?: string): void {
+    if (this.stopping?.kind === 'deleted' || this.stopping?.kind === 'shutdown') return;
+    void this.ctx.api.createEvent({
+      pod: { metadata: { name: this.name, namespace: this.namespace, uid: this.uid } },
+      container: container?.name,
+      init: container?.init,
+      type,
+      reason,
+      message,
+      host: this.ctx.nodeName,
+      component,
+    });
+  }
+
   private graceMs(): number {
     return (this.spec.terminationGracePeriodSeconds ?? 30) * 1000;
   }
@@ -178,6 +193,12 @@ export class PodWorker {
     if (this.stopping && order.indexOf(this.stopping.kind) >= order.indexOf(kind)) return;
     const first = this.stopping === null;
     this.stopping = { kind, graceMs: Math.min(graceMs, this.ctx.timing.maxGracePeriodMs) };
+    if (kind === 'deadline') this.event('Normal', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
+    if (kind === 'evicted') this.event('Warning', 'Evicted', 'The node was low on resource: memory.');
+    for (const name of this.processes.keys()) {
+      const init = (this.spec.initContainers ?? []).some((c) => c.name === name);
+      if (kind !== 'deleted' && kind !== 'shutdown') this.event('Normal', 'Killing', `Stopping container ${name}`, { name, init });
+    }
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.abort.abort();
     if (this.stopping.graceMs === 0) {
@@ -203,6 +224,7 @@ export class PodWorker {
       } catch (error) {
         this.ctx.logger('warn', 'pod binding failed', { pod: this.key, error: errorField(error) });
       }
+      this.event('Normal', 'Scheduled', `Successfully assigned ${this.namespace}/${this.name} to ${this.ctx.nodeName}`, undefined, 'default-scheduler');
     }
     this.write();
     const deadline = this.spec.activeDeadlineSeconds;
@@ -297,6 +319,7 @@ export class PodWorker {
       } catch (error) {
         if (!(error instanceof VolumeMountError) && !(error instanceof KubeApiError)) throw error;
         this.ctx.logger('warn', 'pod volumes not ready', { pod: this.key, error: errorField(error) });
+        this.event('Warning', 'FailedMount', error.message);
         if (!(await this.delay(this.ctx.timing.retryMs))) return;
       }
     }
@@ -341,6 +364,7 @@ export class PodWorker {
     st.restartCount++;
     st.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(ms / 1000)}s restarting failed container=${c.name} pod=${this.name}_${this.namespace}(${this.uid})` } };
     this.write();
+    this.event('Warning', 'BackOff', 'Back-off restarting failed container', { name: c.name, init: (this.spec.initContainers ?? []).includes(c) });
     return this.delay(ms);
   }
 
@@ -361,6 +385,7 @@ export class PodWorker {
         if (!(error instanceof ContainerConfigError) && !(error instanceof KubeApiError)) throw error;
         st.state = { waiting: { reason: 'CreateContainerConfigError', message: error.message } };
         this.write();
+        this.event('Warning', 'Failed', `Error: ${error.message}`, { name: c.name, init });
         if (!(await this.delay(this.ctx.timing.retryMs))) return null;
       }
     }
@@ -375,6 +400,7 @@ export class PodWorker {
       st.state = { terminated: { exitCode: 128, reason: 'StartError', message: error.message, startedAt: '1970-01-01T00:00:00Z', finishedAt: nowIso(), containerID } };
       st.containerID = containerID;
       this.write();
+      this.event('Warning', 'Failed', `Error: ${st.state.terminated.message}`, { name: c.name, init });
       return { exitCode: 128, signal: null };
     }
     const containerDir = join(this.podDir, 'containers', c.name);
@@ -404,6 +430,7 @@ export class PodWorker {
       st.state = { terminated: { exitCode: 128, reason: 'StartError', message: errorField(error), startedAt: '1970-01-01T00:00:00Z', finishedAt: nowIso(), containerID } };
       st.containerID = containerID;
       this.write();
+      this.event('Warning', 'Failed', `Error: ${st.state.terminated.message}`, { name: c.name, init });
       return { exitCode: 128, signal: null };
     }
     const entry = { proc, oomKilled: false };
@@ -417,6 +444,9 @@ export class PodWorker {
     st.started = true;
     st.ready = !init;
     this.write();
+    this.event('Normal', 'Pulled', `Container image "${c.image}" already present on machine`, { name: c.name, init });
+    this.event('Normal', 'Created', `Created container ${c.name}`, { name: c.name, init });
+    this.event('Normal', 'Started', `Started container ${c.name}`, { name: c.name, init });
     const exit = await proc.exited;
     this.processes.delete(c.name);
     const finishedAt = nowIso();
@@ -433,7 +463,7 @@ export class PodWorker {
     if (message) terminated.message = message;
     if (exit.signal) delete terminated.signal;
     st.state = { terminated };
-    st.ready = false;
+    st.ready = init && exitCode === 0;
     st.started = false;
     this.write();
     this.ctx.logger('debug', 'container exited', { pod: this.key, container: c.name, exitCode });
@@ -452,9 +482,15 @@ export class PodWorker {
     };
     this.write();
     this.ctx.logger('warn', 'image not in the image table', { pod: this.key, container: c.name, image: c.image });
+    const init = (this.spec.initContainers ?? []).includes(c);
+    this.event('Normal', 'Pulling', `Pulling image "${c.image}"`, { name: c.name, init });
+    this.event('Warning', 'Failed', `Failed to pull image "${c.image}": ${st.state.waiting.message}`, { name: c.name, init });
+    this.event('Warning', 'Failed', 'Error: ErrImagePull', { name: c.name, init });
     if (!(await this.delay(this.ctx.timing.imagePullBackOffMs))) return null;
     st.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}"` } };
     this.write();
+    this.event('Normal', 'BackOff', `Back-off pulling image "${c.image}"`, { name: c.name, init });
+    this.event('Warning', 'Failed', 'Error: ImagePullBackOff', { name: c.name, init });
     await new Promise<void>((resolve) => (this.abort.signal.aborted ? resolve() : this.abort.signal.addEventListener('abort', () => resolve(), { once: true })));
     return null;
   }
