@@ -62,6 +62,13 @@ const TERMINATION_MESSAGE_MAX = 4096;
 const FALLBACK_LOG_LINES = 80;
 const FALLBACK_LOG_BYTES = 2048;
 
+/** Whether `a` is a later version than `b` (resourceVersions compared as numbers when both are; otherwise a is taken). */
+function isNewer(a: PodObject, b: PodObject | null): boolean {
+  const x = Number(a.metadata.resourceVersion);
+  const y = Number(b?.metadata.resourceVersion);
+  return !b || Number.isNaN(x) || Number.isNaN(y) || x > y;
+}
+
 const nowIso = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class PodWorker {
@@ -126,7 +133,7 @@ export class PodWorker {
 
   /** A newer version of the Pod was seen; a `deletionTimestamp` starts the graceful deletion. */
   update(pod: PodObject): void {
-    this.latest = pod;
+    if (isNewer(pod, this.latest)) this.latest = pod;
     if (pod.metadata.deletionTimestamp) {
       const seconds = pod.metadata.deletionGracePeriodSeconds ?? this.spec.terminationGracePeriodSeconds ?? 30;
       this.stop('deleting', seconds * 1000);
