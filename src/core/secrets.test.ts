@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keepMaskedSecrets, maskSecretEnv, maskUrlPasswords, MIN_SECRET_CHARS, SecretMasker, secretsToMask, urlCredentials } from './secrets.js';
+import { keepMaskedSecrets, MASKED_ENV, maskSecretEnv, maskUrlPasswords, MIN_SECRET_CHARS, SecretMasker, secretsToMask, urlCredentials, withMaskedEnvNames } from './secrets.js';
 
 /** Has `+`, `/`, `=` padding in base64 and a space, `@`, `&`, `?` when URL-encoded. */
 const TOKEN = 'p@ss w0rd/+?&=>>~';
@@ -127,5 +127,21 @@ describe('maskSecretEnv / keepMaskedSecrets', () => {
     // a changed URL (even one that keeps the *** password) is taken as sent
     expect(keepMaskedSecrets({ DATABASE_URL: 'postgres://app:***@evil/x' }, stored)).toEqual({ DATABASE_URL: 'postgres://app:***@evil/x' });
     expect(keepMaskedSecrets({ NEW_TOKEN: '***' }, stored)).toEqual({ NEW_TOKEN: '***' });
+  });
+});
+
+describe('names listed in TOPAS_MASKED_ENV (values read from Kubernetes Secrets)', () => {
+  const env = withMaskedEnvNames({ API_HOST: 'internal-api.corp.example', REGION: 'eu-west-1' }, ['API_HOST']);
+
+  it('are secret whatever they look like: masked in what the run reports and shown as *** by the API', () => {
+    expect(env[MASKED_ENV]).toBe('API_HOST');
+    expect(new SecretMasker(secretsToMask(env)).mask('calling internal-api.corp.example in eu-west-1')).toBe('calling *** in eu-west-1');
+    expect(maskSecretEnv(env)).toEqual({ API_HOST: '***', REGION: 'eu-west-1', [MASKED_ENV]: 'API_HOST' });
+  });
+
+  it('merge with names listed before, and an env listing none is left as it is', () => {
+    expect(withMaskedEnvNames(env, ['B', 'API_HOST'])[MASKED_ENV]).toBe('API_HOST,B');
+    const plain = { A: '1' };
+    expect(withMaskedEnvNames(plain, [])).toBe(plain);
   });
 });

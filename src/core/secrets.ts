@@ -10,6 +10,12 @@
  * (percent-encoding, `+` for space) and base64 (standard and URL-safe, with and without
  * padding, also when it sits inside a longer base64 text such as Basic auth's
  * `base64(user:pass)`). A form shorter than MIN_SECRET_CHARS is not masked.
+ *
+ * (1) also counts the names listed in the env's own `TOPAS_MASKED_ENV` (comma-separated):
+ * topas sets it on a run whose values it read from a Kubernetes Secret (a TestRun's
+ * `envFrom`), so `API_HOST` from a Secret is as secret as `API_TOKEN`. It is part of the
+ * run's env, so the rule holds wherever the env goes (the store, a restarted topas, a
+ * runner Pod, a re-run).
  */
 import type { RunEvent } from './run-events.js';
 
@@ -30,6 +36,27 @@ export const MIN_SECRET_CHARS = 4;
 /** True when an env variable of this name holds a secret (`DB_PASSWORD`, `GITHUB_TOKEN`, `apiKey`). */
 export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
+}
+
+/** The env variable that lists (comma-separated) further names whose values are secret, whatever they look like. */
+export const MASKED_ENV = 'TOPAS_MASKED_ENV';
+
+/** The names `env[MASKED_ENV]` lists. */
+export function maskedEnvNames(env: Record<string, string>): Set<string> {
+  const listed = env[MASKED_ENV];
+  return new Set(typeof listed === 'string' ? listed.split(',').map((n) => n.trim()).filter(Boolean) : []);
+}
+
+/** `env` with `names` added to the names whose values are secret (`MASKED_ENV`). */
+export function withMaskedEnvNames(env: Record<string, string>, names: Iterable<string>): Record<string, string> {
+  const all = maskedEnvNames(env);
+  for (const n of names) all.add(n);
+  return all.size ? { ...env, [MASKED_ENV]: [...all].sort().join(',') } : env;
+}
+
+/** True when the value of env variable `name` is a secret: its name looks secret, or the env lists it in `MASKED_ENV`. */
+function isSecretIn(name: string, masked: Set<string>): boolean {
+  return isSecretName(name) || masked.has(name);
 }
 
 /** A `user:password@` inside a URL-shaped text, with where its password sits. */
@@ -158,9 +185,10 @@ export function secretForms(secret: string): string[] {
 export function secretsToMask(env: Record<string, string>): string[] {
   const secrets = new Set<string>();
   const basic = new Set<string>();
+  const masked = maskedEnvNames(env);
   for (const [name, value] of Object.entries(env)) {
     if (typeof value !== 'string') continue;
-    if (isSecretName(name)) secrets.add(value);
+    if (isSecretIn(name, masked)) secrets.add(value);
     for (const { user, password } of urlCredentials(value)) {
       const decoded = percentDecoded(password);
       secrets.add(password).add(decoded);
@@ -257,12 +285,13 @@ export class SecretMasker {
  */
 export function maskSecretEnv(env: Record<string, string>): Record<string, string> {
   const names = Object.keys(env);
-  if (!names.some((name) => isSecretName(name) || env[name]!.includes('://'))) return env;
+  const listed = maskedEnvNames(env);
+  if (!names.some((name) => isSecretIn(name, listed) || env[name]!.includes('://'))) return env;
   const masker = SecretMasker.forEnv(env);
   let masked: Record<string, string> | null = null;
   for (const name of names) {
     const value = env[name]!;
-    const shown = isSecretName(name) ? MASK : masker.mask(maskUrlPasswords(value));
+    const shown = isSecretIn(name, listed) ? MASK : masker.mask(maskUrlPasswords(value));
     if (shown === value) continue;
     masked ??= { ...env };
     masked[name] = shown;

@@ -4,6 +4,12 @@ import type { K8sRef, Run, RunOrigin, RunSource } from '../core/run.js';
 /** A request to start a run, from any entry point. Exactly one of `script` / `definitionId` / `source`. */
 export interface RunRequest {
   origin: RunOrigin;
+  /**
+   * The run's id, when the entry point derives it (a TestRun's run: from the resource's
+   * uid, so recording it again after a crash finds the first instead of making a
+   * second; `ConflictError` when it exists). Default: a new id. Not settable over the API.
+   */
+  id?: string;
   /** Defaults to the definition's name, the file name, or "adhoc". */
   name?: string;
   script?: string;

@@ -514,6 +514,7 @@ export class RunEngine implements Engine {
     }
     if (r.appReadOnly && !appName) throw new ValidationError([{ field: 'appReadOnly', message: 'needs appName: only a run that targets an App can declare it only reads it' }]);
     return {
+      ...(r.id ? { id: r.id } : {}),
       name: name!,
       origin: r.origin,
       k8sRef: r.k8sRef ?? null,

@@ -176,5 +176,8 @@ export const RunRequestSchema = z
     origin: enumOf(RUN_ORIGINS),
     source: RunSourceSchema.optional(),
     k8sRef: K8sRefSchema.nullable().optional(),
+    id: string()
+      .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { error: 'must be a lower-case UUID' })
+      .optional(),
   })
   .superRefine(exactlyOneSource);
