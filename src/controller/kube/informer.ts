@@ -43,8 +43,13 @@ export class Informer<T extends KubeObject> {
     this.log = options.log ?? silentLogger;
   }
 
-  on(handler: InformerHandler<T>): void {
+  /** Adds a handler; returns the function that removes it. */
+  on(handler: InformerHandler<T>): () => void {
     this.handlers.push(handler);
+    return () => {
+      const i = this.handlers.indexOf(handler);
+      if (i >= 0) this.handlers.splice(i, 1);
+    };
   }
 
   get(namespace: string | undefined, name: string): T | undefined {
