@@ -88,7 +88,7 @@ export const RunnerOverridesSchema = z
   .strictObject({
     image: text(512).optional().meta({ description: 'Runner image. Default: the topas image of the controller\'s version (ghcr.io/topas-dev/topas:<version>).' }),
     resources: ResourcesSchema.optional(),
-    serviceAccountName: objectName('ServiceAccount').optional().meta({ description: 'ServiceAccount of the runner Pod. Default: none (the Pod gets no Kubernetes API token); the runner reaches its App through topas.' }),
+    serviceAccountName: objectName('ServiceAccount').optional().meta({ description: 'ServiceAccount of the runner Pod, whose API token is then mounted. Default: the namespace\'s default ServiceAccount with no token mounted (the runner reaches its App through topas).' }),
     nodeSelector: z.record(string(), string()).optional().meta({ description: 'Node labels the runner Pod must be scheduled on.' }),
     tolerations: z.array(TolerationSchema).max(64).optional().meta({ description: 'Tolerations of the runner Pod.' }),
   })

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -86,5 +87,20 @@ describe('the TestRun CRD', () => {
 
   it('is generated from the spec schema: a field added there appears in the CRD', () => {
     expect(Object.keys(schema.properties!.spec!.properties!).sort()).toEqual(Object.keys(TestRunSpecSchema.shape).sort());
+  });
+
+  it('has every spec field in the table of docs/kubernetes.md', () => {
+    const docs = readFileSync(new URL('../../../docs/kubernetes.md', import.meta.url), 'utf8');
+    // Kubernetes' own shapes are documented as one row each.
+    const opaque = ['spec.runner.resources', 'spec.runner.tolerations'];
+    const leaves: string[] = [];
+    const walk = (node: JSONSchemaProps, path: string) => {
+      if (opaque.includes(path)) return void leaves.push(path);
+      const children = node.properties ?? node.items?.properties;
+      if (!children) return void leaves.push(path);
+      for (const [k, v] of Object.entries(children)) walk(v, `${path}${node.items ? '[]' : ''}.${k}`);
+    };
+    walk(schema.properties!.spec!, 'spec');
+    expect(leaves.filter((p) => !docs.includes(`\`${p}\``))).toEqual([]);
   });
 });
