@@ -119,6 +119,7 @@ export const EnvFromSourceSchema = z
   });
 
 export const TimeoutTextSchema = string()
+  .min(2, { error: 'must be a duration such as 90s, 10m or 1h30m (whole hours, minutes and seconds)' })
   .regex(new RegExp(GO_DURATION_PATTERN), { error: 'must be a duration such as 90s, 10m or 1h30m (whole hours, minutes and seconds)' })
   .superRefine((v, ctx) => {
     const seconds = parseGoDuration(v);
