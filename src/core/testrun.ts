@@ -28,8 +28,6 @@ export const TOPAS_CATEGORY = 'topas';
 /** Holds a TestRun until its run is cancelled and its Pod and ConfigMap are gone. */
 export const TESTRUN_FINALIZER = 'topas.dev/cleanup';
 
-/** The script's file name in the runner Pod when `spec.fileName` is not given. */
-export const DEFAULT_SCRIPT_FILE = 'test.lua';
 /** The git revision used when `spec.git.revision` is not given: the remote's default branch. */
 export const DEFAULT_GIT_REVISION = 'HEAD';
 
@@ -139,7 +137,7 @@ export const TestRunSpecSchema = z
     fileName: text(255)
       .regex(/^[^/]+$/, { error: 'must be a file name without "/"' })
       .optional()
-      .meta({ description: `File name of the inline script, shown in failure locations (\`smoke.lua:12\`). Default ${DEFAULT_SCRIPT_FILE}.` }),
+      .meta({ description: 'File name of the inline script, shown in failure locations (`smoke.lua:12`). Default: the TestRun\'s name with `.lua`.' }),
     git: GitSourceSchema.optional(),
     definition: DefinitionNameSchema.optional().meta({ description: 'Name of a test definition stored in topas to run. Exactly one of script, git and definition.' }),
     timeout: TimeoutTextSchema.optional(),
@@ -178,6 +176,11 @@ export type GitSource = z.infer<typeof GitSourceSchema>;
 export type RunnerOverrides = z.infer<typeof RunnerOverridesSchema>;
 export type Toleration = z.infer<typeof TolerationSchema>;
 export type Quantity = z.infer<typeof QuantitySchema>;
+
+/** The inline script's file name: `spec.fileName`, else `<metadata.name>.lua` (so failures read `checkout-smoke.lua:12`). */
+export function scriptFileName(testRun: { metadata: { name: string }; spec: Pick<TestRunSpec, 'fileName'> }): string {
+  return testRun.spec.fileName ?? `${testRun.metadata.name}.lua`;
+}
 
 /** The timeout of a spec in seconds (its `timeout`, else the default). */
 export function specTimeoutSeconds(spec: Pick<TestRunSpec, 'timeout'>, defaultSeconds = DEFAULT_TIMEOUT_SECONDS): number {
