@@ -28,8 +28,6 @@ export const TOPAS_CATEGORY = 'topas';
 /** Holds a TestRun until its run is cancelled and its Pod and ConfigMap are gone. */
 export const TESTRUN_FINALIZER = 'topas.dev/cleanup';
 
-/** The script's file name in the runner Pod when `spec.fileName` is not given. */
-export const DEFAULT_SCRIPT_FILE = 'test.lua';
 /** The git revision used when `spec.git.revision` is not given: the remote's default branch. */
 export const DEFAULT_GIT_REVISION = 'HEAD';
 
@@ -88,7 +86,7 @@ export const RunnerOverridesSchema = z
   .strictObject({
     image: text(512).optional().meta({ description: 'Runner image. Default: the topas image of the controller\'s version (ghcr.io/topas-dev/topas:<version>).' }),
     resources: ResourcesSchema.optional(),
-    serviceAccountName: objectName('ServiceAccount').optional().meta({ description: 'ServiceAccount of the runner Pod. Default: none (the Pod gets no Kubernetes API token); the runner reaches its App through topas.' }),
+    serviceAccountName: objectName('ServiceAccount').optional().meta({ description: 'ServiceAccount of the runner Pod, whose API token is then mounted. Default: the namespace\'s default ServiceAccount with no token mounted (the runner reaches its App through topas).' }),
     nodeSelector: z.record(string(), string()).optional().meta({ description: 'Node labels the runner Pod must be scheduled on.' }),
     tolerations: z.array(TolerationSchema).max(64).optional().meta({ description: 'Tolerations of the runner Pod.' }),
   })
@@ -119,6 +117,7 @@ export const EnvFromSourceSchema = z
   });
 
 export const TimeoutTextSchema = string()
+  .min(2, { error: 'must be a duration such as 90s, 10m or 1h30m (whole hours, minutes and seconds)' })
   .regex(new RegExp(GO_DURATION_PATTERN), { error: 'must be a duration such as 90s, 10m or 1h30m (whole hours, minutes and seconds)' })
   .superRefine((v, ctx) => {
     const seconds = parseGoDuration(v);
@@ -138,7 +137,7 @@ export const TestRunSpecSchema = z
     fileName: text(255)
       .regex(/^[^/]+$/, { error: 'must be a file name without "/"' })
       .optional()
-      .meta({ description: `File name of the inline script, shown in failure locations (\`smoke.lua:12\`). Default ${DEFAULT_SCRIPT_FILE}.` }),
+      .meta({ description: 'File name of the inline script, shown in failure locations (`smoke.lua:12`). Default: the TestRun\'s name with `.lua`.' }),
     git: GitSourceSchema.optional(),
     definition: DefinitionNameSchema.optional().meta({ description: 'Name of a test definition stored in topas to run. Exactly one of script, git and definition.' }),
     timeout: TimeoutTextSchema.optional(),
@@ -177,6 +176,11 @@ export type GitSource = z.infer<typeof GitSourceSchema>;
 export type RunnerOverrides = z.infer<typeof RunnerOverridesSchema>;
 export type Toleration = z.infer<typeof TolerationSchema>;
 export type Quantity = z.infer<typeof QuantitySchema>;
+
+/** The inline script's file name: `spec.fileName`, else `<metadata.name>.lua` (so failures read `checkout-smoke.lua:12`). */
+export function scriptFileName(testRun: { metadata: { name: string }; spec: Pick<TestRunSpec, 'fileName'> }): string {
+  return testRun.spec.fileName ?? `${testRun.metadata.name}.lua`;
+}
 
 /** The timeout of a spec in seconds (its `timeout`, else the default). */
 export function specTimeoutSeconds(spec: Pick<TestRunSpec, 'timeout'>, defaultSeconds = DEFAULT_TIMEOUT_SECONDS): number {

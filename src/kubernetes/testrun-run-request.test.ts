@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunRequestSchema } from '../core/schemas/run-request.js';
-import type { TestRun, TestRunSpec } from '../core/testrun.js';
+import { scriptFileName, type TestRun, type TestRunSpec } from '../core/testrun.js';
 import { testRunToRunRequest } from './testrun-run-request.js';
 
 function testRun(spec: TestRunSpec, labels?: Record<string, string>): TestRun {
@@ -50,5 +50,13 @@ describe('testRunToRunRequest', () => {
     expect(request.env).toEqual({ DB_HOST: 'override', DB_USER: 'public', BASE_URL: 'http://shop', API_SIGNING: 's3cr3t', MODE: 'fast' });
     expect(secretEnvNames).toEqual(['API_SIGNING']);
     expect(skippedEnvKeys).toEqual(['bad-key']);
+  });
+});
+
+describe('the inline script file name', () => {
+  it("defaults to the TestRun's name, so failures read checkout-smoke.lua:12", () => {
+    const tr = testRun({ script: 'x' });
+    expect(testRunToRunRequest(tr).request.fileName).toBe('smoke.lua');
+    expect(scriptFileName(tr)).toBe('smoke.lua');
   });
 });

@@ -14,7 +14,7 @@ import type { z } from 'zod';
 import type { RunFiles } from '../core/run.js';
 import { ENV_NAME } from '../core/schemas/env.js';
 import type { RunRequestSchema } from '../core/schemas/run-request.js';
-import { DEFAULT_GIT_REVISION, DEFAULT_SCRIPT_FILE, specTimeoutSeconds, type TestRun } from '../core/testrun.js';
+import { DEFAULT_GIT_REVISION, scriptFileName, specTimeoutSeconds, type TestRun } from '../core/testrun.js';
 
 /** A git source of a run request (the `git` engineer's `source: {git: {url, path, revision}}`). */
 export interface GitRunRequestSource {
@@ -70,7 +70,7 @@ export function testRunToRunRequest(testRun: TestRun, inputs: TestRunInputs = {}
       ? { definitionId: spec.definition }
       : {
           script: spec.script!,
-          fileName: spec.fileName ?? DEFAULT_SCRIPT_FILE,
+          fileName: scriptFileName(testRun),
           ...(inputs.files && Object.keys(inputs.files).length ? { files: inputs.files } : {}),
         };
 

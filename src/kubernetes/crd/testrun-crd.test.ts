@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { TestRunSpecSchema } from '../../core/testrun.js';
+import { TestRunSpecSchema, TestRunStatusSchema } from '../../core/testrun.js';
+import { crdSchemaValidator } from '../testing/crd-schema-validator.js';
 import { structuralProblems } from '../testing/structural.js';
 import { validate } from '../testing/validate.js';
 import { structuralSchema, UnsupportedSchemaError, type JSONSchemaProps } from './structural-schema.js';
@@ -86,5 +88,76 @@ describe('the TestRun CRD', () => {
 
   it('is generated from the spec schema: a field added there appears in the CRD', () => {
     expect(Object.keys(schema.properties!.spec!.properties!).sort()).toEqual(Object.keys(TestRunSpecSchema.shape).sort());
+  });
+
+  it('has every spec field in the table of docs/kubernetes.md', () => {
+    const docs = readFileSync(new URL('../../../docs/kubernetes.md', import.meta.url), 'utf8');
+    // Kubernetes' own shapes are documented as one row each.
+    const opaque = ['spec.runner.resources', 'spec.runner.tolerations'];
+    const leaves: string[] = [];
+    const walk = (node: JSONSchemaProps, path: string) => {
+      if (opaque.includes(path)) return void leaves.push(path);
+      const children = node.properties ?? node.items?.properties;
+      if (!children) return void leaves.push(path);
+      for (const [k, v] of Object.entries(children)) walk(v, `${path}${node.items ? '[]' : ''}.${k}`);
+    };
+    walk(schema.properties!.spec!, 'spec');
+    expect(leaves.filter((p) => !docs.includes(`\`${p}\``))).toEqual([]);
+  });
+});
+
+describe('the CRD schema and the zod schema', () => {
+  const check = crdSchemaValidator(testRunOpenApiSchema());
+  const resource = (spec: unknown, status?: unknown) => ({ apiVersion: 'topas.dev/v1alpha1', kind: 'TestRun', metadata: { name: 'x' }, spec, ...(status ? { status } : {}) });
+
+  it('accept the same specs', () => {
+    const good = [
+      { script: 'assert(true)', appName: 'shop', timeout: '1h30m', env: { A: '1' }, readOnly: true, ttlSecondsAfterFinished: 60 },
+      { git: { url: 'file:///srv/t.git', path: 'a/b.lua', revision: 'v1', secretRef: { name: 'creds' } } },
+      { definition: 'checkout-smoke', envFrom: [{ secretRef: { name: 'db' } }, { configMapRef: { name: 'urls.v1' } }] },
+      { script: 'x', runner: { image: 'img:1', resources: { requests: { cpu: '250m' }, limits: { memory: '1Gi', cpu: 2 } }, nodeSelector: { a: 'b' }, tolerations: [{ operator: 'Exists' }] } },
+    ];
+    for (const spec of good) {
+      expect(TestRunSpecSchema.safeParse(spec).success, JSON.stringify(spec)).toBe(true);
+      expect(check(resource(spec)), JSON.stringify(spec)).toEqual([]);
+    }
+  });
+
+  it('refuse the same bad fields (the one-source rule is CEL, checked above)', () => {
+    const bad: [unknown, string][] = [
+      [{ script: 'x', timeout: '10' }, '/spec/timeout'],
+      [{ script: 'x', timeout: '' }, '/spec/timeout'],
+      [{ script: '' }, '/spec/script'],
+      [{ script: 'x', appName: 'Shop_1' }, '/spec/appName'],
+      [{ script: 'x', readOnly: 'yes' }, '/spec/readOnly'],
+      [{ script: 'x', ttlSecondsAfterFinished: -1 }, '/spec/ttlSecondsAfterFinished'],
+      [{ git: { url: 'u' } }, '/spec/git'],
+      [{ script: 'x', envFrom: [{ secretRef: { name: 'Bad Name' } }] }, '/spec/envFrom/0/secretRef/name'],
+      [{ script: 'x', runner: { resources: { limits: { memory: 'lots' } } } }, '/spec/runner/resources/limits/memory'],
+      [{ script: 'x', runner: { tolerations: [{ effect: 'Sometimes' }] } }, '/spec/runner/tolerations/0/effect'],
+      [{ script: 'x', fileName: 'a/b.lua' }, '/spec/fileName'],
+    ];
+    for (const [spec, path] of bad) {
+      expect(TestRunSpecSchema.safeParse(spec).success, JSON.stringify(spec)).toBe(false);
+      expect(check(resource(spec)).some((p) => p.startsWith(path)), `${JSON.stringify(spec)}: ${check(resource(spec)).join('; ')}`).toBe(true);
+    }
+  });
+
+  it('accept the statuses topas writes', () => {
+    const status = {
+      phase: 'Failed',
+      runId: '0190f3b4-7c1a-7d2e-8f00-0123456789ab',
+      startTime: '2026-01-01T00:00:00.000Z',
+      duration: '1.4s',
+      observedGeneration: 2,
+      runGeneration: 1,
+      summary: { stepsPassed: 1, stepsFailed: 1, stepsSkipped: 0, assertionsPassed: 1, assertionsFailed: 1 },
+      reason: 'AssertionFailed',
+      message: 'a.lua:1: boom',
+      conditions: [{ type: 'Ready', status: 'True', reason: 'ResourcesCreated', message: '', lastTransitionTime: '2026-01-01T00:00:00.000Z', observedGeneration: 2 }],
+    };
+    expect(TestRunStatusSchema.safeParse(status).success).toBe(true);
+    expect(check(resource({ script: 'x' }, status))).toEqual([]);
+    expect(check(resource({ script: 'x' }, { phase: 'Succeeded' }))[0]).toMatch(/^\/status\/phase/);
   });
 });

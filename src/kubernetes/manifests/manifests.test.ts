@@ -6,7 +6,19 @@ import { newId } from '../../core/ids.js';
 import { validate } from '../testing/validate.js';
 import { InvalidRunIdError, runnerPodName, sourceConfigMapName, tokenSecretName } from './names.js';
 import { runnerPod, type RunnerPodOptions } from './runner-pod.js';
-import { decodeConfigMapKey, encodeConfigMapKey, InvalidSourcePathError, MAX_CONFIG_MAP_BYTES, sourceConfigMap, SourceTooLargeError } from './source-config-map.js';
+import { testRunOpenApiSchema } from '../crd/testrun-crd.js';
+import { crdSchemaValidator } from '../testing/crd-schema-validator.js';
+import {
+  configMapFiles,
+  decodeConfigMapKey,
+  encodeConfigMapKey,
+  filesConfigMap,
+  InvalidSourcePathError,
+  MAX_CONFIG_MAP_BYTES,
+  sourceConfigMap,
+  SourceTooLargeError,
+} from './source-config-map.js';
+import { generateNameFor, testRunManifest } from './testrun-manifest.js';
 import { tokenSecret } from './token-secret.js';
 
 const runId = '0190f3b4-7c1a-7d2e-8f00-0123456789ab';
@@ -191,5 +203,36 @@ describe('the runner Pod', () => {
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'tests', effect: 'NoSchedule' }],
     });
     expect(pod.spec.containers[0]).toMatchObject({ image: 'registry.local/topas:dev', resources: { requests: { cpu: '250m', memory: '128Mi' }, limits: { memory: '1Gi', cpu: '2' } } });
+  });
+});
+
+describe('the files ConfigMap of spec.files', () => {
+  it('round-trips a folder through encoded keys', () => {
+    const files = { 'lib/helpers.lua': 'return {}', 'postman/api.json': '{}', 'plain.lua': '' };
+    const cm = filesConfigMap({ name: 'smoke-lib', namespace: 'tests', files });
+    validate(ConfigMap, cm);
+    expect(Object.keys(cm.data).sort()).toEqual(['lib_2Fhelpers.lua', 'plain.lua', 'postman_2Fapi.json']);
+    expect(configMapFiles(cm.data)).toEqual(files);
+  });
+
+  it('reads a ConfigMap made with kubectl --from-file (plain keys) and refuses keys that are no relative path', () => {
+    expect(configMapFiles({ 'helpers.lua': 'x' })).toEqual({ 'helpers.lua': 'x' });
+    expect(() => configMapFiles({ '_2E_2E_2Fetc_2Fpasswd': 'x' })).toThrow(InvalidSourcePathError);
+  });
+});
+
+describe('a TestRun to create', () => {
+  it('checks the spec with the zod schema and names itself after the script', () => {
+    const tr = testRunManifest({ namespace: 'tests', generateName: generateNameFor('Checkout_Smoke.lua'), spec: { script: 'x', fileName: 'Checkout_Smoke.lua', timeout: '2m' }, labels: { team: 'a' } });
+    expect(tr).toEqual({
+      apiVersion: 'topas.dev/v1alpha1',
+      kind: 'TestRun',
+      metadata: { namespace: 'tests', generateName: 'checkout-smoke-', labels: { team: 'a' } },
+      spec: { script: 'x', fileName: 'Checkout_Smoke.lua', timeout: '2m' },
+    });
+    expect(crdSchemaValidator(testRunOpenApiSchema())({ ...tr, metadata: { ...tr.metadata, name: 'checkout-smoke-abcde' } })).toEqual([]);
+    expect(() => testRunManifest({ namespace: 'tests', spec: { script: 'x', timeout: 'soon' } })).toThrow(/spec\.timeout: must be a duration/);
+    expect(generateNameFor(undefined)).toBe('testrun-');
+    expect(generateNameFor('---.lua')).toBe('testrun-');
   });
 });

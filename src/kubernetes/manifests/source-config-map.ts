@@ -12,7 +12,7 @@ import { TopasError } from '../../core/errors.js';
 import type { RunFiles } from '../../core/run.js';
 import { isBundlePath } from '../../core/schemas/files.js';
 import { sourceConfigMapName } from './names.js';
-import { runLabels } from './labels.js';
+import { MANAGED_BY_LABELS, runLabels } from './labels.js';
 import { testRunOwnerReferences, type TestRunOwner } from './owner.js';
 
 /** What the API server accepts in one ConfigMap's data: keys and values together (`MaxConfigMapSize`). */
@@ -113,4 +113,41 @@ export function sourceConfigMap(o: SourceConfigMapOptions): { configMap: SourceC
     data,
   };
   return { configMap, items };
+}
+
+/** The files of a `spec.files` ConfigMap, by relative path (keys decoded); throws InvalidSourcePathError for a key that is no relative path. */
+export function configMapFiles(data: Record<string, string> | undefined): RunFiles {
+  const files: RunFiles = {};
+  for (const [key, content] of Object.entries(data ?? {})) {
+    const path = decodeConfigMapKey(key);
+    if (!isBundlePath(path)) throw new InvalidSourcePathError(path, `(ConfigMap key ${JSON.stringify(key)}) is not a relative path inside the test folder`);
+    files[path] = content;
+  }
+  return files;
+}
+
+export interface FilesConfigMapOptions {
+  name: string;
+  namespace: string;
+  files: RunFiles;
+  labels?: Record<string, string>;
+}
+
+/**
+ * A ConfigMap holding a test folder's files for `spec.files.configMapRef` (what
+ * `kctrl test schedule --kube` makes from the script's folder); throws SourceTooLargeError
+ * over 1 MiB and InvalidSourcePathError for a path that cannot be a key.
+ */
+export function filesConfigMap(o: FilesConfigMapOptions): V1ConfigMap & { metadata: V1ObjectMeta & { name: string; namespace: string }; data: Record<string, string> } {
+  const data: Record<string, string> = {};
+  let bytes = 0;
+  for (const [path, content] of Object.entries(o.files)) {
+    if (!isBundlePath(path)) throw new InvalidSourcePathError(path, 'is not a relative path inside the test folder');
+    const key = encodeConfigMapKey(path);
+    if (key.length > MAX_KEY) throw new InvalidSourcePathError(path, `is too long for a ConfigMap key once encoded (${key.length} > ${MAX_KEY} characters)`);
+    data[key] = content;
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(content);
+  }
+  if (bytes > MAX_CONFIG_MAP_BYTES) throw new SourceTooLargeError(bytes);
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: o.name, namespace: o.namespace, labels: { ...MANAGED_BY_LABELS, ...o.labels } }, data };
 }
