@@ -112,8 +112,24 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
         origin: 'cli',
       };
       if (opts.kube) {
-        if (!opts.script) throw new CliError('--kube runs a script file (--script FILE); a stored definition is named in a TestRun with spec.definition');
-        await scheduleOnCluster(ctx, { kube: true, namespace: opts.namespace, context: opts.context, kubeconfig: opts.kubeconfig, name: opts.name, wait: opts.wait, json: opts.json, readOnly: opts.readOnly, script: opts.script, scriptText: script!, ...(common.env ? { env: common.env } : {}), ...(common.labels ? { labels: common.labels } : {}), ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}), ...(app ? { appName: app } : {}) });
+        await scheduleOnCluster(ctx, {
+          kube: true,
+          namespace: opts.namespace,
+          context: opts.context,
+          kubeconfig: opts.kubeconfig,
+          name: opts.name,
+          wait: opts.wait,
+          json: opts.json,
+          readOnly: opts.readOnly,
+          bundle: opts.bundle,
+          ...(opts.script ? { script: opts.script, scriptText: script! } : {}),
+          ...(opts.git ? { git: { url: opts.git, path: opts.gitPath!, ...(opts.gitRevision ? { revision: opts.gitRevision } : {}) } } : {}),
+          ...(opts.definition ? { definition: opts.definition } : {}),
+          ...(common.env ? { env: common.env } : {}),
+          ...(common.labels ? { labels: common.labels } : {}),
+          ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+          ...(app ? { appName: app } : {}),
+        });
         return;
       }
       const client = ctx.client(opts.server);

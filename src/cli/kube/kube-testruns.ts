@@ -4,15 +4,20 @@
  * name, and `--wait` / `-f` follow its runner Pod's log until the TestRun ends. The
  * cluster is found as kubectl finds it (`--kubeconfig`, `KUBECONFIG`, `~/.kube/config`).
  */
+import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { TopasError } from '../../core/errors.js';
 import { isTerminal, type RunPhase } from '../../core/run-phase.js';
 import { contextNamespace, loadKubeConfig } from '../../controller/kube/kube-config.js';
-import { isNotFound, KubeApi, KubeApiError, RESOURCES, type KubeObject } from '../../controller/kube/kube-api.js';
+import { isAlreadyExists, isNotFound, KubeApi, KubeApiError, RESOURCES, type KubeObject } from '../../controller/kube/kube-api.js';
+import { RUNNER_CONTAINER } from '../../kubernetes/manifests/runner-pod.js';
+import { bundleTestFolder } from '../../runner/test-folder.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { formatDuration, paintPhase } from '../format.js';
 import { exitCodeFor } from '../watch-run.js';
+import { filesConfigMap, filesOwnerPatch, testRunManifest } from './testrun-manifest.js';
 
 export interface KubeFlags {
   kube?: boolean;
@@ -77,11 +82,12 @@ export async function getTestRun(api: KubeApi, namespace: string, name: string):
   }
 }
 
-/** Creates the TestRun (its name generated from `name`) and returns it. */
-export async function createTestRun(api: KubeApi, namespace: string, testRun: TestRunObject): Promise<TestRunObject> {
+/** Creates the TestRun and returns it; null when its name is taken and `nullIfExists`. */
+export async function createTestRun(api: KubeApi, namespace: string, testRun: TestRunObject, nullIfExists = false): Promise<TestRunObject | null> {
   try {
     return await api.create<TestRunObject>(RESOURCES.testRun, namespace, testRun);
   } catch (error) {
+    if (nullIfExists && isAlreadyExists(error)) return null;
     if (isNotFound(error)) throw new CliError('the cluster does not know TestRuns: install the CRDs first (topas crds | kubectl apply -f -)');
     kubeError(error, 'creating the TestRun');
   }
@@ -112,40 +118,47 @@ export function formatTestRun(ctx: CliContext, tr: TestRunObject): string {
 export interface FollowOptions {
   /** Print the runner's log as it comes. */
   print: boolean;
-  /** How often the TestRun is read while waiting (a watch would do; polling keeps it simple and cheap). Default 500 ms. */
+  /** How often the TestRun is read while waiting. Default 500 ms. */
   pollMs?: number;
+  /** How long to wait for the rest of the log once the TestRun ended. Default 5 s. */
+  drainMs?: number;
 }
 
 /**
- * Follows a TestRun to its end: streams its runner Pod's log once the Pod exists,
- * and returns the TestRun as it ended. The exit code is the run's (`exitCodeFor`).
+ * Follows a TestRun to its end: streams its runner Pod's log once the runner container
+ * has started (until then the API server refuses the log, so it is asked again at the
+ * next look), and returns the TestRun as it ended. The exit code is the run's (`exitCodeFor`).
  */
 export async function followTestRun(ctx: CliContext, api: KubeApi, namespace: string, name: string, options: FollowOptions): Promise<TestRunObject> {
   const pollMs = options.pollMs ?? 500;
   let logs: Promise<void> | null = null;
+  let streamed = false;
   const abort = new AbortController();
+  const follow = (podName: string): Promise<void> => {
+    let carry = '';
+    return api
+      .followPodLog(namespace, podName, { container: RUNNER_CONTAINER }, (text) => {
+        streamed = true;
+        const parts = (carry + text).split('\n');
+        carry = parts.pop()!;
+        for (const line of parts) ctx.out(line);
+      }, abort.signal)
+      .then(() => {
+        if (carry) ctx.out(carry);
+      })
+      .catch(() => {
+        // Not started yet (asked again at the next look), or gone (deleted, TTL): the status still says how the run ended.
+        if (!streamed) logs = null;
+      });
+  };
   try {
     for (;;) {
       const tr = await getTestRun(api, namespace, name);
       const st = tr.status ?? {};
-      if (options.print && st.podName && !logs) {
-        let carry = '';
-        logs = api
-          .followPodLog(namespace, st.podName, { container: 'runner' }, (text) => {
-            const parts = (carry + text).split('\n');
-            carry = parts.pop()!;
-            for (const line of parts) ctx.out(line);
-          }, abort.signal)
-          .then(() => {
-            if (carry) ctx.out(carry);
-          })
-          .catch(() => {
-            // The Pod may be gone (deleted, TTL): the TestRun's status still says how the run ended.
-          });
-      }
+      if (options.print && st.podName && !logs && st.phase !== 'Queued') logs = follow(st.podName);
       if (st.phase && isTerminal(st.phase)) {
-        // The log stream ends with the container; give it a moment to drain.
-        if (logs) await Promise.race([logs, new Promise((r) => setTimeout(r, 2000))]);
+        // The log stream ends with the container, a moment after the runner reported the end.
+        if (logs) await Promise.race([logs, new Promise((r) => setTimeout(r, options.drainMs ?? 5000).unref())]);
         return tr;
       }
       await new Promise((r) => setTimeout(r, pollMs));
@@ -164,8 +177,12 @@ export function reportEnd(ctx: CliContext, tr: TestRunObject): void {
 }
 
 export interface ScheduleOnClusterOptions extends KubeFlags {
-  script: string;
-  scriptText: string;
+  /** Exactly one source: a script file (its folder's other files go in a ConfigMap unless `bundle` is false), git, or a stored definition. */
+  script?: string;
+  scriptText?: string;
+  bundle?: boolean;
+  git?: { url: string; path: string; revision?: string };
+  definition?: string;
   name?: string;
   env?: Record<string, string>;
   labels?: Record<string, string>;
@@ -176,25 +193,81 @@ export interface ScheduleOnClusterOptions extends KubeFlags {
   json?: boolean;
 }
 
-/** `test schedule --kube`: creates a TestRun from a script file; with `--wait`, follows it. */
+/** `name` as the start of a DNS-1123 name. */
+function nameBase(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40)
+      .replace(/-+$/, '') || 'test'
+  );
+}
+
+/** Five characters as `generateName` adds them. */
+function suffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  return Array.from(randomBytes(5), (b) => alphabet[b % alphabet.length]).join('');
+}
+
+/**
+ * `test schedule --kube`: creates a TestRun (the script's folder files first, in a
+ * ConfigMap it then owns) and prints its name; with `--wait`, follows it to its end.
+ */
 export async function scheduleOnCluster(ctx: CliContext, opts: ScheduleOnClusterOptions): Promise<void> {
   const { api, namespace } = kubeTarget(ctx, opts);
-  const base = (opts.name ?? opts.script.replace(/^.*\//, '').replace(/\.lua$/, ''))
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40) || 'test';
-  const spec: Record<string, unknown> = { script: opts.scriptText };
-  if (opts.appName) spec.appName = opts.appName;
-  if (opts.readOnly) spec.readOnly = true;
-  if (opts.timeoutSeconds !== undefined) spec.timeout = `${opts.timeoutSeconds}s`;
-  if (opts.env) spec.env = opts.env;
-  const created = await createTestRun(api, namespace, {
-    apiVersion: RESOURCES.testRun.apiVersion,
-    kind: RESOURCES.testRun.kind,
-    metadata: { name: '', generateName: `${base}-`, namespace, ...(opts.labels ? { labels: opts.labels } : {}) } as TestRunObject['metadata'],
-    spec,
-  });
+  const base = nameBase(opts.name ?? (opts.script ? basename(opts.script).replace(/\.lua$/, '') : opts.git ? basename(opts.git.path).replace(/\.lua$/, '') : (opts.definition ?? 'test')));
+  const files = opts.script && opts.bundle !== false ? await bundleOrExplain(opts.script) : {};
+
+  let created: TestRunObject | null = null;
+  for (let attempt = 0; !created; attempt++) {
+    const name = `${base}-${suffix()}`;
+    const configMap = Object.keys(files).length ? filesConfigMap({ testRunName: name, namespace, files }) : null;
+    let manifest;
+    try {
+      manifest = testRunManifest({
+        name,
+        namespace,
+        source: opts.script ? { script: opts.scriptText!, fileName: basename(opts.script), ...(configMap ? { filesConfigMap: configMap.metadata.name } : {}) } : opts.git ? { git: opts.git } : { definition: opts.definition! },
+        ...(opts.appName ? { appName: opts.appName } : {}),
+        ...(opts.readOnly ? { readOnly: true } : {}),
+        ...(opts.timeoutSeconds !== undefined ? { timeoutSeconds: opts.timeoutSeconds } : {}),
+        ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.labels ? { labels: opts.labels } : {}),
+      });
+    } catch (error) {
+      if (error instanceof TopasError) throw new CliError(namingFlags(error.message));
+      throw error;
+    }
+    // The ConfigMap first: the controller reads it as soon as the TestRun exists.
+    if (configMap) {
+      try {
+        await api.create(RESOURCES.configMap, namespace, configMap as unknown as KubeObject);
+      } catch (error) {
+        if (isAlreadyExists(error) && attempt < 3) continue;
+        kubeError(error, `creating ConfigMap ${namespace}/${configMap.metadata.name}`);
+      }
+    }
+    try {
+      created = await createTestRun(api, namespace, manifest as unknown as TestRunObject, attempt < 3);
+    } catch (error) {
+      if (configMap) await api.delete(RESOURCES.configMap, namespace, configMap.metadata.name).catch(() => false);
+      throw error;
+    }
+    if (!created) {
+      // the name was taken: another one
+      if (configMap) await api.delete(RESOURCES.configMap, namespace, configMap.metadata.name).catch(() => false);
+      continue;
+    }
+    if (configMap) {
+      try {
+        await api.patch(RESOURCES.configMap, namespace, configMap.metadata.name, filesOwnerPatch({ name, uid: created.metadata.uid! }));
+      } catch (error) {
+        kubeError(error, `handing ConfigMap ${namespace}/${configMap.metadata.name} to its TestRun`);
+      }
+    }
+  }
   const name = created.metadata.name;
   if (!opts.wait) {
     if (opts.json) ctx.out(JSON.stringify(created, null, 2));
@@ -210,4 +283,26 @@ export async function scheduleOnCluster(ctx: CliContext, opts: ScheduleOnCluster
     ctx.out(JSON.stringify(final, null, 2));
     ctx.exitCode = exitCodeFor(final.status?.phase ?? 'Error');
   } else reportEnd(ctx, final);
+}
+
+/** A spec error in the flags' words (`spec.git.url:` → `--git:`). */
+function namingFlags(message: string): string {
+  return message
+    .replace(/\bspec\.git\.url:/g, '--git:')
+    .replace(/\bspec\.git\.path:/g, '--git-path:')
+    .replace(/\bspec\.git\.revision:/g, '--git-revision:')
+    .replace(/\bspec\.appName:/g, '--app:')
+    .replace(/\bspec\.env\./g, '--env ')
+    .replace(/\bspec\.timeout:/g, '--timeout:')
+    .replace(/\bspec\.definition:/g, '--definition:');
+}
+
+/** The script's folder files, or a CLI error saying why they cannot travel. */
+async function bundleOrExplain(script: string): Promise<Record<string, string>> {
+  try {
+    return await bundleTestFolder(script);
+  } catch (error) {
+    if (error instanceof TopasError) throw new CliError(error.message);
+    throw error;
+  }
 }
