@@ -97,6 +97,16 @@ export interface KubernetesConfig {
    * (`TOPAS_LEADER_ELECTION=0` turns it off for a single instance). Default on.
    */
   leaderElection: boolean;
+  /**
+   * `TOPAS_LEADER_LEASE_SECONDS`: how long the leader Lease holds without a renewal — a
+   * crashed leader is replaced after at most this. Default 15 (renewed every 2/15 of it).
+   */
+  leaseDurationSeconds: number;
+  /**
+   * `TOPAS_POD_GRACE_SECONDS`: how long a runner Pod may fail to pull its image or to be
+   * scheduled before its run ends `Error` (`ImagePullError`, `SchedulingError`). Default 60.
+   */
+  podGraceSeconds: number;
 }
 
 /** The runner image of this version of topas. */
@@ -262,5 +272,7 @@ function kubernetesFrom(issues: FieldIssue[], flags: ConfigFlags, env: NodeJS.Pr
     runnerImage: flags.runnerImage ?? env.TOPAS_RUNNER_IMAGE ?? DEFAULT_RUNNER_IMAGE,
     serverUrl: serverUrl?.replace(/\/+$/, '') ?? null,
     leaderElection: leader === undefined || leader === '' ? true : envFlag(issues, 'TOPAS_LEADER_ELECTION', leader),
+    leaseDurationSeconds: intIn(issues, 'TOPAS_LEADER_LEASE_SECONDS', env.TOPAS_LEADER_LEASE_SECONDS, 1, 3600, 15),
+    podGraceSeconds: intIn(issues, 'TOPAS_POD_GRACE_SECONDS', env.TOPAS_POD_GRACE_SECONDS, 1, 86_400, 60),
   };
 }

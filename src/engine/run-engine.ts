@@ -54,6 +54,11 @@ export interface RunEngineOptions {
    * own disk, so they are refused (400 naming `source.git.url`) unless set. Default false.
    */
   gitAllowFile?: boolean;
+  /**
+   * Start standing by (leader election): the engine takes submissions and cancels but
+   * claims, executes and adopts no run until `lead()`. Default false.
+   */
+  standby?: boolean;
 }
 
 interface Active {
@@ -80,8 +85,10 @@ export class RunEngine implements Engine {
   private readonly writer: EventWriter;
   private readonly engineMetrics: EngineMetrics;
   private readonly active = new Map<string, Active>();
-  private readonly o: Required<Omit<RunEngineOptions, 'log' | 'appExists' | 'storeRetry' | 'gitAllowFile'>> &
+  private readonly o: Required<Omit<RunEngineOptions, 'log' | 'appExists' | 'storeRetry' | 'gitAllowFile' | 'standby'>> &
     Pick<RunEngineOptions, 'appExists' | 'storeRetry' | 'gitAllowFile'> & { log: Logger };
+  /** Not the leader: nothing is claimed, executed or adopted here (see `lead`/`standBy`). */
+  private standingBy: boolean;
   private dispatching = false;
   private dispatchAgain = false;
   private stopping = false;
@@ -114,6 +121,7 @@ export class RunEngine implements Engine {
       log: silentLogger,
       ...options,
     };
+    this.standingBy = options.standby ?? false;
     this.engineMetrics = new EngineMetrics(() => this.o.store.queueStats());
     this.metrics = this.engineMetrics.registry;
     this.inserts = new Batcher((inputs) => this.o.store.createRuns(inputs));
@@ -133,7 +141,7 @@ export class RunEngine implements Engine {
     this.started = true;
     const { store, instanceId } = this.o;
     await store.heartbeat(instanceId, { pid: process.pid, executor: this.o.executor.name });
-    await this.recover(true);
+    if (!this.standingBy) await this.recover(true);
     this.timers.push(setInterval(() => void this.tick(), this.o.heartbeatMs));
     this.timers.push(setInterval(() => this.wake(), this.o.pollMs));
     for (const t of this.timers) t.unref();
@@ -196,6 +204,47 @@ export class RunEngine implements Engine {
     return this.active.size;
   }
 
+  /** Whether this engine claims and executes runs now (false while standing by). */
+  get leading(): boolean {
+    return !this.standingBy;
+  }
+
+  /**
+   * Becomes the one instance that executes runs (it won the leader election): takes
+   * over every Running run of any other instance — only a leader executes, so those are
+   * a previous leader's, dead or standing by — re-attaches to them, and claims queued runs.
+   */
+  async lead(): Promise<void> {
+    if (!this.standingBy || this.stopping) return;
+    this.standingBy = false;
+    const { store, instanceId } = this.o;
+    if (this.o.executor.detached) {
+      const adopted = await store.adoptOrphanedRuns([instanceId], instanceId);
+      if (adopted.length) this.o.log('info', 'leading: took over the runs of the previous leader', { runs: adopted.length });
+      for (const run of adopted) void this.attach(run);
+    } else await this.recover();
+    this.wake();
+  }
+
+  /**
+   * Stops executing (this instance lost the leader election): claims nothing more and,
+   * with a detached executor, stops following its runs — they go on in their runners,
+   * and the new leader takes them over. A local executor's runs end here as Error/ExecutorLost.
+   */
+  async standBy(): Promise<void> {
+    if (this.standingBy || this.stopping) return;
+    this.standingBy = true;
+    const runs = [...this.active.values()];
+    if (this.o.executor.detached) this.o.executor.leaveAll?.();
+    else
+      for (const a of runs) {
+        a.abortReason ??= 'shutdown';
+        a.controller.abort();
+      }
+    await Promise.allSettled(runs.map((a) => a.done));
+    this.o.log('info', 'standing by: no longer executing runs', { left: runs.length });
+  }
+
   async stop(graceMs = 5000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
@@ -225,7 +274,7 @@ export class RunEngine implements Engine {
 
   /** Asks for a dispatch pass soon; passes never overlap. */
   private wake(): void {
-    if (this.stopping || !this.started) return;
+    if (this.stopping || !this.started || this.standingBy) return;
     if (this.dispatching) {
       this.dispatchAgain = true;
       return;
@@ -243,7 +292,7 @@ export class RunEngine implements Engine {
   private async dispatch(): Promise<void> {
     try {
       if (this.claimUncertain) await this.adoptLostClaims();
-      while (!this.stopping) {
+      while (!this.stopping && !this.standingBy) {
         const room = Math.min(CLAIM_BATCH, this.o.executor.capacity - this.active.size, this.o.concurrency - this.active.size);
         if (room <= 0) return;
         let claimed: Run[];
@@ -296,7 +345,7 @@ export class RunEngine implements Engine {
    * so their ends complete them, and the executor re-attaches. Nothing left → ExecutorLost.
    */
   private async attach(run: Run): Promise<void> {
-    if (this.active.has(run.id) || this.stopping) return;
+    if (this.active.has(run.id) || this.stopping || this.standingBy) return;
     this.executed.add(run.id);
     const controller = new AbortController();
     const entry: Active = { run, controller, abortReason: null, done: Promise.resolve(null) };
@@ -345,7 +394,7 @@ export class RunEngine implements Engine {
       });
       completion = await Promise.race([follow(job, sink, controller.signal), giveUp]);
     } catch (error) {
-      if (this.stopping && this.o.executor.detached) return this.leave(run.id);
+      if ((this.stopping || this.standingBy) && this.o.executor.detached) return this.leave(run.id);
       this.o.log('error', 'executor failed a run', { runId: run.id, error: errorField(error) });
       completion = { phase: 'Error', reason: 'RunnerCrashed', message: `the executor failed: ${errorMessage(error)}`, summary: EMPTY_SUMMARY };
     } finally {
@@ -445,7 +494,7 @@ export class RunEngine implements Engine {
           }
         }
       }
-      if (++this.beats % 5 === 0) await this.recover();
+      if (++this.beats % 5 === 0 && !this.standingBy) await this.recover();
     } catch (error) {
       // One warning per outage; the writer logs each run whose end waits for the store.
       if (this.heartbeatFailures++ === 0) this.o.log('warn', 'heartbeat failed; the store does not answer', { error: errorField(error), activeRuns: this.active.size });
@@ -544,6 +593,7 @@ function toJob(run: Run, timeoutMs: number): ExecutionJob {
     ...(run.startedAt ? { startedAt: Date.parse(run.startedAt) } : {}),
     appName: run.appName,
     appReadOnly: run.appReadOnly,
+    ...(run.k8sRef ? { k8sRef: run.k8sRef } : {}),
   };
   if (source.type === 'git') {
     // the executor checks the test out when it executes the run

@@ -1,4 +1,4 @@
-import type { RunCompletion } from '../core/run.js';
+import type { K8sRef, RunCompletion } from '../core/run.js';
 import type { NumberedRunEvent } from '../core/run-events.js';
 
 /** What an executor needs to execute one claimed run. */
@@ -18,6 +18,8 @@ export interface ExecutionJob {
   appName: string | null;
   /** The run declared it only reads its App: `sut` changes are refused. */
   appReadOnly: boolean;
+  /** The TestRun the run came from (origin `crd`): the kubernetes executor puts its objects in its namespace, owned by it. */
+  k8sRef?: K8sRef | null;
   /**
    * A test in git: the executor checks it out (within the run's timeout) and runs the
    * script at `path` with its folder's files; `script`, `fileName` and `files` are then unused.
@@ -85,6 +87,12 @@ export interface Executor {
    * `ExecutorClosedError`.
    */
   close(): Promise<void>;
+  /**
+   * A detached executor stops following every run (they go on; another instance
+   * attaches to them) but stays usable: this instance lost the leader election. Pending
+   * `execute`/`attach` promises reject with `ExecutorClosedError`.
+   */
+  leaveAll?(): void;
 }
 
 /** The executor instance was closed while it followed a run (the run itself goes on, when detached). */

@@ -20,6 +20,7 @@ import { LocalAppRuntime } from '../apps/local/local-app-runtime.js';
 import { join } from 'node:path';
 import { AuthService } from './security/auth-service.js';
 import { ensureAdminToken, type AdminToken } from './security/admin-token.js';
+import type { KubernetesMode } from './kubernetes-composition.js';
 
 /** A running topas: store, engine and HTTP server, composed. */
 export interface RunningTopas {
@@ -63,6 +64,10 @@ export interface StartOptions {
   executor?: (deps: DetachedExecutorDeps) => Executor;
   /** Heartbeat and flush cadence the runners are told (`RunnerHub`). Defaults 1000 ms / 50 ms. */
   runnerTimings?: { heartbeatMs?: number; flushMs?: number };
+  /** Engine timings (tests): how long an owner may be silent before its runs are adopted. */
+  engineTimings?: { heartbeatMs?: number; staleAfterMs?: number };
+  /** With `config.kubernetes`: the kubernetes executor's timings (tests). */
+  kubernetesTimings?: { cancelGraceMs?: number; checkMs?: number };
 }
 
 /**
@@ -99,8 +104,21 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   const hub = new RunnerHub({ apps, ...options.runnerTimings });
   let listening: (url: string) => void = () => {};
   const serverUrl = new Promise<string>((resolve) => (listening = resolve));
-  const executor = options.executor
-    ? options.executor({ hub, mintRunToken: runTokenMinter(store), serverUrl: () => serverUrl })
+  // `--kubernetes`: loaded only then, so embedded mode loads no Kubernetes code.
+  let kube: KubernetesMode | null = null;
+  if (config.kubernetes && !options.executor) {
+    try {
+      const { prepareKubernetes } = await import('./kubernetes-composition.js');
+      kube = await prepareKubernetes({ config: config.kubernetes, instanceId: config.instanceId, log, ...(options.kubernetesTimings ? { executor: options.kubernetesTimings } : {}) });
+    } catch (error) {
+      await store.close();
+      await lock.release();
+      throw error;
+    }
+  }
+  const detachedExecutor = options.executor ?? kube?.executor;
+  const executor = detachedExecutor
+    ? detachedExecutor({ hub, mintRunToken: runTokenMinter(store), serverUrl: () => serverUrl })
     : createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024, apps, egress: config.egress, gitAllowFile: config.gitAllowFile });
   const engine = new RunEngine({
     store,
@@ -112,6 +130,9 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     exclusive: !config.databaseUrl,
     appExists: async (name) => (await store.getApp(name)) !== null,
     gitAllowFile: config.gitAllowFile,
+    ...options.engineTimings,
+    // With leader election, only the holder of the Lease claims and executes runs.
+    standby: kube?.standby ?? false,
     log,
   });
   let server: ServerType | undefined;
@@ -122,6 +143,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
   } catch (error) {
     server?.close();
+    await kube?.stop();
     await engine.stop(0);
     await apps.close();
     await executor.close();
@@ -132,6 +154,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   listening(url);
+  if (kube) await kube.start({ engine, store, registry: engine.metrics });
   // Printed for a browser on this machine: an "any address" listener is reachable on loopback.
   const localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
 
@@ -169,6 +192,8 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
         });
         await maintenance?.stop();
         await engine.stop(graceMs);
+        // After the engine: the Lease is released only once this instance executes nothing.
+        await kube?.stop();
         await appsStarted;
         await apps.close();
         await executor.close();

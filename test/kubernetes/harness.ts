@@ -89,7 +89,7 @@ export interface KubeHarness {
   stop(): Promise<void>;
 }
 
-export const PASSING_SCRIPT = `step("one", function()\n  log("hello from the runner Pod")\n  assert(1 + 1 == 2, "math")\nend)\n`;
+export const PASSING_SCRIPT = `step("one", function()\n  log.info("hello from the runner Pod")\n  assert(1 + 1 == 2, "math")\nend)\n`;
 
 const TERMINAL = new Set(['Passed', 'Failed', 'Error', 'TimedOut', 'Cancelled']);
 

@@ -179,6 +179,9 @@ export function createProcessExecutor(options: ProcessExecutorOptions): Executor
       if (!alive(pid)) return terminationResult(job.runId);
       return follow(job, sink, signal, pid, () => null);
     },
+    leaveAll() {
+      for (const f of [...following]) f.stop();
+    },
     async close() {
       closed = true;
       for (const f of [...following]) f.stop();

@@ -206,7 +206,13 @@ export function runnerPod(o: RunnerPodOptions): RunnerPod {
             RUNNER_PATHS.tokenFile,
             ...(sourcePath ? ['--source', sourcePath] : []),
           ],
-          env: [...baseEnv, { name: 'TOPAS_RUN_ID', value: o.runId }, { name: 'TOPAS_SERVER', value: o.serverUrl }],
+          env: [
+            ...baseEnv,
+            { name: 'TOPAS_RUN_ID', value: o.runId },
+            { name: 'TOPAS_SERVER', value: o.serverUrl },
+            // The runner writes its result there too: the termination message, read when its report never came.
+            { name: 'TOPAS_TERMINATION_LOG', value: RUNNER_PATHS.terminationLog },
+          ],
           resources: res,
           volumeMounts: mounts,
           terminationMessagePath: RUNNER_PATHS.terminationLog,

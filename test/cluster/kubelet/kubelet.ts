@@ -34,7 +34,7 @@
  * processes of an earlier kubelet (a Pod it finds Running after its own restart
  * is run again from the start).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorField, silentLogger, type Logger } from '../../../src/core/logger.js';
@@ -86,7 +86,9 @@ export class SimulatedKubelet {
   async start(): Promise<void> {
     if (this.loop) return;
     this.ownPodsDir = this.options.podsDir === undefined;
-    this.podsDir = this.options.podsDir ?? mkdtempSync(join(tmpdir(), 'topas-kubelet-'));
+    // Not under /tmp: a Pod that mounts a volume at /tmp (runner Pods do) would hide the
+    // volumes' host folders before they are bind-mounted (mounts go shortest target first).
+    this.podsDir = this.options.podsDir ?? mkdtempSync(join(existsSync('/var/tmp') ? '/var/tmp' : tmpdir(), 'topas-kubelet-'));
     await this.api.registerNode(this.nodeName).catch((error) => this.logger('warn', 'node registration failed', { error: errorField(error) }));
     this.loop = this.watchLoop();
     await Promise.race([this.synced, this.loop]);
