@@ -308,3 +308,26 @@ describe('built-in kinds', () => {
     await vi.waitFor(async () => expect((await h.api('GET', '/api/v1/namespaces/short-lived')).status).toBe(404));
   });
 });
+
+describe('events', () => {
+  it('are one resource under core/v1 and events.k8s.io/v1', async () => {
+    const now = new Date().toISOString().replace(/\.\d+Z$/, '.000000Z');
+    const created = await h.api('POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
+      metadata: { name: 'ev-1' },
+      regarding: { apiVersion: 'topas.dev/v1alpha1', kind: 'TestRun', name: 'gen', namespace: 'default' },
+      reason: 'PodCreated',
+      note: 'created runner pod',
+      type: 'Normal',
+      action: 'Create',
+      eventTime: now,
+      reportingController: 'topas.dev/controller',
+      reportingInstance: 'topas-1',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ apiVersion: 'events.k8s.io/v1', note: 'created runner pod', regarding: { name: 'gen' } });
+    const core = await h.api('GET', `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent('involvedObject.name=gen,involvedObject.kind=TestRun')}`);
+    expect(core.body.items.map((e: JsonObject) => [e.apiVersion, e.message, e.reportingComponent])).toEqual([['v1', 'created runner pod', 'topas.dev/controller']]);
+    const v1 = await h.api('GET', `/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=${encodeURIComponent('regarding.name=gen')}`);
+    expect(v1.body.items.map((e: JsonObject) => e.note)).toEqual(['created runner pod']);
+  });
+});

@@ -85,7 +85,21 @@ export class ObjectService {
 
   /** An object as the requested version serves it (custom resources change only `apiVersion`). */
   present(type: ResourceType, obj: JsonObject): JsonObject {
+    if (type.conversion) return type.conversion.fromStored(obj);
     return { ...obj, apiVersion: apiVersionOf(type), kind: type.kind };
+  }
+
+  /** The type an object is stored (and validated) as. */
+  private stored(type: ResourceType): ResourceType {
+    return type.conversion ? (this.registry.byStorageKey(type.storageKey) ?? type) : type;
+  }
+
+  /** A body of a converted kind in the stored form (others unchanged). */
+  private toStored(type: ResourceType, body: unknown): unknown {
+    if (!type.conversion || typeof body !== 'object' || body === null) return body;
+    const b = body as JsonObject;
+    if (b.kind !== undefined && b.kind !== type.kind) return body;
+    return type.conversion.toStored(b);
   }
 
   get(type: ResourceType, namespace: string, name: string): JsonObject {
@@ -148,8 +162,9 @@ export class ObjectService {
     return obj;
   }
 
-  create(type: ResourceType, namespace: string, body: unknown, options: WriteOptions = {}): WriteResult {
-    const obj = this.normalize(type, namespace, body);
+  create(requested: ResourceType, namespace: string, body: unknown, options: WriteOptions = {}): WriteResult {
+    const type = this.stored(requested);
+    const obj = this.normalize(type, namespace, this.toStored(requested, body));
     const warnings: string[] = [];
     const meta = obj.metadata;
     if (!meta.name) {
@@ -185,8 +200,9 @@ export class ObjectService {
   }
 
   /** PUT: a full replacement, checked against the stored resourceVersion when the body carries one. */
-  update(type: ResourceType, namespace: string, name: string, body: unknown, options: WriteOptions = {}): WriteResult {
-    const obj = this.normalize(type, namespace, body);
+  update(requested: ResourceType, namespace: string, name: string, body: unknown, options: WriteOptions = {}): WriteResult {
+    const type = this.stored(requested);
+    const obj = this.normalize(type, namespace, this.toStored(requested, body));
     if (obj.metadata.name && obj.metadata.name !== name) {
       throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     }
@@ -245,21 +261,22 @@ export class ObjectService {
   }
 
   /** PATCH: the patch applied to the stored object, then written as an update. Server-side apply is treated as a merge patch that may create. */
-  patch(type: ResourceType, namespace: string, name: string, patchType: PatchType, body: unknown, options: WriteOptions = {}): WriteResult {
+  patch(requested: ResourceType, namespace: string, name: string, patchType: PatchType, body: unknown, options: WriteOptions = {}): WriteResult {
+    const type = this.stored(requested);
     if (patchType === 'strategic' && !type.strategicMerge) {
       throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
     }
     const old = this.store.get(type.storageKey, type.namespaced ? namespace : '', name);
     if (!old) {
-      if (patchType === 'apply') return this.create(type, namespace, { ...(body as JsonObject), metadata: { ...((body as JsonObject).metadata ?? {}), name } }, options);
+      if (patchType === 'apply') return this.create(requested, namespace, { ...(body as JsonObject), metadata: { ...((body as JsonObject).metadata ?? {}), name } }, options);
       throw notFound(type.plural, type.group, name);
     }
-    const base = this.present(type, structuredClone(old));
+    const base = this.present(requested, structuredClone(old));
     let patched: unknown;
     if (patchType === 'json') patched = jsonPatch(base, body);
     else if (patchType === 'strategic') patched = strategicMergePatch(base, body);
     else patched = mergePatch(base, body);
-    const obj = this.normalize(type, namespace, patched);
+    const obj = this.normalize(type, namespace, this.toStored(requested, patched));
     if (obj.metadata.name !== name) throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     // A patch's resourceVersion is a precondition only when the patch sets it.
     const patchRv = (body as JsonObject)?.metadata?.resourceVersion;

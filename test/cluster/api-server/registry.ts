@@ -23,7 +23,7 @@ export class ResourceRegistry {
 
   /** The type stored under `storageKey` at its preferred (first listed) version. */
   byStorageKey(storageKey: string): ResourceType | undefined {
-    return this.all().find((t) => t.storageKey === storageKey);
+    return this.all().find((t) => t.storageKey === storageKey && !t.conversion);
   }
 
   /** The type of `apiVersion`/`kind` (an owner reference, an applied manifest). */
