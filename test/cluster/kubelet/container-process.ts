@@ -64,8 +64,12 @@ export function topLevel(path: string): string {
 export function ensurePrivateRoot(root: string): boolean {
   if (root === '/') return false;
   if (!existsSync(root)) {
-    mkdirSync(root, { mode: 0o755 });
-    return true;
+    try {
+      mkdirSync(root, { mode: 0o755 });
+    } catch (error) {
+      // Another kubelet (a parallel test file) made it first.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
   return statSync(root).isDirectory() && readdirSync(root).length === 0;
 }
