@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
-import { groupMembers, pollUntil, signalGroup } from '../../../src/apps/local/process-group.js';
+import { groupMembers, pollUntil, signalGroup, signalProcess } from '../../../src/apps/local/process-group.js';
 
 /** A host folder or file made visible inside the container at `target`. */
 export interface ContainerMount {
@@ -162,9 +162,14 @@ export class ContainerProcess {
     }
   }
 
-  /** Signals the container's whole process group; false when it is gone. */
-  signal(signal: NodeJS.Signals): boolean {
-    return signalGroup(this.pid, signal);
+  /** SIGTERM to the container's main process only, as a container runtime stops a container (it is PID 1's to pass on). */
+  terminate(): boolean {
+    return signalProcess(this.pid, 'SIGTERM');
+  }
+
+  /** SIGKILL to every process of the container. */
+  kill(): boolean {
+    return signalGroup(this.pid, 'SIGKILL');
   }
 }
 
