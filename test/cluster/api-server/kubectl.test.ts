@@ -154,3 +154,21 @@ describe('kubectl against the API test server', () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe('kubectl create (protobuf bodies)', () => {
+  it('creates Secrets, ConfigMaps, Namespaces, ServiceAccounts and Services', async () => {
+    const run = async (...args: string[]) => {
+      const r = await h.kubectl(args);
+      expect(r.stderr).toBe('');
+      return r.stdout.trim();
+    };
+    expect(await run('create', 'secret', 'generic', 'git-creds', '--type=kubernetes.io/basic-auth', '--from-literal=username=me', '--from-literal=password=pw')).toBe('secret/git-creds created');
+    expect(await run('get', 'secret', 'git-creds', '-o', 'jsonpath={.type} {.data.username} {.data.password}')).toBe('kubernetes.io/basic-auth bWU= cHc=');
+    expect(await run('create', 'configmap', 'files', '--from-literal=a.lua=print(1)')).toBe('configmap/files created');
+    expect(await run('get', 'cm', 'files', '-o', 'jsonpath={.data.a\\.lua}')).toBe('print(1)');
+    expect(await run('create', 'namespace', 'team-a')).toBe('namespace/team-a created');
+    expect(await run('create', 'serviceaccount', 'runner', '-n', 'team-a')).toBe('serviceaccount/runner created');
+    expect(await run('create', 'service', 'clusterip', 'web', '--tcp=80:8080')).toBe('service/web created');
+    expect(await run('get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[0].targetPort} {.spec.clusterIP}')).toMatch(/^8080 10\.96\.\d+\.\d+$/);
+  });
+});
