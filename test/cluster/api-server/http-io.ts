@@ -27,9 +27,9 @@ export async function readBody(req: IncomingMessage, maxBytes = 3 * 1024 * 1024)
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, warnings: string[] = []): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, warnings: string[] = [], contentType = 'application/json'): void {
   const text = JSON.stringify(body);
-  const headers: Record<string, string | string[]> = { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) };
+  const headers: Record<string, string | string[]> = { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(text)) };
   if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
   res.writeHead(status, headers);
   res.end(text);

@@ -4,7 +4,7 @@
  * `/apis/<group>/<version>`) dispatched to the verb it means.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { apiVersions, group, groupList, resourceList } from './discovery.js';
+import { aggregatedContentType, aggregatedDiscovery, apiVersions, group, groupList, resourceList, wantsAggregated } from './discovery.js';
 import { ApiError, badRequest, methodNotAllowed, type JsonObject } from './errors.js';
 import { ok, readBody, sendJson, sendText, wantsTable } from './http-io.js';
 import type { DeleteOptions, FieldValidation, ObjectService, PatchType } from './object-service.js';
@@ -115,14 +115,21 @@ export async function route(ctx: RouteContext, req: IncomingMessage, res: Server
     }
     throw notFoundPath();
   }
+  const aggregated = wantsAggregated(req.headers.accept);
   if (segs[0] === 'api') {
-    if (segs.length === 1) return sendJson(res, 200, apiVersions(ctx.serverAddress));
+    if (segs.length === 1) {
+      if (aggregated) return sendJson(res, 200, aggregatedDiscovery(registry, true), [], aggregatedContentType);
+      return sendJson(res, 200, apiVersions(ctx.serverAddress));
+    }
     if (segs[1] !== 'v1') throw notFoundPath();
     if (segs.length === 2) return sendJson(res, 200, resourceList(registry, '', 'v1'));
     return resource(ctx, req, res, url, parseResourcePath(ctx, '', 'v1', segs.slice(2)), method);
   }
   if (segs[0] === 'apis') {
-    if (segs.length === 1) return sendJson(res, 200, groupList(registry));
+    if (segs.length === 1) {
+      if (aggregated) return sendJson(res, 200, aggregatedDiscovery(registry, false), [], aggregatedContentType);
+      return sendJson(res, 200, groupList(registry));
+    }
     if (segs.length === 2) {
       const g = group(registry, segs[1]);
       if (!g) throw notFoundPath();
