@@ -5,7 +5,9 @@
  * that is empty on the host — created empty on the host the first time if missing, and
  * left there), bind-mounts each volume at its `mountPath` (`readOnly` → read-only),
  * bind-mounts the container's termination-message file at its
- * `terminationMessagePath`, changes to `workingDir`, drops to the run-as user with
+ * `terminationMessagePath`, changes to `workingDir`, remounts `/` read-only for a
+ * `readOnlyRootFilesystem` container (other host mounts such as /proc, /dev and /sys
+ * keep their modes), drops to the run-as user with
  * `setpriv` (which also sets a parent-death signal: should the kubelet's process die
  * without `stop()`, each container's main process is SIGKILLed — its own children
  * are not), and `exec`s the program — so the process keeps the pid (and leads the
@@ -36,6 +38,8 @@ export interface ContainerProcessOptions {
   /** The host file the container's termination message is written to, and where the container sees it. */
   terminationFile: { source: string; target: string };
   workingDir?: string;
+  /** `securityContext.readOnlyRootFilesystem`: the host's root filesystem is mounted read-only for this container (its volumes keep their own mode). */
+  readOnlyRootFilesystem?: boolean;
   /** uid/gid to drop to (no drop when uid is 0) and supplementary groups (fsGroup). */
   user: { uid: number; gid: number; groups: number[] };
   logFile: string;
@@ -75,7 +79,7 @@ export function ensurePrivateRoot(root: string): boolean {
 }
 
 /** The sh script run inside the new mount namespace (pure; `privateRoots` decided by the caller). */
-export function mountScript(options: Pick<ContainerProcessOptions, 'mounts' | 'terminationFile' | 'workingDir' | 'user'>, privateRoots: string[]): string {
+export function mountScript(options: Pick<ContainerProcessOptions, 'mounts' | 'terminationFile' | 'workingDir' | 'user' | 'readOnlyRootFilesystem'>, privateRoots: string[]): string {
   const lines = ['set -e'];
   for (const root of privateRoots) lines.push(`mount -t tmpfs -o mode=0755 topas-pod ${shellQuote(root)}`);
   const mounts = [...options.mounts].sort((a, b) => a.target.length - b.target.length);
@@ -93,6 +97,7 @@ export function mountScript(options: Pick<ContainerProcessOptions, 'mounts' | 't
     if (privateRoots.includes(topLevel(options.workingDir))) lines.push(`mkdir -p ${shellQuote(options.workingDir)}`);
     lines.push(`cd ${shellQuote(options.workingDir)}`);
   }
+  if (options.readOnlyRootFilesystem) lines.push('mount -o remount,bind,ro /');
   const { uid, gid, groups } = options.user;
   // --pdeathsig: the container's main process dies with the kubelet's process, even when that is SIGKILLed.
   const user = uid === 0 ? '' : ` --reuid=${uid} --regid=${gid} ${groups.length ? `--groups=${groups.join(',')}` : '--clear-groups'}`;

@@ -29,8 +29,8 @@
  * IPC namespaces — every Pod and host IP is 127.0.0.1, Pods share the host's ports and
  * see the host's processes; no image filesystem or pulls (the image table maps images
  * to host programs; the container sees the host's files plus its volumes);
- * `readOnlyRootFilesystem`, capabilities, seccomp and `allowPrivilegeEscalation` are
- * not applied; no probes (a running container is ready at once), no lifecycle hooks,
+ * capabilities, seccomp and `allowPrivilegeEscalation` are not applied
+ * (`readOnlyRootFilesystem` is: the host's `/` is read-only inside such a container); no probes (a running container is ready at once), no lifecycle hooks,
  * no sidecar (restartable init) containers, no ephemeral containers, no `kubectl
  * exec`/`attach`/`port-forward`; no volume types but configMap, secret and emptyDir
  * (no projected, downwardAPI, hostPath, PVCs), emptyDir `medium`/`sizeLimit` are

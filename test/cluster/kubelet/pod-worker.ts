@@ -430,6 +430,7 @@ export class PodWorker {
         mounts,
         terminationFile: { source: terminationFile, target: c.terminationMessagePath ?? '/dev/termination-log' },
         workingDir: c.workingDir,
+        readOnlyRootFilesystem: c.securityContext?.readOnlyRootFilesystem === true,
         user: { uid, gid: sc.runAsGroup ?? (uid === 0 ? 0 : uid), groups: sc.fsGroup !== undefined ? [sc.fsGroup] : [] },
         logFile,
       });
