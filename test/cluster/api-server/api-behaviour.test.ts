@@ -331,3 +331,35 @@ describe('events', () => {
     expect(v1.body.items.map((e: JsonObject) => e.note)).toEqual(['created runner pod']);
   });
 });
+
+describe('CustomResourceDefinitions', () => {
+  it('must have structural schemas, as apiextensions.k8s.io/v1 requires', async () => {
+    const crd = testRunCrd();
+    crd.metadata.name = 'gadgets.example.dev';
+    crd.spec.group = 'example.dev';
+    crd.spec.names = { plural: 'gadgets', kind: 'Gadget' };
+    const spec = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec;
+    spec.additionalProperties = false;
+    spec.properties.untyped = { description: 'no type' };
+    spec.properties.kind = { type: 'string', const: 'x' };
+    spec.properties.source = { type: 'object', oneOf: [{ type: 'object', required: ['a'] }] };
+    const res = await h.api('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+    expect(res.status).toBe(422);
+    const base = 'spec.versions[0].schema.openAPIV3Schema.properties[spec]';
+    expect(res.body.details.causes.map((c: JsonObject) => `${c.field}: ${c.message}`)).toEqual([
+      `${base}.additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive`,
+      `${base}.additionalProperties: Forbidden: additionalProperties cannot be set to false`,
+      `${base}.properties[untyped].type: Required value: must not be empty for specified object fields`,
+      `${base}.properties[source].oneOf[0].type: Forbidden: must be empty to be structural`,
+    ]);
+    const valid = testRunCrd();
+    valid.metadata.name = 'gadgets.example.dev';
+    valid.spec.group = 'example.dev';
+    valid.spec.names = { plural: 'gadgets', kind: 'Gadget' };
+    valid.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.kind = { type: 'string', const: 'x' };
+    const pruned = await h.api('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', valid);
+    expect(pruned.status).toBe(201);
+    expect(pruned.headers.get('warning')).toBe(`299 - "unknown field \\"${base}.properties[kind].const\\""`);
+    expect(pruned.body.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.kind).toEqual({ type: 'string' });
+  });
+});

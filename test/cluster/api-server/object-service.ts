@@ -123,24 +123,26 @@ export class ObjectService {
   /** Validates and defaults a custom resource or built-in (in place); throws 422/400. */
   private check(type: ResourceType, obj: JsonObject, old: JsonObject | undefined, options: WriteOptions, warnings: string[]): void {
     const errors: FieldError[] = validateMetadata(type, obj);
+    const unknown = (fields: string[]) => {
+      if (fields.length === 0) return;
+      const mode = options.fieldValidation ?? 'Warn';
+      if (mode === 'Strict') {
+        throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${fields.map((f) => `unknown field "${f}"`).join(', ')}`);
+      }
+      if (mode === 'Warn') warnings.push(...fields.map((f) => `unknown field "${f}"`));
+    };
     if (!type.strategicMerge && !isCrdType(type)) {
       const result = validateCustomResource(type.schema, obj);
-      if (result.unknownFields.length > 0) {
-        const mode = options.fieldValidation ?? 'Warn';
-        if (mode === 'Strict') {
-          throw badRequest(
-            `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${result.unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`,
-          );
-        }
-        if (mode === 'Warn') warnings.push(...result.unknownFields.map((f) => `unknown field "${f}"`));
-      }
+      unknown(result.unknownFields);
       errors.push(...result.errors);
     } else if (isCrdType(type)) {
-      errors.push(...validateCrd(obj));
+      const result = validateCrd(obj);
+      unknown(result.unknownFields);
+      errors.push(...result.errors);
     } else {
       errors.push(...prepareBuiltin(type, obj, old));
     }
-    if (type.strategicMerge || isCrdType(type)) errors.push(...validateBuiltinSchema(type, obj));
+    if (type.strategicMerge) errors.push(...validateBuiltinSchema(type, obj));
     if (errors.length > 0) throw invalid(type.kind, type.group, obj.metadata.name ?? '', errors);
   }
 
