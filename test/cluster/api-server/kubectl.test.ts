@@ -148,6 +148,9 @@ describe('kubectl against the API test server', () => {
     child.stdout.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     await vi.waitFor(() => expect(out).toBe('one\ntwo\nthree\n'), { timeout: 10_000 });
+    const table = (await h.kubectl(['get', 'pod', 'logger'])).stdout.split('\n');
+    expect(table[0].split(/\s+/)).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    expect(table[1]).toMatch(/^logger\s+1\/1\s+Running\s+0\s+\d+s$/);
     await appendFile(file, 'four\n');
     await vi.waitFor(() => expect(out).toBe('one\ntwo\nthree\nfour\n'), { timeout: 10_000 });
     await h.api('PATCH', '/api/v1/namespaces/default/pods/logger/status', { status: { phase: 'Succeeded', containerStatuses: [{ name: 'main', ready: false, restartCount: 0, image: 'busybox:1.36', imageID: '', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] } }, 'application/merge-patch+json');
