@@ -363,3 +363,18 @@ describe('CustomResourceDefinitions', () => {
     expect(pruned.body.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.kind).toEqual({ type: 'string' });
   });
 });
+
+describe('owner references', () => {
+  it('across namespaces point at nothing, so the dependent is collected (as on a real cluster)', async () => {
+    await h.api('POST', '/api/v1/namespaces', { metadata: { name: 'elsewhere' } });
+    const owner = (await h.api('POST', testRunsPath, testRun('far-owner'))).body;
+    const ref = { apiVersion: 'topas.dev/v1alpha1', kind: 'TestRun', name: 'far-owner', uid: owner.metadata.uid };
+    expect((await h.api('POST', '/api/v1/namespaces/elsewhere/configmaps', { metadata: { name: 'far', ownerReferences: [ref] } })).status).toBe(201);
+    expect((await h.api('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'near', ownerReferences: [ref] } })).status).toBe(201);
+    await vi.waitFor(async () => expect((await h.api('GET', '/api/v1/namespaces/elsewhere/configmaps/far')).status).toBe(404));
+    expect((await h.api('GET', '/api/v1/namespaces/default/configmaps/near')).status).toBe(200);
+    const bad = await h.api('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'bad-ref', ownerReferences: [{ ...ref, uid: '' }] } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.details.causes[0].field).toBe('metadata.ownerReferences[0].uid');
+  });
+});

@@ -74,6 +74,18 @@ export class GarbageCollector {
     });
   }
 
+  /**
+   * The owner a reference points at, as the real collector resolves it: by uid,
+   * with the same name, and — for a namespaced owner — in the dependent's
+   * namespace (a reference across namespaces points at nothing).
+   */
+  private owner(dependent: JsonObject, ref: JsonObject): JsonObject | undefined {
+    const owner = this.service.store.byUid(ref.uid);
+    if (!owner || owner.metadata.name !== ref.name) return undefined;
+    if (owner.metadata.namespace && owner.metadata.namespace !== dependent.metadata.namespace) return undefined;
+    return owner;
+  }
+
   /** One pass over what changed; its own writes schedule the next pass. */
   private sweep(): void {
     const { store, registry } = this.service;
@@ -89,7 +101,7 @@ export class GarbageCollector {
       }
       const refs = ownerUids(object);
       if (refs.length === 0 || object.metadata.deletionTimestamp) continue;
-      const owners = refs.map((r) => store.byUid(r));
+      const owners = (object.metadata.ownerReferences as JsonObject[]).map((r) => this.owner(object, r));
       if (owners.every((o) => o === undefined) || owners.some(foregroundDeleting)) {
         const type = registry.byStorageKey(storageKey);
         if (type) this.service.delete(type, object.metadata.namespace ?? '', object.metadata.name, { propagationPolicy: 'Background', gracePeriodSeconds: 0 });

@@ -58,7 +58,6 @@ export class ResourceRegistry {
       ordered.map((v) => {
         const subresources: string[] = [];
         if (v.subresources?.status) subresources.push('status');
-        if (v.subresources?.scale) subresources.push('scale');
         return {
           group,
           version: v.name,
