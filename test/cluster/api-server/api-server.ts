@@ -19,7 +19,7 @@
  * and field selectors; limit/continue; watches resumable within a window of
  * recent changes (410 Expired beyond it) with bookmarks and timeouts; Tables
  * for `kubectl get`; protobuf request bodies for the kinds `kubectl create`
- * sends; a bearer token checked on every request.
+ * sends; `dryRun=All`; a bearer token checked on every request.
  *
  * It does NOT do: real TLS (a throwaway self-signed certificate, or plain http;
  * 127.0.0.1 only; no client certificates); authorization or RBAC (the one
@@ -31,7 +31,7 @@
  * and the `default` ServiceAccount (no Deployments, Jobs, ReplicaSets,
  * Endpoints, kube-proxy, DNS); server-side apply field ownership
  * (`managedFields` are not kept; an apply patch is a merge patch that may
- * create); dry-run (rejected with 400); CEL validation rules
+ * create); CEL validation rules
  * (`x-kubernetes-validations`), list-type uniqueness and CRD conversion
  * (versions of a CRD differ only in `apiVersion`); unknown-field detection for
  * built-in kinds; protobuf responses and protobuf bodies of other kinds (415);

@@ -175,3 +175,16 @@ describe('kubectl create (protobuf bodies)', () => {
     expect(await run('get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[0].targetPort} {.spec.clusterIP}')).toMatch(/^8080 10\.96\.\d+\.\d+$/);
   });
 });
+
+describe('kubectl diff (server-side dry run)', () => {
+  it('shows what an apply would change without changing it', async () => {
+    await h.kubectl(['apply', '-f', '-'], stringify(testRun('diffed', { timeout: '1m' })));
+    const before = (await h.api('GET', `${testRunsPath}/diffed`)).body.metadata.resourceVersion;
+    const diff = await h.kubectl(['diff', '-f', '-'], stringify(testRun('diffed', { timeout: '2m' })));
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toMatch(/-\s+timeout: 1m\n\+\s+timeout: 2m/);
+    const after = (await h.api('GET', `${testRunsPath}/diffed`)).body;
+    expect(after.spec.timeout).toBe('1m');
+    expect(after.metadata.resourceVersion).toBe(before);
+  });
+});

@@ -27,6 +27,8 @@ export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 export interface WriteOptions {
   fieldValidation?: FieldValidation;
+  /** `dryRun=All`: validate and answer as if written, but store nothing. */
+  dryRun?: boolean;
   /** `status` to write only the status, or undefined for the main resource. */
   subresource?: string;
 }
@@ -42,6 +44,8 @@ export interface DeleteOptions {
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
+  /** `dryRun=All`: answer with what would happen, change nothing. */
+  dryRun?: boolean;
 }
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
@@ -186,10 +190,9 @@ export class ObjectService {
     else delete meta.generation;
     if (type.hasStatus && !type.strategicMerge) delete obj.status;
     this.check(type, obj, undefined, options, warnings);
-    if (isCrdType(type)) {
-      obj.status = crdStatus(obj, meta.creationTimestamp);
-      this.registry.defineCrd(obj);
-    }
+    if (isCrdType(type)) obj.status = crdStatus(obj, meta.creationTimestamp);
+    if (options.dryRun) return { object: obj, warnings, created: true };
+    if (isCrdType(type)) this.registry.defineCrd(obj);
     this.store.put(type.storageKey, obj, 'ADDED');
     if (type.storageKey === namespaces.storageKey) this.ensureDefaultServiceAccount(meta.name);
     return { object: obj, warnings, created: true };
@@ -249,13 +252,12 @@ export class ObjectService {
     const warnings: string[] = [];
     this.check(type, next, old, options, warnings);
     if (type.tracksGeneration && !sameContent(specOf(type, next), specOf(type, old))) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
-    if (isCrdType(type)) {
-      next.status = crdStatus(next, old.metadata.creationTimestamp);
-      this.registry.defineCrd(next);
-    }
+    if (isCrdType(type)) next.status = crdStatus(next, old.metadata.creationTimestamp);
     // A write that changes nothing keeps the resourceVersion, as on the real server.
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     if (sameContent(next, old)) return { object: old, warnings };
+    if (options.dryRun) return { object: next, warnings };
+    if (isCrdType(type)) this.registry.defineCrd(next);
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
       return { object: this.removeNow(type, next), warnings };
     }
@@ -297,6 +299,7 @@ export class ObjectService {
     if (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
       throw conflict(type.plural, type.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
     }
+    if (options.dryRun) return old;
     const next = structuredClone(old);
     const finalizers: string[] = next.metadata.finalizers ?? [];
     const policy = options.propagationPolicy ?? 'Background';

@@ -150,8 +150,10 @@ async function resource(ctx: RouteContext, req: IncomingMessage, res: ServerResp
   const { type } = p;
   const q = url.searchParams;
   const ns = p.namespace ?? '';
-  if (q.get('dryRun')) throw badRequest('dryRun is not supported by the test API server');
-  const options = { fieldValidation: fieldValidation(q), subresource: p.subresource };
+  const dryRunParam = q.get('dryRun');
+  if (dryRunParam && dryRunParam !== 'All') throw badRequest(`dryRun: Unsupported value: "${dryRunParam}": supported values: "All"`);
+  const dryRun = dryRunParam === 'All';
+  const options = { fieldValidation: fieldValidation(q), subresource: p.subresource, dryRun };
 
   if (p.name === undefined) {
     if (method === 'GET') {
@@ -184,7 +186,7 @@ async function resource(ctx: RouteContext, req: IncomingMessage, res: ServerResp
       const deleted = service.store
         .list(type.storageKey, type.namespaced ? p.namespace : undefined)
         .filter((o) => labels(o) && fields(o))
-        .map((o) => service.delete(type, o.metadata.namespace ?? '', o.metadata.name, deleteOptions(q, undefined)));
+        .map((o) => service.delete(type, o.metadata.namespace ?? '', o.metadata.name, { ...deleteOptions(q, undefined), dryRun }));
       return sendJson(res, 200, { kind: type.listKind, apiVersion: apiVersionOf(type), metadata: {}, items: deleted.map((o) => service.present(type, o)) });
     }
     throw methodNotAllowed();
@@ -238,7 +240,7 @@ async function resource(ctx: RouteContext, req: IncomingMessage, res: ServerResp
     case 'DELETE': {
       if (p.subresource) throw methodNotAllowed();
       const body = (await readBody(req)) as JsonObject | undefined;
-      return sendJson(res, 200, service.present(type, service.delete(type, ns, name, deleteOptions(q, body))));
+      return sendJson(res, 200, service.present(type, service.delete(type, ns, name, { ...deleteOptions(q, body), dryRun: dryRun || body?.dryRun?.includes?.('All') })));
     }
   }
   throw methodNotAllowed();
