@@ -58,7 +58,7 @@ export interface TestApiServerOptions {
   token?: string;
   /** Where Pod logs are read from: `<logDir>/<namespace>/<pod>/<container>.log`. */
   logDir: string;
-  /** How many recent changes a watch can resume from (default 1000). */
+  /** How many recent changes (of all kinds) a watch can resume from (default 5000; older resourceVersions get 410 Expired). */
   watchWindow?: number;
   /** How often a watch with `allowWatchBookmarks` gets a BOOKMARK (default 1000 ms; the real server: about a minute). */
   bookmarkIntervalMs?: number;
@@ -86,7 +86,7 @@ export class TestApiServer {
 
   constructor(private readonly options: TestApiServerOptions) {
     this.token = options.token ?? randomBytes(24).toString('base64url');
-    this.store = new ObjectStore(options.watchWindow ?? 1000);
+    this.store = new ObjectStore(options.watchWindow ?? 5000);
     this.service = new ObjectService(this.store, this.registry);
     this.gc = new GarbageCollector(this.service);
     const namespaces = this.registry.find('', 'v1', 'namespaces')!;
