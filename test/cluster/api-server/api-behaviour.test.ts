@@ -308,3 +308,73 @@ describe('built-in kinds', () => {
     await vi.waitFor(async () => expect((await h.api('GET', '/api/v1/namespaces/short-lived')).status).toBe(404));
   });
 });
+
+describe('events', () => {
+  it('are one resource under core/v1 and events.k8s.io/v1', async () => {
+    const now = new Date().toISOString().replace(/\.\d+Z$/, '.000000Z');
+    const created = await h.api('POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
+      metadata: { name: 'ev-1' },
+      regarding: { apiVersion: 'topas.dev/v1alpha1', kind: 'TestRun', name: 'gen', namespace: 'default' },
+      reason: 'PodCreated',
+      note: 'created runner pod',
+      type: 'Normal',
+      action: 'Create',
+      eventTime: now,
+      reportingController: 'topas.dev/controller',
+      reportingInstance: 'topas-1',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ apiVersion: 'events.k8s.io/v1', note: 'created runner pod', regarding: { name: 'gen' } });
+    const core = await h.api('GET', `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent('involvedObject.name=gen,involvedObject.kind=TestRun')}`);
+    expect(core.body.items.map((e: JsonObject) => [e.apiVersion, e.message, e.reportingComponent])).toEqual([['v1', 'created runner pod', 'topas.dev/controller']]);
+    const v1 = await h.api('GET', `/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=${encodeURIComponent('regarding.name=gen')}`);
+    expect(v1.body.items.map((e: JsonObject) => e.note)).toEqual(['created runner pod']);
+  });
+});
+
+describe('CustomResourceDefinitions', () => {
+  it('must have structural schemas, as apiextensions.k8s.io/v1 requires', async () => {
+    const crd = testRunCrd();
+    crd.metadata.name = 'gadgets.example.dev';
+    crd.spec.group = 'example.dev';
+    crd.spec.names = { plural: 'gadgets', kind: 'Gadget' };
+    const spec = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec;
+    spec.additionalProperties = false;
+    spec.properties.untyped = { description: 'no type' };
+    spec.properties.kind = { type: 'string', const: 'x' };
+    spec.properties.source = { type: 'object', oneOf: [{ type: 'object', required: ['a'] }] };
+    const res = await h.api('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+    expect(res.status).toBe(422);
+    const base = 'spec.versions[0].schema.openAPIV3Schema.properties[spec]';
+    expect(res.body.details.causes.map((c: JsonObject) => `${c.field}: ${c.message}`)).toEqual([
+      `${base}.additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive`,
+      `${base}.additionalProperties: Forbidden: additionalProperties cannot be set to false`,
+      `${base}.properties[untyped].type: Required value: must not be empty for specified object fields`,
+      `${base}.properties[source].oneOf[0].type: Forbidden: must be empty to be structural`,
+    ]);
+    const valid = testRunCrd();
+    valid.metadata.name = 'gadgets.example.dev';
+    valid.spec.group = 'example.dev';
+    valid.spec.names = { plural: 'gadgets', kind: 'Gadget' };
+    valid.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.kind = { type: 'string', const: 'x' };
+    const pruned = await h.api('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', valid);
+    expect(pruned.status).toBe(201);
+    expect(pruned.headers.get('warning')).toBe(`299 - "unknown field \\"${base}.properties[kind].const\\""`);
+    expect(pruned.body.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.kind).toEqual({ type: 'string' });
+  });
+});
+
+describe('owner references', () => {
+  it('across namespaces point at nothing, so the dependent is collected (as on a real cluster)', async () => {
+    await h.api('POST', '/api/v1/namespaces', { metadata: { name: 'elsewhere' } });
+    const owner = (await h.api('POST', testRunsPath, testRun('far-owner'))).body;
+    const ref = { apiVersion: 'topas.dev/v1alpha1', kind: 'TestRun', name: 'far-owner', uid: owner.metadata.uid };
+    expect((await h.api('POST', '/api/v1/namespaces/elsewhere/configmaps', { metadata: { name: 'far', ownerReferences: [ref] } })).status).toBe(201);
+    expect((await h.api('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'near', ownerReferences: [ref] } })).status).toBe(201);
+    await vi.waitFor(async () => expect((await h.api('GET', '/api/v1/namespaces/elsewhere/configmaps/far')).status).toBe(404));
+    expect((await h.api('GET', '/api/v1/namespaces/default/configmaps/near')).status).toBe(200);
+    const bad = await h.api('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'bad-ref', ownerReferences: [{ ...ref, uid: '' }] } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.details.causes[0].field).toBe('metadata.ownerReferences[0].uid');
+  });
+});

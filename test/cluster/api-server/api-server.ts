@@ -4,32 +4,41 @@
  * topas's tests and for trying topas on a machine without a cluster. A test/dev
  * tool, not product code.
  *
- * It does: legacy discovery (updated when a CRD is stored); core/v1 Namespaces,
- * Nodes, Pods (+status, +log, +binding), ConfigMaps, Secrets, Services,
- * ServiceAccounts, Events; events.k8s.io/v1 Events; coordination.k8s.io/v1 Leases;
- * apiextensions.k8s.io/v1 CRDs and their custom resources (schema defaults,
- * pruning, validation; status subresource; printer columns; short names);
- * get/list/watch/create/update/patch (merge, JSON, strategic, apply-as-merge)/
- * delete/deletecollection; resourceVersion and 409 conflicts; generation;
- * generateName; finalizers and deletionTimestamp; owner references with
- * background/foreground/orphan garbage collection; label and field selectors;
- * watches resumable within a window of recent changes (410 Expired beyond it);
- * Tables for `kubectl get`; a bearer token checked on every request.
+ * It does: discovery, legacy and aggregated (updated when a CRD is stored);
+ * core/v1 Namespaces, Nodes, Pods (+status, +log, +binding), ConfigMaps,
+ * Secrets, Services, ServiceAccounts, Events (also served as events.k8s.io/v1,
+ * one stored resource); coordination.k8s.io/v1 Leases; apiextensions.k8s.io/v1
+ * CRDs and their custom resources (schema defaults, pruning of unknown fields,
+ * validation with kube-apiserver's wording; status subresource; printer
+ * columns; short names; categories); built-in kinds checked against the
+ * official schemas and given the defaults clients see; get/list/watch/create/
+ * update/patch (merge, JSON, strategic, apply-as-merge)/delete/deletecollection;
+ * resourceVersion and 409 conflicts; generation; generateName; finalizers and
+ * deletionTimestamp; graceful deletion of bound Pods; owner references with
+ * background/foreground/orphan garbage collection; namespace deletion; label
+ * and field selectors; limit/continue; watches resumable within a window of
+ * recent changes (410 Expired beyond it) with bookmarks and timeouts; Tables
+ * for `kubectl get`; protobuf request bodies for the kinds `kubectl create`
+ * sends; `dryRun=All`; a bearer token checked on every request.
  *
  * It does NOT do: real TLS (a throwaway self-signed certificate, or plain http;
- * 127.0.0.1 only; no client certificates); authorization or RBAC (one
+ * 127.0.0.1 only; no client certificates); authorization or RBAC (the one
  * token may do everything; RBAC objects are not served); admission control
  * (no webhooks, no LimitRanges/ResourceQuotas, no PodSecurity, no service
  * account token volumes, no default tolerations); scheduling (nothing sets
- * `spec.nodeName` — the simulated kubelet decides which Pods it runs); controllers
- * other than garbage collection, namespace deletion and the `default`
- * ServiceAccount (no Deployments, Jobs, Endpoints, kube-proxy, DNS); server-side
- * apply field ownership (`managedFields` are not kept; an apply patch is a merge
- * patch); dry-run; CEL validation rules (`x-kubernetes-validations`), list-type
- * uniqueness and CRD conversion webhooks (versions differ only in `apiVersion`);
- * protobuf, aggregated discovery and the full OpenAPI documents (kubectl explain);
+ * `spec.nodeName` but a `pods/binding` call — the simulated kubelet binds the
+ * Pods it runs); controllers other than garbage collection, namespace deletion
+ * and the `default` ServiceAccount (no Deployments, Jobs, ReplicaSets,
+ * Endpoints, kube-proxy, DNS); server-side apply field ownership
+ * (`managedFields` are not kept; an apply patch is a merge patch that may
+ * create); CEL validation rules
+ * (`x-kubernetes-validations`), list-type uniqueness and CRD conversion
+ * (versions of a CRD differ only in `apiVersion`); unknown-field detection for
+ * built-in kinds; protobuf responses and protobuf bodies of other kinds (415);
+ * the full OpenAPI documents (`kubectl explain` shows nothing useful);
  * exec/attach/port-forward/proxy; `pods/log` options other than container,
- * follow, tailLines and limitBytes; persistence (everything is in memory).
+ * follow, tailLines and limitBytes; persistence (everything is in memory and
+ * gone when it stops).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -49,7 +58,7 @@ export interface TestApiServerOptions {
   token?: string;
   /** Where Pod logs are read from: `<logDir>/<namespace>/<pod>/<container>.log`. */
   logDir: string;
-  /** How many recent changes a watch can resume from (default 1000). */
+  /** How many recent changes (of all kinds) a watch can resume from (default 5000; older resourceVersions get 410 Expired). */
   watchWindow?: number;
   /** How often a watch with `allowWatchBookmarks` gets a BOOKMARK (default 1000 ms; the real server: about a minute). */
   bookmarkIntervalMs?: number;
@@ -77,7 +86,7 @@ export class TestApiServer {
 
   constructor(private readonly options: TestApiServerOptions) {
     this.token = options.token ?? randomBytes(24).toString('base64url');
-    this.store = new ObjectStore(options.watchWindow ?? 1000);
+    this.store = new ObjectStore(options.watchWindow ?? 5000);
     this.service = new ObjectService(this.store, this.registry);
     this.gc = new GarbageCollector(this.service);
     const namespaces = this.registry.find('', 'v1', 'namespaces')!;

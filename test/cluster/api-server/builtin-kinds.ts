@@ -17,6 +17,7 @@ const configKey = /^[-._a-zA-Z0-9]+$/;
 /** Kinds whose names are DNS-1123 labels (63 chars) rather than subdomains. */
 const labelNamed = new Set(['/namespaces', '/services']);
 
+/** Name, owner reference and label syntax, checked for every kind. */
 export function validateMetadata(type: ResourceType, obj: JsonObject): FieldError[] {
   const errors: FieldError[] = [];
   const name: string = obj.metadata.name;
@@ -39,6 +40,11 @@ export function validateMetadata(type: ResourceType, obj: JsonObject): FieldErro
       ),
     );
   }
+  (obj.metadata.ownerReferences ?? []).forEach((r: JsonObject, i: number) => {
+    for (const key of ['apiVersion', 'kind', 'name', 'uid']) {
+      if (!r?.[key]) errors.push(invalidValue(`metadata.ownerReferences[${i}].${key}`, r?.[key] ?? '', `${key} must not be empty`));
+    }
+  });
   for (const [k, v] of Object.entries<unknown>(obj.metadata.labels ?? {})) {
     const keyName = k.includes('/') ? k.slice(k.indexOf('/') + 1) : k;
     if (!labelKeyName.test(keyName) || keyName.length > 63) {

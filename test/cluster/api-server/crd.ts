@@ -1,12 +1,15 @@
 /**
  * CustomResourceDefinitions: the checks a CRD must pass to be stored (names,
- * group, scope, exactly one storage version, a schema per version) and the
+ * group, scope, exactly one storage version, a structural schema per version) and the
  * status the real server gives an accepted one (NamesAccepted, Established).
  */
 import { invalidValue, notSupported, required, type FieldError, type JsonObject } from './errors.js';
+import { checkStructural } from './structural-schema.js';
 
-export function validateCrd(crd: JsonObject): FieldError[] {
+/** Field errors of a CRD, and the unknown keys removed from its schemas. */
+export function validateCrd(crd: JsonObject): { errors: FieldError[]; unknownFields: string[] } {
   const errors: FieldError[] = [];
+  const unknownFields: string[] = [];
   const spec = crd.spec ?? {};
   const names = spec.names ?? {};
   if (!spec.group) errors.push(required('spec.group'));
@@ -24,9 +27,13 @@ export function validateCrd(crd: JsonObject): FieldError[] {
     if (!v.schema?.openAPIV3Schema) errors.push(required(`spec.versions[${i}].schema.openAPIV3Schema`, 'schemas are required'));
     else if (v.schema.openAPIV3Schema.type !== 'object') {
       errors.push(invalidValue(`spec.versions[${i}].schema.openAPIV3Schema.type`, v.schema.openAPIV3Schema.type, 'must be object at the root'));
+    } else {
+      const structural = checkStructural(v.schema.openAPIV3Schema, `spec.versions[${i}].schema.openAPIV3Schema`);
+      errors.push(...structural.errors);
+      unknownFields.push(...structural.unknownFields);
     }
   });
-  return errors;
+  return { errors, unknownFields };
 }
 
 export function crdStatus(crd: JsonObject, now: string): JsonObject {

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest, type JsonObject } from './errors.js';
+import { decodeProtobufBody } from './protobuf-body.js';
 
 export async function readBody(req: IncomingMessage, maxBytes = 3 * 1024 * 1024): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -14,9 +15,11 @@ export async function readBody(req: IncomingMessage, maxBytes = 3 * 1024 * 1024)
     if (size > maxBytes) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return undefined;
+  const raw = Buffer.concat(chunks);
   const contentType = req.headers['content-type'] ?? '';
+  if (contentType.startsWith('application/vnd.kubernetes.protobuf') && raw.length > 0) return decodeProtobufBody(raw);
+  const text = raw.toString('utf8');
+  if (text.trim() === '') return undefined;
   try {
     return contentType.includes('yaml') ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
@@ -24,9 +27,9 @@ export async function readBody(req: IncomingMessage, maxBytes = 3 * 1024 * 1024)
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, warnings: string[] = []): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, warnings: string[] = [], contentType = 'application/json'): void {
   const text = JSON.stringify(body);
-  const headers: Record<string, string | string[]> = { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) };
+  const headers: Record<string, string | string[]> = { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(text)) };
   if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
   res.writeHead(status, headers);
   res.end(text);

@@ -148,9 +148,43 @@ describe('kubectl against the API test server', () => {
     child.stdout.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     await vi.waitFor(() => expect(out).toBe('one\ntwo\nthree\n'), { timeout: 10_000 });
+    const table = (await h.kubectl(['get', 'pod', 'logger'])).stdout.split('\n');
+    expect(table[0].split(/\s+/)).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    expect(table[1]).toMatch(/^logger\s+1\/1\s+Running\s+0\s+\d+s$/);
     await appendFile(file, 'four\n');
     await vi.waitFor(() => expect(out).toBe('one\ntwo\nthree\nfour\n'), { timeout: 10_000 });
     await h.api('PATCH', '/api/v1/namespaces/default/pods/logger/status', { status: { phase: 'Succeeded', containerStatuses: [{ name: 'main', ready: false, restartCount: 0, image: 'busybox:1.36', imageID: '', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] } }, 'application/merge-patch+json');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('kubectl create (protobuf bodies)', () => {
+  it('creates Secrets, ConfigMaps, Namespaces, ServiceAccounts and Services', async () => {
+    const run = async (...args: string[]) => {
+      const r = await h.kubectl(args);
+      expect(r.stderr).toBe('');
+      return r.stdout.trim();
+    };
+    expect(await run('create', 'secret', 'generic', 'git-creds', '--type=kubernetes.io/basic-auth', '--from-literal=username=me', '--from-literal=password=pw')).toBe('secret/git-creds created');
+    expect(await run('get', 'secret', 'git-creds', '-o', 'jsonpath={.type} {.data.username} {.data.password}')).toBe('kubernetes.io/basic-auth bWU= cHc=');
+    expect(await run('create', 'configmap', 'files', '--from-literal=a.lua=print(1)')).toBe('configmap/files created');
+    expect(await run('get', 'cm', 'files', '-o', 'jsonpath={.data.a\\.lua}')).toBe('print(1)');
+    expect(await run('create', 'namespace', 'team-a')).toBe('namespace/team-a created');
+    expect(await run('create', 'serviceaccount', 'runner', '-n', 'team-a')).toBe('serviceaccount/runner created');
+    expect(await run('create', 'service', 'clusterip', 'web', '--tcp=80:8080')).toBe('service/web created');
+    expect(await run('get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[0].targetPort} {.spec.clusterIP}')).toMatch(/^8080 10\.96\.\d+\.\d+$/);
+  });
+});
+
+describe('kubectl diff (server-side dry run)', () => {
+  it('shows what an apply would change without changing it', async () => {
+    await h.kubectl(['apply', '-f', '-'], stringify(testRun('diffed', { timeout: '1m' })));
+    const before = (await h.api('GET', `${testRunsPath}/diffed`)).body.metadata.resourceVersion;
+    const diff = await h.kubectl(['diff', '-f', '-'], stringify(testRun('diffed', { timeout: '2m' })));
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toMatch(/-\s+timeout: 1m\n\+\s+timeout: 2m/);
+    const after = (await h.api('GET', `${testRunsPath}/diffed`)).body;
+    expect(after.spec.timeout).toBe('1m');
+    expect(after.metadata.resourceVersion).toBe(before);
   });
 });

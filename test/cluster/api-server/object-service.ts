@@ -27,6 +27,8 @@ export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 export interface WriteOptions {
   fieldValidation?: FieldValidation;
+  /** `dryRun=All`: validate and answer as if written, but store nothing. */
+  dryRun?: boolean;
   /** `status` to write only the status, or undefined for the main resource. */
   subresource?: string;
 }
@@ -42,6 +44,8 @@ export interface DeleteOptions {
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
+  /** `dryRun=All`: answer with what would happen, change nothing. */
+  dryRun?: boolean;
 }
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
@@ -85,7 +89,21 @@ export class ObjectService {
 
   /** An object as the requested version serves it (custom resources change only `apiVersion`). */
   present(type: ResourceType, obj: JsonObject): JsonObject {
+    if (type.conversion) return type.conversion.fromStored(obj);
     return { ...obj, apiVersion: apiVersionOf(type), kind: type.kind };
+  }
+
+  /** The type an object is stored (and validated) as. */
+  private stored(type: ResourceType): ResourceType {
+    return type.conversion ? (this.registry.byStorageKey(type.storageKey) ?? type) : type;
+  }
+
+  /** A body of a converted kind in the stored form (others unchanged). */
+  private toStored(type: ResourceType, body: unknown): unknown {
+    if (!type.conversion || typeof body !== 'object' || body === null) return body;
+    const b = body as JsonObject;
+    if (b.kind !== undefined && b.kind !== type.kind) return body;
+    return type.conversion.toStored(b);
   }
 
   get(type: ResourceType, namespace: string, name: string): JsonObject {
@@ -109,24 +127,26 @@ export class ObjectService {
   /** Validates and defaults a custom resource or built-in (in place); throws 422/400. */
   private check(type: ResourceType, obj: JsonObject, old: JsonObject | undefined, options: WriteOptions, warnings: string[]): void {
     const errors: FieldError[] = validateMetadata(type, obj);
+    const unknown = (fields: string[]) => {
+      if (fields.length === 0) return;
+      const mode = options.fieldValidation ?? 'Warn';
+      if (mode === 'Strict') {
+        throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${fields.map((f) => `unknown field "${f}"`).join(', ')}`);
+      }
+      if (mode === 'Warn') warnings.push(...fields.map((f) => `unknown field "${f}"`));
+    };
     if (!type.strategicMerge && !isCrdType(type)) {
       const result = validateCustomResource(type.schema, obj);
-      if (result.unknownFields.length > 0) {
-        const mode = options.fieldValidation ?? 'Warn';
-        if (mode === 'Strict') {
-          throw badRequest(
-            `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${result.unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`,
-          );
-        }
-        if (mode === 'Warn') warnings.push(...result.unknownFields.map((f) => `unknown field "${f}"`));
-      }
+      unknown(result.unknownFields);
       errors.push(...result.errors);
     } else if (isCrdType(type)) {
-      errors.push(...validateCrd(obj));
+      const result = validateCrd(obj);
+      unknown(result.unknownFields);
+      errors.push(...result.errors);
     } else {
       errors.push(...prepareBuiltin(type, obj, old));
     }
-    if (type.strategicMerge || isCrdType(type)) errors.push(...validateBuiltinSchema(type, obj));
+    if (type.strategicMerge) errors.push(...validateBuiltinSchema(type, obj));
     if (errors.length > 0) throw invalid(type.kind, type.group, obj.metadata.name ?? '', errors);
   }
 
@@ -148,8 +168,9 @@ export class ObjectService {
     return obj;
   }
 
-  create(type: ResourceType, namespace: string, body: unknown, options: WriteOptions = {}): WriteResult {
-    const obj = this.normalize(type, namespace, body);
+  create(requested: ResourceType, namespace: string, body: unknown, options: WriteOptions = {}): WriteResult {
+    const type = this.stored(requested);
+    const obj = this.normalize(type, namespace, this.toStored(requested, body));
     const warnings: string[] = [];
     const meta = obj.metadata;
     if (!meta.name) {
@@ -169,10 +190,9 @@ export class ObjectService {
     else delete meta.generation;
     if (type.hasStatus && !type.strategicMerge) delete obj.status;
     this.check(type, obj, undefined, options, warnings);
-    if (isCrdType(type)) {
-      obj.status = crdStatus(obj, meta.creationTimestamp);
-      this.registry.defineCrd(obj);
-    }
+    if (isCrdType(type)) obj.status = crdStatus(obj, meta.creationTimestamp);
+    if (options.dryRun) return { object: obj, warnings, created: true };
+    if (isCrdType(type)) this.registry.defineCrd(obj);
     this.store.put(type.storageKey, obj, 'ADDED');
     if (type.storageKey === namespaces.storageKey) this.ensureDefaultServiceAccount(meta.name);
     return { object: obj, warnings, created: true };
@@ -185,8 +205,9 @@ export class ObjectService {
   }
 
   /** PUT: a full replacement, checked against the stored resourceVersion when the body carries one. */
-  update(type: ResourceType, namespace: string, name: string, body: unknown, options: WriteOptions = {}): WriteResult {
-    const obj = this.normalize(type, namespace, body);
+  update(requested: ResourceType, namespace: string, name: string, body: unknown, options: WriteOptions = {}): WriteResult {
+    const type = this.stored(requested);
+    const obj = this.normalize(type, namespace, this.toStored(requested, body));
     if (obj.metadata.name && obj.metadata.name !== name) {
       throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     }
@@ -231,13 +252,12 @@ export class ObjectService {
     const warnings: string[] = [];
     this.check(type, next, old, options, warnings);
     if (type.tracksGeneration && !sameContent(specOf(type, next), specOf(type, old))) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
-    if (isCrdType(type)) {
-      next.status = crdStatus(next, old.metadata.creationTimestamp);
-      this.registry.defineCrd(next);
-    }
+    if (isCrdType(type)) next.status = crdStatus(next, old.metadata.creationTimestamp);
     // A write that changes nothing keeps the resourceVersion, as on the real server.
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     if (sameContent(next, old)) return { object: old, warnings };
+    if (options.dryRun) return { object: next, warnings };
+    if (isCrdType(type)) this.registry.defineCrd(next);
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
       return { object: this.removeNow(type, next), warnings };
     }
@@ -245,21 +265,22 @@ export class ObjectService {
   }
 
   /** PATCH: the patch applied to the stored object, then written as an update. Server-side apply is treated as a merge patch that may create. */
-  patch(type: ResourceType, namespace: string, name: string, patchType: PatchType, body: unknown, options: WriteOptions = {}): WriteResult {
+  patch(requested: ResourceType, namespace: string, name: string, patchType: PatchType, body: unknown, options: WriteOptions = {}): WriteResult {
+    const type = this.stored(requested);
     if (patchType === 'strategic' && !type.strategicMerge) {
       throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
     }
     const old = this.store.get(type.storageKey, type.namespaced ? namespace : '', name);
     if (!old) {
-      if (patchType === 'apply') return this.create(type, namespace, { ...(body as JsonObject), metadata: { ...((body as JsonObject).metadata ?? {}), name } }, options);
+      if (patchType === 'apply') return this.create(requested, namespace, { ...(body as JsonObject), metadata: { ...((body as JsonObject).metadata ?? {}), name } }, options);
       throw notFound(type.plural, type.group, name);
     }
-    const base = this.present(type, structuredClone(old));
+    const base = this.present(requested, structuredClone(old));
     let patched: unknown;
     if (patchType === 'json') patched = jsonPatch(base, body);
     else if (patchType === 'strategic') patched = strategicMergePatch(base, body);
     else patched = mergePatch(base, body);
-    const obj = this.normalize(type, namespace, patched);
+    const obj = this.normalize(type, namespace, this.toStored(requested, patched));
     if (obj.metadata.name !== name) throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     // A patch's resourceVersion is a precondition only when the patch sets it.
     const patchRv = (body as JsonObject)?.metadata?.resourceVersion;
@@ -278,6 +299,7 @@ export class ObjectService {
     if (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
       throw conflict(type.plural, type.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
     }
+    if (options.dryRun) return old;
     const next = structuredClone(old);
     const finalizers: string[] = next.metadata.finalizers ?? [];
     const policy = options.propagationPolicy ?? 'Background';

@@ -23,7 +23,7 @@ export class ResourceRegistry {
 
   /** The type stored under `storageKey` at its preferred (first listed) version. */
   byStorageKey(storageKey: string): ResourceType | undefined {
-    return this.all().find((t) => t.storageKey === storageKey);
+    return this.all().find((t) => t.storageKey === storageKey && !t.conversion);
   }
 
   /** The type of `apiVersion`/`kind` (an owner reference, an applied manifest). */
@@ -58,7 +58,6 @@ export class ResourceRegistry {
       ordered.map((v) => {
         const subresources: string[] = [];
         if (v.subresources?.status) subresources.push('status');
-        if (v.subresources?.scale) subresources.push('scale');
         return {
           group,
           version: v.name,

@@ -4,6 +4,7 @@
  * schema and printer columns of the CRD version that defines it.
  */
 import type { JsonObject } from './errors.js';
+import { eventFromCore, eventToCore } from './event-conversion.js';
 
 export interface PrinterColumn {
   name: string;
@@ -37,8 +38,10 @@ export interface ResourceType {
   schema?: JsonObject;
   /** The CRD version's `additionalPrinterColumns` (custom resources only). */
   printerColumns?: PrinterColumn[];
-  /** Objects of all versions of one group/plural share this key in the store. */
+  /** Objects of all versions of one group/plural share this key in the store (events.k8s.io Events share core's). */
   storageKey: string;
+  /** For a kind stored in another API's form (events.k8s.io Events): to and from the stored form. */
+  conversion?: { toStored(obj: JsonObject): JsonObject; fromStored(obj: JsonObject): JsonObject };
 }
 
 export function apiVersionOf(t: Pick<ResourceType, 'group' | 'version'>): string {
@@ -92,7 +95,7 @@ export function builtinTypes(): ResourceType[] {
     builtin({ kind: 'Service', plural: 'services', shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
     builtin({ kind: 'ServiceAccount', plural: 'serviceaccounts', shortNames: ['sa'] }),
     builtin({ kind: 'Event', plural: 'events', shortNames: ['ev'] }),
-    builtin({ group: 'events.k8s.io', kind: 'Event', plural: 'events', shortNames: ['ev'] }),
+    { ...builtin({ group: 'events.k8s.io', kind: 'Event', plural: 'events', shortNames: ['ev'] }), storageKey: 'events', conversion: { toStored: eventToCore, fromStored: eventFromCore } },
     builtin({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases' }),
     builtin({
       group: 'apiextensions.k8s.io',

@@ -4,7 +4,7 @@
  * `/apis/<group>/<version>`) dispatched to the verb it means.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { apiVersions, group, groupList, resourceList } from './discovery.js';
+import { aggregatedContentType, aggregatedDiscovery, apiVersions, group, groupList, resourceList, wantsAggregated } from './discovery.js';
 import { ApiError, badRequest, methodNotAllowed, type JsonObject } from './errors.js';
 import { ok, readBody, sendJson, sendText, wantsTable } from './http-io.js';
 import type { DeleteOptions, FieldValidation, ObjectService, PatchType } from './object-service.js';
@@ -115,14 +115,21 @@ export async function route(ctx: RouteContext, req: IncomingMessage, res: Server
     }
     throw notFoundPath();
   }
+  const aggregated = wantsAggregated(req.headers.accept);
   if (segs[0] === 'api') {
-    if (segs.length === 1) return sendJson(res, 200, apiVersions(ctx.serverAddress));
+    if (segs.length === 1) {
+      if (aggregated) return sendJson(res, 200, aggregatedDiscovery(registry, true), [], aggregatedContentType);
+      return sendJson(res, 200, apiVersions(ctx.serverAddress));
+    }
     if (segs[1] !== 'v1') throw notFoundPath();
     if (segs.length === 2) return sendJson(res, 200, resourceList(registry, '', 'v1'));
     return resource(ctx, req, res, url, parseResourcePath(ctx, '', 'v1', segs.slice(2)), method);
   }
   if (segs[0] === 'apis') {
-    if (segs.length === 1) return sendJson(res, 200, groupList(registry));
+    if (segs.length === 1) {
+      if (aggregated) return sendJson(res, 200, aggregatedDiscovery(registry, false), [], aggregatedContentType);
+      return sendJson(res, 200, groupList(registry));
+    }
     if (segs.length === 2) {
       const g = group(registry, segs[1]);
       if (!g) throw notFoundPath();
@@ -143,8 +150,10 @@ async function resource(ctx: RouteContext, req: IncomingMessage, res: ServerResp
   const { type } = p;
   const q = url.searchParams;
   const ns = p.namespace ?? '';
-  if (q.get('dryRun')) throw badRequest('dryRun is not supported by the test API server');
-  const options = { fieldValidation: fieldValidation(q), subresource: p.subresource };
+  const dryRunParam = q.get('dryRun');
+  if (dryRunParam && dryRunParam !== 'All') throw badRequest(`dryRun: Unsupported value: "${dryRunParam}": supported values: "All"`);
+  const dryRun = dryRunParam === 'All';
+  const options = { fieldValidation: fieldValidation(q), subresource: p.subresource, dryRun };
 
   if (p.name === undefined) {
     if (method === 'GET') {
@@ -177,7 +186,7 @@ async function resource(ctx: RouteContext, req: IncomingMessage, res: ServerResp
       const deleted = service.store
         .list(type.storageKey, type.namespaced ? p.namespace : undefined)
         .filter((o) => labels(o) && fields(o))
-        .map((o) => service.delete(type, o.metadata.namespace ?? '', o.metadata.name, deleteOptions(q, undefined)));
+        .map((o) => service.delete(type, o.metadata.namespace ?? '', o.metadata.name, { ...deleteOptions(q, undefined), dryRun }));
       return sendJson(res, 200, { kind: type.listKind, apiVersion: apiVersionOf(type), metadata: {}, items: deleted.map((o) => service.present(type, o)) });
     }
     throw methodNotAllowed();
@@ -231,7 +240,7 @@ async function resource(ctx: RouteContext, req: IncomingMessage, res: ServerResp
     case 'DELETE': {
       if (p.subresource) throw methodNotAllowed();
       const body = (await readBody(req)) as JsonObject | undefined;
-      return sendJson(res, 200, service.present(type, service.delete(type, ns, name, deleteOptions(q, body))));
+      return sendJson(res, 200, service.present(type, service.delete(type, ns, name, { ...deleteOptions(q, body), dryRun: dryRun || body?.dryRun?.includes?.('All') })));
     }
   }
   throw methodNotAllowed();

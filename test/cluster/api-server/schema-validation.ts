@@ -3,7 +3,8 @@
  * order: defaults are applied, unknown fields are pruned (and reported, for
  * `fieldValidation=Strict|Warn`), then the value is validated, with errors worded
  * as kube-apiserver words them (`spec.timeout: Invalid value: "integer": spec.timeout
- * in body must be of type string: "integer"`). CEL rules (`x-kubernetes-validations`)
+ * in body must be of type string: "integer"`); nulls in fields that are not
+ * `nullable` are dropped, as v1 CRDs do. CEL rules (`x-kubernetes-validations`)
  * and `x-kubernetes-list-type` uniqueness are not checked.
  */
 import { goValue, invalidValue, notSupported, required, type FieldError, type JsonObject } from './errors.js';
@@ -74,6 +75,13 @@ class Walker {
   private walkObject(schema: JsonObject, object: JsonObject, path: string, root: boolean): void {
     const props: JsonObject | undefined = schema.properties;
     const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true;
+    if (this.prune) {
+      // Nulls in fields that are not nullable are dropped before defaulting (apiextensions v1).
+      for (const key of Object.keys(object)) {
+        const sub: JsonObject | undefined = props?.[key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+        if (object[key] === null && sub && !sub.nullable) delete object[key];
+      }
+    }
     if (props) {
       for (const [key, sub] of Object.entries(props)) {
         if (this.prune && !(key in object) && (sub as JsonObject).default !== undefined) object[key] = structuredClone((sub as JsonObject).default);

@@ -4,6 +4,7 @@
  * parsed from the `labelSelector` / `fieldSelector` query parameters.
  */
 import { badRequest, type JsonObject } from './errors.js';
+import { eventFieldToCore } from './event-conversion.js';
 import type { ResourceType } from './resource-type.js';
 
 type Requirement =
@@ -108,7 +109,7 @@ export function parseFieldSelector(text: string | null, type: ResourceType): Mat
     if (!allowed.includes(m[1])) {
       throw badRequest(`field label not supported: ${m[1]}`);
     }
-    return { path: m[1], neq: m[2] === '!=', value: m[3] };
+    return { path: type.conversion ? eventFieldToCore(m[1]) : m[1], neq: m[2] === '!=', value: m[3] };
   });
   return (object) => reqs.every((r) => (fieldValue(object, r.path) === r.value) !== r.neq);
 }

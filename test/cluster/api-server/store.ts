@@ -45,8 +45,14 @@ export class ObjectStore {
   }
 
   byUid(uid: string): JsonObject | undefined {
+    return this.entryByUid(uid)?.object;
+  }
+
+  /** The stored object with this uid and its storage key. */
+  entryByUid(uid: string): { storageKey: string; object: JsonObject } | undefined {
     const ref = this.uids.get(uid);
-    return ref && this.get(ref.storageKey, ref.namespace, ref.name);
+    const object = ref && this.get(ref.storageKey, ref.namespace, ref.name);
+    return object && { storageKey: ref.storageKey, object };
   }
 
   /** Stores `object` (a new version), stamping the next resourceVersion, and publishes the change. */

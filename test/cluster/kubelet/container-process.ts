@@ -5,7 +5,9 @@
  * that is empty on the host — created empty on the host the first time if missing, and
  * left there), bind-mounts each volume at its `mountPath` (`readOnly` → read-only),
  * bind-mounts the container's termination-message file at its
- * `terminationMessagePath`, changes to `workingDir`, drops to the run-as user with
+ * `terminationMessagePath`, changes to `workingDir`, remounts `/` read-only for a
+ * `readOnlyRootFilesystem` container (other host mounts such as /proc, /dev and /sys
+ * keep their modes), drops to the run-as user with
  * `setpriv` (which also sets a parent-death signal: should the kubelet's process die
  * without `stop()`, each container's main process is SIGKILLed — its own children
  * are not), and `exec`s the program — so the process keeps the pid (and leads the
@@ -20,7 +22,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
-import { groupMembers, pollUntil, signalGroup } from '../../../src/apps/local/process-group.js';
+import { groupMembers, pollUntil, signalGroup, signalProcess } from '../../../src/apps/local/process-group.js';
 
 /** A host folder or file made visible inside the container at `target`. */
 export interface ContainerMount {
@@ -36,6 +38,8 @@ export interface ContainerProcessOptions {
   /** The host file the container's termination message is written to, and where the container sees it. */
   terminationFile: { source: string; target: string };
   workingDir?: string;
+  /** `securityContext.readOnlyRootFilesystem`: the host's root filesystem is mounted read-only for this container (its volumes keep their own mode). */
+  readOnlyRootFilesystem?: boolean;
   /** uid/gid to drop to (no drop when uid is 0) and supplementary groups (fsGroup). */
   user: { uid: number; gid: number; groups: number[] };
   logFile: string;
@@ -64,14 +68,18 @@ export function topLevel(path: string): string {
 export function ensurePrivateRoot(root: string): boolean {
   if (root === '/') return false;
   if (!existsSync(root)) {
-    mkdirSync(root, { mode: 0o755 });
-    return true;
+    try {
+      mkdirSync(root, { mode: 0o755 });
+    } catch (error) {
+      // Another kubelet (a parallel test file) made it first.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
   return statSync(root).isDirectory() && readdirSync(root).length === 0;
 }
 
 /** The sh script run inside the new mount namespace (pure; `privateRoots` decided by the caller). */
-export function mountScript(options: Pick<ContainerProcessOptions, 'mounts' | 'terminationFile' | 'workingDir' | 'user'>, privateRoots: string[]): string {
+export function mountScript(options: Pick<ContainerProcessOptions, 'mounts' | 'terminationFile' | 'workingDir' | 'user' | 'readOnlyRootFilesystem'>, privateRoots: string[]): string {
   const lines = ['set -e'];
   for (const root of privateRoots) lines.push(`mount -t tmpfs -o mode=0755 topas-pod ${shellQuote(root)}`);
   const mounts = [...options.mounts].sort((a, b) => a.target.length - b.target.length);
@@ -89,6 +97,7 @@ export function mountScript(options: Pick<ContainerProcessOptions, 'mounts' | 't
     if (privateRoots.includes(topLevel(options.workingDir))) lines.push(`mkdir -p ${shellQuote(options.workingDir)}`);
     lines.push(`cd ${shellQuote(options.workingDir)}`);
   }
+  if (options.readOnlyRootFilesystem) lines.push('mount -o remount,bind,ro /');
   const { uid, gid, groups } = options.user;
   // --pdeathsig: the container's main process dies with the kubelet's process, even when that is SIGKILLed.
   const user = uid === 0 ? '' : ` --reuid=${uid} --regid=${gid} ${groups.length ? `--groups=${groups.join(',')}` : '--clear-groups'}`;
@@ -158,9 +167,14 @@ export class ContainerProcess {
     }
   }
 
-  /** Signals the container's whole process group; false when it is gone. */
-  signal(signal: NodeJS.Signals): boolean {
-    return signalGroup(this.pid, signal);
+  /** SIGTERM to the container's main process only, as a container runtime stops a container (it is PID 1's to pass on). */
+  terminate(): boolean {
+    return signalProcess(this.pid, 'SIGTERM');
+  }
+
+  /** SIGKILL to every process of the container. */
+  kill(): boolean {
+    return signalGroup(this.pid, 'SIGKILL');
   }
 }
 

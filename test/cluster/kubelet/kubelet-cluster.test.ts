@@ -2,7 +2,7 @@
  * The simulated kubelet inside the test cluster, driven as a user would: the real
  * `kubectl` (/usr/bin/kubectl) against `startTestCluster()`.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,7 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.stop();
-  expect(podProcesses(/^(hello|shaped|nope|deadline|sleeper)$/)).toEqual([]);
+  expect(podProcesses(/^(hello|shaped|streamer|nope|deadline|sleeper)$/)).toEqual([]);
 });
 
 describe('simulated kubelet in the test cluster (real kubectl)', () => {
@@ -135,6 +135,22 @@ spec:
     );
     await vi.waitFor(async () => expect(await statusColumn('shaped')).toBe('Completed'), waitOpts);
     expect(await kubectl('logs', 'shaped', '-c', 'runner')).toBe('per-run-token\nlib\nmain.lua\nutil.lua\nchecked out as 1000\nhome /topas/tmp writable\n');
+  });
+
+  it('streams a running container\'s output to kubectl logs -f as it is written', async () => {
+    await apply(
+      'streamer',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: streamer}\nspec:\n  restartPolicy: Never\n  terminationGracePeriodSeconds: 1\n  containers:\n  - {name: main, image: busybox, command: [sh, -c, \'echo first line; trap "echo stopping; exit 0" TERM; while true; do sleep 0.1; done\']}\n',
+    );
+    await vi.waitFor(async () => expect(await statusColumn('streamer')).toBe('Running'), waitOpts);
+    const follow = spawn('kubectl', ['logs', '-f', 'streamer'], { env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
+    let out = '';
+    follow.stdout.on('data', (chunk) => (out += chunk));
+    const ended = new Promise((resolve) => follow.once('exit', resolve));
+    await vi.waitFor(() => expect(out).toBe('first line\n'), waitOpts);
+    await kubectl('delete', 'pod', 'streamer');
+    await ended;
+    expect(out).toBe('first line\nstopping\n');
   });
 
   it('shows an image it cannot pull as ErrImagePull / ImagePullBackOff; the Pod stays Pending', async () => {

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { groupMembers, isAlive } from '../../../src/apps/local/process-group.js';
+import { groupMembers } from '../../../src/apps/local/process-group.js';
 import { defaultImageTable } from './images.js';
 import { SimulatedKubelet } from './kubelet.js';
 import { podProcesses } from './pod-processes.js';
@@ -149,6 +149,9 @@ class StandIn {
   }
 }
 
+/** Waits for a condition to hold: generous, as the full suite shares two cores. */
+const waitFor = <T>(check: () => T | Promise<T>, options: { timeout?: number; interval?: number } = { timeout: 15_000, interval: 20 }): Promise<T> => vi.waitFor(check, options);
+
 const repoRoot = resolve(import.meta.dirname, '../../..');
 let api: StandIn;
 let kubelet: SimulatedKubelet;
@@ -185,7 +188,7 @@ function createPod(spec: Partial<PodObject['spec']> & { containers: PodObject['s
 }
 
 async function phaseOf(name: string, phase: string, ns = 'default'): Promise<PodObject> {
-  return vi.waitFor(
+  return waitFor(
     () => {
       const pod = api.pod(ns, name);
       expect(pod?.status?.phase).toBe(phase);
@@ -280,7 +283,7 @@ describe('simulated kubelet (stand-in API server)', () => {
 
   it('reports an image it cannot pull as ErrImagePull, then ImagePullBackOff naming the image; the Pod stays Pending', async () => {
     const name = createPod({ containers: [{ name: 'main', image: 'registry.example/nope:1.0', command: ['x'] }] });
-    const pod = await vi.waitFor(
+    const pod = await waitFor(
       () => {
         const p = api.pod('default', name)!;
         expect(main(p)?.state).toMatchObject({ waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.example/nope:1.0"' } });
@@ -294,15 +297,10 @@ describe('simulated kubelet (stand-in API server)', () => {
 
   it('ends a Pod past activeDeadlineSeconds as Failed/DeadlineExceeded and kills its process', async () => {
     const name = createPod({ activeDeadlineSeconds: 1, containers: [{ name: 'main', image: 'busybox', command: ['sleep', '60'] }] });
-    const pid = await vi.waitFor(() => {
-      const pids = kubelet.containerPids('default', name);
-      expect(pids.main).toBeGreaterThan(0);
-      return pids.main!;
-    });
     const pod = await phaseOf(name, 'Failed');
     expect(pod.status).toMatchObject({ reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
     expect(main(pod).state).toMatchObject({ terminated: { exitCode: 143, reason: 'Error' } });
-    expect(isAlive(pid)).toBe(false);
+    expect(podProcesses(new RegExp(`^${name}$`))).toEqual([]);
   });
 
   it('writes the termination message file as terminated.message, and falls back to the log tail on failure', async () => {
@@ -323,29 +321,29 @@ describe('simulated kubelet (stand-in API server)', () => {
 
   it('stops a deleted Pod: SIGTERM, then the final delete; its processes are gone', async () => {
     const name = createPod({ containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; echo started; while true; do sleep 0.1; done'] }] });
-    const pid = await vi.waitFor(() => {
+    const pid = await waitFor(() => {
       expect(logOf(name, 'main')).toContain('started');
       return kubelet.containerPids('default', name).main!;
     });
     api.deleteGracefully('default', name, 30);
-    await vi.waitFor(() => expect(api.pod('default', name)).toBeUndefined(), { timeout: 5000, interval: 20 });
+    await waitFor(() => expect(api.pod('default', name)).toBeUndefined(), { timeout: 5000, interval: 20 });
     expect(logOf(name, 'main')).toContain('got TERM');
-    await vi.waitFor(() => expect(groupMembers(pid)).toEqual([]));
+    await waitFor(() => expect(groupMembers(pid)).toEqual([]));
     // A Pod removed at once (no graceful phase) is killed too.
     const other = createPod({ containers: [{ name: 'main', image: 'busybox', command: ['sleep', '60'] }] });
-    const pid2 = await vi.waitFor(() => {
+    const pid2 = await waitFor(() => {
       const p = kubelet.containerPids('default', other).main;
       expect(p).toBeGreaterThan(0);
       return p!;
     });
     api.deleteNow('default', other);
-    await vi.waitFor(() => expect(groupMembers(pid2)).toEqual([]));
+    await waitFor(() => expect(groupMembers(pid2)).toEqual([]));
   });
 
   it('test hooks: an OOM-killed container ends OOMKilled/137, an evicted Pod ends Failed/Evicted', async () => {
     const oom = createPod({ containers: [{ name: 'main', image: 'busybox', command: ['sleep', '60'] }] });
     const evicted = createPod({ containers: [{ name: 'main', image: 'busybox', command: ['sleep', '60'] }] });
-    await vi.waitFor(() => expect(kubelet.containerPids('default', oom).main && kubelet.containerPids('default', evicted).main).toBeGreaterThan(0));
+    await waitFor(() => expect(kubelet.containerPids('default', oom).main && kubelet.containerPids('default', evicted).main).toBeGreaterThan(0));
     expect(kubelet.oomKill('default', oom, 'main')).toBe(true);
     expect(kubelet.evict('default', evicted)).toBe(true);
     expect(main(await phaseOf(oom, 'Failed')).state).toMatchObject({ terminated: { exitCode: 137, reason: 'OOMKilled' } });
@@ -367,7 +365,7 @@ describe('simulated kubelet (stand-in API server)', () => {
 
   it('shows CrashLoopBackOff for a failing container under restartPolicy Always, the Pod staying Running', async () => {
     const name = createPod({ restartPolicy: 'Always', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo crash; exit 1'] }] });
-    const pod = await vi.waitFor(
+    const pod = await waitFor(
       () => {
         const p = api.pod('default', name)!;
         expect(main(p)).toMatchObject({ state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1 } } });
@@ -391,6 +389,24 @@ describe('simulated kubelet (stand-in API server)', () => {
     expect(mine.filter((r) => r === `GET /api/v1/namespaces/default/pods/${name}`).length).toBeGreaterThanOrEqual(2);
   });
 
+  it('makes the root filesystem read-only for a readOnlyRootFilesystem container, its volumes staying writable', async () => {
+    const name = createPod({
+      volumes: [{ name: 'tmp', emptyDir: {} }],
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox',
+          command: ['sh', '-c', 'touch /tmp/kl-test-ro 2>/dev/null && echo root-writable || echo root-read-only; touch /topas/tmp/x && echo volume-writable; echo msg > /dev/termination-log'],
+          securityContext: { readOnlyRootFilesystem: true },
+          volumeMounts: [{ name: 'tmp', mountPath: '/topas/tmp' }],
+        },
+      ],
+    });
+    const pod = await phaseOf(name, 'Succeeded');
+    expect(logOf(name, 'main')).toBe('root-read-only\nvolume-writable\n');
+    expect(main(pod).state).toMatchObject({ terminated: { message: 'msg\n' } });
+  });
+
   it('runs as runAsUser with fsGroup-readable Secret files, and mounts readOnly volumes read-only', async () => {
     api.put('Secret', { metadata: { name: 'private' }, data: { token: Buffer.from('only-for-1000').toString('base64') } });
     const name = createPod({
@@ -407,7 +423,7 @@ describe('simulated kubelet (stand-in API server)', () => {
   it('runs the runner image as node bin/topas.js (entrypoint topas) as a non-root user', async () => {
     const name = createPod({
       securityContext: { runAsUser: 1000, runAsNonRoot: true },
-      containers: [{ name: 'runner', image: 'ghcr.io/topas-dev/topas:0.1.0', args: ['--version'] }],
+      containers: [{ name: 'runner', image: 'ghcr.io/topas-dev/topas:0.1.0', args: ['--version'], securityContext: { readOnlyRootFilesystem: true } }],
     });
     const pod = await phaseOf(name, 'Succeeded');
     expect(logOf(name, 'runner')).toBe('0.1.0\n');
@@ -416,7 +432,7 @@ describe('simulated kubelet (stand-in API server)', () => {
 
   it('keeps waiting (CreateContainerConfigError) for a Secret that does not exist yet, and runs once it does', async () => {
     const name = createPod({ containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo "$GIT_PASSWORD"'], env: [{ name: 'GIT_PASSWORD', valueFrom: { secretKeyRef: { name: 'later', key: 'password' } } }] }] });
-    await vi.waitFor(() => expect(main(api.pod('default', name)!)?.state).toMatchObject({ waiting: { reason: 'CreateContainerConfigError', message: 'secret "later" not found' } }));
+    await waitFor(() => expect(main(api.pod('default', name)!)?.state).toMatchObject({ waiting: { reason: 'CreateContainerConfigError', message: 'secret "later" not found' } }));
     api.put('Secret', { metadata: { name: 'later' }, data: { password: Buffer.from('pw').toString('base64') } });
     await phaseOf(name, 'Succeeded');
     expect(logOf(name, 'main')).toBe('pw\n');
@@ -435,7 +451,7 @@ describe('simulated kubelet (stand-in API server)', () => {
     await other.start();
     const name = `kl-test-pod-${++podCount}`;
     api.put('Pod', { metadata: { name, namespace: 'default' }, spec: { nodeName: 'second-node', restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'sleep 60 & sleep 60'] }] } });
-    const pid = await vi.waitFor(() => {
+    const pid = await waitFor(() => {
       expect(logOf(name, 'main')).toBe('');
       const p = other.containerPids('default', name).main;
       expect(p).toBeGreaterThan(0);

@@ -4,35 +4,42 @@
  * last resourceVersion when a watch ends, listing again on 410 Gone or an error), and
  * runs each Pod's containers as local processes on this machine (see `pod-worker.ts`
  * for a Pod's life, `container-process.ts` for how a container sees its mount paths,
- * `images.ts` for how images are "pulled").
+ * `images.ts` for how images are "pulled"). One kubelet per cluster: it is the only node.
  *
  * What it does, like the real kubelet: registers its Node (`topas-test-node`, Ready,
- * 127.0.0.1) and plays the scheduler too — each unbound Pod is bound to it through
- * `pods/{name}/binding` (so `spec.nodeName` is set, and deleting the Pod is graceful)
- * and gets `PodScheduled`; Pods bound to another node are left alone;
- * init containers in order then the main containers, `restartPolicy` Never/OnFailure/
- * Always with a doubling back-off (`CrashLoopBackOff`), command/args/env/envFrom with
- * `$(VAR)` expansion, `valueFrom` Secret/ConfigMap keys (with `optional`) and `fieldRef`,
- * configMap/secret/emptyDir volumes at their mount paths (`items`, `defaultMode`,
- * `readOnly`, `subPath`, `fsGroup`), `runAsUser`/`runAsGroup`/`runAsNonRoot`,
- * `workingDir`, termination messages (`File` and `FallbackToLogsOnError`), the Pod
- * status (phase, conditions, container statuses, `startTime`, IPs) written with
- * conflict retries, `activeDeadlineSeconds` (`DeadlineExceeded`), graceful deletion
- * (SIGTERM, SIGKILL after the grace period, then the final delete), logs per container.
+ * 127.0.0.1; no heartbeats) and plays the scheduler too — each unbound Pod is bound to
+ * it through `pods/{name}/binding` (so `spec.nodeName` is set, and deleting the Pod is
+ * graceful) and gets `PodScheduled` (no nodeSelector, affinity, taints or resources
+ * are considered); Pods bound to another node are left alone. Then: init containers in
+ * order, then the main containers together; `restartPolicy` Never/OnFailure/Always with
+ * a doubling back-off (`CrashLoopBackOff`); command/args/env/envFrom with `$(VAR)`
+ * expansion, `valueFrom` Secret/ConfigMap keys (with `optional`), `fieldRef` and
+ * `resourceFieldRef`; configMap/secret/emptyDir volumes at their mount paths (`items`,
+ * `defaultMode`, `readOnly`, `subPath`, `fsGroup`); `runAsUser`/`runAsGroup`/
+ * `runAsNonRoot`; `workingDir`; termination messages (`File` and
+ * `FallbackToLogsOnError`); the Pod status (phase, `reason`/`message`, conditions,
+ * container statuses, `startTime`, IPs) written with conflict retries;
+ * `activeDeadlineSeconds` (`DeadlineExceeded`); graceful deletion (SIGTERM, SIGKILL
+ * after the grace period — capped by `timing.maxGracePeriodMs` — then the final
+ * delete); Events (Scheduled, Pulled, Created, Started, Failed, BackOff, Killing, …;
+ * one per occurrence, no aggregation); a log file per container.
  *
  * What it does NOT do: no cgroups — resource requests/limits are not enforced and
- * nothing is OOM-killed except by the `oomKill` test hook; no network namespaces —
- * every Pod and host IP is 127.0.0.1 and Pods share the host's ports; no image
- * filesystem or pulls (the image table maps images to host programs); no probes
- * (a running container is ready at once), no lifecycle hooks, no sidecar
- * (restartable init) containers, no ephemeral containers, no `kubectl exec`/
- * `attach`/`port-forward`; no volume types but configMap, secret and emptyDir (no
- * projected, downwardAPI, hostPath, PVCs) and no refresh of mounted ConfigMaps/
- * Secrets; no service-account token or `KUBERNETES_SERVICE_*` env; no Events; no
- * node object or node status; logs are plain text (no CRI timestamps) and a
- * restarted container's log replaces the previous one; it does not re-adopt the
- * processes of an earlier kubelet (a Pod it finds Running after its own restart
- * is run again from the start).
+ * nothing is OOM-killed except by the `oomKill` test hook; no PID, network, user or
+ * IPC namespaces — every Pod and host IP is 127.0.0.1, Pods share the host's ports and
+ * see the host's processes; no image filesystem or pulls (the image table maps images
+ * to host programs; the container sees the host's files plus its volumes);
+ * capabilities, seccomp and `allowPrivilegeEscalation` are not applied
+ * (`readOnlyRootFilesystem` is: the host's `/` is read-only inside such a container); no probes (a running container is ready at once), no lifecycle hooks,
+ * no sidecar (restartable init) containers, no ephemeral containers, no `kubectl
+ * exec`/`attach`/`port-forward`; no volume types but configMap, secret and emptyDir
+ * (no projected, downwardAPI, hostPath, PVCs), emptyDir `medium`/`sizeLimit` are
+ * ignored, mounted ConfigMaps/Secrets are not refreshed; no service-account token
+ * volume and no `KUBERNETES_SERVICE_*` env; `imagePullPolicy` and image pull secrets
+ * are ignored; logs are plain text (no CRI timestamps) and a restarted container's
+ * log replaces the previous one (no `--previous`); it does not re-adopt the processes
+ * of an earlier kubelet (a Pod it finds Pending or Running after its own restart is
+ * run again from the start).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -73,6 +73,7 @@ export interface SecurityContext {
   runAsGroup?: number;
   runAsNonRoot?: boolean;
   fsGroup?: number;
+  readOnlyRootFilesystem?: boolean;
 }
 
 interface KeyToPath {

@@ -55,7 +55,7 @@ async function writeKeyVolume(volume: Volume, dir: string, namespace: string, re
     const value = data[item.key];
     if (value === undefined) {
       if (source.optional) continue;
-      throw new VolumeMountError(`MountVolume.SetUp failed for volume "${volume.name}" : configmap references non-existent config key: ${item.key}`);
+      throw new VolumeMountError(`MountVolume.SetUp failed for volume "${volume.name}" : ${kind === 'Secret' ? 'references non-existent secret key' : 'configmap references non-existent config key'}: ${item.key}`);
     }
     const rel = normalize(item.path);
     if (rel.startsWith('..') || rel.startsWith('/')) throw new VolumeMountError(`volume "${volume.name}": item path "${item.path}" must be relative and stay inside the volume`);

@@ -161,7 +161,7 @@ export class PodWorker {
     const running = this.processes.get(container);
     if (!running) return false;
     running.oomKilled = true;
-    running.proc.signal('SIGKILL');
+    running.proc.kill();
     return true;
   }
 
@@ -209,13 +209,13 @@ export class PodWorker {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.abort.abort();
     if (this.stopping.graceMs === 0) {
-      for (const { proc } of this.processes.values()) proc.signal('SIGKILL');
+      for (const { proc } of this.processes.values()) proc.kill();
       return;
     }
     if (first) {
-      for (const { proc } of this.processes.values()) proc.signal('SIGTERM');
+      for (const { proc } of this.processes.values()) proc.terminate();
       this.killTimer = setTimeout(() => {
-        for (const { proc } of this.processes.values()) proc.signal('SIGKILL');
+        for (const { proc } of this.processes.values()) proc.kill();
       }, this.stopping.graceMs);
     }
   }
@@ -430,6 +430,7 @@ export class PodWorker {
         mounts,
         terminationFile: { source: terminationFile, target: c.terminationMessagePath ?? '/dev/termination-log' },
         workingDir: c.workingDir,
+        readOnlyRootFilesystem: c.securityContext?.readOnlyRootFilesystem === true,
         user: { uid, gid: sc.runAsGroup ?? (uid === 0 ? 0 : uid), groups: sc.fsGroup !== undefined ? [sc.fsGroup] : [] },
         logFile,
       });
@@ -443,7 +444,8 @@ export class PodWorker {
     const entry = { proc, oomKilled: false };
     this.processes.set(c.name, entry);
     const stopNow = this.stopping as StopRequest | null; // set while the process was starting
-    if (stopNow) proc.signal(stopNow.graceMs === 0 ? 'SIGKILL' : 'SIGTERM');
+    if (stopNow && stopNow.graceMs === 0) proc.kill();
+    else if (stopNow) proc.terminate();
     this.ctx.logger('debug', 'container started', { pod: this.key, container: c.name, pid: proc.pid });
     st.state = { running: { startedAt } };
     st.containerID = containerID;
