@@ -4,9 +4,9 @@
  * that cannot be used, is a {@link TestRunRejected}: the TestRun ends `Error` saying
  * which object and why, until its spec changes.
  */
-import type { RunFiles } from '../core/run.js';
+import { TopasError } from '../core/errors.js';
 import type { TestRun } from '../core/testrun.js';
-import { decodeConfigMapKey } from '../kubernetes/manifests/source-config-map.js';
+import { configMapFiles } from '../kubernetes/manifests/source-config-map.js';
 import type { TestRunInputs } from '../kubernetes/testrun-run-request.js';
 import { TerminalError } from './controller.js';
 import { RESOURCES, type KubeApi, type KubeObject } from './kube/kube-api.js';
@@ -58,9 +58,12 @@ export async function readTestRunInputs(api: KubeApi, testRun: TestRun): Promise
     const cm = await mustFind(api, 'configMap', ns, name, 'spec.files.configMapRef');
     if (cm.binaryData && Object.keys(cm.binaryData).length)
       throw new TestRunRejected('InvalidFiles', `spec.files.configMapRef: ConfigMap ${ns}/${name} has binaryData (${Object.keys(cm.binaryData).join(', ')}); a test folder's files are text: put them under data`);
-    const files: RunFiles = {};
-    for (const [k, v] of Object.entries(cm.data ?? {})) files[decodeConfigMapKey(k)] = v;
-    inputs.files = files;
+    try {
+      inputs.files = configMapFiles(cm.data);
+    } catch (error) {
+      if (error instanceof TopasError) throw new TestRunRejected('InvalidFiles', `spec.files.configMapRef: ConfigMap ${ns}/${name}: ${error.message}`);
+      throw error;
+    }
   }
   return inputs;
 }

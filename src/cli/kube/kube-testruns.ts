@@ -17,7 +17,8 @@ import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { formatDuration, paintPhase } from '../format.js';
 import { exitCodeFor } from '../watch-run.js';
-import { filesConfigMap, filesOwnerPatch, testRunManifest } from './testrun-manifest.js';
+import { filesOwnerPatch, scheduleManifests } from './testrun-manifest.js';
+import { SourceTooLargeError } from '../../kubernetes/manifests/source-config-map.js';
 
 export interface KubeFlags {
   kube?: boolean;
@@ -223,13 +224,12 @@ export async function scheduleOnCluster(ctx: CliContext, opts: ScheduleOnCluster
   let created: TestRunObject | null = null;
   for (let attempt = 0; !created; attempt++) {
     const name = `${base}-${suffix()}`;
-    const configMap = Object.keys(files).length ? filesConfigMap({ testRunName: name, namespace, files }) : null;
-    let manifest;
+    let built: ReturnType<typeof scheduleManifests>;
     try {
-      manifest = testRunManifest({
+      built = scheduleManifests({
         name,
         namespace,
-        source: opts.script ? { script: opts.scriptText!, fileName: basename(opts.script), ...(configMap ? { filesConfigMap: configMap.metadata.name } : {}) } : opts.git ? { git: opts.git } : { definition: opts.definition! },
+        source: opts.script ? { script: opts.scriptText!, fileName: basename(opts.script), files } : opts.git ? { git: opts.git } : { definition: opts.definition! },
         ...(opts.appName ? { appName: opts.appName } : {}),
         ...(opts.readOnly ? { readOnly: true } : {}),
         ...(opts.timeoutSeconds !== undefined ? { timeoutSeconds: opts.timeoutSeconds } : {}),
@@ -237,9 +237,11 @@ export async function scheduleOnCluster(ctx: CliContext, opts: ScheduleOnCluster
         ...(opts.labels ? { labels: opts.labels } : {}),
       });
     } catch (error) {
+      if (error instanceof SourceTooLargeError) throw new CliError(`the files of the folder of ${opts.script} do not fit a ConfigMap (${error.message}): move the script into a folder of its own, pass --no-bundle, or use --git`);
       if (error instanceof TopasError) throw new CliError(namingFlags(error.message));
       throw error;
     }
+    const configMap = built.files;
     // The ConfigMap first: the controller reads it as soon as the TestRun exists.
     if (configMap) {
       try {
@@ -250,7 +252,7 @@ export async function scheduleOnCluster(ctx: CliContext, opts: ScheduleOnCluster
       }
     }
     try {
-      created = await createTestRun(api, namespace, manifest as unknown as TestRunObject, attempt < 3);
+      created = await createTestRun(api, namespace, built.testRun as unknown as TestRunObject, attempt < 3);
     } catch (error) {
       if (configMap) await api.delete(RESOURCES.configMap, namespace, configMap.metadata.name).catch(() => false);
       throw error;

@@ -1,23 +1,22 @@
 /**
- * What `topas test schedule --kube` creates, built by pure functions: the `TestRun` and,
- * for a script with other files in its folder, the ConfigMap its `spec.files` names
- * (keys encoded as `encodeConfigMapKey` does, since a key cannot hold `/`). The ConfigMap
- * is created first (the controller reads it when it records the run) and handed to the
- * TestRun afterwards (`filesOwnerPatch`), so deleting the TestRun deletes it too.
+ * What `topas test schedule --kube` creates from its flags: the TestRun (built by
+ * `kubernetes/manifests/testrun-manifest.ts`, its spec checked with the CRD's own schema)
+ * and, for a script with other files in its folder, the ConfigMap its `spec.files` names
+ * (`filesConfigMap`). The ConfigMap is created first (the controller reads it when it
+ * records the run) and handed to the TestRun once that exists (`filesOwnerPatch`), so
+ * deleting the TestRun deletes it too.
  */
-import type { V1ConfigMap } from '@kubernetes/client-node';
-import { parseOrThrow } from '../../core/schemas/issues.js';
-import { TESTRUN_API_VERSION, TESTRUN_KIND, TestRunSpecSchema, type TestRunSpec } from '../../core/testrun.js';
-import { MANAGED_BY_LABELS, TESTRUN_LABEL } from '../../kubernetes/manifests/labels.js';
+import { TESTRUN_LABEL } from '../../kubernetes/manifests/labels.js';
 import { testRunOwnerReferences } from '../../kubernetes/manifests/owner.js';
-import { encodeConfigMapKey, MAX_CONFIG_MAP_BYTES } from '../../kubernetes/manifests/source-config-map.js';
-import { CliError } from '../cli-error.js';
+import { filesConfigMap } from '../../kubernetes/manifests/source-config-map.js';
+import { testRunManifest, type TestRunManifest } from '../../kubernetes/manifests/testrun-manifest.js';
+import type { TestRunSpec } from '../../core/testrun.js';
 
-export interface TestRunManifestOptions {
+export interface ScheduleManifestOptions {
   name: string;
   namespace: string;
   /** Exactly one source. */
-  source: { script: string; fileName: string; filesConfigMap?: string } | { git: { url: string; path: string; revision?: string } } | { definition: string };
+  source: { script: string; fileName: string; files?: Record<string, string> } | { git: { url: string; path: string; revision?: string } } | { definition: string };
   appName?: string;
   readOnly?: boolean;
   timeoutSeconds?: number;
@@ -25,31 +24,29 @@ export interface TestRunManifestOptions {
   labels?: Record<string, string>;
 }
 
-export interface TestRunManifest {
-  apiVersion: typeof TESTRUN_API_VERSION;
-  kind: typeof TESTRUN_KIND;
-  metadata: { name: string; namespace: string; labels?: Record<string, string> };
-  spec: TestRunSpec;
-}
+/** The name of the files ConfigMap of TestRun `name`. */
+export const filesConfigMapName = (testRunName: string) => `${testRunName}-files`;
 
-/** The TestRun; its spec checked with the CRD's own schema (errors name `spec.*`). */
-export function testRunManifest(o: TestRunManifestOptions): TestRunManifest {
+/**
+ * The TestRun and its files ConfigMap (null without files). Throws ValidationError
+ * (fields `spec.*`), SourceTooLargeError over 1 MiB of files.
+ */
+export function scheduleManifests(o: ScheduleManifestOptions): { testRun: TestRunManifest; files: ReturnType<typeof filesConfigMap> | null } {
   const s = o.source;
-  const spec: Record<string, unknown> = {
-    ...('script' in s ? { script: s.script, fileName: s.fileName, ...(s.filesConfigMap ? { files: { configMapRef: { name: s.filesConfigMap } } } : {}) } : {}),
+  const files =
+    'script' in s && s.files && Object.keys(s.files).length
+      ? filesConfigMap({ name: filesConfigMapName(o.name), namespace: o.namespace, files: s.files, labels: { [TESTRUN_LABEL]: o.name } })
+      : null;
+  const spec = {
+    ...('script' in s ? { script: s.script, fileName: s.fileName, ...(files ? { files: { configMapRef: { name: files.metadata.name } } } : {}) } : {}),
     ...('git' in s ? { git: { url: s.git.url, path: s.git.path, ...(s.git.revision ? { revision: s.git.revision } : {}) } } : {}),
     ...('definition' in s ? { definition: s.definition } : {}),
     ...(o.appName ? { appName: o.appName } : {}),
     ...(o.readOnly ? { readOnly: true } : {}),
     ...(o.timeoutSeconds !== undefined ? { timeout: goDuration(o.timeoutSeconds) } : {}),
     ...(o.env && Object.keys(o.env).length ? { env: o.env } : {}),
-  };
-  return {
-    apiVersion: TESTRUN_API_VERSION,
-    kind: TESTRUN_KIND,
-    metadata: { name: o.name, namespace: o.namespace, ...(o.labels && Object.keys(o.labels).length ? { labels: o.labels } : {}) },
-    spec: parseOrThrow(TestRunSpecSchema, spec, { prefix: ['spec'] }),
-  };
+  } as TestRunSpec;
+  return { testRun: testRunManifest({ name: o.name, namespace: o.namespace, spec, ...(o.labels ? { labels: o.labels } : {}) }), files };
 }
 
 /** `90` → `1m30s`. */
@@ -58,30 +55,6 @@ export function goDuration(seconds: number): string {
   const m = Math.floor((seconds % 3600) / 60);
   const sec = seconds % 60;
   return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${sec || (!h && !m) ? `${sec}s` : ''}`;
-}
-
-/** The name of the files ConfigMap of TestRun `name`. */
-export const filesConfigMapName = (testRunName: string) => `${testRunName}-files`;
-
-export type FilesConfigMap = V1ConfigMap & { metadata: { name: string; namespace: string }; data: Record<string, string> };
-
-/** The ConfigMap of a script's folder files (not the script: it is in `spec.script`). Throws a CliError over 1 MiB. */
-export function filesConfigMap(o: { testRunName: string; namespace: string; files: Record<string, string> }): FilesConfigMap {
-  const data: Record<string, string> = {};
-  let bytes = 0;
-  for (const [path, content] of Object.entries(o.files)) {
-    const k = encodeConfigMapKey(path);
-    data[k] = content;
-    bytes += Buffer.byteLength(k) + Buffer.byteLength(content);
-  }
-  if (bytes > MAX_CONFIG_MAP_BYTES)
-    throw new CliError(`the files of the script's folder are ${Math.ceil(bytes / 1024)} KiB, more than a ConfigMap holds (1 MiB): move the script into a folder of its own, pass --no-bundle, or use --git`);
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: filesConfigMapName(o.testRunName), namespace: o.namespace, labels: { ...MANAGED_BY_LABELS, [TESTRUN_LABEL]: o.testRunName } },
-    data,
-  };
 }
 
 /** The merge patch that makes the TestRun own its files ConfigMap. */
