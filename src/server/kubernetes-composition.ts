@@ -28,6 +28,8 @@ import { Registry } from 'prom-client';
 export interface KubernetesModeOptions {
   config: KubernetesConfig;
   instanceId: string;
+  /** `--git-allow-file`. */
+  gitAllowFile: boolean;
   log: Logger;
   /** The environment (`KUBECONFIG`, in-cluster variables). */
   env?: NodeJS.ProcessEnv;
@@ -104,6 +106,7 @@ export async function prepareKubernetes(o: KubernetesModeOptions): Promise<Kuber
         namespace,
         image: config.runnerImage,
         podGraceMs: config.podGraceSeconds * 1000,
+        gitAllowFile: o.gitAllowFile,
         ...o.executor,
         log,
       }),

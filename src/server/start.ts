@@ -109,7 +109,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   if (config.kubernetes && !options.executor) {
     try {
       const { prepareKubernetes } = await import('./kubernetes-composition.js');
-      kube = await prepareKubernetes({ config: config.kubernetes, instanceId: config.instanceId, log, ...(options.kubernetesTimings ? { executor: options.kubernetesTimings } : {}) });
+      kube = await prepareKubernetes({ config: config.kubernetes, instanceId: config.instanceId, gitAllowFile: config.gitAllowFile, log, ...(options.kubernetesTimings ? { executor: options.kubernetesTimings } : {}) });
     } catch (error) {
       await store.close();
       await lock.release();

@@ -4,7 +4,7 @@
  * process) and the real kubectl.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeHarness, type KubeHarness } from './harness.js';
+import { freePort, startKubeHarness, type KubeHarness } from './harness.js';
 import { RESOURCES } from '../../src/controller/kube/kube-api.js';
 import { runnerPodName, sourceConfigMapName, tokenSecretName } from '../../src/kubernetes/manifests/names.js';
 
@@ -13,8 +13,12 @@ const SLOW_SCRIPT = (steps: number, ms: number) =>
 
 describe('kubernetes executor (topas up --kubernetes, test cluster)', () => {
   let h: KubeHarness;
+  let port: number;
+  const TERMINAL = ['Passed', 'Failed', 'Error', 'TimedOut', 'Cancelled'];
   beforeAll(async () => {
-    h = await startKubeHarness({ env: { TOPAS_POD_GRACE_SECONDS: '2', TOPAS_LEADER_ELECTION: '0' } });
+    port = await freePort();
+    // A fixed port: runner Pods reach a restarted topas at the same URL (as through a Service).
+    h = await startKubeHarness({ topasArgs: ['--port', String(port), '--concurrency', '5'], env: { TOPAS_LEADER_ELECTION: '0' } });
   }, 90_000);
   afterAll(async () => {
     await h?.stop();
@@ -40,5 +44,58 @@ describe('kubernetes executor (topas up --kubernetes, test cluster)', () => {
     // The Kubernetes requests are counted by verb.
     const metrics = await fetch(`${h.topas.url}/metrics`, { headers: { authorization: `Bearer ${h.topas.token}` } }).then((r) => r.text());
     expect(metrics).toMatch(/topas_kube_requests_total\{verb="create",resource="pods",code="201"\} 1/);
+  }, 60_000);
+
+  it('ends a run whose runner Pod is deleted mid-run Error/PodDeleted within 10 s, with the log up to then', async () => {
+    const run = await h.submit({ script: 'for i = 1, 600 do\n  log.info("tick " .. i)\n  sleep(100)\nend\n' });
+    await expect.poll(async () => (await h.runLog(run.id)).length, { timeout: 30_000, interval: 200 }).toBeGreaterThanOrEqual(3);
+    const deleted = await h.kubectl(['delete', 'pod', runnerPodName(run.id), '--wait=false']);
+    expect(deleted.stderr).toBe('');
+    const t0 = Date.now();
+    const done = await h.waitForRun(run.id, (r) => TERMINAL.includes(r.phase), 15_000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(done).toMatchObject({ phase: 'Error', reason: 'PodDeleted' });
+    const log = await h.runLog(run.id);
+    expect(log.slice(0, 3)).toEqual(['tick 1', 'tick 2', 'tick 3']);
+  }, 60_000);
+
+  it('SIGKILL topas while 5 runner Pods run: the Pods go on, the restarted topas re-attaches, all Passed with their whole log', async () => {
+    const script = 'for i = 1, 6 do\n  step("s" .. i, function()\n    log.info("line " .. i)\n    sleep(700)\n  end)\nend\n';
+    const runs = await Promise.all(Array.from({ length: 5 }, (_, i) => h.submit({ name: `kill-${i}`, script })));
+    // All five running, each past its first line.
+    await expect.poll(async () => (await Promise.all(runs.map((r) => h.runLog(r.id)))).every((l) => l.length >= 1), { timeout: 45_000, interval: 200 }).toBe(true);
+    await h.killTopas(h.topas, 'SIGKILL');
+    const pods = await h.kube.list(RESOURCES.pod, 'default', { labelSelector: 'app.kubernetes.io/managed-by=topas' });
+    expect(pods.items.filter((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running').length).toBe(5);
+    await h.startTopas();
+    for (const run of runs) {
+      const done = await h.waitForRun(run.id, (r) => TERMINAL.includes(r.phase), 60_000);
+      expect(done, JSON.stringify([done.reason, done.message])).toMatchObject({ phase: 'Passed' });
+      expect(await h.runLog(run.id)).toEqual(['line 1', 'line 2', 'line 3', 'line 4', 'line 5', 'line 6']);
+      expect(done.steps).toHaveLength(6);
+    }
+  }, 120_000);
+
+  it('--concurrency 5 with 20 runs submitted at once: never more than 5 runner Pods, each run exactly one Pod', async () => {
+    const pods = await h.watchPods();
+    const script = 'step("a", function()\n  sleep(300)\n  assert(true, "ok")\nend)\n';
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => h.submit({ name: `c-${i}`, script })));
+    for (const run of runs) expect((await h.waitForRun(run.id, (r) => TERMINAL.includes(r.phase), 90_000)).phase).toBe('Passed');
+    pods.stop();
+    expect(pods.maxConcurrent).toBeLessThanOrEqual(5);
+    expect(new Set(pods.created)).toEqual(new Set(runs.map((r) => runnerPodName(r.id))));
+    expect([...pods.creations.values()].every((n) => n === 1)).toBe(true);
+  }, 150_000);
+
+  it('ends a run whose runner image cannot be pulled Error/ImagePullError once the grace period is over, and deletes its Pod', async () => {
+    await h.killTopas(h.topas, 'SIGTERM');
+    await h.startTopas({ env: { TOPAS_POD_GRACE_SECONDS: '2', TOPAS_RUNNER_IMAGE: 'registry.example.invalid/topas:nope' } });
+    const t0 = Date.now();
+    const run = await h.submit();
+    const done = await h.waitForRun(run.id, (r) => TERMINAL.includes(r.phase), 20_000);
+    expect(done).toMatchObject({ phase: 'Error', reason: 'ImagePullError' });
+    expect(done.message).toContain('registry.example.invalid/topas:nope');
+    expect(Date.now() - t0).toBeLessThan(2000 + 8000);
+    await expect.poll(() => h.kube.find(RESOURCES.pod, 'default', runnerPodName(run.id)), { timeout: 10_000 }).toBeNull();
   }, 60_000);
 });

@@ -10,6 +10,8 @@
  *   await h.stop();
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +89,64 @@ export interface KubeHarness {
   watchPods(): Promise<PodWatch>;
   /** Kills every topas process started here, stops the cluster, removes the data folders. */
   stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (for a topas that must come back on the same URL). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * What a Service in front of several topas instances does for runner Pods: forwards each
+ * request to one of the instances (round robin); an instance that does not answer is
+ * skipped (502 when none does, which the runner retries). Give its URL as
+ * `--runner-server-url` to every instance.
+ */
+export interface RunnerProxy {
+  url: string;
+  /** The instances' base URLs (replace them as instances come and go). */
+  targets: string[];
+  close(): Promise<void>;
+}
+
+export async function startRunnerProxy(targets: string[] = []): Promise<RunnerProxy> {
+  let next = 0;
+  const proxy: RunnerProxy = { url: '', targets, close: async () => {} };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const list = [...proxy.targets];
+      const attempt = (i: number) => {
+        if (i >= list.length) {
+          res.writeHead(502).end('no topas instance answered');
+          return;
+        }
+        const target = new URL(req.url ?? '/', list[(next + i) % list.length]);
+        const out = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        out.on('error', () => attempt(i + 1));
+        out.end(body);
+      };
+      next++;
+      attempt(0);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  proxy.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return proxy;
 }
 
 export const PASSING_SCRIPT = `step("one", function()\n  log.info("hello from the runner Pod")\n  assert(1 + 1 == 2, "math")\nend)\n`;

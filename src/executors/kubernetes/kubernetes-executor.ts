@@ -53,6 +53,8 @@ export interface KubernetesExecutorOptions {
   namespace: string;
   /** The runner image (a TestRun's `spec.runner.image` overrides it). */
   image: string;
+  /** `--git-allow-file`: git sources may be `file://` URLs (the clone's init container is told so). */
+  gitAllowFile?: boolean;
   /** How many runs this executor takes at once (the engine's global limit applies too). Default 1000. */
   capacity?: number;
   /** How long a Pod may fail to pull its image or be scheduled before its run ends `Error`. Default 60 s. */
@@ -61,6 +63,8 @@ export interface KubernetesExecutorOptions {
   cancelGraceMs?: number;
   /** How often a followed Pod's status is looked at again without news (grace periods, a Pod never seen). Default 1000 ms. */
   checkMs?: number;
+  /** After the runner reported, how long its Pod may take to end before the run ends anyway. Default 10 s. */
+  exitGraceMs?: number;
   /** How long a Pod just created may be missing from the informer before it counts as deleted. Default 10 s. */
   podAppearMs?: number;
   log?: Logger;
@@ -85,6 +89,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
   const graceMs = options.podGraceMs ?? DEFAULT_POD_GRACE_MS;
   const checkMs = options.checkMs ?? 1000;
   const appearMs = options.podAppearMs ?? 10_000;
+  const exitGraceMs = options.exitGraceMs ?? 10_000;
   const following = new Set<Following>();
   let closed = false;
 
@@ -107,7 +112,14 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
     let configMap: KubeObject | null = null;
     if (job.git) {
       const secretName = (where.spec?.git as { secretRef?: { name?: string } } | undefined)?.secretRef?.name;
-      source = { kind: 'git', url: job.git.url, path: job.git.path, revision: job.git.revision, ...(secretName ? { secretName } : {}) };
+      source = {
+        kind: 'git',
+        url: job.git.url,
+        path: job.git.path,
+        revision: job.git.revision,
+        ...(secretName ? { secretName } : {}),
+        ...(options.gitAllowFile && /^file:/i.test(job.git.url) ? { allowFile: true } : {}),
+      };
     } else {
       try {
         const built = sourceConfigMap({ runId: job.runId, namespace, fileName: job.fileName || 'script.lua', script: job.script, files: job.files, owner });
@@ -172,9 +184,24 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
       let seen = false;
       let last: V1Pod | null = null;
       let deletedByUs = false;
+      // The runner's own report: the run ends with it once its Pod has ended too, so a
+      // slot is freed only when its Pod stops counting (never more Pods than the limit).
+      let reported: RunCompletion | null = null;
+      let reportTimer: NodeJS.Timeout | undefined;
       let cancelTimer: NodeJS.Timeout | undefined;
       const entry: Following = { stop: () => finish(() => reject(new ExecutorClosedError())) };
-      const unfollow = options.hub.follow({ job, sink, signal, complete: (c) => finish(() => resolve(c)) });
+      const unfollow = options.hub.follow({
+        job,
+        sink,
+        signal,
+        complete: (c) => {
+          if (done || reported) return;
+          reported = c;
+          reportTimer = setTimeout(() => finish(() => resolve(c)), exitGraceMs);
+          reportTimer.unref();
+          look((options.pods.get(namespace, podName) as unknown as V1Pod | undefined) ?? null, false);
+        },
+      });
 
       const deletePod = (why: string) =>
         options.api.delete(POD, namespace, podName, { propagationPolicy: 'Background' }).catch((error: unknown) => log('warn', `deleting the runner Pod (${why}) failed`, { runId: job.runId, pod: podName, error: errorField(error) }));
@@ -184,6 +211,14 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
         if (pod) {
           seen = true;
           last = pod;
+        }
+        if (reported) {
+          const phase = (pod ?? last)?.status?.phase;
+          if (deleted || !pod || phase === 'Succeeded' || phase === 'Failed') {
+            const r = reported;
+            finish(() => resolve(r));
+          }
+          return;
         }
         if (deleted || (!pod && seen)) {
           // Gone: a Pod that had ended says how (its termination message); else it was deleted mid-run.
@@ -236,6 +271,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
         done = true;
         clearInterval(tick);
         clearTimeout(cancelTimer);
+        clearTimeout(reportTimer);
         signal.removeEventListener('abort', onAbort);
         offPod();
         unfollow();

@@ -56,7 +56,16 @@ export type RunnerSource =
   /** Too large for a ConfigMap: the runner fetches the script and files from topas (no `--source`). */
   | { kind: 'server' }
   /** A clone made by the init container into /topas/workspace. */
-  | { kind: 'git'; url: string; path: string; revision: string; /** A kubernetes.io/basic-auth Secret. */ secretName?: string };
+  | {
+      kind: 'git';
+      url: string;
+      path: string;
+      revision: string;
+      /** A kubernetes.io/basic-auth Secret. */
+      secretName?: string;
+      /** `file://` URLs are allowed (topas runs with `--git-allow-file`): the init container gets `--allow-file`. */
+      allowFile?: boolean;
+    };
 
 export interface RunnerPodOptions {
   runId: string;
@@ -141,7 +150,7 @@ export function runnerPod(o: RunnerPodOptions): RunnerPod {
           {
             name: GIT_CHECKOUT_CONTAINER,
             image,
-            args: ['git-checkout', '--url', src.url, '--revision', src.revision, '--dest', RUNNER_PATHS.workspace],
+            args: ['git-checkout', '--url', src.url, '--revision', src.revision, '--dest', RUNNER_PATHS.workspace, ...(src.allowFile ? ['--allow-file'] : [])],
             env: [
               ...baseEnv,
               ...(src.secretName

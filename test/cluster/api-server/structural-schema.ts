@@ -58,6 +58,19 @@ function walk(s: JsonObject, path: string, valueValidation: boolean, out: Struct
   for (const [name, sub] of Object.entries<JsonObject>(s.properties ?? {})) walk(sub, `${path}.properties[${name}]`, valueValidation, out);
   if (typeof s.additionalProperties === 'object') walk(s.additionalProperties, `${path}.additionalProperties`, valueValidation, out);
   if (s.items && typeof s.items === 'object' && !Array.isArray(s.items)) walk(s.items, `${path}.items`, valueValidation, out);
-  for (const key of ['allOf', 'anyOf', 'oneOf'] as const) (s[key] ?? []).forEach((sub: JsonObject, i: number) => walk(sub, `${path}.${key}[${i}]`, true, out));
+  // kube-apiserver's one exception: `x-kubernetes-int-or-string: true` may say
+  // `anyOf: [{type: integer}, {type: string}]` (what controller-gen writes for IntOrString).
+  const intOrString = s['x-kubernetes-int-or-string'] === true && isIntOrStringAnyOf(s.anyOf);
+  for (const key of ['allOf', 'anyOf', 'oneOf'] as const)
+    (s[key] ?? []).forEach((sub: JsonObject, i: number) => {
+      if (intOrString && key === 'anyOf') return;
+      walk(sub, `${path}.${key}[${i}]`, true, out);
+    });
   if (s.not) walk(s.not, `${path}.not`, true, out);
+}
+
+function isIntOrStringAnyOf(anyOf: unknown): boolean {
+  if (!Array.isArray(anyOf) || anyOf.length !== 2) return false;
+  const only = (o: unknown, type: string) => typeof o === 'object' && o !== null && Object.keys(o).length === 1 && (o as JsonObject).type === type;
+  return only(anyOf[0], 'integer') && only(anyOf[1], 'string');
 }
