@@ -15,8 +15,11 @@
  *    (`testrun-run-id.ts`), so a retry after a crash finds the run made before;
  *    a spec topas cannot run (a missing Secret, definition or App, an invalid spec) →
  *    status `Error`, `Ready=False`, no retry until the spec changes;
- * 4. write the status (`testRunStatus`) when it differs from what the resource has;
- * 5. once ended, `ttlSecondsAfterFinished` deletes the resource (requeued for then).
+ * 4. write the status (`testRunStatus`) when it differs from what the resource has —
+ *    while the run has not ended at most once a second (its end at once), so a passing
+ *    TestRun costs a finalizer patch, two status writes and one Event;
+ * 5. once ended, an Event says how, and `ttlSecondsAfterFinished` deletes the resource
+ *    (requeued for then).
  *
  * The executor (`--kubernetes`) creates and follows the runner Pod; the engine applies the
  * one global concurrency limit, so a TestRun waits `Queued` (`Ready=False/WaitingForCapacity`).
@@ -33,7 +36,7 @@ import type { Engine, RunRequest } from '../engine/engine.js';
 import { TESTRUN_LABEL } from '../kubernetes/manifests/labels.js';
 import { runnerPodName, sourceConfigMapName, tokenSecretName } from '../kubernetes/manifests/names.js';
 import { DEFAULT_POD_GRACE_MS } from '../kubernetes/status/pod-outcome.js';
-import { testRunRejectedStatus, testRunStatus } from '../kubernetes/status/testrun-status.js';
+import { CONDITION, testRunRejectedStatus, testRunStatus } from '../kubernetes/status/testrun-status.js';
 import { testRunToRunRequest } from '../kubernetes/testrun-run-request.js';
 import type { Store } from '../store/store.js';
 import { Controller, TerminalError, type ReconcileResult } from './controller.js';
@@ -58,8 +61,14 @@ export interface TestRunControllerOptions {
   podGraceMs?: number;
   /** TestRuns reconciled at once. Default 4. */
   workers?: number;
-  /** Record Kubernetes Events on TestRuns (run recorded, runner started, run ended). Default true. */
+  /** Record Kubernetes Events on TestRuns (how its run ended; why it was refused). Default true. */
   events?: boolean;
+  /**
+   * Status changes of a run that has not ended are written at most once per this many
+   * ms per TestRun (counted from the run's recording), so a short run costs two status
+   * writes (Running with its Pod, then its end); an end is written at once. Default 1000.
+   */
+  statusIntervalMs?: number;
   /** Named in Events as the reporting instance. Default `topas`. */
   instanceId?: string;
   /** Back-off of failed reconciles (first, longest). Defaults 100 ms, 30 s. */
@@ -103,6 +112,8 @@ class TestRunController implements RunningController {
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly writes = new Map<string, OwnWrite>();
+  /** When the status of a TestRun's running run was last written (or the run recorded), by key. */
+  private readonly lastStatusWrite = new Map<string, number>();
   private unsubscribe: () => void = () => {};
   private readonly podHandler = (_type: string, pod: KubeObject) => {
     const name = pod.metadata.labels?.[TESTRUN_LABEL];
@@ -158,6 +169,7 @@ class TestRunController implements RunningController {
     const own = this.writes.get(k);
     if (!cached) {
       this.writes.delete(k);
+      this.lastStatusWrite.delete(k);
       return undefined;
     }
     if (own && own.superseded.has(cached.metadata.resourceVersion ?? '')) return own.object;
@@ -246,11 +258,21 @@ class TestRunController implements RunningController {
 
     const pod = (this.o.pods.get(tr.metadata.namespace, runnerPodName(run.id)) ?? null) as V1Pod | null;
     const before = tr.status ?? {};
-    const status = testRunStatus(run, pod, tr, this.now(), { graceMs: this.o.podGraceMs ?? DEFAULT_POD_GRACE_MS });
+    const now = this.now();
+    const status = testRunStatus(run, pod, tr, now, { graceMs: this.o.podGraceMs ?? DEFAULT_POD_GRACE_MS });
+    if (!isTerminal(run.phase)) {
+      // Counts so far alone are no reason to write (a long run would write all the time): they go with the next change.
+      if (canonical(withoutProgress(before)) === canonical(withoutProgress(status))) return;
+      // Coalesce the changes of a running run (Queued → Running → its Pod): one write per interval.
+      const wait = (this.lastStatusWrite.get(k) ?? 0) + (this.o.statusIntervalMs ?? 1000) - now.getTime();
+      if (wait > 0) return { requeueAfterMs: wait };
+      this.lastStatusWrite.set(k, now.getTime());
+    }
     tr = await this.writeStatus(tr, status);
-    await this.announce(tr, run, before, status);
-
-    if (isTerminal(run.phase)) return this.expire(tr, run);
+    if (isTerminal(run.phase)) {
+      await this.announceEnd(tr, run, before, status);
+      return this.expire(tr, run);
+    }
   }
 
   /** Records the TestRun's run with id `runId` (or finds it, when a retry races a first attempt). */
@@ -277,24 +299,23 @@ class TestRunController implements RunningController {
       throw error;
     }
     this.log('info', 'recorded the run of a TestRun', { testRun: `${tr.metadata.namespace}/${tr.metadata.name}`, runId: run.id });
+    this.lastStatusWrite.set(key(tr.metadata.namespace, tr.metadata.name), this.now().getTime());
     if (skippedEnvKeys.length)
       await this.event(tr, run.id, 'EnvKeysSkipped', `envFrom keys that are not valid env variable names were skipped: ${skippedEnvKeys.join(', ')}`, 'Warning');
     return run;
   }
 
-  /** Events for what changed: the run recorded, its runner started, its end. */
-  private async announce(tr: TestRun, run: Run, before: TestRunStatus, after: TestRunStatus): Promise<void> {
-    if (!before.runId) await this.event(tr, run.id, 'RunRecorded', `recorded run ${run.id} in topas (${run.phase})`);
-    if (after.phase !== 'Queued' && (before.phase === 'Queued' || before.phase === undefined || !before.runId) && after.podName)
-      await this.event(tr, run.id, 'RunnerStarted', `runner Pod ${after.podName} started`);
-    if (after.phase && isTerminal(after.phase) && !(before.phase && isTerminal(before.phase) && before.runId))
-      await this.event(
-        tr,
-        run.id,
-        `Run${after.phase}`,
-        `the run ended ${after.phase}${after.reason ? ` (${after.reason})` : ''}${after.message ? `: ${after.message}` : ''} in ${after.duration ?? '?'}`,
-        after.phase === 'Passed' ? 'Normal' : 'Warning',
-      );
+  /** The Event of the run's end (once: a TestRun whose status already showed the end has it). */
+  private async announceEnd(tr: TestRun, run: Run, before: TestRunStatus, after: TestRunStatus): Promise<void> {
+    if (before.phase && isTerminal(before.phase) && before.runId) return;
+    const counts = after.summary ? `; ${after.summary.stepsPassed} steps passed, ${after.summary.stepsFailed} failed` : '';
+    await this.event(
+      tr,
+      run.id,
+      `Run${after.phase}`,
+      `run ${run.id} ended ${after.phase}${after.reason ? ` (${after.reason})` : ''} in ${after.duration ?? '?'}${counts}${after.message ? `: ${after.message}` : ''}`,
+      after.phase === 'Passed' ? 'Normal' : 'Warning',
+    );
   }
 
   /** `ttlSecondsAfterFinished`: deletes the ended TestRun when its time is up (the run stays in topas). */
@@ -330,6 +351,12 @@ class TestRunController implements RunningController {
     }
     await this.setFinalizers(tr, finalizers.filter((f) => f !== TESTRUN_FINALIZER));
   }
+}
+
+/** A status without what changes as the run goes on (its counts so far). */
+function withoutProgress(status: TestRunStatus): TestRunStatus {
+  const { summary: _summary, ...rest } = status;
+  return { ...rest, ...(rest.conditions ? { conditions: rest.conditions.map((c) => (c.type === CONDITION.testCompleted && c.status === 'False' ? { ...c, message: '' } : c)) } : {}) };
 }
 
 function splitKey(k: string): [string, string] {

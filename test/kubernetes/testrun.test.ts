@@ -93,8 +93,7 @@ describe('TestRun controller (topas up --kubernetes, test cluster, kubectl)', ()
     const described = (await h.kubectl(['describe', 'testrun', 'hello'])).stdout;
     for (const c of ['Ready', 'PodsHealthy', 'TestCompleted', 'SpecDrifted']) expect(described).toContain(c);
     expect(described).toMatch(/TestSucceeded/);
-    expect(described).toMatch(/RunRecorded/);
-    expect(described).toMatch(/RunPassed/);
+    expect(described).toMatch(/Normal\s+RunPassed\s+\S+\s+topas-controller\s+run \S+ ended Passed in/);
 
     // The run: origin crd, its k8sRef, labels, steps and whole log.
     const runs = (await h.api('/api/runs?origin=crd')).body.items as { id: string; k8sRef: unknown; labels: Record<string, string> }[];
