@@ -111,5 +111,32 @@ if (!adminUrl) {
       // A run that had not started before the kill was started by b: each run had exactly one Pod.
       expect(runs.every((r) => pods.creations.has(runnerPodName(r.id)) || false)).toBe(true);
     }, 180_000);
+
+    it('a leader that stops answering (SIGSTOP) loses the Lease; once it is back it stands by and the runs still finish exactly once', async () => {
+      const b = h.topas;
+      const a = await h.startTopas({ env: { TOPAS_INSTANCE_ID: 'topas-a2' } });
+      proxy.targets.push(a.url);
+      expect(await holder()).toBe('topas-b');
+      const pods = await h.watchPods();
+      const script = 'for i = 1, 4 do\n  step("s" .. i, function()\n    log.info("line " .. i)\n    sleep(500)\n  end)\nend\n';
+      const runs = await Promise.all(Array.from({ length: 6 }, (_, i) => h.submit({ name: `stop-${i}`, script })));
+      await expect.poll(async () => (await h.api(`/api/runs/${runs[0]!.id}/logs`)).body.items.length, { timeout: 45_000, interval: 100 }).toBeGreaterThan(0);
+      b.child.kill('SIGSTOP');
+      try {
+        await expect.poll(holder, { timeout: 15_000, interval: 100 }).toBe('topas-a2');
+      } finally {
+        b.child.kill('SIGCONT');
+      }
+      for (const run of runs) {
+        const done = await h.waitForRun(run.id, (r) => TERMINAL.includes(r.phase), 90_000);
+        expect(done, JSON.stringify([done.reason, done.message])).toMatchObject({ phase: 'Passed' });
+        expect(await h.runLog(run.id)).toEqual(['line 1', 'line 2', 'line 3', 'line 4']);
+      }
+      pods.stop();
+      for (const run of runs) expect(pods.creations.get(runnerPodName(run.id)), `Pods of run ${run.id}`).toBe(1);
+      // b is alive and stands by: it says so in its log.
+      await expect.poll(() => b.output(), { timeout: 10_000 }).toContain('standing by');
+      expect(await holder()).toBe('topas-a2');
+    }, 180_000);
   });
 }
