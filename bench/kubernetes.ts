@@ -18,6 +18,9 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import { isTerminal } from '../src/core/run-phase.js';
 import { startTopas, type RunningTopas } from '../src/server/start.js';
+import { loadKubeConfig } from '../src/controller/kube/kube-config.js';
+import { KubeApi, RESOURCES, type KubeObject } from '../src/controller/kube/kube-api.js';
+import { topasCrds } from '../src/kubernetes/crd/testrun-crd.js';
 import { percentile, round } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_K8S_RUNS ?? 20);
@@ -117,6 +120,9 @@ export async function benchKubernetes() {
   const dir = await mkdtemp(join(tmpdir(), 'topas-bench-k8s-'));
   const kubeconfig = join(dir, 'kubeconfig');
   const cluster = await startCluster(kubeconfig);
+  // As installed: the TestRun controller (the leader runs it) watches TestRuns.
+  const api = new KubeApi(loadKubeConfig({ kubeconfig }));
+  for (const crd of topasCrds()) await api.create(RESOURCES.crd, undefined, crd as unknown as KubeObject);
   const env = { ...process.env, TOPAS_LEADER_ELECTION: '0' };
   try {
     // --- kubernetes
