@@ -8,7 +8,7 @@
  * (a temporary folder per run) and by `topas git-checkout` (a runner Pod's init container).
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +94,11 @@ export async function gitCheckout(spec: GitCheckoutSpec, options: GitCheckoutOpt
   const home = await mkdtemp(join(tmpdir(), 'topas-git-home-'));
   try {
     await mkdir(options.dest, { recursive: true });
+    // git refuses a repository folder another user owns ("dubious ownership"): the destination
+    // (an emptyDir is root's, the runner is not) and a file:// repository are read on purpose.
+    // git 2.39 honours safe.directory only in the global config, so that is the one setting in it.
+    const safe = [options.dest, ...(target.localPath ? [target.localPath] : [])];
+    await writeFile(join(home, 'gitconfig'), safe.map((d) => `[safe]\n\tdirectory = ${JSON.stringify(d)}\n`).join(''));
     const git = (args: string[]) => runGit(options.gitBinary ?? 'git', args, { cwd: options.dest, home, deadline, target, options, where });
     await git(['init', '--quiet']);
     await git(['remote', 'add', 'origin', url]);
@@ -135,6 +140,8 @@ function notFound(revision: string, shown: string): GitCheckoutError {
 interface Target {
   scheme: 'https' | 'http' | 'file';
   pin: string | null;
+  /** A file:// repository's folder: read whoever owns it (allowed with --allow-file), so git's ownership check must not refuse it. */
+  localPath?: string;
 }
 
 /** Refuses schemes and hosts the server does not allow; resolves an http(s) host once and pins git to that address. */
@@ -151,7 +158,7 @@ async function checkUrl(url: string, options: GitCheckoutOptions): Promise<Targe
     if (!options.allowFile) {
       throw new GitCheckoutError('GitUrlRefused', `${shown}: file:// URLs read the server's own disk and are refused; start topas with --git-allow-file (TOPAS_GIT_ALLOW_FILE=1) to allow them`);
     }
-    return { scheme, pin: null };
+    return { scheme, pin: null, localPath: decodeURIComponent(parsed.pathname) };
   }
   if (scheme !== 'https' && scheme !== 'http') {
     throw new GitCheckoutError('GitUrlRefused', `${shown}: only https:// and http:// git URLs are supported (ssh needs keys topas does not hold; use https with GIT_USERNAME and GIT_PASSWORD)`);
@@ -221,7 +228,7 @@ function gitEnv(run: GitRun): NodeJS.ProcessEnv {
     LANG: 'C',
     LC_ALL: 'C',
     GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_CONFIG_GLOBAL: join(run.home, 'gitconfig'),
     GIT_TERMINAL_PROMPT: '0',
     GIT_ASKPASS: '',
     SSH_ASKPASS: '',

@@ -5,6 +5,8 @@
  * the run in the API).
  */
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { RESOURCES, type KubeObject } from '../../src/controller/kube/kube-api.js';
@@ -66,7 +68,17 @@ describe('TestRun controller (topas up --kubernetes, test cluster, kubectl)', ()
   const condition = (tr: TestRunView, type: string) => tr.status?.conditions?.find((c) => c.type === type);
 
   beforeAll(async () => {
-    repo = createTestRepo();
+    // Runner Pods get a /tmp of their own and run as another user (as in a cluster), so the
+    // repository lives elsewhere and is readable by all.
+    const tmp = process.env.TMPDIR;
+    process.env.TMPDIR = '/var/tmp';
+    try {
+      repo = createTestRepo();
+    } finally {
+      if (tmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmp;
+    }
+    execFileSync('chmod', ['-R', 'a+rX', dirname(dirname(fileURLToPath(repo.url)))]);
     h = await startKubeHarness({
       topasArgs: ['--concurrency', '5', '--git-allow-file'],
       env: { TOPAS_POD_GRACE_SECONDS: '2', TOPAS_LEADER_ELECTION: '0' },
