@@ -59,6 +59,18 @@ describe('kubernetes executor (topas up --kubernetes, test cluster)', () => {
     expect(log.slice(0, 3)).toEqual(['tick 1', 'tick 2', 'tick 3']);
   }, 60_000);
 
+  it.each([
+    ['evicted', 'Evicted', (ns: string, pod: string) => h.cluster.kubelet!.evict(ns, pod)],
+    ['OOM-killed', 'OOMKilled', (ns: string, pod: string) => h.cluster.kubelet!.oomKill(ns, pod, 'runner')],
+  ] as const)('ends a run whose runner Pod is %s Error/%s, with the log up to then', async (_what, reason, strike) => {
+    const run = await h.submit({ script: 'for i = 1, 600 do\n  log.info("tick " .. i)\n  sleep(100)\nend\n' });
+    await expect.poll(async () => (await h.runLog(run.id)).length, { timeout: 30_000, interval: 200 }).toBeGreaterThanOrEqual(2);
+    expect(strike('default', runnerPodName(run.id))).toBe(true);
+    const done = await h.waitForRun(run.id, (r) => TERMINAL.includes(r.phase), 15_000);
+    expect(done).toMatchObject({ phase: 'Error', reason });
+    expect((await h.runLog(run.id)).slice(0, 2)).toEqual(['tick 1', 'tick 2']);
+  }, 60_000);
+
   it('SIGKILL topas while 5 runner Pods run: the Pods go on, the restarted topas re-attaches, all Passed with their whole log', async () => {
     const script = 'for i = 1, 6 do\n  step("s" .. i, function()\n    log.info("line " .. i)\n    sleep(700)\n  end)\nend\n';
     const runs = await Promise.all(Array.from({ length: 5 }, (_, i) => h.submit({ name: `kill-${i}`, script })));

@@ -65,7 +65,7 @@ export interface KubernetesExecutorOptions {
   checkMs?: number;
   /** After the runner reported, how long its Pod may take to end before the run ends anyway. Default 10 s. */
   exitGraceMs?: number;
-  /** How long a Pod just created may be missing from the informer before it counts as deleted. Default 10 s. */
+  /** How long a Pod just created may be missing from the informer before it counts as deleted. Default 30 s. */
   podAppearMs?: number;
   log?: Logger;
 }
@@ -88,7 +88,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
   const log = options.log ?? silentLogger;
   const graceMs = options.podGraceMs ?? DEFAULT_POD_GRACE_MS;
   const checkMs = options.checkMs ?? 1000;
-  const appearMs = options.podAppearMs ?? 10_000;
+  const appearMs = options.podAppearMs ?? 30_000;
   const exitGraceMs = options.exitGraceMs ?? 10_000;
   const following = new Set<Following>();
   let closed = false;
@@ -175,7 +175,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
    * Follows a started run until it ends: the runner's report through the hub, or what
    * its Pod's status says. `lost()` is the answer when the Pod vanished without one.
    */
-  function follow(job: ExecutionJob, sink: RunSink, signal: AbortSignal, namespace: string, lost: () => RunCompletion | null): Promise<RunCompletion | null> {
+  function follow(job: ExecutionJob, sink: RunSink, signal: AbortSignal, namespace: string, lost: () => RunCompletion | null, quit?: AbortSignal): Promise<RunCompletion | null> {
     const podName = runnerPodName(job.runId);
     const since = Date.now();
     return new Promise<RunCompletion | null>((resolve, reject) => {
@@ -190,6 +190,8 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
       let reportTimer: NodeJS.Timeout | undefined;
       let cancelTimer: NodeJS.Timeout | undefined;
       const entry: Following = { stop: () => finish(() => reject(new ExecutorClosedError())) };
+      // The caller gave up on the run (its Pod could not be created): stop following, quietly.
+      quit?.addEventListener('abort', () => finish(() => resolve(null)), { once: true });
       const unfollow = options.hub.follow({
         job,
         sink,
@@ -225,7 +227,8 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
           const ended = last ? podOutcome({ ...last, metadata: { ...last.metadata, deletionTimestamp: undefined } }, new Date(), graceMs) : null;
           const outcome = ended && !isPodTrouble(ended) && (last?.status?.phase === 'Succeeded' || last?.status?.phase === 'Failed') ? ended : null;
           if (outcome) return finish(() => resolve(outcome));
-          if (deletedByUs) return finish(() => resolve(cancelled()));
+          // Deleted by us after a cancel, or by someone else (the TestRun's deletion) while cancelling.
+          if (deletedByUs || signal.aborted) return finish(() => resolve(cancelled()));
           const gone = lost();
           return finish(() => resolve(gone ?? podDeletedCompletion(podName)));
         }
@@ -316,13 +319,21 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
       const podName = runnerPodName(job.runId);
       // By identity: a Pod that exists was started before (by us or another instance) and is followed.
       const existing = await findPod(where.namespace, podName);
-      const followed = follow(job, sink, signal, where.namespace, () => null);
+      const quit = new AbortController();
+      const followed = follow(job, sink, signal, where.namespace, () => null, quit.signal);
+      // It may reject (closed, leaveAll) while the Pod is still being created: handled below, never unhandled.
+      followed.catch(() => {});
       if (!existing) {
         try {
           await start(job, where);
         } catch (error) {
-          if (closed) throw new ExecutorClosedError();
+          if (closed) {
+            quit.abort();
+            throw new ExecutorClosedError();
+          }
           log('error', 'starting the runner Pod failed', { runId: job.runId, pod: podName, error: errorField(error) });
+          quit.abort();
+          await followed;
           cleanUp(job.runId, where);
           throw error;
         }
