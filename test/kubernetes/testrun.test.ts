@@ -188,7 +188,7 @@ describe('TestRun controller (topas up --kubernetes, test cluster, kubectl)', ()
     }
   }, 45_000);
 
-  it('deleting a running TestRun cancels its run, removes its Pod and ConfigMap, and keeps the run record', async () => {
+  it('a spec change while running is ignored (SpecDrifted); deleting a running TestRun cancels its run, removes its Pod and ConfigMap, and keeps the run record', async () => {
     await apply(testRun('to-delete', { script: 'log.info("started")\nstep("long", function() sleep(60000) end)\n' }));
     const running = await waitFor('to-delete', (t) => t.status?.phase === 'Running' && condition(t, 'Ready')?.status === 'True');
     const runId = running.status!.runId!;
@@ -199,6 +199,12 @@ describe('TestRun controller (topas up --kubernetes, test cluster, kubectl)', ()
     ]);
     await h.waitForRun(runId, (r) => r.phase === 'Running');
     await vi.waitFor(async () => expect((await h.kube.get<KubeObject & { status?: { phase?: string } }>(RESOURCES.pod, NS, runnerPodName(runId))).status?.phase).toBe('Running'), { timeout: 15_000, interval: 100 });
+    // A spec change after the start is ignored, and the status says so.
+    expect((await h.kubectl(['patch', 'testrun', 'to-delete', '--type', 'merge', '-p', '{"spec":{"env":{"LATE":"1"}}}'])).code).toBe(0);
+    const drifted = await waitFor('to-delete', (t) => condition(t, 'SpecDrifted')?.status === 'True');
+    expect(condition(drifted, 'SpecDrifted')).toMatchObject({ reason: 'SpecChangedAfterStart', message: expect.stringContaining('the change is ignored') });
+    expect(drifted.status).toMatchObject({ phase: 'Running', runId, observedGeneration: 2, runGeneration: 1 });
+
     const deleted = await h.kubectl(['delete', 'testrun', 'to-delete', '--wait=true', '--timeout=30s']);
     expect(deleted.code).toBe(0);
     expect(await get('to-delete')).toBeNull();
