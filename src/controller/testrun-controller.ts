@@ -114,6 +114,7 @@ class TestRunController implements RunningController {
   private readonly writes = new Map<string, OwnWrite>();
   /** When the status of a TestRun's running run was last written (or the run recorded), by key. */
   private readonly lastStatusWrite = new Map<string, number>();
+  /** Stops listening to the engine and to the shared Pod informer (which outlives this controller). */
   private unsubscribe: () => void = () => {};
   private readonly podHandler = (_type: string, pod: KubeObject) => {
     const name = pod.metadata.labels?.[TESTRUN_LABEL];
@@ -138,10 +139,14 @@ class TestRunController implements RunningController {
 
   start(): void {
     this.testRuns.on((_type, tr) => this.controller.queue.add(key(tr.metadata.namespace ?? '', tr.metadata.name)));
-    this.o.pods.on(this.podHandler);
-    this.unsubscribe = this.o.engine.subscribeAll((n) => {
+    const offPods = this.o.pods.on(this.podHandler);
+    const offRuns = this.o.engine.subscribeAll((n) => {
       if (n.type === 'phase' && n.run.origin === 'crd' && n.run.k8sRef && this.watches(n.run.k8sRef.namespace)) this.controller.queue.add(key(n.run.k8sRef.namespace, n.run.k8sRef.name));
     });
+    this.unsubscribe = () => {
+      offPods();
+      offRuns();
+    };
     this.testRuns.start();
     // Pods seen before this controller started: their TestRuns are listed by the informer anyway.
     void this.testRuns.synced.then(() => {
