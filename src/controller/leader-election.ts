@@ -9,6 +9,7 @@
  */
 import { errorField, silentLogger, type Logger } from '../core/logger.js';
 import { isAlreadyExists, isConflict, RESOURCES, type KubeApi, type KubeObject } from './kube/kube-api.js';
+import { controllerLease, formatMicroTime } from '../kubernetes/manifests/lease.js';
 
 export interface LeaderElectionOptions {
   api: KubeApi;
@@ -105,7 +106,9 @@ export class LeaderElector {
     const current = await api.find<Lease>(RESOURCES.lease, namespace, name);
     if (!current) {
       try {
-        await api.create(RESOURCES.lease, namespace, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'topas' } }, spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now.toISOString(), renewTime: now.toISOString(), leaseTransitions: 0 } });
+        // crd's builder (MicroTime times, managed-by label); its name is the election's.
+        const lease = controllerLease({ namespace, holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 });
+        await api.create(RESOURCES.lease, namespace, { ...lease, metadata: { ...lease.metadata, name } });
         this.observed = { spec: { holderIdentity: identity }, at: Date.now() };
         return true;
       } catch (error) {
@@ -125,8 +128,8 @@ export class LeaderElector {
     const next: LeaseSpec = {
       holderIdentity: identity,
       leaseDurationSeconds: durationSeconds,
-      acquireTime: mine ? (spec.acquireTime ?? now.toISOString()) : now.toISOString(),
-      renewTime: now.toISOString(),
+      acquireTime: mine ? (spec.acquireTime ?? formatMicroTime(now)) : formatMicroTime(now),
+      renewTime: formatMicroTime(now),
       leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
     };
     try {
@@ -145,7 +148,7 @@ export class LeaderElector {
     if (!current || current.spec?.holderIdentity !== identity) return;
     await api.update(RESOURCES.lease, namespace, {
       ...current,
-      spec: { ...current.spec, holderIdentity: null, acquireTime: null, renewTime: new Date().toISOString(), leaseDurationSeconds: 1 },
+      spec: { ...current.spec, holderIdentity: null, acquireTime: null, renewTime: formatMicroTime(new Date()), leaseDurationSeconds: 1 },
     });
   }
 }
