@@ -1,0 +1,177 @@
+/**
+ * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`),
+ * which kubectl's typed commands send (`kubectl create secret|configmap|namespace|
+ * serviceaccount|service`). Only those kinds are decoded, into the JSON form the
+ * rest of the server works with (zero values dropped, as Go's `omitempty` does);
+ * other kinds get 415. Responses are always JSON, which clients accept.
+ */
+import { ApiError, type JsonObject } from './errors.js';
+
+type Field =
+  | { name: string; type: 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'intOrString' | 'stringMap' | 'bytesMap'; repeated?: boolean }
+  | { name: string; type: 'message'; message: string; repeated?: boolean };
+
+const s = (name: string, repeated = false): Field => ({ name, type: 'string', repeated });
+const m = (name: string, message: string, repeated = false): Field => ({ name, type: 'message', message, repeated });
+const i = (name: string): Field => ({ name, type: 'int' });
+const b = (name: string): Field => ({ name, type: 'bool' });
+
+const messages: Record<string, Record<number, Field>> = {
+  ObjectMeta: {
+    1: s('name'),
+    2: s('generateName'),
+    3: s('namespace'),
+    5: s('uid'),
+    6: s('resourceVersion'),
+    7: i('generation'),
+    8: { name: 'creationTimestamp', type: 'time' },
+    9: { name: 'deletionTimestamp', type: 'time' },
+    10: i('deletionGracePeriodSeconds'),
+    11: { name: 'labels', type: 'stringMap' },
+    12: { name: 'annotations', type: 'stringMap' },
+    13: m('ownerReferences', 'OwnerReference', true),
+    14: s('finalizers', true),
+  },
+  OwnerReference: { 1: s('kind'), 3: s('name'), 4: s('uid'), 5: s('apiVersion'), 6: b('controller'), 7: b('blockOwnerDeletion') },
+  ConfigMap: { 1: m('metadata', 'ObjectMeta'), 2: { name: 'data', type: 'stringMap' }, 3: { name: 'binaryData', type: 'bytesMap' }, 4: b('immutable') },
+  Secret: { 1: m('metadata', 'ObjectMeta'), 2: { name: 'data', type: 'bytesMap' }, 3: s('type'), 4: { name: 'stringData', type: 'stringMap' }, 5: b('immutable') },
+  Namespace: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'NamespaceSpec'), 3: m('status', 'Empty') },
+  NamespaceSpec: { 1: s('finalizers', true) },
+  ServiceAccount: { 1: m('metadata', 'ObjectMeta'), 2: m('secrets', 'ObjectReference', true), 3: m('imagePullSecrets', 'LocalObjectReference', true), 4: b('automountServiceAccountToken') },
+  ObjectReference: { 1: s('kind'), 2: s('namespace'), 3: s('name'), 4: s('uid'), 5: s('apiVersion'), 6: s('resourceVersion'), 7: s('fieldPath') },
+  LocalObjectReference: { 1: s('name') },
+  Service: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'ServiceSpec'), 3: m('status', 'Empty') },
+  ServiceSpec: {
+    1: m('ports', 'ServicePort', true),
+    2: { name: 'selector', type: 'stringMap' },
+    3: s('clusterIP'),
+    4: s('type'),
+    5: s('externalIPs', true),
+    7: s('sessionAffinity'),
+    10: s('externalName'),
+    11: s('externalTrafficPolicy'),
+    13: b('publishNotReadyAddresses'),
+    18: s('clusterIPs', true),
+  },
+  ServicePort: { 1: s('name'), 2: s('protocol'), 3: i('port'), 4: { name: 'targetPort', type: 'intOrString' }, 5: i('nodePort'), 6: s('appProtocol') },
+  TypeMeta: { 1: s('apiVersion'), 2: s('kind') },
+  Unknown: { 1: m('typeMeta', 'TypeMeta'), 2: { name: 'raw', type: 'bytes' } },
+  Empty: {},
+};
+
+class Reader {
+  pos = 0;
+  constructor(readonly buf: Buffer) {}
+  varint(): number {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = this.buf[this.pos++];
+      if (byte === undefined) throw new Error('truncated varint');
+      result += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return result;
+      shift += 7;
+    }
+  }
+  bytes(): Buffer {
+    const len = this.varint();
+    const out = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+  skip(wire: number): void {
+    if (wire === 0) this.varint();
+    else if (wire === 1) this.pos += 8;
+    else if (wire === 2) this.bytes();
+    else if (wire === 5) this.pos += 4;
+    else throw new Error(`unsupported wire type ${wire}`);
+  }
+}
+
+function mapEntry(buf: Buffer): [string, Buffer] {
+  const r = new Reader(buf);
+  let key = '';
+  let value: Buffer = Buffer.alloc(0);
+  while (r.pos < buf.length) {
+    const tag = r.varint();
+    if (tag >>> 3 === 1) key = r.bytes().toString('utf8');
+    else if (tag >>> 3 === 2) value = r.bytes();
+    else r.skip(tag & 7);
+  }
+  return [key, value];
+}
+
+function decode(buf: Buffer, message: string): JsonObject {
+  const spec = messages[message];
+  const out: JsonObject = {};
+  const r = new Reader(buf);
+  while (r.pos < buf.length) {
+    const tag = r.varint();
+    const field = spec[tag >>> 3];
+    if (!field) {
+      r.skip(tag & 7);
+      continue;
+    }
+    let value: unknown;
+    switch (field.type) {
+      case 'string':
+        value = r.bytes().toString('utf8');
+        if (value === '' && !field.repeated) continue;
+        break;
+      case 'bytes':
+        value = r.bytes();
+        break;
+      case 'int':
+        value = r.varint();
+        if (value === 0) continue;
+        break;
+      case 'bool':
+        value = r.varint() !== 0;
+        if (value === false) continue;
+        break;
+      case 'time':
+        // Timestamps are set by the server.
+        r.bytes();
+        continue;
+      case 'intOrString': {
+        const v = new Reader(r.bytes());
+        let type = 0;
+        let intVal = 0;
+        let strVal = '';
+        while (v.pos < v.buf.length) {
+          const t = v.varint();
+          if (t >>> 3 === 1) type = v.varint();
+          else if (t >>> 3 === 2) intVal = v.varint();
+          else if (t >>> 3 === 3) strVal = v.bytes().toString('utf8');
+          else v.skip(t & 7);
+        }
+        value = type === 1 ? strVal : intVal;
+        break;
+      }
+      case 'stringMap':
+      case 'bytesMap': {
+        const [k, v] = mapEntry(r.bytes());
+        out[field.name] ??= {};
+        out[field.name][k] = field.type === 'stringMap' ? v.toString('utf8') : v.toString('base64');
+        continue;
+      }
+      case 'message':
+        value = decode(r.bytes(), field.message);
+        break;
+    }
+    if (field.repeated) (out[field.name] ??= []).push(value);
+    else out[field.name] = value;
+  }
+  return out;
+}
+
+/** Decodes a `k8s\0`-prefixed protobuf body into a JSON object. */
+export function decodeProtobufBody(body: Buffer): JsonObject {
+  if (body.subarray(0, 4).toString('latin1') !== 'k8s\0') throw new ApiError(400, 'BadRequest', 'the body of the request was not a Kubernetes protobuf message (missing the k8s\\0 prefix)');
+  const unknown = decode(body.subarray(4), 'Unknown');
+  const kind: string | undefined = unknown.typeMeta?.kind;
+  if (!kind || !messages[kind] || !['ConfigMap', 'Secret', 'Namespace', 'ServiceAccount', 'Service'].includes(kind)) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the test API server decodes protobuf only for ConfigMap, Secret, Namespace, ServiceAccount and Service, not ${kind}; send JSON`);
+  }
+  return { apiVersion: unknown.typeMeta.apiVersion, kind, ...decode(unknown.raw ?? Buffer.alloc(0), kind) };
+}

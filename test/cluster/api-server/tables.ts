@@ -1,0 +1,182 @@
+/**
+ * `kubectl get`'s view: a `meta.k8s.io/v1` Table, with a CRD's
+ * `additionalPrinterColumns` (JSONPath) for custom resources and the columns
+ * kubectl users know for built-ins (Pods: NAME READY STATUS RESTARTS AGE).
+ * Ages are rendered server-side, as kube-apiserver does.
+ */
+import type { JsonObject } from './errors.js';
+import { evaluateJsonPath } from './json-path.js';
+import type { ResourceType } from './resource-type.js';
+
+interface Column {
+  name: string;
+  type: string;
+  format?: string;
+  description: string;
+  priority: number;
+}
+
+/** Go's `duration.HumanDuration`, the AGE column's wording. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  const days = Math.floor(hours / 24);
+  return days % 365 === 0 ? `${Math.floor(days / 365)}y` : `${Math.floor(days / 365)}y${days % 365}d`;
+}
+
+function age(timestamp: string | undefined, now: number): string {
+  return timestamp ? humanDuration(now - Date.parse(timestamp)) : '<unknown>';
+}
+
+const nameColumn: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 };
+const ageColumn: Column = { name: 'Age', type: 'string', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0 };
+
+function col(name: string, type = 'string', priority = 0): Column {
+  return { name, type, description: name, priority };
+}
+
+function podRow(pod: JsonObject, now: number): unknown[] {
+  const statuses: JsonObject[] = pod.status?.containerStatuses ?? [];
+  const containers: JsonObject[] = pod.spec?.containers ?? [];
+  const ready = statuses.filter((s) => s.ready).length;
+  const restarts = statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0);
+  let reason: string = pod.status?.reason ?? pod.status?.phase ?? 'Pending';
+  const init: JsonObject[] = pod.status?.initContainerStatuses ?? [];
+  const initPending = init.findIndex((s) => !(s.state?.terminated && s.state.terminated.exitCode === 0));
+  if (initPending >= 0 && init[initPending]) {
+    const s = init[initPending].state ?? {};
+    if (s.terminated) reason = s.terminated.reason ? `Init:${s.terminated.reason}` : `Init:ExitCode:${s.terminated.exitCode}`;
+    else if (s.waiting?.reason && s.waiting.reason !== 'PodInitializing') reason = `Init:${s.waiting.reason}`;
+    else reason = `Init:${initPending}/${(pod.spec?.initContainers ?? []).length}`;
+  } else {
+    for (const s of [...statuses].reverse()) {
+      if (s.state?.waiting?.reason) reason = s.state.waiting.reason;
+      else if (s.state?.terminated?.reason) reason = s.state.terminated.reason;
+      else if (s.state?.terminated) reason = s.state.terminated.signal ? `Signal:${s.state.terminated.signal}` : `ExitCode:${s.state.terminated.exitCode}`;
+    }
+  }
+  if (pod.metadata.deletionTimestamp) reason = 'Terminating';
+  return [pod.metadata.name, `${ready}/${containers.length}`, reason, restarts, age(pod.metadata.creationTimestamp, now), pod.status?.podIP ?? '<none>', pod.spec?.nodeName ?? '<none>'];
+}
+
+function builtinTable(type: ResourceType, now: number): { columns: Column[]; row: (o: JsonObject) => unknown[] } | undefined {
+  const a = (o: JsonObject) => age(o.metadata.creationTimestamp, now);
+  switch (`${type.group}/${type.plural}`) {
+    case '/pods':
+      return {
+        columns: [nameColumn, col('Ready'), col('Status'), col('Restarts', 'string'), ageColumn, col('IP', 'string', 1), col('Node', 'string', 1)],
+        row: (o) => podRow(o, now),
+      };
+    case '/namespaces':
+      return { columns: [nameColumn, col('Status'), ageColumn], row: (o) => [o.metadata.name, o.status?.phase ?? 'Active', a(o)] };
+    case '/configmaps':
+      return { columns: [nameColumn, col('Data', 'integer'), ageColumn], row: (o) => [o.metadata.name, Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length, a(o)] };
+    case '/secrets':
+      return { columns: [nameColumn, col('Type'), col('Data', 'integer'), ageColumn], row: (o) => [o.metadata.name, o.type ?? 'Opaque', Object.keys(o.data ?? {}).length, a(o)] };
+    case '/serviceaccounts':
+      return { columns: [nameColumn, col('Secrets', 'integer'), ageColumn], row: (o) => [o.metadata.name, (o.secrets ?? []).length, a(o)] };
+    case '/services':
+      return {
+        columns: [nameColumn, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), ageColumn],
+        row: (o) => [
+          o.metadata.name,
+          o.spec?.type ?? 'ClusterIP',
+          o.spec?.clusterIP ?? '<none>',
+          '<none>',
+          (o.spec?.ports ?? []).map((p: JsonObject) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',') || '<none>',
+          a(o),
+        ],
+      };
+    case '/nodes':
+      return {
+        columns: [nameColumn, col('Status'), col('Roles'), ageColumn, col('Version')],
+        row: (o) => {
+          const ready = (o.status?.conditions ?? []).find((c: JsonObject) => c.type === 'Ready');
+          return [o.metadata.name, ready?.status === 'True' ? 'Ready' : 'NotReady', '<none>', a(o), o.status?.nodeInfo?.kubeletVersion ?? ''];
+        },
+      };
+    case '/events':
+      return {
+        columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Message')],
+        row: (o) => [
+          age(o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp, now),
+          o.type ?? '',
+          o.reason ?? '',
+          `${String(o.involvedObject?.kind ?? '').toLowerCase()}/${o.involvedObject?.name ?? ''}`,
+          o.message ?? '',
+        ],
+      };
+    case 'coordination.k8s.io/leases':
+      return { columns: [nameColumn, col('Holder'), ageColumn], row: (o) => [o.metadata.name, o.spec?.holderIdentity ?? '', a(o)] };
+    case 'apiextensions.k8s.io/customresourcedefinitions':
+      return { columns: [nameColumn, col('Created At', 'date')], row: (o) => [o.metadata.name, o.metadata.creationTimestamp] };
+  }
+  return undefined;
+}
+
+function cell(value: unknown, type: string, now: number): unknown {
+  if (value === undefined) return null;
+  if (type === 'date' && typeof value === 'string') return age(value, now);
+  if (type === 'integer' && typeof value === 'number') return Math.trunc(value);
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return value;
+}
+
+/** How much of each object a row carries (`includeObject`): None, Metadata (default) or Object. */
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+export interface TableOptions {
+  includeObject: IncludeObject;
+  /** Leave out column definitions (watch events after the first). */
+  noHeaders?: boolean;
+  now?: number;
+}
+
+function rowObject(o: JsonObject, include: IncludeObject): JsonObject | undefined {
+  if (include === 'None') return undefined;
+  if (include === 'Object') return o;
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
+}
+
+export function toTable(type: ResourceType, objects: JsonObject[], listMeta: JsonObject, options: TableOptions): JsonObject {
+  const now = options.now ?? Date.now();
+  let columns: Column[];
+  let row: (o: JsonObject) => unknown[];
+  if (type.printerColumns) {
+    const printer = type.printerColumns;
+    const hasAge = printer.some((c) => c.jsonPath === '.metadata.creationTimestamp');
+    columns = [nameColumn, ...printer.map((c) => ({ name: c.name, type: c.type, format: c.format, description: c.description ?? '', priority: c.priority ?? 0 }))];
+    if (!hasAge) columns.push({ ...ageColumn, type: 'date' });
+    row = (o) => {
+      const cells = [o.metadata.name, ...printer.map((c) => cell(evaluateJsonPath(c.jsonPath, o)[0], c.type, now))];
+      if (!hasAge) cells.push(age(o.metadata.creationTimestamp, now));
+      return cells;
+    };
+  } else {
+    const b = builtinTable(type, now);
+    columns = b?.columns ?? [nameColumn, { ...ageColumn, type: 'date' }];
+    row = b?.row ?? ((o) => [o.metadata.name, age(o.metadata.creationTimestamp, now)]);
+  }
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: listMeta,
+    columnDefinitions: options.noHeaders ? [] : columns,
+    rows: objects.map((o) => {
+      const r: JsonObject = { cells: row(o) };
+      const obj = rowObject(o, options.includeObject);
+      if (obj) r.object = obj;
+      return r;
+    }),
+  };
+}

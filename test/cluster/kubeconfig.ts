@@ -1,0 +1,36 @@
+/**
+ * The kubeconfig of the test cluster: one cluster (its CA is the server's
+ * self-signed certificate), one token user, one context (namespace `default`)
+ * that is the current one.
+ */
+import { stringify } from 'yaml';
+
+export interface KubeconfigOptions {
+  server: string;
+  token: string;
+  /** PEM of the server's certificate (omitted for a plain http server). */
+  caCert?: string;
+  /** Name of the cluster, user and context (default `topas-test`). */
+  name?: string;
+}
+
+export function buildKubeconfig(options: KubeconfigOptions): string {
+  const name = options.name ?? 'topas-test';
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name,
+        cluster: {
+          server: options.server,
+          ...(options.caCert ? { 'certificate-authority-data': Buffer.from(options.caCert).toString('base64') } : {}),
+        },
+      },
+    ],
+    users: [{ name, user: { token: options.token } }],
+    contexts: [{ name, context: { cluster: name, user: name, namespace: 'default' } }],
+    'current-context': name,
+    preferences: {},
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * A Pod's volumes as host folders under its Pod folder (`<podDir>/volumes/<name>`):
+ * configMap and secret volumes written once as files (`items` pick keys and paths,
+ * `defaultMode`/`mode` set permissions, `fsGroup` makes them group-readable), emptyDir
+ * as a world-writable folder shared by the Pod's containers. Unlike the real kubelet,
+ * files are written directly (no `..data` symlink swap) and are not refreshed when
+ * the ConfigMap or Secret changes; other volume types are refused.
+ */
+import { chmod, chown, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, normalize } from 'node:path';
+import { objectData, type ObjectReader } from './container-env.js';
+import type { PodObject, Volume } from './pod-types.js';
+
+/** A volume could not be set up (`FailedMount`): the Pod stays in ContainerCreating and it is retried. */
+export class VolumeMountError extends Error {
+  readonly code = 'FailedMount';
+}
+
+/** Writes every volume of the Pod; returns volume name → host folder. */
+export async function materializeVolumes(pod: PodObject, podDir: string, read: ObjectReader): Promise<Map<string, string>> {
+  const namespace = pod.metadata.namespace ?? 'default';
+  const fsGroup = pod.spec.securityContext?.fsGroup;
+  const out = new Map<string, string>();
+  for (const volume of pod.spec.volumes ?? []) {
+    const dir = join(podDir, 'volumes', volume.name);
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await chmod(dir, 0o755);
+    if (volume.emptyDir) {
+      await chmod(dir, 0o777);
+    } else if (volume.configMap || volume.secret) {
+      await writeKeyVolume(volume, dir, namespace, read);
+    } else {
+      const type = Object.keys(volume).find((k) => k !== 'name') ?? 'unknown';
+      throw new VolumeMountError(`volume "${volume.name}": type ${type} is not supported by the test cluster's kubelet (configMap, secret and emptyDir are)`);
+    }
+    if (fsGroup !== undefined) await applyFsGroup(dir, fsGroup);
+    out.set(volume.name, dir);
+  }
+  return out;
+}
+
+async function writeKeyVolume(volume: Volume, dir: string, namespace: string, read: ObjectReader): Promise<void> {
+  const kind = volume.configMap ? 'ConfigMap' : 'Secret';
+  const source = (volume.configMap ?? volume.secret)!;
+  const name = volume.configMap ? volume.configMap.name : volume.secret!.secretName;
+  const obj = await read(kind, namespace, name);
+  if (!obj) {
+    if (source.optional) return;
+    throw new VolumeMountError(`MountVolume.SetUp failed for volume "${volume.name}" : ${kind === 'Secret' ? 'secret' : 'configmap'} "${name}" not found`);
+  }
+  const data = objectData(kind, obj);
+  const defaultMode = source.defaultMode ?? 0o644;
+  const items = source.items ?? Object.keys(data).map((key) => ({ key, path: key, mode: undefined }));
+  for (const item of items) {
+    const value = data[item.key];
+    if (value === undefined) {
+      if (source.optional) continue;
+      throw new VolumeMountError(`MountVolume.SetUp failed for volume "${volume.name}" : ${kind === 'Secret' ? 'references non-existent secret key' : 'configmap references non-existent config key'}: ${item.key}`);
+    }
+    const rel = normalize(item.path);
+    if (rel.startsWith('..') || rel.startsWith('/')) throw new VolumeMountError(`volume "${volume.name}": item path "${item.path}" must be relative and stay inside the volume`);
+    const file = join(dir, rel);
+    await mkdir(dirname(file), { recursive: true, mode: 0o755 });
+    await writeFile(file, value, { mode: item.mode ?? defaultMode });
+    await chmod(file, item.mode ?? defaultMode);
+  }
+}
+
+/** Group ownership by `fsGroup` and group read (and, for folders, search and setgid) bits, as the kubelet's volume ownership step does. */
+async function applyFsGroup(path: string, gid: number): Promise<void> {
+  const info = await stat(path);
+  await chown(path, info.uid, gid);
+  if (info.isDirectory()) {
+    await chmod(path, (info.mode & 0o7777) | 0o2050);
+    for (const entry of await readdir(path)) await applyFsGroup(join(path, entry), gid);
+  } else {
+    await chmod(path, (info.mode & 0o7777) | 0o040);
+  }
+}
