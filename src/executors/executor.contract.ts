@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../core/run-events.js';
+import { createTestRepo, type TestRepo } from '../runner/testing/git-repo.js';
 import type { Executor, ExecutionJob } from './executor.js';
 
 /**
  * The behaviour every executor (`local`, `kubernetes`, `nats`) must show. Each
- * implementation calls this from its own test file with a factory.
+ * implementation calls this from its own test file with a factory (git sources:
+ * with `file://` URLs allowed).
  */
 export function describeExecutorContract(name: string, create: () => Promise<Executor>): void {
   describe(`executor contract: ${name}`, () => {
@@ -100,6 +102,29 @@ export function describeExecutorContract(name: string, create: () => Promise<Exe
       const results = await Promise.all(Array.from({ length: 10 }, () => execute(job('sleep(300)'))));
       expect(results.every((r) => r.completion.phase === 'Passed')).toBe(true);
       expect(Date.now() - started).toBeLessThan(2000);
+    });
+
+    describe('git sources (the executor allows file:// URLs)', () => {
+      let repo: TestRepo;
+      beforeAll(() => {
+        repo = createTestRepo();
+      });
+      afterAll(() => repo?.remove());
+
+      it("checks the test out: the script at its path, its folder's files for require, the commit told", async () => {
+        const commits: string[] = [];
+        const { completion, events } = await execute(
+          job('', { git: { url: repo.url, path: 'tests/smoke.lua', revision: 'v1' }, onCheckout: (commit) => commits.push(commit) }),
+        );
+        expect(completion.phase, completion.message ?? '').toBe('Passed');
+        expect(commits).toEqual([repo.commits.first]);
+        expect(events[0]).toMatchObject({ type: 'log', message: `checked out ${repo.url} at v1 (${repo.commits.first})` });
+      });
+
+      it('ends Error/SourceUnavailable naming a revision that does not exist', async () => {
+        const { completion } = await execute(job('', { git: { url: repo.url, path: 'tests/smoke.lua', revision: 'v9' } }));
+        expect(completion).toMatchObject({ phase: 'Error', reason: 'SourceUnavailable', message: `revision v9 not found in ${repo.url} (give a branch, a tag or a commit SHA of that repository)` });
+      });
     });
   });
 }
