@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../core/run-events.js';
 import { createTestRepo, type TestRepo } from '../runner/testing/git-repo.js';
@@ -119,6 +121,26 @@ export function describeExecutorContract(name: string, create: () => Promise<Exe
         expect(completion.phase, completion.message ?? '').toBe('Passed');
         expect(commits).toEqual([repo.commits.first]);
         expect(events[0]).toMatchObject({ type: 'log', message: `checked out ${repo.url} at v1 (${repo.commits.first})` });
+      });
+
+      it('ends TimedOut when the checkout outlasts the timeout, Cancelled when cancelled during it', async () => {
+        // a git server that never answers
+        const server = createServer(() => {});
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow.git`;
+        try {
+          const started = Date.now();
+          const timedOut = await execute(job('', { git: { url, path: 't.lua', revision: 'main' }, timeoutMs: 500 }));
+          expect(timedOut.completion.phase).toBe('TimedOut');
+          expect(Date.now() - started).toBeLessThan(1500);
+          const controller = new AbortController();
+          server.once('request', () => controller.abort());
+          const cancelled = await execute(job('', { git: { url, path: 't.lua', revision: 'main' } }), controller.signal);
+          expect(cancelled.completion.phase).toBe('Cancelled');
+        } finally {
+          server.closeAllConnections();
+          await new Promise((resolve) => server.close(resolve));
+        }
       });
 
       it('ends Error/SourceUnavailable naming a revision that does not exist', async () => {
