@@ -40,7 +40,13 @@ describe('git sources from the API', () => {
     const { run, logs } = await runFromGit({ path: 'tests/smoke.lua', revision: 'v1' });
     expect(run.phase, run.message ?? '').toBe('Passed');
     expect(run.name).toBe('smoke');
-    expect(run.source).toEqual({ type: 'git', url: repo.url, path: 'tests/smoke.lua', revision: 'v1', commit: repo.commits.first });
+    // what ran is on the run: the commit, the script and its folder's files
+    expect(run.source).toMatchObject({ type: 'git', url: repo.url, path: 'tests/smoke.lua', revision: 'v1', commit: repo.commits.first });
+    expect(run.source.script).toContain('require("lib.helpers")');
+    expect(Object.keys((run.source as { files: object }).files)).toEqual(['data.json', 'lib/helpers.lua']);
+    // lists leave the script and files out
+    const listed = ((await (await topas.get('/api/runs?limit=1')).json()) as { items: Run[] }).items[0]!;
+    expect(listed.source).toEqual({ type: 'git', url: repo.url, path: 'tests/smoke.lua', revision: 'v1', commit: repo.commits.first });
     expect(logs[0]).toBe(`checked out ${repo.url} at v1 (${repo.commits.first})`);
   });
 

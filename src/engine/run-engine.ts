@@ -6,7 +6,7 @@ import { isTerminal } from '../core/run-phase.js';
 import { parseOrThrow } from '../core/schemas/issues.js';
 import { LabelsSchema } from '../core/schemas/labels.js';
 import { RunRequestSchema } from '../core/schemas/run-request.js';
-import type { Executor, ExecutionJob } from '../executors/executor.js';
+import type { Executor, ExecutionJob, GitCheckout } from '../executors/executor.js';
 import type { Store } from '../store/store.js';
 import type { Engine, EngineStats, RunNotification, RunRequest } from './engine.js';
 import { Batcher } from './batcher.js';
@@ -285,9 +285,10 @@ export class RunEngine implements Engine {
     const timeoutMs = run.timeoutSeconds * 1000;
     let completion: RunCompletion;
     let backstop: NodeJS.Timeout | undefined;
+    let checkoutRecorded: Promise<void> | null = null;
     try {
       const job = toJob(run, timeoutMs);
-      if (job.git) job.onCheckout = (commit) => this.recordCommit(run.id, commit);
+      if (job.git) job.onCheckout = (checkout) => (checkoutRecorded = this.recordCheckout(run.id, checkout));
       // The executor enforces the timeout; this only guards against an executor that never answers.
       const giveUp = new Promise<RunCompletion>((resolve) => {
         backstop = setTimeout(
@@ -311,6 +312,8 @@ export class RunEngine implements Engine {
     } finally {
       clearTimeout(backstop);
     }
+    // what a git source resolved to is on the run before anyone sees it end
+    await checkoutRecorded;
     if (completion.reason === 'Timeout' && completion.message?.includes('its executor did not stop it')) {
       this.o.log('warn', 'executor did not stop a run at its timeout; ended it', { runId: run.id, timeoutSeconds: run.timeoutSeconds });
     }
@@ -343,9 +346,11 @@ export class RunEngine implements Engine {
     return finished;
   }
 
-  /** The commit a git source resolved to, on the run (best effort: the run's log has it too). */
-  private recordCommit(runId: string, commit: string): void {
-    this.o.store.recordGitCommit(runId, commit).catch((error: unknown) => this.o.log('warn', 'recording the commit of a git source failed', { runId, commit, error: errorField(error) }));
+  /** What a git source resolved to, on the run (best effort: the run's log names the commit too). */
+  private recordCheckout(runId: string, checkout: GitCheckout): Promise<void> {
+    return this.o.store
+      .recordGitCheckout(runId, checkout)
+      .catch((error: unknown) => this.o.log('warn', 'recording the checkout of a git source failed', { runId, commit: checkout.commit, error: errorField(error) }));
   }
 
   private finished(run: Run): void {
@@ -422,9 +427,8 @@ export class RunEngine implements Engine {
             { field: 'source.git.url', message: "file:// URLs read the server's own disk and are refused; start topas with --git-allow-file (TOPAS_GIT_ALLOW_FILE=1) to allow them" },
           ]);
         }
-        // the revision is resolved again when this run executes
-        const { commit: _resolvedBefore, ...git } = source;
-        source = git;
+        // the revision is resolved again when this run executes (a re-run's source held the last checkout)
+        source = { type: 'git', url: source.url, path: source.path, revision: source.revision };
         name ??= source.path.split('/').pop()!.replace(/\.lua$/, '') || 'adhoc';
       }
       name ??= 'adhoc';

@@ -116,7 +116,7 @@ export function describeExecutorContract(name: string, create: () => Promise<Exe
       it("checks the test out: the script at its path, its folder's files for require, the commit told", async () => {
         const commits: string[] = [];
         const { completion, events } = await execute(
-          job('', { git: { url: repo.url, path: 'tests/smoke.lua', revision: 'v1' }, onCheckout: (commit) => commits.push(commit) }),
+          job('', { git: { url: repo.url, path: 'tests/smoke.lua', revision: 'v1' }, onCheckout: (checkout) => commits.push(checkout.commit) }),
         );
         expect(completion.phase, completion.message ?? '').toBe('Passed');
         expect(commits).toEqual([repo.commits.first]);
