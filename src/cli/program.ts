@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerApp } from './commands/app.js';
 import { registerCrds } from './commands/crds.js';
+import { registerGitCheckout } from './commands/git-checkout.js';
 import { registerUp } from './commands/up.js';
 import { registerCancel } from './commands/test-cancel.js';
 import { registerList } from './commands/test-list.js';
@@ -35,6 +36,7 @@ export function buildProgram(ctx: CliContext, name = 'topas'): Command {
   registerApp(program, ctx);
   registerToken(program, ctx);
   registerCrds(program, ctx);
+  registerGitCheckout(program, ctx);
   return program;
 }
 

@@ -55,6 +55,11 @@ export interface TopasConfig {
    * unrestricted, except cloud metadata addresses, which are refused always.
    */
   egress: EgressPolicy;
+  /**
+   * Git sources may use `file://` URLs, which read this machine's disk
+   * (`--git-allow-file` or `TOPAS_GIT_ALLOW_FILE=1`). Default false: refused.
+   */
+  gitAllowFile: boolean;
   /** Least severe entry of topas's own log that is written (to stderr). Default info. */
   logLevel: LogLevel;
   /** `text` (readable) or `json` (one object per line, for log collectors). Default text. */
@@ -79,6 +84,8 @@ export interface ConfigFlags {
   allowedHosts?: string[];
   /** `--insecure-no-auth` given on the command line. */
   insecureNoAuth?: boolean;
+  /** `--git-allow-file` given on the command line. */
+  gitAllowFile?: boolean;
 }
 
 /** True when `host` names a loopback interface (only this machine can connect). */
@@ -156,6 +163,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       : hostList(issues, 'TOPAS_ALLOWED_HOSTS', (env.TOPAS_ALLOWED_HOSTS ?? '').split(',')),
     adminToken: env.TOPAS_ADMIN_TOKEN || null,
     egress: egressFrom(issues, env[EGRESS_SETTING]),
+    gitAllowFile: flags.gitAllowFile || envFlag(issues, 'TOPAS_GIT_ALLOW_FILE', env.TOPAS_GIT_ALLOW_FILE),
     logLevel: oneOf(issues, 'TOPAS_LOG_LEVEL', env.TOPAS_LOG_LEVEL, LOG_LEVELS, 'info'),
     logFormat: oneOf(issues, 'TOPAS_LOG_FORMAT', env.TOPAS_LOG_FORMAT, LOG_FORMATS, 'text'),
   };

@@ -10,7 +10,7 @@ import { maskSecretEnv } from './secrets.js';
 export type RunSourceRef =
   | { type: 'inline'; fileName?: string }
   | { type: 'definition'; definitionId: string; fileName?: string }
-  | { type: 'git'; url: string; path: string; revision: string };
+  | { type: 'git'; url: string; path: string; revision: string; commit?: string };
 
 /** A run as lists show it: everything but the script and the bundled files. */
 export type RunListItem = Omit<Run, 'source'> & { source: RunSourceRef };
@@ -28,7 +28,7 @@ export function sourceRef(source: RunSource): RunSourceRef {
     case 'definition':
       return { type: 'definition', definitionId: source.definitionId, ...(source.fileName !== undefined ? { fileName: source.fileName } : {}) };
     case 'git':
-      return { type: 'git', url: source.url, path: source.path, revision: source.revision };
+      return { type: 'git', url: source.url, path: source.path, revision: source.revision, ...(source.commit ? { commit: source.commit } : {}) };
   }
 }
 

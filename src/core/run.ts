@@ -19,7 +19,31 @@ export interface K8sRef {
 export type RunSource =
   | { type: 'inline'; script: string; fileName?: string; files?: RunFiles }
   | { type: 'definition'; definitionId: string; script: string; fileName?: string; files?: RunFiles }
-  | { type: 'git'; url: string; path: string; revision: string; script?: string };
+  | GitRunSource;
+
+/** The revision of a git source that names none: the repository's default branch. */
+export const DEFAULT_GIT_REVISION = 'HEAD';
+
+/**
+ * A test in a git repository, checked out when the run executes (a temporary folder
+ * on the local executor, an init container on Kubernetes). `commit` (the SHA the
+ * revision resolved to), `script` and `files` are recorded once checked out; a re-run
+ * checks the revision out again.
+ */
+export interface GitRunSource {
+  type: 'git';
+  /** `https://`, `http://`, or `file://` where the server allows it; never with a password. */
+  url: string;
+  /** The script's path inside the repository (`tests/smoke.lua`); its folder's other files come with it. */
+  path: string;
+  /** Branch, tag, full or abbreviated commit SHA, or `HEAD` (the repository's default branch). */
+  revision: string;
+  /** The full SHA checked out, once known. */
+  commit?: string;
+  /** The script and the other files of its folder as checked out, once known (what the run ran). */
+  script?: string;
+  files?: RunFiles;
+}
 
 /**
  * The other files of a test's folder, by path relative to the script's folder
@@ -67,6 +91,7 @@ export const RUN_REASONS = [
   'ImagePullError', // the runner image could not be pulled within the grace period
   'SchedulingError', // no node could take the runner Pod within the grace period
   'CrashLoopBackOff', // the runner container kept crashing before it could report
+  'SourceUnavailable', // the run's git source could not be checked out (URL refused, revision or path not found, unreachable)
 ] as const;
 export type RunReason = (typeof RUN_REASONS)[number];
 

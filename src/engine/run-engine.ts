@@ -6,7 +6,7 @@ import { isTerminal } from '../core/run-phase.js';
 import { parseOrThrow } from '../core/schemas/issues.js';
 import { LabelsSchema } from '../core/schemas/labels.js';
 import { RunRequestSchema } from '../core/schemas/run-request.js';
-import type { Executor, ExecutionJob } from '../executors/executor.js';
+import type { Executor, ExecutionJob, GitCheckout } from '../executors/executor.js';
 import type { Store } from '../store/store.js';
 import type { Engine, EngineStats, RunNotification, RunRequest } from './engine.js';
 import { Batcher } from './batcher.js';
@@ -46,6 +46,11 @@ export interface RunEngineOptions {
   storeRetry?: StoreRetryPolicy;
   /** Where failures (always with the run id) and notable events go. Default: nowhere. */
   log?: Logger;
+  /**
+   * Git sources may use `file://` URLs (`--git-allow-file`): they read the server's
+   * own disk, so they are refused (400 naming `source.git.url`) unless set. Default false.
+   */
+  gitAllowFile?: boolean;
 }
 
 interface Active {
@@ -72,7 +77,8 @@ export class RunEngine implements Engine {
   private readonly writer: EventWriter;
   private readonly engineMetrics: EngineMetrics;
   private readonly active = new Map<string, Active>();
-  private readonly o: Required<Omit<RunEngineOptions, 'log' | 'appExists' | 'storeRetry'>> & Pick<RunEngineOptions, 'appExists' | 'storeRetry'> & { log: Logger };
+  private readonly o: Required<Omit<RunEngineOptions, 'log' | 'appExists' | 'storeRetry' | 'gitAllowFile'>> &
+    Pick<RunEngineOptions, 'appExists' | 'storeRetry' | 'gitAllowFile'> & { log: Logger };
   private dispatching = false;
   private dispatchAgain = false;
   private stopping = false;
@@ -279,8 +285,10 @@ export class RunEngine implements Engine {
     const timeoutMs = run.timeoutSeconds * 1000;
     let completion: RunCompletion;
     let backstop: NodeJS.Timeout | undefined;
+    let checkoutRecorded: Promise<void> | null = null;
     try {
       const job = toJob(run, timeoutMs);
+      if (job.git) job.onCheckout = (checkout) => (checkoutRecorded = this.recordCheckout(run.id, checkout));
       // The executor enforces the timeout; this only guards against an executor that never answers.
       const giveUp = new Promise<RunCompletion>((resolve) => {
         backstop = setTimeout(
@@ -304,6 +312,8 @@ export class RunEngine implements Engine {
     } finally {
       clearTimeout(backstop);
     }
+    // what a git source resolved to is on the run before anyone sees it end
+    await checkoutRecorded;
     if (completion.reason === 'Timeout' && completion.message?.includes('its executor did not stop it')) {
       this.o.log('warn', 'executor did not stop a run at its timeout; ended it', { runId: run.id, timeoutSeconds: run.timeoutSeconds });
     }
@@ -334,6 +344,13 @@ export class RunEngine implements Engine {
       this.wake();
     }
     return finished;
+  }
+
+  /** What a git source resolved to, on the run (best effort: the run's log names the commit too). */
+  private recordCheckout(runId: string, checkout: GitCheckout): Promise<void> {
+    return this.o.store
+      .recordGitCheckout(runId, checkout)
+      .catch((error: unknown) => this.o.log('warn', 'recording the checkout of a git source failed', { runId, commit: checkout.commit, error: errorField(error) }));
   }
 
   private finished(run: Run): void {
@@ -404,6 +421,16 @@ export class RunEngine implements Engine {
     let appName = r.appName ?? null;
     if (hasSource) {
       source = r.source!;
+      if (source.type === 'git') {
+        if (/^file:/i.test(source.url) && !this.o.gitAllowFile) {
+          throw new ValidationError([
+            { field: 'source.git.url', message: "file:// URLs read the server's own disk and are refused; start topas with --git-allow-file (TOPAS_GIT_ALLOW_FILE=1) to allow them" },
+          ]);
+        }
+        // the revision is resolved again when this run executes (a re-run's source held the last checkout)
+        source = { type: 'git', url: source.url, path: source.path, revision: source.revision };
+        name ??= source.path.split('/').pop()!.replace(/\.lua$/, '') || 'adhoc';
+      }
       name ??= 'adhoc';
     } else if (hasDefinition) {
       const def = await this.o.store.getDefinition(r.definitionId!);
@@ -457,13 +484,14 @@ export class RunEngine implements Engine {
 
 function toJob(run: Run, timeoutMs: number): ExecutionJob {
   const source = run.source;
-  if (source.type === 'git' && source.script === undefined) {
-    throw new Error('git sources are not supported by this executor yet');
+  const common = { runId: run.id, name: run.name, env: run.env, timeoutMs, appName: run.appName, appReadOnly: run.appReadOnly };
+  if (source.type === 'git') {
+    // the executor checks the test out when it executes the run
+    const fileName = source.path.split('/').pop()!;
+    return { ...common, script: '', fileName, files: {}, git: { url: source.url, path: source.path, revision: source.revision } };
   }
-  const script = source.script!;
-  const fileName = ('fileName' in source && source.fileName) || `${run.name.replace(/[^\w.-]+/g, '_') || 'script'}.lua`;
-  const files = ('files' in source && source.files) || {};
-  return { runId: run.id, name: run.name, script, fileName, files, env: run.env, timeoutMs, appName: run.appName, appReadOnly: run.appReadOnly };
+  const fileName = source.fileName || `${run.name.replace(/[^\w.-]+/g, '_') || 'script'}.lua`;
+  return { ...common, script: source.script, fileName, files: source.files ?? {} };
 }
 
 function errorMessage(error: unknown): string {

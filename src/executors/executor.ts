@@ -1,6 +1,14 @@
 import type { RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 
+/** What a git source resolved to when it was checked out. */
+export interface GitCheckout {
+  /** The full SHA. */
+  commit: string;
+  script?: string;
+  files?: Record<string, string>;
+}
+
 /** What an executor needs to execute one claimed run. */
 export interface ExecutionJob {
   runId: string;
@@ -15,6 +23,17 @@ export interface ExecutionJob {
   appName: string | null;
   /** The run declared it only reads its App: `sut` changes are refused. */
   appReadOnly: boolean;
+  /**
+   * A test in git: the executor checks it out (within the run's timeout) and runs the
+   * script at `path` with its folder's files; `script`, `fileName` and `files` are then unused.
+   * A failed checkout ends the run `Error`/`SourceUnavailable`.
+   */
+  git?: { url: string; path: string; revision: string };
+  /**
+   * Told what the git source resolved to, once checked out: the commit, and the script
+   * and files read (when the executor read them). The engine records them on the run.
+   */
+  onCheckout?: (checkout: GitCheckout) => void;
 }
 
 /**

@@ -3,12 +3,14 @@
  * many concurrent runs (scripts mostly wait on I/O), so capacity is not the worker count;
  * the engine's global concurrency limit decides how many runs are in flight.
  */
-import type { RunCompletion } from '../core/run.js';
+import { EMPTY_SUMMARY, type RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import type { AppEndpoints } from '../core/sut.js';
 import type { SutGateway } from '../core/sut.js';
 import { createLuaRunner } from '../runner/lua-runner.js';
 import type { EgressPolicy } from '../runner/egress-policy.js';
+import { displayUrl, GitCheckoutError } from '../runner/git-checkout.js';
+import { loadGitTest, type GitTest } from '../runner/git-test-source.js';
 import type { ExecutionJob, Executor } from './executor.js';
 
 export interface LocalExecutorOptions {
@@ -20,8 +22,10 @@ export interface LocalExecutorOptions {
   apps?: SutGateway;
   /** How long a run waits for its App to become ready before it starts anyway. Default 60 s (at most half the run's timeout). */
   appReadyTimeoutMs?: number;
-  /** Where runs may connect (`TOPAS_EGRESS_ALLOW`); default anywhere but cloud metadata addresses. */
+  /** Where runs may connect (`TOPAS_EGRESS_ALLOW`), git sources' hosts included; default anywhere but cloud metadata addresses. */
   egress?: EgressPolicy;
+  /** Git sources may use `file://` URLs (`--git-allow-file`). Default false. */
+  gitAllowFile?: boolean;
 }
 
 /** How many runs the local executor accepts at once. */
@@ -35,6 +39,11 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
     async execute(job: ExecutionJob, onEvent: (event: RunEvent) => void, signal: AbortSignal): Promise<RunCompletion> {
       const apps = options.apps;
       const started = Date.now();
+      if (job.git) {
+        const checkedOut = await checkOut(job, onEvent, signal, options);
+        if ('phase' in checkedOut) return checkedOut;
+        job = { ...job, script: checkedOut.script, fileName: checkedOut.fileName, files: checkedOut.files };
+      }
       let app: { name: string; readOnly: boolean; endpoints: AppEndpoints } | null = null;
       if (apps && job.appName) {
         const appName = job.appName;
@@ -63,4 +72,35 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
     },
     close: () => runner.close(),
   };
+}
+
+/**
+ * Checks a git source out (in a temporary folder, removed before the script starts),
+ * within the run's timeout. Credentials are the run's `GIT_USERNAME`/`GIT_PASSWORD`.
+ * Returns the test, or how the run ended: Error/SourceUnavailable, TimedOut, Cancelled.
+ */
+async function checkOut(job: ExecutionJob, onEvent: (event: RunEvent) => void, signal: AbortSignal, options: LocalExecutorOptions): Promise<GitTest | RunCompletion> {
+  const git = job.git!;
+  const ended = (phase: RunCompletion['phase'], reason: RunCompletion['reason'], message: string): RunCompletion => ({ phase, reason, message, summary: EMPTY_SUMMARY });
+  try {
+    const { GIT_USERNAME: username, GIT_PASSWORD: password } = job.env;
+    const test = await loadGitTest(git, {
+      timeoutMs: job.timeoutMs,
+      signal,
+      allowFile: options.gitAllowFile ?? false,
+      ...(options.egress ? { egress: options.egress } : {}),
+      credentials: password !== undefined ? { username: username || 'git', password } : null,
+    });
+    onEvent({ type: 'log', ts: Date.now(), level: 'info', message: `checked out ${displayUrl(git.url)} at ${git.revision} (${test.commit})`, stepSeq: null });
+    job.onCheckout?.({ commit: test.commit, script: test.script, files: test.files });
+    return test;
+  } catch (error) {
+    if (signal.aborted) return ended('Cancelled', 'Cancelled', 'cancelled while checking out its git source');
+    if (error instanceof GitCheckoutError && error.code === 'GitCheckoutTimedOut') {
+      return ended('TimedOut', 'Timeout', `the run exceeded its timeout of ${Math.round(job.timeoutMs / 1000)}s while checking out its git source`);
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    onEvent({ type: 'log', ts: Date.now(), level: 'error', message, stepSeq: null });
+    return ended('Error', 'SourceUnavailable', message);
+  }
 }

@@ -13,7 +13,17 @@ export const BUNDLED_EXTENSIONS = ['.lua', '.json', '.proto', '.yaml', '.yml', '
 const SKIPPED_DIRS = new Set(['node_modules', '.git', '.topas', 'dist']);
 const MAX_DEPTH = 6;
 
-export async function bundleTestFolder(scriptPath: string): Promise<Record<string, string>> {
+export interface BundleOptions {
+  /** How to fix a folder that is too large (the CLI's: `--no-bundle`). */
+  tooLargeHint?: string;
+}
+
+/**
+ * The test files of the script's folder and its subfolders (at most 500 files, 5 MiB),
+ * by relative path. Only regular files: symbolic links are never followed, so nothing
+ * outside the folder is read.
+ */
+export async function bundleTestFolder(scriptPath: string, options: BundleOptions = {}): Promise<Record<string, string>> {
   const root = dirname(resolve(scriptPath));
   const self = resolve(scriptPath);
   const files: Record<string, string> = {};
@@ -39,7 +49,7 @@ export async function bundleTestFolder(scriptPath: string): Promise<Record<strin
         throw new TopasError(
           'BundleTooLarge',
           `the folder of ${scriptPath} (${root}) holds more than ${MAX_BUNDLE_FILES} test files or ${MAX_BUNDLE_BYTES / 1024 / 1024} MiB; ` +
-            'move the script into a folder of its own, or pass --no-bundle to send the script alone',
+            (options.tooLargeHint ?? 'move the script into a folder of its own, or pass --no-bundle to send the script alone'),
         );
       }
       files[relative(root, full).split(sep).join('/')] = await readFile(full, 'utf8');

@@ -45,8 +45,8 @@ describe('POST /api/runs validation', () => {
     ['unknown field', { script: 'x', timeout: 5 }, /^timeout: unknown field/],
     ['bad origin', { script: 'x', origin: 'crd' }, /^origin: must be one of api, cli, ui, got "crd"$/],
     ['empty script', { script: '' }, /^script: must not be empty$/],
-    ['both script and definitionId', { script: 'x', definitionId: 'd' }, /script: give exactly one of script and definitionId, not both/],
-    ['neither script nor definitionId', { name: 'n' }, /script: give exactly one of script and definitionId \(neither/],
+    ['both script and definitionId', { script: 'x', definitionId: 'd' }, /script: give exactly one of script, definitionId and source, not two/],
+    ['neither script nor definitionId', { name: 'n' }, /script: give exactly one of script, definitionId and source \(none/],
   ];
   it.each(cases)('%s → 400 naming the field, nothing stored', async (_label, body, message) => {
     const res = await post('/api/runs', body);

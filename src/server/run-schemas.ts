@@ -12,7 +12,7 @@ const RunSourceRefSchema = z
   .union([
     z.object({ type: z.literal('inline'), fileName: z.string().optional() }),
     z.object({ type: z.literal('definition'), definitionId: z.string(), fileName: z.string().optional() }),
-    z.object({ type: z.literal('git'), url: z.string(), path: z.string(), revision: z.string() }),
+    z.object({ type: z.literal('git'), url: z.string(), path: z.string(), revision: z.string(), commit: z.string().optional().openapi({ description: 'The full SHA the revision resolved to, once checked out (a re-run checks the revision out again).' }) }),
   ])
   .openapi('RunSourceRef', { description: 'Where the script came from, without the script and files (read the run for those).' });
 

@@ -28,7 +28,7 @@ describe('topas API over HTTP', () => {
     for (const [body, message] of [
       [{ script: 'print(1)', timeoutSeconds: 90000 }, /^timeoutSeconds: must be an integer from 1 to 86400, got 90000$/],
       [{ script: 'print(1)', env: { FOO: true } }, /^env\.FOO: must be a string, got true$/],
-      [{ script: 'print(1)', definitionId: 'x' }, /exactly one of script and definitionId, not both/],
+      [{ script: 'print(1)', definitionId: 'x' }, /exactly one of script, definitionId and source, not two/],
       [{ scirpt: 'print(1)' }, /scirpt: unknown field/],
     ] as const) {
       const res = await topas.post('/api/runs', body);

@@ -76,7 +76,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   if (admin?.created) log('info', 'created the admin token', { name: admin.token.name, id: admin.token.id, file: admin.file });
   if (!config.auth) log('warn', 'authentication is off (--insecure-no-auth): anyone who can reach this server can run commands as its user', { host: config.host });
   const apps = new AppController({ store, runtime, log });
-  const executor = createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024, apps, egress: config.egress });
+  const executor = createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024, apps, egress: config.egress, gitAllowFile: config.gitAllowFile });
   const engine = new RunEngine({
     store,
     executor,
@@ -86,6 +86,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     // The data folder lock makes this the only process on an embedded database: no one else runs our runs.
     exclusive: !config.databaseUrl,
     appExists: async (name) => (await store.getApp(name)) !== null,
+    gitAllowFile: config.gitAllowFile,
     log,
   });
   let server: ServerType | undefined;

@@ -253,6 +253,11 @@ class PostgresStore implements Store {
     return rows[0] ? toRun(rows[0]) : null;
   }
 
+  async recordGitCheckout(id: string, checkout: { commit: string; script?: string; files?: Record<string, string> }): Promise<void> {
+    const resolved = { commit: checkout.commit, ...(checkout.script !== undefined ? { script: checkout.script } : {}), ...(checkout.files && Object.keys(checkout.files).length ? { files: checkout.files } : {}) };
+    await this.sql.query(`UPDATE runs SET source = source || $2::jsonb WHERE id = $1 AND source->>'type' = 'git'`, [id, JSON.stringify(resolved)]);
+  }
+
   async cancelRequested(owner: string): Promise<string[]> {
     const { rows } = await this.sql.query<{ id: string }>(
       `SELECT id FROM runs WHERE phase = 'Running' AND owner = $1 AND cancel_requested ORDER BY created_at, id`,

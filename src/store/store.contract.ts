@@ -150,6 +150,17 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.finishRun('no-such-run', 'exec-a', completion)).toBeNull();
       });
 
+      it('records what a git source resolved to (commit, script, files), on git runs only', async () => {
+        const git = { type: 'git', url: 'https://git.example.com/t.git', path: 'tests/smoke.lua', revision: 'v1' } as const;
+        const run = await store.createRun(newRun({ source: git }));
+        const checkout = { commit: '085559cc9685dc4beb98e70dd092cef22b43d046', script: 'print(1)', files: { 'lib/h.lua': 'return {}' } };
+        await store.recordGitCheckout(run.id, checkout);
+        expect((await store.getRun(run.id))!.source).toEqual({ ...git, ...checkout });
+        const inline = await store.createRun(newRun());
+        await store.recordGitCheckout(inline.id, checkout);
+        expect((await store.getRun(inline.id))!.source).toEqual(inline.source);
+      });
+
       it('cancels a Queued run, which is then never claimed', async () => {
         const run = await store.createRun(newRun());
         const cancelled = await store.cancelQueuedRun(run.id, 'not needed');

@@ -1,17 +1,20 @@
-/** `topas test schedule`: start a run from a script file or a definition, optionally wait for it. */
+/** `topas test schedule`: start a run from a script file, a definition or a git repository, optionally wait for it. */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { TopasError } from '../../core/errors.js';
 import { appNameFromHeader } from '../../core/script-header.js';
 import { bundleTestFolder } from '../../runner/test-folder.js';
-import { CliError } from '../cli-error.js';
+import { ApiError, CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { exitCodeFor, watchRun } from '../watch-run.js';
 
 interface ScheduleOptions {
   script?: string;
   definition?: string;
+  git?: string;
+  gitPath?: string;
+  gitRevision?: string;
   name?: string;
   env: string[];
   timeout?: string;
@@ -58,12 +61,20 @@ async function bundleOrExplain(script: string): Promise<Record<string, string>> 
   }
 }
 
+/** A server message about `source.git.*` in the flags' words (`--git-path: must be ...`). */
+function namingGitFlags(message: string): string {
+  return message.replace(/\bsource\.git\.url:/g, '--git:').replace(/\bsource\.git\.path:/g, '--git-path:').replace(/\bsource\.git\.revision:/g, '--git-revision:');
+}
+
 export function registerSchedule(test: Command, ctx: CliContext): void {
   test
     .command('schedule')
-    .description('start a test run from a Lua file or a stored definition')
+    .description('start a test run from a Lua file, a stored definition or a git repository')
     .option('--script <file>', 'Lua file to run')
     .option('--definition <nameOrId>', 'stored test definition to run: its name, its id, or the ID that "test list" shows')
+    .option('--git <url>', 'run a test from a git repository (https://, or file:// on a server started with --git-allow-file); with --git-path')
+    .option('--git-path <path>', "the script's path inside the repository, e.g. tests/smoke.lua (its folder's files come with it)")
+    .option('--git-revision <rev>', "branch, tag or commit SHA to check out (default HEAD: the repository's default branch)")
     .option('--name <name>', 'display name of the run (default: file or definition name)')
     .option('--env <KEY=value>', 'environment variable for the script (repeatable)', collect, [])
     .option('--timeout <seconds>', 'wall-clock limit of the run in seconds')
@@ -75,7 +86,12 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
     .option('--server <url>', 'topas API URL (default TOPAS_URL or http://127.0.0.1:4000)')
     .option('--no-bundle', "send the script alone, without the other files of its folder (Lua modules, Postman collections, .proto files)")
     .action(async (opts: ScheduleOptions) => {
-      if (Boolean(opts.script) === Boolean(opts.definition)) throw new CliError('give exactly one of --script FILE and --definition NAME');
+      const sources = [opts.script && '--script', opts.definition && '--definition', opts.git && '--git'].filter(Boolean);
+      if (sources.length !== 1) {
+        throw new CliError(`give exactly one of --script FILE, --definition NAME and --git URL${sources.length ? ` (got ${sources.join(' and ')})` : ''}`);
+      }
+      if (opts.git && !opts.gitPath) throw new CliError("--git needs --git-path PATH: the script's path inside the repository (e.g. tests/smoke.lua)");
+      if (!opts.git && (opts.gitPath || opts.gitRevision)) throw new CliError(`${opts.gitPath ? '--git-path' : '--git-revision'} goes with --git URL`);
       const script = opts.script ? await readScript(opts.script) : undefined;
       // `-- app: NAME` in the script's header names its App when --app does not
       const app = opts.app ?? (script === undefined ? undefined : (appNameFromHeader(script) ?? undefined));
@@ -95,7 +111,9 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
         origin: 'cli',
       };
       const client = ctx.client(opts.server);
-      const body = opts.script
+      const body = opts.git
+        ? { ...common, source: { git: { url: opts.git, path: opts.gitPath!, ...(opts.gitRevision ? { revision: opts.gitRevision } : {}) } } }
+        : opts.script
         ? {
             ...common,
             script: script!,
@@ -103,7 +121,11 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
             ...(opts.bundle ? { files: await bundleOrExplain(opts.script) } : {}),
           }
         : { ...common, definitionId: await client.resolveDefinitionId(opts.definition!) };
-      const run = await client.createRun(body);
+      const run = await client.createRun(body).catch((err: unknown) => {
+        // the server names the request's fields; the user typed flags
+        if (err instanceof ApiError && err.status === 400 && opts.git) throw new CliError(namingGitFlags(err.message), err.exitCode);
+        throw err;
+      });
 
       if (!opts.wait) {
         if (opts.json) ctx.out(JSON.stringify(run, null, 2));

@@ -46,6 +46,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--no-examples', 'do not load the bundled example tests')
     .option('--allowed-host <name>', 'also answer requests for this host name (repeatable; default: only localhost, 127.0.0.1, [::1] on a loopback address; or TOPAS_ALLOWED_HOSTS)', collect, [])
     .option('--insecure-no-auth', 'turn authentication off: anyone who can reach the port can run commands as this user (only for trusted networks)')
+    .option('--git-allow-file', "let git sources use file:// URLs, which read this machine's disk (or TOPAS_GIT_ALLOW_FILE=1; default: refused)")
     .action(async (opts: ConfigFlags & { examples: boolean; allowedHost: string[]; insecureNoAuth?: boolean }, command: Command) => {
       const flags: ConfigFlags = {
         host: opts.host,
@@ -55,6 +56,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
         workers: opts.workers,
         allowedHosts: opts.allowedHost,
         insecureNoAuth: opts.insecureNoAuth === true,
+        gitAllowFile: opts.gitAllowFile === true,
       };
       if (command.getOptionValueSource('examples') === 'cli') flags.examples = opts.examples;
       let config: TopasConfig;

@@ -13,6 +13,7 @@ import { access } from '../security/route-security.js';
 import { callerOf } from '../security/context.js';
 import { assertMayChangeStoredRun } from '../security/stored-env-reuse.js';
 import { keepMaskedSecrets } from '../../core/secrets.js';
+import { DEFAULT_GIT_REVISION } from '../../core/run.js';
 
 /** The run, or NotFoundError — also for ids that are not UUIDs (they cannot exist). */
 export async function requireRun(deps: ServerDeps, id: string): Promise<Run> {
@@ -28,7 +29,7 @@ const createRun = createRoute(
     tags: ['runs'],
     summary: 'Start a run',
     description:
-      'Queues a run of an inline Lua `script` or of a stored definition (`definitionId`, id or name). Exactly one of the two. With `definitionId`, changing an env value or the App of a definition with stored env needs the `editor` role (stored values may be secrets).',
+      'Queues a run of an inline Lua `script`, of a stored definition (`definitionId`, id or name), or of a test in a git repository (`source.git`: `url`, `path`, `revision`, checked out when the run executes; a failed checkout ends the run `Error`/`SourceUnavailable`). Exactly one of the three. With `definitionId`, changing an env value or the App of a definition with stored env needs the `editor` role (stored values may be secrets).',
     request: { body: { required: true, content: { 'application/json': { schema: CreateRunSchema } } } },
     responses: {
       201: {
@@ -102,7 +103,13 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ServerDeps): void {
       assertMayChangeStoredRun(callerOf(c), `definition ${JSON.stringify(definition.name)}`, definition, { env: body.env, appName: body.appName });
       if (env !== undefined) env = keepMaskedSecrets(env, definition.env);
     }
-    const run = await engine.submit({ ...body, ...(env ? { env } : {}), origin: body.origin ?? 'api' });
+    const { source, ...rest } = body;
+    const run = await engine.submit({
+      ...rest,
+      ...(env ? { env } : {}),
+      ...(source ? { source: { type: 'git', url: source.git.url, path: source.git.path, revision: source.git.revision ?? DEFAULT_GIT_REVISION } } : {}),
+      origin: body.origin ?? 'api',
+    });
     c.header('Location', `/api/runs/${run.id}`);
     return c.json(maskSecrets(run), 201);
   });

@@ -17,9 +17,10 @@ export interface TestTopas extends RunningTopas {
   waitForEnd(id: string, timeoutMs?: number): Promise<Run>;
 }
 
-export async function startTestTopas(): Promise<TestTopas> {
+/** `env`: TOPAS_* settings of this topas (e.g. `TOPAS_GIT_ALLOW_FILE`); none by default. */
+export async function startTestTopas(env: Record<string, string> = {}): Promise<TestTopas> {
   const data = await mkdtemp(join(tmpdir(), 'topas-test-'));
-  const topas = await startTopas(loadConfig({ port: 0, host: '127.0.0.1', data, examples: false, concurrency: 4, workers: 2 }, {}));
+  const topas = await startTopas(loadConfig({ port: 0, host: '127.0.0.1', data, examples: false, concurrency: 4, workers: 2 }, env));
   const token = topas.admin!.secret;
   const withToken = (init: RequestInit = {}): RequestInit => {
     const headers = new Headers(init.headers);

@@ -234,7 +234,7 @@ function RunDetailsView({
         )}
       </section>
 
-      {run.k8sRef && <RunSource k8sRef={run.k8sRef} />}
+      <RunSource k8sRef={run.k8sRef} source={run.source} />
 
       <section className="card" aria-labelledby="steps-heading">
         <h2 id="steps-heading">Steps and assertions</h2>
@@ -267,8 +267,8 @@ function RunDetailsView({
         {script !== null || shownFile !== null ? (
           <LuaEditor value={shownFile ?? script ?? ''} readOnly label={`Script of ${run.name}`} failureLines={shownFile === null ? failureLines : []} />
         ) : source.type === 'git' ? (
-          <p>
-            From git: <code>{source.url}</code> path <code>{source.path}</code> at <code>{source.revision}</code>
+          <p className="subtitle">
+            The script, <code>{source.path}</code>, is read from the repository when the run starts (see Source).
           </p>
         ) : (
           <p className="subtitle">The script is not available.</p>
