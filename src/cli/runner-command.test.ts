@@ -78,6 +78,33 @@ describe('topas runner', () => {
     expect(r.stdout).toMatch(/Passed in/);
   });
 
+  it("gives the script its App: the server's wait note first, endpoints, and sut calls over the API", async () => {
+    const calls: string[] = [];
+    hub.setApps({
+      endpoints: async () => ({ web: { main: { host: '127.0.0.1', port: 9 }, ports: {} } }),
+      awaitReady: async () => 'waited 0.1 s for App "shop" to be ready',
+      call: async (caller, op) => {
+        calls.push(`${caller.appName}:${op}:${caller.readOnly}`);
+        if (op === 'kill') throw new Error('refused: the run only reads its App');
+        return { value: { name: 'shop', replicas: 2 } };
+      },
+    });
+    try {
+      const r = await runner({
+        appName: 'shop',
+        appReadOnly: true,
+        script: 'local s = sut.status()\nassert(s.replicas == 2, "status over the API")\nsut.kill("web")\n',
+      });
+      // The status came over the API; the refused kill reached the script as its error.
+      expect(r.completion, r.stdout).toMatchObject({ phase: 'Failed', reason: 'ScriptError', summary: { assertionsPassed: 1 } });
+      expect(r.completion!.message).toContain('refused: the run only reads its App');
+      expect(r.sink.byKey.get('log:1')).toMatchObject({ message: 'waited 0.1 s for App "shop" to be ready' });
+      expect(calls).toEqual(['shop:status:true', 'shop:kill:true']);
+    } finally {
+      hub.setApps(undefined);
+    }
+  });
+
   it('names a missing flag and exits 2', async () => {
     const r = await runTopasCli(['runner', '--server', server.url], { url: server.url, cwd: dir });
     expect(r.code).toBe(2);
