@@ -10,6 +10,7 @@ import { registerLogs } from './commands/test-logs.js';
 import { registerSchedule } from './commands/test-schedule.js';
 import { registerStatus } from './commands/test-status.js';
 import { registerToken } from './commands/token.js';
+import { registerRunner } from './commands/runner.js';
 import { CliError } from './cli-error.js';
 import type { CliContext } from './context.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CliContext, name = 'topas'): Command {
   registerToken(program, ctx);
   registerCrds(program, ctx);
   registerGitCheckout(program, ctx);
+  registerRunner(program, ctx);
   return program;
 }
 

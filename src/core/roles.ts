@@ -29,4 +29,6 @@ export interface Identity {
   tokenId: string;
   /** How the caller authenticated: a bearer token, or a dashboard session cookie. */
   via: 'bearer' | 'cookie';
+  /** Set for a per-run token (`core/run-token.ts`): the one run whose runner routes it may call; nothing else. */
+  runId?: string;
 }

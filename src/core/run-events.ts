@@ -15,7 +15,15 @@ export interface SourceLocation {
 }
 
 export type RunEvent =
-  | { type: 'log'; ts: number; level: LogLevel; message: string; stepSeq: number | null }
+  | {
+      type: 'log';
+      ts: number;
+      level: LogLevel;
+      message: string;
+      stepSeq: number | null;
+      /** The line's number within the run (1-based, gap-free), set by the run's `EventNumberer`. */
+      seq?: number;
+    }
   | {
       type: 'step.start';
       ts: number;
@@ -38,6 +46,8 @@ export type RunEvent =
   | {
       type: 'assertion';
       ts: number;
+      /** The assertion's number within the run (1-based), set by the run's `EventNumberer`. */
+      seq?: number;
       stepSeq: number | null;
       passed: boolean;
       message: string;
@@ -46,6 +56,16 @@ export type RunEvent =
       actual?: string;
       location: SourceLocation | null;
     };
+
+/**
+ * An event as executors hand it to the engine: log lines and assertions carry their
+ * number within the run (steps always do). Numbers are given once, where the script
+ * runs (`EventNumberer`), so a replayed event is the same record and is stored once.
+ */
+export type NumberedRunEvent =
+  | (Extract<RunEvent, { type: 'log' }> & { seq: number })
+  | (Extract<RunEvent, { type: 'assertion' }> & { seq: number })
+  | Extract<RunEvent, { type: 'step.start' | 'step.end' }>;
 
 /** A persisted log line. `seq` is 1-based and gap-free within a run. */
 export interface LogLine {

@@ -44,7 +44,7 @@ describe('EventWriter and the store', () => {
   it('retries a run end for as long as the store is down — longer than any fixed budget — then stores its real outcome', async () => {
     const { view, writer, runs, faults } = await setup(1);
     const run = runs[0]!;
-    writer.add(run.id, { type: 'log', ts: Date.now(), level: 'info', message: 'last words', stepSeq: null });
+    writer.add(run.id, { type: 'log', ts: Date.now(), level: 'info', message: 'last words', stepSeq: null, seq: 1 });
     faults.refuse();
     const end = writer.end(run.id, null, { id: run.id, owner: 'owner', completion: passed });
     // The old writer gave up after 21 attempts; wait for many more refusals.
@@ -60,7 +60,7 @@ describe('EventWriter and the store', () => {
     const { view, writer, runs, faults } = await setup(5);
     const bad = runs[2]!;
     faults.refuse((text, params) => text.includes('UPDATE runs r SET phase = x.phase') && JSON.stringify(params).includes(bad.id) && JSON.stringify(params).includes('\\"phase\\":\\"Passed\\"'));
-    for (const run of runs) writer.add(run.id, { type: 'log', ts: Date.now(), level: 'info', message: `hello from ${run.name}`, stepSeq: null });
+    for (const run of runs) writer.add(run.id, { type: 'log', ts: Date.now(), level: 'info', message: `hello from ${run.name}`, stepSeq: null, seq: 1 });
     // Ended in the same turn: one write for all five.
     const ends = await Promise.all(runs.map((run) => writer.end(run.id, null, { id: run.id, owner: 'owner', completion: passed })));
     for (const [i, end] of ends.entries()) {

@@ -1,5 +1,5 @@
 import { errorField, silentLogger, type Logger } from '../core/logger.js';
-import type { AssertionRecord, EventBatch, LogLine, RunEvent, StepRecord } from '../core/run-events.js';
+import type { AssertionRecord, EventBatch, LogLine, NumberedRunEvent, StepRecord } from '../core/run-events.js';
 import type { Run } from '../core/run.js';
 import type { RunFinish, Store } from '../store/store.js';
 import { decideAfterFailure, type StoreRetryPolicy } from './store-retry.js';
@@ -53,8 +53,8 @@ interface Write {
 }
 
 interface RunState {
+  /** The newest log line number seen (numbers come with the events: `EventNumberer`). */
   logSeq: number;
-  assertionSeq: number;
   /** Steps started and not yet ended, by seq. */
   open: Map<number, StepRecord>;
   truncated: boolean;
@@ -93,28 +93,38 @@ export class EventWriter {
     this.probe = options.probe ?? (() => store.queueStats());
   }
 
-  /** Starts tracking a run (seq counters begin at 1). */
-  begin(runId: string): void {
-    this.runs.set(runId, { logSeq: 0, assertionSeq: 0, open: new Map(), truncated: false });
+  /**
+   * Starts tracking a run. `openSteps`: steps already stored as running (a re-attached
+   * run), so that their ends, arriving now, complete them.
+   */
+  begin(runId: string, openSteps: readonly StepRecord[] = []): void {
+    const open = new Map<number, StepRecord>();
+    for (const step of openSteps) if (step.status === 'running') open.set(step.seq, step);
+    this.runs.set(runId, { logSeq: 0, open, truncated: false });
   }
 
-  add(runId: string, event: RunEvent): void {
+  /**
+   * Adds a numbered event. The same event added twice (a replay) becomes the same
+   * record, which the store keeps once. Lines past MAX_LOG_LINES_PER_RUN become one
+   * marker with the number MAX_LOG_LINES_PER_RUN + 1 (the same one on every replay).
+   */
+  add(runId: string, event: NumberedRunEvent): void {
     const state = this.runs.get(runId);
     if (!state) return;
     const ts = new Date(event.ts).toISOString();
     switch (event.type) {
       case 'log': {
-        if (state.logSeq >= MAX_LOG_LINES_PER_RUN) {
+        if (event.seq > MAX_LOG_LINES_PER_RUN) {
           if (state.truncated) return;
           state.truncated = true;
-          this.pushLog(runId, state, ts, 'warn', `log truncated: more than ${MAX_LOG_LINES_PER_RUN} lines`, null);
+          this.pushLog(runId, state, MAX_LOG_LINES_PER_RUN + 1, ts, 'warn', `log truncated: more than ${MAX_LOG_LINES_PER_RUN} lines`, null);
           return;
         }
         const message =
           event.message.length > MAX_LOG_LINE_CHARS
             ? `${event.message.slice(0, MAX_LOG_LINE_CHARS)}… [line cut at ${MAX_LOG_LINE_CHARS} characters]`
             : event.message;
-        this.pushLog(runId, state, ts, event.level, message, event.stepSeq);
+        this.pushLog(runId, state, event.seq, ts, event.level, message, event.stepSeq);
         return;
       }
       case 'step.start': {
@@ -162,7 +172,7 @@ export class EventWriter {
       case 'assertion': {
         const record: AssertionRecord = {
           runId,
-          seq: ++state.assertionSeq,
+          seq: event.seq,
           stepSeq: event.stepSeq,
           passed: event.passed,
           message: event.message,
@@ -269,8 +279,9 @@ export class EventWriter {
     this.parkTimer = null;
   }
 
-  private pushLog(runId: string, state: RunState, ts: string, level: LogLine['level'], message: string, stepSeq: number | null) {
-    this.pending.logs.push({ runId, seq: ++state.logSeq, ts, level, message, stepSeq });
+  private pushLog(runId: string, state: RunState, seq: number, ts: string, level: LogLine['level'], message: string, stepSeq: number | null) {
+    if (seq > state.logSeq) state.logSeq = seq;
+    this.pending.logs.push({ runId, seq, ts, level, message, stepSeq });
     this.bump();
   }
 

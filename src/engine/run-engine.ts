@@ -6,7 +6,7 @@ import { isTerminal } from '../core/run-phase.js';
 import { parseOrThrow } from '../core/schemas/issues.js';
 import { LabelsSchema } from '../core/schemas/labels.js';
 import { RunRequestSchema } from '../core/schemas/run-request.js';
-import type { Executor, ExecutionJob, GitCheckout } from '../executors/executor.js';
+import type { Executor, ExecutionJob, GitCheckout, RunSink } from '../executors/executor.js';
 import type { Store } from '../store/store.js';
 import type { Engine, EngineStats, RunNotification, RunRequest } from './engine.js';
 import { Batcher } from './batcher.js';
@@ -34,7 +34,10 @@ export interface RunEngineOptions {
   exclusive?: boolean;
   /** How often this instance proves it is alive and looks for cancel requests. Default 1000 ms. */
   heartbeatMs?: number;
-  /** An owner silent this long is dead; its runs become Error/ExecutorLost. Default 15000 ms. */
+  /**
+   * An owner silent this long is dead: its runs become Error/ExecutorLost, or, with a
+   * detached executor, are adopted and re-attached. Default 15000 ms.
+   */
   staleAfterMs?: number;
   /** How often the queue is polled for runs submitted elsewhere. Default 250 ms. */
   pollMs?: number;
@@ -199,6 +202,13 @@ export class RunEngine implements Engine {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     const all = () => [...this.active.values()].map((a) => a.done);
+    if (this.o.executor.detached) {
+      // The runs go on without us: their runners keep them (and keep what they have not
+      // had stored); the next start of this instance, or another instance, attaches to them.
+      await this.writer.close(Math.max(2000, graceMs));
+      if (this.started) await this.o.store.removeInstance(this.o.instanceId).catch(() => {});
+      return;
+    }
     await Promise.race([Promise.allSettled(all()), sleep(graceMs)]);
     for (const a of this.active.values()) {
       a.abortReason ??= 'shutdown';
@@ -277,17 +287,49 @@ export class RunEngine implements Engine {
     this.active.set(run.id, entry);
     this.writer.begin(run.id);
     this.bus.publish({ type: 'phase', run });
-    entry.done = this.runToCompletion(entry);
+    entry.done = this.runToCompletion(entry, (job, sink, signal) => this.o.executor.execute(job, sink, signal));
   }
 
-  private async runToCompletion(entry: Active): Promise<Run | null> {
+  /**
+   * Follows a run another process started (adopted from a dead owner, or from this
+   * instance's previous process): steps stored as running are reopened in the writer
+   * so their ends complete them, and the executor re-attaches. Nothing left → ExecutorLost.
+   */
+  private async attach(run: Run): Promise<void> {
+    if (this.active.has(run.id) || this.stopping) return;
+    this.executed.add(run.id);
+    const controller = new AbortController();
+    const entry: Active = { run, controller, abortReason: null, done: Promise.resolve(null) };
+    this.active.set(run.id, entry);
+    const open = await this.o.store.getSteps(run.id).catch(() => []);
+    this.writer.begin(run.id, open);
+    this.o.log('info', 're-attaching to a run started by a previous owner', { runId: run.id });
+    entry.done = this.runToCompletion(entry, async (job, sink, signal) => {
+      const completion = await this.o.executor.attach(job, sink, signal);
+      return (
+        completion ?? {
+          phase: 'Error',
+          reason: 'ExecutorLost',
+          message: 'the runner of this run is gone and left no result (topas restarted or its owner died while it ran)',
+          summary: EMPTY_SUMMARY,
+        }
+      );
+    });
+  }
+
+  private async runToCompletion(
+    entry: Active,
+    follow: (job: ExecutionJob, sink: RunSink, signal: AbortSignal) => Promise<RunCompletion>,
+  ): Promise<Run | null> {
     const { run, controller } = entry;
     const timeoutMs = run.timeoutSeconds * 1000;
     let completion: RunCompletion;
     let backstop: NodeJS.Timeout | undefined;
+    const sink: RunSink = { event: (event) => this.writer.add(run.id, event), stored: () => this.writer.flush() };
     let checkoutRecorded: Promise<void> | null = null;
     try {
       const job = toJob(run, timeoutMs);
+      const elapsed = run.startedAt ? Math.max(0, Date.now() - Date.parse(run.startedAt)) : 0;
       if (job.git) job.onCheckout = (checkout) => (checkoutRecorded = this.recordCheckout(run.id, checkout));
       // The executor enforces the timeout; this only guards against an executor that never answers.
       const giveUp = new Promise<RunCompletion>((resolve) => {
@@ -299,14 +341,12 @@ export class RunEngine implements Engine {
               message: `the run exceeded its timeout of ${run.timeoutSeconds}s and its executor did not stop it`,
               summary: EMPTY_SUMMARY,
             }),
-          timeoutMs + this.o.timeoutGraceMs,
+          Math.max(0, timeoutMs - elapsed) + this.o.timeoutGraceMs,
         );
       });
-      completion = await Promise.race([
-        this.o.executor.execute(job, (event) => this.writer.add(run.id, event), controller.signal),
-        giveUp,
-      ]);
+      completion = await Promise.race([follow(job, sink, controller.signal), giveUp]);
     } catch (error) {
+      if (this.stopping && this.o.executor.detached) return this.leave(run.id);
       this.o.log('error', 'executor failed a run', { runId: run.id, error: errorField(error) });
       completion = { phase: 'Error', reason: 'RunnerCrashed', message: `the executor failed: ${errorMessage(error)}`, summary: EMPTY_SUMMARY };
     } finally {
@@ -317,6 +357,7 @@ export class RunEngine implements Engine {
     if (completion.reason === 'Timeout' && completion.message?.includes('its executor did not stop it')) {
       this.o.log('warn', 'executor did not stop a run at its timeout; ended it', { runId: run.id, timeoutSeconds: run.timeoutSeconds });
     }
+    if (this.stopping && this.o.executor.detached) return this.leave(run.id);
     if (entry.abortReason === 'shutdown' && completion.phase === 'Cancelled') {
       completion = { ...completion, phase: 'Error', reason: 'ExecutorLost', message: 'topas stopped while the run was executing' };
     }
@@ -341,9 +382,16 @@ export class RunEngine implements Engine {
       this.o.log('error', msg, { runId: run.id, phase: completion.phase, error: errorField(error) });
     } finally {
       this.active.delete(run.id);
+      if (this.o.executor.detached) void this.o.store.deleteRunToken(run.id).catch(() => {});
       this.wake();
     }
     return finished;
+  }
+
+  /** This instance stops following a detached run (it goes on; the next owner attaches). */
+  private leave(runId: string): null {
+    this.active.delete(runId);
+    return null;
   }
 
   /** What a git source resolved to, on the run (best effort: the run's log names the commit too). */
@@ -371,6 +419,13 @@ export class RunEngine implements Engine {
     const live = this.o.exclusive ? [instanceId] : await store.liveInstances(this.o.staleAfterMs);
     if (!live.includes(instanceId)) live.push(instanceId);
     const owners = atStart ? live.filter((id) => id !== instanceId) : live;
+    if (this.o.executor.detached) {
+      // The runs outlive their owner: take them over (one conditional statement, so of
+      // two instances adopting at once each run goes to one) and follow them.
+      const adopted = await store.adoptOrphanedRuns(owners, instanceId);
+      for (const run of adopted) void this.attach(run);
+      return;
+    }
     const lost = await store.failOrphanedRuns(owners, 'the topas process executing this run stopped before it finished');
     for (const run of lost) {
       this.o.log('warn', 'run lost its executor; ended as Error (ExecutorLost)', { runId: run.id, executor: run.executor });
@@ -484,7 +539,15 @@ export class RunEngine implements Engine {
 
 function toJob(run: Run, timeoutMs: number): ExecutionJob {
   const source = run.source;
-  const common = { runId: run.id, name: run.name, env: run.env, timeoutMs, appName: run.appName, appReadOnly: run.appReadOnly };
+  const common = {
+    runId: run.id,
+    name: run.name,
+    env: run.env,
+    timeoutMs,
+    ...(run.startedAt ? { startedAt: Date.parse(run.startedAt) } : {}),
+    appName: run.appName,
+    appReadOnly: run.appReadOnly,
+  };
   if (source.type === 'git') {
     // the executor checks the test out when it executes the run
     const fileName = source.path.split('/').pop()!;

@@ -1,42 +1,103 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunEvent } from '../core/run-events.js';
+import type { RunCompletion } from '../core/run.js';
+import type { NumberedRunEvent } from '../core/run-events.js';
 import { createTestRepo, type TestRepo } from '../runner/testing/git-repo.js';
-import type { Executor, ExecutionJob } from './executor.js';
+import { ExecutorClosedError, type Executor, type ExecutionJob, type RunSink } from './executor.js';
+
+/** How long things may take on this executor (a runner Pod starts slower than a worker thread). */
+export interface ContractTimings {
+  /** Extra time a run may take to start (process, Pod) on top of what the script needs. Default 0. */
+  startMs: number;
+  /** A cancelled run ends within this after the cancel. Default 1000. */
+  cancelWithinMs: number;
+  /** A runaway ends within its timeout + this. Default 1000. */
+  timeoutSlackMs: number;
+}
 
 /**
- * The behaviour every executor (`local`, `kubernetes`, `nats`) must show. Each
- * implementation calls this from its own test file with a factory (git sources:
- * with `file://` URLs allowed).
+ * What the contract runs against. The kubernetes executor provides only this: a
+ * factory of executor instances over one cluster and one server.
  */
-export function describeExecutorContract(name: string, create: () => Promise<Executor>): void {
+export interface ExecutorContractTarget {
+  /**
+   * A new instance of the executor. Instances of a detached executor share their runs
+   * (the same cluster, state and server): one can attach to what another started.
+   */
+  create(): Promise<Executor>;
+  /** Called once after every test. */
+  dispose?(): Promise<void>;
+  timings?: Partial<ContractTimings>;
+  /** The executor checks git sources out, with `file://` URLs allowed: the git cases run. */
+  git?: boolean;
+}
+
+/** A sink that keeps events, checks that a replayed event is the same event, and knows when a log line arrived. */
+export class RecordingSink implements RunSink {
+  readonly events: NumberedRunEvent[] = [];
+  /** First copy of each event by key (`log:3`, `assertion:1`, `step.start:2`, `step.end:2`). */
+  readonly byKey = new Map<string, NumberedRunEvent>();
+  readonly replays: { key: string; same: boolean }[] = [];
+  private waiters: { test: (e: NumberedRunEvent) => boolean; resolve: () => void }[] = [];
+
+  event(event: NumberedRunEvent): void {
+    const key = `${event.type}:${event.seq}`;
+    const first = this.byKey.get(key);
+    if (first) this.replays.push({ key, same: JSON.stringify(first) === JSON.stringify(event) });
+    else this.byKey.set(key, event);
+    this.events.push(event);
+    this.waiters = this.waiters.filter((w) => (w.test(event) ? (w.resolve(), false) : true));
+  }
+
+  stored(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Resolves when an event like this arrives (or has arrived). */
+  waitFor(test: (e: NumberedRunEvent) => boolean): Promise<void> {
+    if (this.events.some(test)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ test, resolve }));
+  }
+
+  /** Log line numbers, distinct, in order. */
+  logSeqs(): number[] {
+    return [...this.byKey.values()].filter((e) => e.type === 'log').map((e) => e.seq).sort((a, b) => a - b);
+  }
+}
+
+/**
+ * The behaviour every executor (`local`, `kubernetes`, the test-only `process`) must
+ * show. Each implementation calls this from its own test file with a target.
+ */
+export function describeExecutorContract(name: string, target: ExecutorContractTarget): void {
+  const t: ContractTimings = { startMs: 0, cancelWithinMs: 1000, timeoutSlackMs: 1000, ...target.timings };
   describe(`executor contract: ${name}`, () => {
     let executor: Executor;
     beforeAll(async () => {
-      executor = await create();
+      executor = await target.create();
     });
     afterAll(async () => {
       await executor?.close();
+      await target.dispose?.();
     });
 
-    let n = 0;
     const job = (script: string, extra: Partial<ExecutionJob> = {}): ExecutionJob => ({
-      runId: `contract-${++n}`,
-      name: `contract ${n}`,
+      runId: crypto.randomUUID(),
+      name: 'contract',
       script,
       fileName: 'contract.lua',
       files: {},
       env: {},
-      timeoutMs: 10_000,
+      timeoutMs: 10_000 + t.startMs,
       appName: null,
       appReadOnly: false,
       ...extra,
     });
-    const execute = async (j: ExecutionJob, signal = new AbortController().signal) => {
-      const events: RunEvent[] = [];
-      const completion = await executor.execute(j, (e) => events.push(e), signal);
-      return { completion, events };
+    const execute = async (j: ExecutionJob, signal = new AbortController().signal, on: Executor = executor) => {
+      const sink = new RecordingSink();
+      const completion = await on.execute(j, sink, signal);
+      return { completion, events: sink.events, sink };
     };
 
     it('passes a script whose steps and assertions pass, reporting them in order', async () => {
@@ -50,6 +111,15 @@ export function describeExecutorContract(name: string, create: () => Promise<Exe
       expect(kinds.lastIndexOf('step.end')).toBe(kinds.length - 1);
       const log = events.find((e) => e.type === 'log');
       expect(log).toMatchObject({ level: 'info', message: 'start' });
+    });
+
+    it('numbers log lines 1, 2, 3, … and assertions 1, 2, … within the run', async () => {
+      const { completion, events } = await execute(job('for i = 1, 5 do log.info("line " .. i) end\nassert(true, "a")\nassert(true, "b")\n'));
+      expect(completion.phase).toBe('Passed');
+      const logs = events.filter((e) => e.type === 'log');
+      expect(logs.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect(logs.map((e) => e.type === 'log' && e.message)).toEqual(['line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
+      expect(events.filter((e) => e.type === 'assertion').map((e) => e.seq)).toEqual([1, 2]);
     });
 
     it('fails on a failed assertion and says where', async () => {
@@ -81,32 +151,82 @@ export function describeExecutorContract(name: string, create: () => Promise<Exe
       expect(completion.phase).toBe('Passed');
     });
 
-    it('ends a runaway script as TimedOut within timeout + 1 s', async () => {
+    it("gives the script its folder's files: require and reading them", async () => {
+      const { completion } = await execute(
+        job('local h = require("lib.helpers")\nassert(h.double(21) == 42, "required module works")\n', {
+          files: { 'lib/helpers.lua': 'local M = {}\nfunction M.double(x) return x * 2 end\nreturn M\n' },
+        }),
+      );
+      expect(completion).toMatchObject({ phase: 'Passed', message: null });
+    });
+
+    it('ends a runaway script as TimedOut within timeout + slack', async () => {
       const started = Date.now();
-      const { completion } = await execute(job('while true do end', { timeoutMs: 500 }));
+      const { completion } = await execute(job('while true do end', { timeoutMs: 500 + t.startMs }));
       expect(completion.phase).toBe('TimedOut');
-      expect(Date.now() - started).toBeLessThan(1500);
+      expect(Date.now() - started).toBeLessThan(500 + t.startMs + t.timeoutSlackMs);
       // And keeps working afterwards.
       expect((await execute(job('assert(true)'))).completion.phase).toBe('Passed');
     });
 
-    it('ends a cancelled run as Cancelled within 1 s', async () => {
+    it('ends a cancelled run as Cancelled soon after the cancel', async () => {
       const controller = new AbortController();
-      const started = Date.now();
-      setTimeout(() => controller.abort(), 200);
-      const { completion } = await execute(job('sleep(30000)'), controller.signal);
+      const j = job('log.info("sleeping")\nsleep(30000)');
+      const sink = new RecordingSink();
+      const done = executor.execute(j, sink, controller.signal);
+      await sink.waitFor((e) => e.type === 'log');
+      const cancelled = Date.now();
+      controller.abort();
+      const completion = await done;
       expect(completion.phase).toBe('Cancelled');
-      expect(Date.now() - started).toBeLessThan(1200);
+      expect(Date.now() - cancelled).toBeLessThan(t.cancelWithinMs);
     });
 
     it('executes runs concurrently', async () => {
       const started = Date.now();
       const results = await Promise.all(Array.from({ length: 10 }, () => execute(job('sleep(300)'))));
       expect(results.every((r) => r.completion.phase === 'Passed')).toBe(true);
-      expect(Date.now() - started).toBeLessThan(2000);
+      expect(Date.now() - started).toBeLessThan(2000 + 2 * t.startMs);
     });
 
-    describe('git sources (the executor allows file:// URLs)', () => {
+    it('attaches to nothing for a run it never started', async () => {
+      expect(await executor.attach(job('assert(true)'), new RecordingSink(), new AbortController().signal)).toBeNull();
+    });
+
+    it('re-attaches to a run after the instance that started it is gone (detached), or has nothing left (not detached)', async () => {
+      const j = job('for i = 1, 3 do log.info("before " .. i) end\nsleep(400)\nfor i = 1, 3 do log.info("after " .. i) end\nassert(true, "done")\n');
+      const first = await target.create();
+      const before = new RecordingSink();
+      const started = first.execute(j, before, new AbortController().signal).then(
+        (c): RunCompletion | Error => c,
+        (e: Error) => e,
+      );
+      await before.waitFor((e) => e.type === 'log' && e.seq === 3);
+      await first.close();
+      if (!first.detached) {
+        // The run lived in the closed instance: nothing is left to attach to.
+        await started;
+        expect(await executor.attach(j, new RecordingSink(), new AbortController().signal)).toBeNull();
+        return;
+      }
+      expect(await started).toBeInstanceOf(ExecutorClosedError);
+      const second = await target.create();
+      try {
+        const after = new RecordingSink();
+        const completion = await second.attach(j, after, new AbortController().signal);
+        expect(completion).toMatchObject({ phase: 'Passed', summary: { assertionsPassed: 1 } });
+        // Between the two instances every line arrived; a line both saw is the same line (replays are harmless).
+        const all = new RecordingSink();
+        for (const e of [...before.events, ...after.events]) all.event(e);
+        expect(all.logSeqs()).toEqual([1, 2, 3, 4, 5, 6]);
+        expect(all.replays.every((r) => r.same)).toBe(true);
+        expect(after.events.some((e) => e.type === 'log' && e.message === 'after 3')).toBe(true);
+      } finally {
+        await second.close();
+      }
+    });
+
+    describe.runIf(target.git)('git sources (the executor allows file:// URLs)', () => {
       let repo: TestRepo;
       beforeAll(() => {
         repo = createTestRepo();

@@ -5,13 +5,14 @@
  */
 import { EMPTY_SUMMARY, type RunCompletion } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
+import { EventNumberer } from '../core/event-numbering.js';
 import type { AppEndpoints } from '../core/sut.js';
 import type { SutGateway } from '../core/sut.js';
 import { createLuaRunner } from '../runner/lua-runner.js';
 import type { EgressPolicy } from '../runner/egress-policy.js';
 import { displayUrl, GitCheckoutError } from '../runner/git-checkout.js';
 import { loadGitTest, type GitTest } from '../runner/git-test-source.js';
-import type { ExecutionJob, Executor } from './executor.js';
+import type { ExecutionJob, Executor, RunSink } from './executor.js';
 
 export interface LocalExecutorOptions {
   /** Worker threads of the Lua pool. */
@@ -36,8 +37,13 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
   return {
     name: 'local',
     capacity: LOCAL_EXECUTOR_CAPACITY,
-    async execute(job: ExecutionJob, onEvent: (event: RunEvent) => void, signal: AbortSignal): Promise<RunCompletion> {
+    detached: false,
+    // A run of this executor lives in the process that started it: after that process is gone, nothing is left.
+    attach: async () => null,
+    async execute(job: ExecutionJob, sink: RunSink, signal: AbortSignal): Promise<RunCompletion> {
       const apps = options.apps;
+      const numbers = new EventNumberer();
+      const onEvent = (event: Parameters<typeof numbers.number>[0]) => sink.event(numbers.number(event));
       const started = Date.now();
       if (job.git) {
         const checkedOut = await checkOut(job, onEvent, signal, options);

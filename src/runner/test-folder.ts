@@ -3,7 +3,7 @@
  * folder (Lua modules for `require`, Postman collections and environments, `.proto`
  * files, fixtures), by path relative to the script's folder.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { MAX_BUNDLE_BYTES, MAX_BUNDLE_FILES } from '../core/schemas/files.js';
 import { TopasError } from '../core/errors.js';
@@ -14,18 +14,26 @@ const SKIPPED_DIRS = new Set(['node_modules', '.git', '.topas', 'dist']);
 const MAX_DEPTH = 6;
 
 export interface BundleOptions {
+  /**
+   * Follow symbolic links whose target stays inside the script's folder (a mounted
+   * Kubernetes ConfigMap is links into `..data/`); links leading out are skipped.
+   * Default false: links are skipped (the CLI sends only what is really there).
+   */
+  followLinksInside?: boolean;
   /** How to fix a folder that is too large (the CLI's: `--no-bundle`). */
   tooLargeHint?: string;
 }
 
 /**
  * The test files of the script's folder and its subfolders (at most 500 files, 5 MiB),
- * by relative path. Only regular files: symbolic links are never followed, so nothing
- * outside the folder is read.
+ * by relative path. Only regular files, and links that stay inside the folder when
+ * `followLinksInside` is set: nothing outside the folder is read.
  */
 export async function bundleTestFolder(scriptPath: string, options: BundleOptions = {}): Promise<Record<string, string>> {
   const root = dirname(resolve(scriptPath));
   const self = resolve(scriptPath);
+  const realRoot = options.followLinksInside ? await realpath(root) : root;
+  const inside = (p: string) => p === realRoot || p.startsWith(realRoot + sep);
   const files: Record<string, string> = {};
   let count = 0;
   let bytes = 0;
@@ -36,11 +44,20 @@ export async function bundleTestFolder(scriptPath: string, options: BundleOption
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const full = join(dir, entry.name);
-      if (entry.isDirectory()) {
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink() && options.followLinksInside) {
+        const target = await realpath(full).catch(() => null);
+        if (!target || !inside(target)) continue; // confined to the folder
+        const st = await stat(target);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      }
+      if (isDir) {
         if (!SKIPPED_DIRS.has(entry.name)) await walk(full, depth + 1);
         continue;
       }
-      if (!entry.isFile() || full === self) continue;
+      if (!isFile || full === self) continue;
       if (!BUNDLED_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) continue;
       const size = (await stat(full)).size;
       count++;

@@ -13,6 +13,7 @@ import { registerInsightRoutes } from './routes/insights.js';
 import { registerRunHistoryRoutes } from './routes/run-history.js';
 import { registerRunLogRoutes } from './routes/run-logs.js';
 import { registerRunRoutes } from './routes/runs.js';
+import { registerRunnerRoutes } from './routes/runner.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebAssets } from './web-assets.js';
 import { registerSessionRoutes } from './routes/session.js';
@@ -41,6 +42,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
     engine: options.engine,
     config: options.config,
     ...(options.apps ? { apps: options.apps } : {}),
+    ...(options.runners ? { runners: options.runners } : {}),
     auth: options.auth ?? new AuthService({ store: options.store, enabled: options.config.auth }),
     followPollMs: options.followPollMs ?? 500,
     heartbeatMs: options.heartbeatMs ?? 15_000,
@@ -70,6 +72,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
   registerSessionRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerRunRoutes(app, deps);
+  registerRunnerRoutes(app, deps);
   registerRunLogRoutes(app, deps);
   registerRunHistoryRoutes(app, deps);
   registerDefinitionRoutes(app, deps);
@@ -86,6 +89,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
     { name: 'insights', description: 'Trends and top lists over finished runs.' },
     { name: 'session', description: 'Logging in to the dashboard; who am I.' },
     { name: 'tokens', description: 'API tokens with roles (admin).' },
+    { name: 'runner', description: "The runner protocol: what a remote runner (`topas runner`, a runner Pod) calls with its run's per-run token." },
   ] });
   // The dashboard, on GET paths no API route answered (it leaves /api, /openapi.json, /metrics, /healthz alone).
   registerWebAssets(app);

@@ -3,6 +3,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Store } from '../store/store.js';
 import type { AppController } from '../apps/app-controller.js';
 import type { AuthService, AuthStore } from './security/auth-service.js';
+import type { RunnerHub } from '../executors/runner-hub.js';
 
 /** The store queries the HTTP API reads through (writes of runs go through the engine). */
 export type ServerStore = Pick<
@@ -47,6 +48,8 @@ export interface AppOptions {
   config: TopasConfig;
   /** Apps (systems under test); without it, /api/apps answers 404. */
   apps?: ServerApps;
+  /** The runner protocol's server end (detached executors); without it the runner routes answer 409 RunNotAttached. */
+  runners?: RunnerHub;
   /** Tokens, sessions and login codes. Default: one over `store`, on unless `config.auth` is false. */
   auth?: AuthService;
   /** Receives one entry per request; wire it to a debug-level logger. Default: nothing is logged. */
@@ -63,6 +66,7 @@ export interface ServerDeps {
   engine: ServerEngine;
   config: TopasConfig;
   apps?: ServerApps;
+  runners?: RunnerHub;
   auth: AuthService;
   followPollMs: number;
   heartbeatMs: number;

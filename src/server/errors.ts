@@ -24,6 +24,8 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   Conflict: 409,
   PayloadTooLarge: 413,
   IllegalTransition: 409,
+  /** A runner called for a run no executor of this server follows right now (it retries). */
+  RunNotAttached: 409,
   UnsupportedMediaType: 415,
 };
 

@@ -7,6 +7,9 @@ import { RunEngine } from '../engine/run-engine.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { startMaintenance } from '../engine/maintenance.js';
 import { createLocalExecutor } from '../executors/local-executor.js';
+import type { Executor } from '../executors/executor.js';
+import { RunnerHub } from '../executors/runner-hub.js';
+import { runTokenMinter, type MintRunToken } from '../executors/run-tokens.js';
 import { lockDataFolder } from '../store/data-folder-lock.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
@@ -40,9 +43,26 @@ export interface RunningTopas {
   close(graceMs?: number): Promise<void>;
 }
 
+/** What a detached executor (runs outside this process) is made from. */
+export interface DetachedExecutorDeps {
+  /** The server end of the runner protocol; the runner routes of this server use the same hub. */
+  hub: RunnerHub;
+  /** Mints a run's per-run token (stored hashed; it works only while the run is Queued or Running). */
+  mintRunToken: MintRunToken;
+  /** This server's URL; resolves once it listens (runners are started after that). */
+  serverUrl: () => Promise<string>;
+}
+
 export interface StartOptions {
   /** Where the engine, the App controller and the rest log (the one logger shape). Default: nowhere; `topas up` passes stderr. */
   log?: Logger;
+  /**
+   * Another executor than `local`: runs execute in runners outside this process
+   * (runner Pods), which call back over the runner protocol. Default: the local executor.
+   */
+  executor?: (deps: DetachedExecutorDeps) => Executor;
+  /** Heartbeat and flush cadence the runners are told (`RunnerHub`). Defaults 1000 ms / 50 ms. */
+  runnerTimings?: { heartbeatMs?: number; flushMs?: number };
 }
 
 /**
@@ -76,7 +96,12 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   if (admin?.created) log('info', 'created the admin token', { name: admin.token.name, id: admin.token.id, file: admin.file });
   if (!config.auth) log('warn', 'authentication is off (--insecure-no-auth): anyone who can reach this server can run commands as its user', { host: config.host });
   const apps = new AppController({ store, runtime, log });
-  const executor = createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024, apps, egress: config.egress, gitAllowFile: config.gitAllowFile });
+  const hub = new RunnerHub({ apps, ...options.runnerTimings });
+  let listening: (url: string) => void = () => {};
+  const serverUrl = new Promise<string>((resolve) => (listening = resolve));
+  const executor = options.executor
+    ? options.executor({ hub, mintRunToken: runTokenMinter(store), serverUrl: () => serverUrl })
+    : createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024, apps, egress: config.egress, gitAllowFile: config.gitAllowFile });
   const engine = new RunEngine({
     store,
     executor,
@@ -92,7 +117,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   let server: ServerType | undefined;
   try {
     await engine.start();
-    const app = createApp({ store, engine, config, apps, auth });
+    const app = createApp({ store, engine, config, apps, auth, runners: hub });
     server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
   } catch (error) {
@@ -106,6 +131,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  listening(url);
   // Printed for a browser on this machine: an "any address" listener is reachable on loopback.
   const localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
 

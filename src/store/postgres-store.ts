@@ -282,6 +282,38 @@ class PostgresStore implements Store {
     return rows.map(toRun);
   }
 
+  async adoptOrphanedRuns(liveOwners: string[], newOwner: string): Promise<Run[]> {
+    const { rows } = await this.sql.query(
+      `UPDATE runs SET owner = $2
+        WHERE phase = 'Running' AND (owner IS NULL OR NOT (owner = ANY($1::text[])))
+       RETURNING *`,
+      [liveOwners, newOwner],
+    );
+    return rows.map(toRun);
+  }
+
+  async putRunToken(runId: string, secretHash: string, expiresAt: string): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO run_tokens (run_id, secret_hash, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (run_id) DO UPDATE SET secret_hash = excluded.secret_hash, expires_at = excluded.expires_at, created_at = now()`,
+      [runId, secretHash, expiresAt],
+    );
+  }
+
+  async findRunToken(secretHash: string): Promise<{ runId: string } | null> {
+    const { rows } = await this.sql.query<{ run_id: string }>(
+      `SELECT t.run_id FROM run_tokens t JOIN runs r ON r.id = t.run_id
+        WHERE t.secret_hash = $1 AND t.expires_at > now() AND r.phase IN ('Queued', 'Running')`,
+      [secretHash],
+    );
+    return rows[0] ? { runId: rows[0].run_id } : null;
+  }
+
+  async deleteRunToken(runId: string): Promise<boolean> {
+    const { rows } = await this.sql.query('DELETE FROM run_tokens WHERE run_id = $1 RETURNING run_id', [runId]);
+    return rows.length > 0;
+  }
+
   async countByPhase(): Promise<Record<RunPhase, number>> {
     const counts = Object.fromEntries(RUN_PHASES.map((p) => [p, 0])) as Record<RunPhase, number>;
     for (const r of await countByPhaseQuery(this.sql)) counts[r.phase as RunPhase] = r.n;
@@ -606,13 +638,14 @@ async function upsertSteps(tx: SqlExecutor, steps: readonly StepRecord[], skipCo
          parent_seq  = excluded.parent_seq,
          kind        = excluded.kind,
          name        = excluded.name,
-         -- a late-arriving start never reopens a step that already ended
-         status      = CASE WHEN excluded.status = 'running' THEN s.status ELSE excluded.status END,
-         finished_at = coalesce(excluded.finished_at, s.finished_at),
-         duration_ms = coalesce(excluded.duration_ms, s.duration_ms),
-         message     = coalesce(excluded.message, s.message),
-         file        = coalesce(excluded.file, s.file),
-         line        = coalesce(excluded.line, s.line),
+         -- a late-arriving (replayed) start never reopens a step that already ended, and
+         -- a replayed or second end never changes it: the first end stored is the step's
+         status      = CASE WHEN s.status <> 'running' OR excluded.status = 'running' THEN s.status ELSE excluded.status END,
+         finished_at = CASE WHEN s.status <> 'running' THEN s.finished_at ELSE coalesce(excluded.finished_at, s.finished_at) END,
+         duration_ms = CASE WHEN s.status <> 'running' THEN s.duration_ms ELSE coalesce(excluded.duration_ms, s.duration_ms) END,
+         message     = CASE WHEN s.status <> 'running' THEN s.message ELSE coalesce(excluded.message, s.message) END,
+         file        = CASE WHEN s.status <> 'running' THEN s.file ELSE coalesce(excluded.file, s.file) END,
+         line        = CASE WHEN s.status <> 'running' THEN s.line ELSE coalesce(excluded.line, s.line) END,
          rev         = nextval('run_steps_rev_seq')
        RETURNING s.run_id, s.status
      ), delta AS (

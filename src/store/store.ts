@@ -87,6 +87,13 @@ export interface Store {
    * reason ExecutorLost. Returns the runs it changed.
    */
   failOrphanedRuns(liveOwners: string[], message: string): Promise<Run[]>;
+  /**
+   * Takes over the Running runs whose owner is not in `liveOwners` (dead instances,
+   * or a previous process with a reused id): one conditional statement sets their
+   * owner to `newOwner`, so of two instances adopting at once each run goes to one.
+   * For detached executors, whose runs outlive the process that started them.
+   */
+  adoptOrphanedRuns(liveOwners: string[], newOwner: string): Promise<Run[]>;
   /** Runs per phase (all phases present, zero when none). Reads counts kept by triggers: cheap at any size. */
   countByPhase(): Promise<Record<RunPhase, number>>;
   /** Number of Queued runs and Running runs (cheap; used for metrics and scheduling). */
@@ -155,6 +162,14 @@ export interface Store {
   /** The live token behind an unexpired session, or null. */
   findSession(idHash: string): Promise<{ token: TokenRecord; expiresAt: string } | null>;
   deleteSession(idHash: string): Promise<boolean>;
+
+  // --- per-run tokens (remote runners) -------------------------------------
+  /** Stores (or replaces) the token of a run by its secret's hash; it expires at `expiresAt` (ISO-8601) at the latest. */
+  putRunToken(runId: string, secretHash: string, expiresAt: string): Promise<void>;
+  /** The run whose token has this hash, while that run is Queued or Running and the token unexpired; else null. */
+  findRunToken(secretHash: string): Promise<{ runId: string } | null>;
+  /** Deletes a run's token (the run ended); false when it had none. */
+  deleteRunToken(runId: string): Promise<boolean>;
 
   // --- instances (liveness of executors) ---------------------------------
   /** Records that `instanceId` is alive now. */

@@ -9,11 +9,12 @@ import type { Identity, Role } from '../../core/roles.js';
 import { TOKEN_NAME, type TokenRecord } from '../../core/token.js';
 import type { Store } from '../../store/store.js';
 import { hashSecret, newOpaqueSecret, newTokenSecret } from './secrets.js';
+import { hashRunToken } from '../../core/run-token.js';
 
 /** The store operations authentication uses. */
 export type AuthStore = Pick<
   Store,
-  'createToken' | 'listTokens' | 'findTokenBySecretHash' | 'getToken' | 'touchToken' | 'revokeToken' | 'createSession' | 'findSession' | 'deleteSession'
+  'createToken' | 'listTokens' | 'findTokenBySecretHash' | 'getToken' | 'touchToken' | 'revokeToken' | 'createSession' | 'findSession' | 'deleteSession' | 'findRunToken'
 >;
 
 export interface AuthServiceOptions {
@@ -70,6 +71,12 @@ export class AuthService {
     if (!token || token.revokedAt !== null) return null;
     this.touch(token.id);
     return token;
+  }
+
+  /** The run a per-run token belongs to, while that run is Queued or Running; else null. */
+  async verifyRunToken(secret: string): Promise<string | null> {
+    if (!secret || secret.length > 512) return null;
+    return (await this.store.findRunToken(hashRunToken(secret)))?.runId ?? null;
   }
 
   /** The live token behind a session cookie value, or null. */

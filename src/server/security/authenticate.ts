@@ -8,7 +8,8 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { UnauthorizedError } from '../../core/errors.js';
+import { ForbiddenError, UnauthorizedError } from '../../core/errors.js';
+import { isRunToken, runnerPathOf } from '../../core/run-token.js';
 import { ANONYMOUS_ADMIN, identityOf, type AuthService } from './auth-service.js';
 import { SESSION_COOKIE } from './context.js';
 
@@ -38,6 +39,16 @@ export function authenticate(auth: AuthService): MiddlewareHandler {
     }
     const bearer = bearerOf(c);
     if (bearer === null) throw new UnauthorizedError(`the Authorization header must be "Bearer <token>"; ${HOW_TO_GET_A_TOKEN}`);
+    if (bearer !== undefined && isRunToken(bearer)) {
+      // A per-run token: its run's runner routes and nothing else (no reading runs either).
+      const runId = await auth.verifyRunToken(bearer);
+      if (!runId) throw new UnauthorizedError('the run token is not valid: unknown, expired, or its run has ended');
+      if (!c.req.path.startsWith(runnerPathOf(runId))) {
+        throw new ForbiddenError(`a run token allows only ${runnerPathOf(runId)}…; this needs an API token`, { runId });
+      }
+      c.set('identity', { name: `run-${runId}`, role: 'viewer', tokenId: '', via: 'bearer', runId });
+      return next();
+    }
     if (bearer !== undefined) {
       const token = await auth.verifyToken(bearer);
       if (!token) throw new UnauthorizedError(`the token is not valid (unknown or revoked); ${HOW_TO_GET_A_TOKEN}`);

@@ -9,10 +9,13 @@ import type { MiddlewareHandler } from 'hono';
 import type { RouteConfig } from '@hono/zod-openapi';
 import type { Role } from '../../core/roles.js';
 import { ErrorSchema } from '../schemas.js';
-import { requireRole } from './require-role.js';
+import { requireRole, requireRunToken } from './require-role.js';
 
-/** A role, or `public`: no credential needed. */
-export type Access = Role | 'public';
+/**
+ * A role; `public`: no credential needed; `run`: the run's own per-run token (the
+ * runner routes `/api/runs/{id}/runner/…`), or an admin token.
+ */
+export type Access = Role | 'public' | 'run';
 
 /** The security schemes of `/openapi.json`. */
 export const SECURITY_SCHEMES = {
@@ -41,6 +44,17 @@ export function access<R extends RouteConfig>(who: Access, route: R): WithAccess
   if (who === 'public') {
     const description = [route.description, 'Public: no token needed.'].filter(Boolean).join('\n\n');
     return { ...route, description, middleware: [], security: [] };
+  }
+  if (who === 'run') {
+    const description = [route.description, 'Needs the run\'s per-run token (`topas_run_…`, minted when the run is dispatched to a remote runner), or an `admin` token.'].filter(Boolean).join('\n\n');
+    return {
+      ...route,
+      description,
+      middleware: [requireRunToken()],
+      security: [{ bearerAuth: [] }],
+      'x-topas-role': 'run',
+      responses: { ...route.responses, 401: unauthorized, 403: forbidden },
+    };
   }
   const description = [route.description, `Needs the \`${who}\` role (or higher).`].filter(Boolean).join('\n\n');
   return {

@@ -5,6 +5,7 @@ import { sql as runCounts } from './004-run-counts.js';
 import { sql as stepRevisions } from './005-step-revisions.js';
 import { sql as auth } from './006-auth.js';
 import { sql as boundedIndexRows } from './007-bounded-index-rows.js';
+import { sql as runTokens } from './008-run-tokens.js';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'step-revisions', sql: stepRevisions },
   { version: 6, name: 'auth', sql: auth },
   { version: 7, name: 'bounded-index-rows', sql: boundedIndexRows },
+  { version: 8, name: 'run-tokens', sql: runTokens },
 ];

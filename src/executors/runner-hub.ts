@@ -1,0 +1,166 @@
+/**
+ * The server's end of the runner protocol (`core/schemas/runner-protocol.ts`): where
+ * the HTTP routes under `/api/runs/{id}/runner/…` hand what a remote runner sends,
+ * and where a detached executor (`kubernetes`, the test-only `process`) follows the
+ * runs it started or re-attached to.
+ *
+ * A detached executor `follow`s a run for as long as it waits for it: from then on
+ * the run's events go to its sink (acknowledged once stored), its heartbeats are seen,
+ * its `sut` calls are performed and its completion resolves the executor's promise.
+ * A request for a run nobody follows here is refused with `RunNotAttached` (409): the
+ * runner keeps what it has and tries again (after a restart, the engine re-attaches
+ * within its start-up).
+ */
+import { TopasError } from '../core/errors.js';
+import type { RunCompletion } from '../core/run.js';
+import type { NumberedRunEvent } from '../core/run-events.js';
+import type { Bundle, ExecutionInfo } from '../core/schemas/runner-protocol.js';
+import type { SutGateway, SutOperation, SutReply } from '../core/sut.js';
+import type { ExecutionJob, RunSink } from './executor.js';
+
+/** A run's remote runner called, but no executor of this server follows the run (yet). */
+export class RunNotAttachedError extends TopasError {
+  constructor(runId: string) {
+    super('RunNotAttached', `run ${runId} is not followed by this server right now; keep the events and try again shortly`, { runId });
+  }
+}
+
+/** What a detached executor hands the hub for one run it follows. */
+export interface FollowedRun {
+  job: ExecutionJob;
+  sink: RunSink;
+  /** Aborted when the run is cancelled: the runner's next heartbeat says so. */
+  signal: AbortSignal;
+  /** The runner reported how the run ended (called once per report; reports may repeat). */
+  complete(completion: RunCompletion): void;
+}
+
+export interface RunnerHubOptions {
+  /** The Apps runs target (endpoints, readiness, `sut`); without it runs see no App. */
+  apps?: SutGateway;
+  /** How long a run waits for its App before it starts anyway. Default 60 s (at most half the run's timeout). */
+  appReadyTimeoutMs?: number;
+  /** The runner's heartbeat cadence (cancellation is seen within it). Default 1000 ms. */
+  heartbeatMs?: number;
+  /** Longest time an event waits in the runner before it is sent. Default 50 ms. */
+  flushMs?: number;
+}
+
+export class RunnerHub {
+  private readonly followed = new Map<string, FollowedRun>();
+  private readonly lastHeard = new Map<string, number>();
+  readonly heartbeatMs: number;
+  readonly flushMs: number;
+
+  constructor(private readonly options: RunnerHubOptions = {}) {
+    this.heartbeatMs = options.heartbeatMs ?? 1000;
+    this.flushMs = options.flushMs ?? 50;
+  }
+
+  /** Replaces the Apps gateway (tests). */
+  setApps(apps: SutGateway | undefined): void {
+    if (apps) this.options.apps = apps;
+    else delete this.options.apps;
+  }
+
+  /** Starts following a run; returns the function that stops. A second follower replaces the first. */
+  follow(run: FollowedRun): () => void {
+    this.followed.set(run.job.runId, run);
+    return () => {
+      if (this.followed.get(run.job.runId) === run) this.followed.delete(run.job.runId);
+    };
+  }
+
+  /** When the run's runner was last heard from (epoch ms), or null. */
+  lastHeardFrom(runId: string): number | null {
+    return this.lastHeard.get(runId) ?? null;
+  }
+
+  /** Forgets a run's liveness record (it ended). */
+  forget(runId: string): void {
+    this.lastHeard.delete(runId);
+  }
+
+  /** `GET …/runner/execution`: what the runner needs besides its script. Waits (bounded) for the run's App. */
+  async execution(runId: string): Promise<ExecutionInfo> {
+    const run = this.must(runId);
+    this.heard(runId);
+    const { job } = run;
+    const apps = this.options.apps;
+    const started = job.startedAt ?? Date.now();
+    let app: ExecutionInfo['app'] = null;
+    let note: string | null = null;
+    if (apps && job.appName) {
+      const appName = job.appName;
+      note = await apps
+        .awaitReady(appName, Math.min(this.options.appReadyTimeoutMs ?? 60_000, job.timeoutMs / 2), run.signal)
+        .catch((error: unknown) => `could not check App "${appName}": ${String(error)}`);
+      app = { name: appName, readOnly: job.appReadOnly, endpoints: (await apps.endpoints(appName).catch(() => null)) ?? {} };
+    }
+    return {
+      runId,
+      name: job.name,
+      fileName: job.fileName || 'script.lua',
+      env: job.env,
+      timeoutMs: Math.max(1, job.timeoutMs - (Date.now() - started)),
+      app,
+      note,
+      heartbeatMs: this.heartbeatMs,
+      flushMs: this.flushMs,
+      bundleBytes: bundleBytes(job),
+    };
+  }
+
+  /** `GET …/runner/bundle`. */
+  bundle(runId: string): Bundle {
+    const { job } = this.must(runId);
+    return { script: job.script, fileName: job.fileName || 'script.lua', files: job.files };
+  }
+
+  /** `POST …/runner/events`: resolves once the events are stored. */
+  async events(runId: string, events: NumberedRunEvent[]): Promise<void> {
+    const run = this.must(runId);
+    this.heard(runId);
+    for (const event of events) run.sink.event(event);
+    await run.sink.stored();
+  }
+
+  /** `POST …/runner/heartbeat`: whether the run was cancelled. */
+  heartbeat(runId: string): { cancelled: boolean } {
+    const run = this.must(runId);
+    this.heard(runId);
+    return { cancelled: run.signal.aborted };
+  }
+
+  /** `POST …/runner/sut`. Throws an Error whose message the script sees. */
+  async sut(runId: string, op: SutOperation, args: unknown[]): Promise<SutReply> {
+    const run = this.must(runId);
+    this.heard(runId);
+    const apps = this.options.apps;
+    if (!apps || !run.job.appName) throw new Error('this run targets no App (schedule it with --app NAME, or appName in the API)');
+    return apps.call({ runId, appName: run.job.appName, readOnly: run.job.appReadOnly, signal: run.signal }, op, args);
+  }
+
+  /** `POST …/runner/completion`. */
+  complete(runId: string, completion: RunCompletion): void {
+    const run = this.must(runId);
+    this.heard(runId);
+    run.complete(completion);
+  }
+
+  private must(runId: string): FollowedRun {
+    const run = this.followed.get(runId);
+    if (!run) throw new RunNotAttachedError(runId);
+    return run;
+  }
+
+  private heard(runId: string): void {
+    this.lastHeard.set(runId, Date.now());
+  }
+}
+
+function bundleBytes(job: ExecutionJob): number {
+  let n = Buffer.byteLength(job.script);
+  for (const [path, content] of Object.entries(job.files)) n += Buffer.byteLength(path) + Buffer.byteLength(content);
+  return n;
+}

@@ -1,0 +1,255 @@
+/**
+ * The remote runner: executes one run away from the server (a runner Pod, or a
+ * process) and talks to the server over the runner protocol
+ * (`core/schemas/runner-protocol.ts`) with its run's per-run token. `topas runner`
+ * is its command.
+ *
+ * 1. `GET execution`: env, time left, the App's endpoints, the cadence.
+ * 2. The script and its folder's files from `source` (the mounted ConfigMap or git
+ *    clone; same limits as the CLI's bundle, links followed only inside the folder),
+ *    else `GET bundle` (a bundle a ConfigMap could not hold).
+ * 3. The script runs in the same Lua runner as the local executor; its events are
+ *    numbered here (`EventNumberer`), kept until the server acknowledges them stored,
+ *    and sent in batches as they happen — a batch is sent again after a failure or a
+ *    server restart (the server stores it once). `sut` calls go to `POST sut`.
+ * 4. Heartbeats every `heartbeatMs`; `cancelled: true` stops the script (Cancelled).
+ * 5. The completion goes to the termination-log file (the last resort: a Pod's
+ *    termination message), then, once every event is acknowledged, to `POST completion`.
+ *
+ * Every call is retried with exponential backoff and jitter on network errors, 409
+ * `RunNotAttached`, 429 and 5xx, until the run's deadline (+ `giveUpAfterMs`).
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { EventNumberer } from '../core/event-numbering.js';
+import { EMPTY_SUMMARY, type RunCompletion } from '../core/run.js';
+import type { NumberedRunEvent, RunEvent } from '../core/run-events.js';
+import { MAX_EVENTS_PER_BATCH, type Bundle, type ExecutionInfo, type HeartbeatReply } from '../core/schemas/runner-protocol.js';
+import type { AppEndpoints, SutOperation, SutReply } from '../core/sut.js';
+import { TopasError } from '../core/errors.js';
+import type { EgressPolicy } from './egress-policy.js';
+import { createLuaRunner } from './lua-runner.js';
+import { bundleTestFolder } from './test-folder.js';
+
+export interface RemoteRunnerOptions {
+  runId: string;
+  /** The server's base URL (`http://topas.topas-system:4000`). */
+  server: string;
+  /** The per-run token (`topas_run_…`). */
+  token: string;
+  /** The script file where the Pod mounts it (its folder's files travel with it); absent or missing → fetched from the server. */
+  source?: string;
+  /** Where the final result is written as JSON, as a last resort (a Pod's `terminationMessagePath`). */
+  terminationLog?: string;
+  /** Memory cap of the Lua state. Default 256 MiB. */
+  memoryLimitBytes?: number;
+  egress?: EgressPolicy;
+  /** Each event as it happens (the human-readable stdout log). */
+  onEvent?: (event: NumberedRunEvent) => void;
+  /** Diagnostics of the runner itself (retries, give-ups). */
+  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** Backoff of retried calls. Defaults 100 ms doubling to 5 s, with ±50 % jitter. */
+  retry?: { initialMs?: number; maxMs?: number };
+  /** How long past the run's deadline the runner still tries to reach the server. Default 5 minutes. */
+  giveUpAfterMs?: number;
+}
+
+/** The server refused a call for good (401, 403, 404, 400): retrying would not help. */
+export class RunnerRefusedError extends TopasError {
+  constructor(status: number, what: string, message: string) {
+    super('RunnerRefused', `the server refused ${what} (${status}): ${message}`, { status });
+  }
+}
+
+/** Runs the run and reports it; resolves with how it ended (also written to `terminationLog`). */
+export async function runRemote(options: RemoteRunnerOptions): Promise<RunCompletion> {
+  const log = options.log ?? (() => {});
+  const base = `${options.server.replace(/\/+$/, '')}/api/runs/${encodeURIComponent(options.runId)}/runner`;
+  let deadline = Date.now() + 24 * 3600_000; // until the run's timeout is known
+  const giveUp = options.giveUpAfterMs ?? 5 * 60_000;
+  const initialMs = options.retry?.initialMs ?? 100;
+  const maxMs = options.retry?.maxMs ?? 5000;
+
+  /** One call, retried until it answers 2xx or a final refusal (or `keepTrying` says stop: then null). */
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, keepTrying: () => boolean = () => true): Promise<T> {
+    let delay = initialMs;
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > 1 && !keepTrying()) return null as T;
+      let status = 0;
+      let text = '';
+      try {
+        const res = await fetch(`${base}/${path}`, {
+          method,
+          headers: { authorization: `Bearer ${options.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          signal: AbortSignal.timeout(90_000),
+        });
+        status = res.status;
+        text = await res.text();
+        if (res.ok) return (text ? JSON.parse(text) : null) as T;
+      } catch (error) {
+        text = error instanceof Error ? error.message : String(error);
+      }
+      const retryable = status === 0 || status === 409 || status === 429 || status >= 500;
+      if (!retryable) throw new RunnerRefusedError(status, `${method} ${path}`, messageOf(text));
+      if (Date.now() > deadline + giveUp) throw new RunnerRefusedError(status, `${method} ${path}`, `gave up after ${attempt} attempts: ${messageOf(text)}`);
+      if ((attempt & (attempt - 1)) === 0) log('warn', 'the server did not take a call; retrying', { call: `${method} ${path}`, status, attempt, error: messageOf(text) });
+      await sleep(delay * (0.5 + Math.random()));
+      delay = Math.min(maxMs, delay * 2);
+    }
+  }
+
+  const info = await call<ExecutionInfo>('GET', 'execution');
+  deadline = Date.now() + info.timeoutMs;
+  const bundle = await readSource(options.source, info, () => call<Bundle>('GET', 'bundle'), log);
+
+  // --- events: numbered here, kept until stored, sent in order, one batch in flight
+  const numbers = new EventNumberer();
+  const unacked: NumberedRunEvent[] = [];
+  let sending: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let sendFailure: unknown = null;
+  const send = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    sending ??= (async () => {
+      try {
+        while (unacked.length > 0) {
+          const batch = unacked.slice(0, MAX_EVENTS_PER_BATCH);
+          await call('POST', 'events', { events: batch });
+          unacked.splice(0, batch.length);
+        }
+      } catch (error) {
+        sendFailure = error;
+      } finally {
+        sending = null;
+      }
+    })();
+    return sending;
+  };
+  const onEvent = (event: RunEvent) => {
+    const numbered = numbers.number(event);
+    unacked.push(numbered);
+    try {
+      options.onEvent?.(numbered);
+    } catch {
+      // printing never stops a run
+    }
+    if (unacked.length >= MAX_EVENTS_PER_BATCH) void send();
+    else timer ??= setTimeout(() => void send(), info.flushMs);
+  };
+  if (info.note) onEvent({ type: 'log', ts: Date.now(), level: 'info', message: info.note, stepSeq: null });
+
+  // --- heartbeats: liveness, and cancellation
+  const cancel = new AbortController();
+  let beating = true;
+  const beat = async () => {
+    while (beating) {
+      await sleep(info.heartbeatMs);
+      if (!beating) return;
+      try {
+        const reply = await call<HeartbeatReply | null>('POST', 'heartbeat', { lastLogSeq: numbers.lastLogSeq }, () => beating);
+        if (reply?.cancelled && !cancel.signal.aborted) {
+          log('info', 'the run was cancelled; stopping it');
+          cancel.abort();
+        }
+      } catch (error) {
+        if (!beating) return;
+        // 401: the run has ended on the server (timed out there, or recorded lost): nothing to run for.
+        const ended = error instanceof RunnerRefusedError && error.details?.status === 401;
+        log(ended ? 'info' : 'error', ended ? 'the run has ended on the server; stopping it' : 'heartbeats failed for good; stopping the run', { error: String(error) });
+        cancel.abort();
+        return;
+      }
+    }
+  };
+  const beats = beat();
+
+  let endpoints: AppEndpoints | undefined = info.app?.endpoints;
+  const sut = info.app
+    ? async (op: SutOperation, args: unknown[]): Promise<SutReply> => {
+        const reply = await call<SutReply & { error?: string }>('POST', 'sut', { op, args });
+        if (reply.error !== undefined) throw new Error(reply.error);
+        if (reply.endpoints) endpoints = reply.endpoints;
+        return reply;
+      }
+    : undefined;
+
+  const runner = createLuaRunner({ workers: 1, ...(options.egress ? { egress: options.egress } : {}) });
+  let completion: RunCompletion;
+  try {
+    completion = await runner.run(
+      {
+        runId: options.runId,
+        script: bundle.script,
+        fileName: bundle.fileName,
+        files: bundle.files,
+        env: info.env,
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        memoryLimitBytes: options.memoryLimitBytes ?? 256 * 1024 * 1024,
+        app: info.app ? { name: info.app.name, readOnly: info.app.readOnly, endpoints: endpoints ?? {} } : null,
+      },
+      onEvent,
+      cancel.signal,
+      sut,
+    );
+  } catch (error) {
+    completion = { phase: 'Error', reason: 'RunnerCrashed', message: `the runner failed: ${String(error)}`, summary: EMPTY_SUMMARY };
+  } finally {
+    await runner.close();
+  }
+
+  // The last resort first: whatever happens to the calls below, the result is recorded.
+  await writeTerminationLog(options.terminationLog, completion, unacked.length);
+  await send();
+  while (unacked.length > 0 && !sendFailure) await send();
+  if (sendFailure) log('error', 'some events could not be delivered', { undelivered: unacked.length, error: String(sendFailure) });
+  await writeTerminationLog(options.terminationLog, completion, unacked.length);
+  beating = false;
+  try {
+    await call('POST', 'completion', completion);
+  } catch (error) {
+    // 401 after the run ended: the server already took the end (the token dies with the run).
+    log(error instanceof RunnerRefusedError && error.details?.status === 401 ? 'info' : 'error', 'reporting the completion failed', { error: String(error) });
+  }
+  await beats;
+  return completion;
+}
+
+/** The script and its folder's files: from the mounted source when it is there, else from the server. */
+async function readSource(
+  source: string | undefined,
+  info: ExecutionInfo,
+  fetchBundle: () => Promise<Bundle>,
+  log: NonNullable<RemoteRunnerOptions['log']>,
+): Promise<Bundle> {
+  if (source && existsSync(source)) {
+    const script = await readFile(source, 'utf8');
+    const files = await bundleTestFolder(source, { followLinksInside: true });
+    return { script, fileName: info.fileName || basename(source), files };
+  }
+  if (source) log('info', 'the script is not at the source path; fetching it from the server', { source, bundleBytes: info.bundleBytes });
+  return fetchBundle();
+}
+
+async function writeTerminationLog(file: string | undefined, completion: RunCompletion, undeliveredEvents: number): Promise<void> {
+  if (!file) return;
+  // A Pod's termination message holds at most 4096 bytes: keep the message short.
+  const message = completion.message && completion.message.length > 2000 ? `${completion.message.slice(0, 2000)}…` : completion.message;
+  await writeFile(file, JSON.stringify({ ...completion, message, undeliveredEvents })).catch(() => {});
+}
+
+function messageOf(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: string } };
+    if (body?.error?.message) return body.error.message;
+  } catch {
+    // not JSON
+  }
+  return text.slice(0, 300);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
