@@ -3,7 +3,7 @@
  * executor — a real bare repository (`file://`, allowed by TOPAS_GIT_ALLOW_FILE), a
  * real topas over HTTP, the real `topas` binary.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -27,8 +27,6 @@ afterAll(async () => {
   if (cwd) await rm(cwd, { recursive: true, force: true });
 });
 
-const gitTempFolders = async () => (await readdir(tmpdir())).filter((name) => /^topas-git-(?!home-|test-|cli-)/.test(name));
-
 async function runFromGit(git: Record<string, unknown>): Promise<{ run: Run; logs: string[] }> {
   const res = await topas.post('/api/runs', { source: { git: { url: repo.url, ...git } } });
   expect(res.status, await res.clone().text()).toBe(201);
@@ -39,13 +37,17 @@ async function runFromGit(git: Record<string, unknown>): Promise<{ run: Run; log
 
 describe('git sources from the API', () => {
   it('runs the script at a tag with the files of its folder, and records the commit', async () => {
-    const before = await gitTempFolders();
     const { run, logs } = await runFromGit({ path: 'tests/smoke.lua', revision: 'v1' });
     expect(run.phase, run.message ?? '').toBe('Passed');
     expect(run.name).toBe('smoke');
-    expect(run.source).toEqual({ type: 'git', url: repo.url, path: 'tests/smoke.lua', revision: 'v1', commit: repo.commits.first });
+    // what ran is on the run: the commit, the script and its folder's files
+    expect(run.source).toMatchObject({ type: 'git', url: repo.url, path: 'tests/smoke.lua', revision: 'v1', commit: repo.commits.first });
+    expect(run.source.script).toContain('require("lib.helpers")');
+    expect(Object.keys((run.source as { files: object }).files)).toEqual(['data.json', 'lib/helpers.lua']);
+    // lists leave the script and files out
+    const listed = ((await (await topas.get('/api/runs?limit=1')).json()) as { items: Run[] }).items[0]!;
+    expect(listed.source).toEqual({ type: 'git', url: repo.url, path: 'tests/smoke.lua', revision: 'v1', commit: repo.commits.first });
     expect(logs[0]).toBe(`checked out ${repo.url} at v1 (${repo.commits.first})`);
-    expect(await gitTempFolders()).toEqual(before);
   });
 
   it('checks out a full commit SHA, and HEAD by default', async () => {
@@ -133,14 +135,22 @@ describe('git sources from the CLI', () => {
 
   it('git-checkout clones into a folder and prints the commit, or the reason with exit 2', async () => {
     const dest = join(cwd, 'workspace');
-    const ok = await cli(['git-checkout', '--url', repo.url, '--revision', 'feature', '--dest', dest, '--path', 'tests/smoke.lua', '--allow-file']);
+    const log = join(cwd, 'termination-log');
+    const ok = await cli(['git-checkout', '--url', repo.url, '--revision', 'feature', '--dest', dest, '--path', 'tests/smoke.lua', '--allow-file', '--termination-log', log]);
     expect(ok.stdout.trim()).toBe(repo.commits.feature);
     expect(ok.code).toBe(0);
+    expect(await readFile(log, 'utf8')).toBe(repo.commits.feature);
     expect(await readdir(join(dest, 'tests'))).toContain('smoke.lua');
 
-    const missing = await cli(['git-checkout', '--url', repo.url, '--revision', 'v9', '--dest', join(cwd, 'w2'), '--allow-file']);
-    expect(missing.stderr.trim()).toBe(`error: revision v9 not found in ${repo.url} (give a branch, a tag or a commit SHA of that repository)`);
+    const missing = await cli(['git-checkout', '--url', repo.url, '--revision', 'v9', '--dest', join(cwd, 'w2'), '--allow-file', '--termination-log', log]);
+    const why = `revision v9 not found in ${repo.url} (give a branch, a tag or a commit SHA of that repository)`;
+    expect(missing.stderr.trim()).toBe(`error: ${why}`);
     expect(missing.code).toBe(2);
+    expect(await readFile(log, 'utf8')).toBe(why);
+
+    const noScript = await cli(['git-checkout', '--url', repo.url, '--revision', 'v1', '--dest', join(cwd, 'w4'), '--path', 'tests/nope.lua', '--allow-file']);
+    expect(noScript.stderr).toContain(`tests/nope.lua not found in ${repo.url} at v1`);
+    expect(noScript.code).toBe(2);
 
     const file = await cli(['git-checkout', '--url', repo.url, '--dest', join(cwd, 'w3')]);
     expect(file.stderr).toMatch(/file:\/\/ URLs read the server's own disk and are refused/);

@@ -54,6 +54,7 @@ describe('format', () => {
       message: `d.lua:3: ${diff}`,
       origin: 'cli',
       appName: null,
+      source: { type: 'inline', script: '' },
       labels: {},
       createdAt: '',
       startedAt: '',
@@ -87,6 +88,11 @@ describe('format', () => {
       const noAssertion = formatRunDetail(plain, { ...run, assertions: [] });
       expect(count(noAssertion, '.b: unexpected key (got 2)')).toBe(1);
       expect(noAssertion).toContain('    ✗ compare — expected the tables to be equal (2 differences) (d.lua:3)\n        .b: unexpected key (got 2)\n        .c: expected 3, got nil');
+    });
+
+    it('names the repository, path, revision and commit of a git run', () => {
+      const source = { type: 'git' as const, url: 'https://git.example.com/t.git', path: 'tests/smoke.lua', revision: 'v1', commit: '085559cc9685dc4beb98e70dd092cef22b43d046' };
+      expect(formatRunDetail(plain, { ...run, source })).toContain('Source    https://git.example.com/t.git tests/smoke.lua at v1 (085559cc9685dc4beb98e70dd092cef22b43d046)\nSummary');
     });
   });
 });

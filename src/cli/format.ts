@@ -169,6 +169,10 @@ export function formatRunDetail(style: Style, run: Run & { steps: StepRecord[]; 
     `${style.bold('Created')}   ${run.createdAt}   ${style.bold('Started')} ${run.startedAt ?? '-'}   ${style.bold('Duration')} ${formatDuration(run.durationMs)}`,
     `${style.bold('Summary')}   ${formatSummary(style, run)}`,
   );
+  if (run.source.type === 'git') {
+    const { url, path, revision, commit } = run.source;
+    out.splice(out.length - 1, 0, `${style.bold('Source')}    ${url} ${path} at ${revision}${commit ? ` (${commit})` : ''}`);
+  }
   if (run.steps.length) out.push('', style.bold('Steps'), ...formatStepTree(style, run.steps, places.steps).map((l) => l.replace(/^/gm, '  ')));
   const failed = run.assertions.filter((a) => !a.passed);
   if (failed.length) out.push('', style.bold('Failed assertions'), ...failed.flatMap((a) => formatFailedAssertion(style, a)));

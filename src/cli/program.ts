@@ -36,9 +36,9 @@ export function buildProgram(ctx: CliContext, name = 'topas'): Command {
   registerCancel(test, ctx);
   registerApp(program, ctx);
   registerToken(program, ctx);
-  registerRunner(program, ctx);
   registerCrds(program, ctx);
   registerGitCheckout(program, ctx);
+  registerRunner(program, ctx);
   return program;
 }
 

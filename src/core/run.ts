@@ -26,8 +26,9 @@ export const DEFAULT_GIT_REVISION = 'HEAD';
 
 /**
  * A test in a git repository, checked out when the run executes (a temporary folder
- * on the local executor, an init container on Kubernetes). `commit` is the SHA the
- * revision resolved to, recorded once checked out; a re-run resolves the revision again.
+ * on the local executor, an init container on Kubernetes). `commit` (the SHA the
+ * revision resolved to), `script` and `files` are recorded once checked out; a re-run
+ * checks the revision out again.
  */
 export interface GitRunSource {
   type: 'git';
@@ -39,7 +40,9 @@ export interface GitRunSource {
   revision: string;
   /** The full SHA checked out, once known. */
   commit?: string;
+  /** The script and the other files of its folder as checked out, once known (what the run ran). */
   script?: string;
+  files?: RunFiles;
 }
 
 /**

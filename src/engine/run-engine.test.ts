@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../core/errors.js';
-import type { Run } from '../core/run.js';
+import { EMPTY_SUMMARY, type Run, type RunCompletion } from '../core/run.js';
 import { isTerminal } from '../core/run-phase.js';
 import { createLocalExecutor } from '../executors/local-executor.js';
-import type { Executor } from '../executors/executor.js';
+import { ExecutorClosedError, type ExecutionJob, type Executor, type RunSink } from '../executors/executor.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { RunEngine, type RunEngineOptions } from './run-engine.js';
@@ -153,5 +153,73 @@ describe('RunEngine', () => {
     expect(run.name).toBe('greet');
     await store.updateDefinition(def.id, { script: 'error("changed")' });
     expect((await waitFor(store, run.id)).phase).toBe('Passed');
+  });
+});
+
+describe('RunEngine with a detached executor', () => {
+  /** Runs that "execute elsewhere": they outlive executor instances, as runner Pods outlive topas. */
+  const remote = new Map<string, { finish: () => void; finished: boolean }>();
+  function detachedExecutor(): Executor {
+    const closers = new Set<() => void>();
+    const follow = (job: ExecutionJob, sink: RunSink, replay: boolean) =>
+      new Promise<RunCompletion>((resolve, reject) => {
+        const ts = Date.now();
+        const end = () => {
+          // The runner sends what it had not had acknowledged again (a replay), then the rest.
+          if (replay) sink.event({ type: 'log', ts, level: 'info', message: 'one', stepSeq: null, seq: 1 });
+          sink.event({ type: 'log', ts, level: 'info', message: 'two', stepSeq: null, seq: 2 });
+          sink.event({ type: 'step.end', ts, seq: 1, status: 'passed', message: null, location: null });
+          resolve({ phase: 'Passed', reason: null, message: null, summary: { ...EMPTY_SUMMARY, stepsPassed: 1 } });
+        };
+        const entry = remote.get(job.runId)!;
+        entry.finish = end;
+        if (entry.finished) end();
+        const close = () => reject(new ExecutorClosedError());
+        closers.add(close);
+      });
+    return {
+      name: 'fake-detached',
+      capacity: 10,
+      detached: true,
+      async execute(job, sink) {
+        remote.set(job.runId, { finish: () => {}, finished: false });
+        sink.event({ type: 'step.start', ts: Date.now(), seq: 1, parentSeq: null, kind: 'step', name: 's', location: null });
+        sink.event({ type: 'log', ts: Date.now(), level: 'info', message: 'one', stepSeq: null, seq: 1 });
+        return follow(job, sink, false);
+      },
+      async attach(job, sink) {
+        if (!remote.has(job.runId)) return null;
+        return follow(job, sink, true);
+      },
+      async close() {
+        for (const c of closers) c();
+      },
+    };
+  }
+
+  it('leaves its runs running when it stops; the next engine adopts and re-attaches them, and ends the ones with nothing left as ExecutorLost', async () => {
+    const store = await openStore({ databaseUrl: null });
+    cleanups.push(() => store.close());
+    const first = detachedExecutor();
+    const { engine } = await setup({ store, executor: first, instanceId: 'first' });
+    const kept = await engine.submit({ origin: 'api', script: 'remote' });
+    const gone = await engine.submit({ origin: 'api', script: 'remote' });
+    await vi.waitFor(async () => expect((await store.getLogs(kept.id)).length + (await store.getLogs(gone.id)).length).toBe(2));
+    await engine.stop(0);
+    await first.close();
+    expect((await store.getRun(kept.id))!.phase).toBe('Running');
+    // One runner finished meanwhile (its end waits for someone to attach); the other is gone.
+    remote.get(kept.id)!.finished = true;
+    remote.delete(gone.id);
+
+    await setup({ store, executor: detachedExecutor(), instanceId: 'second' });
+    const done = await waitFor(store, kept.id);
+    expect(done).toMatchObject({ phase: 'Passed', executor: 'second', summary: { stepsPassed: 1 } });
+    expect((await store.getLogs(kept.id)).map((l) => [l.seq, l.message])).toEqual([
+      [1, 'one'],
+      [2, 'two'],
+    ]);
+    expect((await store.getSteps(kept.id)).map((s) => s.status)).toEqual(['passed']);
+    expect(await waitFor(store, gone.id)).toMatchObject({ phase: 'Error', reason: 'ExecutorLost' });
   });
 });

@@ -6,7 +6,7 @@ import { isTerminal } from '../core/run-phase.js';
 import { parseOrThrow } from '../core/schemas/issues.js';
 import { LabelsSchema } from '../core/schemas/labels.js';
 import { RunRequestSchema } from '../core/schemas/run-request.js';
-import type { Executor, ExecutionJob, RunSink } from '../executors/executor.js';
+import type { Executor, ExecutionJob, GitCheckout, RunSink } from '../executors/executor.js';
 import type { Store } from '../store/store.js';
 import type { Engine, EngineStats, RunNotification, RunRequest } from './engine.js';
 import { Batcher } from './batcher.js';
@@ -375,10 +375,11 @@ export class RunEngine implements Engine {
     let completion: RunCompletion;
     let backstop: NodeJS.Timeout | undefined;
     const sink: RunSink = { event: (event) => this.writer.add(run.id, event), stored: () => this.writer.flush() };
+    let checkoutRecorded: Promise<void> | null = null;
     try {
       const job = toJob(run, timeoutMs);
       const elapsed = run.startedAt ? Math.max(0, Date.now() - Date.parse(run.startedAt)) : 0;
-      if (job.git) job.onCheckout = (commit) => this.recordCommit(run.id, commit);
+      if (job.git) job.onCheckout = (checkout) => (checkoutRecorded = this.recordCheckout(run.id, checkout));
       // The executor enforces the timeout; this only guards against an executor that never answers.
       const giveUp = new Promise<RunCompletion>((resolve) => {
         backstop = setTimeout(
@@ -400,6 +401,8 @@ export class RunEngine implements Engine {
     } finally {
       clearTimeout(backstop);
     }
+    // what a git source resolved to is on the run before anyone sees it end
+    await checkoutRecorded;
     if (completion.reason === 'Timeout' && completion.message?.includes('its executor did not stop it')) {
       this.o.log('warn', 'executor did not stop a run at its timeout; ended it', { runId: run.id, timeoutSeconds: run.timeoutSeconds });
     }
@@ -440,9 +443,11 @@ export class RunEngine implements Engine {
     return null;
   }
 
-  /** The commit a git source resolved to, on the run (best effort: the run's log has it too). */
-  private recordCommit(runId: string, commit: string): void {
-    this.o.store.recordGitCommit(runId, commit).catch((error: unknown) => this.o.log('warn', 'recording the commit of a git source failed', { runId, commit, error: errorField(error) }));
+  /** What a git source resolved to, on the run (best effort: the run's log names the commit too). */
+  private recordCheckout(runId: string, checkout: GitCheckout): Promise<void> {
+    return this.o.store
+      .recordGitCheckout(runId, checkout)
+      .catch((error: unknown) => this.o.log('warn', 'recording the checkout of a git source failed', { runId, commit: checkout.commit, error: errorField(error) }));
   }
 
   private finished(run: Run): void {
@@ -526,9 +531,8 @@ export class RunEngine implements Engine {
             { field: 'source.git.url', message: "file:// URLs read the server's own disk and are refused; start topas with --git-allow-file (TOPAS_GIT_ALLOW_FILE=1) to allow them" },
           ]);
         }
-        // the revision is resolved again when this run executes
-        const { commit: _resolvedBefore, ...git } = source;
-        source = git;
+        // the revision is resolved again when this run executes (a re-run's source held the last checkout)
+        source = { type: 'git', url: source.url, path: source.path, revision: source.revision };
         name ??= source.path.split('/').pop()!.replace(/\.lua$/, '') || 'adhoc';
       }
       name ??= 'adhoc';

@@ -1,6 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunCompletion } from '../core/run.js';
 import type { NumberedRunEvent } from '../core/run-events.js';
+import { createTestRepo, type TestRepo } from '../runner/testing/git-repo.js';
 import { ExecutorClosedError, type Executor, type ExecutionJob, type RunSink } from './executor.js';
 
 /** How long things may take on this executor (a runner Pod starts slower than a worker thread). */
@@ -26,6 +29,8 @@ export interface ExecutorContractTarget {
   /** Called once after every test. */
   dispose?(): Promise<void>;
   timings?: Partial<ContractTimings>;
+  /** The executor checks git sources out, with `file://` URLs allowed: the git cases run. */
+  git?: boolean;
 }
 
 /** A sink that keeps events, checks that a replayed event is the same event, and knows when a log line arrived. */
@@ -219,6 +224,49 @@ export function describeExecutorContract(name: string, target: ExecutorContractT
       } finally {
         await second.close();
       }
+    });
+
+    describe.runIf(target.git)('git sources (the executor allows file:// URLs)', () => {
+      let repo: TestRepo;
+      beforeAll(() => {
+        repo = createTestRepo();
+      });
+      afterAll(() => repo?.remove());
+
+      it("checks the test out: the script at its path, its folder's files for require, the commit told", async () => {
+        const commits: string[] = [];
+        const { completion, events } = await execute(
+          job('', { git: { url: repo.url, path: 'tests/smoke.lua', revision: 'v1' }, onCheckout: (checkout) => commits.push(checkout.commit) }),
+        );
+        expect(completion.phase, completion.message ?? '').toBe('Passed');
+        expect(commits).toEqual([repo.commits.first]);
+        expect(events[0]).toMatchObject({ type: 'log', message: `checked out ${repo.url} at v1 (${repo.commits.first})` });
+      });
+
+      it('ends TimedOut when the checkout outlasts the timeout, Cancelled when cancelled during it', async () => {
+        // a git server that never answers
+        const server = createServer(() => {});
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow.git`;
+        try {
+          const started = Date.now();
+          const timedOut = await execute(job('', { git: { url, path: 't.lua', revision: 'main' }, timeoutMs: 500 }));
+          expect(timedOut.completion.phase).toBe('TimedOut');
+          expect(Date.now() - started).toBeLessThan(1500);
+          const controller = new AbortController();
+          server.once('request', () => controller.abort());
+          const cancelled = await execute(job('', { git: { url, path: 't.lua', revision: 'main' } }), controller.signal);
+          expect(cancelled.completion.phase).toBe('Cancelled');
+        } finally {
+          server.closeAllConnections();
+          await new Promise((resolve) => server.close(resolve));
+        }
+      });
+
+      it('ends Error/SourceUnavailable naming a revision that does not exist', async () => {
+        const { completion } = await execute(job('', { git: { url: repo.url, path: 'tests/smoke.lua', revision: 'v9' } }));
+        expect(completion).toMatchObject({ phase: 'Error', reason: 'SourceUnavailable', message: `revision v9 not found in ${repo.url} (give a branch, a tag or a commit SHA of that repository)` });
+      });
     });
   });
 }

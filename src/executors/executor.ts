@@ -1,6 +1,14 @@
 import type { K8sRef, RunCompletion } from '../core/run.js';
 import type { NumberedRunEvent } from '../core/run-events.js';
 
+/** What a git source resolved to when it was checked out. */
+export interface GitCheckout {
+  /** The full SHA. */
+  commit: string;
+  script?: string;
+  files?: Record<string, string>;
+}
+
 /** What an executor needs to execute one claimed run. */
 export interface ExecutionJob {
   runId: string;
@@ -26,8 +34,11 @@ export interface ExecutionJob {
    * A failed checkout ends the run `Error`/`SourceUnavailable`.
    */
   git?: { url: string; path: string; revision: string };
-  /** Told the commit the git source resolved to, once checked out (the engine records it on the run). */
-  onCheckout?: (commit: string) => void;
+  /**
+   * Told what the git source resolved to, once checked out: the commit, and the script
+   * and files read (when the executor read them). The engine records them on the run.
+   */
+  onCheckout?: (checkout: GitCheckout) => void;
 }
 
 /**

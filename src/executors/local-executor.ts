@@ -98,7 +98,7 @@ async function checkOut(job: ExecutionJob, onEvent: (event: RunEvent) => void, s
       credentials: password !== undefined ? { username: username || 'git', password } : null,
     });
     onEvent({ type: 'log', ts: Date.now(), level: 'info', message: `checked out ${displayUrl(git.url)} at ${git.revision} (${test.commit})`, stepSeq: null });
-    job.onCheckout?.(test.commit);
+    job.onCheckout?.({ commit: test.commit, script: test.script, files: test.files });
     return test;
   } catch (error) {
     if (signal.aborted) return ended('Cancelled', 'Cancelled', 'cancelled while checking out its git source');

@@ -57,6 +57,12 @@ export class RunnerHub {
     this.flushMs = options.flushMs ?? 50;
   }
 
+  /** Replaces the Apps gateway (tests). */
+  setApps(apps: SutGateway | undefined): void {
+    if (apps) this.options.apps = apps;
+    else delete this.options.apps;
+  }
+
   /** Starts following a run; returns the function that stops. A second follower replaces the first. */
   follow(run: FollowedRun): () => void {
     this.followed.set(run.job.runId, run);

@@ -49,6 +49,12 @@ describe('gitCheckout', () => {
     }
   });
 
+  it('never hands git an option as the revision', async () => {
+    const error = await gitCheckout({ url: repo.url, revision: '--upload-pack=touch /tmp/pwned' }, { dest: dest(), allowFile: true }).catch((e: unknown) => e);
+    expect((error as GitCheckoutError).code).toBe('GitRevisionNotFound');
+    expect((error as Error).message).toMatch(/is not a branch, tag or commit SHA/);
+  });
+
   it('says when the repository is not there', async () => {
     const url = `${repo.url}-missing`;
     const error = await gitCheckout({ url, revision: 'main' }, { dest: dest(), allowFile: true }).catch((e: unknown) => e);

@@ -74,6 +74,7 @@ export function displayUrl(url: string): string {
 const DEFAULT_TIMEOUT_MS = 120_000;
 const FULL_SHA = /^[0-9a-f]{40}$/i;
 const SHORT_SHA = /^[0-9a-f]{4,39}$/i;
+const REVISION = /^[A-Za-z0-9._\/@+-]{1,255}$/;
 /** git's stderr kept for messages (its last lines say why). */
 const STDERR_LIMIT = 8192;
 
@@ -89,6 +90,10 @@ export async function gitCheckout(spec: GitCheckoutSpec, options: GitCheckoutOpt
   const shown = displayUrl(url);
   const where = `${shown} at ${revision}`;
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  // never an option to git (`--upload-pack=…`), never a range or a pattern
+  if (!REVISION.test(revision) || revision.startsWith('-') || revision.includes('..')) {
+    throw new GitCheckoutError('GitRevisionNotFound', `revision ${JSON.stringify(revision)} is not a branch, tag or commit SHA (letters, digits and . _ / @ + -, not starting with -)`);
+  }
   const target = await checkUrl(url, options);
 
   const home = await mkdtemp(join(tmpdir(), 'topas-git-home-'));
@@ -185,7 +190,7 @@ async function checkUrl(url: string, options: GitCheckoutOptions): Promise<Targe
   const refused = egressRefusal(policy, host, address);
   if (refused) throw new GitCheckoutError('GitUrlRefused', `${shown}: not allowed: ${refused}`);
   // git (curl) connects to exactly the address checked: a second DNS answer cannot differ.
-  return { scheme, pin: `${host}:${port}:${address.includes(':') ? `[${address}]` : address}` };
+  return { scheme, pin: isIP(host) ? null : `${host}:${port}:${address.includes(':') ? `[${address}]` : address}` };
 }
 
 interface GitRun {

@@ -71,10 +71,11 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
   const initialMs = options.retry?.initialMs ?? 100;
   const maxMs = options.retry?.maxMs ?? 5000;
 
-  /** One call, retried until it answers 2xx or a final refusal. */
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  /** One call, retried until it answers 2xx or a final refusal (or `keepTrying` says stop: then null). */
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, keepTrying: () => boolean = () => true): Promise<T> {
     let delay = initialMs;
     for (let attempt = 1; ; attempt++) {
+      if (attempt > 1 && !keepTrying()) return null as T;
       let status = 0;
       let text = '';
       try {
@@ -148,13 +149,17 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
       await sleep(info.heartbeatMs);
       if (!beating) return;
       try {
-        const reply = await call<HeartbeatReply>('POST', 'heartbeat', { lastLogSeq: numbers.lastLogSeq });
-        if (reply.cancelled && !cancel.signal.aborted) {
+        const reply = await call<HeartbeatReply | null>('POST', 'heartbeat', { lastLogSeq: numbers.lastLogSeq }, () => beating);
+        if (reply?.cancelled && !cancel.signal.aborted) {
           log('info', 'the run was cancelled; stopping it');
           cancel.abort();
         }
       } catch (error) {
-        log('error', 'heartbeats failed for good', { error: String(error) });
+        if (!beating) return;
+        // 401: the run has ended on the server (timed out there, or recorded lost): nothing to run for.
+        const ended = error instanceof RunnerRefusedError && error.details?.status === 401;
+        log(ended ? 'info' : 'error', ended ? 'the run has ended on the server; stopping it' : 'heartbeats failed for good; stopping the run', { error: String(error) });
+        cancel.abort();
         return;
       }
     }

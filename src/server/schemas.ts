@@ -31,7 +31,7 @@ const RunSourceSchema = z
   .union([
     z.object({ type: z.literal('inline'), script: z.string(), fileName: z.string().optional(), files: z.record(z.string(), z.string()).optional() }),
     z.object({ type: z.literal('definition'), definitionId: z.string(), script: z.string(), fileName: z.string().optional(), files: z.record(z.string(), z.string()).optional() }),
-    z.object({ type: z.literal('git'), url: z.string(), path: z.string(), revision: z.string(), commit: z.string().optional().openapi({ description: 'The full SHA the revision resolved to, once checked out (a re-run checks the revision out again).' }), script: z.string().optional() }),
+    z.object({ type: z.literal('git'), url: z.string(), path: z.string(), revision: z.string(), commit: z.string().optional().openapi({ description: 'The full SHA the revision resolved to, once checked out (a re-run checks the revision out again).' }), script: z.string().optional(), files: z.record(z.string(), z.string()).optional() }),
   ])
   .openapi('RunSource', { description: 'What the run executes. An inline or definition script is snapshotted onto the run when it is created; a git source is checked out when the run executes.' });
 

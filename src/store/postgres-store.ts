@@ -253,8 +253,9 @@ class PostgresStore implements Store {
     return rows[0] ? toRun(rows[0]) : null;
   }
 
-  async recordGitCommit(id: string, commit: string): Promise<void> {
-    await this.sql.query(`UPDATE runs SET source = source || jsonb_build_object('commit', $2::text) WHERE id = $1 AND source->>'type' = 'git'`, [id, commit]);
+  async recordGitCheckout(id: string, checkout: { commit: string; script?: string; files?: Record<string, string> }): Promise<void> {
+    const resolved = { commit: checkout.commit, ...(checkout.script !== undefined ? { script: checkout.script } : {}), ...(checkout.files && Object.keys(checkout.files).length ? { files: checkout.files } : {}) };
+    await this.sql.query(`UPDATE runs SET source = source || $2::jsonb WHERE id = $1 AND source->>'type' = 'git'`, [id, JSON.stringify(resolved)]);
   }
 
   async cancelRequested(owner: string): Promise<string[]> {

@@ -150,6 +150,17 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.finishRun('no-such-run', 'exec-a', completion)).toBeNull();
       });
 
+      it('records what a git source resolved to (commit, script, files), on git runs only', async () => {
+        const git = { type: 'git', url: 'https://git.example.com/t.git', path: 'tests/smoke.lua', revision: 'v1' } as const;
+        const run = await store.createRun(newRun({ source: git }));
+        const checkout = { commit: '085559cc9685dc4beb98e70dd092cef22b43d046', script: 'print(1)', files: { 'lib/h.lua': 'return {}' } };
+        await store.recordGitCheckout(run.id, checkout);
+        expect((await store.getRun(run.id))!.source).toEqual({ ...git, ...checkout });
+        const inline = await store.createRun(newRun());
+        await store.recordGitCheckout(inline.id, checkout);
+        expect((await store.getRun(inline.id))!.source).toEqual(inline.source);
+      });
+
       it('cancels a Queued run, which is then never claimed', async () => {
         const run = await store.createRun(newRun());
         const cancelled = await store.cancelQueuedRun(run.id, 'not needed');
@@ -237,6 +248,40 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         // nobody alive: every Running run fails; Queued runs are untouched
         expect((await store.failOrphanedRuns([], 'all gone')).length).toBe(2);
         expect((await store.getRun(runs[3]!.id))!.phase).toBe('Queued');
+      });
+
+      it('adopts the Running runs of owners that are gone, in one statement, each to one adopter', async () => {
+        const runs = [];
+        for (let i = 0; i < 4; i++) runs.push(await store.createRun(newRun({ name: `r${i}` })));
+        await store.claimRuns('alive', 1, 10);
+        await store.claimRuns('dead', 2, 10);
+        const [a, b] = await Promise.all([store.adoptOrphanedRuns(['alive', 'x', 'y'], 'x'), store.adoptOrphanedRuns(['alive', 'x', 'y'], 'y')]);
+        // Each dead owner's run went to exactly one adopter, still Running.
+        expect([...a, ...b].map((r) => r.id).sort()).toEqual([runs[1]!.id, runs[2]!.id].sort());
+        for (const r of [...a, ...b]) expect(r).toMatchObject({ phase: 'Running' });
+        expect((await store.runningRunsOf('alive')).map((r) => r.id)).toEqual([runs[0]!.id]);
+        expect(await store.adoptOrphanedRuns(['alive', 'x', 'y'], 'z')).toEqual([]);
+        expect((await store.getRun(runs[3]!.id))!.phase).toBe('Queued');
+      });
+
+      it('keeps per-run tokens by hash, valid only while their run is Queued or Running and unexpired', async () => {
+        const run = await store.createRun(newRun());
+        const later = new Date(Date.now() + 60_000).toISOString();
+        await store.putRunToken(run.id, 'h1', later);
+        expect(await store.findRunToken('h1')).toEqual({ runId: run.id });
+        // minted again: the old secret stops working
+        await store.putRunToken(run.id, 'h2', later);
+        expect(await store.findRunToken('h1')).toBeNull();
+        expect(await store.findRunToken('h2')).toEqual({ runId: run.id });
+        await store.claimRuns('e', 1, 10);
+        expect(await store.findRunToken('h2')).toEqual({ runId: run.id });
+        await store.finishRun(run.id, 'e', { phase: 'Passed', reason: null, message: null, summary });
+        expect(await store.findRunToken('h2')).toBeNull();
+        const expired = await store.createRun(newRun());
+        await store.putRunToken(expired.id, 'h3', new Date(Date.now() - 1000).toISOString());
+        expect(await store.findRunToken('h3')).toBeNull();
+        expect(await store.deleteRunToken(run.id)).toBe(true);
+        expect(await store.deleteRunToken(run.id)).toBe(false);
       });
 
       it('counts runs by phase and the live queue', async () => {
@@ -543,6 +588,23 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.getSummary('no-such-run')).toBeNull();
       });
 
+      it('stores a replayed batch once, with exact live counters, and never changes a finished step', async () => {
+        const run = await store.createRun(newRun());
+        await store.claimRuns('e', 1, 10);
+        const log = (seq: number, message: string) => ({ runId: run.id, seq, ts: new Date(1_700_000_000_000 + seq).toISOString(), level: 'info' as const, message, stepSeq: null });
+        const batch = {
+          logs: [log(1, 'one'), log(2, 'two')],
+          steps: [step(run.id, 1, 'passed')],
+          assertions: [assertion(run.id, 1, true), assertion(run.id, 2, false)],
+        };
+        for (let i = 0; i < 3; i++) await store.writeEvents(batch);
+        // A replay carrying something else under a stored number changes nothing either.
+        await store.writeEvents({ logs: [log(2, 'other')], steps: [step(run.id, 1, 'failed', { message: 'late' })], assertions: [assertion(run.id, 1, false)] });
+        expect((await store.getLogs(run.id)).map((l) => l.message)).toEqual(['one', 'two']);
+        expect(await store.getSummary(run.id)).toEqual({ stepsPassed: 1, stepsFailed: 0, stepsSkipped: 0, assertionsPassed: 1, assertionsFailed: 1 });
+        expect((await store.getSteps(run.id)).map((s) => [s.status, s.message])).toEqual([['passed', null]]);
+      });
+
       it('reads only the steps changed since a revision (what a live follower reads)', async () => {
         const run = await store.createRun(newRun());
         const other = await store.createRun(newRun());
@@ -695,5 +757,5 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
 
 /** Empties every table (between contract tests on a shared database). */
 export async function truncateAll(sql: Sql): Promise<void> {
-  await sql.exec('TRUNCATE runs, run_logs, run_steps, run_assertions, test_definitions, instances, apps, tokens, sessions');
+  await sql.exec('TRUNCATE runs, run_logs, run_steps, run_assertions, test_definitions, instances, apps, tokens, sessions, run_tokens');
 }

@@ -73,8 +73,11 @@ export interface Store {
   cancelQueuedRun(id: string, message: string): Promise<Run | null>;
   /** Marks a Running run for cancellation; its owner stops it. Returns the run, or null if not Running. */
   requestCancel(id: string): Promise<Run | null>;
-  /** Records the commit a run's git source resolved to (`source.commit`); no-op for other sources. */
-  recordGitCommit(id: string, commit: string): Promise<void>;
+  /**
+   * Records what a run's git source resolved to when checked out: `source.commit`, and
+   * the script and files read (so the run shows what it ran). No-op for other sources.
+   */
+  recordGitCheckout(id: string, checkout: { commit: string; script?: string; files?: Record<string, string> }): Promise<void>;
   /** Ids of Running runs owned by `owner` whose cancellation was requested. */
   cancelRequested(owner: string): Promise<string[]>;
   /** Running runs owned by `owner`, oldest first (what it should be executing). */

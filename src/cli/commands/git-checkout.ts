@@ -2,8 +2,11 @@
  * `topas git-checkout`: checks a git source out into a folder and prints the commit.
  * A runner Pod's init container runs it (into the `/topas/workspace` emptyDir);
  * credentials come from `GIT_USERNAME`/`GIT_PASSWORD` (a basic-auth Secret). Exit 0
- * with the SHA on stdout, or 2 with the reason on stderr.
+ * with the SHA on stdout, or 2 with the reason on stderr; `--termination-log` also
+ * writes the SHA, or the reason, to the container's termination message file, where
+ * the controller reads it (`state.terminated.message`).
  */
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { GitRevisionSchema, GitUrlSchema, GitPathSchema } from '../../core/schemas/run-request.js';
 import { DEFAULT_GIT_REVISION } from '../../core/run.js';
@@ -20,6 +23,7 @@ interface GitCheckoutFlags {
   path?: string;
   timeout: string;
   allowFile?: boolean;
+  terminationLog?: string;
 }
 
 /** The flag's value, or a CliError naming the flag and what is wrong. */
@@ -39,6 +43,7 @@ export function registerGitCheckout(program: Command, ctx: CliContext): void {
     .option('--path <path>', 'fail unless this script exists in the checkout (e.g. tests/smoke.lua)')
     .option('--timeout <seconds>', 'give up after this many seconds', '120')
     .option('--allow-file', 'allow file:// URLs (the topas server passes it when it allows them)')
+    .option('--termination-log <file>', "also write the commit SHA (or why the checkout failed) to this file: a container's terminationMessagePath")
     .action(async (opts: GitCheckoutFlags) => {
       const url = checked('--url', GitUrlSchema, opts.url);
       const revision = checked('--revision', GitRevisionSchema, opts.revision);
@@ -52,9 +57,11 @@ export function registerGitCheckout(program: Command, ctx: CliContext): void {
           { dest: opts.dest, timeoutMs: seconds * 1000, allowFile: opts.allowFile === true, credentials: password ? { username: username || 'git', password } : null },
         );
         if (opts.path !== undefined) await readCheckedOutTest(opts.dest, opts.path, `${displayUrl(url)} at ${revision}`);
+        if (opts.terminationLog) await writeFile(opts.terminationLog, commit);
         ctx.out(commit);
         ctx.err(`checked out ${displayUrl(url)} at ${revision} (${commit})`);
       } catch (error) {
+        if (opts.terminationLog) await writeFile(opts.terminationLog, error instanceof Error ? error.message : String(error)).catch(() => {});
         if (error instanceof TopasError) throw new CliError(error.message, 2);
         throw error;
       }

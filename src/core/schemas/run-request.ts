@@ -159,7 +159,7 @@ export const RunSourceSchema = z.discriminatedUnion(
   [
     z.strictObject({ type: z.literal('inline'), script: ScriptSchema, fileName: FileNameSchema.optional(), files: FilesOnRun }),
     z.strictObject({ type: z.literal('definition'), definitionId: text(200), script: ScriptSchema, fileName: FileNameSchema.optional(), files: FilesOnRun }),
-    z.strictObject({ type: z.literal('git'), url: GitUrlSchema, path: GitPathSchema, revision: GitRevisionSchema, commit: text(64).optional(), script: ScriptSchema.optional() }),
+    z.strictObject({ type: z.literal('git'), url: GitUrlSchema, path: GitPathSchema, revision: GitRevisionSchema, commit: text(64).optional(), script: ScriptSchema.optional(), files: FilesOnRun }),
   ],
   { error: (iss) => `must be an inline, definition or git source, got ${got(iss.input)}` },
 );

@@ -3,11 +3,12 @@
  * `topas runner` process talking the runner protocol to a real HTTP server. Instances
  * share one state folder and one server (as kubernetes executors share a cluster).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunnerHub } from '../runner-hub.js';
-import { describeExecutorContract } from '../executor.contract.js';
+import { describe, expect, it } from 'vitest';
+import { describeExecutorContract, RecordingSink } from '../executor.contract.js';
 import { startRunnerTestServer, type RunnerTestServer } from '../../server/testing/runner-test-server.js';
 import { createProcessExecutor } from './process-executor.js';
 
@@ -27,4 +28,39 @@ describeExecutorContract('process', {
   },
   // A runner process starts Node.js and loads Lua: about a second on a busy machine.
   timings: { startMs: 4000, cancelWithinMs: 1500, timeoutSlackMs: 1500 },
+});
+
+describe('process executor', () => {
+  it('mounts no source for a bundle over 1 MiB (what a ConfigMap cannot hold): the runner fetches it from the server', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'topas-process-big-'));
+    const ownHub = new RunnerHub({ heartbeatMs: 100, flushMs: 20 });
+    const ownServer = await startRunnerTestServer(ownHub);
+    const executor = createProcessExecutor({ hub: ownHub, serverUrl: () => ownServer.url, mintRunToken: async () => 'unused', stateDir: dir });
+    try {
+      const runId = crypto.randomUUID();
+      const sink = new RecordingSink();
+      const completion = await executor.execute(
+        {
+          runId,
+          name: 'big',
+          script: 'local m = require("big")\nassert(#m.text > 1048576, "the big module arrived")\n',
+          fileName: 'big-test.lua',
+          files: { 'big.lua': `return { text = "${'x'.repeat(1100 * 1024)}" }\n` },
+          env: {},
+          timeoutMs: 20_000,
+          appName: null,
+          appReadOnly: false,
+        },
+        sink,
+        new AbortController().signal,
+      );
+      expect(completion).toMatchObject({ phase: 'Passed', summary: { assertionsPassed: 1 } });
+      expect(existsSync(join(dir, runId, 'source', 'big-test.lua'))).toBe(false);
+      expect(readFileSync(join(dir, runId, 'output'), 'utf8')).toContain('fetching it from the server');
+    } finally {
+      await executor.close();
+      await ownServer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -6,7 +6,6 @@
  * `RunNotAttached` (the runner keeps its events and tries again).
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { TopasError } from '../../core/errors.js';
 import type { NumberedRunEvent } from '../../core/run-events.js';
 import {
   AckSchema,
@@ -125,7 +124,8 @@ export function registerRunnerRoutes(app: OpenAPIHono, deps: Pick<ServerDeps, 'r
       const reply = await hub.sut(id, call.op, call.args);
       return c.json({ value: reply.value ?? null, ...(reply.endpoints ? { endpoints: reply.endpoints } : {}) }, 200);
     } catch (error) {
-      if (error instanceof TopasError) throw error;
+      // Only "not followed here" is the runner's problem; anything else is the script's error, as locally.
+      if (error instanceof RunNotAttachedError) throw error;
       return c.json({ value: null, error: error instanceof Error ? error.message : String(error) }, 200);
     }
   });

@@ -50,6 +50,8 @@ export interface CreateRunRequest {
   script?: string;
   fileName?: string;
   definitionId?: string;
+  /** A test in a git repository, checked out when the run executes. */
+  source?: { git: { url: string; path: string; revision?: string } };
   env?: Record<string, string>;
   timeoutSeconds?: number;
   labels?: Record<string, string>;

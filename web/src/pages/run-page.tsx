@@ -268,7 +268,7 @@ function RunDetailsView({
           <LuaEditor value={shownFile ?? script ?? ''} readOnly label={`Script of ${run.name}`} failureLines={shownFile === null ? failureLines : []} />
         ) : source.type === 'git' ? (
           <p className="subtitle">
-            The script is <code>{source.path}</code> in the repository at <code>{source.commit ?? source.revision}</code> (see Source).
+            The script, <code>{source.path}</code>, is read from the repository when the run starts (see Source).
           </p>
         ) : (
           <p className="subtitle">The script is not available.</p>

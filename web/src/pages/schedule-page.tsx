@@ -1,4 +1,4 @@
-/** Schedule: start a run from the dashboard (origin `ui`) — a stored definition or a pasted script, with app, env, timeout and labels. */
+/** Schedule: start a run from the dashboard (origin `ui`) — a stored definition, a pasted script or a test in a git repository, with app, env, timeout and labels. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router-dom';
@@ -27,7 +27,8 @@ export default function SchedulePage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [params] = useSearchParams();
-  const [mode, setMode] = useState<'definition' | 'script'>(params.get('definition') ? 'definition' : 'script');
+  const [mode, setMode] = useState<'definition' | 'script' | 'git'>(params.get('definition') ? 'definition' : 'script');
+  const [git, setGit] = useState({ url: '', path: '', revision: '' });
   const [definitionId, setDefinitionId] = useState(params.get('definition') ?? '');
   const [script, setScript] = useState(SAMPLE);
   const [fileName, setFileName] = useState('dashboard.lua');
@@ -63,10 +64,13 @@ export default function SchedulePage() {
     if (timeoutSeconds !== undefined && (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 86_400)) errors.push('Timeout: a whole number of seconds from 1 to 86400');
     if (mode === 'definition' && !definitionId) errors.push('Definition: choose one');
     if (mode === 'script' && !script.trim()) errors.push('Script: paste or write a Lua script');
+    if (mode === 'git' && !git.url.trim()) errors.push('Repository: give its https:// URL');
+    if (mode === 'git' && !git.path.trim()) errors.push("Path: give the script's path inside the repository, e.g. tests/smoke.lua");
     setProblems(errors);
     if (errors.length) return;
     const body: CreateRunRequest = { origin: 'ui' };
     if (mode === 'definition') body.definitionId = definitionId;
+    else if (mode === 'git') body.source = { git: { url: git.url.trim(), path: git.path.trim(), ...(git.revision.trim() ? { revision: git.revision.trim() } : {}) } };
     else {
       body.script = script;
       if (fileName.trim()) body.fileName = fileName.trim();
@@ -104,9 +108,31 @@ export default function SchedulePage() {
               <input type="radio" name="mode" value="definition" checked={mode === 'definition'} onChange={() => setMode('definition')} />
               A stored definition
             </label>
+            <label>
+              <input type="radio" name="mode" value="git" checked={mode === 'git'} onChange={() => setMode('git')} />
+              A git repository
+            </label>
           </div>
         </fieldset>
-        {mode === 'definition' ? (
+        {mode === 'git' ? (
+          <>
+            <div className="field" style={{ maxWidth: 640 }}>
+              <label htmlFor="schedule-git-url">Repository</label>
+              <input id="schedule-git-url" value={git.url} onChange={(e) => setGit({ ...git, url: e.target.value })} placeholder="https://git.example.com/acme/tests.git" aria-describedby="schedule-git-hint" />
+              <span className="hint" id="schedule-git-hint">
+                Checked out when the run starts. For a private repository, set <code>GIT_USERNAME</code> and <code>GIT_PASSWORD</code> in the environment below.
+              </span>
+            </div>
+            <div className="field" style={{ maxWidth: 420 }}>
+              <label htmlFor="schedule-git-path">Path</label>
+              <input id="schedule-git-path" value={git.path} onChange={(e) => setGit({ ...git, path: e.target.value })} placeholder="tests/smoke.lua" />
+            </div>
+            <div className="field" style={{ maxWidth: 320 }}>
+              <label htmlFor="schedule-git-revision">Revision</label>
+              <input id="schedule-git-revision" value={git.revision} onChange={(e) => setGit({ ...git, revision: e.target.value })} placeholder="HEAD (branch, tag or commit SHA)" />
+            </div>
+          </>
+        ) : mode === 'definition' ? (
           <div className="field" style={{ maxWidth: 480 }}>
             <label htmlFor="schedule-definition">Definition</label>
             <select id="schedule-definition" value={definitionId} onChange={(e) => setDefinitionId(e.target.value)} disabled={definitions.isPending}>
