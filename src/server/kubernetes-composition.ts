@@ -18,6 +18,7 @@ import { createKubernetesExecutor } from '../executors/kubernetes/kubernetes-exe
 import { MANAGED_BY } from '../kubernetes/manifests/labels.js';
 import { CONTROLLER_LEASE_NAME } from '../kubernetes/manifests/lease.js';
 import { errorField, type Logger } from '../core/logger.js';
+import { TopasError } from '../core/errors.js';
 import type { KubernetesConfig } from '../config/config.js';
 import type { Executor } from '../executors/executor.js';
 import type { RunEngine } from '../engine/run-engine.js';
@@ -59,6 +60,12 @@ export async function prepareKubernetes(o: KubernetesModeOptions): Promise<Kuber
   // Counted from the first request; registered in the engine's registry once it exists.
   const metrics = new ControllerMetrics(new Registry());
   const api = new KubeApi(kc, { metrics });
+  // Fail fast, saying why, when the cluster cannot be reached (instead of waiting for the informer forever).
+  try {
+    await api.list(RESOURCES.pod, namespace, { limit: 1 });
+  } catch (error) {
+    throw new TopasError('KubeUnreachable', `cannot list Pods in namespace ${namespace} of the Kubernetes API at ${kc.getCurrentCluster()?.server}: ${(error as Error).message}`);
+  }
   const pods = new Informer<KubeObject>(api, RESOURCES.pod, {
     labelSelector: `${MANAGED_BY}=topas`,
     ...(config.watchNamespace && config.watchNamespace === namespace ? { namespace } : {}),

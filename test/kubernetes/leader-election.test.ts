@@ -48,7 +48,7 @@ describe('LeaderElector (test cluster)', () => {
     expect(b.isLeader).toBe(false);
     const lease = await api.get<KubeObject>(RESOURCES.lease, 'default', 'handover');
     expect(() => new Lease(lease as never).validate()).not.toThrow();
-    expect((lease as { spec: { renewTime: string } }).spec.renewTime).toMatch(/\.\d{6}Z$/);
+    expect((lease as unknown as { spec: { renewTime: string } }).spec.renewTime).toMatch(/\.\d{6}Z$/);
     const t0 = Date.now();
     await a.stop();
     await expect.poll(() => b.isLeader, { timeout: 2000, interval: 20 }).toBe(true);

@@ -92,6 +92,8 @@ export function registerUp(program: Command, ctx: CliContext): void {
         const code = (err as { code?: string }).code;
         // Another topas serves this data folder: say which, change nothing, exit 2.
         if (err instanceof DataFolderInUseError) throw new CliError(err.message);
+        // --kubernetes: no usable kubeconfig, or the cluster does not answer.
+        if (code === 'KubeConfigInvalid' || code === 'KubeUnreachable') throw new CliError(`--kubernetes: ${(err as Error).message}`);
         if (code === 'EADDRINUSE') throw new CliError(`cannot listen on ${config.host}:${config.port}: the port is in use — choose another with --port`);
         if (code === 'EACCES') throw new CliError(`cannot listen on ${config.host}:${config.port}: permission denied — choose a port above 1023`);
         throw err;
