@@ -44,6 +44,9 @@ describe('kubernetes executor (topas up --kubernetes, test cluster)', () => {
     // The Kubernetes requests are counted by verb.
     const metrics = await fetch(`${h.topas.url}/metrics`, { headers: { authorization: `Bearer ${h.topas.token}` } }).then((r) => r.text());
     expect(metrics).toMatch(/topas_kube_requests_total\{verb="create",resource="pods",code="201"\} 1/);
+    expect(metrics).toContain('# TYPE topas_reconcile_total counter');
+    // Pod runs count in the engine's metrics as any run does.
+    expect(metrics).toMatch(/topas_test_duration_seconds_count\{phase="Passed"\} 1/);
   }, 60_000);
 
   it('ends a run whose runner Pod is deleted mid-run Error/PodDeleted within 10 s, with the log up to then', async () => {
