@@ -62,6 +62,18 @@ describe('kubernetes executor (topas up --kubernetes, test cluster)', () => {
     expect(log.slice(0, 3)).toEqual(['tick 1', 'tick 2', 'tick 3']);
   }, 60_000);
 
+  it('cancels a running API run: the runner stops on its next heartbeat, Cancelled, its Pod removed', async () => {
+    const run = await h.submit({ script: 'for i = 1, 600 do\n  log.info("tick " .. i)\n  sleep(100)\nend\n' });
+    await expect.poll(async () => (await h.runLog(run.id)).length, { timeout: 30_000, interval: 200 }).toBeGreaterThanOrEqual(1);
+    const t0 = Date.now();
+    const res = await h.api(`/api/runs/${run.id}/cancel`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const done = await h.waitForRun(run.id, (r) => TERMINAL.includes(r.phase), 15_000);
+    expect(done).toMatchObject({ phase: 'Cancelled' });
+    expect(Date.now() - t0).toBeLessThan(8000);
+    await expect.poll(() => h.kube.find(RESOURCES.pod, 'default', runnerPodName(run.id)), { timeout: 10_000 }).toBeNull();
+  }, 60_000);
+
   it.each([
     ['evicted', 'Evicted', (ns: string, pod: string) => h.cluster.kubelet!.evict(ns, pod)],
     ['OOM-killed', 'OOMKilled', (ns: string, pod: string) => h.cluster.kubelet!.oomKill(ns, pod, 'runner')],
