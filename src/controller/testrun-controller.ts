@@ -248,8 +248,11 @@ class TestRunController implements RunningController {
         this.log('warn', "a TestRun's run is not in the store; not recording it again", { testRun: k, runId: st.runId });
         return;
       }
-      // Refused for this very spec before: wait for a change.
-      if (st?.phase === 'Error' && st.observedGeneration === generation) return;
+      // Refused for this very spec before: wait for a change (or its ttlSecondsAfterFinished).
+      if (st?.phase === 'Error' && st.observedGeneration === generation) {
+        const refusedAt = st.conditions?.find((c) => c.type === CONDITION.testCompleted)?.lastTransitionTime ?? null;
+        return this.expire(tr, runId, refusedAt);
+      }
       try {
         run = await this.record(tr, runId);
       } catch (error) {
@@ -276,7 +279,7 @@ class TestRunController implements RunningController {
     tr = await this.writeStatus(tr, status);
     if (isTerminal(run.phase)) {
       await this.announceEnd(tr, run, before, status);
-      return this.expire(tr, run);
+      return this.expire(tr, run.id, run.finishedAt);
     }
   }
 
@@ -323,13 +326,13 @@ class TestRunController implements RunningController {
     );
   }
 
-  /** `ttlSecondsAfterFinished`: deletes the ended TestRun when its time is up (the run stays in topas). */
-  private async expire(tr: TestRun, run: Run): Promise<ReconcileResult | void> {
-    const ttl = tr.spec.ttlSecondsAfterFinished;
-    if (ttl === undefined || !run.finishedAt) return;
-    const left = Date.parse(run.finishedAt) + ttl * 1000 - this.now().getTime();
+  /** `ttlSecondsAfterFinished`: deletes the TestRun that ended (or was refused) at `endedAt` when its time is up (the run stays in topas). */
+  private async expire(tr: TestRun, runId: string, endedAt: string | null): Promise<ReconcileResult | void> {
+    const ttl = tr.spec?.ttlSecondsAfterFinished;
+    if (typeof ttl !== 'number' || !endedAt || Number.isNaN(Date.parse(endedAt))) return;
+    const left = Date.parse(endedAt) + ttl * 1000 - this.now().getTime();
     if (left > 0) return { requeueAfterMs: left };
-    this.log('info', 'deleting a TestRun whose ttlSecondsAfterFinished passed', { testRun: `${tr.metadata.namespace}/${tr.metadata.name}`, runId: run.id });
+    this.log('info', 'deleting a TestRun whose ttlSecondsAfterFinished passed', { testRun: `${tr.metadata.namespace}/${tr.metadata.name}`, runId });
     await this.o.api.delete(RESOURCES.testRun, tr.metadata.namespace, tr.metadata.name, { propagationPolicy: 'Background' });
   }
 

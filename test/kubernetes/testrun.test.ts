@@ -163,11 +163,13 @@ describe('TestRun controller (topas up --kubernetes, test cluster, kubectl)', ()
     expect(condition(tr, 'PodsHealthy')).toMatchObject({ status: 'False', reason: 'ImagePullError' });
   }, 30_000);
 
-  it('a spec the API server let through but topas refuses (two sources) → Error/InvalidSpec naming the fields', async () => {
-    await apply(testRun('two-sources', { script: 'log.info(1)\n', definition: 'smoke' }));
+  it('a spec the API server let through but topas refuses (two sources) → Error/InvalidSpec naming the fields, then gone after its TTL', async () => {
+    await apply(testRun('two-sources', { script: 'log.info(1)\n', definition: 'smoke', ttlSecondsAfterFinished: 1 }));
     const tr = await waitFor('two-sources');
     expect(tr.status).toMatchObject({ phase: 'Error', reason: 'InvalidSpec', message: expect.stringContaining('spec.definition: give exactly one of script, git and definition') });
     expect(condition(tr, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+    // ttlSecondsAfterFinished counts from the refusal too
+    await expect.poll(() => get('two-sources'), { timeout: 10_000, interval: 100 }).toBeNull();
   }, 30_000);
 
   it('a missing Secret → Error, Ready=False, no retry loop; a later spec change runs it', async () => {
