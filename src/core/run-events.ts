@@ -113,3 +113,21 @@ export interface EventBatch {
   steps: StepRecord[];
   assertions: AssertionRecord[];
 }
+
+/** The record of a step that just started (`step.start`), as stored and shown until it ends. */
+export function startedStep(runId: string, event: Extract<RunEvent, { type: 'step.start' }>, ts: string): StepRecord {
+  return {
+    runId,
+    seq: event.seq,
+    parentSeq: event.parentSeq,
+    kind: event.kind,
+    name: event.name,
+    status: 'running',
+    startedAt: ts,
+    finishedAt: null,
+    durationMs: null,
+    message: null,
+    file: event.location?.file ?? null,
+    line: event.location?.line ?? null,
+  };
+}

@@ -1,5 +1,5 @@
 import { errorField, silentLogger, type Logger } from '../core/logger.js';
-import type { AssertionRecord, EventBatch, LogLine, NumberedRunEvent, StepRecord } from '../core/run-events.js';
+import { startedStep, type AssertionRecord, type EventBatch, type LogLine, type NumberedRunEvent, type StepRecord } from '../core/run-events.js';
 import type { Run } from '../core/run.js';
 import type { RunFinish, Store } from '../store/store.js';
 import { decideAfterFailure, type StoreRetryPolicy } from './store-retry.js';
@@ -128,20 +128,7 @@ export class EventWriter {
         return;
       }
       case 'step.start': {
-        const step: StepRecord = {
-          runId,
-          seq: event.seq,
-          parentSeq: event.parentSeq,
-          kind: event.kind,
-          name: event.name,
-          status: 'running',
-          startedAt: ts,
-          finishedAt: null,
-          durationMs: null,
-          message: null,
-          file: event.location?.file ?? null,
-          line: event.location?.line ?? null,
-        };
+        const step = startedStep(runId, event, ts);
         state.open.set(event.seq, step);
         this.pending.steps.push(step);
         this.bump();

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { NumberedRunEvent, StepRecord } from '../../core/run-events.js';
+import { startedStep, type NumberedRunEvent, type StepRecord } from '../../core/run-events.js';
 import { parseEgressAllow, EGRESS_SETTING } from '../../runner/egress-policy.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
@@ -85,20 +85,7 @@ function printer(ctx: CliContext): (event: NumberedRunEvent) => void {
         return;
       case 'step.start':
         depth.set(event.seq, event.parentSeq === null ? 0 : (depth.get(event.parentSeq) ?? 0) + 1);
-        started.set(event.seq, {
-          runId: '',
-          seq: event.seq,
-          parentSeq: event.parentSeq,
-          kind: event.kind,
-          name: event.name,
-          status: 'running',
-          startedAt: ts,
-          finishedAt: null,
-          durationMs: null,
-          message: null,
-          file: event.location?.file ?? null,
-          line: event.location?.line ?? null,
-        });
+        started.set(event.seq, startedStep('', event, ts));
         return;
       case 'step.end': {
         const step = started.get(event.seq);
