@@ -8,7 +8,7 @@
  * cannot renew within `renewDeadline` stops leading before another can take over.
  */
 import { errorField, silentLogger, type Logger } from '../core/logger.js';
-import { isAlreadyExists, isConflict, RESOURCES, type KubeApi, type KubeObject } from './kube/kube-api.js';
+import { isAlreadyExists, isConflict, RESOURCES, type KubeApi, type KubeObject } from '../kube/kube-api.js';
 import { controllerLease, formatMicroTime } from '../kubernetes/manifests/lease.js';
 
 export interface LeaderElectionOptions {

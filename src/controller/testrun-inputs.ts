@@ -9,7 +9,7 @@ import type { TestRun } from '../core/testrun.js';
 import { configMapFiles } from '../kubernetes/manifests/source-config-map.js';
 import type { TestRunInputs } from '../kubernetes/testrun-run-request.js';
 import { TerminalError } from './controller.js';
-import { RESOURCES, type KubeApi, type KubeObject } from './kube/kube-api.js';
+import { RESOURCES, type KubeApi, type KubeObject } from '../kube/kube-api.js';
 
 /** topas will not run this TestRun as it is: `reason` is the CamelCase word of its status. */
 export class TestRunRejected extends TerminalError {

@@ -8,9 +8,9 @@
  * controller. Losing the Lease stops both (the runs go on in their Pods; the new leader
  * takes them over).
  */
-import { contextNamespace, loadKubeConfig } from '../controller/kube/kube-config.js';
-import { KubeApi, RESOURCES, type KubeObject } from '../controller/kube/kube-api.js';
-import { Informer } from '../controller/kube/informer.js';
+import { contextNamespace, loadKubeConfig } from '../kube/kube-config.js';
+import { KubeApi, RESOURCES, type KubeObject } from '../kube/kube-api.js';
+import { Informer } from '../kube/informer.js';
 import { ControllerMetrics } from '../controller/controller-metrics.js';
 import { LeaderElector } from '../controller/leader-election.js';
 import { startTestRunController, type RunningController } from '../controller/testrun-controller.js';

@@ -19,8 +19,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { errorField, silentLogger, type Logger } from '../../core/logger.js';
 import { EMPTY_SUMMARY, type RunCompletion } from '../../core/run.js';
 import type { TestRunSpec } from '../../core/testrun.js';
-import type { Informer } from '../../controller/kube/informer.js';
-import type { KubeApi, KubeObject, ResourceType } from '../../controller/kube/kube-api.js';
+import type { Informer } from '../../kube/informer.js';
+import { RESOURCES, type KubeApi, type KubeObject, type ResourceType } from '../../kube/kube-api.js';
 import { runnerPodName, sourceConfigMapName, tokenSecretName } from '../../kubernetes/manifests/names.js';
 import { runnerPod, type RunnerSource } from '../../kubernetes/manifests/runner-pod.js';
 import { sourceConfigMap, SourceTooLargeError } from '../../kubernetes/manifests/source-config-map.js';
@@ -31,12 +31,7 @@ import { ExecutorClosedError, type ExecutionJob, type Executor, type RunSink } f
 import type { RunnerHub } from '../runner-hub.js';
 import type { MintRunToken } from '../run-tokens.js';
 
-// The kinds this executor touches (the same paths as `RESOURCES` in kube-api.ts; kept
-// here so the executor does not import the controller layer's values).
-const POD: ResourceType = { apiVersion: 'v1', kind: 'Pod', resource: 'pods', namespaced: true };
-const CONFIG_MAP: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespaced: true };
-const SECRET: ResourceType = { apiVersion: 'v1', kind: 'Secret', resource: 'secrets', namespaced: true };
-const TESTRUN: ResourceType = { apiVersion: 'topas.dev/v1alpha1', kind: 'TestRun', resource: 'testruns', namespaced: true };
+const { pod: POD, configMap: CONFIG_MAP, secret: SECRET, testRun: TESTRUN } = RESOURCES;
 
 /** The Kubernetes API as this executor uses it (`KubeApi`). */
 export type KubeClient = Pick<KubeApi, 'create' | 'find' | 'delete'>;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { TopasError } from '../../core/errors.js';
+import { TopasError } from '../core/errors.js';
 
 export interface KubeConfigOptions {
   /** An explicit kubeconfig file (`--kubeconfig`). */

@@ -1,5 +1,6 @@
 /**
- * The one room where topas talks to the Kubernetes API: a small REST client for the
+ * The one room where topas talks to the Kubernetes API (used by the controller, the
+ * `kubernetes` executor and `kctrl --kube`): a small REST client for the
  * few kinds it uses (paths are known, so no discovery round-trips), counting every
  * request by verb and resource (`topas_kube_requests_total`). Authentication and TLS
  * come from the kubeconfig (`kube-config.ts`).
@@ -7,8 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { TopasError } from '../../core/errors.js';
-import type { ControllerMetrics } from '../controller-metrics.js';
+import { TopasError } from '../core/errors.js';
 
 /** A kind topas reads or writes: its API path pieces. */
 export interface ResourceType {
@@ -92,8 +92,13 @@ export interface WatchOptions extends ListOptions {
   timeoutSeconds?: number;
 }
 
+/** Where request counts go (`ControllerMetrics` in the controller: `topas_kube_requests_total`). */
+export interface KubeRequestMetrics {
+  observeRequest(verb: string, resource: string, code: number | string): void;
+}
+
 export interface KubeApiOptions {
-  metrics?: ControllerMetrics;
+  metrics?: KubeRequestMetrics;
   /** Per-request timeout (not watches). Default 30 s. */
   timeoutMs?: number;
 }

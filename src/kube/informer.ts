@@ -6,7 +6,7 @@
  * the differences as events), and any other error retries with back-off.
  * (`@kubernetes/client-node` 1.4's informer stops after errors other than 410.)
  */
-import { errorField, silentLogger, type Logger } from '../../core/logger.js';
+import { errorField, silentLogger, type Logger } from '../core/logger.js';
 import { isGone, type KubeApi, type KubeObject, type ResourceType } from './kube-api.js';
 
 export type InformerHandler<T extends KubeObject> = (type: 'add' | 'update' | 'delete', object: T) => void;
