@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import { isTerminal } from '../src/core/run-phase.js';
 import { startTopas, type RunningTopas } from '../src/server/start.js';
-import { loadKubeConfig } from '../src/controller/kube/kube-config.js';
-import { KubeApi, RESOURCES, type KubeObject } from '../src/controller/kube/kube-api.js';
+import { loadKubeConfig } from '../src/kube/kube-config.js';
+import { KubeApi, RESOURCES, type KubeObject } from '../src/kube/kube-api.js';
 import { topasCrds } from '../src/kubernetes/crd/testrun-crd.js';
 import { percentile, round } from './stats.js';
 

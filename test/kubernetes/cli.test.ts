@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESOURCES, type KubeObject } from '../../src/controller/kube/kube-api.js';
+import { RESOURCES, type KubeObject } from '../../src/kube/kube-api.js';
 import { runTopasCli } from '../../src/cli/testing/cli-process.js';
 import { startKubeHarness, type KubeHarness } from './harness.js';
 

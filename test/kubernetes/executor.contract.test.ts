@@ -8,9 +8,9 @@
 import { RunnerHub } from '../../src/executors/runner-hub.js';
 import { describeExecutorContract } from '../../src/executors/executor.contract.js';
 import { createKubernetesExecutor } from '../../src/executors/kubernetes/kubernetes-executor.js';
-import { Informer } from '../../src/controller/kube/informer.js';
-import { KubeApi, RESOURCES, type KubeObject } from '../../src/controller/kube/kube-api.js';
-import { loadKubeConfig } from '../../src/controller/kube/kube-config.js';
+import { Informer } from '../../src/kube/informer.js';
+import { KubeApi, RESOURCES, type KubeObject } from '../../src/kube/kube-api.js';
+import { loadKubeConfig } from '../../src/kube/kube-config.js';
 import { DEFAULT_RUNNER_IMAGE } from '../../src/config/config.js';
 import { startRunnerTestServer, type RunnerTestServer } from '../../src/server/testing/runner-test-server.js';
 import { startTestCluster, type TestCluster } from '../cluster/start-test-cluster.js';

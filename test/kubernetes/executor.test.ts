@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startKubeHarness, type KubeHarness } from './harness.js';
-import { RESOURCES } from '../../src/controller/kube/kube-api.js';
+import { RESOURCES } from '../../src/kube/kube-api.js';
 import { runnerPodName, sourceConfigMapName, tokenSecretName } from '../../src/kubernetes/manifests/names.js';
 
 const SLOW_SCRIPT = (steps: number, ms: number) =>

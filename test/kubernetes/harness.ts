@@ -17,9 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestCluster, type TestCluster, type TestClusterOptions } from '../cluster/start-test-cluster.js';
 import { api, startTopasProcess, TOPAS_BIN, type TopasProcess } from '../topas-process.js';
-import { loadKubeConfig } from '../../src/controller/kube/kube-config.js';
-import { KubeApi, RESOURCES, type KubeObject } from '../../src/controller/kube/kube-api.js';
-import { Informer } from '../../src/controller/kube/informer.js';
+import { loadKubeConfig } from '../../src/kube/kube-config.js';
+import { KubeApi, RESOURCES, type KubeObject } from '../../src/kube/kube-api.js';
+import { Informer } from '../../src/kube/informer.js';
 import { topasCrds } from '../../src/kubernetes/crd/testrun-crd.js';
 
 export interface KubeHarnessOptions {

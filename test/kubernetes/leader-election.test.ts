@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaderElector } from '../../src/controller/leader-election.js';
-import { KubeApi, RESOURCES, type KubeObject } from '../../src/controller/kube/kube-api.js';
-import { loadKubeConfig } from '../../src/controller/kube/kube-config.js';
+import { KubeApi, RESOURCES, type KubeObject } from '../../src/kube/kube-api.js';
+import { loadKubeConfig } from '../../src/kube/kube-config.js';
 import { startTestCluster, type TestCluster } from '../cluster/start-test-cluster.js';
 import { Lease } from 'kubernetes-models/coordination.k8s.io/v1';
 

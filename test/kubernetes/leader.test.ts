@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeHarness, startRunnerProxy, type KubeHarness, type RunnerProxy } from './harness.js';
-import { RESOURCES, type KubeObject } from '../../src/controller/kube/kube-api.js';
+import { RESOURCES, type KubeObject } from '../../src/kube/kube-api.js';
 import { runnerPodName } from '../../src/kubernetes/manifests/names.js';
 import type { TopasProcess } from '../topas-process.js';
 import { mkdtemp, rm } from 'node:fs/promises';

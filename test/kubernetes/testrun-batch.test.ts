@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
-import { RESOURCES, type KubeObject } from '../../src/controller/kube/kube-api.js';
+import { RESOURCES, type KubeObject } from '../../src/kube/kube-api.js';
 import { runnerPodName } from '../../src/kubernetes/manifests/names.js';
 import { startKubeHarness, type KubeHarness } from './harness.js';
 

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
-import { RESOURCES, type KubeObject } from '../../src/controller/kube/kube-api.js';
+import { RESOURCES, type KubeObject } from '../../src/kube/kube-api.js';
 import { runnerPodName, sourceConfigMapName, tokenSecretName } from '../../src/kubernetes/manifests/names.js';
 import { createTestRepo, type TestRepo } from '../../src/runner/testing/git-repo.js';
 import { startKubeHarness, type KubeHarness } from './harness.js';

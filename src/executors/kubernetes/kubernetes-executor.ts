@@ -26,7 +26,7 @@ import { runnerPod, type RunnerSource } from '../../kubernetes/manifests/runner-
 import { sourceConfigMap, SourceTooLargeError } from '../../kubernetes/manifests/source-config-map.js';
 import { tokenSecret } from '../../kubernetes/manifests/token-secret.js';
 import type { TestRunOwner } from '../../kubernetes/manifests/owner.js';
-import { DEFAULT_POD_GRACE_MS, isPodTrouble, podDeletedCompletion, podOutcome } from '../../kubernetes/status/pod-outcome.js';
+import { checkedOutCommit, DEFAULT_POD_GRACE_MS, isPodTrouble, podDeletedCompletion, podOutcome } from '../../kubernetes/status/pod-outcome.js';
 import { ExecutorClosedError, type ExecutionJob, type Executor, type RunSink } from '../executor.js';
 import type { RunnerHub } from '../runner-hub.js';
 import type { MintRunToken } from '../run-tokens.js';
@@ -203,11 +203,20 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
       const deletePod = (why: string) =>
         options.api.delete(POD, namespace, podName, { propagationPolicy: 'Background' }).catch((error: unknown) => log('warn', `deleting the runner Pod (${why}) failed`, { runId: job.runId, pod: podName, error: errorField(error) }));
 
+      // The commit a git source resolved to, told once (the init container's termination message).
+      let commitTold = !job.git;
       const look = (pod: V1Pod | null, deleted: boolean) => {
         if (done) return;
         if (pod) {
           seen = true;
           last = pod;
+          if (!commitTold) {
+            const commit = checkedOutCommit(pod);
+            if (commit) {
+              commitTold = true;
+              job.onCheckout?.({ commit });
+            }
+          }
         }
         if (reported) {
           const phase = (pod ?? last)?.status?.phase;

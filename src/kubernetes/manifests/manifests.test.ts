@@ -162,7 +162,7 @@ describe('the runner Pod', () => {
     expect(() => validate(Pod, pod)).not.toThrow();
     expect(pod.spec.activeDeadlineSeconds).toBe(690);
     const init = pod.spec.initContainers![0]!;
-    expect(init.args).toEqual(['git-checkout', '--url', 'https://git.example/tests.git', '--revision', 'v1.2.0', '--dest', '/topas/workspace']);
+    expect(init.args).toEqual(['git-checkout', '--url', 'https://git.example/tests.git', '--revision', 'v1.2.0', '--dest', '/topas/workspace', '--termination-log', '/topas/termination-log']);
     expect(init.env).toEqual(
       expect.arrayContaining([
         { name: 'GIT_USERNAME', valueFrom: { secretKeyRef: { name: 'git-creds', key: 'username' } } },

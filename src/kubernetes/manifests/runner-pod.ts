@@ -150,7 +150,7 @@ export function runnerPod(o: RunnerPodOptions): RunnerPod {
           {
             name: GIT_CHECKOUT_CONTAINER,
             image,
-            args: ['git-checkout', '--url', src.url, '--revision', src.revision, '--dest', RUNNER_PATHS.workspace, ...(src.allowFile ? ['--allow-file'] : [])],
+            args: ['git-checkout', '--url', src.url, '--revision', src.revision, '--dest', RUNNER_PATHS.workspace, '--termination-log', RUNNER_PATHS.terminationLog, ...(src.allowFile ? ['--allow-file'] : [])],
             env: [
               ...baseEnv,
               ...(src.secretName

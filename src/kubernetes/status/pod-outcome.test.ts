@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_SUMMARY, type RunCompletion } from '../../core/run.js';
-import { podDeletedCompletion, podOutcome } from './pod-outcome.js';
+import { checkedOutCommit, podDeletedCompletion, podOutcome } from './pod-outcome.js';
 
 const created = new Date('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(created.getTime() + s * 1000);
@@ -70,11 +70,20 @@ describe('podOutcome', () => {
     const init = (t: Record<string, unknown>) => [{ name: 'git-checkout', image: 'img', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, ...t } } }];
     const own = { phase: 'Error', reason: 'ScriptError', message: 'git: revision v9 not found', summary: EMPTY_SUMMARY };
     expect(podOutcome(pod({ phase: 'Failed', initContainerStatuses: init({ message: JSON.stringify(own) }) }), at(5))).toEqual(own);
-    expect(podOutcome(pod({ phase: 'Failed', initContainerStatuses: init({ message: 'fatal: repository not found' }) }), at(5))).toMatchObject({
+    expect(podOutcome(pod({ phase: 'Failed', initContainerStatuses: init({ message: 'revision v9 not found in file:///repo.git' }) }), at(5))).toMatchObject({
       phase: 'Error',
-      reason: 'RunnerCrashed',
-      message: 'the git checkout exited with code 1 without reporting a result; its last log line: fatal: repository not found',
+      reason: 'SourceUnavailable',
+      message: 'the git checkout failed: revision v9 not found in file:///repo.git',
     });
+  });
+
+  it('tells the commit a successful checkout resolved to, and nothing else', () => {
+    const sha = 'a'.repeat(40);
+    const done = (message: string, exitCode = 0) => pod({ phase: 'Running', initContainerStatuses: [{ name: 'git-checkout', image: 'img', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode, message } } }] });
+    expect(checkedOutCommit(done(`${sha}\n`))).toBe(sha);
+    expect(checkedOutCommit(done('fatal: not found', 2))).toBeNull();
+    expect(checkedOutCommit(done(sha, 2))).toBeNull();
+    expect(checkedOutCommit(pod({ phase: 'Running' }))).toBeNull();
   });
 
   it('reports a Pod being deleted before its run ended as Error/PodDeleted', () => {

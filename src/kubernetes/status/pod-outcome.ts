@@ -71,11 +71,23 @@ function terminatedOutcome(status: V1ContainerStatus, what: string): RunCompleti
   if (t.reason === 'OOMKilled') return completion('Error', 'OOMKilled', `the ${what} was killed for exceeding its memory limit (OOMKilled); raise spec.runner.resources.limits.memory`);
   if (t.exitCode === 0 && what === 'git checkout') return null;
   const line = lastLine(t.message);
+  // `topas git-checkout` writes why it failed (revision or path not found, URL refused) as its message.
+  if (what === 'git checkout') return completion('Error', 'SourceUnavailable', `the git checkout failed${line ? `: ${line}` : ` with exit code ${t.exitCode}`}`);
   return completion(
     'Error',
     'RunnerCrashed',
     `the ${what} exited with code ${t.exitCode}${t.reason && t.reason !== 'Error' && t.reason !== 'Completed' ? ` (${t.reason})` : ''} without reporting a result${line ? `; its last log line: ${line}` : ''}`,
   );
+}
+
+/**
+ * The commit the Pod's git checkout resolved to (its init container's termination
+ * message, written by `topas git-checkout --termination-log`), once it succeeded; else null.
+ */
+export function checkedOutCommit(pod: V1Pod): string | null {
+  const t = statusOf(pod.status?.initContainerStatuses, GIT_CHECKOUT_CONTAINER)?.state?.terminated;
+  const sha = t && t.exitCode === 0 ? t.message?.trim() : undefined;
+  return sha && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha) ? sha : null;
 }
 
 /** The outcome of a runner Pod at `now`; `graceMs` is how long image pulls and scheduling may keep failing. */
