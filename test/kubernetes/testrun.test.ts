@@ -186,7 +186,7 @@ describe('TestRun controller (topas up --kubernetes, test cluster, kubectl)', ()
     expect(tr.status?.runId).toBeDefined();
   }, 45_000);
 
-  it('a git source runs at a tag and at a commit SHA', async () => {
+  it('a git source runs at a tag and at a commit SHA, and the run records the commit', async () => {
     await apply(
       testRun('git-tag', { git: { url: repo.url, path: 'tests/smoke.lua', revision: 'v1' } }),
       testRun('git-sha', { git: { url: repo.url, path: 'tests/smoke.lua', revision: repo.commits.first } }),
@@ -194,6 +194,9 @@ describe('TestRun controller (topas up --kubernetes, test cluster, kubectl)', ()
     for (const name of ['git-tag', 'git-sha']) {
       const tr = await waitFor(name);
       expect(tr.status, `${name}: ${tr.status?.message}`).toMatchObject({ phase: 'Passed', summary: { assertionsPassed: 1, assertionsFailed: 0 } });
+      // The init container's checkout told the commit (its termination message); both resolve to the first commit.
+      const run = (await h.api(`/api/runs/${tr.status!.runId}`)).body;
+      expect(run.source).toMatchObject({ type: 'git', commit: repo.commits.first });
     }
   }, 45_000);
 
