@@ -114,7 +114,11 @@ export function registerUp(program: Command, ctx: CliContext): void {
         ctx.err(ctx.errStyle.red(`WARNING: authentication is OFF (--insecure-no-auth): anyone who can reach ${topas.url} can run commands as this user.`));
       }
       ctx.out(`  database:    ${describeDatabase(config)}`);
-      ctx.out(`  concurrency: ${config.concurrency} runs at once, ${config.workers} Lua workers`);
+      if (config.kubernetes) {
+        const k = config.kubernetes;
+        ctx.out(`  concurrency: ${config.concurrency} runs at once, each in a runner Pod (${k.runnerImage})`);
+        ctx.out(`  kubernetes:  TestRuns of ${k.watchNamespace ? `namespace ${k.watchNamespace}` : 'every namespace'}; leader election ${k.leaderElection ? 'on' : 'off'}   (kubectl get testruns)`);
+      } else ctx.out(`  concurrency: ${config.concurrency} runs at once, ${config.workers} Lua workers`);
       const apps = await topas.apps.list();
       if (apps.length) ctx.out(`  apps:        ${apps.map((a) => a.metadata.name).join(', ')}   (${cli} app status)`);
       ctx.out(s.dim(`  try: TOPAS_URL=${topas.url} ${cli} test status   (Ctrl-C stops)`));
