@@ -23,10 +23,10 @@ describe('image table', () => {
     expect(imageId('busybox:1.36')).toMatch(/^docker\.io\/library\/busybox@sha256:[0-9a-f]{64}$/);
   });
 
-  it('runs the runner image as node bin/topas.js with the command after the entrypoint', () => {
+  it('runs the runner image as node /opt/topas/bin/topas.js (its files) with the command after the entrypoint', () => {
     const entry = lookupImage(table, 'ghcr.io/topas-dev/topas:dev')!;
-    expect(containerArgv({ name: 'runner', image: 'x', args: ['runner', '--run', '$(RUN)'] }, entry, { RUN: 'r1' })).toEqual([process.execPath, '/repo/bin/topas.js', 'runner', '--run', 'r1']);
-    expect(containerArgv({ name: 'runner', image: 'x', command: ['topas', 'git-checkout'], args: ['--dest', '/w'] }, entry, {})).toEqual([process.execPath, '/repo/bin/topas.js', 'git-checkout', '--dest', '/w']);
+    expect(containerArgv({ name: 'runner', image: 'x', args: ['runner', '--run', '$(RUN)'] }, entry, { RUN: 'r1' })).toEqual([process.execPath, '/opt/topas/bin/topas.js', 'runner', '--run', 'r1']);
+    expect(containerArgv({ name: 'runner', image: 'x', command: ['topas', 'git-checkout'], args: ['--dest', '/w'] }, entry, {})).toEqual([process.execPath, '/opt/topas/bin/topas.js', 'git-checkout', '--dest', '/w']);
     expect(() => containerArgv({ name: 'c', image: 'x', command: ['bash'] }, entry, {})).toThrow(ContainerStartError);
     expect(() => containerArgv({ name: 'c', image: 'x', command: ['bash'] }, entry, {})).toThrow(/exec: "bash": executable file not found/);
   });

@@ -29,6 +29,8 @@ export interface ContainerMount {
   source: string;
   target: string;
   readOnly: boolean;
+  /** Part of the image's files (mounted before every volume). */
+  image?: boolean;
 }
 
 export interface ContainerProcessOptions {
@@ -82,7 +84,9 @@ export function ensurePrivateRoot(root: string): boolean {
 export function mountScript(options: Pick<ContainerProcessOptions, 'mounts' | 'terminationFile' | 'workingDir' | 'user' | 'readOnlyRootFilesystem'>, privateRoots: string[]): string {
   const lines = ['set -e'];
   for (const root of privateRoots) lines.push(`mount -t tmpfs -o mode=0755 topas-pod ${shellQuote(root)}`);
-  const mounts = [...options.mounts].sort((a, b) => a.target.length - b.target.length);
+  // The image's files before the volumes (their host sources may lie under a volume's path,
+  // e.g. a checkout in /tmp under an emptyDir at /tmp); within each, outer paths before inner ones.
+  const mounts = [...options.mounts].sort((a, b) => Number(!a.image) - Number(!b.image) || a.target.length - b.target.length);
   for (const m of mounts) {
     const target = shellQuote(m.target);
     if (statSync(m.source).isDirectory()) lines.push(`mkdir -p ${target}`);

@@ -18,6 +18,13 @@ export interface ImageEntry {
   cmd?: string[];
   /** The image's USER (uid) when the Pod's securityContext sets no `runAsUser`; root when unset. */
   user?: number;
+  /**
+   * The image's own files: host folders shown read-only at fixed paths in the container
+   * (as an image's layers put them there), mounted before the Pod's volumes. So the
+   * program keeps running when a volume covers the host folder it lives in (a runner
+   * Pod's emptyDir at `/tmp` over a checkout in `/tmp`).
+   */
+  files?: { source: string; target: string }[];
 }
 
 /** Keyed by image name without tag (`ghcr.io/topas-dev/topas`) or with it (`x:v2`); the tagged key wins. */
@@ -61,20 +68,24 @@ export function imageId(image: string): string {
 /** Host programs a small test image (`busybox`) provides, each run from the host's PATH. */
 const BUSYBOX_COMMANDS = ['sh', 'sleep', 'echo', 'cat', 'ls', 'env', 'true', 'false', 'printf', 'test', 'wc', 'head', 'tail', 'id', 'pwd', 'touch', 'mkdir', 'rm', 'date', 'grep', 'kill'];
 
+/** Where the runner image's files (this checkout) are inside a container, as in the real image. */
+export const TOPAS_IMAGE_ROOT = '/opt/topas';
+
 /**
  * The table the test cluster uses: the runner image `ghcr.io/topas-dev/topas` (any tag;
- * entrypoint `topas`, run as `node <repoRoot>/bin/topas.js`) and `busybox` (shell tools
- * from the host; no command → `sh`, which exits at once as busybox's does without a TTY).
+ * entrypoint `topas`, run as `node /opt/topas/bin/topas.js`, with this checkout shown at
+ * /opt/topas) and `busybox` (shell tools from the host; no command → `sh`, which exits at
+ * once as busybox's does without a TTY).
  */
 export function defaultImageTable(repoRoot: string): ImageTable {
-  const topas = [process.execPath, join(repoRoot, 'bin', 'topas.js')];
+  const topas = [process.execPath, join(TOPAS_IMAGE_ROOT, 'bin', 'topas.js')];
   const busybox: ImageEntry = {
     binaries: Object.fromEntries(BUSYBOX_COMMANDS.map((c) => [c, [c === 'sh' ? '/bin/sh' : c]])),
     entrypoint: [],
     cmd: ['sh'],
   };
   return {
-    'ghcr.io/topas-dev/topas': { binaries: { topas, kctrl: topas }, entrypoint: ['topas'] },
+    'ghcr.io/topas-dev/topas': { binaries: { topas, kctrl: topas }, entrypoint: ['topas'], files: [{ source: repoRoot, target: TOPAS_IMAGE_ROOT }] },
     busybox,
   };
 }

@@ -430,6 +430,18 @@ describe('simulated kubelet (stand-in API server)', () => {
     expect(main(pod).image).toBe('ghcr.io/topas-dev/topas:0.1.0');
   });
 
+  it('runs the runner image from its own files at /opt/topas even when a volume covers the folder this checkout is in', async () => {
+    // As a runner Pod's emptyDir at /tmp would cover a checkout in /tmp (CI clones there).
+    const covered = `/${repoRoot.split('/').filter(Boolean)[0]}`;
+    const name = createPod({
+      securityContext: { runAsUser: 1000, runAsNonRoot: true },
+      volumes: [{ name: 'cover', emptyDir: {} }],
+      containers: [{ name: 'runner', image: 'ghcr.io/topas-dev/topas:0.1.0', args: ['--version'], volumeMounts: [{ name: 'cover', mountPath: covered }] }],
+    });
+    await phaseOf(name, 'Succeeded');
+    expect(logOf(name, 'runner')).toBe('0.1.0\n');
+  });
+
   it('keeps waiting (CreateContainerConfigError) for a Secret that does not exist yet, and runs once it does', async () => {
     const name = createPod({ containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo "$GIT_PASSWORD"'], env: [{ name: 'GIT_PASSWORD', valueFrom: { secretKeyRef: { name: 'later', key: 'password' } } }] }] });
     await waitFor(() => expect(main(api.pod('default', name)!)?.state).toMatchObject({ waiting: { reason: 'CreateContainerConfigError', message: 'secret "later" not found' } }));

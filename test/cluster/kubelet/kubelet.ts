@@ -28,7 +28,8 @@
  * nothing is OOM-killed except by the `oomKill` test hook; no PID, network, user or
  * IPC namespaces — every Pod and host IP is 127.0.0.1, Pods share the host's ports and
  * see the host's processes; no image filesystem or pulls (the image table maps images
- * to host programs; the container sees the host's files plus its volumes);
+ * to host programs; the container sees the host's files, an image's own files (the
+ * runner image: this checkout at /opt/topas) and its volumes);
  * capabilities, seccomp and `allowPrivilegeEscalation` are not applied
  * (`readOnlyRootFilesystem` is: the host's `/` is read-only inside such a container); no probes (a running container is ready at once), no lifecycle hooks,
  * no sidecar (restartable init) containers, no ephemeral containers, no `kubectl

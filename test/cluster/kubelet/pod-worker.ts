@@ -419,11 +419,14 @@ export class PodWorker {
     if (this.stopping) return null;
     let proc: ContainerProcess;
     try {
-      const mounts: ContainerMount[] = (c.volumeMounts ?? []).map((m) => {
+      const imageFiles: ContainerMount[] = (image.files ?? []).map((f) => ({ source: f.source, target: f.target, readOnly: true, image: true }));
+      const volumes: ContainerMount[] = (c.volumeMounts ?? []).map((m) => {
         const source = this.volumes.get(m.name);
         if (!source) throw new Error(`volumeMount "${m.name}" of container ${c.name} names no volume of the Pod`);
         return { source: m.subPath ? join(source, m.subPath) : source, target: m.mountPath, readOnly: m.readOnly === true };
       });
+      // The image's files first, the Pod's volumes over them (as a volume covers an image path).
+      const mounts = [...imageFiles, ...volumes];
       proc = await ContainerProcess.start({
         argv,
         env,
