@@ -22,6 +22,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { EventSender } from './event-sender.js';
 import { EventNumberer } from '../core/event-numbering.js';
 import { EMPTY_SUMMARY, type RunCompletion } from '../core/run.js';
 import type { NumberedRunEvent, RunEvent } from '../core/run-events.js';
@@ -53,6 +54,12 @@ export interface RemoteRunnerOptions {
   retry?: { initialMs?: number; maxMs?: number };
   /** How long past the run's deadline the runner still tries to reach the server. Default 5 minutes. */
   giveUpAfterMs?: number;
+  /**
+   * How long one call may go unanswered before it is abandoned and tried again (calls
+   * are idempotent: a batch sent twice is stored once). Default 15 s: a request stuck on
+   * a connection that died with a restarting server must not hold the run's end for long.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** The server refused a call for good (401, 403, 404, 400): retrying would not help. */
@@ -70,6 +77,7 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
   const giveUp = options.giveUpAfterMs ?? 5 * 60_000;
   const initialMs = options.retry?.initialMs ?? 100;
   const maxMs = options.retry?.maxMs ?? 5000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
 
   /** One call, retried until it answers 2xx or a final refusal (or `keepTrying` says stop: then null). */
   async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, keepTrying: () => boolean = () => true): Promise<T> {
@@ -83,7 +91,7 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
           method,
           headers: { authorization: `Bearer ${options.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-          signal: AbortSignal.timeout(90_000),
+          signal: AbortSignal.timeout(requestTimeoutMs),
         });
         status = res.status;
         text = await res.text();
@@ -106,38 +114,15 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
 
   // --- events: numbered here, kept until stored, sent in order, one batch in flight
   const numbers = new EventNumberer();
-  const unacked: NumberedRunEvent[] = [];
-  let sending: Promise<void> | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let sendFailure: unknown = null;
-  const send = (): Promise<void> => {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    sending ??= (async () => {
-      try {
-        while (unacked.length > 0) {
-          const batch = unacked.slice(0, MAX_EVENTS_PER_BATCH);
-          await call('POST', 'events', { events: batch });
-          unacked.splice(0, batch.length);
-        }
-      } catch (error) {
-        sendFailure = error;
-      } finally {
-        sending = null;
-      }
-    })();
-    return sending;
-  };
+  const outbox = new EventSender({ post: (events) => call('POST', 'events', { events }), flushMs: info.flushMs, maxBatch: MAX_EVENTS_PER_BATCH });
   const onEvent = (event: RunEvent) => {
     const numbered = numbers.number(event);
-    unacked.push(numbered);
+    outbox.add(numbered);
     try {
       options.onEvent?.(numbered);
     } catch {
       // printing never stops a run
     }
-    if (unacked.length >= MAX_EVENTS_PER_BATCH) void send();
-    else timer ??= setTimeout(() => void send(), info.flushMs);
   };
   if (info.note) onEvent({ type: 'log', ts: Date.now(), level: 'info', message: info.note, stepSeq: null });
 
@@ -201,11 +186,10 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
   }
 
   // The last resort first: whatever happens to the calls below, the result is recorded.
-  await writeTerminationLog(options.terminationLog, completion, unacked.length);
-  await send();
-  while (unacked.length > 0 && !sendFailure) await send();
-  if (sendFailure) log('error', 'some events could not be delivered', { undelivered: unacked.length, error: String(sendFailure) });
-  await writeTerminationLog(options.terminationLog, completion, unacked.length);
+  await writeTerminationLog(options.terminationLog, completion, outbox.pending);
+  await outbox.sendAll();
+  if (outbox.failure) log('error', 'some events could not be delivered', { undelivered: outbox.pending, error: String(outbox.failure) });
+  await writeTerminationLog(options.terminationLog, completion, outbox.pending);
   beating = false;
   try {
     await call('POST', 'completion', completion);
