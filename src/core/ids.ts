@@ -22,15 +22,25 @@ export function newId(now: number = Date.now()): string {
     counter = 0;
   }
   const bytes = randomBytes(16);
-  bytes[0] = Math.floor(now / 2 ** 40) & 0xff;
-  bytes[1] = Math.floor(now / 2 ** 32) & 0xff;
-  bytes[2] = (now >>> 24) & 0xff;
-  bytes[3] = (now >>> 16) & 0xff;
-  bytes[4] = (now >>> 8) & 0xff;
-  bytes[5] = now & 0xff;
   bytes[6] = 0x70 | (counter >>> 8);
   bytes[7] = counter & 0xff;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
+  return uuidV7(now, bytes);
+}
+
+/**
+ * A UUIDv7 of `ms` (its first 48 bits) and 16 other bytes (`bytes[6]`'s low nibble,
+ * `bytes[7]` and `bytes[8..15]` are kept; version and variant bits are set here).
+ */
+export function uuidV7(ms: number, bytes: Uint8Array): string {
+  const b = Buffer.from(bytes.subarray(0, 16));
+  b[0] = Math.floor(ms / 2 ** 40) & 0xff;
+  b[1] = Math.floor(ms / 2 ** 32) & 0xff;
+  b[2] = (ms >>> 24) & 0xff;
+  b[3] = (ms >>> 16) & 0xff;
+  b[4] = (ms >>> 8) & 0xff;
+  b[5] = ms & 0xff;
+  b[6] = 0x70 | (b[6]! & 0x0f);
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const hex = b.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

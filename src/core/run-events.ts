@@ -131,3 +131,16 @@ export function startedStep(runId: string, event: Extract<RunEvent, { type: 'ste
     line: event.location?.line ?? null,
   };
 }
+
+/** The record of a started step once its `step.end` arrived. */
+export function endedStep(started: StepRecord, event: Extract<RunEvent, { type: 'step.end' }>, ts: string): StepRecord {
+  return {
+    ...started,
+    status: event.status,
+    finishedAt: ts,
+    durationMs: Math.max(0, event.ts - Date.parse(started.startedAt)),
+    message: event.message,
+    file: event.location?.file ?? started.file,
+    line: event.location?.line ?? started.line,
+  };
+}

@@ -1,5 +1,5 @@
 import { errorField, silentLogger, type Logger } from '../core/logger.js';
-import { startedStep, type AssertionRecord, type EventBatch, type LogLine, type NumberedRunEvent, type StepRecord } from '../core/run-events.js';
+import { endedStep, startedStep, type AssertionRecord, type EventBatch, type LogLine, type NumberedRunEvent, type StepRecord } from '../core/run-events.js';
 import type { Run } from '../core/run.js';
 import type { RunFinish, Store } from '../store/store.js';
 import { decideAfterFailure, type StoreRetryPolicy } from './store-retry.js';
@@ -138,15 +138,7 @@ export class EventWriter {
         const started = state.open.get(event.seq);
         if (!started) return;
         state.open.delete(event.seq);
-        const ended: StepRecord = {
-          ...started,
-          status: event.status,
-          finishedAt: ts,
-          durationMs: Math.max(0, event.ts - Date.parse(started.startedAt)),
-          message: event.message,
-          file: event.location?.file ?? started.file,
-          line: event.location?.line ?? started.line,
-        };
+        const ended = endedStep(started, event, ts);
         // A start still waiting to be written is replaced by its end: one upsert.
         const i = this.pending.steps.indexOf(started);
         if (i >= 0) this.pending.steps[i] = ended;

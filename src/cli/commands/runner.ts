@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { startedStep, type NumberedRunEvent, type StepRecord } from '../../core/run-events.js';
+import { endedStep, startedStep, type NumberedRunEvent, type StepRecord } from '../../core/run-events.js';
 import { parseEgressAllow, EGRESS_SETTING } from '../../runner/egress-policy.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
@@ -91,15 +91,7 @@ function printer(ctx: CliContext): (event: NumberedRunEvent) => void {
         const step = started.get(event.seq);
         if (!step) return;
         started.delete(event.seq);
-        const ended: StepRecord = {
-          ...step,
-          status: event.status,
-          finishedAt: ts,
-          durationMs: Math.max(0, event.ts - Date.parse(step.startedAt)),
-          message: event.message,
-          file: event.location?.file ?? step.file,
-          line: event.location?.line ?? step.line,
-        };
+        const ended = endedStep(step, event, ts);
         ctx.out(formatStep(ctx.style, ended, depth.get(event.seq) ?? 0));
         return;
       }
