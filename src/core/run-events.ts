@@ -144,3 +144,19 @@ export function endedStep(started: StepRecord, event: Extract<RunEvent, { type: 
     line: event.location?.line ?? started.line,
   };
 }
+
+/** The record of an `assertion` event (numbered by the runner), as stored and shown. */
+export function assertionRecord(runId: string, event: Extract<NumberedRunEvent, { type: 'assertion' }>, ts: string): AssertionRecord {
+  return {
+    runId,
+    seq: event.seq,
+    stepSeq: event.stepSeq,
+    passed: event.passed,
+    message: event.message,
+    expected: event.expected ?? null,
+    actual: event.actual ?? null,
+    file: event.location?.file ?? null,
+    line: event.location?.line ?? null,
+    ts,
+  };
+}

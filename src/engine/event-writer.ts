@@ -1,5 +1,5 @@
 import { errorField, silentLogger, type Logger } from '../core/logger.js';
-import { endedStep, startedStep, type AssertionRecord, type EventBatch, type LogLine, type NumberedRunEvent, type StepRecord } from '../core/run-events.js';
+import { assertionRecord, endedStep, startedStep, type AssertionRecord, type EventBatch, type LogLine, type NumberedRunEvent, type StepRecord } from '../core/run-events.js';
 import type { Run } from '../core/run.js';
 import type { RunFinish, Store } from '../store/store.js';
 import { decideAfterFailure, type StoreRetryPolicy } from './store-retry.js';
@@ -149,18 +149,7 @@ export class EventWriter {
         return;
       }
       case 'assertion': {
-        const record: AssertionRecord = {
-          runId,
-          seq: event.seq,
-          stepSeq: event.stepSeq,
-          passed: event.passed,
-          message: event.message,
-          expected: event.expected ?? null,
-          actual: event.actual ?? null,
-          file: event.location?.file ?? null,
-          line: event.location?.line ?? null,
-          ts,
-        };
+        const record = assertionRecord(runId, event, ts);
         this.pending.assertions.push(record);
         this.bump();
         return;

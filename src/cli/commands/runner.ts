@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { endedStep, startedStep, type NumberedRunEvent, type StepRecord } from '../../core/run-events.js';
+import { assertionRecord, endedStep, startedStep, type NumberedRunEvent, type StepRecord } from '../../core/run-events.js';
 import { parseEgressAllow, EGRESS_SETTING } from '../../runner/egress-policy.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
@@ -97,18 +97,7 @@ function printer(ctx: CliContext): (event: NumberedRunEvent) => void {
       }
       case 'assertion':
         if (event.passed) return;
-        for (const line of formatFailedAssertion(ctx.style, {
-          runId: '',
-          seq: event.seq,
-          stepSeq: event.stepSeq,
-          passed: false,
-          message: event.message,
-          expected: event.expected ?? null,
-          actual: event.actual ?? null,
-          file: event.location?.file ?? null,
-          line: event.location?.line ?? null,
-          ts,
-        }))
+        for (const line of formatFailedAssertion(ctx.style, assertionRecord('', event, ts)))
           ctx.out(line);
     }
   };
