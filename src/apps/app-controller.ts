@@ -80,12 +80,16 @@ export class AppController implements SutGateway {
   async apply(manifest: unknown): Promise<ApplyResult> {
     const m = parseAppManifest(manifest);
     return this.exclusive(m.metadata.name, async () => {
+      const labels = m.metadata.labels ?? {};
+      const annotations = m.metadata.annotations ?? {};
+      const written = await this.o.runtime.records?.write({ name: m.metadata.name, spec: m.spec, labels, annotations });
       const { record, created, changed } = await this.o.store.putApp({
         name: m.metadata.name,
         spec: m.spec,
-        baseDir: m.metadata.annotations?.[BASE_DIR_ANNOTATION] ?? this.o.defaultBaseDir ?? process.cwd(),
-        labels: m.metadata.labels ?? {},
-        annotations: m.metadata.annotations ?? {},
+        baseDir: annotations[BASE_DIR_ANNOTATION] ?? this.o.defaultBaseDir ?? process.cwd(),
+        labels,
+        annotations,
+        ...(written ? { generation: written.generation } : {}),
       });
       await this.reconcile(record).catch((error: unknown) => {
         this.log('error', 'app reconcile failed', { app: record.name, generation: record.generation, error: errorField(error) });
@@ -244,7 +248,9 @@ export class AppController implements SutGateway {
       }
       if (index >= 0) services[index] = service;
       else services.push(service);
-      const { record: next } = await this.o.store.putApp({ ...record, spec: { ...record.spec, services } });
+      const spec = { ...record.spec, services };
+      const written = await this.o.runtime.records?.write({ name: record.name, spec, labels: record.labels ?? {}, annotations: record.annotations ?? {} });
+      const { record: next } = await this.o.store.putApp({ ...record, spec, ...(written ? { generation: written.generation } : {}) });
       await this.reconcile(next);
       return this.liveStatus(next).services.find((s) => s.name === name) ?? null;
     });

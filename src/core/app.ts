@@ -357,6 +357,12 @@ export interface NewApp {
   baseDir?: string | null;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /**
+   * The generation to store, when something else keeps the App's record (on Kubernetes
+   * the App resource: the stored copy carries the resource's generation). Unset: the
+   * store bumps its own generation when the spec changes.
+   */
+  generation?: number;
 }
 
 /** The status of an App nobody has reconciled yet. */

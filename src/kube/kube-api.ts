@@ -27,6 +27,12 @@ export const RESOURCES = {
   event: { apiVersion: 'v1', kind: 'Event', resource: 'events', namespaced: true },
   lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', resource: 'leases', namespaced: true },
   testRun: { apiVersion: 'topas.dev/v1alpha1', kind: 'TestRun', resource: 'testruns', namespaced: true },
+  app: { apiVersion: 'topas.dev/v1alpha1', kind: 'App', resource: 'apps', namespaced: true },
+  deployment: { apiVersion: 'apps/v1', kind: 'Deployment', resource: 'deployments', namespaced: true },
+  statefulSet: { apiVersion: 'apps/v1', kind: 'StatefulSet', resource: 'statefulsets', namespaced: true },
+  service: { apiVersion: 'v1', kind: 'Service', resource: 'services', namespaced: true },
+  job: { apiVersion: 'batch/v1', kind: 'Job', resource: 'jobs', namespaced: true },
+  persistentVolumeClaim: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims', namespaced: true },
   crd: { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', resource: 'customresourcedefinitions', namespaced: false },
 } as const satisfies Record<string, ResourceType>;
 

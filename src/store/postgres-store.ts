@@ -498,14 +498,14 @@ class PostgresStore implements Store {
     // jsonb equality (key order aside) decides whether the spec changed.
     const { rows } = await this.sql.query(
       `WITH before AS (SELECT generation FROM apps WHERE name = $1)
-       INSERT INTO apps AS a (name, spec, base_dir, labels, annotations)
-       VALUES ($1, $2::jsonb, $3, $4::jsonb, $5::jsonb)
+       INSERT INTO apps AS a (name, spec, base_dir, labels, annotations, generation)
+       VALUES ($1, $2::jsonb, $3, $4::jsonb, $5::jsonb, COALESCE($6::bigint, 1))
        ON CONFLICT (name) DO UPDATE SET
          spec = EXCLUDED.spec, base_dir = EXCLUDED.base_dir, labels = EXCLUDED.labels, annotations = EXCLUDED.annotations,
-         generation = a.generation + (CASE WHEN a.spec IS DISTINCT FROM EXCLUDED.spec THEN 1 ELSE 0 END),
+         generation = COALESCE($6::bigint, a.generation + (CASE WHEN a.spec IS DISTINCT FROM EXCLUDED.spec THEN 1 ELSE 0 END)),
          updated_at = now()
        RETURNING a.*, (SELECT generation FROM before) AS previous_generation`,
-      [input.name, JSON.stringify(input.spec), input.baseDir ?? null, JSON.stringify(input.labels ?? {}), JSON.stringify(input.annotations ?? {})],
+      [input.name, JSON.stringify(input.spec), input.baseDir ?? null, JSON.stringify(input.labels ?? {}), JSON.stringify(input.annotations ?? {}), input.generation ?? null],
     );
     const row = rows[0]!;
     const record = toAppRecord(row);

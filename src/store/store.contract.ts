@@ -504,6 +504,14 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         await store.setAppStatus('shop', status); // a late status of a deleted App changes nothing
         expect(await store.getApp('shop')).toBeNull();
       });
+
+      it('keeps the generation it is given (a copy of an App resource)', async () => {
+        const first = await store.putApp({ name: 'mirror', spec, generation: 7 });
+        expect(first).toMatchObject({ created: true, changed: true, record: { generation: 7 } });
+        expect(await store.putApp({ name: 'mirror', spec, generation: 7 })).toMatchObject({ changed: false, record: { generation: 7 } });
+        const v2 = { ...spec, services: [{ ...spec.services[0]!, version: 'v2' }] };
+        expect(await store.putApp({ name: 'mirror', spec: v2, generation: 9 })).toMatchObject({ changed: true, record: { generation: 9, spec: v2 } });
+      });
     });
 
     describe('run events', () => {
