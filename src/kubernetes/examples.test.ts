@@ -6,11 +6,12 @@ import { parse } from 'yaml';
 import { parseOrThrow } from '../core/schemas/issues.js';
 import { TESTRUN_API_VERSION, TESTRUN_KIND, TestRunSpecSchema } from '../core/testrun.js';
 import { createLuaRunner } from '../runner/lua-runner.js';
+import { parseAppManifest } from '../core/app.js';
 
 const folder = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'kubernetes');
 
 describe('examples/kubernetes', () => {
-  for (const file of readdirSync(folder).filter((f) => f.endsWith('.yaml'))) {
+  for (const file of readdirSync(folder).filter((f) => f.endsWith('.yaml') && f !== 'app.yaml')) {
     it(`${file} is a valid TestRun`, () => {
       const doc = parse(readFileSync(join(folder, file), 'utf8'));
       expect(doc).toMatchObject({ apiVersion: TESTRUN_API_VERSION, kind: TESTRUN_KIND });
@@ -34,5 +35,15 @@ describe('examples/kubernetes/testrun.yaml', () => {
     } finally {
       await runner.close();
     }
+  });
+});
+
+describe('examples/kubernetes/app.yaml', () => {
+  it('is the demo App of examples/apps/demo without its local part', () => {
+    const cluster = parseAppManifest(parse(readFileSync(join(folder, 'app.yaml'), 'utf8')));
+    const local = parseAppManifest(parse(readFileSync(join(folder, '..', 'apps', 'demo', 'app.yaml'), 'utf8')));
+    const withoutLocal = { ...local.spec, services: local.spec.services.map(({ local: _local, ...s }) => s) };
+    expect(cluster.metadata.name).toBe(local.metadata.name);
+    expect(cluster.spec).toEqual(withoutLocal);
   });
 });

@@ -6,7 +6,9 @@
  * kubernetes executor, and leader election on the `topas-controller` Lease: only the
  * leader's engine claims and executes runs, and only the leader runs the TestRun
  * controller. Losing the Lease stops both (the runs go on in their Pods; the new leader
- * takes them over).
+ * takes them over). Apps: every instance reads `App` resources through one informer
+ * (the `KubernetesAppRuntime`: status, endpoints, `sut` operations); only the leader
+ * runs the App reconciler that converges their children.
  */
 import { contextNamespace, loadKubeConfig } from '../kube/kube-config.js';
 import { KubeApi, RESOURCES, type KubeObject } from '../kube/kube-api.js';
@@ -14,6 +16,8 @@ import { Informer } from '../kube/informer.js';
 import { ControllerMetrics } from '../controller/controller-metrics.js';
 import { LeaderElector } from '../controller/leader-election.js';
 import { startTestRunController, type RunningController } from '../controller/testrun-controller.js';
+import { startAppReconciler, type RunningAppReconciler } from '../controller/app-reconciler.js';
+import { KubernetesAppRuntime } from '../apps/kubernetes/kubernetes-app-runtime.js';
 import { createKubernetesExecutor } from '../executors/kubernetes/kubernetes-executor.js';
 import { MANAGED_BY } from '../kubernetes/manifests/labels.js';
 import { CONTROLLER_LEASE_NAME } from '../kubernetes/manifests/lease.js';
@@ -43,6 +47,8 @@ export interface KubernetesMode {
   namespace: string;
   api: KubeApi;
   pods: Informer<KubeObject>;
+  /** Where Apps run: their `App` resources in `namespace`. */
+  appRuntime: KubernetesAppRuntime;
   metrics: ControllerMetrics;
   /** The engine starts standing by when leader election is on. */
   standby: boolean;
@@ -73,9 +79,18 @@ export async function prepareKubernetes(o: KubernetesModeOptions): Promise<Kuber
   });
   pods.start();
   await pods.synced;
+  const apps = new Informer<KubeObject>(api, RESOURCES.app, { namespace, log });
+  try {
+    await api.list(RESOURCES.app, namespace, { limit: 1 });
+  } catch (error) {
+    log('warn', 'kubernetes: cannot list App resources; Apps are unavailable until the CRDs are installed (topas crds | kubectl apply -f -)', { namespace, error: errorField(error) });
+  }
+  apps.start();
+  const appRuntime = new KubernetesAppRuntime({ api, namespace, apps, log });
   log('info', 'kubernetes: connected', { context: kc.getCurrentContext(), namespace, leaderElection: config.leaderElection });
 
   let controller: RunningController | null = null;
+  let appReconciler: RunningAppReconciler | null = null;
   let elector: LeaderElector | null = null;
   let engineRef: RunEngine | null = null;
   let storeRef: Store | null = null;
@@ -84,11 +99,14 @@ export async function prepareKubernetes(o: KubernetesModeOptions): Promise<Kuber
   const startLeading = async () => {
     await engineRef!.lead();
     controller ??= startTestRunController({ api, engine: engineRef!, store: storeRef!, pods, watchNamespace: config.watchNamespace, metrics, log });
+    appReconciler ??= startAppReconciler({ api, namespace, apps, pods, store: storeRef!, metrics, log, instanceId: o.instanceId });
   };
   const stopLeading = async () => {
     const c = controller;
+    const a = appReconciler;
     controller = null;
-    await c?.stop();
+    appReconciler = null;
+    await Promise.all([c?.stop(), a?.stop()]);
     await engineRef!.standBy();
   };
   // Transitions happen one at a time, in order.
@@ -101,6 +119,7 @@ export async function prepareKubernetes(o: KubernetesModeOptions): Promise<Kuber
     namespace,
     api,
     pods,
+    appRuntime,
     metrics,
     standby: config.leaderElection,
     executor: (deps) =>
@@ -144,11 +163,14 @@ export async function prepareKubernetes(o: KubernetesModeOptions): Promise<Kuber
     },
     async stop() {
       const c = controller;
+      const a = appReconciler;
       controller = null;
-      await c?.stop();
+      appReconciler = null;
+      await Promise.all([c?.stop(), a?.stop()]);
       await transitions;
       await elector?.stop();
       await pods.stop();
+      await apps.stop();
     },
   };
 }

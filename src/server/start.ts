@@ -85,25 +85,6 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     await lock.release();
     throw error;
   }
-  const runtime = new LocalAppRuntime({
-    stateDir: join(config.dataDir, 'apps'),
-    databaseEngine: config.appDatabases,
-    log: ({ level, msg, ...fields }) => log(level, msg, fields),
-  });
-  const auth = new AuthService({ store, enabled: config.auth, log: (level, msg, fields) => log(level, msg, fields) });
-  let admin: AdminToken | null = null;
-  try {
-    admin = config.auth ? await ensureAdminToken({ auth, dataDir: config.dataDir, secret: config.adminToken }) : null;
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
-  if (admin?.created) log('info', 'created the admin token', { name: admin.token.name, id: admin.token.id, file: admin.file });
-  if (!config.auth) log('warn', 'authentication is off (--insecure-no-auth): anyone who can reach this server can run commands as its user', { host: config.host });
-  const apps = new AppController({ store, runtime, log });
-  const hub = new RunnerHub({ apps, ...options.runnerTimings });
-  let listening: (url: string) => void = () => {};
-  const serverUrl = new Promise<string>((resolve) => (listening = resolve));
   // `--kubernetes`: loaded only then, so embedded mode loads no Kubernetes code.
   let kube: KubernetesMode | null = null;
   if (config.kubernetes && !options.executor) {
@@ -116,6 +97,27 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
       throw error;
     }
   }
+  // On Kubernetes, Apps are `App` resources reconciled into Deployments and Services; else local processes.
+  const runtime = kube?.appRuntime ?? new LocalAppRuntime({
+    stateDir: join(config.dataDir, 'apps'),
+    databaseEngine: config.appDatabases,
+    log: ({ level, msg, ...fields }) => log(level, msg, fields),
+  });
+  const auth = new AuthService({ store, enabled: config.auth, log: (level, msg, fields) => log(level, msg, fields) });
+  let admin: AdminToken | null = null;
+  try {
+    admin = config.auth ? await ensureAdminToken({ auth, dataDir: config.dataDir, secret: config.adminToken }) : null;
+  } catch (error) {
+    await kube?.stop();
+    await store.close();
+    throw error;
+  }
+  if (admin?.created) log('info', 'created the admin token', { name: admin.token.name, id: admin.token.id, file: admin.file });
+  if (!config.auth) log('warn', 'authentication is off (--insecure-no-auth): anyone who can reach this server can run commands as its user', { host: config.host });
+  const apps = new AppController({ store, runtime, log });
+  const hub = new RunnerHub({ apps, ...options.runnerTimings });
+  let listening: (url: string) => void = () => {};
+  const serverUrl = new Promise<string>((resolve) => (listening = resolve));
   const detachedExecutor = options.executor ?? kube?.executor;
   const executor = detachedExecutor
     ? detachedExecutor({ hub, mintRunToken: runTokenMinter(store), serverUrl: () => serverUrl })
