@@ -28,8 +28,7 @@ import {
 import { APP_COMPONENT_LABEL, APP_LABEL, INIT_SQL_HASH_LABEL, initJobName, initSqlHash, SPEC_HASH_ANNOTATION, type AppObject } from './app-child-meta.js';
 import { isoTime, jobFailed, jobSucceeded } from './app-children.js';
 import { isOwnedBy } from './child-diff.js';
-import { databaseStatefulSet } from './database-children.js';
-import { INIT_CONTAINER } from './database-children.js';
+import { databaseStatefulSet, INIT_CONTAINER } from './database-children.js';
 import { serviceDeployment } from './service-children.js';
 
 /** Something the reconciler met that the children alone do not show, e.g. a Service `users` that is not the App's. */
