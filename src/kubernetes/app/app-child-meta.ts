@@ -18,6 +18,8 @@ export const APP_COMPONENT_LABEL = 'topas.dev/component';
 export const INIT_SQL_HASH_LABEL = 'topas.dev/init-sql-hash';
 /** On a child: a hash of the spec topas built it from; a changed spec has another hash. */
 export const SPEC_HASH_ANNOTATION = 'topas.dev/spec-hash';
+/** On a service's Pods: the service version they run (an annotation: a version need not be a valid label value). */
+export const VERSION_ANNOTATION = 'topas.dev/version';
 export const NAME_LABEL = 'app.kubernetes.io/name';
 export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
 

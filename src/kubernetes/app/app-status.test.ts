@@ -37,8 +37,11 @@ function cluster(a: AppObject) {
     status: { succeeded: 1, completionTime: '2026-01-01T00:01:00Z', conditions: [{ type: 'Complete', status: 'True' }] },
   }));
   const pods = [0, 1].map((i) => ({
-    metadata: { name: `users-abc-${i}`, labels: { 'topas.dev/app': 'demo', 'topas.dev/component': 'users' } },
-    status: { containerStatuses: [{ name: 'users', ready: true, restartCount: i + 1, state: { running: {} } }] },
+    metadata: { name: `users-abc-${i}`, creationTimestamp: `2026-01-01T00:00:0${i}Z`, labels: { 'topas.dev/app': 'demo', 'topas.dev/component': 'users' }, annotations: { 'topas.dev/version': 'v1' } },
+    status: {
+      conditions: [{ type: 'Ready', status: 'True' }],
+      containerStatuses: [{ name: 'users', ready: true, restartCount: i + 1, state: { running: {} }, ...(i === 1 ? { lastState: { terminated: { exitCode: 137, message: '' } } } : {}) }],
+    },
   }));
   return { app: a, deployments, statefulSets, services, jobs, pods, now: T0 } as AppObservation & { deployments: any[]; statefulSets: any[]; services: any[]; jobs: any[]; pods: any[] };
 }
@@ -63,6 +66,10 @@ describe('appStatusFromChildren', () => {
         restarts: 3,
         endpoint: { host: '127.2.0.2', port: 8080 },
         ports: { grpc: { host: '127.2.0.2', port: 50051 } },
+        replicaStatuses: [
+          { index: 0, pid: null, ready: true, restarts: 1, version: 'v1', lastExit: null },
+          { index: 1, pid: null, ready: true, restarts: 2, version: 'v1', lastExit: 'exited with code 137' },
+        ],
       },
     ]);
     expect(s.databases).toEqual([
@@ -195,6 +202,13 @@ describe('appStatusFromChildren', () => {
     const s = appStatusFromChildren(c);
     expect(s.services[0]).toMatchObject({ readyReplicas: 0, endpoint: null });
     expect(s.databases[0]).toMatchObject({ ready: false, endpoint: null });
+  });
+
+  it('refuses a database name too long for a StatefulSet\'s Pods (Degraded NameTooLong)', () => {
+    const spec = { ...demoSpec, databases: [{ ...demoSpec.databases[0]!, name: 'd'.repeat(53) }] };
+    const s = appStatusFromChildren(cluster(app(spec)));
+    expect(s.databases[0]!.message).toMatch(/^a database name longer than 52 characters cannot run as a StatefulSet/);
+    expect(condition(s, 'Degraded')).toMatchObject({ status: 'True', reason: 'NameTooLong' });
   });
 
   it('counts a service scaled to 0 as ready', () => {

@@ -22,10 +22,11 @@ import {
   type DatabaseSpec,
   type DatabaseStatus,
   type Endpoint,
+  type ReplicaStatus,
   type ServiceSpec,
   type ServiceStatus,
 } from '../../core/app.js';
-import { APP_COMPONENT_LABEL, APP_LABEL, INIT_SQL_HASH_LABEL, initJobName, initSqlHash, SPEC_HASH_ANNOTATION, type AppObject } from './app-child-meta.js';
+import { APP_COMPONENT_LABEL, APP_LABEL, INIT_SQL_HASH_LABEL, initJobName, initSqlHash, SPEC_HASH_ANNOTATION, VERSION_ANNOTATION, type AppObject } from './app-child-meta.js';
 import { isoTime, jobFailed, jobSucceeded } from './app-children.js';
 import { isOwnedBy } from './child-diff.js';
 import { databaseStatefulSet, INIT_CONTAINER } from './database-children.js';
@@ -52,6 +53,9 @@ export interface AppObservation {
   /** Problems met while reconciling (they make the App Degraded). */
   problems?: readonly ChildProblem[];
 }
+
+/** A StatefulSet's Pods get the label `controller-revision-hash: <name>-<10 characters>`, at most 63. */
+export const MAX_STATEFULSET_NAME = 52;
 
 /** Pod waiting reasons that will not resolve by themselves. */
 const STUCK_WAITING = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
@@ -186,6 +190,7 @@ function serviceResult(
     restarts: ownPods.reduce((n, p) => n + (p.status?.containerStatuses ?? []).reduce((m, c) => m + (c.restartCount ?? 0), 0), 0),
     endpoint: host ? { host, port: spec.port } : null,
     ...(spec.ports?.length && host ? { ports: Object.fromEntries(spec.ports.map((p): [string, Endpoint] => [p.name, { host, port: p.port }])) } : {}),
+    ...(ownPods.length ? { replicaStatuses: replicaStatuses(ownPods) } : {}),
   };
   const fail = (reason: string, message: string): ComponentResult<ServiceStatus> => ({ status: { ...status, message }, ready: false, progress: null, problem: { reason, message: `${spec.name}: ${message}` } });
   const wait = (reason: string, message: string): ComponentResult<ServiceStatus> => ({ status: { ...status, message }, ready: false, progress: { reason, message: `${spec.name}: ${message}` }, problem: null });
@@ -211,6 +216,23 @@ function serviceResult(
   }
   if (!host) return wait('Creating', 'waiting for its Service to get a cluster IP');
   return { status, ready: true, progress: null, problem: null };
+}
+
+/** Per Pod of a service (oldest first), in the local runtime's shape: `pid` is null on Kubernetes. */
+export function replicaStatuses(pods: readonly V1Pod[]): ReplicaStatus[] {
+  const sorted = [...pods].sort((a, b) => (isoTime(a.metadata?.creationTimestamp) ?? '').localeCompare(isoTime(b.metadata?.creationTimestamp) ?? '') || String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
+  return sorted.map((pod, index) => {
+    const containers = pod.status?.containerStatuses ?? [];
+    const last = containers.map((c) => c.lastState?.terminated).find(Boolean);
+    return {
+      index,
+      pid: null,
+      ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? (containers.length > 0 && containers.every((c) => c.ready)),
+      restarts: containers.reduce((n, c) => n + (c.restartCount ?? 0), 0),
+      version: pod.metadata?.annotations?.[VERSION_ANNOTATION] ?? '',
+      lastExit: last ? `exited with code ${last.exitCode}${last.message?.trim() ? `: ${lastLine(last.message)}` : ''}` : null,
+    };
+  });
 }
 
 function databaseResult(
@@ -255,6 +277,9 @@ function databaseResult(
     else initState = wait('InitializingDatabase', `applying initSQL (Job ${name})`);
   }
 
+  if (spec.name.length > MAX_STATEFULSET_NAME) {
+    return fail('NameTooLong', `a database name longer than ${MAX_STATEFULSET_NAME} characters cannot run as a StatefulSet (its Pods' controller-revision-hash label would exceed 63 characters); shorten it`);
+  }
   const desired = databaseStatefulSet(app, spec);
   if (!sts) return wait('StartingDatabases', 'waiting for its StatefulSet to be created');
   if (sts.metadata?.annotations?.[SPEC_HASH_ANNOTATION] !== desired.metadata.annotations?.[SPEC_HASH_ANNOTATION]) return wait('RollingOut', 'waiting for its StatefulSet to be updated to the spec');

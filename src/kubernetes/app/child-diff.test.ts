@@ -78,7 +78,7 @@ describe('diffChild', () => {
 
   it('leaves alone what others add: kubectl rollout restart\'s annotation, extra labels, a sidecar-free resources edit', () => {
     const live = served(child('Deployment/users'));
-    live.spec.template.metadata.annotations = { 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' };
+    live.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'] = '2026-01-01T00:00:00Z';
     live.metadata.labels['team'] = 'a';
     live.spec.template.spec.containers[0].resources = { limits: { memory: '256Mi' } };
     expect(diffChild(child('Deployment/users'), live, owner)).toEqual({ action: 'none' });
@@ -110,7 +110,7 @@ describe('diffChild', () => {
   it('updates for a changed spec (SpecChanged): a new version rolls the Deployment', () => {
     const v2 = appChildren(app({ ...demoSpec, services: [{ ...demoSpec.services[0]!, version: 'v2' }] })).find((c) => childKey(c) === 'Deployment/users')!;
     const diff = diffChild(v2, served(child('Deployment/users')), owner);
-    expect(diff).toEqual({ action: 'update', reason: 'SpecChanged', fields: ['metadata.annotations.topas.dev/spec-hash', 'spec.template.spec.containers[0].image'] });
+    expect(diff).toEqual({ action: 'update', reason: 'SpecChanged', fields: ['metadata.annotations.topas.dev/spec-hash', 'spec.template.metadata.annotations.topas.dev/version', 'spec.template.spec.containers[0].image'] });
   });
 
   it('never updates an init Job (immutable; its name carries the SQL) nor a StatefulSet\'s claim templates', () => {

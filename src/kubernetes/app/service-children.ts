@@ -11,7 +11,7 @@
  */
 import type { V1Container, V1ContainerPort, V1Deployment, V1EnvVar, V1ObjectMeta, V1Probe, V1Service } from '@kubernetes/client-node';
 import { substitute, type DatabaseSpec, type ServiceSpec } from '../../core/app.js';
-import { appChildLabels, appOwnerReference, componentSelector, SPEC_HASH_ANNOTATION, specHash, type AppObject } from './app-child-meta.js';
+import { appChildLabels, appOwnerReference, componentSelector, SPEC_HASH_ANNOTATION, specHash, VERSION_ANNOTATION, type AppObject } from './app-child-meta.js';
 import { databaseUrlEnvNames, databaseUrlEnvVars, escapeEnvValue } from './database-env.js';
 
 /** The name of a service's main port (container port and Service port). */
@@ -100,7 +100,7 @@ export function serviceDeployment(app: AppObject, service: ServiceSpec): Service
     selector: { matchLabels: componentSelector(app.name, service.name) },
     strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
     template: {
-      metadata: { labels: appChildLabels(app.name, service.name) },
+      metadata: { labels: appChildLabels(app.name, service.name), annotations: { [VERSION_ANNOTATION]: service.version } },
       spec: { enableServiceLinks: false, containers: [container] },
     },
   };
