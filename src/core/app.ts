@@ -202,6 +202,8 @@ export interface ServiceStatus {
   readyReplicas: number;
   /** Replicas running the current spec (version, env, command...): equals `replicas` when a rollout is finished. */
   updatedReplicas?: number;
+  /** Replicas ready for long enough to serve (Kubernetes: the Deployment's `availableReplicas`). */
+  availableReplicas?: number;
   /** Replica processes restarted after exiting (self-healing), since the service was created. */
   restarts: number;
   /** Main port's endpoint; null until the service's balancer listens. */
@@ -236,6 +238,8 @@ export interface DatabaseStatus {
   engine: 'postgresql' | 'pglite';
   /** When the initSQL was applied (once, when the database was created). */
   initializedAt: string | null;
+  /** Kubernetes: the hash (first 10 hex of sha256) of the initSQL that was applied, so a changed one is not run again. */
+  initSQLHash?: string;
   message?: string;
 }
 
@@ -244,6 +248,13 @@ export interface AppStatus {
   services: ServiceStatus[];
   databases: DatabaseStatus[];
   conditions: Condition[];
+  /** Ready over desired, for `kubectl get apps` (Kubernetes): services `2/2` (ready/all), databases `1/1`. */
+  summary?: AppStatusSummary;
+}
+
+export interface AppStatusSummary {
+  services: string;
+  databases: string;
 }
 
 /** An App as stored and served: the manifest plus server-set metadata and status. */
@@ -403,6 +414,8 @@ export const AppStatusSchema = z.object({
       version: z.string(),
       replicas: z.number().int().describe('Desired replicas.'),
       readyReplicas: z.number().int(),
+      updatedReplicas: z.number().int().optional().describe('Replicas running the current spec.'),
+      availableReplicas: z.number().int().optional().describe('Replicas ready for long enough to serve.'),
       restarts: z.number().int().describe('Replica processes restarted after they exited (self-healing).'),
       endpoint: EndpointSchema.nullable().describe('Where the service answers on this machine.'),
       ports: z.record(z.string(), EndpointSchema).optional(),
@@ -430,6 +443,7 @@ export const AppStatusSchema = z.object({
       endpoint: EndpointSchema.nullable(),
       engine: z.enum(['postgresql', 'pglite']),
       initializedAt: z.string().nullable().describe('When initSQL was applied (once).'),
+      initSQLHash: z.string().optional().describe('The first 10 hex digits of sha256 of the initSQL that was applied.'),
       message: z.string().optional(),
     }),
   ),
@@ -443,6 +457,13 @@ export const AppStatusSchema = z.object({
       observedGeneration: z.number().int(),
     }),
   ),
+  summary: z
+    .object({
+      services: z.string().describe('Ready services over all, e.g. 2/2.'),
+      databases: z.string().describe('Ready databases over all, e.g. 1/1.'),
+    })
+    .optional()
+    .describe('Counts for `kubectl get apps`.'),
 });
 
 /** An App as the API returns it. */

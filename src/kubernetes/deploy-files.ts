@@ -4,11 +4,12 @@
  * of date, and rewrites them with `UPDATE_DEPLOY=1`.
  */
 import { stringify } from 'yaml';
-import { topasCrds } from './crd/testrun-crd.js';
+import { appCrd } from './crd/app-crd.js';
+import { testRunCrd, topasCrds } from './crd/testrun-crd.js';
 import { controllerRbac } from './manifests/rbac.js';
 
 const REGENERATE = '# Do not edit: regenerate with\n#   UPDATE_DEPLOY=1 npx vitest run src/kubernetes/deploy-files.test.ts\n';
-const CRD_HEADER = `# The TestRun CRD, generated from src/core/testrun.ts (the same as \`topas crds\`).\n${REGENERATE}`;
+const crdHeader = (kind: string, source: string) => `# The ${kind} CRD, generated from ${source} (the same as \`topas crds\`).\n${REGENERATE}`;
 const RBAC_HEADER = `# What the topas controller may do (src/kubernetes/manifests/rbac.ts), for namespace topas-system.\n${REGENERATE}`;
 
 /** Kubernetes objects as one multi-document YAML text. */
@@ -24,7 +25,8 @@ export function crdsYaml(): string {
 /** Each generated file under `deploy/`, by path from the repository root. */
 export function deployFiles(): Record<string, string> {
   return {
-    'deploy/crds/testruns.topas.dev.yaml': CRD_HEADER + crdsYaml(),
+    'deploy/crds/testruns.topas.dev.yaml': crdHeader('TestRun', 'src/core/testrun.ts') + toYamlDocuments([testRunCrd()]),
+    'deploy/crds/apps.topas.dev.yaml': crdHeader('App', 'src/core/app.ts') + toYamlDocuments([appCrd()]),
     'deploy/rbac/topas-controller.yaml': RBAC_HEADER + toYamlDocuments(controllerRbac()),
   };
 }

@@ -24,11 +24,11 @@ function context(): CliContext & { stdout: string[] } {
 }
 
 describe('topas crds', () => {
-  it('prints the TestRun CRD as YAML that kubectl apply takes, without a server', async () => {
+  it('prints the TestRun and App CRDs as YAML that kubectl apply takes, without a server', async () => {
     const ctx = context();
     expect(await runCli(ctx, ['node', 'topas', 'crds'])).toBe(0);
     const docs = parseAllDocuments(ctx.stdout.join('\n')).map((d) => d.toJS());
-    expect(docs.map((d) => d.metadata.name)).toEqual(['testruns.topas.dev']);
+    expect(docs.map((d) => d.metadata.name)).toEqual(['testruns.topas.dev', 'apps.topas.dev']);
     for (const doc of docs) expect(() => validate(CustomResourceDefinition, doc)).not.toThrow();
   });
 });

@@ -6,7 +6,7 @@ import type { CliContext } from '../context.js';
 export function registerCrds(program: Command, ctx: CliContext): void {
   program
     .command('crds')
-    .description('print the CustomResourceDefinitions topas uses (TestRun) as YAML: topas crds | kubectl apply -f -')
+    .description('print the CustomResourceDefinitions topas uses (TestRun, App) as YAML: topas crds | kubectl apply -f -')
     .action(() => {
       ctx.out(crdsYaml().trimEnd());
     });

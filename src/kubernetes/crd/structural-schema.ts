@@ -5,7 +5,7 @@
  *
  * It reads the shapes topas's core schemas use — objects, records, arrays, strings
  * (length, pattern, format), integers and numbers (bounds), booleans, enums, literals,
- * optional / nullable wrappers and the integer-or-string union of quantities — and
+ * optional / nullable / default wrappers (a default becomes the CRD's `default`) and the integer-or-string union of quantities — and
  * throws {@link UnsupportedSchemaError} for anything else, so a new kind of field is a
  * failing test, not a silently wrong CRD. Refinements (`superRefine`) cannot be
  * translated: give them a CEL twin with `.meta({'x-kubernetes-validations': [...]})`.
@@ -18,6 +18,8 @@ import { TopasError } from '../../core/errors.js';
 export interface JSONSchemaProps {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
   description?: string;
+  /** Applied by the API server when the field is missing (zod's `.default()`). */
+  default?: unknown;
   format?: string;
   properties?: Record<string, JSONSchemaProps>;
   required?: string[];
@@ -64,6 +66,7 @@ interface Def {
   options?: AnySchema[];
   entries?: Record<string, string | number>;
   values?: unknown[];
+  defaultValue?: unknown;
 }
 
 const defOf = (s: AnySchema) => s._zod.def as unknown as Def;
@@ -73,8 +76,11 @@ export function structuralSchema(schema: AnySchema, path = ''): JSONSchemaProps 
   const def = defOf(schema);
   let node: JSONSchemaProps;
   switch (def.type) {
-    case 'optional':
     case 'default':
+      // The API server applies it (structural defaulting), as zod does on parse.
+      node = { ...structuralSchema(def.innerType!, path), default: structuredClone(def.defaultValue) };
+      break;
+    case 'optional':
     case 'prefault':
     case 'readonly':
     case 'nonoptional':
@@ -91,7 +97,7 @@ export function structuralSchema(schema: AnySchema, path = ''): JSONSchemaProps 
       const required: string[] = [];
       for (const [key, field] of Object.entries(def.shape!)) {
         properties[key] = structuralSchema(field, path ? `${path}.${key}` : key);
-        if (field._zod.optin !== 'optional') required.push(key);
+        if (field._zod.optin !== 'optional' && field._zod.optin !== 'defaulted') required.push(key);
       }
       node = { type: 'object', properties, ...(required.length ? { required } : {}) };
       break;

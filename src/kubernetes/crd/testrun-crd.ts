@@ -15,6 +15,7 @@ import {
   TOPAS_CATEGORY,
 } from '../../core/testrun.js';
 import { MANAGED_BY_LABELS } from '../manifests/labels.js';
+import { appCrd } from './app-crd.js';
 import { structuralSchema, type JSONSchemaProps } from './structural-schema.js';
 
 /** The printer columns of `kubectl get testruns`. */
@@ -79,7 +80,7 @@ export function testRunCrd() {
   };
 }
 
-/** Every CRD topas defines (the App CRD joins in a later issue). */
+/** Every CRD topas defines. */
 export function topasCrds() {
-  return [testRunCrd()];
+  return [testRunCrd(), appCrd()];
 }

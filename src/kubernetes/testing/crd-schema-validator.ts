@@ -7,7 +7,7 @@
 import Ajv from 'ajv';
 import type { JSONSchemaProps } from '../crd/structural-schema.js';
 
-/** OpenAPI's `nullable` and Kubernetes' `x-kubernetes-*` keys have no JSON Schema meaning here. */
+/** Kubernetes' `x-kubernetes-*` keys have no JSON Schema meaning here; OpenAPI's `nullable` becomes a `null` type. */
 function toJsonSchema(node: JSONSchemaProps): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
@@ -17,6 +17,15 @@ function toJsonSchema(node: JSONSchemaProps): Record<string, unknown> {
     else if (k === 'anyOf') out[k] = (v as JSONSchemaProps[]).map(toJsonSchema);
     else out[k] = v;
   }
+  // OpenAPI's boolean exclusiveMinimum/Maximum are numbers in the JSON Schema ajv speaks.
+  for (const [bound, exclusive] of [['minimum', 'exclusiveMinimum'], ['maximum', 'exclusiveMaximum']] as const) {
+    if (out[exclusive] === true) {
+      out[exclusive] = out[bound];
+      delete out[bound];
+    } else delete out[exclusive];
+  }
+  // OpenAPI's nullable: null is a value of the type too.
+  if (node.nullable && typeof out.type === 'string') out.type = [out.type, 'null'];
   // int-or-string: a pattern applies to the string form only.
   if (node['x-kubernetes-int-or-string'] && node.pattern) {
     delete out.pattern;
