@@ -91,6 +91,8 @@ export function prepareAppsKind(type: ResourceType, obj: JsonObject, old: JsonOb
   const template = spec.template;
   if (template && typeof template === 'object') {
     template.metadata ??= {};
+    // Go's zero time (`kubectl rollout undo` sends it): nothing, as in the templates stored here.
+    if (template.metadata.creationTimestamp === null) delete template.metadata.creationTimestamp;
     if (template.spec && typeof template.spec === 'object') defaultPodSpec(template.spec);
   }
   if (!old) obj.status = {};

@@ -107,7 +107,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
   rmSync(flags, { recursive: true, force: true });
-  expect(podProcesses(/^(web|roll|rec|hist|slow)-/)).toEqual([]);
+  expect(podProcesses(/^(web|roll|rec|hist|slow|undo)-/)).toEqual([]);
 });
 
 describe('Deployments in the test cluster (real kubectl)', () => {
@@ -228,6 +228,24 @@ describe('Deployments in the test cluster (real kubectl)', () => {
     const pods = await podsOf('hist');
     expect(pods).toHaveLength(1);
     expect(pods[0].metadata.annotations['kubectl.kubernetes.io/restartedAt']).toBeTruthy();
+  });
+
+  it('`kubectl create deployment` (a protobuf body) rolls out; `kubectl rollout undo` goes back to the earlier ReplicaSet under a new revision', async () => {
+    expect((await ok('create', 'deployment', 'undo', '--image=busybox:1.36', '--replicas=2', '--', 'sleep', '3600')).trim()).toBe('deployment.apps/undo created');
+    expect((await kubectl(['rollout', 'status', 'deployment/undo', '--timeout=20s'])).stdout).toContain('successfully rolled out');
+    const first = (await json('get', 'rs', '-l', 'app=undo')).items[0].metadata.name;
+    await ok('set', 'image', 'deployment/undo', 'busybox=busybox:1.37');
+    expect((await kubectl(['rollout', 'status', 'deployment/undo', '--timeout=20s'])).stdout).toContain('successfully rolled out');
+    expect((await ok('rollout', 'undo', 'deployment/undo')).trim()).toBe('deployment.apps/undo rolled back');
+    expect((await kubectl(['rollout', 'status', 'deployment/undo', '--timeout=20s'])).stdout).toContain('successfully rolled out');
+    const rs = (await json('get', 'rs', '-l', 'app=undo')).items as JsonObject[];
+    expect(rs).toHaveLength(2);
+    const current = rs.find((r) => r.spec.replicas === 2)!;
+    expect(current.metadata.name).toBe(first);
+    expect(current.metadata.annotations['deployment.kubernetes.io/revision']).toBe('3');
+    expect((await podsOf('undo')).map((p) => p.spec.containers[0].image)).toEqual(['busybox:1.36', 'busybox:1.36']);
+    const history = await ok('rollout', 'history', 'deployment/undo');
+    expect(history.split('\n').filter((l) => /^\d/.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(['2', '3']);
   });
 
   it('Recreate: the old Pods are gone before a new one starts', async () => {
