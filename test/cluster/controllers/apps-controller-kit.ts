@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JsonObject } from '../api-server/errors.js';
+import { selectorMatches } from '../api-server/apps-kinds.js';
 import { timestamp, type ObjectService } from '../api-server/object-service.js';
+import type { ResourceType } from '../api-server/resource-type.js';
 
 /** A structured log line (the controllers report sync failures through it). */
 export type ControllerLog = (message: string, fields: Record<string, unknown>) => void;
@@ -91,6 +93,27 @@ export function controllerRef(obj: JsonObject): JsonObject | undefined {
 /** A controller owner reference to `owner`, as the controllers set it on what they create. */
 export function ownerRefTo(owner: JsonObject, apiVersion: string, kind: string): JsonObject {
   return { apiVersion, kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true };
+}
+
+/**
+ * Adoption, as the real controllers' `ClaimReplicaSets`/`ClaimPods` do it: of
+ * `candidates` (same namespace), the ones with no controller, not being
+ * deleted, whose labels match the owner's selector get a controller reference
+ * to `owner`. Returns the candidates the owner controls afterwards.
+ */
+export function claim(service: ObjectService, type: ResourceType, owner: JsonObject, candidates: JsonObject[], apiVersion: string, kind: string): JsonObject[] {
+  const out: JsonObject[] = [];
+  for (const obj of candidates) {
+    const ref = controllerRef(obj);
+    if (ref) {
+      if (ref.uid === owner.metadata.uid) out.push(obj);
+      continue;
+    }
+    if (owner.metadata.deletionTimestamp || obj.metadata.deletionTimestamp || !selectorMatches(owner.spec?.selector, obj.metadata.labels)) continue;
+    const refs = [...(obj.metadata.ownerReferences ?? []), ownerRefTo(owner, apiVersion, kind)];
+    out.push(service.update(type, obj.metadata.namespace, obj.metadata.name, { ...obj, metadata: { ...obj.metadata, ownerReferences: refs } }).object);
+  }
+  return out;
 }
 
 /** Writes a core/v1 Event about `obj` (best effort: a terminating namespace refuses it). */

@@ -302,6 +302,25 @@ describe('Deployments in the test cluster (real kubectl)', () => {
     for (const p of (await json('get', 'pods')).items) validate(Pod, p);
   });
 
+  it('adopts the ReplicaSet and Pods a Deployment deleted with --cascade=orphan left behind', async () => {
+    const spec = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
+    const manifest = deployment('roll', { replicas: 3, strategy: spec, ready: 'roll-v2', image: 'busybox:1.37' });
+    const pods = (await podsOf('roll')).map((p) => p.metadata.name).sort();
+    const rsNames = (await rows('rs', '-l', 'app=roll')).map((r) => r[0]).sort();
+    await ok('delete', 'deploy', 'roll', '--cascade=orphan');
+    const orphans = (await json('get', 'rs', '-l', 'app=roll')).items as JsonObject[];
+    expect(orphans.map((r) => r.metadata.ownerReferences ?? [])).toEqual([[], []]);
+    await apply(manifest);
+    expect((await kubectl(['rollout', 'status', 'deployment/roll', '--timeout=20s'])).stdout).toContain('successfully rolled out');
+    const uid = (await json('get', 'deploy', 'roll')).metadata.uid;
+    await vi.waitFor(async () => {
+      const adopted = (await json('get', 'rs', '-l', 'app=roll')).items as JsonObject[];
+      expect(adopted.map((r) => r.metadata.ownerReferences?.[0]?.uid)).toEqual([uid, uid]);
+    }, wait);
+    expect((await rows('rs', '-l', 'app=roll')).map((r) => r[0]).sort()).toEqual(rsNames);
+    expect((await podsOf('roll')).map((p) => p.metadata.name).sort()).toEqual(pods);
+  });
+
   it('deletes the ReplicaSets and Pods with their Deployment', async () => {
     await ok('delete', 'deploy', 'web', '--wait=false');
     await vi.waitFor(async () => {

@@ -14,6 +14,10 @@
  *   Recreate: scales the old ReplicaSets to 0, waits until their Pods are gone,
  *   then creates/scales the new one; a change of `spec.replicas` scales the new
  *   ReplicaSet (`kubectl scale`, the scale subresource);
+ * - adopts ReplicaSets with no controller that its selector matches (after
+ *   `kubectl delete deploy --cascade=orphan` and a new Deployment); a
+ *   ReplicaSet name taken by another template raises `status.collisionCount`,
+ *   which changes the hash;
  * - keeps `revisionHistoryLimit` old (scaled-to-0) ReplicaSets once a rollout is
  *   complete and deletes older ones;
  * - writes the status as the real controller does: `observedGeneration`,
@@ -29,18 +33,17 @@
  * change in the middle of a rollout (the new ReplicaSet absorbs the change and
  * the rollout logic converges); `spec.paused` beyond not starting a new
  * rollout (`kubectl rollout pause/resume` conditions are not written);
- * `rollbackTo` (the removed extensions API); adoption of orphan ReplicaSets;
- * hash collisions (`collisionCount` is kept but never raised: a name taken by a
- * different template is an error retried later); the real FNV hash (the hash
+ * `rollbackTo` (the removed extensions API); release of owned ReplicaSets
+ * that stop matching the selector; the real FNV hash (the hash
  * is of the same shape, but differs from a real cluster's for the same template).
  */
 import { createHash } from 'node:crypto';
-import { resolveIntOrPercent } from '../api-server/apps-kinds.js';
+import { resolveIntOrPercent, selectorMatches } from '../api-server/apps-kinds.js';
 import type { JsonObject } from '../api-server/errors.js';
 import { timestamp, type ObjectService } from '../api-server/object-service.js';
 import type { ResourceType } from '../api-server/resource-type.js';
 import type { StoreEvent } from '../api-server/watch-hub.js';
-import { controllerRef, keyOf, ownerRefTo, recordEvent, splitKey, stableJson, SyncQueue, type ControllerLog } from './apps-controller-kit.js';
+import { claim, controllerRef, keyOf, ownerRefTo, recordEvent, splitKey, stableJson, SyncQueue, type ControllerLog } from './apps-controller-kit.js';
 
 const component = 'deployment-controller';
 const hashLabel = 'pod-template-hash';
@@ -186,6 +189,12 @@ export class DeploymentController {
     if (e.storageKey === this.deployments.storageKey) return this.queue.add(keyOf(e.object));
     if (e.storageKey === this.replicaSets.storageKey) {
       for (const rs of [e.object, e.previous]) this.enqueueOwner(rs);
+      // An orphan ReplicaSet may be adopted by a Deployment whose selector matches it.
+      if (e.type !== 'DELETED' && !controllerRef(e.object)) {
+        for (const d of this.service.store.list(this.deployments.storageKey, e.namespace)) {
+          if (selectorMatches(d.spec?.selector, e.object.metadata.labels)) this.queue.add(keyOf(d));
+        }
+      }
       return;
     }
     // Pods matter while a Recreate rollout waits for the old ones to go.
@@ -208,7 +217,7 @@ export class DeploymentController {
     const [namespace, name] = splitKey(key);
     const d = this.get(namespace, name);
     if (!d) return;
-    const owned = this.service.store.list(this.replicaSets.storageKey, namespace).filter((rs) => controllerRef(rs)?.uid === d.metadata.uid);
+    const owned = claim(this.service, this.replicaSets, d, this.service.store.list(this.replicaSets.storageKey, namespace), 'apps/v1', 'Deployment');
     if (d.metadata.deletionTimestamp) return this.syncStatus(d, owned);
     if (d.spec.strategy?.type === 'Recreate') this.rolloutRecreate(d, owned);
     else this.rolloutRolling(d, owned);
@@ -265,6 +274,12 @@ export class DeploymentController {
     annotations[desiredAnnotation] = String(specReplicas(d));
     annotations[maxAnnotation] = String(specReplicas(d) + (d.spec.strategy?.type === 'RollingUpdate' ? resolveFenceposts(d).surge : 0));
     annotations[revisionAnnotation] = String(revision);
+    if (this.service.store.get(this.replicaSets.storageKey, d.metadata.namespace, `${d.metadata.name}-${hash}`)) {
+      // The name is taken by another template (or another owner): a new hash next time.
+      const status = structuredClone(d.status ?? {});
+      status.collisionCount = (status.collisionCount ?? 0) + 1;
+      return { d: this.writeStatus(d, status), oldRSs };
+    }
     newRS = this.service.create(this.replicaSets, d.metadata.namespace, {
       metadata: {
         name: `${d.metadata.name}-${hash}`,

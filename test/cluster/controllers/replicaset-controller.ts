@@ -16,9 +16,11 @@
  *   available), `observedGeneration`;
  * - Events `SuccessfulCreate` / `SuccessfulDelete` / `FailedCreate`.
  *
- * It does NOT do: adoption of orphan Pods that match the selector, or release
- * of owned Pods that stop matching it (only Pods with this ReplicaSet as their
- * controller owner are counted); the `ReplicaFailure` condition; expectations
+ * Pods with no controller whose labels match the selector are adopted (a
+ * controller owner reference added), as the real controller claims them.
+ *
+ * It does NOT do: release of owned Pods that stop matching the selector; the
+ * `ReplicaFailure` condition; expectations
  * and slow-start batching (creations happen at once, in one pass);
  * `terminatingReplicas`.
  */
@@ -26,7 +28,8 @@ import type { JsonObject } from '../api-server/errors.js';
 import type { ObjectService } from '../api-server/object-service.js';
 import type { ResourceType } from '../api-server/resource-type.js';
 import type { StoreEvent } from '../api-server/watch-hub.js';
-import { controllerRef, isActivePod, isPodReady, keyOf, msUntilAvailable, ownerRefTo, recordEvent, splitKey, SyncQueue, type ControllerLog } from './apps-controller-kit.js';
+import { selectorMatches } from '../api-server/apps-kinds.js';
+import { claim, controllerRef, isActivePod, isPodReady, keyOf, msUntilAvailable, ownerRefTo, recordEvent, splitKey, SyncQueue, type ControllerLog } from './apps-controller-kit.js';
 
 const component = 'replicaset-controller';
 
@@ -66,11 +69,17 @@ export class ReplicaSetController {
       const ref = pod && controllerRef(pod);
       if (ref?.kind === 'ReplicaSet' && String(ref.apiVersion).startsWith('apps/')) this.queue.add(`${e.namespace}/${ref.name}`);
     }
+    // An orphan Pod may be adopted by a ReplicaSet whose selector matches it.
+    if (e.type !== 'DELETED' && !controllerRef(e.object)) {
+      for (const rs of this.service.store.list(this.replicaSets.storageKey, e.namespace)) {
+        if (selectorMatches(rs.spec?.selector, e.object.metadata.labels)) this.queue.add(keyOf(rs));
+      }
+    }
   }
 
-  /** The Pods whose controller is `rs`. */
+  /** The Pods whose controller is `rs`, after adopting matching orphans. */
   private ownedPods(rs: JsonObject): JsonObject[] {
-    return this.service.store.list(this.pods.storageKey, rs.metadata.namespace).filter((p) => controllerRef(p)?.uid === rs.metadata.uid);
+    return claim(this.service, this.pods, rs, this.service.store.list(this.pods.storageKey, rs.metadata.namespace), 'apps/v1', 'ReplicaSet');
   }
 
   private sync(key: string): void {
