@@ -1,6 +1,7 @@
 /**
- * The test cluster: the Kubernetes API test server plus the simulated kubelet,
- * with a kubeconfig that points kubectl and topas at it.
+ * The test cluster: the Kubernetes API test server plus the simulated kubelet
+ * and the workload controllers (Deployments, ReplicaSets; see
+ * `controllers/`), with a kubeconfig that points kubectl and topas at it.
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestApiServer, type TestApiServerOptions } from './api-server/api-server.js';
 import { selfSignedCert } from './api-server/self-signed-cert.js';
+import { DeploymentController } from './controllers/deployment-controller.js';
+import { ReplicaSetController } from './controllers/replicaset-controller.js';
 import { buildKubeconfig } from './kubeconfig.js';
 import type { ImageTable } from './kubelet/images.js';
 import * as images from './kubelet/images.js';
@@ -26,6 +29,8 @@ export interface TestClusterOptions {
   server?: Partial<Omit<TestApiServerOptions, 'logDir' | 'tls'>>;
   /** Start no kubelet (API-only tests). */
   noKubelet?: boolean;
+  /** Start no workload controllers (Deployments, ReplicaSets): API-only tests of those kinds. */
+  noControllers?: boolean;
 }
 
 export interface TestCluster {
@@ -38,6 +43,8 @@ export interface TestCluster {
   logDir: string;
   server: TestApiServer;
   kubelet?: SimulatedKubelet;
+  /** The workload controllers, in process (they read and write through `server.service`). */
+  controllers: { stop(): void }[];
   stop(): Promise<void>;
 }
 
@@ -60,6 +67,8 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const url = await server.start(options.port ?? 0);
   await mkdir(path.dirname(kubeconfigPath), { recursive: true });
   await writeFile(kubeconfigPath, buildKubeconfig({ server: url, token: server.token, caCert: tls.cert }), { mode: 0o600 });
+  const controllers = options.noControllers ? [] : [new DeploymentController(server.service), new ReplicaSetController(server.service)];
+  for (const c of controllers) c.start();
   let kubelet: SimulatedKubelet | undefined;
   if (!options.noKubelet) {
     kubelet = new SimulatedKubelet({ apiUrl: server.httpUrl, token: server.token, logDir, images: options.images ?? defaultImages() });
@@ -73,7 +82,9 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     logDir,
     server,
     kubelet,
+    controllers,
     async stop() {
+      for (const c of controllers) c.stop();
       await kubelet?.stop();
       await server.stop();
     },

@@ -7,7 +7,10 @@
  * It does: discovery, legacy and aggregated (updated when a CRD is stored);
  * core/v1 Namespaces, Nodes, Pods (+status, +log, +binding), ConfigMaps,
  * Secrets, Services, ServiceAccounts, Events (also served as events.k8s.io/v1,
- * one stored resource); coordination.k8s.io/v1 Leases; apiextensions.k8s.io/v1
+ * one stored resource); coordination.k8s.io/v1 Leases; apps/v1 Deployments and
+ * ReplicaSets (+status, +scale; kube-apiserver's defaults and selector
+ * validation, see `apps-kinds.ts` — the controllers that act on them run beside
+ * the server, in test/cluster/controllers); apiextensions.k8s.io/v1
  * CRDs and their custom resources (schema defaults, pruning of unknown fields,
  * validation with kube-apiserver's wording; status subresource; printer
  * columns; short names; categories); built-in kinds checked against the
@@ -18,7 +21,8 @@
  * background/foreground/orphan garbage collection; namespace deletion; label
  * and field selectors; limit/continue; watches resumable within a window of
  * recent changes (410 Expired beyond it) with bookmarks and timeouts; Tables
- * for `kubectl get`; protobuf request bodies for the kinds `kubectl create`
+ * for `kubectl get` (Deployments: NAME READY UP-TO-DATE AVAILABLE AGE;
+ * ReplicaSets: NAME DESIRED CURRENT READY AGE); protobuf request bodies for the kinds `kubectl create`
  * sends; `dryRun=All`; a bearer token checked on every request.
  *
  * It does NOT do: real TLS (a throwaway self-signed certificate, or plain http;
@@ -27,9 +31,10 @@
  * (no webhooks, no LimitRanges/ResourceQuotas, no PodSecurity, no service
  * account token volumes, no default tolerations); scheduling (nothing sets
  * `spec.nodeName` but a `pods/binding` call — the simulated kubelet binds the
- * Pods it runs); controllers other than garbage collection, namespace deletion
- * and the `default` ServiceAccount (no Deployments, Jobs, ReplicaSets,
- * Endpoints, kube-proxy, DNS); server-side apply field ownership
+ * Pods it runs); controllers inside the server other than garbage collection,
+ * namespace deletion and the `default` ServiceAccount (Deployments and
+ * ReplicaSets are run by test/cluster/controllers; no Jobs, Endpoints,
+ * kube-proxy, DNS here); server-side apply field ownership
  * (`managedFields` are not kept; an apply patch is a merge patch that may
  * create); CEL validation rules
  * (`x-kubernetes-validations`), list-type uniqueness and CRD conversion

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { badRequest, forbidden, invalidValue, required, tooLong, type FieldError, type JsonObject } from './errors.js';
+import { prepareAppsKind } from './apps-kinds.js';
 import type { ResourceType } from './resource-type.js';
 
 const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -70,11 +71,44 @@ function defaultContainer(c: JsonObject): void {
   c.imagePullPolicy ??= tagged || String(c.image).includes('@') ? 'IfNotPresent' : 'Always';
   c.resources ??= {};
   for (const p of c.ports ?? []) p.protocol ??= 'TCP';
+  for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) {
+    if (!probe) continue;
+    probe.timeoutSeconds ??= 1;
+    probe.periodSeconds ??= 10;
+    probe.successThreshold ??= 1;
+    probe.failureThreshold ??= 3;
+    if (probe.httpGet) {
+      probe.httpGet.path ??= '/';
+      probe.httpGet.scheme ??= 'HTTP';
+    }
+  }
+}
+
+/** The defaults of a PodSpec wherever it appears (a Pod, or a workload's Pod template). */
+export function defaultPodSpec(spec: JsonObject): void {
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) defaultContainer(c);
+  for (const v of spec.volumes ?? []) {
+    if (v.configMap) v.configMap.defaultMode ??= 420;
+    if (v.secret) v.secret.defaultMode ??= 420;
+  }
 }
 
 function podErrors(pod: JsonObject): FieldError[] {
+  return podSpecErrors(pod.spec, 'spec');
+}
+
+/** A PodSpec's field errors, named under `prefix` (`spec`, or `spec.template.spec` for a workload). */
+export function podSpecErrors(spec: JsonObject | undefined, prefix: string): FieldError[] {
+  return podSpecErrorsAt(spec).map((e) => ({ ...e, field: prefix + e.field.slice('spec'.length) }));
+}
+
+function podSpecErrorsAt(spec: JsonObject | undefined): FieldError[] {
   const errors: FieldError[] = [];
-  const spec = pod.spec;
   if (!spec || !Array.isArray(spec.containers) || spec.containers.length === 0) return [required('spec.containers')];
   const names = new Set<string>();
   for (const [field, list] of [
@@ -133,21 +167,12 @@ export function prepareBuiltin(type: ResourceType, obj: JsonObject, old: JsonObj
       return [];
     case '/pods': {
       const spec = (obj.spec ??= {});
-      spec.restartPolicy ??= 'Always';
-      spec.terminationGracePeriodSeconds ??= 30;
-      spec.dnsPolicy ??= 'ClusterFirst';
-      spec.schedulerName ??= 'default-scheduler';
+      defaultPodSpec(spec);
       spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
       spec.serviceAccount ??= spec.serviceAccountName;
-      spec.securityContext ??= {};
       spec.enableServiceLinks ??= true;
       spec.priority ??= 0;
       spec.preemptionPolicy ??= 'PreemptLowerPriority';
-      for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) defaultContainer(c);
-      for (const v of spec.volumes ?? []) {
-        if (v.configMap) v.configMap.defaultMode ??= 420;
-        if (v.secret) v.secret.defaultMode ??= 420;
-      }
       if (!old) obj.status = { phase: 'Pending', qosClass: 'BestEffort' };
       const errors = podErrors(obj);
       if (old && JSON.stringify(mutablePodSpecMask(old.spec)) !== JSON.stringify(mutablePodSpecMask(obj.spec))) {
@@ -194,6 +219,9 @@ export function prepareBuiltin(type: ResourceType, obj: JsonObject, old: JsonObj
       if (size > 1024 * 1024) errors.push(tooLong('', 1024 * 1024));
       return errors;
     }
+    case 'apps/deployments':
+    case 'apps/replicasets':
+      return prepareAppsKind(type, obj, old);
     case '/serviceaccounts':
     case '/events':
     case 'events.k8s.io/events':

@@ -6,6 +6,8 @@
  * detected here; `status` is not checked, as the real server barely checks it.
  * CRDs are checked by `crd.ts` instead: the models' schema is stricter than the server.)
  */
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { ReplicaSet } from 'kubernetes-models/apps/v1/ReplicaSet';
 import { Lease } from 'kubernetes-models/coordination.k8s.io/v1/Lease';
 import { Event as EventV1 } from 'kubernetes-models/events.k8s.io/v1/Event';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -32,6 +34,8 @@ const models: Record<string, Model> = {
   '/nodes': Node,
   'events.k8s.io/events': EventV1,
   'coordination.k8s.io/leases': Lease,
+  'apps/deployments': Deployment,
+  'apps/replicasets': ReplicaSet,
 };
 
 interface AjvError {

@@ -146,7 +146,11 @@ export class ObjectService {
     } else {
       errors.push(...prepareBuiltin(type, obj, old));
     }
-    if (type.strategicMerge) errors.push(...validateBuiltinSchema(type, obj));
+    if (type.strategicMerge) {
+      // A field both checks name (a required selector) is reported once, as the real server's single validation does.
+      const named = new Set(errors.map((e) => `${e.type} ${e.field}`));
+      errors.push(...validateBuiltinSchema(type, obj).filter((e) => !named.has(`${e.type} ${e.field}`)));
+    }
     if (errors.length > 0) throw invalid(type.kind, type.group, obj.metadata.name ?? '', errors);
   }
 

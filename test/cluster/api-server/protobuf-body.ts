@@ -1,14 +1,15 @@
 /**
  * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`),
  * which kubectl's typed commands send (`kubectl create secret|configmap|namespace|
- * serviceaccount|service`). Only those kinds are decoded, into the JSON form the
+ * serviceaccount|service|deployment`). Only those kinds (and, of a Deployment,
+ * the fields `kubectl create deployment` sets) are decoded, into the JSON form the
  * rest of the server works with (zero values dropped, as Go's `omitempty` does);
  * other kinds get 415. Responses are always JSON, which clients accept.
  */
 import { ApiError, type JsonObject } from './errors.js';
 
 type Field =
-  | { name: string; type: 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'intOrString' | 'stringMap' | 'bytesMap'; repeated?: boolean }
+  | { name: string; type: 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'intOrString' | 'stringMap' | 'bytesMap'; repeated?: boolean; keepZero?: boolean }
   | { name: string; type: 'message'; message: string; repeated?: boolean };
 
 const s = (name: string, repeated = false): Field => ({ name, type: 'string', repeated });
@@ -54,6 +55,16 @@ const messages: Record<string, Record<number, Field>> = {
     18: s('clusterIPs', true),
   },
   ServicePort: { 1: s('name'), 2: s('protocol'), 3: i('port'), 4: { name: 'targetPort', type: 'intOrString' }, 5: i('nodePort'), 6: s('appProtocol') },
+  // `kubectl create deployment NAME --image=… [--replicas=N] [--port=P] [-- COMMAND…]`
+  Deployment: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'DeploymentSpec'), 3: m('status', 'Empty') },
+  DeploymentSpec: { 1: { name: 'replicas', type: 'int', keepZero: true }, 2: m('selector', 'LabelSelector'), 3: m('template', 'PodTemplateSpec'), 4: m('strategy', 'DeploymentStrategy'), 5: i('minReadySeconds') },
+  DeploymentStrategy: { 1: s('type') },
+  LabelSelector: { 1: { name: 'matchLabels', type: 'stringMap' } },
+  PodTemplateSpec: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'PodSpec') },
+  PodSpec: { 2: m('containers', 'Container', true), 3: s('restartPolicy'), 6: s('dnsPolicy'), 8: s('serviceAccountName') },
+  Container: { 1: s('name'), 2: s('image'), 3: s('command', true), 4: s('args', true), 5: s('workingDir'), 6: m('ports', 'ContainerPort', true), 7: m('env', 'EnvVar', true), 8: m('resources', 'Empty'), 14: s('imagePullPolicy') },
+  ContainerPort: { 1: s('name'), 3: i('containerPort'), 4: s('protocol') },
+  EnvVar: { 1: s('name'), 2: s('value') },
   TypeMeta: { 1: s('apiVersion'), 2: s('kind') },
   Unknown: { 1: m('typeMeta', 'TypeMeta'), 2: { name: 'raw', type: 'bytes' } },
   Empty: {},
@@ -123,7 +134,8 @@ function decode(buf: Buffer, message: string): JsonObject {
         break;
       case 'int':
         value = r.varint();
-        if (value === 0) continue;
+        // A pointer field (`replicas`) keeps an explicit 0.
+        if (value === 0 && !('keepZero' in field && field.keepZero)) continue;
         break;
       case 'bool':
         value = r.varint() !== 0;
@@ -170,8 +182,8 @@ export function decodeProtobufBody(body: Buffer): JsonObject {
   if (body.subarray(0, 4).toString('latin1') !== 'k8s\0') throw new ApiError(400, 'BadRequest', 'the body of the request was not a Kubernetes protobuf message (missing the k8s\\0 prefix)');
   const unknown = decode(body.subarray(4), 'Unknown');
   const kind: string | undefined = unknown.typeMeta?.kind;
-  if (!kind || !messages[kind] || !['ConfigMap', 'Secret', 'Namespace', 'ServiceAccount', 'Service'].includes(kind)) {
-    throw new ApiError(415, 'UnsupportedMediaType', `the test API server decodes protobuf only for ConfigMap, Secret, Namespace, ServiceAccount and Service, not ${kind}; send JSON`);
+  if (!kind || !messages[kind] || !['ConfigMap', 'Secret', 'Namespace', 'ServiceAccount', 'Service', 'Deployment'].includes(kind)) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the test API server decodes protobuf only for ConfigMap, Secret, Namespace, ServiceAccount, Service and Deployment, not ${kind}; send JSON`);
   }
   return { apiVersion: unknown.typeMeta.apiVersion, kind, ...decode(unknown.raw ?? Buffer.alloc(0), kind) };
 }

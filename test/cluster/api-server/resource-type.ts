@@ -97,6 +97,9 @@ export function builtinTypes(): ResourceType[] {
     builtin({ kind: 'Event', plural: 'events', shortNames: ['ev'] }),
     { ...builtin({ group: 'events.k8s.io', kind: 'Event', plural: 'events', shortNames: ['ev'] }), storageKey: 'events', conversion: { toStored: eventToCore, fromStored: eventFromCore } },
     builtin({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases' }),
+    // apps/v1 workloads run by the test cluster's controllers (test/cluster/controllers).
+    builtin({ group: 'apps', kind: 'Deployment', plural: 'deployments', shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], generation: true }),
+    builtin({ group: 'apps', kind: 'ReplicaSet', plural: 'replicasets', shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], generation: true }),
     builtin({
       group: 'apiextensions.k8s.io',
       kind: 'CustomResourceDefinition',

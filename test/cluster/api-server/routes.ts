@@ -10,6 +10,7 @@ import { ok, readBody, sendJson, sendText, wantsTable } from './http-io.js';
 import type { DeleteOptions, FieldValidation, ObjectService, PatchType } from './object-service.js';
 import { openApiV2, openApiV3Group, openApiV3Root } from './openapi.js';
 import { servePodLog } from './pod-logs.js';
+import { scaleOf, writeScale } from './scale.js';
 import { apiVersionOf, type ResourceType } from './resource-type.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { toTable, type IncludeObject } from './tables.js';
@@ -218,6 +219,16 @@ async function resource(ctx: RouteContext, req: IncomingMessage, res: ServerResp
     return sendJson(res, 201, ok());
   }
   if (p.subresource === 'finalize') throw methodNotAllowed();
+  if (p.subresource === 'scale') {
+    if (method === 'GET') return sendJson(res, 200, scaleOf(service.get(type, ns, name)));
+    if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed();
+    let patchType: PatchType | undefined;
+    if (method === 'PATCH') {
+      patchType = patchTypes[(req.headers['content-type'] ?? '').split(';')[0].trim()];
+      if (!patchType) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(patchTypes).join(', ')}`);
+    }
+    return sendJson(res, 200, writeScale(service, type, ns, name, await readBody(req), patchType, dryRun));
+  }
   switch (method) {
     case 'GET': {
       const obj = service.present(type, service.get(type, ns, name));

@@ -4,6 +4,7 @@
  * kubectl users know for built-ins (Pods: NAME READY STATUS RESTARTS AGE).
  * Ages are rendered server-side, as kube-apiserver does.
  */
+import { selectorString } from './apps-kinds.js';
 import type { JsonObject } from './errors.js';
 import { evaluateJsonPath } from './json-path.js';
 import type { ResourceType } from './resource-type.js';
@@ -69,6 +70,14 @@ function podRow(pod: JsonObject, now: number): unknown[] {
   return [pod.metadata.name, `${ready}/${containers.length}`, reason, restarts, age(pod.metadata.creationTimestamp, now), pod.status?.podIP ?? '<none>', pod.spec?.nodeName ?? '<none>'];
 }
 
+/** `-o wide` columns of Deployments and ReplicaSets. */
+const workloadWideColumns = [col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)];
+
+function workloadWideCells(o: JsonObject): unknown[] {
+  const containers: JsonObject[] = o.spec?.template?.spec?.containers ?? [];
+  return [containers.map((c) => c.name).join(','), containers.map((c) => c.image).join(','), selectorString(o.spec?.selector) || '<none>'];
+}
+
 function builtinTable(type: ResourceType, now: number): { columns: Column[]; row: (o: JsonObject) => unknown[] } | undefined {
   const a = (o: JsonObject) => age(o.metadata.creationTimestamp, now);
   switch (`${type.group}/${type.plural}`) {
@@ -115,6 +124,16 @@ function builtinTable(type: ResourceType, now: number): { columns: Column[]; row
           `${String(o.involvedObject?.kind ?? '').toLowerCase()}/${o.involvedObject?.name ?? ''}`,
           o.message ?? '',
         ],
+      };
+    case 'apps/deployments':
+      return {
+        columns: [nameColumn, col('Ready'), col('Up-to-date', 'integer'), col('Available', 'integer'), ageColumn, ...workloadWideColumns],
+        row: (o) => [o.metadata.name, `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`, o.status?.updatedReplicas ?? 0, o.status?.availableReplicas ?? 0, a(o), ...workloadWideCells(o)],
+      };
+    case 'apps/replicasets':
+      return {
+        columns: [nameColumn, col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'), ageColumn, ...workloadWideColumns],
+        row: (o) => [o.metadata.name, o.spec?.replicas ?? 0, o.status?.replicas ?? 0, o.status?.readyReplicas ?? 0, a(o), ...workloadWideCells(o)],
       };
     case 'coordination.k8s.io/leases':
       return { columns: [nameColumn, col('Holder'), ageColumn], row: (o) => [o.metadata.name, o.spec?.holderIdentity ?? '', a(o)] };

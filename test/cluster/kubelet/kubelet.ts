@@ -31,7 +31,9 @@
  * to host programs; the container sees the host's files, an image's own files (the
  * runner image: this checkout at /opt/topas) and its volumes);
  * capabilities, seccomp and `allowPrivilegeEscalation` are not applied
- * (`readOnlyRootFilesystem` is: the host's `/` is read-only inside such a container); no probes (a running container is ready at once), no lifecycle hooks,
+ * (`readOnlyRootFilesystem` is: the host's `/` is read-only inside such a container); readiness probes only (httpGet,
+ * tcpSocket, exec — see `readiness-probe.ts`; a container without one is ready once
+ * running), no liveness or startup probes, no lifecycle hooks,
  * no sidecar (restartable init) containers, no ephemeral containers, no `kubectl
  * exec`/`attach`/`port-forward`; no volume types but configMap, secret and emptyDir
  * (no projected, downwardAPI, hostPath, PVCs), emptyDir `medium`/`sizeLimit` are

@@ -17,6 +17,7 @@ import { KubeApiError, type KubeletApi } from './kubelet-api.js';
 import { buildPodStatus, type PodTerminal } from './pod-status.js';
 import type { ContainerStatus, PodCondition, PodContainer, PodObject, TerminatedState } from './pod-types.js';
 import { VolumeMountError, materializeVolumes } from './pod-volumes.js';
+import { ReadinessProber, type Probe } from './readiness-probe.js';
 
 /** Timings of the kubelet's waits; tests shorten them. */
 export interface KubeletTiming {
@@ -455,11 +456,30 @@ export class PodWorker {
     st.imageID = imageId(c.image);
     st.started = true;
     st.ready = !init;
+    // A container with a readiness probe starts unready; the prober flips it.
+    const probe = init ? undefined : (c as PodContainer & { readinessProbe?: Probe }).readinessProbe;
+    const prober = probe
+      ? new ReadinessProber(
+          probe,
+          {
+            podIp: () => (this.latest?.status as { podIP?: string } | undefined)?.podIP ?? '127.0.0.1',
+            ports: (c as PodContainer & { ports?: { name?: string; containerPort: number }[] }).ports ?? [],
+            env,
+            image,
+          },
+          (ready) => {
+            st.ready = ready;
+            this.write();
+          },
+        )
+      : undefined;
+    if (prober) st.ready = false;
     this.write();
     this.event('Normal', 'Pulled', `Container image "${c.image}" already present on machine`, { name: c.name, init });
     this.event('Normal', 'Created', `Created container ${c.name}`, { name: c.name, init });
     this.event('Normal', 'Started', `Started container ${c.name}`, { name: c.name, init });
     const exit = await proc.exited;
+    prober?.stop();
     this.processes.delete(c.name);
     const finishedAt = nowIso();
     const exitCode = entry.oomKilled ? 137 : exit.exitCode;
