@@ -6,12 +6,15 @@
  * detected here; `status` is not checked, as the real server barely checks it.
  * CRDs are checked by `crd.ts` instead: the models' schema is stricter than the server.)
  */
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { Job } from 'kubernetes-models/batch/v1/Job';
 import { Lease } from 'kubernetes-models/coordination.k8s.io/v1/Lease';
 import { Event as EventV1 } from 'kubernetes-models/events.k8s.io/v1/Event';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Event } from 'kubernetes-models/v1/Event';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Node } from 'kubernetes-models/v1/Node';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -32,6 +35,9 @@ const models: Record<string, Model> = {
   '/nodes': Node,
   'events.k8s.io/events': EventV1,
   'coordination.k8s.io/leases': Lease,
+  '/persistentvolumeclaims': PersistentVolumeClaim,
+  'apps/statefulsets': StatefulSet,
+  'batch/jobs': Job,
 };
 
 interface AjvError {

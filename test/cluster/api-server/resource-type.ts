@@ -97,6 +97,10 @@ export function builtinTypes(): ResourceType[] {
     builtin({ kind: 'Event', plural: 'events', shortNames: ['ev'] }),
     { ...builtin({ group: 'events.k8s.io', kind: 'Event', plural: 'events', shortNames: ['ev'] }), storageKey: 'events', conversion: { toStored: eventToCore, fromStored: eventFromCore } },
     builtin({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases' }),
+    // StatefulSets, Jobs and PersistentVolumeClaims (their controllers: ../controllers).
+    builtin({ kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', shortNames: ['pvc'], subresources: ['status'] }),
+    builtin({ group: 'apps', kind: 'StatefulSet', plural: 'statefulsets', shortNames: ['sts'], categories: ['all'], subresources: ['status'], generation: true }),
+    builtin({ group: 'batch', kind: 'Job', plural: 'jobs', categories: ['all'], subresources: ['status'], generation: true }),
     builtin({
       group: 'apiextensions.k8s.io',
       kind: 'CustomResourceDefinition',
