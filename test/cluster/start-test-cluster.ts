@@ -1,13 +1,18 @@
 /**
- * The test cluster: the Kubernetes API test server plus the simulated kubelet,
+ * The test cluster: the Kubernetes API test server, its controllers (StatefulSets,
+ * Jobs, the PersistentVolumeClaim binder — `controllers/`) and the simulated kubelet,
  * with a kubeconfig that points kubectl and topas at it.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestApiServer, type TestApiServerOptions } from './api-server/api-server.js';
 import { selfSignedCert } from './api-server/self-signed-cert.js';
+import { JobController } from './controllers/job-controller.js';
+import { PvcBinder } from './controllers/pvc-binder.js';
+import { StatefulSetController } from './controllers/statefulset-controller.js';
 import { buildKubeconfig } from './kubeconfig.js';
 import type { ImageTable } from './kubelet/images.js';
 import * as images from './kubelet/images.js';
@@ -26,6 +31,13 @@ export interface TestClusterOptions {
   server?: Partial<Omit<TestApiServerOptions, 'logDir' | 'tls'>>;
   /** Start no kubelet (API-only tests). */
   noKubelet?: boolean;
+  /**
+   * Where PersistentVolumeClaims' data lives, one folder per bound claim (default: a new
+   * temporary folder under /var/tmp — not /tmp, which a Pod's volume may cover — removed by `stop()`).
+   */
+  volumesDir?: string;
+  /** The Job controller's first back-off before replacing a failed Pod (default 10 000 ms, as kube; tests shorten it). */
+  jobBackOffMs?: number;
 }
 
 export interface TestCluster {
@@ -36,6 +48,8 @@ export interface TestCluster {
   token: string;
   kubeconfigPath: string;
   logDir: string;
+  /** Where bound claims' folders are. */
+  volumesDir: string;
   server: TestApiServer;
   kubelet?: SimulatedKubelet;
   stop(): Promise<void>;
@@ -60,9 +74,18 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const url = await server.start(options.port ?? 0);
   await mkdir(path.dirname(kubeconfigPath), { recursive: true });
   await writeFile(kubeconfigPath, buildKubeconfig({ server: url, token: server.token, caCert: tls.cert }), { mode: 0o600 });
+  const volumesDir = options.volumesDir ?? (await mkdtemp(path.join(existsSync('/var/tmp') ? '/var/tmp' : tmpdir(), 'topas-volumes-')));
+  await mkdir(volumesDir, { recursive: true });
+  const log = options.server?.log;
+  const controllers = [
+    new PvcBinder(server.service, volumesDir, log),
+    new StatefulSetController(server.service, 1000, log),
+    new JobController(server.service, { backOffMs: options.jobBackOffMs, log }),
+  ];
+  for (const c of controllers) c.start();
   let kubelet: SimulatedKubelet | undefined;
   if (!options.noKubelet) {
-    kubelet = new SimulatedKubelet({ apiUrl: server.httpUrl, token: server.token, logDir, images: options.images ?? defaultImages() });
+    kubelet = new SimulatedKubelet({ apiUrl: server.httpUrl, token: server.token, logDir, volumesDir, images: options.images ?? defaultImages() });
     await kubelet.start();
   }
   return {
@@ -71,11 +94,14 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     token: server.token,
     kubeconfigPath,
     logDir,
+    volumesDir,
     server,
     kubelet,
     async stop() {
+      for (const c of controllers) c.stop();
       await kubelet?.stop();
       await server.stop();
+      if (options.volumesDir === undefined) await rm(volumesDir, { recursive: true, force: true });
     },
   };
 }
