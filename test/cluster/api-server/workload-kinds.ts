@@ -72,7 +72,10 @@ function prepareStatefulSet(obj: JsonObject, old: JsonObject | undefined): Field
   if (!old) obj.status = { replicas: 0, availableReplicas: 0 };
   const errors = templateErrors(spec, 'statefulset');
   if (spec.template) {
-    errors.push(...podTemplateErrors(spec.template.spec, 'spec.template.spec').filter((e) => !e.field.endsWith('restartPolicy')));
+    // A claim template's name is a volume the Pods get.
+    const claimVolumes = (spec.volumeClaimTemplates ?? []).map((c: JsonObject) => ({ name: c.metadata?.name, emptyDir: {} }));
+    const podSpec = { ...spec.template.spec, volumes: [...(spec.template.spec?.volumes ?? []), ...claimVolumes] };
+    errors.push(...podTemplateErrors(podSpec, 'spec.template.spec').filter((e) => !e.field.endsWith('restartPolicy')));
     if (spec.template.spec?.restartPolicy !== 'Always') errors.push(notSupported('spec.template.spec.restartPolicy', spec.template.spec?.restartPolicy, ['Always']));
   }
   if (typeof spec.replicas === 'number' && spec.replicas < 0) errors.push(invalidValue('spec.replicas', spec.replicas, 'must be greater than or equal to 0'));
