@@ -6,8 +6,14 @@
  *
  * It does: discovery, legacy and aggregated (updated when a CRD is stored);
  * core/v1 Namespaces, Nodes, Pods (+status, +log, +binding), ConfigMaps,
- * Secrets, Services, ServiceAccounts, Events (also served as events.k8s.io/v1,
- * one stored resource); coordination.k8s.io/v1 Leases; apiextensions.k8s.io/v1
+ * Secrets, Services, ServiceAccounts, PersistentVolumeClaims (+status), Events
+ * (also served as events.k8s.io/v1, one stored resource); apps/v1 StatefulSets
+ * (+status) and batch/v1 Jobs (+status) with kube-apiserver's defaults (Job:
+ * the generated `controller-uid` selector and labels, immutable template;
+ * StatefulSet: fixed fields but for replicas/template/updateStrategy/…; PVC:
+ * volumeMode, the default StorageClass `standard` an admission plugin would
+ * set) — their controllers live in `../controllers`, started with the cluster;
+ * coordination.k8s.io/v1 Leases; apiextensions.k8s.io/v1
  * CRDs and their custom resources (schema defaults, pruning of unknown fields,
  * validation with kube-apiserver's wording; status subresource; printer
  * columns; short names; categories); built-in kinds checked against the
@@ -28,8 +34,10 @@
  * account token volumes, no default tolerations); scheduling (nothing sets
  * `spec.nodeName` but a `pods/binding` call — the simulated kubelet binds the
  * Pods it runs); controllers other than garbage collection, namespace deletion
- * and the `default` ServiceAccount (no Deployments, Jobs, ReplicaSets,
- * Endpoints, kube-proxy, DNS); server-side apply field ownership
+ * and the `default` ServiceAccount (StatefulSets, Jobs and the PVC binder run
+ * beside it, see `../start-test-cluster.ts`; no Deployments, ReplicaSets,
+ * Endpoints, kube-proxy, DNS); no PersistentVolumes, StorageClasses or
+ * ControllerRevisions are served, nor the `scale` subresource; server-side apply field ownership
  * (`managedFields` are not kept; an apply patch is a merge patch that may
  * create); CEL validation rules
  * (`x-kubernetes-validations`), list-type uniqueness and CRD conversion

@@ -1,7 +1,8 @@
 /**
  * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`),
  * which kubectl's typed commands send (`kubectl create secret|configmap|namespace|
- * serviceaccount|service`). Only those kinds are decoded, into the JSON form the
+ * serviceaccount|service|job`; for a Job only the fields `kubectl create job` sets).
+ * Only those kinds are decoded, into the JSON form the
  * rest of the server works with (zero values dropped, as Go's `omitempty` does);
  * other kinds get 415. Responses are always JSON, which clients accept.
  */
@@ -54,6 +55,13 @@ const messages: Record<string, Record<number, Field>> = {
     18: s('clusterIPs', true),
   },
   ServicePort: { 1: s('name'), 2: s('protocol'), 3: i('port'), 4: { name: 'targetPort', type: 'intOrString' }, 5: i('nodePort'), 6: s('appProtocol') },
+  // `kubectl create job NAME --image=I -- CMD…`: what it sets, nothing more.
+  Job: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'JobSpec'), 3: m('status', 'Empty') },
+  JobSpec: { 1: i('parallelism'), 2: i('completions'), 3: i('activeDeadlineSeconds'), 5: b('manualSelector'), 6: m('template', 'PodTemplateSpec'), 7: i('backoffLimit'), 8: i('ttlSecondsAfterFinished'), 9: s('completionMode'), 10: b('suspend') },
+  PodTemplateSpec: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'PodSpec') },
+  PodSpec: { 2: m('containers', 'Container', true), 3: s('restartPolicy') },
+  Container: { 1: s('name'), 2: s('image'), 3: s('command', true), 4: s('args', true), 5: s('workingDir'), 7: m('env', 'EnvVar', true), 8: m('resources', 'Empty'), 13: s('terminationMessagePath'), 14: s('imagePullPolicy'), 20: s('terminationMessagePolicy') },
+  EnvVar: { 1: s('name'), 2: s('value') },
   TypeMeta: { 1: s('apiVersion'), 2: s('kind') },
   Unknown: { 1: m('typeMeta', 'TypeMeta'), 2: { name: 'raw', type: 'bytes' } },
   Empty: {},
@@ -170,8 +178,8 @@ export function decodeProtobufBody(body: Buffer): JsonObject {
   if (body.subarray(0, 4).toString('latin1') !== 'k8s\0') throw new ApiError(400, 'BadRequest', 'the body of the request was not a Kubernetes protobuf message (missing the k8s\\0 prefix)');
   const unknown = decode(body.subarray(4), 'Unknown');
   const kind: string | undefined = unknown.typeMeta?.kind;
-  if (!kind || !messages[kind] || !['ConfigMap', 'Secret', 'Namespace', 'ServiceAccount', 'Service'].includes(kind)) {
-    throw new ApiError(415, 'UnsupportedMediaType', `the test API server decodes protobuf only for ConfigMap, Secret, Namespace, ServiceAccount and Service, not ${kind}; send JSON`);
+  if (!kind || !messages[kind] || !['ConfigMap', 'Secret', 'Namespace', 'ServiceAccount', 'Service', 'Job'].includes(kind)) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the test API server decodes protobuf only for ConfigMap, Secret, Namespace, ServiceAccount, Service and Job, not ${kind}; send JSON`);
   }
   return { apiVersion: unknown.typeMeta.apiVersion, kind, ...decode(unknown.raw ?? Buffer.alloc(0), kind) };
 }
