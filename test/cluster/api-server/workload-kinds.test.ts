@@ -98,4 +98,18 @@ describe('StatefulSets, Jobs and PVCs on the API test server (real kubectl)', ()
     const status = await kubectlFails('rollout', 'status', 'sts/web', '--timeout=1s');
     expect(status).toContain('timed out waiting for the condition');
   });
+
+  it('creates all Pods of a Parallel StatefulSet at once, and removes the highest ordinals when scaled down', async () => {
+    const file = join(cluster.logDir, '..', 'par.yaml');
+    const yaml = (replicas: number) =>
+      `apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: par}\nspec:\n  replicas: ${replicas}\n  podManagementPolicy: Parallel\n  serviceName: par\n  selector: {matchLabels: {app: par}}\n  template:\n    metadata: {labels: {app: par}}\n    spec:\n      containers: [{name: main, image: busybox, command: [sleep, "300"]}]\n`;
+    writeFileSync(file, yaml(3));
+    await kubectl('apply', '-f', file);
+    const names = async () => (await kubectl('get', 'pods', '-l', 'app=par', '-o', 'name')).trim().split('\n').filter(Boolean);
+    await vi.waitFor(async () => expect(await names()).toEqual(['pod/par-0', 'pod/par-1', 'pod/par-2']), { timeout: 5000 });
+    writeFileSync(file, yaml(1));
+    await kubectl('apply', '-f', file);
+    await vi.waitFor(async () => expect(await names()).toEqual(['pod/par-0']), { timeout: 5000 });
+    await vi.waitFor(async () => expect((await getJson('sts', 'par')).status).toMatchObject({ observedGeneration: 2, replicas: 1 }), { timeout: 5000 });
+  });
 });
