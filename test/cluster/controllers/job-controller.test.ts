@@ -139,6 +139,31 @@ spec:
     expect((await kubectl('get', 'job', 'failing', '--no-headers')).split(/\s+/).slice(0, 3)).toEqual(['failing', 'Failed', '0/1']);
   });
 
+  it('fails a Job that runs past activeDeadlineSeconds (DeadlineExceeded) and stops its Pod', async () => {
+    await apply(
+      'slow-job',
+      `
+apiVersion: batch/v1
+kind: Job
+metadata: {name: slow}
+spec:
+  activeDeadlineSeconds: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: busybox, command: [sleep, '60']}]
+`,
+    );
+    await kubectl('wait', '--for=condition=failed', 'job/slow', '--timeout=20s');
+    const job = await getJson('job', 'slow');
+    expect(job.status.conditions.map((c: any) => [c.type, c.reason])).toEqual([
+      ['FailureTarget', 'DeadlineExceeded'],
+      ['Failed', 'DeadlineExceeded'],
+    ]);
+    expect(job.status.active).toBeUndefined();
+    await vi.waitFor(async () => expect(await kubectl('get', 'pods', '-l', 'job-name=slow', '-o', 'name')).toBe(''), waitOpts);
+  });
+
   it('retries in place with restartPolicy OnFailure until the container succeeds', async () => {
     await apply(
       'flaky-job',
