@@ -102,6 +102,9 @@ spec:
     expect(pod.status.phase).toBe('Succeeded');
     validate(Pod, pod);
     expect(await kubectl('logs', 'job/hello')).toBe('hello from the job\n');
+    const described = await kubectl('describe', 'job', 'hello');
+    expect(described).toMatch(/Normal\s+SuccessfulCreate\s+.*job-controller\s+Created pod: hello-[a-z0-9]{5}/);
+    expect(described).toMatch(/Normal\s+Completed\s+.*job-controller\s+Job completed/);
 
     const table = await kubectl('get', 'job', 'hello');
     expect(table.split('\n')[0]!.split(/\s{2,}/)).toEqual(['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE']);

@@ -22,7 +22,8 @@
  * a Pod deleted while running is not counted as failed); do Indexed completion
  * (no completion indexes, `JOB_COMPLETION_INDEX`), `podFailurePolicy`,
  * `successPolicy`, `backoffLimitPerIndex`, `managedBy`; set the `Suspended`
- * condition; adopt orphaned Pods; emit Events.
+ * condition; adopt orphaned Pods. Events: SuccessfulCreate, Completed,
+ * BackoffLimitExceeded/DeadlineExceeded.
  */
 import type { JsonObject } from '../api-server/errors.js';
 import { timestamp } from '../api-server/object-service.js';
@@ -112,7 +113,10 @@ export class JobController extends StoreController {
       if (failure) {
         deleteAll(active);
         if (!hasCondition(job, 'FailureTarget')) conditions.push(condition('FailureTarget', failure.reason, failure.message));
-        if (active.length === 0 && terminating.length === 0) conditions.push(condition('Failed', failure.reason, failure.message));
+        if (active.length === 0 && terminating.length === 0) {
+          conditions.push(condition('Failed', failure.reason, failure.message));
+          this.event(job, 'job-controller', 'Warning', failure.reason, failure.message);
+        }
       } else if (complete || hasCondition(job, 'SuccessCriteriaMet')) {
         deleteAll(active);
         const message = 'Reached expected number of succeeded pods';
@@ -120,6 +124,7 @@ export class JobController extends StoreController {
         if (active.length === 0 && terminating.length === 0) {
           conditions.push(condition('Complete', 'CompletionsReached', message));
           status.completionTime = timestamp(now);
+          this.event(job, 'job-controller', 'Normal', 'Completed', 'Job completed');
         }
       } else {
         const wanted = Math.min(spec.parallelism ?? 1, completions !== undefined ? completions - succeeded : spec.parallelism ?? 1) - active.length;
@@ -127,7 +132,12 @@ export class JobController extends StoreController {
         const backOff = failed > 0 && last ? Math.min(this.backOffMs * 2 ** (failed - 1), this.maxBackOffMs) : 0;
         const waitMs = last && backOff > 0 ? last.at + backOff - now : 0;
         if (wanted > 0 && waitMs > 0) requeueAfterMs = waitMs;
-        else for (let i = 0; i < wanted; i++) this.service.create(podType, namespace, this.newPod(job));
+        else {
+          for (let i = 0; i < wanted; i++) {
+            const pod = this.service.create(podType, namespace, this.newPod(job)).object;
+            this.event(job, 'job-controller', 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+          }
+        }
         if (deadline !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, deadline - now);
       }
     }

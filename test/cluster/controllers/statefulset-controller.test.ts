@@ -114,6 +114,7 @@ describe('StatefulSets in the test cluster (real kubectl)', () => {
     expect(pvc.metadata.labels).toEqual({ app: 'db' });
     validate(PersistentVolumeClaim, pvc);
 
+    expect(await kubectl('describe', 'sts', 'db')).toMatch(/SuccessfulCreate\s+.*statefulset-controller\s+create Pod db-1 in StatefulSet db successful/);
     const stsTable = (await kubectl('get', 'sts', 'db')).split('\n');
     expect(stsTable[0]!.split(/\s+/)).toEqual(['NAME', 'READY', 'AGE']);
     expect(stsTable[1]).toMatch(/^db\s+2\/2\s+\d+s$/);

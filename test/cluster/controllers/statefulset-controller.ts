@@ -14,12 +14,13 @@
  * by someone else get the new template); status `observedGeneration`,
  * `replicas`, `readyReplicas`, `currentReplicas`, `updatedReplicas`,
  * `availableReplicas` (with `minReadySeconds`), `currentRevision`,
- * `updateRevision`, `collisionCount` — what `kubectl rollout status` reads.
+ * `updateRevision`, `collisionCount` — what `kubectl rollout status` reads;
+ * Events SuccessfulCreate/SuccessfulDelete.
  *
  * It does NOT: keep ControllerRevision objects (not served; the revisions'
  * templates are remembered in memory, so `kubectl rollout history/undo` do not
  * work), adopt or release orphaned Pods, honour `ordinals.start`,
- * `maxUnavailable` or `whenScaled: Delete`, emit Events, or use a scale
+ * `maxUnavailable` or `whenScaled: Delete`, or use a scale
  * subresource (`kubectl scale` is not served).
  */
 import type { JsonObject } from '../api-server/errors.js';
@@ -110,6 +111,7 @@ export class StatefulSetController extends StoreController {
         this.ensureClaims(sts, i);
         const revision = rolling && i < partition ? currentRevision : updateRevision;
         const created = this.service.create(podType, namespace, this.newPod(sts, i, revision, this.templates.get(revision) ?? spec.template)).object;
+        this.event(sts, 'statefulset-controller', 'Normal', 'SuccessfulCreate', `create Pod ${created.metadata.name} in StatefulSet ${name} successful`);
         pods.set(i, created);
         blocked = ordered;
       } else if (pod.metadata.deletionTimestamp) {
@@ -128,7 +130,10 @@ export class StatefulSetController extends StoreController {
       for (const i of condemned) {
         const pod = pods.get(i)!;
         if (ordered && !healthy()) break;
-        if (!pod.metadata.deletionTimestamp) this.service.delete(podType, namespace, pod.metadata.name);
+        if (!pod.metadata.deletionTimestamp) {
+          this.service.delete(podType, namespace, pod.metadata.name);
+          this.event(sts, 'statefulset-controller', 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${name} successful`);
+        }
         if (ordered) break;
       }
       blocked = ordered;
@@ -139,6 +144,7 @@ export class StatefulSetController extends StoreController {
         const pod = pods.get(i);
         if (pod && pod.metadata.labels?.[REVISION_LABEL] !== updateRevision) {
           this.service.delete(podType, namespace, pod.metadata.name);
+          this.event(sts, 'statefulset-controller', 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${name} successful`);
           break;
         }
       }
@@ -183,6 +189,7 @@ export class StatefulSetController extends StoreController {
         },
         spec: structuredClone(template.spec ?? {}),
       });
+      this.event(sts, 'statefulset-controller', 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${sts.metadata.name}-${ordinal} in StatefulSet ${sts.metadata.name} success`);
     }
   }
 

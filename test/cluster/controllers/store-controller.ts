@@ -9,10 +9,11 @@
  * after the write that triggered them (never inside it); one that throws (a 409
  * Conflict, a 422) is retried after `retryMs`; one may ask to run again after a
  * delay (back-offs, deadlines, TTLs). Writes go through the server's
- * `ObjectService`, so they are validated, defaulted and watched like any client's.
+ * `ObjectService`, so they are validated, defaulted and watched like any client's;
+ * they record Events as the real controllers do (`kubectl describe` shows them).
  */
 import type { JsonObject } from '../api-server/errors.js';
-import type { ObjectService } from '../api-server/object-service.js';
+import { timestamp, type ObjectService } from '../api-server/object-service.js';
 import type { ResourceType } from '../api-server/resource-type.js';
 import type { StoreEvent } from '../api-server/watch-hub.js';
 
@@ -97,6 +98,32 @@ export abstract class StoreController {
         this.log('reconcile failed; retrying', { controller: this.constructor.name, key, error: String((error as Error).message ?? error) });
         this.enqueueAfter(key, this.retryMs);
       }
+    }
+  }
+
+  /**
+   * Records a core/v1 Event about `obj` from `component` (what `kubectl describe` lists,
+   * e.g. SuccessfulCreate); one per occurrence, no aggregation. Never fails the reconcile.
+   */
+  protected event(obj: JsonObject, component: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const now = timestamp();
+    const namespace = obj.metadata.namespace ?? 'default';
+    try {
+      this.service.create(this.type('', 'events'), namespace, {
+        metadata: { name: `${obj.metadata.name}.${Date.now().toString(16)}${Math.random().toString(16).slice(2, 8)}` },
+        involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, namespace, name: obj.metadata.name, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion },
+        type,
+        reason,
+        message,
+        source: { component },
+        reportingComponent: component,
+        reportingInstance: '',
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      });
+    } catch (error) {
+      this.log('event not recorded', { reason, error: String((error as Error).message ?? error) });
     }
   }
 
