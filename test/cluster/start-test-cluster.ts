@@ -1,9 +1,11 @@
 /**
- * The test cluster: the Kubernetes API test server plus the simulated kubelet
- * and the workload controllers (Deployments, ReplicaSets; see
- * `controllers/`), with a kubeconfig that points kubectl and topas at it.
+ * The test cluster: the Kubernetes API test server, its workload controllers
+ * (Deployments, ReplicaSets, StatefulSets, Jobs, the PersistentVolumeClaim binder —
+ * `controllers/`) and the simulated kubelet, with a kubeconfig that points kubectl
+ * and topas at it.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +13,9 @@ import { TestApiServer, type TestApiServerOptions } from './api-server/api-serve
 import { selfSignedCert } from './api-server/self-signed-cert.js';
 import { DeploymentController } from './controllers/deployment-controller.js';
 import { ReplicaSetController } from './controllers/replicaset-controller.js';
+import { JobController } from './controllers/job-controller.js';
+import { PvcBinder } from './controllers/pvc-binder.js';
+import { StatefulSetController } from './controllers/statefulset-controller.js';
 import { buildKubeconfig } from './kubeconfig.js';
 import type { ImageTable } from './kubelet/images.js';
 import * as images from './kubelet/images.js';
@@ -31,6 +36,13 @@ export interface TestClusterOptions {
   noKubelet?: boolean;
   /** Start no workload controllers (Deployments, ReplicaSets): API-only tests of those kinds. */
   noControllers?: boolean;
+  /**
+   * Where PersistentVolumeClaims' data lives, one folder per bound claim (default: a new
+   * temporary folder under /var/tmp — not /tmp, which a Pod's volume may cover — removed by `stop()`).
+   */
+  volumesDir?: string;
+  /** The Job controller's first back-off before replacing a failed Pod (default 10 000 ms, as kube; tests shorten it). */
+  jobBackOffMs?: number;
 }
 
 export interface TestCluster {
@@ -41,6 +53,8 @@ export interface TestCluster {
   token: string;
   kubeconfigPath: string;
   logDir: string;
+  /** Where bound claims' folders are. */
+  volumesDir: string;
   server: TestApiServer;
   kubelet?: SimulatedKubelet;
   /** The workload controllers, in process (they read and write through `server.service`). */
@@ -67,11 +81,22 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const url = await server.start(options.port ?? 0);
   await mkdir(path.dirname(kubeconfigPath), { recursive: true });
   await writeFile(kubeconfigPath, buildKubeconfig({ server: url, token: server.token, caCert: tls.cert }), { mode: 0o600 });
-  const controllers = options.noControllers ? [] : [new DeploymentController(server.service), new ReplicaSetController(server.service)];
+  const volumesDir = options.volumesDir ?? (await mkdtemp(path.join(existsSync('/var/tmp') ? '/var/tmp' : tmpdir(), 'topas-volumes-')));
+  await mkdir(volumesDir, { recursive: true });
+  const log = options.server?.log;
+  const controllers = options.noControllers
+    ? []
+    : [
+        new DeploymentController(server.service),
+        new ReplicaSetController(server.service),
+        new PvcBinder(server.service, volumesDir, log),
+        new StatefulSetController(server.service, 1000, log),
+        new JobController(server.service, { backOffMs: options.jobBackOffMs, log }),
+      ];
   for (const c of controllers) c.start();
   let kubelet: SimulatedKubelet | undefined;
   if (!options.noKubelet) {
-    kubelet = new SimulatedKubelet({ apiUrl: server.httpUrl, token: server.token, logDir, images: options.images ?? defaultImages() });
+    kubelet = new SimulatedKubelet({ apiUrl: server.httpUrl, token: server.token, logDir, volumesDir, images: options.images ?? defaultImages() });
     await kubelet.start();
   }
   return {
@@ -80,6 +105,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     token: server.token,
     kubeconfigPath,
     logDir,
+    volumesDir,
     server,
     kubelet,
     controllers,
@@ -87,6 +113,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
       for (const c of controllers) c.stop();
       await kubelet?.stop();
       await server.stop();
+      if (options.volumesDir === undefined) await rm(volumesDir, { recursive: true, force: true });
     },
   };
 }

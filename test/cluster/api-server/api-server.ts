@@ -6,11 +6,15 @@
  *
  * It does: discovery, legacy and aggregated (updated when a CRD is stored);
  * core/v1 Namespaces, Nodes, Pods (+status, +log, +binding), ConfigMaps,
- * Secrets, Services, ServiceAccounts, Events (also served as events.k8s.io/v1,
- * one stored resource); coordination.k8s.io/v1 Leases; apps/v1 Deployments and
- * ReplicaSets (+status, +scale; kube-apiserver's defaults and selector
- * validation, see `apps-kinds.ts` — the controllers that act on them run beside
- * the server, in test/cluster/controllers); apiextensions.k8s.io/v1
+ * Secrets, Services, ServiceAccounts, PersistentVolumeClaims (+status), Events
+ * (also served as events.k8s.io/v1, one stored resource); coordination.k8s.io/v1
+ * Leases; apps/v1 Deployments and ReplicaSets (+status, +scale; kube-apiserver's
+ * defaults and selector validation, see `apps-kinds.ts`), StatefulSets (+status)
+ * and batch/v1 Jobs (+status) with kube-apiserver's defaults (Job: the generated
+ * `controller-uid` selector and labels, immutable template; StatefulSet: fixed
+ * fields but for replicas/template/updateStrategy/…; PVC: volumeMode, the default
+ * StorageClass `standard` an admission plugin would set) — the controllers that act
+ * on them run beside the server, in test/cluster/controllers; apiextensions.k8s.io/v1
  * CRDs and their custom resources (schema defaults, pruning of unknown fields,
  * validation with kube-apiserver's wording; status subresource; printer
  * columns; short names; categories); built-in kinds checked against the
@@ -32,9 +36,10 @@
  * account token volumes, no default tolerations); scheduling (nothing sets
  * `spec.nodeName` but a `pods/binding` call — the simulated kubelet binds the
  * Pods it runs); controllers inside the server other than garbage collection,
- * namespace deletion and the `default` ServiceAccount (Deployments and
- * ReplicaSets are run by test/cluster/controllers; no Jobs, Endpoints,
- * kube-proxy, DNS here); server-side apply field ownership
+ * namespace deletion and the `default` ServiceAccount (Deployments, ReplicaSets,
+ * StatefulSets, Jobs and the PVC binder are run by test/cluster/controllers);
+ * no PersistentVolumes, StorageClasses or ControllerRevisions are served, nor the
+ * `scale` subresource of StatefulSets; server-side apply field ownership
  * (`managedFields` are not kept; an apply patch is a merge patch that may
  * create); CEL validation rules
  * (`x-kubernetes-validations`), list-type uniqueness and CRD conversion

@@ -2,12 +2,14 @@
  * The built-in kinds' defaults and validation, the part of each Go type's
  * registry strategy that clients notice: Pod defaults and the immutability of
  * a Pod's spec, Service cluster IPs, Secret `stringData`, ConfigMap keys,
- * Namespace phase, and object name / label syntax for every kind.
+ * Namespace phase, and object name / label syntax for every kind (StatefulSets,
+ * Jobs and PersistentVolumeClaims: `workload-kinds.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import { badRequest, forbidden, invalidValue, required, tooLong, type FieldError, type JsonObject } from './errors.js';
 import { prepareAppsKind } from './apps-kinds.js';
 import type { ResourceType } from './resource-type.js';
+import { prepareWorkload } from './workload-kinds.js';
 
 const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -84,20 +86,6 @@ function defaultContainer(c: JsonObject): void {
   }
 }
 
-/** The defaults of a PodSpec wherever it appears (a Pod, or a workload's Pod template). */
-export function defaultPodSpec(spec: JsonObject): void {
-  spec.restartPolicy ??= 'Always';
-  spec.terminationGracePeriodSeconds ??= 30;
-  spec.dnsPolicy ??= 'ClusterFirst';
-  spec.schedulerName ??= 'default-scheduler';
-  spec.securityContext ??= {};
-  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) defaultContainer(c);
-  for (const v of spec.volumes ?? []) {
-    if (v.configMap) v.configMap.defaultMode ??= 420;
-    if (v.secret) v.secret.defaultMode ??= 420;
-  }
-}
-
 function podErrors(pod: JsonObject): FieldError[] {
   return podSpecErrors(pod.spec, 'spec');
 }
@@ -152,6 +140,26 @@ function mutablePodSpecMask(spec: JsonObject): JsonObject {
   return s;
 }
 
+/** The defaults of a Pod spec, also applied to the Pod templates of workloads (`SetDefaults_PodSpec`); returns `spec`. */
+export function defaultPodSpec(spec: JsonObject): JsonObject {
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) defaultContainer(c);
+  for (const v of spec.volumes ?? []) {
+    if (v.configMap) v.configMap.defaultMode ??= 420;
+    if (v.secret) v.secret.defaultMode ??= 420;
+  }
+  return spec;
+}
+
+/** A Pod template's field errors (containers, volumes, restartPolicy), under `field` (`spec.template.spec`). */
+export function podTemplateErrors(spec: JsonObject | undefined, field: string): FieldError[] {
+  return podErrors({ spec }).map((e) => ({ ...e, field: e.field.replace(/^spec/, field) }));
+}
+
 let nextServiceIp = 1;
 
 /**
@@ -166,8 +174,7 @@ export function prepareBuiltin(type: ResourceType, obj: JsonObject, old: JsonObj
       obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name };
       return [];
     case '/pods': {
-      const spec = (obj.spec ??= {});
-      defaultPodSpec(spec);
+      const spec = defaultPodSpec((obj.spec ??= {}));
       spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
       spec.serviceAccount ??= spec.serviceAccountName;
       spec.enableServiceLinks ??= true;
@@ -222,6 +229,10 @@ export function prepareBuiltin(type: ResourceType, obj: JsonObject, old: JsonObj
     case 'apps/deployments':
     case 'apps/replicasets':
       return prepareAppsKind(type, obj, old);
+    case '/persistentvolumeclaims':
+    case 'apps/statefulsets':
+    case 'batch/jobs':
+      return prepareWorkload(type, obj, old);
     case '/serviceaccounts':
     case '/events':
     case 'events.k8s.io/events':

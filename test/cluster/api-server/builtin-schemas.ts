@@ -8,12 +8,15 @@
  */
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ReplicaSet } from 'kubernetes-models/apps/v1/ReplicaSet';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { Job } from 'kubernetes-models/batch/v1/Job';
 import { Lease } from 'kubernetes-models/coordination.k8s.io/v1/Lease';
 import { Event as EventV1 } from 'kubernetes-models/events.k8s.io/v1/Event';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Event } from 'kubernetes-models/v1/Event';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Node } from 'kubernetes-models/v1/Node';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -36,6 +39,9 @@ const models: Record<string, Model> = {
   'coordination.k8s.io/leases': Lease,
   'apps/deployments': Deployment,
   'apps/replicasets': ReplicaSet,
+  '/persistentvolumeclaims': PersistentVolumeClaim,
+  'apps/statefulsets': StatefulSet,
+  'batch/jobs': Job,
 };
 
 interface AjvError {

@@ -1,8 +1,8 @@
 /**
  * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`),
  * which kubectl's typed commands send (`kubectl create secret|configmap|namespace|
- * serviceaccount|service|deployment`). Only those kinds (and, of a Deployment,
- * the fields `kubectl create deployment` sets) are decoded, into the JSON form the
+ * serviceaccount|service|deployment|job`). Only those kinds (and, of a Deployment
+ * or a Job, the fields `kubectl create deployment|job` sets) are decoded, into the JSON form the
  * rest of the server works with (zero values dropped, as Go's `omitempty` does);
  * other kinds get 415. Responses are always JSON, which clients accept.
  */
@@ -62,8 +62,11 @@ const messages: Record<string, Record<number, Field>> = {
   LabelSelector: { 1: { name: 'matchLabels', type: 'stringMap' } },
   PodTemplateSpec: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'PodSpec') },
   PodSpec: { 2: m('containers', 'Container', true), 3: s('restartPolicy'), 6: s('dnsPolicy'), 8: s('serviceAccountName') },
-  Container: { 1: s('name'), 2: s('image'), 3: s('command', true), 4: s('args', true), 5: s('workingDir'), 6: m('ports', 'ContainerPort', true), 7: m('env', 'EnvVar', true), 8: m('resources', 'Empty'), 14: s('imagePullPolicy') },
+  Container: { 1: s('name'), 2: s('image'), 3: s('command', true), 4: s('args', true), 5: s('workingDir'), 6: m('ports', 'ContainerPort', true), 7: m('env', 'EnvVar', true), 8: m('resources', 'Empty'), 13: s('terminationMessagePath'), 14: s('imagePullPolicy'), 20: s('terminationMessagePolicy') },
   ContainerPort: { 1: s('name'), 3: i('containerPort'), 4: s('protocol') },
+  // `kubectl create job NAME --image=I -- CMD…`: what it sets, nothing more.
+  Job: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'JobSpec'), 3: m('status', 'Empty') },
+  JobSpec: { 1: i('parallelism'), 2: i('completions'), 3: i('activeDeadlineSeconds'), 5: b('manualSelector'), 6: m('template', 'PodTemplateSpec'), 7: i('backoffLimit'), 8: i('ttlSecondsAfterFinished'), 9: s('completionMode'), 10: b('suspend') },
   EnvVar: { 1: s('name'), 2: s('value') },
   TypeMeta: { 1: s('apiVersion'), 2: s('kind') },
   Unknown: { 1: m('typeMeta', 'TypeMeta'), 2: { name: 'raw', type: 'bytes' } },
@@ -182,8 +185,8 @@ export function decodeProtobufBody(body: Buffer): JsonObject {
   if (body.subarray(0, 4).toString('latin1') !== 'k8s\0') throw new ApiError(400, 'BadRequest', 'the body of the request was not a Kubernetes protobuf message (missing the k8s\\0 prefix)');
   const unknown = decode(body.subarray(4), 'Unknown');
   const kind: string | undefined = unknown.typeMeta?.kind;
-  if (!kind || !messages[kind] || !['ConfigMap', 'Secret', 'Namespace', 'ServiceAccount', 'Service', 'Deployment'].includes(kind)) {
-    throw new ApiError(415, 'UnsupportedMediaType', `the test API server decodes protobuf only for ConfigMap, Secret, Namespace, ServiceAccount, Service and Deployment, not ${kind}; send JSON`);
+  if (!kind || !messages[kind] || !['ConfigMap', 'Secret', 'Namespace', 'ServiceAccount', 'Service', 'Deployment', 'Job'].includes(kind)) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the test API server decodes protobuf only for ConfigMap, Secret, Namespace, ServiceAccount, Service, Deployment and Job, not ${kind}; send JSON`);
   }
   return { apiVersion: unknown.typeMeta.apiVersion, kind, ...decode(unknown.raw ?? Buffer.alloc(0), kind) };
 }

@@ -100,6 +100,10 @@ export function builtinTypes(): ResourceType[] {
     // apps/v1 workloads run by the test cluster's controllers (test/cluster/controllers).
     builtin({ group: 'apps', kind: 'Deployment', plural: 'deployments', shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], generation: true }),
     builtin({ group: 'apps', kind: 'ReplicaSet', plural: 'replicasets', shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], generation: true }),
+    // StatefulSets, Jobs and PersistentVolumeClaims (their controllers: ../controllers).
+    builtin({ kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', shortNames: ['pvc'], subresources: ['status'] }),
+    builtin({ group: 'apps', kind: 'StatefulSet', plural: 'statefulsets', shortNames: ['sts'], categories: ['all'], subresources: ['status'], generation: true }),
+    builtin({ group: 'batch', kind: 'Job', plural: 'jobs', categories: ['all'], subresources: ['status'], generation: true }),
     builtin({
       group: 'apiextensions.k8s.io',
       kind: 'CustomResourceDefinition',

@@ -137,8 +137,85 @@ function builtinTable(type: ResourceType, now: number): { columns: Column[]; row
       };
     case 'coordination.k8s.io/leases':
       return { columns: [nameColumn, col('Holder'), ageColumn], row: (o) => [o.metadata.name, o.spec?.holderIdentity ?? '', a(o)] };
+    case 'apps/statefulsets':
+    case 'batch/jobs':
+    case '/persistentvolumeclaims':
+      return workloadTable(type, now);
     case 'apiextensions.k8s.io/customresourcedefinitions':
       return { columns: [nameColumn, col('Created At', 'date')], row: (o) => [o.metadata.name, o.metadata.creationTimestamp] };
+  }
+  return undefined;
+}
+
+function containerColumns(template: JsonObject | undefined): string[] {
+  const containers: JsonObject[] = template?.spec?.containers ?? [];
+  return [containers.map((c) => c.name).join(','), containers.map((c) => c.image).join(',')];
+}
+
+function selectorText(selector: JsonObject | undefined): string {
+  if (!selector) return '<none>';
+  const parts = Object.entries<string>(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of (selector.matchExpressions ?? []) as JsonObject[]) {
+    if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+    else parts.push(`${e.key} ${e.operator === 'In' ? 'in' : 'notin'} (${(e.values ?? []).join(',')})`);
+  }
+  return parts.join(',') || '<none>';
+}
+
+const accessModeShort: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
+
+/** The columns kube-apiserver 1.32 prints for StatefulSets, Jobs and PersistentVolumeClaims. */
+function workloadTable(type: ResourceType, now: number): { columns: Column[]; row: (o: JsonObject) => unknown[] } | undefined {
+  const a = (o: JsonObject) => age(o.metadata.creationTimestamp, now);
+  switch (`${type.group}/${type.plural}`) {
+    case 'apps/statefulsets':
+      return {
+        columns: [nameColumn, col('Ready'), ageColumn, col('Containers', 'string', 1), col('Images', 'string', 1)],
+        row: (o) => [o.metadata.name, `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 1}`, a(o), ...containerColumns(o.spec?.template)],
+      };
+    case 'batch/jobs':
+      return {
+        columns: [nameColumn, col('Status'), col('Completions'), col('Duration'), ageColumn, col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+        row: (o) => {
+          const has = (t: string) => (o.status?.conditions ?? []).some((c: JsonObject) => c.type === t && c.status === 'True');
+          let status = 'Running';
+          if (has('Complete')) status = 'Complete';
+          else if (has('Failed')) status = 'Failed';
+          else if (o.metadata.deletionTimestamp) status = 'Terminating';
+          else if (has('Suspended')) status = 'Suspended';
+          else if (has('FailureTarget')) status = 'FailureTarget';
+          else if (has('SuccessCriteriaMet')) status = 'SuccessCriteriaMet';
+          const succeeded = o.status?.succeeded ?? 0;
+          const spec = o.spec ?? {};
+          let completions: string;
+          if (spec.completions !== undefined && spec.completions !== null) completions = `${succeeded}/${spec.completions}`;
+          else completions = (spec.parallelism ?? 1) > 1 ? `${succeeded}/1 of ${spec.parallelism}` : `${succeeded}/1`;
+          const start = o.status?.startTime ? Date.parse(o.status.startTime) : undefined;
+          const end = o.status?.completionTime ? Date.parse(o.status.completionTime) : now;
+          const duration = start === undefined ? '' : humanDuration(end - start);
+          return [o.metadata.name, status, completions, duration, a(o), ...containerColumns(spec.template), selectorText(spec.selector)];
+        },
+      };
+    case '/persistentvolumeclaims':
+      return {
+        columns: [nameColumn, col('Status'), col('Volume'), col('Capacity'), col('Access Modes'), col('StorageClass'), col('VolumeAttributesClass'), ageColumn, col('VolumeMode', 'string', 1)],
+        row: (o) => {
+          const bound = !!o.spec?.volumeName;
+          const modes: string[] = bound ? (o.status?.accessModes ?? []) : [];
+          return [
+            o.metadata.name,
+            o.metadata.deletionTimestamp ? 'Terminating' : (o.status?.phase ?? 'Pending'),
+            o.spec?.volumeName ?? '',
+            bound ? (o.status?.capacity?.storage ?? '') : '',
+            modes.map((m) => accessModeShort[m] ?? m).join(','),
+            o.spec?.storageClassName ?? o.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? '',
+            o.spec?.volumeAttributesClassName ?? '<unset>',
+            a(o),
+            o.spec?.volumeMode ?? '<unset>',
+          ];
+        },
+      };
   }
   return undefined;
 }

@@ -218,6 +218,16 @@ export class KubeletApi {
     }
   }
 
+  /** A PersistentVolumeClaim (for a `persistentVolumeClaim` volume), or null when there is none. */
+  async readClaim(namespace: string, name: string): Promise<K8sObject | null> {
+    try {
+      return (await (await this.request('GET', `/api/v1/namespaces/${namespace}/persistentvolumeclaims/${name}`)).json()) as K8sObject;
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
   async readObject(kind: 'ConfigMap' | 'Secret', namespace: string, name: string): Promise<K8sObject | null> {
     const plural = kind === 'ConfigMap' ? 'configmaps' : 'secrets';
     try {

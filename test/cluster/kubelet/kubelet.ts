@@ -15,7 +15,9 @@
  * a doubling back-off (`CrashLoopBackOff`); command/args/env/envFrom with `$(VAR)`
  * expansion, `valueFrom` Secret/ConfigMap keys (with `optional`), `fieldRef` and
  * `resourceFieldRef`; configMap/secret/emptyDir volumes at their mount paths (`items`,
- * `defaultMode`, `readOnly`, `subPath`, `fsGroup`); `runAsUser`/`runAsGroup`/
+ * `defaultMode`, `readOnly`, `subPath`, `fsGroup`); persistentVolumeClaim volumes as the
+ * bound claim's host folder, which outlives the Pod (the Pod waits in
+ * ContainerCreating, `FailedMount`, until its claim is Bound); `runAsUser`/`runAsGroup`/
  * `runAsNonRoot`; `workingDir`; termination messages (`File` and
  * `FallbackToLogsOnError`); the Pod status (phase, `reason`/`message`, conditions,
  * container statuses, `startTime`, IPs) written with conflict retries;
@@ -35,8 +37,9 @@
  * tcpSocket, exec — see `readiness-probe.ts`; a container without one is ready once
  * running), no liveness or startup probes, no lifecycle hooks,
  * no sidecar (restartable init) containers, no ephemeral containers, no `kubectl
- * exec`/`attach`/`port-forward`; no volume types but configMap, secret and emptyDir
- * (no projected, downwardAPI, hostPath, PVCs), emptyDir `medium`/`sizeLimit` are
+ * exec`/`attach`/`port-forward`; no volume types but configMap, secret, emptyDir and
+ * persistentVolumeClaim (no projected, downwardAPI, hostPath; no attach/detach, volume
+ * capacity is not enforced), emptyDir `medium`/`sizeLimit` are
  * ignored, mounted ConfigMaps/Secrets are not refreshed; no service-account token
  * volume and no `KUBERNETES_SERVICE_*` env; `imagePullPolicy` and image pull secrets
  * are ignored; logs are plain text (no CRI timestamps) and a restarted container's
@@ -66,6 +69,8 @@ export interface SimulatedKubeletOptions {
   images: ImageTable;
   /** Where each Pod's folder (volumes, termination-message files) lives; default a new temporary folder, removed by `stop()`. */
   podsDir?: string;
+  /** Where bound PersistentVolumeClaims' folders are (`../local-volumes.ts`); without it `persistentVolumeClaim` volumes do not mount. */
+  volumesDir?: string;
   /** Waits and back-offs (defaults in DEFAULT_TIMING). */
   timing?: Partial<KubeletTiming>;
   /** The node name Pods may name in `spec.nodeName` to be run here (default `topas-test-node`; an empty nodeName runs here too). */
@@ -220,7 +225,7 @@ export class SimulatedKubelet {
       return;
     }
     if (phase === 'Succeeded' || phase === 'Failed') return;
-    const created = new PodWorker(pod, { api: this.api, images: this.options.images, logDir: this.options.logDir, podsDir: this.podsDir, nodeName: this.nodeName, timing: this.timing, logger: this.logger });
+    const created = new PodWorker(pod, { api: this.api, images: this.options.images, logDir: this.options.logDir, podsDir: this.podsDir, volumesDir: this.options.volumesDir, nodeName: this.nodeName, timing: this.timing, logger: this.logger });
     this.workers.set(uid, created);
   }
 }

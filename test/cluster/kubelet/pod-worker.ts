@@ -16,7 +16,7 @@ import { imageId, lookupImage, type ImageEntry, type ImageTable } from './images
 import { KubeApiError, type KubeletApi } from './kubelet-api.js';
 import { buildPodStatus, type PodTerminal } from './pod-status.js';
 import type { ContainerStatus, PodCondition, PodContainer, PodObject, TerminatedState } from './pod-types.js';
-import { VolumeMountError, materializeVolumes } from './pod-volumes.js';
+import { VolumeMountError, claimResolver, materializeVolumes } from './pod-volumes.js';
 import { ReadinessProber, type Probe } from './readiness-probe.js';
 
 /** Timings of the kubelet's waits; tests shorten them. */
@@ -45,6 +45,8 @@ export interface PodWorkerContext {
   images: ImageTable;
   logDir: string;
   podsDir: string;
+  /** Where bound claims' folders are (`persistentVolumeClaim` volumes); none: such volumes fail to mount. */
+  volumesDir?: string;
   /** The node this kubelet is; unbound Pods are bound to it first. */
   nodeName: string;
   timing: KubeletTiming;
@@ -320,7 +322,7 @@ export class PodWorker {
       try {
         mkdirSync(this.podDir, { recursive: true, mode: 0o755 });
         chmodSync(this.podDir, 0o755);
-        this.volumes = await materializeVolumes(this.latest ?? ({ metadata: { name: this.name, namespace: this.namespace }, spec: this.spec } as PodObject), this.podDir, this.ctx.api.readObject.bind(this.ctx.api));
+        this.volumes = await materializeVolumes(this.latest ?? ({ metadata: { name: this.name, namespace: this.namespace }, spec: this.spec } as PodObject), this.podDir, this.ctx.api.readObject.bind(this.ctx.api), this.ctx.volumesDir === undefined ? undefined : claimResolver(this.ctx.api.readClaim.bind(this.ctx.api), this.ctx.volumesDir));
         this.sandboxReady = true;
         this.write();
         return;
