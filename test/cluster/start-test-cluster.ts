@@ -1,6 +1,8 @@
 /**
- * The test cluster: the Kubernetes API test server plus the simulated kubelet,
- * with a kubeconfig that points kubectl and topas at it.
+ * The test cluster: the Kubernetes API test server plus the simulated kubelet, the
+ * endpoints controller and kube-proxy (Pods get IPs in 127.1.0.0/16, Services cluster
+ * IPs in 127.2.0.0/16 that the whole machine reaches; see kube-proxy.ts and
+ * kubelet/hosts-file.ts), with a kubeconfig that points kubectl and topas at it.
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestApiServer, type TestApiServerOptions } from './api-server/api-server.js';
 import { selfSignedCert } from './api-server/self-signed-cert.js';
+import { EndpointsController } from './controllers/endpoints-controller.js';
+import { KubeProxy } from './kube-proxy.js';
 import { buildKubeconfig } from './kubeconfig.js';
 import type { ImageTable } from './kubelet/images.js';
 import * as images from './kubelet/images.js';
@@ -38,6 +42,7 @@ export interface TestCluster {
   logDir: string;
   server: TestApiServer;
   kubelet?: SimulatedKubelet;
+  kubeProxy: KubeProxy;
   stop(): Promise<void>;
 }
 
@@ -60,6 +65,9 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const url = await server.start(options.port ?? 0);
   await mkdir(path.dirname(kubeconfigPath), { recursive: true });
   await writeFile(kubeconfigPath, buildKubeconfig({ server: url, token: server.token, caCert: tls.cert }), { mode: 0o600 });
+  const endpoints = new EndpointsController(server.service);
+  const kubeProxy = new KubeProxy(server.service);
+  kubeProxy.start();
   let kubelet: SimulatedKubelet | undefined;
   if (!options.noKubelet) {
     kubelet = new SimulatedKubelet({ apiUrl: server.httpUrl, token: server.token, logDir, images: options.images ?? defaultImages() });
@@ -73,8 +81,11 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     logDir,
     server,
     kubelet,
+    kubeProxy,
     async stop() {
       await kubelet?.stop();
+      await kubeProxy.stop();
+      endpoints.stop();
       await server.stop();
     },
   };

@@ -144,7 +144,7 @@ export class ObjectService {
       unknown(result.unknownFields);
       errors.push(...result.errors);
     } else {
-      errors.push(...prepareBuiltin(type, obj, old));
+      errors.push(...prepareBuiltin(type, obj, old, { clusterIpsInUse: () => new Set(this.store.list('services').map((svc) => svc.spec?.clusterIP).filter(Boolean)) }));
     }
     if (type.strategicMerge) errors.push(...validateBuiltinSchema(type, obj));
     if (errors.length > 0) throw invalid(type.kind, type.group, obj.metadata.name ?? '', errors);

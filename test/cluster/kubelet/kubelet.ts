@@ -48,7 +48,9 @@ import { join } from 'node:path';
 import { errorField, silentLogger, type Logger } from '../../../src/core/logger.js';
 import type { ImageTable } from './images.js';
 import { KubeletApi, type WatchEvent } from './kubelet-api.js';
+import { PodIpPool } from './pod-ips.js';
 import { DEFAULT_TIMING, PodWorker, type KubeletTiming } from './pod-worker.js';
+import { ServiceDirectory } from './service-directory.js';
 import type { PodObject } from './pod-types.js';
 
 export { DEFAULT_TIMING, type KubeletTiming } from './pod-worker.js';
@@ -74,6 +76,8 @@ export interface SimulatedKubeletOptions {
 export class SimulatedKubelet {
   private readonly api: KubeletApi;
   private readonly workers = new Map<string, PodWorker>();
+  private readonly ips = new PodIpPool();
+  private readonly services: ServiceDirectory;
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private podsDir = '';
@@ -88,6 +92,7 @@ export class SimulatedKubelet {
     this.logger = options.logger ?? silentLogger;
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     this.synced = new Promise((resolve) => (this.markSynced = resolve));
+    this.services = new ServiceDirectory(this.api, this.logger);
   }
 
   /** Starts listing and watching Pods; resolves once the first list has been handled. */
@@ -98,6 +103,7 @@ export class SimulatedKubelet {
     // volumes' host folders before they are bind-mounted (mounts go shortest target first).
     this.podsDir = this.options.podsDir ?? mkdtempSync(join(existsSync('/var/tmp') ? '/var/tmp' : tmpdir(), 'topas-kubelet-'));
     await this.api.registerNode(this.nodeName).catch((error) => this.logger('warn', 'node registration failed', { error: errorField(error) }));
+    this.services.start(this.abort.signal);
     this.loop = this.watchLoop();
     await Promise.race([this.synced, this.loop]);
   }
@@ -106,6 +112,7 @@ export class SimulatedKubelet {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop?.catch(() => {});
+    await this.services.stopped();
     await Promise.all([...this.workers.values()].map((w) => w.shutdown()));
     this.workers.clear();
     if (this.ownPodsDir && this.podsDir) rmSync(this.podsDir, { recursive: true, force: true });
@@ -218,7 +225,20 @@ export class SimulatedKubelet {
       return;
     }
     if (phase === 'Succeeded' || phase === 'Failed') return;
-    const created = new PodWorker(pod, { api: this.api, images: this.options.images, logDir: this.options.logDir, podsDir: this.podsDir, nodeName: this.nodeName, timing: this.timing, logger: this.logger });
+    const podIP = this.ips.allocate(uid, pod.status?.podIP);
+    const created = new PodWorker(pod, {
+      api: this.api,
+      images: this.options.images,
+      logDir: this.options.logDir,
+      podsDir: this.podsDir,
+      nodeName: this.nodeName,
+      podIP,
+      services: this.services,
+      timing: this.timing,
+      logger: this.logger,
+    });
+    // The Pod's sandbox is gone once its containers have ended: its address may be reused.
+    void created.done.then(() => this.ips.release(uid));
     this.workers.set(uid, created);
   }
 }
