@@ -6,8 +6,13 @@
  *
  * It does: discovery, legacy and aggregated (updated when a CRD is stored);
  * core/v1 Namespaces, Nodes, Pods (+status, +log, +binding), ConfigMaps,
- * Secrets, Services, ServiceAccounts, Events (also served as events.k8s.io/v1,
- * one stored resource); coordination.k8s.io/v1 Leases; apiextensions.k8s.io/v1
+ * Secrets, Services (cluster IPs allocated from 127.2.0.0/16, unique while held;
+ * `None` kept for headless ones), Endpoints, ServiceAccounts, Events (also served
+ * as events.k8s.io/v1, one stored resource); discovery.k8s.io/v1 EndpointSlices
+ * (Endpoints and EndpointSlices are written by the test cluster's endpoints
+ * controller, test/cluster/controllers/endpoints-controller.ts, and served by its
+ * kube-proxy, test/cluster/kube-proxy.ts, when `startTestCluster` runs them);
+ * coordination.k8s.io/v1 Leases; apiextensions.k8s.io/v1
  * CRDs and their custom resources (schema defaults, pruning of unknown fields,
  * validation with kube-apiserver's wording; status subresource; printer
  * columns; short names; categories); built-in kinds checked against the
@@ -28,8 +33,11 @@
  * account token volumes, no default tolerations); scheduling (nothing sets
  * `spec.nodeName` but a `pods/binding` call — the simulated kubelet binds the
  * Pods it runs); controllers other than garbage collection, namespace deletion
- * and the `default` ServiceAccount (no Deployments, Jobs, ReplicaSets,
- * Endpoints, kube-proxy, DNS); server-side apply field ownership
+ * and the `default` ServiceAccount (the endpoints controller and kube-proxy
+ * are separate, started by `startTestCluster`; no DNS server — Pods resolve
+ * Services through the /etc/hosts the simulated kubelet writes; no
+ * NetworkPolicy, no Ingress/Gateway, no NodePort/LoadBalancer allocation);
+ * server-side apply field ownership
  * (`managedFields` are not kept; an apply patch is a merge patch that may
  * create); CEL validation rules
  * (`x-kubernetes-validations`), list-type uniqueness and CRD conversion
