@@ -1,8 +1,10 @@
 /**
  * The test cluster: the Kubernetes API test server, its workload controllers
  * (Deployments, ReplicaSets, StatefulSets, Jobs, the PersistentVolumeClaim binder —
- * `controllers/`) and the simulated kubelet, with a kubeconfig that points kubectl
- * and topas at it.
+ * `controllers/`), the endpoints controller and kube-proxy (Pods get IPs in
+ * 127.1.0.0/16, Services cluster IPs in 127.2.0.0/16 that the whole machine reaches;
+ * see kube-proxy.ts and kubelet/hosts-file.ts) and the simulated kubelet, with a
+ * kubeconfig that points kubectl and topas at it.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +18,8 @@ import { ReplicaSetController } from './controllers/replicaset-controller.js';
 import { JobController } from './controllers/job-controller.js';
 import { PvcBinder } from './controllers/pvc-binder.js';
 import { StatefulSetController } from './controllers/statefulset-controller.js';
+import { EndpointsController } from './controllers/endpoints-controller.js';
+import { KubeProxy } from './kube-proxy.js';
 import { buildKubeconfig } from './kubeconfig.js';
 import type { ImageTable } from './kubelet/images.js';
 import * as images from './kubelet/images.js';
@@ -59,6 +63,7 @@ export interface TestCluster {
   kubelet?: SimulatedKubelet;
   /** The workload controllers, in process (they read and write through `server.service`). */
   controllers: { stop(): void }[];
+  kubeProxy: KubeProxy;
   stop(): Promise<void>;
 }
 
@@ -94,6 +99,9 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
         new JobController(server.service, { backOffMs: options.jobBackOffMs, log }),
       ];
   for (const c of controllers) c.start();
+  const endpoints = new EndpointsController(server.service);
+  const kubeProxy = new KubeProxy(server.service);
+  kubeProxy.start();
   let kubelet: SimulatedKubelet | undefined;
   if (!options.noKubelet) {
     kubelet = new SimulatedKubelet({ apiUrl: server.httpUrl, token: server.token, logDir, volumesDir, images: options.images ?? defaultImages() });
@@ -109,9 +117,12 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     server,
     kubelet,
     controllers,
+    kubeProxy,
     async stop() {
       for (const c of controllers) c.stop();
       await kubelet?.stop();
+      await kubeProxy.stop();
+      endpoints.stop();
       await server.stop();
       if (options.volumesDir === undefined) await rm(volumesDir, { recursive: true, force: true });
     },

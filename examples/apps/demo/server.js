@@ -3,7 +3,9 @@
 // (with server reflection) over PostgreSQL. Two versions: v2 adds `displayName` to
 // users and `GET /api/version`. Used by the example tests and by topas's own tests.
 //
-//   DATABASE_URL=postgres://... APP_VERSION=v1 node server.js --port 8080 --grpc-port 50051
+//   DATABASE_URL=postgres://... APP_VERSION=v1 node server.js --port 8080 --grpc-port 50051 [--host 127.0.0.1]
+//
+// It listens on --host (default $HOST, else 127.0.0.1); in a Pod that is the Pod's IP.
 //
 // Plain JavaScript so it runs with `node` alone.
 import http from 'node:http';
@@ -15,7 +17,11 @@ import { ReflectionService } from '@grpc/reflection';
 import pg from 'pg';
 
 const { values: args } = parseArgs({
-  options: { port: { type: 'string', default: process.env.PORT ?? '8080' }, 'grpc-port': { type: 'string', default: process.env.GRPC_PORT ?? '50051' } },
+  options: {
+    host: { type: 'string', default: process.env.HOST || '127.0.0.1' },
+    port: { type: 'string', default: process.env.PORT ?? '8080' },
+    'grpc-port': { type: 'string', default: process.env.GRPC_PORT ?? '50051' },
+  },
 });
 const version = process.env.APP_VERSION ?? 'v1';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
@@ -132,9 +138,9 @@ new ReflectionService(definition).addToServer(grpcServer);
 // --- start -----------------------------------------------------------------------
 
 const grpcPort = await new Promise((resolve, reject) =>
-  grpcServer.bindAsync(`127.0.0.1:${args['grpc-port']}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+  grpcServer.bindAsync(`${args.host}:${args['grpc-port']}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
 );
-await new Promise((resolve) => httpServer.listen(Number(args.port), '127.0.0.1', resolve));
+await new Promise((resolve) => httpServer.listen(Number(args.port), args.host, resolve));
 console.log(JSON.stringify({ msg: 'demo service listening', version, http: httpServer.address().port, grpc: grpcPort }));
 
 const stop = () => {

@@ -6,15 +6,19 @@
  *
  * It does: discovery, legacy and aggregated (updated when a CRD is stored);
  * core/v1 Namespaces, Nodes, Pods (+status, +log, +binding), ConfigMaps,
- * Secrets, Services, ServiceAccounts, PersistentVolumeClaims (+status), Events
- * (also served as events.k8s.io/v1, one stored resource); coordination.k8s.io/v1
+ * Secrets, Services (cluster IPs allocated from 127.2.0.0/16, unique while held;
+ * `None` kept for headless ones), Endpoints, ServiceAccounts,
+ * PersistentVolumeClaims (+status), Events (also served as events.k8s.io/v1, one
+ * stored resource); discovery.k8s.io/v1 EndpointSlices; coordination.k8s.io/v1
  * Leases; apps/v1 Deployments and ReplicaSets (+status, +scale; kube-apiserver's
  * defaults and selector validation, see `apps-kinds.ts`), StatefulSets (+status)
  * and batch/v1 Jobs (+status) with kube-apiserver's defaults (Job: the generated
  * `controller-uid` selector and labels, immutable template; StatefulSet: fixed
  * fields but for replicas/template/updateStrategy/…; PVC: volumeMode, the default
  * StorageClass `standard` an admission plugin would set) — the controllers that act
- * on them run beside the server, in test/cluster/controllers; apiextensions.k8s.io/v1
+ * on them (and the endpoints controller writing Endpoints and EndpointSlices, and
+ * kube-proxy serving them) run beside the server, in test/cluster/controllers and
+ * test/cluster/kube-proxy.ts; apiextensions.k8s.io/v1
  * CRDs and their custom resources (schema defaults, pruning of unknown fields,
  * validation with kube-apiserver's wording; status subresource; printer
  * columns; short names; categories); built-in kinds checked against the
@@ -37,7 +41,10 @@
  * `spec.nodeName` but a `pods/binding` call — the simulated kubelet binds the
  * Pods it runs); controllers inside the server other than garbage collection,
  * namespace deletion and the `default` ServiceAccount (Deployments, ReplicaSets,
- * StatefulSets, Jobs and the PVC binder are run by test/cluster/controllers);
+ * StatefulSets, Jobs, the PVC binder, the endpoints controller and kube-proxy
+ * are run beside it by `startTestCluster`); no DNS server — Pods resolve
+ * Services through the /etc/hosts the simulated kubelet writes; no
+ * NetworkPolicy, no Ingress/Gateway, no NodePort/LoadBalancer allocation;
  * no PersistentVolumes, StorageClasses or ControllerRevisions are served, nor the
  * `scale` subresource of StatefulSets; server-side apply field ownership
  * (`managedFields` are not kept; an apply patch is a merge patch that may

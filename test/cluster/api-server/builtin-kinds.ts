@@ -10,6 +10,7 @@ import { badRequest, forbidden, invalidValue, required, tooLong, type FieldError
 import { prepareAppsKind } from './apps-kinds.js';
 import type { ResourceType } from './resource-type.js';
 import { prepareWorkload } from './workload-kinds.js';
+import { allocateClusterIp, requestedClusterIpErrors } from './cluster-ips.js';
 
 const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -160,13 +161,17 @@ export function podTemplateErrors(spec: JsonObject | undefined, field: string): 
   return podErrors({ spec }).map((e) => ({ ...e, field: e.field.replace(/^spec/, field) }));
 }
 
-let nextServiceIp = 1;
+/** What defaulting needs to know of the other stored objects. */
+export interface BuiltinContext {
+  /** The cluster IPs stored Services hold. */
+  clusterIpsInUse(): Set<string>;
+}
 
 /**
  * Applies a built-in kind's defaults to `obj` (in place) and returns its field
  * errors; `old` is the stored object on an update.
  */
-export function prepareBuiltin(type: ResourceType, obj: JsonObject, old: JsonObject | undefined): FieldError[] {
+export function prepareBuiltin(type: ResourceType, obj: JsonObject, old: JsonObject | undefined, context?: BuiltinContext): FieldError[] {
   switch (`${type.group}/${type.plural}`) {
     case '/namespaces':
       obj.spec ??= { finalizers: ['kubernetes'] };
@@ -196,15 +201,28 @@ export function prepareBuiltin(type: ResourceType, obj: JsonObject, old: JsonObj
       const spec = (obj.spec ??= {});
       spec.type ??= 'ClusterIP';
       spec.sessionAffinity ??= 'None';
+      const errors: FieldError[] = [];
+      // Cluster IPs come from 127.2.0.0/16 (see cluster-ips.ts) and are kept on updates.
       if (old) spec.clusterIP = old.spec?.clusterIP;
-      else if (spec.clusterIP !== 'None') spec.clusterIP ??= `10.96.${Math.floor(nextServiceIp / 250)}.${(nextServiceIp++ % 250) + 1}`;
-      spec.clusterIPs ??= spec.clusterIP ? [spec.clusterIP] : undefined;
+      else if (spec.type !== 'ExternalName') {
+        const inUse = context?.clusterIpsInUse() ?? new Set<string>();
+        if (spec.clusterIP) errors.push(...requestedClusterIpErrors(spec.clusterIP, inUse));
+        else spec.clusterIP = allocateClusterIp(inUse);
+      }
+      if (old) spec.clusterIPs = old.spec?.clusterIPs;
+      else spec.clusterIPs ??= spec.clusterIP ? [spec.clusterIP] : undefined;
+      if (spec.clusterIPs === undefined) delete spec.clusterIPs;
+      if (spec.clusterIP) {
+        spec.ipFamilies ??= ['IPv4'];
+        spec.ipFamilyPolicy ??= 'SingleStack';
+      }
+      spec.internalTrafficPolicy ??= 'Cluster';
       for (const p of spec.ports ?? []) {
         p.protocol ??= 'TCP';
         p.targetPort ??= p.port;
       }
       obj.status ??= { loadBalancer: {} };
-      return [];
+      return errors;
     }
     case '/secrets': {
       obj.type ??= 'Opaque';

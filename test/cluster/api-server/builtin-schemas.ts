@@ -11,8 +11,10 @@ import { ReplicaSet } from 'kubernetes-models/apps/v1/ReplicaSet';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { Lease } from 'kubernetes-models/coordination.k8s.io/v1/Lease';
+import { EndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
 import { Event as EventV1 } from 'kubernetes-models/events.k8s.io/v1/Event';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Endpoints } from 'kubernetes-models/v1/Endpoints';
 import { Event } from 'kubernetes-models/v1/Event';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Node } from 'kubernetes-models/v1/Node';
@@ -32,6 +34,8 @@ const models: Record<string, Model> = {
   '/secrets': Secret,
   '/services': Service,
   '/serviceaccounts': ServiceAccount,
+  '/endpoints': Endpoints,
+  'discovery.k8s.io/endpointslices': EndpointSlice,
   '/events': Event,
   '/namespaces': Namespace,
   '/nodes': Node,

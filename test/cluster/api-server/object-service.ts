@@ -144,7 +144,7 @@ export class ObjectService {
       unknown(result.unknownFields);
       errors.push(...result.errors);
     } else {
-      errors.push(...prepareBuiltin(type, obj, old));
+      errors.push(...prepareBuiltin(type, obj, old, { clusterIpsInUse: () => new Set(this.store.list('services').map((svc) => svc.spec?.clusterIP).filter(Boolean)) }));
     }
     if (type.strategicMerge) {
       // A field both checks name (a required selector) is reported once, as the real server's single validation does.

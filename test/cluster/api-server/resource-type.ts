@@ -94,6 +94,9 @@ export function builtinTypes(): ResourceType[] {
     builtin({ kind: 'Secret', plural: 'secrets' }),
     builtin({ kind: 'Service', plural: 'services', shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
     builtin({ kind: 'ServiceAccount', plural: 'serviceaccounts', shortNames: ['sa'] }),
+    // Written by the endpoints controller (test/cluster/controllers/endpoints-controller.ts).
+    builtin({ kind: 'Endpoints', plural: 'endpoints', shortNames: ['ep'] }),
+    builtin({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices' }),
     builtin({ kind: 'Event', plural: 'events', shortNames: ['ev'] }),
     { ...builtin({ group: 'events.k8s.io', kind: 'Event', plural: 'events', shortNames: ['ev'] }), storageKey: 'events', conversion: { toStored: eventToCore, fromStored: eventFromCore } },
     builtin({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases' }),

@@ -78,6 +78,21 @@ function workloadWideCells(o: JsonObject): unknown[] {
   return [containers.map((c) => c.name).join(','), containers.map((c) => c.image).join(','), selectorString(o.spec?.selector) || '<none>'];
 }
 
+/** kubectl's way of showing many addresses: the first three, then `+ N more...`. */
+function firstThree(items: string[]): string {
+  if (items.length === 0) return '<none>';
+  return items.length > 3 ? `${items.slice(0, 3).join(',')} + ${items.length - 3} more...` : items.join(',');
+}
+
+/** An Endpoints object's `ip:port` pairs (ready addresses only), as `kubectl get ep` shows them. */
+function endpointsCell(o: JsonObject): string {
+  const pairs: string[] = [];
+  for (const subset of o.subsets ?? []) {
+    for (const address of subset.addresses ?? []) for (const port of subset.ports ?? [{}]) pairs.push(port.port === undefined ? address.ip : `${address.ip}:${port.port}`);
+  }
+  return firstThree(pairs);
+}
+
 function builtinTable(type: ResourceType, now: number): { columns: Column[]; row: (o: JsonObject) => unknown[] } | undefined {
   const a = (o: JsonObject) => age(o.metadata.creationTimestamp, now);
   switch (`${type.group}/${type.plural}`) {
@@ -103,6 +118,19 @@ function builtinTable(type: ResourceType, now: number): { columns: Column[]; row
           o.spec?.clusterIP ?? '<none>',
           '<none>',
           (o.spec?.ports ?? []).map((p: JsonObject) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',') || '<none>',
+          a(o),
+        ],
+      };
+    case '/endpoints':
+      return { columns: [nameColumn, col('Endpoints'), ageColumn], row: (o) => [o.metadata.name, endpointsCell(o), a(o)] };
+    case 'discovery.k8s.io/endpointslices':
+      return {
+        columns: [nameColumn, col('AddressType'), col('Ports'), col('Endpoints'), ageColumn],
+        row: (o) => [
+          o.metadata.name,
+          o.addressType ?? '',
+          (o.ports ?? []).map((p: JsonObject) => p.port ?? '<unset>').join(',') || '<unset>',
+          firstThree((o.endpoints ?? []).flatMap((e: JsonObject) => e.addresses ?? [])),
           a(o),
         ],
       };

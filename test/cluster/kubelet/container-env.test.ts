@@ -61,8 +61,9 @@ describe('container environment', () => {
       },
       read,
       0,
+      { podIP: '127.1.2.3', imageEnv: { APP_VERSION: 'v2', LEVEL: 'image' } },
     );
-    expect(env).toMatchObject({ HOSTNAME: 'p', LEVEL: 'debug', S_password: 'hunter2', GREETING: 'hi p at debug', PASS: 'hunter2', POD: 'p', APP: 'a', IP: '127.0.0.1', HOME: '/root' });
+    expect(env).toMatchObject({ HOSTNAME: 'p', LEVEL: 'debug', S_password: 'hunter2', GREETING: 'hi p at debug', PASS: 'hunter2', POD: 'p', APP: 'a', IP: '127.1.2.3', HOME: '/root', APP_VERSION: 'v2' });
     expect(env).not.toHaveProperty('MISSING');
     expect(env).not.toHaveProperty('S_bad key');
   });

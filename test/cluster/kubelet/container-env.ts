@@ -4,6 +4,7 @@
  * args expanded the same way; the image table turns `command[0]` into a host program.
  * Pure functions over the Pod and the objects it references (read by the caller).
  */
+import { podHostname } from './hosts-file.js';
 import type { ImageEntry } from './images.js';
 import type { K8sObject, PodContainer, PodObject } from './pod-types.js';
 
@@ -66,8 +67,8 @@ export function objectData(kind: 'ConfigMap' | 'Secret', obj: K8sObject): Record
   return out;
 }
 
-/** The value a `fieldRef` names; only the fields the downward API offers. */
-export function fieldRefValue(pod: PodObject, fieldPath: string): string {
+/** The value a `fieldRef` names; only the fields the downward API offers. `podIP` is the Pod's address (the host's is 127.0.0.1). */
+export function fieldRefValue(pod: PodObject, fieldPath: string, podIP: string): string {
   const meta = pod.metadata;
   const labelOrAnnotation = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
   if (labelOrAnnotation) return (meta[labelOrAnnotation[1] as 'labels' | 'annotations'] ?? {})[labelOrAnnotation[2]!] ?? '';
@@ -89,6 +90,7 @@ export function fieldRefValue(pod: PodObject, fieldPath: string): string {
       return pod.spec.serviceAccountName ?? 'default';
     case 'status.podIP':
     case 'status.podIPs':
+      return podIP;
     case 'status.hostIP':
     case 'status.hostIPs':
       return '127.0.0.1';
@@ -97,19 +99,26 @@ export function fieldRefValue(pod: PodObject, fieldPath: string): string {
   }
 }
 
-/** The minimal environment every container gets before its own (`PATH` of a typical image, `HOSTNAME` = Pod name, `HOME`). */
-export function baseEnv(pod: PodObject, uid: number): Record<string, string> {
+/** The minimal environment every container gets before its own (`PATH` of a typical image, `HOSTNAME` = the Pod's hostname, `HOME`), then the image's ENV. */
+export function baseEnv(pod: PodObject, uid: number, imageEnv: Record<string, string> = {}): Record<string, string> {
   return {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    HOSTNAME: pod.metadata.name,
+    HOSTNAME: podHostname(pod),
     HOME: uid === 0 ? '/root' : '/',
+    ...imageEnv,
   };
 }
 
-/** The container's environment: base, then `envFrom`, then `env` with `$(VAR)` expansion. Throws ContainerConfigError for a missing non-optional reference. */
-export async function resolveContainerEnv(pod: PodObject, container: PodContainer, read: ObjectReader, uid: number): Promise<Record<string, string>> {
+/** The container's environment: base (with the image's ENV), then `envFrom`, then `env` with `$(VAR)` expansion. Throws ContainerConfigError for a missing non-optional reference. */
+export async function resolveContainerEnv(
+  pod: PodObject,
+  container: PodContainer,
+  read: ObjectReader,
+  uid: number,
+  node: { podIP: string; imageEnv?: Record<string, string> } = { podIP: '127.0.0.1' },
+): Promise<Record<string, string>> {
   const namespace = pod.metadata.namespace ?? 'default';
-  const env = baseEnv(pod, uid);
+  const env = baseEnv(pod, uid, node.imageEnv);
   const cache = new Map<string, K8sObject | null>();
   const get = async (kind: 'ConfigMap' | 'Secret', name: string) => {
     const key = `${kind}/${name}`;
@@ -150,7 +159,7 @@ export async function resolveContainerEnv(pod: PodObject, container: PodContaine
       }
       env[item.name] = value.toString('utf8');
     } else if (from.fieldRef) {
-      env[item.name] = fieldRefValue(pod, from.fieldRef.fieldPath);
+      env[item.name] = fieldRefValue(pod, from.fieldRef.fieldPath, node.podIP);
     } else if (from.resourceFieldRef) {
       // No resources are enforced; a limit reads as written, otherwise the node's size (2 CPUs, 4 GiB).
       const resource = from.resourceFieldRef.resource;

@@ -1,7 +1,7 @@
 /**
- * One container as one local process, in its own mount namespace so it reads the paths
- * its manifest names: `unshare --mount --propagation private` runs a small sh script
- * that mounts a tmpfs over each *private root* (a top-level folder such as `/topas`
+ * One container as one local process, in its own mount and UTS namespaces so it reads the
+ * paths its manifest names and has the Pod's hostname: `unshare --mount --uts
+ * --propagation private` runs a small sh script that sets the hostname, mounts a tmpfs over each *private root* (a top-level folder such as `/topas`
  * that is empty on the host — created empty on the host the first time if missing, and
  * left there), bind-mounts each volume at its `mountPath` (`readOnly` → read-only),
  * bind-mounts the container's termination-message file at its
@@ -40,6 +40,8 @@ export interface ContainerProcessOptions {
   /** The host file the container's termination message is written to, and where the container sees it. */
   terminationFile: { source: string; target: string };
   workingDir?: string;
+  /** The hostname the container sees (its own UTS namespace; the Pod's hostname). */
+  hostname?: string;
   /** `securityContext.readOnlyRootFilesystem`: the host's root filesystem is mounted read-only for this container (its volumes keep their own mode). */
   readOnlyRootFilesystem?: boolean;
   /** uid/gid to drop to (no drop when uid is 0) and supplementary groups (fsGroup). */
@@ -81,8 +83,9 @@ export function ensurePrivateRoot(root: string): boolean {
 }
 
 /** The sh script run inside the new mount namespace (pure; `privateRoots` decided by the caller). */
-export function mountScript(options: Pick<ContainerProcessOptions, 'mounts' | 'terminationFile' | 'workingDir' | 'user' | 'readOnlyRootFilesystem'>, privateRoots: string[]): string {
+export function mountScript(options: Pick<ContainerProcessOptions, 'mounts' | 'terminationFile' | 'workingDir' | 'user' | 'readOnlyRootFilesystem' | 'hostname'>, privateRoots: string[]): string {
   const lines = ['set -e'];
+  if (options.hostname) lines.push(`hostname ${shellQuote(options.hostname)}`);
   for (const root of privateRoots) lines.push(`mount -t tmpfs -o mode=0755 topas-pod ${shellQuote(root)}`);
   // The image's files before the volumes (their host sources may lie under a volume's path,
   // e.g. a checkout in /tmp under an emptyDir at /tmp); within each, outer paths before inner ones.
@@ -148,7 +151,7 @@ export class ContainerProcess {
     mkdirSync(dirname(options.logFile), { recursive: true });
     const log = openSync(options.logFile, 'w');
     try {
-      const child = spawn('/usr/bin/unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'sh', ...options.argv], {
+      const child = spawn('/usr/bin/unshare', ['--mount', '--uts', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'sh', ...options.argv], {
         env: options.env,
         detached: true,
         stdio: ['ignore', log, log],

@@ -1,6 +1,7 @@
 /**
  * What the simulated kubelet asks of the API server, over plain HTTP with a bearer
- * token, as a real kubelet does: list and watch Pods in all namespaces, read the
+ * token, as a real kubelet does: list and watch Pods (and Services, for the Pods'
+ * /etc/hosts) in all namespaces, read the
  * ConfigMaps and Secrets a Pod references, update `pods/{name}/status` (PUT with the
  * read `resourceVersion`, so a concurrent writer makes it 409 and it is retried on a
  * fresh read), and finish a graceful deletion (DELETE with grace period 0 and the uid
@@ -20,9 +21,9 @@ export class KubeApiError extends Error {
   }
 }
 
-export interface WatchEvent {
+export interface WatchEvent<T extends K8sObject = PodObject> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  object: PodObject & { code?: number; message?: string };
+  object: T & { code?: number; message?: string };
 }
 
 /** An Event about a Pod, or about one of its containers. */
@@ -68,17 +69,34 @@ export class KubeletApi {
   }
 
   async listPods(signal?: AbortSignal): Promise<{ items: PodObject[]; resourceVersion: string }> {
-    const list = (await (await this.request('GET', '/api/v1/pods', undefined, signal)).json()) as { items: PodObject[]; metadata: { resourceVersion: string } };
-    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+    return this.list<PodObject>('/api/v1/pods', signal);
   }
 
   /** Streams Pod events from `resourceVersion` until the server ends the watch or `signal` aborts. */
-  async watchPods(resourceVersion: string, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<WatchEnd> {
+  watchPods(resourceVersion: string, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<WatchEnd> {
+    return this.watch('/api/v1/pods', resourceVersion, onEvent, signal);
+  }
+
+  /** Every Service in every namespace (for the Pods' /etc/hosts). */
+  listServices(signal?: AbortSignal): Promise<{ items: K8sObject[]; resourceVersion: string }> {
+    return this.list<K8sObject>('/api/v1/services', signal);
+  }
+
+  watchServices(resourceVersion: string, onEvent: (event: WatchEvent<K8sObject>) => void, signal: AbortSignal): Promise<WatchEnd> {
+    return this.watch('/api/v1/services', resourceVersion, onEvent, signal);
+  }
+
+  private async list<T>(path: string, signal?: AbortSignal): Promise<{ items: T[]; resourceVersion: string }> {
+    const list = (await (await this.request('GET', path, undefined, signal)).json()) as { items: T[]; metadata: { resourceVersion: string } };
+    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+  }
+
+  private async watch<T extends K8sObject>(path: string, resourceVersion: string, onEvent: (event: WatchEvent<T>) => void, signal: AbortSignal): Promise<WatchEnd> {
     const query = new URLSearchParams({ watch: 'true', allowWatchBookmarks: 'true', timeoutSeconds: '300' });
     if (resourceVersion) query.set('resourceVersion', resourceVersion);
     let res: Response;
     try {
-      res = await this.request('GET', `/api/v1/pods?${query}`, undefined, signal);
+      res = await this.request('GET', `${path}?${query}`, undefined, signal);
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 410) return 'gone';
       throw error;
@@ -92,10 +110,10 @@ export class KubeletApi {
         const line = buffer.slice(0, newline).trim();
         buffer = buffer.slice(newline + 1);
         if (!line) continue;
-        const event = JSON.parse(line) as WatchEvent;
+        const event = JSON.parse(line) as WatchEvent<T>;
         if (event.type === 'ERROR') {
           if (event.object.code === 410) return 'gone';
-          throw new KubeApiError(event.object.code ?? 500, `watch pods: ${event.object.message ?? 'error event'}`);
+          throw new KubeApiError(event.object.code ?? 500, `watch ${path}: ${event.object.message ?? 'error event'}`);
         }
         onEvent(event);
       }

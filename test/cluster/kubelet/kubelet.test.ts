@@ -230,13 +230,15 @@ describe('simulated kubelet (stand-in API server)', () => {
       ],
     });
     const pod = await phaseOf(name, 'Succeeded');
-    expect(logOf(name, 'main')).toBe(`pod=${name} ip=127.0.0.1\nprint("hello")\ns3cret\nhi\nlib\n/topas/source\n`);
+    const ip = pod.status!.podIP!;
+    expect(ip).toMatch(/^127\.1\.\d+\.\d+$/);
+    expect(logOf(name, 'main')).toBe(`pod=${name} ip=${ip}\nprint("hello")\ns3cret\nhi\nlib\n/topas/source\n`);
     const st = main(pod);
     expect(st.state).toMatchObject({ terminated: { exitCode: 0, reason: 'Completed' } });
     expect(st).toMatchObject({ ready: false, restartCount: 0, image: 'busybox:1.36' });
     expect(st.containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
     expect(st.imageID).toMatch(/busybox@sha256:/);
-    expect(pod.status).toMatchObject({ podIP: '127.0.0.1', hostIP: '127.0.0.1' });
+    expect(pod.status).toMatchObject({ podIPs: [{ ip }], hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }] });
     expect(pod.status!.startTime).toMatch(/Z$/);
     const cond = Object.fromEntries(pod.status!.conditions!.map((c) => [c.type, c]));
     expect(cond.PodScheduled!.status).toBe('True');

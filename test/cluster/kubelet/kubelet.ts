@@ -7,7 +7,7 @@
  * `images.ts` for how images are "pulled"). One kubelet per cluster: it is the only node.
  *
  * What it does, like the real kubelet: registers its Node (`topas-test-node`, Ready,
- * 127.0.0.1; no heartbeats) and plays the scheduler too — each unbound Pod is bound to
+ * host IP 127.0.0.1; no heartbeats) and plays the scheduler too — each unbound Pod is bound to
  * it through `pods/{name}/binding` (so `spec.nodeName` is set, and deleting the Pod is
  * graceful) and gets `PodScheduled` (no nodeSelector, affinity, taints or resources
  * are considered); Pods bound to another node are left alone. Then: init containers in
@@ -20,7 +20,13 @@
  * ContainerCreating, `FailedMount`, until its claim is Bound); `runAsUser`/`runAsGroup`/
  * `runAsNonRoot`; `workingDir`; termination messages (`File` and
  * `FallbackToLogsOnError`); the Pod status (phase, `reason`/`message`, conditions,
- * container statuses, `startTime`, IPs) written with conflict retries;
+ * container statuses, `startTime`, IPs) written with conflict retries; each Pod's own
+ * IP (`status.podIP`, the `status.podIP` fieldRef), a loopback address from
+ * 127.1.0.0/16 held while the Pod runs (`pod-ips.ts`); the Pod's hostname (its own UTS
+ * namespace: `hostname` and HOSTNAME say `spec.hostname` or the Pod's name); a per-Pod
+ * /etc/hosts bind-mounted in every container (`hosts-file.ts`) with localhost, the
+ * Pod's hostname → its IP and every Service's names → its cluster IP, rewritten in
+ * place as Services come and go (Services are listed and watched, `service-directory.ts`);
  * `activeDeadlineSeconds` (`DeadlineExceeded`); graceful deletion (SIGTERM, SIGKILL
  * after the grace period — capped by `timing.maxGracePeriodMs` — then the final
  * delete); Events (Scheduled, Pulled, Created, Started, Failed, BackOff, Killing, …;
@@ -28,8 +34,14 @@
  *
  * What it does NOT do: no cgroups — resource requests/limits are not enforced and
  * nothing is OOM-killed except by the `oomKill` test hook; no PID, network, user or
- * IPC namespaces — every Pod and host IP is 127.0.0.1, Pods share the host's ports and
- * see the host's processes; no image filesystem or pulls (the image table maps images
+ * IPC namespaces — Pods share the host's network stack: a Pod's IP is only where its
+ * image's entrypoint chooses to listen (images.ts), nothing stops a program binding
+ * 0.0.0.0 or another Pod's address, `localhost` in a Pod is the host's, Pods see the
+ * host's processes; no CNI, no iptables/NAT (Service traffic goes through the userspace
+ * kube-proxy, so Pods see connections from the proxy), no NetworkPolicy, no real DNS
+ * server (only /etc/hosts: no SRV records, no per-Pod A records, no search domains for
+ * programs that query DNS directly), no UDP Services, no hostNetwork/hostPort semantics;
+ * no image filesystem or pulls (the image table maps images
  * to host programs; the container sees the host's files, an image's own files (the
  * runner image: this checkout at /opt/topas) and its volumes);
  * capabilities, seccomp and `allowPrivilegeEscalation` are not applied
@@ -41,7 +53,8 @@
  * persistentVolumeClaim (no projected, downwardAPI, hostPath; no attach/detach, volume
  * capacity is not enforced), emptyDir `medium`/`sizeLimit` are
  * ignored, mounted ConfigMaps/Secrets are not refreshed; no service-account token
- * volume and no `KUBERNETES_SERVICE_*` env; `imagePullPolicy` and image pull secrets
+ * volume and no Service env vars (`KUBERNETES_SERVICE_*`, `<SVC>_SERVICE_HOST`, …;
+ * `enableServiceLinks` is ignored); `imagePullPolicy` and image pull secrets
  * are ignored; logs are plain text (no CRI timestamps) and a restarted container's
  * log replaces the previous one (no `--previous`); it does not re-adopt the processes
  * of an earlier kubelet (a Pod it finds Pending or Running after its own restart is
@@ -53,7 +66,9 @@ import { join } from 'node:path';
 import { errorField, silentLogger, type Logger } from '../../../src/core/logger.js';
 import type { ImageTable } from './images.js';
 import { KubeletApi, type WatchEvent } from './kubelet-api.js';
+import { PodIpPool } from './pod-ips.js';
 import { DEFAULT_TIMING, PodWorker, type KubeletTiming } from './pod-worker.js';
+import { ServiceDirectory } from './service-directory.js';
 import type { PodObject } from './pod-types.js';
 
 export { DEFAULT_TIMING, type KubeletTiming } from './pod-worker.js';
@@ -81,6 +96,8 @@ export interface SimulatedKubeletOptions {
 export class SimulatedKubelet {
   private readonly api: KubeletApi;
   private readonly workers = new Map<string, PodWorker>();
+  private readonly ips = new PodIpPool();
+  private readonly services: ServiceDirectory;
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private podsDir = '';
@@ -95,6 +112,7 @@ export class SimulatedKubelet {
     this.logger = options.logger ?? silentLogger;
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     this.synced = new Promise((resolve) => (this.markSynced = resolve));
+    this.services = new ServiceDirectory(this.api, this.logger);
   }
 
   /** Starts listing and watching Pods; resolves once the first list has been handled. */
@@ -105,6 +123,7 @@ export class SimulatedKubelet {
     // volumes' host folders before they are bind-mounted (mounts go shortest target first).
     this.podsDir = this.options.podsDir ?? mkdtempSync(join(existsSync('/var/tmp') ? '/var/tmp' : tmpdir(), 'topas-kubelet-'));
     await this.api.registerNode(this.nodeName).catch((error) => this.logger('warn', 'node registration failed', { error: errorField(error) }));
+    this.services.start(this.abort.signal);
     this.loop = this.watchLoop();
     await Promise.race([this.synced, this.loop]);
   }
@@ -113,6 +132,7 @@ export class SimulatedKubelet {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop?.catch(() => {});
+    await this.services.stopped();
     await Promise.all([...this.workers.values()].map((w) => w.shutdown()));
     this.workers.clear();
     if (this.ownPodsDir && this.podsDir) rmSync(this.podsDir, { recursive: true, force: true });
@@ -225,7 +245,21 @@ export class SimulatedKubelet {
       return;
     }
     if (phase === 'Succeeded' || phase === 'Failed') return;
-    const created = new PodWorker(pod, { api: this.api, images: this.options.images, logDir: this.options.logDir, podsDir: this.podsDir, volumesDir: this.options.volumesDir, nodeName: this.nodeName, timing: this.timing, logger: this.logger });
+    const podIP = this.ips.allocate(uid, pod.status?.podIP);
+    const created = new PodWorker(pod, {
+      api: this.api,
+      images: this.options.images,
+      logDir: this.options.logDir,
+      podsDir: this.podsDir,
+      volumesDir: this.options.volumesDir,
+      nodeName: this.nodeName,
+      podIP,
+      services: this.services,
+      timing: this.timing,
+      logger: this.logger,
+    });
+    // The Pod's sandbox is gone once its containers have ended: its address may be reused.
+    void created.done.then(() => this.ips.release(uid));
     this.workers.set(uid, created);
   }
 }

@@ -15,6 +15,7 @@ const container = (name: string, state: ContainerStatus['state'], ready = false)
 
 const view = (over: Partial<PodView>): PodView => ({
   startTime: '2026-01-01T00:00:00Z',
+  podIP: '127.1.0.7',
   sandboxReady: true,
   initialized: true,
   initContainers: [],
@@ -50,7 +51,7 @@ describe('pod status', () => {
     const after = Object.fromEntries(running.conditions!.map((c) => [c.type, c]));
     expect(after.PodScheduled!.lastTransitionTime).toBe('t1');
     expect(after.Ready).toMatchObject({ status: 'True', lastTransitionTime: 't2' });
-    expect(running).toMatchObject({ phase: 'Running', podIP: '127.0.0.1', hostIP: '127.0.0.1', startTime: '2026-01-01T00:00:00Z' });
+    expect(running).toMatchObject({ phase: 'Running', podIP: '127.1.0.7', podIPs: [{ ip: '127.1.0.7' }], hostIP: '127.0.0.1', startTime: '2026-01-01T00:00:00Z' });
     expect(running).not.toHaveProperty('initContainerStatuses');
 
     const ended = buildPodStatus(view({ terminal: { phase: 'Failed', reason: 'Evicted', message: 'low on memory' }, containers: [] }), running.conditions, 't3');

@@ -2,7 +2,8 @@
  * The Pod status the kubelet writes, built from what it knows of the Pod's containers:
  * phase, the five conditions in the real kubelet's order (PodReadyToStartContainers,
  * Initialized, Ready, ContainersReady, PodScheduled) with `lastTransitionTime` kept
- * until a condition's status changes, IPs (always 127.0.0.1), start time and the
+ * until a condition's status changes, IPs (the Pod's own loopback address; the host is
+ * 127.0.0.1), start time and the
  * container statuses. Pure.
  */
 import type { ContainerStatus, PodCondition, PodStatus } from './pod-types.js';
@@ -16,6 +17,8 @@ export interface PodTerminal {
 
 export interface PodView {
   startTime: string;
+  /** The Pod's IP (see `pod-ips.ts`). */
+  podIP: string;
   /** The Pod's volumes are set up (its "sandbox" is ready). */
   sandboxReady: boolean;
   /** Every init container has succeeded. */
@@ -68,8 +71,8 @@ export function buildPodStatus(view: PodView, previous: PodCondition[] | undefin
     ...(view.terminal?.message ? { message: view.terminal.message } : {}),
     hostIP: '127.0.0.1',
     hostIPs: [{ ip: '127.0.0.1' }],
-    podIP: '127.0.0.1',
-    podIPs: [{ ip: '127.0.0.1' }],
+    podIP: view.podIP,
+    podIPs: [{ ip: view.podIP }],
     startTime: view.startTime,
     ...(view.initContainers.length ? { initContainerStatuses: view.initContainers } : {}),
     containerStatuses: view.containers,

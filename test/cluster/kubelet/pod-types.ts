@@ -99,6 +99,9 @@ export interface PodSpec {
   activeDeadlineSeconds?: number;
   terminationGracePeriodSeconds?: number;
   nodeName?: string;
+  /** The Pod's hostname (default its name) and subdomain. */
+  hostname?: string;
+  subdomain?: string;
   serviceAccountName?: string;
   securityContext?: SecurityContext;
   [key: string]: unknown;

@@ -18,6 +18,8 @@ import { buildPodStatus, type PodTerminal } from './pod-status.js';
 import type { ContainerStatus, PodCondition, PodContainer, PodObject, TerminatedState } from './pod-types.js';
 import { VolumeMountError, claimResolver, materializeVolumes } from './pod-volumes.js';
 import { ReadinessProber, type Probe } from './readiness-probe.js';
+import { hostsFile, podHostname } from './hosts-file.js';
+import type { ServiceDirectory } from './service-directory.js';
 
 /** Timings of the kubelet's waits; tests shorten them. */
 export interface KubeletTiming {
@@ -49,6 +51,10 @@ export interface PodWorkerContext {
   volumesDir?: string;
   /** The node this kubelet is; unbound Pods are bound to it first. */
   nodeName: string;
+  /** This Pod's IP (see `pod-ips.ts`). */
+  podIP: string;
+  /** The cluster's Services, for the Pod's /etc/hosts. */
+  services: ServiceDirectory;
   timing: KubeletTiming;
   logger: Logger;
 }
@@ -95,6 +101,9 @@ export class PodWorker {
   private readonly abort = new AbortController();
   private readonly processes = new Map<string, { proc: ContainerProcess; oomKilled: boolean }>();
   private volumes = new Map<string, string>();
+  /** The Pod's hosts file (bind-mounted at /etc/hosts in each container), and the unsubscribe of its rewrites. */
+  private hostsPath = '';
+  private unwatchServices: (() => void) | null = null;
   private deadlineTimer: NodeJS.Timeout | null = null;
   private killTimer: NodeJS.Timeout | null = null;
   private dirty = false;
@@ -298,6 +307,8 @@ export class PodWorker {
   }
 
   private removePodDir(): void {
+    this.unwatchServices?.();
+    this.unwatchServices = null;
     rmSync(this.podDir, { recursive: true, force: true });
   }
 
@@ -323,6 +334,7 @@ export class PodWorker {
         mkdirSync(this.podDir, { recursive: true, mode: 0o755 });
         chmodSync(this.podDir, 0o755);
         this.volumes = await materializeVolumes(this.latest ?? ({ metadata: { name: this.name, namespace: this.namespace }, spec: this.spec } as PodObject), this.podDir, this.ctx.api.readObject.bind(this.ctx.api), this.ctx.volumesDir === undefined ? undefined : claimResolver(this.ctx.api.readClaim.bind(this.ctx.api), this.ctx.volumesDir));
+        await this.setUpHosts();
         this.sandboxReady = true;
         this.write();
         return;
@@ -332,6 +344,30 @@ export class PodWorker {
         this.event('Warning', 'FailedMount', error.message);
         if (!(await this.delay(this.ctx.timing.retryMs))) return;
       }
+    }
+  }
+
+  /**
+   * Writes the Pod's hosts file from a fresh list of the Services, then rewrites it in
+   * place (same inode: the containers' bind mounts keep showing it) whenever they change.
+   */
+  private async setUpHosts(): Promise<void> {
+    this.hostsPath = join(this.podDir, 'etc-hosts');
+    await this.ctx.services.refresh().catch((error: unknown) => this.ctx.logger('warn', 'service list failed; hosts file from the last known Services', { pod: this.key, error: errorField(error) }));
+    this.writeHosts();
+    this.unwatchServices ??= this.ctx.services.onChange(() => this.writeHosts());
+  }
+
+  private writeHosts(): void {
+    const content = hostsFile(
+      { hostname: podHostname({ metadata: { name: this.name }, spec: this.spec }), subdomain: this.spec.subdomain, namespace: this.namespace, ip: this.ctx.podIP },
+      this.ctx.services.all(),
+    );
+    try {
+      // Truncate and write, never replace: a bind mount follows the inode.
+      writeFileSync(this.hostsPath, content, { mode: 0o644 });
+    } catch (error) {
+      this.ctx.logger('warn', 'hosts file write failed', { pod: this.key, error: errorField(error) });
     }
   }
 
@@ -389,7 +425,10 @@ export class PodWorker {
         const sc = { ...this.spec.securityContext, ...c.securityContext };
         uid = sc.runAsUser ?? image.user ?? 0;
         if (sc.runAsNonRoot && uid === 0) throw new ContainerConfigError(`container has runAsNonRoot and image will run as root (pod: "${this.name}_${this.namespace}(${this.uid})", container: ${c.name})`);
-        env = await resolveContainerEnv(this.latest ?? ({ metadata: { name: this.name, namespace: this.namespace }, spec: this.spec } as PodObject), c, this.ctx.api.readObject.bind(this.ctx.api), uid);
+        env = await resolveContainerEnv(this.latest ?? ({ metadata: { name: this.name, namespace: this.namespace }, spec: this.spec } as PodObject), c, this.ctx.api.readObject.bind(this.ctx.api), uid, {
+          podIP: this.ctx.podIP,
+          imageEnv: image.env,
+        });
         break;
       } catch (error) {
         if (!(error instanceof ContainerConfigError) && !(error instanceof KubeApiError)) throw error;
@@ -429,13 +468,15 @@ export class PodWorker {
         return { source: m.subPath ? join(source, m.subPath) : source, target: m.mountPath, readOnly: m.readOnly === true };
       });
       // The image's files first, the Pod's volumes over them (as a volume covers an image path).
-      const mounts = [...imageFiles, ...volumes];
+      const hosts: ContainerMount[] = this.hostsPath ? [{ source: this.hostsPath, target: '/etc/hosts', readOnly: false }] : [];
+      const mounts = [...imageFiles, ...hosts, ...volumes];
       proc = await ContainerProcess.start({
         argv,
         env,
         mounts,
         terminationFile: { source: terminationFile, target: c.terminationMessagePath ?? '/dev/termination-log' },
         workingDir: c.workingDir,
+        hostname: podHostname({ metadata: { name: this.name }, spec: this.spec }),
         readOnlyRootFilesystem: c.securityContext?.readOnlyRootFilesystem === true,
         user: { uid, gid: sc.runAsGroup ?? (uid === 0 ? 0 : uid), groups: sc.fsGroup !== undefined ? [sc.fsGroup] : [] },
         logFile,
@@ -568,7 +609,7 @@ export class PodWorker {
       if (this.stopping?.kind === 'deleted' || this.stopping?.kind === 'shutdown') return;
       const now = nowIso();
       const status = buildPodStatus(
-        { startTime: this.startTime, sandboxReady: this.sandboxReady, initialized: this.initialized, initContainers: this.initStatuses, containers: this.mainStatuses, terminal: this.terminal },
+        { startTime: this.startTime, podIP: this.ctx.podIP, sandboxReady: this.sandboxReady, initialized: this.initialized, initContainers: this.initStatuses, containers: this.mainStatuses, terminal: this.terminal },
         this.conditions,
         now,
       );
