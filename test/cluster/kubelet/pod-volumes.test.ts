@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { K8sObject, PodObject } from './pod-types.js';
-import { VolumeMountError, materializeVolumes } from './pod-volumes.js';
+import { VolumeMountError, claimResolver, materializeVolumes } from './pod-volumes.js';
 
 const objects: Record<string, K8sObject> = {
   'ConfigMap/src': { metadata: { name: 'src' }, data: { 'main.lua': 'print(1)', 'lib--u.lua': 'return {}' } },
@@ -44,5 +44,24 @@ describe('pod volumes', () => {
     await expect(materializeVolumes(pod([{ name: 'v', configMap: { name: 'src', items: [{ key: 'nope', path: 'x' }] } }]), dir, read)).rejects.toThrow(/non-existent config key: nope/);
     await expect(materializeVolumes(pod([{ name: 'v', configMap: { name: 'src', items: [{ key: 'main.lua', path: '../escape' }] } }]), dir, read)).rejects.toThrow(VolumeMountError);
     await expect(materializeVolumes(pod([{ name: 'v', hostPath: { path: '/etc' } }]), dir, read)).rejects.toThrow('volume "v": type hostPath is not supported');
+  });
+
+  it('mounts a Bound claim’s own folder (outside the Pod’s folder), and refuses a claim that is missing or not bound yet', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kl-vol-'));
+    const claims: Record<string, K8sObject> = {
+      bound: { metadata: { name: 'bound', namespace: 'ns' }, spec: { volumeName: 'pvc-1' }, status: { phase: 'Bound' } },
+      pending: { metadata: { name: 'pending', namespace: 'ns' }, spec: {}, status: { phase: 'Pending' } },
+    };
+    const volumesDir = join(dir, 'volumes');
+    mkdirSync(join(volumesDir, 'pvc-1_ns_bound'), { recursive: true });
+    const resolve = claimResolver(async (_ns, name) => claims[name] ?? null, volumesDir);
+    const out = await materializeVolumes(pod([{ name: 'data', persistentVolumeClaim: { claimName: 'bound' } }]), join(dir, 'pod'), read, resolve);
+    expect(out.get('data')).toBe(join(volumesDir, 'pvc-1_ns_bound'));
+    await expect(materializeVolumes(pod([{ name: 'data', persistentVolumeClaim: { claimName: 'pending' } }]), join(dir, 'pod'), read, resolve)).rejects.toThrow(
+      new VolumeMountError('persistentvolumeclaim "pending" is not bound'),
+    );
+    await expect(materializeVolumes(pod([{ name: 'data', persistentVolumeClaim: { claimName: 'gone' } }]), join(dir, 'pod'), read, resolve)).rejects.toThrow(
+      'persistentvolumeclaim "gone" not found',
+    );
   });
 });
