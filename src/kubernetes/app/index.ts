@@ -8,6 +8,7 @@ export {
   APP_LABEL,
   INIT_SQL_HASH_LABEL,
   SPEC_HASH_ANNOTATION,
+  VERSION_ANNOTATION,
   appChildLabels,
   appChildSelector,
   appOwnerReference,
