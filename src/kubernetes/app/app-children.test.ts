@@ -11,6 +11,7 @@ import { parseAppManifest, parseAppSpec, type AppSpec } from '../../core/app.js'
 import { validate } from '../testing/validate.js';
 import { appChildSelector, appChildLabels, childKey, credentialsSecretName, initJobName, initSqlHash, SPEC_HASH_ANNOTATION, type AppObject } from './app-child-meta.js';
 import { appChildren, appliedInitSql, type AppChild } from './app-children.js';
+import { appObjectFromResource } from './app-object.js';
 import { escapeEnvValue } from './database-env.js';
 import { isContainerPortName, serviceImage } from './service-children.js';
 
@@ -265,5 +266,15 @@ describe('appChildren', () => {
   it('selects an App\'s children by label', () => {
     expect(appChildSelector('demo')).toBe('app.kubernetes.io/managed-by=topas,topas.dev/app=demo');
     expect(childKey({ metadata: { name: 'users' } }, 'Deployment')).toBe('Deployment/users');
+  });
+});
+
+describe('appObjectFromResource', () => {
+  it('reads the App resource: identity, spec with defaults, status; a bad spec names the field', () => {
+    const a = appObjectFromResource({ metadata: { name: 'demo', namespace: 'shop', uid, generation: 4 }, spec: { services: [{ name: 'web', image: 'i', version: 'v', port: 80 }] } });
+    expect(a).toEqual({ name: 'demo', namespace: 'shop', uid, generation: 4, spec: { services: [{ name: 'web', image: 'i', version: 'v', port: 80, replicas: 1 }], databases: [] }, status: null });
+    expect(() => appObjectFromResource({ metadata: { name: 'x' }, spec: { services: [{ name: 'web', version: 'v', port: 80, ports: [{ name: 'a', port: 81 }, { name: 'a', port: 82 }] }] } })).toThrow(
+      /spec\.services\[0\]\.ports\[1\]\.name/,
+    );
   });
 });

@@ -8,6 +8,7 @@ export {
   APP_LABEL,
   INIT_SQL_HASH_LABEL,
   SPEC_HASH_ANNOTATION,
+  VERSION_ANNOTATION,
   appChildLabels,
   appChildSelector,
   appOwnerReference,
@@ -18,6 +19,7 @@ export {
   initSqlHash,
   type AppObject,
 } from './app-child-meta.js';
+export { appObjectFromResource, type AppResource } from './app-object.js';
 export { appChildren, appliedInitSql, jobFailed, jobSucceeded, type AppChild, type AppChildrenOptions } from './app-children.js';
 export { appStatusFromChildren, deploymentRolloutMessage, type AppObservation, type ChildProblem } from './app-status.js';
 export { diffChild, isOwnedBy, ownershipConflict, type ChildDiff } from './child-diff.js';
