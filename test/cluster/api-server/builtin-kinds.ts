@@ -2,10 +2,12 @@
  * The built-in kinds' defaults and validation, the part of each Go type's
  * registry strategy that clients notice: Pod defaults and the immutability of
  * a Pod's spec, Service cluster IPs, Secret `stringData`, ConfigMap keys,
- * Namespace phase, and object name / label syntax for every kind.
+ * Namespace phase, and object name / label syntax for every kind; RBAC kinds
+ * are checked by `rbac-kinds.ts`.
  */
 import { randomBytes } from 'node:crypto';
 import { badRequest, forbidden, invalidValue, required, tooLong, type FieldError, type JsonObject } from './errors.js';
+import { isRbacType, prepareRbac, rbacNameErrors } from './rbac-kinds.js';
 import type { ResourceType } from './resource-type.js';
 
 const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -21,7 +23,9 @@ const labelNamed = new Set(['/namespaces', '/services']);
 export function validateMetadata(type: ResourceType, obj: JsonObject): FieldError[] {
   const errors: FieldError[] = [];
   const name: string = obj.metadata.name;
-  if (labelNamed.has(`${type.group}/${type.plural}`)) {
+  if (isRbacType(type)) {
+    errors.push(...rbacNameErrors(name));
+  } else if (labelNamed.has(`${type.group}/${type.plural}`)) {
     if (!label.test(name) || name.length > 63) {
       errors.push(
         invalidValue(
@@ -125,6 +129,7 @@ let nextServiceIp = 1;
  * errors; `old` is the stored object on an update.
  */
 export function prepareBuiltin(type: ResourceType, obj: JsonObject, old: JsonObject | undefined): FieldError[] {
+  if (isRbacType(type)) return prepareRbac(type, obj, old);
   switch (`${type.group}/${type.plural}`) {
     case '/namespaces':
       obj.spec ??= { finalizers: ['kubernetes'] };

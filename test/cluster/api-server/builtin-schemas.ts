@@ -7,6 +7,10 @@
  * CRDs are checked by `crd.ts` instead: the models' schema is stricter than the server.)
  */
 import { Lease } from 'kubernetes-models/coordination.k8s.io/v1/Lease';
+import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
+import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { Event as EventV1 } from 'kubernetes-models/events.k8s.io/v1/Event';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Event } from 'kubernetes-models/v1/Event';
@@ -32,6 +36,10 @@ const models: Record<string, Model> = {
   '/nodes': Node,
   'events.k8s.io/events': EventV1,
   'coordination.k8s.io/leases': Lease,
+  'rbac.authorization.k8s.io/roles': Role,
+  'rbac.authorization.k8s.io/clusterroles': ClusterRole,
+  'rbac.authorization.k8s.io/rolebindings': RoleBinding,
+  'rbac.authorization.k8s.io/clusterrolebindings': ClusterRoleBinding,
 };
 
 interface AjvError {

@@ -146,7 +146,7 @@ export class ObjectService {
     } else {
       errors.push(...prepareBuiltin(type, obj, old));
     }
-    if (type.strategicMerge) errors.push(...validateBuiltinSchema(type, obj));
+    if (type.strategicMerge) errors.push(...validateBuiltinSchema(type, obj).filter((e) => !errors.some((x) => x.field === e.field)));
     if (errors.length > 0) throw invalid(type.kind, type.group, obj.metadata.name ?? '', errors);
   }
 
