@@ -38,6 +38,13 @@ export interface TestCluster {
   logDir: string;
   server: TestApiServer;
   kubelet?: SimulatedKubelet;
+  /**
+   * Writes a kubeconfig (default: beside the admin one, `kubeconfig-<ns>-<name>`)
+   * for the ServiceAccount `<namespace>/<name>` (made if missing), with a fresh
+   * token and that namespace as the context's; returns its path. Requests with
+   * it get what RBAC grants that ServiceAccount.
+   */
+  writeServiceAccountKubeconfig(namespace: string, name: string, file?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -73,6 +80,13 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     logDir,
     server,
     kubelet,
+    async writeServiceAccountKubeconfig(namespace, name, file) {
+      const target = file ?? path.join(path.dirname(kubeconfigPath), `kubeconfig-${namespace}-${name}`);
+      const token = server.serviceAccountToken(namespace, name);
+      const user = `system:serviceaccount:${namespace}:${name}`;
+      await writeFile(target, buildKubeconfig({ server: url, token, caCert: tls.cert, user, namespace }), { mode: 0o600 });
+      return target;
+    },
     async stop() {
       await kubelet?.stop();
       await server.stop();

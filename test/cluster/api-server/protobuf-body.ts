@@ -1,7 +1,8 @@
 /**
  * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`),
  * which kubectl's typed commands send (`kubectl create secret|configmap|namespace|
- * serviceaccount|service`). Only those kinds are decoded, into the JSON form the
+ * serviceaccount|service|role|rolebinding|clusterrole|clusterrolebinding|token`,
+ * `kubectl auth can-i|whoami`). Only those kinds are decoded, into the JSON form the
  * rest of the server works with (zero values dropped, as Go's `omitempty` does);
  * other kinds get 415. Responses are always JSON, which clients accept.
  */
@@ -54,6 +55,25 @@ const messages: Record<string, Record<number, Field>> = {
     18: s('clusterIPs', true),
   },
   ServicePort: { 1: s('name'), 2: s('protocol'), 3: i('port'), 4: { name: 'targetPort', type: 'intOrString' }, 5: i('nodePort'), 6: s('appProtocol') },
+  // rbac.authorization.k8s.io/v1 (ClusterRole's aggregationRule is not decoded)
+  Role: { 1: m('metadata', 'ObjectMeta'), 2: m('rules', 'PolicyRule', true) },
+  ClusterRole: { 1: m('metadata', 'ObjectMeta'), 2: m('rules', 'PolicyRule', true) },
+  PolicyRule: { 1: s('verbs', true), 2: s('apiGroups', true), 3: s('resources', true), 4: s('resourceNames', true), 5: s('nonResourceURLs', true) },
+  RoleBinding: { 1: m('metadata', 'ObjectMeta'), 2: m('subjects', 'Subject', true), 3: m('roleRef', 'RoleRef') },
+  ClusterRoleBinding: { 1: m('metadata', 'ObjectMeta'), 2: m('subjects', 'Subject', true), 3: m('roleRef', 'RoleRef') },
+  Subject: { 1: s('kind'), 2: s('apiGroup'), 3: s('name'), 4: s('namespace') },
+  RoleRef: { 1: s('apiGroup'), 2: s('kind'), 3: s('name') },
+  // authorization.k8s.io/v1 and authentication.k8s.io/v1 requests about the caller
+  SelfSubjectAccessReview: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'SelfSubjectAccessReviewSpec') },
+  SelfSubjectAccessReviewSpec: { 1: m('resourceAttributes', 'ResourceAttributes'), 2: m('nonResourceAttributes', 'NonResourceAttributes') },
+  ResourceAttributes: { 1: s('namespace'), 2: s('verb'), 3: s('group'), 4: s('version'), 5: s('resource'), 6: s('subresource'), 7: s('name') },
+  NonResourceAttributes: { 1: s('path'), 2: s('verb') },
+  SelfSubjectRulesReview: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'SelfSubjectRulesReviewSpec') },
+  SelfSubjectRulesReviewSpec: { 1: s('namespace') },
+  SelfSubjectReview: { 1: m('metadata', 'ObjectMeta') },
+  TokenRequest: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'TokenRequestSpec') },
+  TokenRequestSpec: { 1: s('audiences', true), 3: m('boundObjectRef', 'BoundObjectReference'), 4: i('expirationSeconds') },
+  BoundObjectReference: { 1: s('kind'), 2: s('apiVersion'), 3: s('name'), 4: s('uid') },
   TypeMeta: { 1: s('apiVersion'), 2: s('kind') },
   Unknown: { 1: m('typeMeta', 'TypeMeta'), 2: { name: 'raw', type: 'bytes' } },
   Empty: {},
@@ -165,13 +185,30 @@ function decode(buf: Buffer, message: string): JsonObject {
   return out;
 }
 
+/** The kinds whose protobuf bodies are decoded. */
+const decodable = [
+  'ConfigMap',
+  'Secret',
+  'Namespace',
+  'ServiceAccount',
+  'Service',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'SelfSubjectAccessReview',
+  'SelfSubjectRulesReview',
+  'SelfSubjectReview',
+  'TokenRequest',
+];
+
 /** Decodes a `k8s\0`-prefixed protobuf body into a JSON object. */
 export function decodeProtobufBody(body: Buffer): JsonObject {
   if (body.subarray(0, 4).toString('latin1') !== 'k8s\0') throw new ApiError(400, 'BadRequest', 'the body of the request was not a Kubernetes protobuf message (missing the k8s\\0 prefix)');
   const unknown = decode(body.subarray(4), 'Unknown');
   const kind: string | undefined = unknown.typeMeta?.kind;
-  if (!kind || !messages[kind] || !['ConfigMap', 'Secret', 'Namespace', 'ServiceAccount', 'Service'].includes(kind)) {
-    throw new ApiError(415, 'UnsupportedMediaType', `the test API server decodes protobuf only for ConfigMap, Secret, Namespace, ServiceAccount and Service, not ${kind}; send JSON`);
+  if (!kind || !messages[kind] || !decodable.includes(kind)) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the test API server decodes protobuf only for ${decodable.join(', ')}, not ${kind}; send JSON`);
   }
   return { apiVersion: unknown.typeMeta.apiVersion, kind, ...decode(unknown.raw ?? Buffer.alloc(0), kind) };
 }
