@@ -28,7 +28,9 @@
  * `serviceaccounts/token` subresource (`kubectl create token`) make signed,
  * expiring tokens for `system:serviceaccount:<ns>:<name>` (groups
  * `system:serviceaccounts`, `system:serviceaccounts:<ns>`,
- * `system:authenticated`), valid while that ServiceAccount exists. Other users
+ * `system:authenticated`), valid while that ServiceAccount exists.
+ * Impersonation (`kubectl --as=…`, `impersonation.ts`) is checked like the real
+ * server (the `impersonate` verb) and runs the request as that user. Other users
  * are authorized by RBAC as kube-apiserver's RBAC authorizer does
  * (`rbac-authorizer.ts`): `rbac.authorization.k8s.io/v1` Roles, ClusterRoles,
  * RoleBindings and ClusterRoleBindings are served (schema-checked, validated,
@@ -49,7 +51,8 @@
  * 127.0.0.1 only; no client certificates); anonymous requests (401, not
  * `system:anonymous`); other authenticators (no client certificates, OIDC,
  * webhook, TokenReview, legacy Secret-based ServiceAccount tokens; tokens are
- * not bound to Pods and not mounted into them); impersonation; authorizers
+ * not bound to Pods and not mounted into them); impersonation of a uid or
+ * extra fields; authorizers
  * other than RBAC (no Node authorizer, no webhook, no SubjectAccessReview or
  * LocalSubjectAccessReview); RBAC's escalation and `bind` checks (a user who
  * may write Roles/bindings may grant anything); ClusterRole aggregation
@@ -78,6 +81,7 @@ import type { AddressInfo } from 'node:net';
 import { serviceAccountUser, TokenAuthenticator, type UserInfo } from './authentication.js';
 import { ApiError } from './errors.js';
 import { GarbageCollector } from './garbage-collector.js';
+import { impersonatedUser } from './impersonation.js';
 import { sendError } from './http-io.js';
 import { ObjectService } from './object-service.js';
 import { forbiddenError, RbacAuthorizer } from './rbac-authorizer.js';
@@ -172,8 +176,10 @@ export class TestApiServer {
   private handle(req: IncomingMessage, res: ServerResponse, serverAddress: string): void {
     const started = Date.now();
     res.on('finish', () => this.options.log?.('request', { method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }));
-    const user = this.tokens.authenticate(req.headers.authorization);
-    if (!user) return sendError(res, new ApiError(401, 'Unauthorized', 'Unauthorized'));
+    const authenticated = this.tokens.authenticate(req.headers.authorization);
+    if (!authenticated) return sendError(res, new ApiError(401, 'Unauthorized', 'Unauthorized'));
+    const user = impersonatedUser(req, authenticated, this.authorizer);
+    if (user instanceof ApiError) return sendError(res, user);
     const attributes = requestAttributes(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'));
     const decision = this.authorizer.authorize(user, attributes);
     if (!decision.allowed) {

@@ -215,6 +215,18 @@ describe('RBAC in the API test server', () => {
     expect((await apiAs(token, 'GET', '/api')).status).toBe(401);
   });
 
+  it('kubectl create role/rolebinding (protobuf bodies), auth can-i --list, and impersonation with --as', async () => {
+    expect((await h.kubectl(['create', 'role', 'lease-holder', '-n', 'topas', '--verb=get,update', '--resource=leases.coordination.k8s.io', '--resource-name=topas'])).stderr).toBe('');
+    expect((await h.kubectl(['create', 'rolebinding', 'lease-holder', '-n', 'topas', '--role=lease-holder', '--serviceaccount=topas:topas'])).stderr).toBe('');
+    const list = await kubectlAsSa(['auth', 'can-i', '--list', '-n', 'topas']);
+    expect(list.stdout).toMatch(/leases\.coordination\.k8s\.io\s+\[\]\s+\[topas\]\s+\[get update\]/);
+    expect(list.stdout).toMatch(/selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]/);
+    expect(await h.kubectl(['auth', 'can-i', 'update', 'leases/topas', '-n', 'topas', `--as=${SA}`])).toMatchObject({ stdout: 'yes\n' });
+    expect(await h.kubectl(['auth', 'can-i', 'update', 'leases/other', '-n', 'topas', `--as=${SA}`])).toMatchObject({ stdout: 'no\n' });
+    const asAdmin = await kubectlAsSa(['get', 'pods', '-n', 'kube-system', '--as=kubernetes-admin', '--as-group=system:masters']);
+    expect(asAdmin.stderr).toContain(`users "kubernetes-admin" is forbidden: User "${SA}" cannot impersonate resource "users" in API group "" at the cluster scope`);
+  });
+
   it('validates RBAC objects as kube-apiserver does', async () => {
     const bad = await h.kubectl(['apply', '-f', '-'], yaml(role('urls', 'default', [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }])));
     expect(bad.stderr).toContain('rules[0].nonResourceURLs: Invalid value: []string{"/metrics"}: namespaced rules cannot apply to non-resource URLs');
