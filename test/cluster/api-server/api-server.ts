@@ -51,7 +51,8 @@
  * 127.0.0.1 only; no client certificates); anonymous requests (401, not
  * `system:anonymous`); other authenticators (no client certificates, OIDC,
  * webhook, TokenReview, legacy Secret-based ServiceAccount tokens; tokens are
- * not bound to Pods and not mounted into them); impersonation of a uid or
+ * HS256 JWTs with a per-server key, not RS256 with published keys (no OIDC
+ * discovery), not bound to Pods and not mounted into them); impersonation of a uid or
  * extra fields; authorizers
  * other than RBAC (no Node authorizer, no webhook, no SubjectAccessReview or
  * LocalSubjectAccessReview); RBAC's escalation and `bind` checks (a user who
@@ -78,7 +79,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { serviceAccountUser, TokenAuthenticator, type UserInfo } from './authentication.js';
+import { TokenAuthenticator } from './authentication.js';
 import { ApiError } from './errors.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { impersonatedUser } from './impersonation.js';
@@ -153,12 +154,6 @@ export class TestApiServer {
     if (!this.store.get(namespaces.storageKey, '', namespace)) this.service.create(namespaces, '', { metadata: { name: namespace } });
     const sa = this.store.get(serviceAccounts.storageKey, namespace, name) ?? this.service.create(serviceAccounts, namespace, { metadata: { name } }).object;
     return this.tokens.issue(sa, options).token;
-  }
-
-  /** The user a ServiceAccount token authenticates as (for messages and tests). */
-  static serviceAccountUser(namespace: string, name: string): Omit<UserInfo, 'uid'> {
-    const { uid: _uid, ...user } = serviceAccountUser(namespace, name, '');
-    return user;
   }
 
   /** The URL clients should use: `https://127.0.0.1:<port>` when TLS is on, else the plain HTTP one (after `start`). */
