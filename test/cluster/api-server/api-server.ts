@@ -45,7 +45,8 @@
  * may read discovery, `/version`, health and OpenAPI and ask
  * `authorization.k8s.io/v1` SelfSubjectAccessReviews (`kubectl auth can-i`),
  * SelfSubjectRulesReviews (`--list`) and `authentication.k8s.io/v1`
- * SelfSubjectReviews (`kubectl auth whoami`).
+ * SelfSubjectReviews (`kubectl auth whoami`). Writing a Role or binding needs
+ * the rules it grants, or the `escalate`/`bind` verb (`rbac-escalation.ts`).
  *
  * It does NOT do: real TLS (a throwaway self-signed certificate, or plain http;
  * 127.0.0.1 only; no client certificates); anonymous requests (401, not
@@ -55,8 +56,7 @@
  * discovery), not bound to Pods and not mounted into them); impersonation of a uid or
  * extra fields; authorizers
  * other than RBAC (no Node authorizer, no webhook, no SubjectAccessReview or
- * LocalSubjectAccessReview); RBAC's escalation and `bind` checks (a user who
- * may write Roles/bindings may grant anything); ClusterRole aggregation
+ * LocalSubjectAccessReview); ClusterRole aggregation
  * (`aggregationRule` is stored, not acted on; no `admin`/`edit`/`view` roles);
  * re-checking a watch when its permission is taken away; admission control
  * (no webhooks, no LimitRanges/ResourceQuotas, no PodSecurity, no service
@@ -80,15 +80,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { TokenAuthenticator } from './authentication.js';
-import { ApiError } from './errors.js';
+import { ApiError, type JsonObject } from './errors.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { impersonatedUser } from './impersonation.js';
 import { sendError } from './http-io.js';
 import { ObjectService } from './object-service.js';
 import { forbiddenError, RbacAuthorizer } from './rbac-authorizer.js';
+import { checkRbacEscalation } from './rbac-escalation.js';
 import { bootstrapPolicy } from './rbac-kinds.js';
 import { ResourceRegistry } from './registry.js';
 import { requestAttributes } from './request-attributes.js';
+import type { ResourceType } from './resource-type.js';
 import { route } from './routes.js';
 import type { TlsMaterial } from './self-signed-cert.js';
 import { ObjectStore } from './store.js';
@@ -184,6 +186,7 @@ export class TestApiServer {
     }
     const ctx = {
       auth: { user, authorizer: this.authorizer, tokens: this.tokens },
+      admit: (type: ResourceType, obj: JsonObject) => checkRbacEscalation(this.authorizer, this.store, user, type, obj),
       service: this.service,
       logDir: this.options.logDir,
       serverAddress,

@@ -227,6 +227,26 @@ describe('RBAC in the API test server', () => {
     expect(asAdmin.stderr).toContain(`users "kubernetes-admin" is forbidden: User "${SA}" cannot impersonate resource "users" in API group "" at the cluster scope`);
   });
 
+  it('a user may grant only what it holds, unless it may escalate or bind', async () => {
+    await h.kubectl(
+      ['apply', '-f', '-'],
+      yaml(role('rbac-writer', 'topas', [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['create', 'get', 'update', 'patch'] }]), roleBinding('rbac-writer', 'topas', 'Role', 'rbac-writer')),
+    );
+    const tooMuch = await kubectlAsSa(['create', 'role', 'too-much', '-n', 'topas', '--verb=get,delete', '--resource=pods']);
+    expect(tooMuch.stderr).toContain(
+      `roles.rbac.authorization.k8s.io "too-much" is forbidden: user "${SA}" (groups=["system:serviceaccounts" "system:serviceaccounts:topas" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["pods"], Verbs:["get" "delete"]}`,
+    );
+    // What it holds (configmaps, through its ClusterRoleBinding) it may hand on.
+    expect((await kubectlAsSa(['create', 'role', 'cm-reader', '-n', 'topas', '--verb=get,list', '--resource=configmaps'])).stderr).toBe('');
+    expect((await kubectlAsSa(['create', 'rolebinding', 'cm-reader', '-n', 'topas', '--role=cm-reader', '--serviceaccount=topas:ci'])).stderr).toBe('');
+    const admin = await kubectlAsSa(['create', 'rolebinding', 'admin', '-n', 'topas', '--clusterrole=cluster-admin', '--serviceaccount=topas:topas']);
+    expect(admin.stderr).toContain('is attempting to grant RBAC permissions not currently held:\n{APIGroups:["*"], Resources:["*"], Verbs:["*"]}');
+    // The bind verb on a role lets it bind that role without holding it.
+    await h.kubectl(['apply', '-f', '-'], yaml(role('binder', 'topas', [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['cluster-admin'] }]), roleBinding('binder', 'topas', 'Role', 'binder')));
+    expect((await kubectlAsSa(['create', 'rolebinding', 'admin', '-n', 'topas', '--clusterrole=cluster-admin', '--serviceaccount=topas:topas'])).stderr).toBe('');
+    expect(await kubectlAsSa(['auth', 'can-i', 'delete', 'pods', '-n', 'topas'])).toMatchObject({ stdout: 'yes\n' });
+  });
+
   it('validates RBAC objects as kube-apiserver does', async () => {
     const bad = await h.kubectl(['apply', '-f', '-'], yaml(role('urls', 'default', [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }])));
     expect(bad.stderr).toContain('rules[0].nonResourceURLs: Invalid value: []string{"/metrics"}: namespaced rules cannot apply to non-resource URLs');

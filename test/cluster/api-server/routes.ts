@@ -24,6 +24,8 @@ export interface RouteContext {
   logPollMs: number;
   /** The caller (authenticated and authorized for this request already). */
   auth: AuthContext;
+  /** Checks a write of this caller beyond its verb (RBAC escalation); throws to refuse. */
+  admit?: (type: ResourceType, obj: JsonObject) => void;
 }
 
 interface ResourcePath {
@@ -156,7 +158,7 @@ async function resource(ctx: RouteContext, req: IncomingMessage, res: ServerResp
   const dryRunParam = q.get('dryRun');
   if (dryRunParam && dryRunParam !== 'All') throw badRequest(`dryRun: Unsupported value: "${dryRunParam}": supported values: "All"`);
   const dryRun = dryRunParam === 'All';
-  const options = { fieldValidation: fieldValidation(q), subresource: p.subresource, dryRun };
+  const options = { fieldValidation: fieldValidation(q), subresource: p.subresource, dryRun, admit: ctx.admit };
   if (reviewKinds.includes(type.kind)) {
     if (method !== 'POST' || p.name !== undefined) throw methodNotAllowed();
     return serveReview(ctx.auth, type.kind, apiVersionOf(type), req, res);
