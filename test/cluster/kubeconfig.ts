@@ -1,7 +1,7 @@
 /**
  * The kubeconfig of the test cluster: one cluster (its CA is the server's
- * self-signed certificate), one token user, one context (namespace `default`)
- * that is the current one.
+ * self-signed certificate), one token user (the admin, or a ServiceAccount),
+ * one context (namespace `default` unless told) that is the current one.
  */
 import { stringify } from 'yaml';
 
@@ -10,12 +10,17 @@ export interface KubeconfigOptions {
   token: string;
   /** PEM of the server's certificate (omitted for a plain http server). */
   caCert?: string;
-  /** Name of the cluster, user and context (default `topas-test`). */
+  /** Name of the cluster and context (default `topas-test`). */
   name?: string;
+  /** Name of the user entry (default: the cluster's name). */
+  user?: string;
+  /** The context's namespace (default `default`). */
+  namespace?: string;
 }
 
 export function buildKubeconfig(options: KubeconfigOptions): string {
   const name = options.name ?? 'topas-test';
+  const user = options.user ?? name;
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
@@ -28,8 +33,8 @@ export function buildKubeconfig(options: KubeconfigOptions): string {
         },
       },
     ],
-    users: [{ name, user: { token: options.token } }],
-    contexts: [{ name, context: { cluster: name, user: name, namespace: 'default' } }],
+    users: [{ name: user, user: { token: options.token } }],
+    contexts: [{ name, context: { cluster: name, user, namespace: options.namespace ?? 'default' } }],
     'current-context': name,
     preferences: {},
   });

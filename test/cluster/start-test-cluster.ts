@@ -64,6 +64,13 @@ export interface TestCluster {
   /** The workload controllers, in process (they read and write through `server.service`). */
   controllers: { stop(): void }[];
   kubeProxy: KubeProxy;
+  /**
+   * Writes a kubeconfig (default: beside the admin one, `kubeconfig-<ns>-<name>`)
+   * for the ServiceAccount `<namespace>/<name>` (made if missing), with a fresh
+   * token and that namespace as the context's; returns its path. Requests with
+   * it get what RBAC grants that ServiceAccount.
+   */
+  writeServiceAccountKubeconfig(namespace: string, name: string, file?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -118,6 +125,13 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     kubelet,
     controllers,
     kubeProxy,
+    async writeServiceAccountKubeconfig(namespace, name, file) {
+      const target = file ?? path.join(path.dirname(kubeconfigPath), `kubeconfig-${namespace}-${name}`);
+      const token = server.serviceAccountToken(namespace, name);
+      const user = `system:serviceaccount:${namespace}:${name}`;
+      await writeFile(target, buildKubeconfig({ server: url, token, caCert: tls.cert, user, namespace }), { mode: 0o600 });
+      return target;
+    },
     async stop() {
       for (const c of controllers) c.stop();
       await kubelet?.stop();

@@ -31,11 +31,46 @@
  * recent changes (410 Expired beyond it) with bookmarks and timeouts; Tables
  * for `kubectl get` (Deployments: NAME READY UP-TO-DATE AVAILABLE AGE;
  * ReplicaSets: NAME DESIRED CURRENT READY AGE); protobuf request bodies for the kinds `kubectl create`
- * sends; `dryRun=All`; a bearer token checked on every request.
+ * sends; `dryRun=All`.
+ *
+ * Authentication and authorization: every request needs a bearer token (else
+ * 401). The server's own token is the admin (`kubernetes-admin` in
+ * `system:masters`: allowed everything, before RBAC is asked — what the tests
+ * and the simulated kubelet use). `serviceAccountToken()` and the
+ * `serviceaccounts/token` subresource (`kubectl create token`) make signed,
+ * expiring tokens for `system:serviceaccount:<ns>:<name>` (groups
+ * `system:serviceaccounts`, `system:serviceaccounts:<ns>`,
+ * `system:authenticated`), valid while that ServiceAccount exists.
+ * Impersonation (`kubectl --as=…`, `impersonation.ts`) is checked like the real
+ * server (the `impersonate` verb) and runs the request as that user. Other users
+ * are authorized by RBAC as kube-apiserver's RBAC authorizer does
+ * (`rbac-authorizer.ts`): `rbac.authorization.k8s.io/v1` Roles, ClusterRoles,
+ * RoleBindings and ClusterRoleBindings are served (schema-checked, validated,
+ * Tables) and read on every request; the request's verb, group, resource,
+ * subresource, name and namespace are derived from its path as the real
+ * server does (`request-attributes.ts`: list vs get, `watch=true` and
+ * `/watch/` → watch, deletecollection, `metadata.name` field selectors name
+ * the object); a denial is the real 403 Forbidden Status and wording. Watches,
+ * pod logs and every subresource are checked when the request starts. The
+ * bootstrap `cluster-admin`, `system:discovery`, `system:public-info-viewer`
+ * and `system:basic-user` roles and bindings exist, so any authenticated user
+ * may read discovery, `/version`, health and OpenAPI and ask
+ * `authorization.k8s.io/v1` SelfSubjectAccessReviews (`kubectl auth can-i`),
+ * SelfSubjectRulesReviews (`--list`) and `authentication.k8s.io/v1`
+ * SelfSubjectReviews (`kubectl auth whoami`). Writing a Role or binding needs
+ * the rules it grants, or the `escalate`/`bind` verb (`rbac-escalation.ts`).
  *
  * It does NOT do: real TLS (a throwaway self-signed certificate, or plain http;
- * 127.0.0.1 only; no client certificates); authorization or RBAC (the one
- * token may do everything; RBAC objects are not served); admission control
+ * 127.0.0.1 only; no client certificates); anonymous requests (401, not
+ * `system:anonymous`); other authenticators (no client certificates, OIDC,
+ * webhook, TokenReview, legacy Secret-based ServiceAccount tokens; tokens are
+ * HS256 JWTs with a per-server key, not RS256 with published keys (no OIDC
+ * discovery), not bound to Pods and not mounted into them); impersonation of a uid or
+ * extra fields; authorizers
+ * other than RBAC (no Node authorizer, no webhook, no SubjectAccessReview or
+ * LocalSubjectAccessReview); ClusterRole aggregation
+ * (`aggregationRule` is stored, not acted on; no `admin`/`edit`/`view` roles);
+ * re-checking a watch when its permission is taken away; admission control
  * (no webhooks, no LimitRanges/ResourceQuotas, no PodSecurity, no service
  * account token volumes, no default tolerations); scheduling (nothing sets
  * `spec.nodeName` but a `pods/binding` call — the simulated kubelet binds the
@@ -61,17 +96,24 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { ApiError } from './errors.js';
+import { TokenAuthenticator } from './authentication.js';
+import { ApiError, type JsonObject } from './errors.js';
 import { GarbageCollector } from './garbage-collector.js';
+import { impersonatedUser } from './impersonation.js';
 import { sendError } from './http-io.js';
 import { ObjectService } from './object-service.js';
+import { forbiddenError, RbacAuthorizer } from './rbac-authorizer.js';
+import { checkRbacEscalation } from './rbac-escalation.js';
+import { bootstrapPolicy } from './rbac-kinds.js';
 import { ResourceRegistry } from './registry.js';
+import { requestAttributes } from './request-attributes.js';
+import type { ResourceType } from './resource-type.js';
 import { route } from './routes.js';
 import type { TlsMaterial } from './self-signed-cert.js';
 import { ObjectStore } from './store.js';
 
 export interface TestApiServerOptions {
-  /** The bearer token every request must carry (default: a random one). */
+  /** The admin's bearer token (`system:masters`; default: a random one). */
   token?: string;
   /** Where Pod logs are read from: `<logDir>/<namespace>/<pod>/<container>.log`. */
   logDir: string;
@@ -96,6 +138,10 @@ export class TestApiServer {
   readonly store: ObjectStore;
   readonly registry = new ResourceRegistry();
   readonly service: ObjectService;
+  /** Checks bearer tokens; makes ServiceAccount tokens. */
+  readonly tokens: TokenAuthenticator;
+  /** RBAC, over the stored Roles and bindings. */
+  readonly authorizer: RbacAuthorizer;
   private gc: GarbageCollector;
   private servers: Server[] = [];
   private urlValue?: string;
@@ -108,6 +154,25 @@ export class TestApiServer {
     this.gc = new GarbageCollector(this.service);
     const namespaces = this.registry.find('', 'v1', 'namespaces')!;
     for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) this.service.create(namespaces, '', { metadata: { name } });
+    this.tokens = new TokenAuthenticator(this.token, this.store);
+    this.authorizer = new RbacAuthorizer(this.store);
+    const policy = bootstrapPolicy();
+    const rbacType = (plural: string) => this.registry.find('rbac.authorization.k8s.io', 'v1', plural)!;
+    for (const role of policy.clusterRoles) this.service.create(rbacType('clusterroles'), '', role);
+    for (const binding of policy.clusterRoleBindings) this.service.create(rbacType('clusterrolebindings'), '', binding);
+  }
+
+  /**
+   * A bearer token for the ServiceAccount `<namespace>/<name>` (made, with its
+   * namespace, if missing): requests with it are user
+   * `system:serviceaccount:<namespace>:<name>`, allowed what RBAC grants it.
+   */
+  serviceAccountToken(namespace: string, name: string, options: { expirationSeconds?: number } = {}): string {
+    const namespaces = this.registry.find('', 'v1', 'namespaces')!;
+    const serviceAccounts = this.registry.find('', 'v1', 'serviceaccounts')!;
+    if (!this.store.get(namespaces.storageKey, '', namespace)) this.service.create(namespaces, '', { metadata: { name: namespace } });
+    const sa = this.store.get(serviceAccounts.storageKey, namespace, name) ?? this.service.create(serviceAccounts, namespace, { metadata: { name } }).object;
+    return this.tokens.issue(sa, options).token;
   }
 
   /** The URL clients should use: `https://127.0.0.1:<port>` when TLS is on, else the plain HTTP one (after `start`). */
@@ -125,10 +190,20 @@ export class TestApiServer {
   private handle(req: IncomingMessage, res: ServerResponse, serverAddress: string): void {
     const started = Date.now();
     res.on('finish', () => this.options.log?.('request', { method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }));
-    if (req.headers.authorization !== `Bearer ${this.token}`) {
-      return sendError(res, new ApiError(401, 'Unauthorized', 'Unauthorized'));
+    const authenticated = this.tokens.authenticate(req.headers.authorization);
+    if (!authenticated) return sendError(res, new ApiError(401, 'Unauthorized', 'Unauthorized'));
+    const user = impersonatedUser(req, authenticated, this.authorizer);
+    if (user instanceof ApiError) return sendError(res, user);
+    const attributes = requestAttributes(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'));
+    const decision = this.authorizer.authorize(user, attributes);
+    if (!decision.allowed) {
+      const error = forbiddenError(user, attributes, decision.reason);
+      this.options.log?.('forbidden', { user: user.username, message: error.message });
+      return sendError(res, error);
     }
     const ctx = {
+      auth: { user, authorizer: this.authorizer, tokens: this.tokens },
+      admit: (type: ResourceType, obj: JsonObject) => checkRbacEscalation(this.authorizer, this.store, user, type, obj),
       service: this.service,
       logDir: this.options.logDir,
       serverAddress,

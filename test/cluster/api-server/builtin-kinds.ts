@@ -3,11 +3,12 @@
  * registry strategy that clients notice: Pod defaults and the immutability of
  * a Pod's spec, Service cluster IPs, Secret `stringData`, ConfigMap keys,
  * Namespace phase, and object name / label syntax for every kind (StatefulSets,
- * Jobs and PersistentVolumeClaims: `workload-kinds.ts`).
+ * Jobs and PersistentVolumeClaims: `workload-kinds.ts`; RBAC kinds: `rbac-kinds.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import { badRequest, forbidden, invalidValue, required, tooLong, type FieldError, type JsonObject } from './errors.js';
 import { prepareAppsKind } from './apps-kinds.js';
+import { isRbacType, prepareRbac, rbacNameErrors } from './rbac-kinds.js';
 import type { ResourceType } from './resource-type.js';
 import { prepareWorkload } from './workload-kinds.js';
 import { allocateClusterIp, requestedClusterIpErrors } from './cluster-ips.js';
@@ -25,7 +26,9 @@ const labelNamed = new Set(['/namespaces', '/services']);
 export function validateMetadata(type: ResourceType, obj: JsonObject): FieldError[] {
   const errors: FieldError[] = [];
   const name: string = obj.metadata.name;
-  if (labelNamed.has(`${type.group}/${type.plural}`)) {
+  if (isRbacType(type)) {
+    errors.push(...rbacNameErrors(name));
+  } else if (labelNamed.has(`${type.group}/${type.plural}`)) {
     if (!label.test(name) || name.length > 63) {
       errors.push(
         invalidValue(
@@ -172,6 +175,7 @@ export interface BuiltinContext {
  * errors; `old` is the stored object on an update.
  */
 export function prepareBuiltin(type: ResourceType, obj: JsonObject, old: JsonObject | undefined, context?: BuiltinContext): FieldError[] {
+  if (isRbacType(type)) return prepareRbac(type, obj, old);
   switch (`${type.group}/${type.plural}`) {
     case '/namespaces':
       obj.spec ??= { finalizers: ['kubernetes'] };

@@ -12,6 +12,10 @@ import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { Lease } from 'kubernetes-models/coordination.k8s.io/v1/Lease';
 import { EndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
+import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
+import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { Event as EventV1 } from 'kubernetes-models/events.k8s.io/v1/Event';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Endpoints } from 'kubernetes-models/v1/Endpoints';
@@ -46,6 +50,10 @@ const models: Record<string, Model> = {
   '/persistentvolumeclaims': PersistentVolumeClaim,
   'apps/statefulsets': StatefulSet,
   'batch/jobs': Job,
+  'rbac.authorization.k8s.io/roles': Role,
+  'rbac.authorization.k8s.io/clusterroles': ClusterRole,
+  'rbac.authorization.k8s.io/rolebindings': RoleBinding,
+  'rbac.authorization.k8s.io/clusterrolebindings': ClusterRoleBinding,
 };
 
 interface AjvError {

@@ -14,6 +14,7 @@ const subresourceEntries: Record<string, { kind?: string; group?: string; versio
   log: { verbs: ['get'] },
   binding: { kind: 'Binding', verbs: ['create'] },
   finalize: { verbs: ['update'] },
+  token: { kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] },
   scale: { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
 };
 

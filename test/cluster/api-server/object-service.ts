@@ -31,6 +31,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** `status` to write only the status, or undefined for the main resource. */
   subresource?: string;
+  /** Checks the caller may write this object (after defaults and validation); throws to refuse (RBAC escalation). */
+  admit?: (type: ResourceType, obj: JsonObject) => void;
 }
 
 export interface WriteResult {
@@ -151,7 +153,9 @@ export class ObjectService {
       const named = new Set(errors.map((e) => `${e.type} ${e.field}`));
       errors.push(...validateBuiltinSchema(type, obj).filter((e) => !named.has(`${e.type} ${e.field}`)));
     }
+    if (type.strategicMerge) errors.push(...validateBuiltinSchema(type, obj).filter((e) => !errors.some((x) => x.field === e.field)));
     if (errors.length > 0) throw invalid(type.kind, type.group, obj.metadata.name ?? '', errors);
+    options.admit?.(type, obj);
   }
 
   private normalize(type: ResourceType, namespace: string, body: unknown): JsonObject {

@@ -1,8 +1,9 @@
 /**
  * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`),
  * which kubectl's typed commands send (`kubectl create secret|configmap|namespace|
- * serviceaccount|service|deployment|job`). Only those kinds (and, of a Deployment
- * or a Job, the fields `kubectl create deployment|job` sets) are decoded, into the JSON form the
+ * serviceaccount|service|deployment|job|role|rolebinding|clusterrole|clusterrolebinding|token`,
+ * `kubectl auth can-i|whoami`). Only those kinds (and, of a Deployment or a Job, the
+ * fields `kubectl create deployment|job` sets) are decoded, into the JSON form the
  * rest of the server works with (zero values dropped, as Go's `omitempty` does);
  * other kinds get 415. Responses are always JSON, which clients accept.
  */
@@ -68,6 +69,25 @@ const messages: Record<string, Record<number, Field>> = {
   Job: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'JobSpec'), 3: m('status', 'Empty') },
   JobSpec: { 1: i('parallelism'), 2: i('completions'), 3: i('activeDeadlineSeconds'), 5: b('manualSelector'), 6: m('template', 'PodTemplateSpec'), 7: i('backoffLimit'), 8: i('ttlSecondsAfterFinished'), 9: s('completionMode'), 10: b('suspend') },
   EnvVar: { 1: s('name'), 2: s('value') },
+  // rbac.authorization.k8s.io/v1 (ClusterRole's aggregationRule is not decoded)
+  Role: { 1: m('metadata', 'ObjectMeta'), 2: m('rules', 'PolicyRule', true) },
+  ClusterRole: { 1: m('metadata', 'ObjectMeta'), 2: m('rules', 'PolicyRule', true) },
+  PolicyRule: { 1: s('verbs', true), 2: s('apiGroups', true), 3: s('resources', true), 4: s('resourceNames', true), 5: s('nonResourceURLs', true) },
+  RoleBinding: { 1: m('metadata', 'ObjectMeta'), 2: m('subjects', 'Subject', true), 3: m('roleRef', 'RoleRef') },
+  ClusterRoleBinding: { 1: m('metadata', 'ObjectMeta'), 2: m('subjects', 'Subject', true), 3: m('roleRef', 'RoleRef') },
+  Subject: { 1: s('kind'), 2: s('apiGroup'), 3: s('name'), 4: s('namespace') },
+  RoleRef: { 1: s('apiGroup'), 2: s('kind'), 3: s('name') },
+  // authorization.k8s.io/v1 and authentication.k8s.io/v1 requests about the caller
+  SelfSubjectAccessReview: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'SelfSubjectAccessReviewSpec') },
+  SelfSubjectAccessReviewSpec: { 1: m('resourceAttributes', 'ResourceAttributes'), 2: m('nonResourceAttributes', 'NonResourceAttributes') },
+  ResourceAttributes: { 1: s('namespace'), 2: s('verb'), 3: s('group'), 4: s('version'), 5: s('resource'), 6: s('subresource'), 7: s('name') },
+  NonResourceAttributes: { 1: s('path'), 2: s('verb') },
+  SelfSubjectRulesReview: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'SelfSubjectRulesReviewSpec') },
+  SelfSubjectRulesReviewSpec: { 1: s('namespace') },
+  SelfSubjectReview: { 1: m('metadata', 'ObjectMeta') },
+  TokenRequest: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'TokenRequestSpec') },
+  TokenRequestSpec: { 1: s('audiences', true), 3: m('boundObjectRef', 'BoundObjectReference'), 4: i('expirationSeconds') },
+  BoundObjectReference: { 1: s('kind'), 2: s('apiVersion'), 3: s('name'), 4: s('uid') },
   TypeMeta: { 1: s('apiVersion'), 2: s('kind') },
   Unknown: { 1: m('typeMeta', 'TypeMeta'), 2: { name: 'raw', type: 'bytes' } },
   Empty: {},
@@ -180,13 +200,32 @@ function decode(buf: Buffer, message: string): JsonObject {
   return out;
 }
 
+/** The kinds whose protobuf bodies are decoded. */
+const decodable = [
+  'ConfigMap',
+  'Secret',
+  'Namespace',
+  'ServiceAccount',
+  'Service',
+  'Deployment',
+  'Job',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'SelfSubjectAccessReview',
+  'SelfSubjectRulesReview',
+  'SelfSubjectReview',
+  'TokenRequest',
+];
+
 /** Decodes a `k8s\0`-prefixed protobuf body into a JSON object. */
 export function decodeProtobufBody(body: Buffer): JsonObject {
   if (body.subarray(0, 4).toString('latin1') !== 'k8s\0') throw new ApiError(400, 'BadRequest', 'the body of the request was not a Kubernetes protobuf message (missing the k8s\\0 prefix)');
   const unknown = decode(body.subarray(4), 'Unknown');
   const kind: string | undefined = unknown.typeMeta?.kind;
-  if (!kind || !messages[kind] || !['ConfigMap', 'Secret', 'Namespace', 'ServiceAccount', 'Service', 'Deployment', 'Job'].includes(kind)) {
-    throw new ApiError(415, 'UnsupportedMediaType', `the test API server decodes protobuf only for ConfigMap, Secret, Namespace, ServiceAccount, Service, Deployment and Job, not ${kind}; send JSON`);
+  if (!kind || !messages[kind] || !decodable.includes(kind)) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the test API server decodes protobuf only for ${decodable.join(', ')}, not ${kind}; send JSON`);
   }
   return { apiVersion: unknown.typeMeta.apiVersion, kind, ...decode(unknown.raw ?? Buffer.alloc(0), kind) };
 }

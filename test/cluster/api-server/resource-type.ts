@@ -60,6 +60,7 @@ interface BuiltinSpec {
   categories?: string[];
   subresources?: string[];
   generation?: boolean;
+  verbs?: string[];
 }
 
 function builtin(spec: BuiltinSpec): ResourceType {
@@ -75,7 +76,7 @@ function builtin(spec: BuiltinSpec): ResourceType {
     namespaced: spec.namespaced ?? true,
     shortNames: spec.shortNames ?? [],
     categories: spec.categories ?? [],
-    verbs: allVerbs,
+    verbs: spec.verbs ?? allVerbs,
     subresources,
     hasStatus: subresources.includes('status'),
     tracksGeneration: spec.generation ?? false,
@@ -93,7 +94,7 @@ export function builtinTypes(): ResourceType[] {
     builtin({ kind: 'ConfigMap', plural: 'configmaps', shortNames: ['cm'] }),
     builtin({ kind: 'Secret', plural: 'secrets' }),
     builtin({ kind: 'Service', plural: 'services', shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
-    builtin({ kind: 'ServiceAccount', plural: 'serviceaccounts', shortNames: ['sa'] }),
+    builtin({ kind: 'ServiceAccount', plural: 'serviceaccounts', shortNames: ['sa'], subresources: ['token'] }),
     // Written by the endpoints controller (test/cluster/controllers/endpoints-controller.ts).
     builtin({ kind: 'Endpoints', plural: 'endpoints', shortNames: ['ep'] }),
     builtin({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices' }),
@@ -117,5 +118,21 @@ export function builtinTypes(): ResourceType[] {
       subresources: ['status'],
       generation: true,
     }),
+    ...rbacTypes(),
+  ];
+}
+
+/** RBAC objects, and the reviews answered about the caller (create only, never stored): see `rbac-authorizer.ts`, `access-reviews.ts`. */
+function rbacTypes(): ResourceType[] {
+  const rbac = 'rbac.authorization.k8s.io';
+  const review = { namespaced: false, verbs: ['create'] };
+  return [
+    builtin({ group: rbac, kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false }),
+    builtin({ group: rbac, kind: 'ClusterRole', plural: 'clusterroles', namespaced: false }),
+    builtin({ group: rbac, kind: 'RoleBinding', plural: 'rolebindings' }),
+    builtin({ group: rbac, kind: 'Role', plural: 'roles' }),
+    builtin({ group: 'authorization.k8s.io', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', ...review }),
+    builtin({ group: 'authorization.k8s.io', kind: 'SelfSubjectRulesReview', plural: 'selfsubjectrulesreviews', ...review }),
+    builtin({ group: 'authentication.k8s.io', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', ...review }),
   ];
 }

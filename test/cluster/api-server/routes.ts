@@ -4,6 +4,7 @@
  * `/apis/<group>/<version>`) dispatched to the verb it means.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { reviewKinds, serveReview, serveTokenRequest, type AuthContext } from './access-reviews.js';
 import { aggregatedContentType, aggregatedDiscovery, apiVersions, group, groupList, resourceList, wantsAggregated } from './discovery.js';
 import { ApiError, badRequest, methodNotAllowed, type JsonObject } from './errors.js';
 import { ok, readBody, sendJson, sendText, wantsTable } from './http-io.js';
@@ -22,6 +23,10 @@ export interface RouteContext {
   serverAddress: string;
   bookmarkIntervalMs: number;
   logPollMs: number;
+  /** The caller (authenticated and authorized for this request already). */
+  auth: AuthContext;
+  /** Checks a write of this caller beyond its verb (RBAC escalation); throws to refuse. */
+  admit?: (type: ResourceType, obj: JsonObject) => void;
 }
 
 interface ResourcePath {
@@ -154,7 +159,11 @@ async function resource(ctx: RouteContext, req: IncomingMessage, res: ServerResp
   const dryRunParam = q.get('dryRun');
   if (dryRunParam && dryRunParam !== 'All') throw badRequest(`dryRun: Unsupported value: "${dryRunParam}": supported values: "All"`);
   const dryRun = dryRunParam === 'All';
-  const options = { fieldValidation: fieldValidation(q), subresource: p.subresource, dryRun };
+  const options = { fieldValidation: fieldValidation(q), subresource: p.subresource, dryRun, admit: ctx.admit };
+  if (reviewKinds.includes(type.kind)) {
+    if (method !== 'POST' || p.name !== undefined) throw methodNotAllowed();
+    return serveReview(ctx.auth, type.kind, apiVersionOf(type), req, res);
+  }
 
   if (p.name === undefined) {
     if (method === 'GET') {
@@ -217,6 +226,10 @@ async function resource(ctx: RouteContext, req: IncomingMessage, res: ServerResp
     next.spec.nodeName = body?.target?.name;
     service.store.put(type.storageKey, next, 'MODIFIED');
     return sendJson(res, 201, ok());
+  }
+  if (p.subresource === 'token') {
+    if (method !== 'POST') throw methodNotAllowed();
+    return serveTokenRequest(ctx.auth, service.store, ns, name, req, res);
   }
   if (p.subresource === 'finalize') throw methodNotAllowed();
   if (p.subresource === 'scale') {

@@ -169,6 +169,21 @@ function builtinTable(type: ResourceType, now: number): { columns: Column[]; row
     case 'batch/jobs':
     case '/persistentvolumeclaims':
       return workloadTable(type, now);
+    case 'rbac.authorization.k8s.io/roles':
+    case 'rbac.authorization.k8s.io/clusterroles':
+      return { columns: [nameColumn, col('Created At', 'date')], row: (o) => [o.metadata.name, o.metadata.creationTimestamp] };
+    case 'rbac.authorization.k8s.io/rolebindings':
+    case 'rbac.authorization.k8s.io/clusterrolebindings': {
+      const subjects = (o: JsonObject, kind: string) =>
+        (o.subjects ?? [])
+          .filter((s: JsonObject) => s.kind === kind)
+          .map((s: JsonObject) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name))
+          .join(', ');
+      return {
+        columns: [nameColumn, col('Role'), ageColumn, col('Users', 'string', 1), col('Groups', 'string', 1), col('ServiceAccounts', 'string', 1)],
+        row: (o) => [o.metadata.name, `${o.roleRef?.kind ?? ''}/${o.roleRef?.name ?? ''}`, a(o), subjects(o, 'User'), subjects(o, 'Group'), subjects(o, 'ServiceAccount')],
+      };
+    }
     case 'apiextensions.k8s.io/customresourcedefinitions':
       return { columns: [nameColumn, col('Created At', 'date')], row: (o) => [o.metadata.name, o.metadata.creationTimestamp] };
   }
