@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Hono } from 'hono';
+import { isMap, parseDocument, type YAMLMap } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RUNNER_IMAGE, loadConfig, type ConfigFlags } from '../../src/config/config.js';
 import { CHART_DIR } from '../../src/kubernetes/deploy-files.js';
@@ -215,6 +216,25 @@ describe('helm template: default values', () => {
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
     expect(chart).toMatch(new RegExp(`^appVersion: "${pkg.version.replace(/\./g, '\\.')}"$`, 'm'));
     expect(DEFAULT_RUNNER_IMAGE.endsWith(`:${pkg.version}`)).toBe(true);
+  });
+});
+
+describe('values.yaml', () => {
+  it('documents every value with a `# -- ` comment above it (a map so documented counts as one value)', () => {
+    const doc = parseDocument(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
+    const undocumented: string[] = [];
+    const walk = (map: YAMLMap, path: string[]) => {
+      map.items.forEach((pair, i) => {
+        const key = [...path, String((pair.key as { value: unknown }).value)];
+        // The comment above a map's first key belongs to the map in the parsed document.
+        const comment = (pair.key as { commentBefore?: string }).commentBefore ?? (i === 0 ? map.commentBefore : undefined) ?? '';
+        const documented = /^ ?-- \S/m.test(comment);
+        if (isMap(pair.value) && !documented) walk(pair.value as YAMLMap, key);
+        else if (!documented) undocumented.push(key.join('.'));
+      });
+    };
+    walk(doc.contents as YAMLMap, []);
+    expect(undocumented).toEqual([]);
   });
 });
 
