@@ -286,7 +286,7 @@ describe('every operation of /openapi.json', () => {
         checked.push(name);
       }
     }
-    expect(publicOps.sort()).toEqual(['DELETE /api/session', 'GET /healthz', 'POST /api/session']);
+    expect(publicOps.sort()).toEqual(['DELETE /api/session', 'GET /healthz', 'GET /readyz', 'POST /api/session']);
     expect(checked.length).toBeGreaterThanOrEqual(27);
   }, 60_000);
 
