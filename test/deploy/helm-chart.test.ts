@@ -9,7 +9,8 @@
  * checks the rendered ClusterRole and Role carry exactly those. The server's arguments and
  * environment are fed to topas's own configuration loader and Host check, as the Pod would.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -204,6 +205,27 @@ describe('helm template: default values', () => {
     const admin = Buffer.from(one(objects, 'Secret', 'topas-admin-token').data['admin-token'], 'base64').toString();
     // The admin token the chart makes is one topas accepts.
     expect(() => loadConfig({}, { TOPAS_ADMIN_TOKEN: admin })).not.toThrow();
+  });
+
+  it('waits for the bundled PostgreSQL before topas starts: the init container exits once the port accepts connections', async () => {
+    const init = one(objects, 'Deployment', 'topas').spec.template.spec.initContainers[0];
+    expect(init.image).toBe(server(objects).image);
+    expect(init.command.slice(-2)).toEqual([`topas-postgresql.${NS}.svc`, '5432']);
+    // Run it as the image would (node), against a port on this machine that opens after it started.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const child = spawn(process.execPath, [...init.command.slice(1, -2), '127.0.0.1', String(port)], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const db = createServer((socket) => socket.end());
+      await new Promise<void>((resolve) => db.listen(port, '127.0.0.1', resolve));
+      expect(await exited).toBe(0);
+      await new Promise((resolve) => db.close(resolve));
+    } finally {
+      child.kill();
+    }
   });
 
   it('ships the same CRDs as deploy/crds', () => {
