@@ -43,8 +43,8 @@ function setArgs(values: Values): string[] {
   return Object.entries(values).flatMap(([k, v]) => [typeof v === 'string' ? '--set-string' : '--set', `${k}=${v}`]);
 }
 
-async function template(values: Values = {}, extra: string[] = []): Promise<KubeObject[]> {
-  const r = await runTool(tools.helm, ['template', 'topas', CHART, '--namespace', NS, ...setArgs(values), ...extra]);
+async function template(values: Values = {}, extra: string[] = [], release = 'topas'): Promise<KubeObject[]> {
+  const r = await runTool(tools.helm, ['template', release, CHART, '--namespace', NS, ...setArgs(values), ...extra]);
   expect(r.stderr, r.stderr).toBe('');
   expect(r.code).toBe(0);
   return parseObjects(r.stdout);
@@ -52,7 +52,7 @@ async function template(values: Values = {}, extra: string[] = []): Promise<Kube
 
 /** The server container of the rendered Deployment. */
 function server(objects: KubeObject[]) {
-  return one(objects, 'Deployment', 'topas').spec.template.spec.containers[0];
+  return one(objects, 'Deployment').spec.template.spec.containers[0];
 }
 
 /** What topas makes of the Pod's arguments and environment (POD_IP as the kubelet sets it). */
@@ -321,6 +321,17 @@ describe('helm template: value sets', () => {
     await validateObjects(objects);
     one(objects, 'ClusterRoleBinding', 'topas-controller');
     expect(configOf(objects).kubernetes).toMatchObject({ namespace: NS, watchNamespace: 'team-a' });
+  });
+
+  it('another release name: runners report to that release\'s Service, which the Host check answers', async () => {
+    const objects = await template({ 'service.port': 8080 }, [], 'acme');
+    await validateObjects(objects);
+    const service = one(objects, 'Service', 'acme-topas');
+    expect(service.spec.ports[0].port).toBe(8080);
+    expect(configOf(objects).kubernetes?.serverUrl).toBe(`http://acme-topas.${NS}.svc:8080`);
+    expect(await hostStatus(objects, `acme-topas.${NS}.svc:8080`)).toBe(200);
+    expect(one(objects, 'ClusterRoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'acme-topas', namespace: NS }]);
+    expect(one(objects, 'Deployment', 'acme-topas').spec.template.spec.serviceAccountName).toBe('acme-topas');
   });
 
   it('one replica without leader election, another runner image, an Ingress host, and an IPv6 Pod IP', async () => {
