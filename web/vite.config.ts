@@ -25,7 +25,7 @@ export default defineConfig({
     // The API accepts writes only from its own origin, and the dev server's is another: the proxy drops
     // `Origin`, so the API still refuses what the browser marks cross-site (`Sec-Fetch-Site`).
     proxy: Object.fromEntries(
-      ['/api', '/healthz', '/metrics', '/openapi.json'].map((p) => [
+      ['/api', '/healthz', '/readyz', '/metrics', '/openapi.json'].map((p) => [
         p,
         { target: apiTarget, changeOrigin: true, configure: (proxy) => proxy.on('proxyReq', (proxyReq) => proxyReq.removeHeader('origin')) },
       ]),

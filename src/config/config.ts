@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { isIPv6 } from 'node:net';
 import { ValidationError, type FieldIssue } from '../core/errors.js';
 import { EGRESS_SETTING, parseEgressAllow, type EgressPolicy } from '../runner/egress-policy.js';
 import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
@@ -41,7 +42,8 @@ export interface TopasConfig {
   /**
    * Extra `Host` names the server answers besides localhost, 127.0.0.1 and [::1]
    * (`--allowed-host`, repeatable, or `TOPAS_ALLOWED_HOSTS`, a comma list): lower-case
-   * host names or IP addresses, without port. Also the origins state-changing requests may come from.
+   * host names or IP addresses, without port (a bare IPv6 address is bracketed: `fd00::1` →
+   * `[fd00::1]`). Also the origins state-changing requests may come from.
    */
   allowedHosts: string[];
   /**
@@ -154,8 +156,10 @@ const HOST_NAME = /^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-
 function hostList(issues: FieldIssue[], field: string, raw: string[]): string[] {
   const hosts: string[] = [];
   for (const item of raw) {
-    const host = item.trim().toLowerCase();
+    let host = item.trim().toLowerCase();
     if (host === '') continue;
+    // A bare IPv6 address (e.g. a Pod's IP from the downward API) as the Host header writes it: `[fd00::1]`.
+    if (isIPv6(host)) host = `[${host}]`;
     if (!HOST_NAME.test(host) || host.length > 253) {
       issues.push({ field, message: `${JSON.stringify(item)} is not a host name (give a name or IP address without scheme or port, e.g. topas.example.com)` });
       continue;

@@ -262,6 +262,7 @@ describe('system routes', () => {
         'DELETE /api/apps/{name}',
         'GET /api/stats',
         'GET /healthz',
+        'GET /readyz',
         'GET /metrics',
         'GET /api/session',
         'POST /api/session',

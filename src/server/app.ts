@@ -33,7 +33,7 @@ const OPENAPI_INFO = {
   title: 'topas API',
   version: '1',
   description:
-    'Schedule Lua scenario tests, follow their logs live and triage the results. Runs move Queued → Running → Passed | Failed | Error | TimedOut | Cancelled. Times are ISO-8601; durations are milliseconds unless a field says otherwise. Errors are `{ error: { code, message, details? } }`.\n\nAuthentication: every operation except the public ones (`/healthz`, `/openapi.json`, `POST`/`DELETE /api/session`) needs `Authorization: Bearer <token>` or the dashboard\'s `topas_session` cookie; each operation names its role (`x-topas-role`: viewer < runner < editor < admin). 401 `Unauthorized`: no, unknown or revoked token. 403 `Forbidden`: the role is too low, the `Host` is not allowed, or a state-changing request came from another origin. State-changing requests with a body must send `Content-Type: application/json` (415 otherwise).',
+    'Schedule Lua scenario tests, follow their logs live and triage the results. Runs move Queued → Running → Passed | Failed | Error | TimedOut | Cancelled. Times are ISO-8601; durations are milliseconds unless a field says otherwise. Errors are `{ error: { code, message, details? } }`.\n\nAuthentication: every operation except the public ones (`/healthz`, `/readyz`, `/openapi.json`, `POST`/`DELETE /api/session`) needs `Authorization: Bearer <token>` or the dashboard\'s `topas_session` cookie; each operation names its role (`x-topas-role`: viewer < runner < editor < admin). 401 `Unauthorized`: no, unknown or revoked token. 403 `Forbidden`: the role is too low, the `Host` is not allowed, or a state-changing request came from another origin. State-changing requests with a body must send `Content-Type: application/json` (415 otherwise).',
 };
 
 export function createApp(options: AppOptions): OpenAPIHono {
@@ -91,7 +91,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
     { name: 'tokens', description: 'API tokens with roles (admin).' },
     { name: 'runner', description: "The runner protocol: what a remote runner (`topas runner`, a runner Pod) calls with its run's per-run token." },
   ] });
-  // The dashboard, on GET paths no API route answered (it leaves /api, /openapi.json, /metrics, /healthz alone).
+  // The dashboard, on GET paths no API route answered (it leaves /api, /openapi.json, /metrics, /healthz, /readyz alone).
   registerWebAssets(app);
   app.notFound((c) => c.json({ error: { code: 'NotFound', message: `no route for ${c.req.method} ${c.req.path}; see /openapi.json` } }, 404));
   app.onError(onError);

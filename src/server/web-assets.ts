@@ -21,7 +21,7 @@ export interface WebAssetsOptions {
 }
 
 /** Paths that belong to the API, never to the dashboard. */
-const API_PATHS = ['/api', '/openapi.json', '/metrics', '/healthz'];
+const API_PATHS = ['/api', '/openapi.json', '/metrics', '/healthz', '/readyz'];
 
 export function isApiPath(path: string): boolean {
   return API_PATHS.some((p) => path === p || path.startsWith(`${p}/`));

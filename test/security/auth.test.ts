@@ -286,7 +286,7 @@ describe('every operation of /openapi.json', () => {
         checked.push(name);
       }
     }
-    expect(publicOps.sort()).toEqual(['DELETE /api/session', 'GET /healthz', 'POST /api/session']);
+    expect(publicOps.sort()).toEqual(['DELETE /api/session', 'GET /healthz', 'GET /readyz', 'POST /api/session']);
     expect(checked.length).toBeGreaterThanOrEqual(27);
   }, 60_000);
 
@@ -379,6 +379,8 @@ describe('exposing topas', () => {
     expect(loadConfig({ host: '0.0.0.0', insecureNoAuth: true }, {}).auth).toBe(false);
     expect(loadConfig({ allowedHosts: ['Topas.Example.com'] }, {}).allowedHosts).toEqual(['topas.example.com']);
     expect(loadConfig({}, { TOPAS_ALLOWED_HOSTS: 'a.example, b.example' }).allowedHosts).toEqual(['a.example', 'b.example']);
+    // A Pod's IP from the downward API (the Helm chart adds it, so probes by IP pass), IPv4 or bare IPv6.
+    expect(loadConfig({}, { TOPAS_ALLOWED_HOSTS: 'topas.topas-system.svc,10.1.2.3,FD00::1' }).allowedHosts).toEqual(['topas.topas-system.svc', '10.1.2.3', '[fd00::1]']);
     expect(() => loadConfig({ allowedHosts: ['http://x.example:80'] }, {})).toThrow(/--allowed-host: "http:\/\/x\.example:80" is not a host name/);
     expect(() => loadConfig({}, { TOPAS_ADMIN_TOKEN: 'short' })).toThrow(/TOPAS_ADMIN_TOKEN: must be 32 to 256/);
   });

@@ -2,7 +2,8 @@
  * What the topas controller may do in a cluster, and nothing more: read and finish
  * TestRuns in every namespace, make and remove each run's Pod, ConfigMap and token
  * Secret, read the Secrets and ConfigMaps a TestRun names (`envFrom`, `files`), record
- * Events, and hold its leader-election Lease in its own namespace.
+ * Events, and hold its leader-election Lease in its own namespace. The App controller
+ * ({@link APP_CONTROLLER_RULES}) adds what it needs to run Apps' services and databases.
  */
 import { TESTRUN_GROUP, TESTRUN_PLURAL } from '../../core/testrun.js';
 import { MANAGED_BY_LABELS } from './labels.js';
@@ -35,6 +36,31 @@ export const CONTROLLER_CLUSTER_RULES: readonly PolicyRule[] = [
   { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 
+/**
+ * The App controller (cluster-wide, like TestRuns): it reads Apps and writes their status,
+ * and `PUT`/`DELETE /api/apps` write the resource itself; it keeps each App's children
+ * (Deployment + Service per service; StatefulSet + Service + credentials Secret + init
+ * Job and its ConfigMap per database) at the spec and prunes removed ones; `sut.restart`
+ * patches a Deployment, `sut.kill` deletes a Pod (covered by the Pod rule above).
+ * PersistentVolumeClaims (the StatefulSet's, made by Kubernetes) are only read, for status.
+ */
+export const APP_CONTROLLER_RULES: readonly PolicyRule[] = [
+  { apiGroups: [TESTRUN_GROUP], resources: ['apps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  { apiGroups: [TESTRUN_GROUP], resources: ['apps/status'], verbs: ['get', 'update', 'patch'] },
+  // Children carry an owner reference with blockOwnerDeletion to their App.
+  { apiGroups: [TESTRUN_GROUP], resources: ['apps/finalizers'], verbs: ['update'] },
+  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  // Init Jobs run once per database and initSQL; never updated (a changed initSQL is a new Job name).
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+  { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'list', 'watch'] },
+  // Credentials Secrets are put back when edited by hand (the Secret rule above reads, makes and removes).
+  { apiGroups: [''], resources: ['secrets'], verbs: ['update', 'patch'] },
+];
+
+/** Everything the controller may do cluster-wide: TestRuns and Apps. */
+export const CONTROLLER_RULES: readonly PolicyRule[] = [...CONTROLLER_CLUSTER_RULES, ...APP_CONTROLLER_RULES];
+
 /** In the controller's namespace: its leader-election Lease. */
 export const CONTROLLER_LEASE_RULES: readonly PolicyRule[] = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
@@ -48,7 +74,7 @@ export interface RbacOptions {
   serviceAccountName?: string;
 }
 
-const copy = (rules: readonly PolicyRule[]) => rules.map((r) => ({ ...r, apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs], ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}) }));
+export const copyRules = (rules: readonly PolicyRule[]) => rules.map((r) => ({ ...r, apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs], ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}) }));
 
 /** ServiceAccount, ClusterRole + binding, and Role + binding for the Lease. */
 export function controllerRbac(o: RbacOptions = {}) {
@@ -58,7 +84,7 @@ export function controllerRbac(o: RbacOptions = {}) {
   const subject = [{ kind: 'ServiceAccount', name: sa, namespace }];
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace, labels } },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: CONTROLLER_NAME, labels }, rules: copy(CONTROLLER_CLUSTER_RULES) },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: CONTROLLER_NAME, labels }, rules: copyRules(CONTROLLER_RULES) },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
@@ -66,7 +92,7 @@ export function controllerRbac(o: RbacOptions = {}) {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: CONTROLLER_NAME },
       subjects: subject,
     },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: `${CONTROLLER_NAME}-leader-election`, namespace, labels }, rules: copy(CONTROLLER_LEASE_RULES) },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: `${CONTROLLER_NAME}-leader-election`, namespace, labels }, rules: copyRules(CONTROLLER_LEASE_RULES) },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',

@@ -9,11 +9,26 @@ const health = createRoute(
     method: 'get',
     path: '/healthz',
     tags: ['system'],
-    summary: 'Liveness and readiness',
-    description: 'Ok when the server answers and its database is reachable.',
+    summary: 'Health',
+    description: 'Ok when the server answers and its database is reachable (the Helm chart\'s liveness probe).',
     responses: {
       200: { description: 'Healthy.', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }).openapi('Health') } } },
       503: { description: 'The database is unreachable.', content: { 'application/json': { schema: ErrorSchema } } },
+    },
+  }),
+);
+
+const ready = createRoute(
+  access('public', {
+    method: 'get',
+    path: '/readyz',
+    tags: ['system'],
+    summary: 'Readiness',
+    description:
+      'Ok when this instance can serve requests: its database answers a trivial query. A load balancer or Kubernetes Service sends traffic only while this is 200 (the Helm chart\'s readiness probe).',
+    responses: {
+      200: { description: 'Ready.', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }).openapi('Ready') } } },
+      503: { description: 'Not ready; the message says why (e.g. the database is unreachable).', content: { 'application/json': { schema: ErrorSchema } } },
     },
   }),
 );
@@ -47,6 +62,15 @@ export function registerSystemRoutes(app: OpenAPIHono, deps: ServerDeps): void {
       await store.queueStats();
     } catch (err) {
       return c.json({ error: { code: 'Unavailable', message: `database unreachable: ${(err as Error).message}` } }, 503);
+    }
+    return c.json({ status: 'ok' as const }, 200);
+  });
+
+  app.openapi(ready, async (c) => {
+    try {
+      await store.queueStats();
+    } catch (err) {
+      return c.json({ error: { code: 'Unavailable', message: `not ready: database unreachable: ${(err as Error).message}` } }, 503);
     }
     return c.json({ status: 'ok' as const }, 200);
   });

@@ -1,7 +1,7 @@
 /**
  * Every API call and `/metrics` needs a credential: `Authorization: Bearer <token>`
  * (the CLI, scripts, SSE from code) or the dashboard's `topas_session` cookie.
- * Public: `/healthz`, `/openapi.json`, the dashboard's files, and logging in and
+ * Public: `/healthz`, `/readyz`, `/openapi.json`, the dashboard's files, and logging in and
  * out (`POST`/`DELETE /api/session`). A missing, unknown or revoked credential is a
  * 401 that says how to get one. Which role a route needs is declared with the route
  * (`route-security.ts`) and checked by `requireRole`.
