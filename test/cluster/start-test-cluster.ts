@@ -67,7 +67,8 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const url = await server.start(options.port ?? 0);
   await mkdir(path.dirname(kubeconfigPath), { recursive: true });
   await writeFile(kubeconfigPath, buildKubeconfig({ server: url, token: server.token, caCert: tls.cert }), { mode: 0o600 });
-  const controllers = options.noControllers ? [] : [new DeploymentController(server.service), new ReplicaSetController(server.service)];
+  const log = options.server?.log;
+  const controllers = options.noControllers ? [] : [new DeploymentController(server.service, log), new ReplicaSetController(server.service, log)];
   for (const c of controllers) c.start();
   let kubelet: SimulatedKubelet | undefined;
   if (!options.noKubelet) {
