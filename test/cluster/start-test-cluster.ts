@@ -99,8 +99,8 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const controllers = options.noControllers
     ? []
     : [
-        new DeploymentController(server.service),
-        new ReplicaSetController(server.service),
+        new DeploymentController(server.service, log),
+        new ReplicaSetController(server.service, log),
         new PvcBinder(server.service, volumesDir, log),
         new StatefulSetController(server.service, 1000, log),
         new JobController(server.service, { backOffMs: options.jobBackOffMs, log }),

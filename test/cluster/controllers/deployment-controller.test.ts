@@ -107,7 +107,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
   rmSync(flags, { recursive: true, force: true });
-  expect(podProcesses(/^(web|roll|rec|hist|slow|undo)-/)).toEqual([]);
+  expect(podProcesses(/^(web|roll|rec|hist|slow|undo|prop)-/)).toEqual([]);
 });
 
 describe('Deployments in the test cluster (real kubectl)', () => {
@@ -246,6 +246,38 @@ describe('Deployments in the test cluster (real kubectl)', () => {
     expect((await podsOf('undo')).map((p) => p.spec.containers[0].image)).toEqual(['busybox:1.36', 'busybox:1.36']);
     const history = await ok('rollout', 'history', 'deployment/undo');
     expect(history.split('\n').filter((l) => /^\d/.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(['2', '3']);
+  });
+
+  it('scales in the middle of a rollout in proportion to each ReplicaSet, as the real controller does', async () => {
+    const spec = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
+    await apply(deployment('prop', { replicas: 4, strategy: spec, ready: 'prop-v1' }));
+    setReady('prop-v1');
+    expect((await kubectl(['rollout', 'status', 'deployment/prop', '--timeout=20s'])).stdout).toContain('successfully rolled out');
+    const first = (await json('get', 'rs', '-l', 'app=prop')).items[0].metadata.name;
+    await apply(deployment('prop', { replicas: 4, strategy: spec, ready: 'prop-v2', image: 'busybox:1.37' }));
+    const desired = async () => Object.fromEntries((await rows('rs', '-l', 'app=prop')).map((r) => [r[0] === first ? 'old' : 'new', Number(r[1])]));
+    await vi.waitFor(async () => expect(await desired()).toEqual({ old: 4, new: 1 }), wait);
+    await ok('scale', 'deployment/prop', '--replicas=8');
+    // 4 more allowed (8 + maxSurge 1 - 5), shared 4:1 against the old maximum of 5: old 4→7, new 1→2.
+    await vi.waitFor(async () => expect(await desired()).toEqual({ old: 7, new: 2 }), wait);
+    setReady('prop-v2');
+    expect((await kubectl(['rollout', 'status', 'deployment/prop', '--timeout=30s'])).stdout).toContain('successfully rolled out');
+    expect(await desired()).toEqual({ old: 0, new: 8 });
+  });
+
+  it('does not roll out while paused (Progressing DeploymentPaused); resuming rolls the change out', async () => {
+    await ok('rollout', 'pause', 'deployment/prop');
+    await ok('set', 'image', 'deployment/prop', 'main=busybox:1.38');
+    await vi.waitFor(async () => {
+      const d = await json('get', 'deploy', 'prop');
+      expect(d.status.observedGeneration).toBe(d.metadata.generation);
+      expect(d.status.conditions.find((c: JsonObject) => c.type === 'Progressing')).toMatchObject({ status: 'Unknown', reason: 'DeploymentPaused' });
+    }, wait);
+    expect(await rows('rs', '-l', 'app=prop')).toHaveLength(2);
+    await ok('rollout', 'resume', 'deployment/prop');
+    expect((await kubectl(['rollout', 'status', 'deployment/prop', '--timeout=30s'])).stdout).toContain('successfully rolled out');
+    expect(await rows('rs', '-l', 'app=prop')).toHaveLength(3);
+    expect(new Set((await podsOf('prop')).map((p) => p.spec.containers[0].image))).toEqual(new Set(['busybox:1.38']));
   });
 
   it('Recreate: the old Pods are gone before a new one starts', async () => {

@@ -29,11 +29,12 @@
  *   `progressDeadlineSeconds` without progress), so `kubectl rollout status`
  *   works; Events `ScalingReplicaSet`.
  *
- * It does NOT do: proportional scaling of several ReplicaSets when replicas
- * change in the middle of a rollout (the new ReplicaSet absorbs the change and
- * the rollout logic converges); `spec.paused` beyond not starting a new
- * rollout (`kubectl rollout pause/resume` conditions are not written);
- * `rollbackTo` (the removed extensions API); release of owned ReplicaSets
+ * A change of `spec.replicas` in the middle of a rollout is shared out among
+ * the active ReplicaSets in proportion to their size (the real `scale`); a
+ * paused Deployment (`kubectl rollout pause`) is only scaled, with Progressing
+ * Unknown/DeploymentPaused (DeploymentResumed on resume).
+ *
+ * It does NOT do: `rollbackTo` (the removed extensions API); release of owned ReplicaSets
  * that stop matching the selector; the real FNV hash (the hash
  * is of the same shape, but differs from a real cluster's for the same template).
  */
@@ -86,14 +87,14 @@ function sum(list: JsonObject[], f: (rs: JsonObject) => number): number {
 
 interface Condition {
   type: string;
-  status: 'True' | 'False';
+  status: 'True' | 'False' | 'Unknown';
   reason: string;
   message: string;
   lastUpdateTime: string;
   lastTransitionTime: string;
 }
 
-function condition(type: string, status: 'True' | 'False', reason: string, message: string): Condition {
+function condition(type: string, status: Condition['status'], reason: string, message: string): Condition {
   const now = timestamp();
   return { type, status, reason, message, lastUpdateTime: now, lastTransitionTime: now };
 }
@@ -219,8 +220,82 @@ export class DeploymentController {
     if (!d) return;
     const owned = claim(this.service, this.replicaSets, d, this.service.store.list(this.replicaSets.storageKey, namespace), 'apps/v1', 'Deployment');
     if (d.metadata.deletionTimestamp) return this.syncStatus(d, owned);
-    if (d.spec.strategy?.type === 'Recreate') this.rolloutRecreate(d, owned);
-    else this.rolloutRolling(d, owned);
+    const current = this.checkPaused(d);
+    if (current.spec.paused || this.isScalingEvent(current, owned)) return this.scaleOnly(current, owned);
+    if (current.spec.strategy?.type === 'Recreate') this.rolloutRecreate(current, owned);
+    else this.rolloutRolling(current, owned);
+  }
+
+  /** `checkPausedConditions`: Progressing Unknown DeploymentPaused / DeploymentResumed when `spec.paused` changes. */
+  private checkPaused(d: JsonObject): JsonObject {
+    if (d.spec.progressDeadlineSeconds === undefined) return d;
+    const c = getCondition(d.status, 'Progressing');
+    const pausedCond = c?.reason === 'DeploymentPaused';
+    if (!!d.spec.paused === pausedCond) return d;
+    const status = structuredClone(d.status ?? {});
+    setCondition(status, d.spec.paused ? condition('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused') : condition('Progressing', 'Unknown', 'DeploymentResumed', 'Deployment is resumed'));
+    return this.writeStatus(d, status);
+  }
+
+  /** `isScalingEvent`: an active ReplicaSet was scaled for another `spec.replicas` than the Deployment's now. */
+  private isScalingEvent(d: JsonObject, owned: JsonObject[]): boolean {
+    return owned.some((rs) => specReplicas(rs) > 0 && rs.metadata.annotations?.[desiredAnnotation] !== undefined && Number(rs.metadata.annotations[desiredAnnotation]) !== specReplicas(d));
+  }
+
+  /** `sync`: a scaling event or a paused Deployment — scale (proportionally) without rolling out, then count. */
+  private scaleOnly(d0: JsonObject, owned: JsonObject[]): void {
+    const { d, newRS, oldRSs } = this.newReplicaSet(d0, owned, false);
+    this.proportionalScale(d, newRS, oldRSs);
+    if (d.spec.paused) this.cleanup(d, oldRSs);
+    this.syncStatus(d, this.ownedFresh(d), false);
+  }
+
+  /**
+   * `scale`: one active ReplicaSet (or none: the newest) takes all replicas; a
+   * saturated new one leaves the old ones at 0; otherwise, in a rolling update,
+   * the change is shared out in proportion to each ReplicaSet's size, the
+   * leftover going to the largest.
+   */
+  private proportionalScale(d: JsonObject, newRS: JsonObject | undefined, oldRSs: JsonObject[]): void {
+    const newestFirst = [...oldRSs].sort((a, b) => Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp));
+    const all = newRS ? [...newestFirst, newRS] : newestFirst;
+    const active = all.filter((rs) => specReplicas(rs) > 0);
+    const replicas = specReplicas(d);
+    const only = active.length === 1 ? active[0] : active.length === 0 ? (newRS ?? newestFirst[0]) : undefined;
+    if (active.length <= 1) {
+      if (only && specReplicas(only) !== replicas) this.scale(d, only, replicas);
+      return;
+    }
+    const saturated = newRS && specReplicas(newRS) === replicas && Number(newRS.metadata.annotations?.[desiredAnnotation]) === replicas && (newRS.status?.availableReplicas ?? 0) === replicas;
+    if (saturated) {
+      for (const rs of oldRSs) if (specReplicas(rs) > 0) this.scale(d, rs, 0);
+      return;
+    }
+    if (d.spec.strategy?.type !== 'RollingUpdate') return;
+    const surge = resolveFenceposts(d).surge;
+    const allowed = replicas > 0 ? replicas + surge : 0;
+    const toAdd = allowed - sum(active, specReplicas);
+    const created = (rs: JsonObject) => Date.parse(rs.metadata.creationTimestamp);
+    // Larger first; ties: newer first when scaling up, older first when scaling down.
+    const sorted = [...active].sort((a, b) => specReplicas(b) - specReplicas(a) || (toAdd > 0 ? created(b) - created(a) : created(a) - created(b)));
+    let added = 0;
+    const sizes = new Map<JsonObject, number>();
+    for (const rs of sorted) {
+      let proportion = 0;
+      if (toAdd !== 0 && toAdd !== added) {
+        let before = Number(rs.metadata.annotations?.[maxAnnotation] ?? 0);
+        if (!before) before = d.status?.replicas || replicas;
+        const fraction = replicas === 0 ? -specReplicas(rs) : Math.round((specReplicas(rs) * (replicas + surge)) / before) - specReplicas(rs);
+        proportion = toAdd > 0 ? Math.min(fraction, toAdd - added) : Math.max(fraction, toAdd - added);
+      }
+      sizes.set(rs, specReplicas(rs) + proportion);
+      added += proportion;
+    }
+    sorted.forEach((rs, i) => {
+      let size = sizes.get(rs)!;
+      if (i === 0 && toAdd !== 0) size = Math.max(0, size + toAdd - added);
+      this.scale(d, rs, size);
+    });
   }
 
   /** Splits the owned ReplicaSets into the one whose template is the Deployment's (the oldest such) and the rest. */
@@ -442,7 +517,7 @@ export class DeploymentController {
   }
 
   /** `calculateStatus` + `syncRolloutStatus`: counts from the ReplicaSets, then Available and Progressing; requeues for the deadline. */
-  private syncStatus(stale: JsonObject, owned: JsonObject[]): void {
+  private syncStatus(stale: JsonObject, owned: JsonObject[], estimateProgress = true): void {
     const d = this.get(stale.metadata.namespace, stale.metadata.name);
     if (!d) return;
     const { newRS } = this.split(d, owned);
@@ -468,7 +543,7 @@ export class DeploymentController {
     const current = getCondition(d.status, 'Progressing');
     const settled = (status.replicas ?? 0) === (status.updatedReplicas ?? 0) && current?.reason === 'NewReplicaSetAvailable';
     const what = newRS ? `ReplicaSet "${newRS.metadata.name}"` : `Deployment "${d.metadata.name}"`;
-    if (hasDeadline && !settled) {
+    if (hasDeadline && !settled && estimateProgress) {
       const now = Date.now();
       if (isComplete(d, status)) {
         setCondition(status, condition('Progressing', 'True', 'NewReplicaSetAvailable', `${what} has successfully progressed.`));

@@ -4,6 +4,8 @@
  * deleted first when scaled down, and the status counts (with minReadySeconds).
  */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
   rmSync(flags, { recursive: true, force: true });
-  expect(podProcesses(/^frontend-/)).toEqual([]);
+  expect(podProcesses(/^(frontend|probed)-/)).toEqual([]);
 });
 
 describe('ReplicaSets in the test cluster (real kubectl)', () => {
@@ -113,5 +115,39 @@ describe('ReplicaSets in the test cluster (real kubectl)', () => {
     const events = await ok('get', 'events', '--field-selector', 'involvedObject.name=frontend', '-o', 'jsonpath={range .items[*]}{.reason} {.message}{"\\n"}{end}');
     expect(events).toContain(`SuccessfulCreate Created pod: ${a}`);
     expect(events).toContain(`SuccessfulDelete Deleted pod: ${c}`);
+  });
+
+  it('counts a Pod Ready once its httpGet readiness probe answers 200', async () => {
+    let answer = 503;
+    const server = createServer((_req, res) => res.writeHead(answer).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const manifest = {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: { name: 'probed' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'probed' } },
+          template: {
+            metadata: { labels: { app: 'probed' } },
+            spec: {
+              terminationGracePeriodSeconds: 1,
+              containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'], readinessProbe: { httpGet: { host: '127.0.0.1', port, path: '/ready' }, periodSeconds: 1 } }],
+            },
+          },
+        },
+      };
+      await kubectl(['apply', '-f', '-'], stringify(manifest));
+      const rsStatus = async () => JSON.parse(await ok('get', 'rs', 'probed', '-o', 'json')).status;
+      await vi.waitFor(async () => expect(await rsStatus()).toMatchObject({ replicas: 1, fullyLabeledReplicas: 1 }), wait);
+      expect((await rsStatus()).readyReplicas).toBeUndefined();
+      answer = 200;
+      await vi.waitFor(async () => expect(await rsStatus()).toMatchObject({ replicas: 1, readyReplicas: 1, availableReplicas: 1 }), wait);
+      await ok('delete', 'rs', 'probed');
+    } finally {
+      server.close();
+    }
   });
 });

@@ -501,11 +501,13 @@ export class PodWorker {
     st.ready = !init;
     // A container with a readiness probe starts unready; the prober flips it.
     const probe = init ? undefined : (c as PodContainer & { readinessProbe?: Probe }).readinessProbe;
+    let podIp = '127.0.0.1';
     const prober = probe
       ? new ReadinessProber(
           probe,
           {
-            podIp: () => (this.latest?.status as { podIP?: string } | undefined)?.podIP ?? '127.0.0.1',
+            // The IP the kubelet last wrote to the Pod's status (kept while a conflict retry drops `latest`).
+            podIp: () => (podIp = (this.latest?.status as { podIP?: string } | undefined)?.podIP ?? podIp),
             ports: (c as PodContainer & { ports?: { name?: string; containerPort: number }[] }).ports ?? [],
             env,
             image,
