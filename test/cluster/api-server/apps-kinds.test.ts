@@ -27,7 +27,7 @@ describe('apps/v1 at the API test server', () => {
   it('is discovered with short names, the all category and the status/scale subresources', async () => {
     const list = (await h.api('GET', '/apis/apps/v1')).body;
     const names = list.resources.map((r: { name: string }) => r.name);
-    expect(names).toEqual(['deployments', 'deployments/status', 'deployments/scale', 'replicasets', 'replicasets/status', 'replicasets/scale']);
+    expect(names).toEqual(['deployments', 'deployments/status', 'deployments/scale', 'replicasets', 'replicasets/status', 'replicasets/scale', 'statefulsets', 'statefulsets/status']);
     expect(list.resources[0]).toMatchObject({ kind: 'Deployment', shortNames: ['deploy'], categories: ['all'], namespaced: true });
     expect(list.resources[2]).toMatchObject({ group: 'autoscaling', version: 'v1', kind: 'Scale' });
   });
