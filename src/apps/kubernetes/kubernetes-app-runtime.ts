@@ -47,6 +47,8 @@ export function canonicalJson(value: unknown): string {
 
 export class KubernetesAppRuntime implements AppRuntime {
   readonly records: AppRecords;
+  /** What `records.write` wrote last per App, until the informer has caught up with it. */
+  private readonly written = new Map<string, AppObject>();
   private readonly log: Logger;
   private readonly now: () => Date;
 
@@ -68,6 +70,7 @@ export class KubernetesAppRuntime implements AppRuntime {
           metadata: { name: app.name, namespace, labels: app.labels, annotations: app.annotations },
           spec: app.spec,
         });
+        this.written.set(app.name, created);
         return { generation: created.metadata.generation ?? 1 };
       }
       const sameSpec = canonicalJson(liveSpec(live)) === canonicalJson(app.spec);
@@ -79,6 +82,7 @@ export class KubernetesAppRuntime implements AppRuntime {
           metadata: { ...live.metadata, labels: app.labels, annotations: app.annotations },
           spec: app.spec,
         });
+        this.written.set(app.name, updated);
         return { generation: updated.metadata.generation ?? 1 };
       } catch (error) {
         if (!isConflict(error) || attempt >= 4) throw error;
@@ -93,6 +97,7 @@ export class KubernetesAppRuntime implements AppRuntime {
     const app = this.app(name);
     return app ? statusOf(app) : null;
   }
+
 
   waitReady(app: string, service: string, timeoutMs: number, signal?: AbortSignal): Promise<ServiceStatus> {
     return new Promise<ServiceStatus>((resolve, reject) => {
@@ -178,8 +183,17 @@ export class KubernetesAppRuntime implements AppRuntime {
 
   // --- internals ---------------------------------------------------------------
 
+  /**
+   * The App resource as last seen: the informer's copy, or our own write when the
+   * informer has not seen that generation yet (so a `sut` change is never answered with
+   * the status of the spec before it).
+   */
   private app(name: string): AppObject | undefined {
-    return this.o.apps.get(this.o.namespace, name) as AppObject | undefined;
+    const cached = this.o.apps.get(this.o.namespace, name) as AppObject | undefined;
+    const own = this.written.get(name);
+    if (own && (!cached || (cached.metadata.generation ?? 0) < (own.metadata.generation ?? 0))) return own;
+    this.written.delete(name);
+    return cached;
   }
 
   private mustHaveService(app: string, service: string): void {
@@ -221,13 +235,22 @@ function safeSpec(app: AppObject): AppSpec | null {
 /** The App resource's status in the core shape (what the reconciler wrote), or an empty status. */
 export function statusOf(app: AppObject): AppStatus {
   const s = app.status ?? {};
-  return {
+  const status: AppStatus = {
     ...(s as Partial<AppStatus>),
     observedGeneration: typeof s.observedGeneration === 'number' ? s.observedGeneration : 0,
     services: Array.isArray(s.services) ? s.services : [],
     databases: Array.isArray(s.databases) ? s.databases : [],
     conditions: Array.isArray(s.conditions) ? s.conditions : [],
   };
+  // The spec is ahead of what the reconciler has seen: a service says what it is being rolled to (as locally).
+  const spec = status.observedGeneration < (app.metadata.generation ?? 0) ? safeSpec(app) : null;
+  if (spec) {
+    status.services = status.services.map((svc) => {
+      const desired = spec.services.find((x) => x.name === svc.name);
+      return desired ? { ...svc, version: desired.version, replicas: desired.replicas } : svc;
+    });
+  }
+  return status;
 }
 
 /**
