@@ -19,7 +19,7 @@ import { ValidationError } from '../core/errors.js';
 import { errorField, silentLogger, type Logger } from '../core/logger.js';
 import { Informer } from '../kube/informer.js';
 import { isAlreadyExists, KubeApiError, RESOURCES, type KubeApi, type KubeObject, type ResourceType } from '../kube/kube-api.js';
-import { APP_COMPONENT_LABEL, APP_LABEL, childKey, type AppObject } from '../kubernetes/app/app-child-meta.js';
+import { APP_COMPONENT_LABEL, APP_LABEL, childKey, credentialsSecretName, type AppObject } from '../kubernetes/app/app-child-meta.js';
 import { appChildren, appliedInitSql, type AppChild } from '../kubernetes/app/app-children.js';
 import { appStatusFromChildren, type ChildProblem } from '../kubernetes/app/app-status.js';
 import { diffChild, isOwnedBy } from '../kubernetes/app/child-diff.js';
@@ -66,6 +66,14 @@ const CHILD_KINDS = {
   ConfigMap: RESOURCES.configMap,
 } as const satisfies Record<string, ResourceType>;
 type ChildKind = keyof typeof CHILD_KINDS;
+/**
+ * Kinds watched (label `topas.dev/app`). Secrets and ConfigMaps are not: listing or
+ * watching them would need `list`/`watch` on every Secret the controller can see, so
+ * they are read by name (the spec says which) — a steady-state reconcile reads them,
+ * and still writes nothing.
+ */
+type WatchedKind = 'Deployment' | 'StatefulSet' | 'Service' | 'Job';
+const isWatched = (kind: ChildKind): kind is WatchedKind => kind !== 'Secret' && kind !== 'ConfigMap';
 
 export function startAppReconciler(options: AppReconcilerOptions): RunningAppReconciler {
   const r = new AppReconciler(options);
@@ -90,7 +98,7 @@ interface OwnWrite {
 class AppReconciler implements RunningAppReconciler {
   readonly ready: Promise<void>;
   private readonly controller: Controller;
-  private readonly children: Record<ChildKind, Informer<KubeObject>>;
+  private readonly children: Record<WatchedKind, Informer<KubeObject>>;
   private readonly writes = new Map<string, OwnWrite>();
   private readonly log: Logger;
   private readonly now: () => Date;
@@ -106,8 +114,6 @@ class AppReconciler implements RunningAppReconciler {
       StatefulSet: informer(CHILD_KINDS.StatefulSet),
       Service: informer(CHILD_KINDS.Service),
       Job: informer(CHILD_KINDS.Job),
-      Secret: informer(CHILD_KINDS.Secret),
-      ConfigMap: informer(CHILD_KINDS.ConfigMap),
     };
     this.controller = new Controller({
       name: 'app',
@@ -150,7 +156,7 @@ class AppReconciler implements RunningAppReconciler {
 
   // --- reading: caches overlaid with our own recent writes ------------------------
 
-  private cached(kind: ChildKind, name: string): KubeObject | null {
+  private cached(kind: WatchedKind, name: string): KubeObject | null {
     const key = `${kind}/${name}`;
     const cached = this.children[kind].get(this.o.namespace, name) ?? null;
     const own = this.writes.get(key);
@@ -168,7 +174,7 @@ class AppReconciler implements RunningAppReconciler {
   }
 
   /** The App's children of one kind (label `topas.dev/app`), our own writes included. */
-  private childrenOf<T>(kind: ChildKind, app: string): T[] {
+  private childrenOf<T>(kind: WatchedKind, app: string): T[] {
     const names = new Set(this.children[kind].list().filter((o) => o.metadata.labels?.[APP_LABEL] === app).map((o) => o.metadata.name));
     for (const key of this.writes.keys()) if (key.startsWith(`${kind}/`)) names.add(key.slice(kind.length + 1));
     return [...names]
@@ -229,7 +235,7 @@ class AppReconciler implements RunningAppReconciler {
   private async converge(app: KubeObject, child: AppChild, problems: ChildProblem[]): Promise<void> {
     const kind = child.kind as ChildKind;
     const name = child.metadata.name;
-    const live = this.cached(kind, name);
+    const live = isWatched(kind) ? this.cached(kind, name) : await this.o.api.find(CHILD_KINDS[kind], this.o.namespace, name);
     const diff = diffChild(child, live, { name: app.metadata.name, uid: app.metadata.uid! });
     const component = child.metadata.labels?.[APP_COMPONENT_LABEL];
     try {
@@ -247,13 +253,13 @@ class AppReconciler implements RunningAppReconciler {
             if (isAlreadyExists(error)) return; // the cache is behind; the watch brings it
             throw error;
           }
-          this.remember(kind, name, live, created);
+          if (isWatched(kind)) this.remember(kind, name, live, created);
           await this.event(app, 'Created', `Created ${kind} ${name}`);
           return;
         }
         case 'update': {
           const updated = await this.o.api.patch(CHILD_KINDS[kind], this.o.namespace, name, child);
-          this.remember(kind, name, live, updated);
+          if (isWatched(kind)) this.remember(kind, name, live, updated);
           const what = diff.reason === 'Drifted' ? `Put back ${kind} ${name} (changed by hand: ${diff.fields.slice(0, 5).join(', ')})` : `Updated ${kind} ${name}`;
           await this.event(app, diff.reason === 'Drifted' ? 'Reverted' : 'Updated', what, diff.reason === 'Drifted' ? 'Warning' : 'Normal');
           return;
@@ -269,25 +275,38 @@ class AppReconciler implements RunningAppReconciler {
     }
   }
 
-  /** Deletes the App's children the spec no longer has (its own only); an init Job of a database still there is history, kept. */
+  /**
+   * Deletes the App's children the spec no longer has (its own only). An init Job (and
+   * its ConfigMap) of a database still there is history, kept. Secrets and ConfigMaps
+   * are not watched: a removed database's credentials Secret and init ConfigMaps are
+   * named from its StatefulSet and Jobs.
+   */
   private async prune(app: KubeObject, spec: AppSpec, desired: Set<string>, problems: ChildProblem[]): Promise<void> {
     const databases = new Set(spec.databases.map((d) => d.name));
-    for (const kind of Object.keys(CHILD_KINDS) as ChildKind[]) {
+    const doomed: { kind: ChildKind; object: KubeObject; component?: string }[] = [];
+    for (const kind of ['Deployment', 'StatefulSet', 'Service', 'Job'] as const) {
       for (const live of this.childrenOf<KubeObject>(kind, app.metadata.name)) {
         if (desired.has(childKey(live, kind)) || !isOwnedBy(live, app.metadata.uid!)) continue;
         const component = live.metadata.labels?.[APP_COMPONENT_LABEL];
-        if ((kind === 'Job' || kind === 'ConfigMap') && component && databases.has(component)) continue;
-        try {
-          await this.o.api.delete(CHILD_KINDS[kind], this.o.namespace, live.metadata.name, { propagationPolicy: 'Background' });
-          this.remember(kind, live.metadata.name, live, null);
-          await this.event(app, 'Deleted', `Deleted ${kind} ${live.metadata.name} (no longer in the spec)`);
-        } catch (error) {
-          if (error instanceof KubeApiError && error.status === 403) {
-            problems.push({ ...(component ? { component } : {}), reason: 'Forbidden', message: error.message });
-            continue;
-          }
-          throw error;
+        if (kind === 'Job' && component && databases.has(component)) continue;
+        doomed.push({ kind, object: live, ...(component ? { component } : {}) });
+        if (component && !databases.has(component) && kind === 'StatefulSet') {
+          doomed.push({ kind: 'Secret', object: { metadata: { name: credentialsSecretName(app.metadata.name, component) } }, component });
         }
+        if (kind === 'Job') doomed.push({ kind: 'ConfigMap', object: { metadata: { name: live.metadata.name } }, ...(component ? { component } : {}) });
+      }
+    }
+    for (const { kind, object, component } of doomed) {
+      try {
+        const gone = await this.o.api.delete(CHILD_KINDS[kind], this.o.namespace, object.metadata.name, { propagationPolicy: 'Background' });
+        if (isWatched(kind)) this.remember(kind, object.metadata.name, object, null);
+        if (gone) await this.event(app, 'Deleted', `Deleted ${kind} ${object.metadata.name} (no longer in the spec)`);
+      } catch (error) {
+        if (error instanceof KubeApiError && error.status === 403) {
+          problems.push({ ...(component ? { component } : {}), reason: 'Forbidden', message: error.message });
+          continue;
+        }
+        throw error;
       }
     }
   }

@@ -54,8 +54,9 @@ export const APP_CONTROLLER_RULES: readonly PolicyRule[] = [
   // Init Jobs run once per database and initSQL; never updated (a changed initSQL is a new Job name).
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
   { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'list', 'watch'] },
-  // Credentials Secrets are put back when edited by hand (the Secret rule above reads, makes and removes).
-  { apiGroups: [''], resources: ['secrets'], verbs: ['update', 'patch'] },
+  // Credentials Secrets and init ConfigMaps are put back when edited by hand (the rules above read, make and
+  // remove them; they are read by name, never listed or watched, so no Secret is readable in bulk).
+  { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['update', 'patch'] },
 ];
 
 /** Everything the controller may do cluster-wide: TestRuns and Apps. */

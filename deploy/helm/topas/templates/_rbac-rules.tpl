@@ -143,6 +143,7 @@ Do not edit: regenerate with
     - ""
   resources:
     - secrets
+    - configmaps
   verbs:
     - update
     - patch
