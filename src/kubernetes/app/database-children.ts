@@ -191,7 +191,9 @@ export function initJob(app: AppObject, db: DatabaseSpec): InitJob | null {
             name: WAIT_CONTAINER,
             image: db.image,
             env,
-            command: ['sh', '-c', 'until pg_isready -q; do echo "waiting for $PGHOST:$PGPORT"; sleep 1; done'],
+            // A query as the App's user, not only pg_isready: a server still starting (or the
+            // image's temporary init server) answers pings but refuses sessions.
+            command: ['sh', '-c', 'until pg_isready -q && psql --no-psqlrc -Atqc "SELECT 1" >/dev/null 2>&1; do echo "waiting for $PGHOST:$PGPORT"; sleep 1; done'],
           },
         ],
         containers: [
