@@ -56,6 +56,18 @@ export class LeaderElector {
     return this.leading;
   }
 
+  /**
+   * Whether this leader may act as one right now: it leads and its last successful
+   * renewal *began* within `renewDeadline`. A leader that was paused (SIGSTOP, a long
+   * GC pause, a frozen VM) still believes it leads when it resumes, until its next
+   * attempt answers; by then another candidate may hold the Lease (it can take an
+   * expired Lease after `leaseDuration` > `renewDeadline`). Acting only while this is
+   * true keeps a resumed leader from starting work in that window.
+   */
+  get holdsLease(): boolean {
+    return this.leading && Date.now() - this.lastRenew < this.o.renewDeadlineMs;
+  }
+
   start(): void {
     void this.tick();
   }
@@ -72,10 +84,12 @@ export class LeaderElector {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    // When the attempt began, not when it answered: an answer read after a pause is old news.
+    const attemptAt = Date.now();
     try {
       const held = await this.tryAcquireOrRenew();
       if (held) {
-        this.lastRenew = Date.now();
+        this.lastRenew = attemptAt;
         if (!this.leading) {
           this.leading = true;
           this.o.log('info', 'became the leader', { lease: this.o.name, identity: this.o.identity });

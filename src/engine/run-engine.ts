@@ -59,6 +59,12 @@ export interface RunEngineOptions {
    * claims, executes and adopts no run until `lead()`. Default false.
    */
   standby?: boolean;
+  /**
+   * Whether this instance may claim runs right now (leader election: it holds the Lease
+   * and renewed it lately). A leader that was paused may not know yet that another took
+   * over; while this says false it claims nothing. Default: always.
+   */
+  mayClaim?: () => boolean;
 }
 
 interface Active {
@@ -85,12 +91,16 @@ export class RunEngine implements Engine {
   private readonly writer: EventWriter;
   private readonly engineMetrics: EngineMetrics;
   private readonly active = new Map<string, Active>();
-  private readonly o: Required<Omit<RunEngineOptions, 'log' | 'appExists' | 'storeRetry' | 'gitAllowFile' | 'standby'>> &
-    Pick<RunEngineOptions, 'appExists' | 'storeRetry' | 'gitAllowFile'> & { log: Logger };
+  private readonly o: Required<Omit<RunEngineOptions, 'log' | 'appExists' | 'storeRetry' | 'gitAllowFile' | 'standby' | 'mayClaim'>> &
+    Pick<RunEngineOptions, 'appExists' | 'storeRetry' | 'gitAllowFile'> & { log: Logger; mayClaim: () => boolean };
   /** Not the leader: nothing is claimed, executed or adopted here (see `lead`/`standBy`). */
   private standingBy: boolean;
   private dispatching = false;
   private dispatchAgain = false;
+  /** The dispatch pass under way (a claim may be in flight), or null. */
+  private pass: Promise<void> | null = null;
+  /** Stood by but could not hand its runs back yet (the store did not answer): tried again on each beat. */
+  private releasePending = false;
   private stopping = false;
   private started = false;
   private timers: NodeJS.Timeout[] = [];
@@ -119,6 +129,7 @@ export class RunEngine implements Engine {
       pollMs: 250,
       timeoutGraceMs: 5000,
       log: silentLogger,
+      mayClaim: () => true,
       ...options,
     };
     this.standingBy = options.standby ?? false;
@@ -234,6 +245,8 @@ export class RunEngine implements Engine {
   async standBy(): Promise<void> {
     if (this.standingBy || this.stopping) return;
     this.standingBy = true;
+    // A claim in flight lands first: what it claimed is left (or ended) with the rest.
+    await this.pass?.catch(() => {});
     const runs = [...this.active.values()];
     if (this.o.executor.detached) this.o.executor.leaveAll?.();
     else
@@ -243,6 +256,27 @@ export class RunEngine implements Engine {
       }
     await Promise.allSettled(runs.map((a) => a.done));
     this.o.log('info', 'standing by: no longer executing runs', { left: runs.length });
+    if (this.o.executor.detached) {
+      this.releasePending = true;
+      await this.release();
+    }
+  }
+
+  /**
+   * Hands the Running runs this instance left back (owner cleared): the leader adopts
+   * them on its next recovery pass. Without it they would stay ours — and this instance
+   * is alive, so nobody would take them — when we had claimed them after the new
+   * leader took over (a leader that was paused claims before it notices it lost).
+   */
+  private async release(): Promise<void> {
+    if (!this.releasePending || !this.standingBy || this.stopping || this.active.size > 0) return;
+    try {
+      const released = await this.o.store.releaseRuns(this.o.instanceId);
+      this.releasePending = false;
+      if (released.length) this.o.log('info', 'standing by: handed the runs it left to the leader', { runs: released.length, runIds: released.map((r) => r.id) });
+    } catch (error) {
+      this.o.log('warn', 'standing by: handing the runs it left to the leader failed; retrying', { error: errorField(error) });
+    }
   }
 
   async stop(graceMs = 5000): Promise<void> {
@@ -280,8 +314,11 @@ export class RunEngine implements Engine {
       return;
     }
     this.dispatching = true;
-    void this.dispatch().finally(() => {
+    const pass = this.dispatch();
+    this.pass = pass;
+    void pass.finally(() => {
       this.dispatching = false;
+      if (this.pass === pass) this.pass = null;
       if (this.dispatchAgain) {
         this.dispatchAgain = false;
         this.wake();
@@ -292,7 +329,7 @@ export class RunEngine implements Engine {
   private async dispatch(): Promise<void> {
     try {
       if (this.claimUncertain) await this.adoptLostClaims();
-      while (!this.stopping && !this.standingBy) {
+      while (!this.stopping && !this.standingBy && this.o.mayClaim()) {
         const room = Math.min(CLAIM_BATCH, this.o.executor.capacity - this.active.size, this.o.concurrency - this.active.size);
         if (room <= 0) return;
         let claimed: Run[];
@@ -350,7 +387,16 @@ export class RunEngine implements Engine {
     const controller = new AbortController();
     const entry: Active = { run, controller, abortReason: null, done: Promise.resolve(null) };
     this.active.set(run.id, entry);
+    let steps!: () => void;
+    // standBy waits for this entry: it settles once the executor follows the run (or we gave up).
+    entry.done = new Promise<null>((resolve) => (steps = () => resolve(null)));
     const open = await this.o.store.getSteps(run.id).catch(() => []);
+    steps();
+    if (this.standingBy || this.stopping) {
+      // Stood by while we looked: the run is left to the leader.
+      this.active.delete(run.id);
+      return;
+    }
     this.writer.begin(run.id, open);
     this.o.log('info', 're-attaching to a run started by a previous owner', { runId: run.id });
     entry.done = this.runToCompletion(entry, async (job, sink, signal) => {
@@ -500,6 +546,7 @@ export class RunEngine implements Engine {
         }
       }
       if (++this.beats % 5 === 0 && !this.standingBy) await this.recover();
+      if (this.standingBy) await this.release();
     } catch (error) {
       // One warning per outage; the writer logs each run whose end waits for the store.
       if (this.heartbeatFailures++ === 0) this.o.log('warn', 'heartbeat failed; the store does not answer', { error: errorField(error), activeRuns: this.active.size });

@@ -52,6 +52,8 @@ export interface KubernetesMode {
   metrics: ControllerMetrics;
   /** The engine starts standing by when leader election is on. */
   standby: boolean;
+  /** Whether the engine may claim runs now: without leader election always; with it, while the Lease is held and renewed lately. */
+  mayClaim(): boolean;
   executor(deps: DetachedExecutorDeps): Executor;
   /** Once the engine and the server run: registers the metrics, starts the election (or leads at once). */
   start(deps: { engine: RunEngine; store: Store; registry: Registry }): Promise<void>;
@@ -122,6 +124,7 @@ export async function prepareKubernetes(o: KubernetesModeOptions): Promise<Kuber
     appRuntime,
     metrics,
     standby: config.leaderElection,
+    mayClaim: () => !config.leaderElection || (elector?.holdsLease ?? false),
     executor: (deps) =>
       createKubernetesExecutor({
         api,

@@ -135,6 +135,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     ...options.engineTimings,
     // With leader election, only the holder of the Lease claims and executes runs.
     standby: kube?.standby ?? false,
+    ...(kube ? { mayClaim: () => kube.mayClaim() } : {}),
     log,
   });
   let server: ServerType | undefined;

@@ -292,6 +292,11 @@ class PostgresStore implements Store {
     return rows.map(toRun);
   }
 
+  async releaseRuns(owner: string): Promise<Run[]> {
+    const { rows } = await this.sql.query(`UPDATE runs SET owner = NULL WHERE phase = 'Running' AND owner = $1 RETURNING *`, [owner]);
+    return rows.map(toRun);
+  }
+
   async putRunToken(runId: string, secretHash: string, expiresAt: string): Promise<void> {
     await this.sql.query(
       `INSERT INTO run_tokens (run_id, secret_hash, expires_at) VALUES ($1, $2, $3)

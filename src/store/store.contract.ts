@@ -264,6 +264,23 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect((await store.getRun(runs[3]!.id))!.phase).toBe('Queued');
       });
 
+      it('releases the Running runs of an owner that stood by; any live instance adopts them then', async () => {
+        const runs = [];
+        for (let i = 0; i < 4; i++) runs.push(await store.createRun(newRun({ name: `r${i}` })));
+        await store.claimRuns('old-leader', 2, 10);
+        await store.claimRuns('leader', 1, 10);
+        const released = await store.releaseRuns('old-leader');
+        expect(released.map((r) => r.id).sort()).toEqual([runs[0]!.id, runs[1]!.id].sort());
+        for (const r of released) expect(r).toMatchObject({ phase: 'Running', executor: null });
+        expect(await store.runningRunsOf('old-leader')).toEqual([]);
+        expect(await store.releaseRuns('old-leader')).toEqual([]);
+        // Both instances are alive: the released runs are adopted all the same, the leader's own are not.
+        const adopted = await store.adoptOrphanedRuns(['old-leader', 'leader'], 'leader');
+        expect(adopted.map((r) => r.id).sort()).toEqual([runs[0]!.id, runs[1]!.id].sort());
+        expect((await store.runningRunsOf('leader')).map((r) => r.id)).toEqual([runs[0]!.id, runs[1]!.id, runs[2]!.id]);
+        expect((await store.getRun(runs[3]!.id))!.phase).toBe('Queued');
+      });
+
       it('keeps per-run tokens by hash, valid only while their run is Queued or Running and unexpired', async () => {
         const run = await store.createRun(newRun());
         const later = new Date(Date.now() + 60_000).toISOString();

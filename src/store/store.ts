@@ -94,6 +94,12 @@ export interface Store {
    * For detached executors, whose runs outlive the process that started them.
    */
   adoptOrphanedRuns(liveOwners: string[], newOwner: string): Promise<Run[]>;
+  /**
+   * `owner` gives up its Running runs (their owner becomes null; they stay Running):
+   * an instance that stopped leading hands the runs it left to the leader, which
+   * adopts them (`adoptOrphanedRuns`). Returns the runs it changed.
+   */
+  releaseRuns(owner: string): Promise<Run[]>;
   /** Runs per phase (all phases present, zero when none). Reads counts kept by triggers: cheap at any size. */
   countByPhase(): Promise<Record<RunPhase, number>>;
   /** Number of Queued runs and Running runs (cheap; used for metrics and scheduling). */

@@ -74,4 +74,17 @@ describe('LeaderElector (test cluster)', () => {
     expect(lease.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
     await b.stop();
   });
+
+  it('a leader that has not renewed within the renew deadline (paused) no longer holds the Lease, though it still thinks it leads', async () => {
+    const events: string[] = [];
+    const a = candidate('a', 'paused', events);
+    a.start();
+    await expect.poll(() => a.holdsLease).toBe(true);
+    // Paused: no renewal attempt runs (a SIGSTOPped process runs no timer either).
+    (a as unknown as { stopped: boolean }).stopped = true;
+    await expect.poll(() => a.holdsLease, { timeout: 3000, interval: 20 }).toBe(false);
+    expect(a.isLeader).toBe(true);
+    expect(events).toEqual(['a leads']);
+    await a.stop();
+  });
 });

@@ -87,6 +87,12 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
   const exitGraceMs = options.exitGraceMs ?? 10_000;
   const following = new Set<Following>();
   let closed = false;
+  /**
+   * How many times `leaveAll` was called. An `execute`/`attach` that began before a
+   * leave but only follows its run after it (it was still looking the Pod up) leaves it
+   * too: standing by means following nothing.
+   */
+  let leaves = 0;
 
   async function placement(job: ExecutionJob): Promise<Placement | RunCompletion> {
     const ref = job.k8sRef;
@@ -168,9 +174,9 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
 
   /**
    * Follows a started run until it ends: the runner's report through the hub, or what
-   * its Pod's status says. `lost()` is the answer when the Pod vanished without one.
+   * its Pod's status says. `neverCame` is the answer when the Pod never appears (default: PodDeleted).
    */
-  function follow(job: ExecutionJob, sink: RunSink, signal: AbortSignal, namespace: string, lost: () => RunCompletion | null, quit?: AbortSignal): Promise<RunCompletion | null> {
+  function follow(job: ExecutionJob, sink: RunSink, signal: AbortSignal, namespace: string, neverCame: RunCompletion | null, epoch: number, quit?: AbortSignal): Promise<RunCompletion | null> {
     const podName = runnerPodName(job.runId);
     const since = Date.now();
     return new Promise<RunCompletion | null>((resolve, reject) => {
@@ -233,11 +239,10 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
           if (outcome) return finish(() => resolve(outcome));
           // Deleted by us after a cancel, or by someone else (the TestRun's deletion) while cancelling.
           if (deletedByUs || signal.aborted) return finish(() => resolve(cancelled()));
-          const gone = lost();
-          return finish(() => resolve(gone ?? podDeletedCompletion(podName)));
+          return finish(() => resolve(podDeletedCompletion(podName)));
         }
         if (!pod) {
-          if (Date.now() - since > appearMs) finish(() => resolve(lost() ?? podDeletedCompletion(podName)));
+          if (Date.now() - since > appearMs) finish(() => resolve(neverCame ?? podDeletedCompletion(podName)));
           return;
         }
         if (pod.metadata?.deletionTimestamp && deletedByUs) return; // ours (cancel): wait for it to go
@@ -287,6 +292,8 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
         settle();
       }
       following.add(entry);
+      // Left while we were getting here: follow nothing (the Pod, if any, goes on; the leader attaches).
+      if (epoch !== leaves) return entry.stop();
       // What the cache has now (a Pod that ended while nobody followed it).
       look((options.pods.get(namespace, podName) as unknown as V1Pod | undefined) ?? null, false);
     });
@@ -318,13 +325,14 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
     detached: true,
     async execute(job, sink, signal) {
       if (closed) throw new ExecutorClosedError();
+      const epoch = leaves;
       const where = await placement(job);
       if ('phase' in where) return where;
       const podName = runnerPodName(job.runId);
       // By identity: a Pod that exists was started before (by us or another instance) and is followed.
       const existing = await findPod(where.namespace, podName);
       const quit = new AbortController();
-      const followed = follow(job, sink, signal, where.namespace, () => null, quit.signal);
+      const followed = follow(job, sink, signal, where.namespace, null, epoch, quit.signal);
       // It may reject (closed, leaveAll) while the Pod is still being created: handled below, never unhandled.
       followed.catch(() => {});
       if (!existing) {
@@ -348,16 +356,26 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
     },
     async attach(job, sink, signal) {
       if (closed) throw new ExecutorClosedError();
+      const epoch = leaves;
       const where = await placement(job);
       if ('phase' in where) return null;
       const podName = runnerPodName(job.runId);
       const pod = await findPod(where.namespace, podName);
-      if (!pod) return null;
-      const completion = await follow(job, sink, signal, where.namespace, () => null);
+      // No Pod, but its token Secret: the previous owner was starting the run (a leader
+      // paused between the two, about to go on). Its Pod may still come: wait for it a while.
+      if (!pod && !(await options.api.find<KubeObject>(SECRET, where.namespace, tokenSecretName(job.runId)))) return null;
+      const neverCame: RunCompletion = {
+        phase: 'Error',
+        reason: 'ExecutorLost',
+        message: `the previous owner of this run began starting it, but its runner Pod ${podName} did not appear within ${Math.round(appearMs / 1000)} s`,
+        summary: EMPTY_SUMMARY,
+      };
+      const completion = await follow(job, sink, signal, where.namespace, pod ? null : neverCame, epoch);
       cleanUp(job.runId, where);
       return completion ?? crashed(podName);
     },
     leaveAll() {
+      leaves++;
       for (const f of [...following]) f.stop();
     },
     async close() {

@@ -1,0 +1,118 @@
+/**
+ * Leader changes with a detached executor (runner Pods), on one store: a leader that was
+ * paused (SIGSTOP, a long GC pause) resumes believing it still leads. It must not claim
+ * runs then, and whatever it holds when it notices and stands by goes to the new leader —
+ * never stays with an instance that is alive but executes nothing (the run would stay
+ * Running forever, its runner refused by everyone: `RunNotAttached`).
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EMPTY_SUMMARY, type RunCompletion } from '../core/run.js';
+import { ExecutorClosedError, type Executor } from '../executors/executor.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import { RunEngine, type RunEngineOptions } from './run-engine.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** Runners that outlive the instance that started them (what runner Pods in one cluster are). */
+function runnerPool() {
+  const runners = new Map<string, { done: Promise<RunCompletion>; finish: () => void }>();
+  const started: string[] = [];
+  /** One instance's executor over the pool. */
+  function executor(): Executor {
+    const following = new Set<() => void>();
+    const followRun = (runId: string) =>
+      new Promise<RunCompletion>((resolve, reject) => {
+        const stop = () => reject(new ExecutorClosedError());
+        following.add(stop);
+        void runners.get(runId)!.done.then((c) => {
+          following.delete(stop);
+          resolve(c);
+        });
+      });
+    const leaveAll = () => {
+      for (const stop of [...following]) stop();
+      following.clear();
+    };
+    return {
+      name: 'pods',
+      capacity: 100,
+      detached: true,
+      async execute(job) {
+        if (!runners.has(job.runId)) {
+          started.push(job.runId);
+          let finish!: () => void;
+          const done = new Promise<RunCompletion>((r) => (finish = () => r({ phase: 'Passed', reason: null, message: null, summary: EMPTY_SUMMARY })));
+          runners.set(job.runId, { done, finish });
+        }
+        return followRun(job.runId);
+      },
+      async attach(job) {
+        return runners.has(job.runId) ? followRun(job.runId) : null;
+      },
+      leaveAll,
+      async close() {
+        leaveAll();
+      },
+    };
+  }
+  return { runners, started, executor };
+}
+
+async function instance(store: Store, options: Partial<RunEngineOptions> & { instanceId: string; executor: Executor }) {
+  const engine = new RunEngine({ concurrency: 4, heartbeatMs: 20, pollMs: 20, ...options, store });
+  await engine.start();
+  cleanups.push(() => engine.stop(0));
+  return engine;
+}
+
+describe('leader handover (detached executor)', () => {
+  it('a run the old leader claimed after the new one took over is handed to the new leader once the old one stands by', async () => {
+    const store = await openStore({ databaseUrl: null });
+    cleanups.push(() => store.close());
+    const pool = runnerPool();
+    // The new leader; it polls the queue rarely, so the old leader is the one that claims.
+    const leader = await instance(store, { instanceId: 'new-leader', executor: pool.executor(), standby: true, pollMs: 3_600_000 });
+    // The old leader, just resumed: it has not noticed yet that it lost the Lease.
+    const old = await instance(store, { instanceId: 'old-leader', executor: pool.executor() });
+    await leader.lead();
+    const run = await old.submit({ origin: 'api', script: 'remote' });
+    await vi.waitFor(async () => expect(await store.getRun(run.id)).toMatchObject({ phase: 'Running', executor: 'old-leader' }));
+    expect(pool.started).toEqual([run.id]);
+
+    // It notices and stands by: its runner goes on, and the leader takes the run over.
+    await old.standBy();
+    await vi.waitFor(async () => expect((await store.getRun(run.id))!.executor).toBe('new-leader'), { timeout: 5000 });
+    pool.runners.get(run.id)!.finish();
+    await vi.waitFor(async () => expect(await store.getRun(run.id)).toMatchObject({ phase: 'Passed', executor: 'new-leader' }), { timeout: 5000 });
+    // Started once: the leader followed the runner the old leader had started.
+    expect(pool.started).toEqual([run.id]);
+  });
+
+  it('claims nothing while it may not (a leader that has not renewed its Lease since it resumed)', async () => {
+    const store = await openStore({ databaseUrl: null });
+    cleanups.push(() => store.close());
+    const pool = runnerPool();
+    let may = false;
+    let asked = 0;
+    const engine = await instance(store, {
+      instanceId: 'resumed',
+      executor: pool.executor(),
+      mayClaim: () => {
+        asked++;
+        return may;
+      },
+    });
+    const run = await engine.submit({ origin: 'api', script: 'remote' });
+    await vi.waitFor(() => expect(asked).toBeGreaterThan(5));
+    expect(await store.getRun(run.id)).toMatchObject({ phase: 'Queued' });
+    expect(pool.started).toEqual([]);
+    may = true;
+    await vi.waitFor(async () => expect(await store.getRun(run.id)).toMatchObject({ phase: 'Running', executor: 'resumed' }));
+    pool.runners.get(run.id)!.finish();
+    await vi.waitFor(async () => expect(await store.getRun(run.id)).toMatchObject({ phase: 'Passed' }));
+  });
+});
