@@ -140,8 +140,10 @@ describe('App on Kubernetes (topas as its ServiceAccount, RBAC enforced)', () =>
 
     await h.killTopas();
     await h.startTopas({ env: { KUBECONFIG: saKubeconfig, TOPAS_POD_GRACE_SECONDS: '5' } });
+    // The new instance has reconciled the App once it mirrors a new annotation into the store.
+    await kubectl('annotate', 'app', 'demo', '-n', NS, 'example.com/note=restarted', '--overwrite');
+    await vi.waitFor(async () => expect((await h.api('/api/apps/demo')).body?.metadata?.annotations?.['example.com/note']).toBe('restarted'), { timeout: 60_000, interval: 250 });
     await waitForApp('App demo Ready after a restart', ready);
-    await vi.waitFor(async () => expect((await h.api('/api/apps/demo')).status).toBe(200), { timeout: 30_000, interval: 200 });
     expect(await jobs()).toEqual(initJobs);
   }, 240_000);
 
