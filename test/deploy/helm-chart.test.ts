@@ -230,7 +230,8 @@ describe('helm template: default values', () => {
 
   it('ships the same CRDs as deploy/crds', () => {
     const strip = (text: string) => text.replace(/^#.*\n/gm, '');
-    expect(strip(readFileSync(join(CHART, 'crds', 'topas.dev.yaml'), 'utf8'))).toBe(strip(readFileSync(join(REPO, 'deploy', 'crds', 'testruns.topas.dev.yaml'), 'utf8')));
+    const deployCrds = ['testruns.topas.dev.yaml', 'apps.topas.dev.yaml'].map((f) => strip(readFileSync(join(REPO, 'deploy', 'crds', f), 'utf8'))).join('');
+    expect(strip(readFileSync(join(CHART, 'crds', 'topas.dev.yaml'), 'utf8'))).toBe(deployCrds);
   });
 
   it('matches the chart version to topas: appVersion is the package version and the default runner image tag', () => {
