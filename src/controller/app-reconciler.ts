@@ -16,6 +16,7 @@
 import type { V1Deployment, V1Job, V1Pod, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import { APP_API_VERSION, APP_KIND, parseAppSpec, setCondition, type AppSpec, type AppStatus } from '../core/app.js';
 import { ValidationError } from '../core/errors.js';
+import { canonicalJson } from '../core/canonical-json.js';
 import { errorField, silentLogger, type Logger } from '../core/logger.js';
 import { Informer } from '../kube/informer.js';
 import { isAlreadyExists, KubeApiError, RESOURCES, type KubeApi, type KubeObject, type ResourceType } from '../kube/kube-api.js';
@@ -81,12 +82,6 @@ export function startAppReconciler(options: AppReconcilerOptions): RunningAppRec
   return r;
 }
 
-/** A JSON text of a value with object keys sorted: equal texts, equal values. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}
 
 /** What this reconciler wrote last of an object, so a reconcile before the informer caught up reads its own write. */
 interface OwnWrite {
@@ -314,7 +309,7 @@ class AppReconciler implements RunningAppReconciler {
   /** Writes `status` (merge patch of the status subresource) unless the App already has it. */
   private async writeStatus(app: KubeObject & { status?: unknown }, status: AppStatus): Promise<void> {
     const old = (app.status ?? {}) as Record<string, unknown>;
-    if (canonical(old) === canonical(status)) return;
+    if (canonicalJson(old) === canonicalJson(status)) return;
     const patch: Record<string, unknown> = { ...status };
     for (const field of Object.keys(old)) if (!(field in patch)) patch[field] = null;
     try {
@@ -333,9 +328,9 @@ class AppReconciler implements RunningAppReconciler {
     if (
       stored &&
       stored.generation === generation &&
-      canonical(stored.spec) === canonical(spec) &&
-      canonical(stored.labels) === canonical(labels) &&
-      canonical(stored.annotations) === canonical(annotations)
+      canonicalJson(stored.spec) === canonicalJson(spec) &&
+      canonicalJson(stored.labels) === canonicalJson(labels) &&
+      canonicalJson(stored.annotations) === canonicalJson(annotations)
     ) {
       return;
     }

@@ -26,6 +26,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { ConflictError, TopasError, ValidationError } from '../core/errors.js';
+import { canonicalJson } from '../core/canonical-json.js';
 import { errorField, silentLogger, type Logger } from '../core/logger.js';
 import type { Run, RunSource } from '../core/run.js';
 import { isTerminal } from '../core/run-phase.js';
@@ -91,12 +92,6 @@ export function startTestRunController(options: TestRunControllerOptions): Runni
 
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
 
-/** A JSON text of a value with object keys sorted: equal texts, equal values. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}
 
 /** What the controller wrote last per TestRun, so a reconcile before the informer caught up reads its own write. */
 interface OwnWrite {
@@ -194,7 +189,7 @@ class TestRunController implements RunningController {
   /** Writes `status` (merge patch of the status subresource) unless the resource already has it. */
   private async writeStatus(tr: TestRun, status: TestRunStatus): Promise<TestRun> {
     const old = (tr.status ?? {}) as Record<string, unknown>;
-    if (canonical(old) === canonical(status)) return tr;
+    if (canonicalJson(old) === canonicalJson(status)) return tr;
     // A merge patch replaces what it names; fields the new status no longer has are removed with null.
     const patch: Record<string, unknown> = { ...status };
     for (const field of Object.keys(old)) if (!(field in patch)) patch[field] = null;
@@ -270,7 +265,7 @@ class TestRunController implements RunningController {
     const status = testRunStatus(run, pod, tr, now, { graceMs: this.o.podGraceMs ?? DEFAULT_POD_GRACE_MS });
     if (!isTerminal(run.phase)) {
       // Counts so far alone are no reason to write (a long run would write all the time): they go with the next change.
-      if (canonical(withoutProgress(before)) === canonical(withoutProgress(status))) return;
+      if (canonicalJson(withoutProgress(before)) === canonicalJson(withoutProgress(status))) return;
       // Coalesce the changes of a running run (Queued → Running → its Pod): one write per interval.
       const wait = (this.lastStatusWrite.get(k) ?? 0) + (this.o.statusIntervalMs ?? 1000) - now.getTime();
       if (wait > 0) return { requeueAfterMs: wait };

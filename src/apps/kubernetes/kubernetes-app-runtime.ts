@@ -8,16 +8,14 @@
  * reading Pod logs.
  */
 import { APP_API_VERSION, APP_KIND, parseAppSpec, type AppSpec, type AppStatus, type Endpoint, type ServiceStatus } from '../../core/app.js';
+import { canonicalJson } from '../../core/canonical-json.js';
 import { TopasError } from '../../core/errors.js';
+import { APP_COMPONENT_LABEL, APP_LABEL } from '../../kubernetes/app/app-child-meta.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Informer } from '../../kube/informer.js';
 import { isConflict, RESOURCES, type KubeApi, type KubeObject } from '../../kube/kube-api.js';
 import type { AppRecords, AppRuntime } from '../app-runtime.js';
 
-/** The label every child of an App carries: the App's name. */
-export const APP_LABEL = 'topas.dev/app';
-/** The label naming the service or database a child belongs to. */
-export const COMPONENT_LABEL = 'topas.dev/component';
 /** The Pod template annotation `kubectl rollout restart` sets; the reconciler keeps it. */
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 
@@ -38,12 +36,6 @@ export interface AppObject extends KubeObject {
   status?: Partial<AppStatus> & Record<string, unknown>;
 }
 
-/** A JSON text of a value with object keys sorted: equal texts, equal values. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}
 
 export class KubernetesAppRuntime implements AppRuntime {
   readonly records: AppRecords;
@@ -204,7 +196,7 @@ export class KubernetesAppRuntime implements AppRuntime {
   /** The service's Pods, oldest first (replica 0 is the oldest). */
   private async pods(app: string, service: string): Promise<KubeObject[]> {
     this.mustHaveService(app, service);
-    const list = await this.o.api.list(RESOURCES.pod, this.o.namespace, { labelSelector: `${APP_LABEL}=${app},${COMPONENT_LABEL}=${service}` });
+    const list = await this.o.api.list(RESOURCES.pod, this.o.namespace, { labelSelector: `${APP_LABEL}=${app},${APP_COMPONENT_LABEL}=${service}` });
     return list.items.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
   }
 

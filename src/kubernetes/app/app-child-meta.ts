@@ -6,6 +6,7 @@
  * annotation, and the names of the children that are not simply the component's name.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../core/canonical-json.js';
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import { APP_API_VERSION, APP_KIND, type AppSpec, type AppStatus } from '../../core/app.js';
 import { MANAGED_BY, MANAGED_BY_LABELS } from '../manifests/labels.js';
@@ -87,14 +88,6 @@ export function specHash(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** Identifies a child within its App: `Kind/name`. Items of a list response carry no `kind`: pass it. */
 export function childKey(obj: { kind?: string; metadata?: { name?: string } }, kind: string | undefined = obj.kind): string {
