@@ -7,13 +7,15 @@
  * operations that act on the children directly — a rollout restart, deleting a Pod,
  * reading Pod logs.
  */
+import type { V1Deployment } from '@kubernetes/client-node';
 import { APP_API_VERSION, APP_KIND, parseAppSpec, type AppSpec, type AppStatus, type Endpoint, type ServiceStatus } from '../../core/app.js';
 import { canonicalJson } from '../../core/canonical-json.js';
 import { TopasError } from '../../core/errors.js';
 import { APP_COMPONENT_LABEL, APP_LABEL } from '../../kubernetes/app/app-child-meta.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Informer } from '../../kube/informer.js';
-import { isConflict, RESOURCES, type KubeApi, type KubeObject } from '../../kube/kube-api.js';
+import { isConflict, KubeApiError, RESOURCES, type KubeApi, type KubeObject } from '../../kube/kube-api.js';
+import { deploymentRolloutMessage } from '../../kubernetes/app/app-status.js';
 import type { AppRecords, AppRuntime } from '../app-runtime.js';
 
 /** The Pod template annotation `kubectl rollout restart` sets; the reconciler keeps it. */
@@ -29,6 +31,11 @@ export interface KubernetesAppRuntimeOptions {
   /** The clock (tests). */
   now?: () => Date;
 }
+
+/** How long `restart()` waits for the rollout (as the local runtime). */
+const RESTART_TIMEOUT_MS = 120_000;
+
+type DeploymentObject = V1Deployment & KubeObject;
 
 /** An App resource as read. */
 export interface AppObject extends KubeObject {
@@ -126,12 +133,19 @@ export class KubernetesAppRuntime implements AppRuntime {
     return { pid: null, pod: pod.metadata.name };
   }
 
-  /** `kubectl rollout restart`: a new Pod template annotation rolls every Pod. */
+  /**
+   * `kubectl rollout restart`: a new Pod template annotation rolls every Pod. Resolves,
+   * as the local runtime's does, once the rollout is done (`kubectl rollout status`):
+   * the App's generation does not change, so a `waitReady` right after the patch would
+   * answer from the status of the Pods being replaced.
+   */
   async restart(app: string, service: string): Promise<void> {
     this.mustHaveService(app, service);
-    await this.o.api.patch(RESOURCES.deployment, this.o.namespace, service, {
+    const patched = await this.o.api.patch<DeploymentObject>(RESOURCES.deployment, this.o.namespace, service, {
       spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: this.now().toISOString() } } } },
     });
+    this.log('info', 'app: restarting a service', { app, service });
+    await this.waitRolledOut(app, service, patched.metadata.generation ?? 0, RESTART_TIMEOUT_MS);
   }
 
   /** The last lines of each of the service's Pods' logs, each line prefixed with its Pod's name. */
@@ -198,6 +212,47 @@ export class KubernetesAppRuntime implements AppRuntime {
     this.mustHaveService(app, service);
     const list = await this.o.api.list(RESOURCES.pod, this.o.namespace, { labelSelector: `${APP_LABEL}=${app},${APP_COMPONENT_LABEL}=${service}` });
     return list.items.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+  }
+
+  /**
+   * Until the service's Deployment has rolled out `generation` (seen by its controller,
+   * every replica updated, available, no old one left); watches the one Deployment.
+   */
+  private async waitRolledOut(app: string, service: string, generation: number, timeoutMs: number): Promise<void> {
+    const { api, namespace } = this.o;
+    const done = (d: DeploymentObject) => (d.status?.observedGeneration ?? 0) >= generation && deploymentRolloutMessage(d) === null;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const current = await api.find<DeploymentObject>(RESOURCES.deployment, namespace, service);
+      if (!current) throw new TopasError('NotFound', `the Deployment of service "${service}" of App "${app}" is gone`);
+      if (done(current)) return;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new TopasError('NotReady', `service "${service}" of App "${app}" did not finish its restart within ${Math.round(timeoutMs / 1000)} s: ${deploymentRolloutMessage(current) ?? 'waiting for the Deployment controller'}`);
+      }
+      // Watch from what was read until the rollout is done, the Deployment is gone, or time is up; then read again.
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(), left);
+      try {
+        await api.watch<DeploymentObject>(
+          RESOURCES.deployment,
+          namespace,
+          { fieldSelector: `metadata.name=${service}`, resourceVersion: current.metadata.resourceVersion, timeoutSeconds: Math.max(1, Math.ceil(left / 1000)) },
+          (e) => {
+            if (e.type === 'DELETED' || (e.type !== 'BOOKMARK' && done(e.object))) stop.abort();
+          },
+          stop.signal,
+        );
+      } catch (error) {
+        // An aborted watch is how it ends here; a Gone (410) or a dropped connection reads again; a refusal (403) is the answer.
+        if (!stop.signal.aborted) {
+          if (error instanceof KubeApiError && error.status !== 410) throw error;
+          this.log('warn', 'app: watching a restart was interrupted; reading again', { app, service, error: (error as Error).message });
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    }
   }
 
   private notReadyReason(app: string, service: string): string {
