@@ -257,14 +257,14 @@ export function describeAppRuntimeContract(name: string, target: AppRuntimeContr
       expect(await versions(4)).toEqual(Array(4).fill('v2'));
     }, caseMs);
 
-    it('restart rolls every replica and ends ready', async () => {
+    it('restart resolves once every replica was replaced by a ready one', async () => {
       await settledReady();
       const before = await startups();
-      // Locally `restart` resolves when the rollout is done; on a cluster once the Deployment is patched.
       await runtime.restart(APP, SERVICE);
-      await vi.waitFor(async () => expect(newLines(before, await startups()).length).toBeGreaterThanOrEqual(2), { timeout: t.readyMs, interval: 200 });
-      await settledReady();
+      // No waiting here: a test that restarts a service and goes on must meet only new replicas.
+      expect(newLines(before, await startups()).length).toBeGreaterThanOrEqual(2);
       expect(await runtime.waitReady(APP, SERVICE, t.readyMs)).toMatchObject({ version: 'v2', replicas: 2, readyReplicas: 2 });
+      await settledReady();
       expect(await versions(4)).toEqual(Array(4).fill('v2'));
     }, caseMs);
 
