@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -95,6 +96,17 @@ export function httpGet(endpoint: Endpoint, path: string, timeoutMs = 10_000): P
   });
 }
 
+/** Opens and closes a TCP connection (the endpoint listens). */
+function connect(endpoint: Endpoint): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: endpoint.host, port: endpoint.port }, () => {
+      socket.end();
+      resolve();
+    });
+    socket.on('error', reject);
+  });
+}
+
 /** Runs one query on a database endpoint with the demo's credentials. */
 async function query<T extends Record<string, unknown>>(endpoint: Endpoint, sql: string): Promise<T[]> {
   const client = new pg.Client({ host: endpoint.host, port: endpoint.port, ...CREDENTIALS, database: CREDENTIALS.dbname, connectionTimeoutMillis: 5000 });
@@ -184,10 +196,20 @@ export function describeAppRuntimeContract(name: string, target: AppRuntimeContr
       return seen;
     };
 
-    it('applies an App (a service of 2 replicas, a database with initSQL): waitReady resolves with 2 ready replicas', async () => {
-      await apply(demoAppSpec({ version: 'v1' }));
-      const ready = await runtime.waitReady(APP, SERVICE, t.readyMs);
-      expect(ready).toMatchObject({ name: SERVICE, version: 'v1', replicas: 2, readyReplicas: 2 });
+    it('applies an App (a service of 2 replicas, a database with initSQL): waitReady resolves with 2 ready replicas; onStatus hears it', async () => {
+      const heard: AppStatus[] = [];
+      const off = runtime.onStatus((name, status) => {
+        if (name === APP) heard.push(status);
+      });
+      try {
+        await apply(demoAppSpec({ version: 'v1' }));
+        const ready = await runtime.waitReady(APP, SERVICE, t.readyMs);
+        expect(ready).toMatchObject({ name: SERVICE, version: 'v1', replicas: 2, readyReplicas: 2 });
+        // What topas persists (and `topas app status` shows) comes from these notifications.
+        await vi.waitFor(() => expect(heard.some((s) => service(s)?.readyReplicas === 2)).toBe(true), { timeout: t.settleMs, interval: 100 });
+      } finally {
+        off();
+      }
     }, caseMs);
 
     it('status shows the service (version, replicas, ready replicas, endpoint) and the database ready, initSQL applied', async () => {
@@ -216,6 +238,11 @@ export function describeAppRuntimeContract(name: string, target: AppRuntimeContr
       const users = await httpGet(e, '/api/users');
       expect(users.status).toBe(200);
       expect(users.body.items.map((u: { name: string }) => u.name)).toEqual(['seeded']);
+      // The extra port (gRPC) has its own endpoint, which accepts connections; the main port's number names the main endpoint.
+      const grpcEndpoint = runtime.endpoint(APP, SERVICE, 50051);
+      expect(grpcEndpoint).toEqual(service(runtime.status(APP))?.ports?.grpc);
+      await connect(grpcEndpoint!);
+      expect(runtime.endpoint(APP, SERVICE, 8080)).toEqual(e);
       // An unknown name has no endpoint.
       expect(runtime.endpoint(APP, 'nope')).toBeNull();
       expect(runtime.endpoint('no-such-app', SERVICE)).toBeNull();
