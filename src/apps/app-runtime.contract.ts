@@ -316,6 +316,10 @@ export function describeAppRuntimeContract(name: string, target: AppRuntimeContr
         { timeout: t.settleMs, interval: 100 },
       );
       await vi.waitFor(() => expect(query(old, 'SELECT 1')).rejects.toThrow(), { timeout: t.settleMs, interval: 200 });
+      // The service's replicas of this spec have no database to answer /healthz with: waitReady says it is not ready.
+      const started = Date.now();
+      await expect(runtime.waitReady(APP, SERVICE, 2000)).rejects.toMatchObject({ code: 'NotReady' });
+      expect(Date.now() - started).toBeLessThan(2000 + t.settleMs);
     }, caseMs);
 
     it('delete removes the App: no status, no endpoints, the service no longer answers', async () => {
