@@ -250,7 +250,8 @@ export class AppController implements SutGateway {
       else services.push(service);
       const spec = { ...record.spec, services };
       const written = await this.o.runtime.records?.write({ name: record.name, spec, labels: record.labels ?? {}, annotations: record.annotations ?? {} });
-      const { record: next } = await this.o.store.putApp({ ...record, spec, ...(written ? { generation: written.generation } : {}) });
+      // The record's own generation is not passed on: the store bumps it (or takes the resource's).
+      const { record: next } = await this.o.store.putApp({ name: record.name, spec, baseDir: record.baseDir, labels: record.labels, annotations: record.annotations, generation: written?.generation });
       await this.reconcile(next);
       return this.liveStatus(next).services.find((s) => s.name === name) ?? null;
     });
