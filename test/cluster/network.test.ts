@@ -190,6 +190,17 @@ spec:
     expect((await kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=users', '-o', 'jsonpath={.items[0].endpoints[*].addresses[0]}')).trim()).toBe(podIP);
   });
 
+  it('kube-proxy follows Service changes: a new port is served, a removed one and a deleted Service are not', async () => {
+    await apply('moving', `{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "moving"}, "spec": {"selector": {"app": "moving"}, "ports": [{"name": "a", "port": 81}]}}`);
+    const ip = await jsonpath('svc', 'moving', '{.spec.clusterIP}');
+    const served = () => cluster.kubeProxy.addresses().filter((a) => a.startsWith(`${ip}:`));
+    await vi.waitFor(() => expect(served()).toEqual([`${ip}:81`]), waitOpts);
+    await kubectl('patch', 'svc', 'moving', '--type=merge', '-p', '{"spec":{"ports":[{"name":"b","port":82}]}}');
+    await vi.waitFor(() => expect(served()).toEqual([`${ip}:82`]), waitOpts);
+    await kubectl('delete', 'svc', 'moving');
+    await vi.waitFor(() => expect(served()).toEqual([]), waitOpts);
+  });
+
   it.skipIf(!hasPostgres)('runs postgres behind a Service: psql in another Pod reaches it by name and creates a table, the host reads it at the cluster IP', async () => {
     await apply(
       'db',
