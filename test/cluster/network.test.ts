@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { lookupImage } from './kubelet/images.js';
+import { defaultImageTable, lookupImage } from './kubelet/images.js';
 import { podProcesses } from './kubelet/pod-processes.js';
 import { startTestCluster, type TestCluster } from './start-test-cluster.js';
-import { defaultImageTable } from './kubelet/images.js';
 
 const run = promisify(execFile);
 let cluster: TestCluster;
@@ -98,35 +97,36 @@ spec:
 
 afterAll(async () => {
   await cluster?.stop();
-  expect(podProcesses(/^(users-|resolver|db-0|psql-)/)).toEqual([]);
+  expect(podProcesses(/^net-/)).toEqual([]);
 });
 
 describe('test cluster networking', () => {
   it('gives Pods their own IPs from 127.1.0.0/16 and Services cluster IPs from 127.2.0.0/16', async () => {
     expect(await jsonpath('svc', 'users', '{.spec.clusterIP}')).toMatch(/^127\.2\.\d+\.\d+$/);
-    await apply('users-1', usersPod('users-1', 'v1'));
-    await vi.waitFor(async () => expect(await jsonpath('pod', 'users-1', '{.status.phase}')).toBe('Running'), waitOpts);
-    expect(await jsonpath('pod', 'users-1', '{.status.podIP} {.status.hostIP}')).toMatch(/^127\.1\.\d+\.\d+ 127\.0\.0\.1$/);
+    await apply('net-users-1', usersPod('net-users-1', 'v1'));
+    await vi.waitFor(async () => expect(await jsonpath('pod', 'net-users-1', '{.status.phase}')).toBe('Running'), waitOpts);
+    expect(await jsonpath('pod', 'net-users-1', '{.status.podIP} {.status.hostIP}')).toMatch(/^127\.1\.\d+\.\d+ 127\.0\.0\.1$/);
   });
 
   it('serves a demo-users Pod behind its Service: HTTP at clusterIP:8080 and gRPC at :50051 from the host, with EndpointSlices and Endpoints naming the Pod', async () => {
     const ip = await jsonpath('svc', 'users', '{.spec.clusterIP}');
-    const podIP = await jsonpath('pod', 'users-1', '{.status.podIP}');
+    const podIP = await jsonpath('pod', 'net-users-1', '{.status.podIP}');
     await vi.waitFor(async () => expect(await get(`http://${ip}:8080/no-such-route`)).toMatchObject({ status: 404, version: 'v1' }), waitOpts);
     expect(await http2Answers(`http://${ip}:50051`)).toBe(true);
     const slice = JSON.parse(await kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=users', '-o', 'json')).items[0];
     expect(slice).toMatchObject({
       addressType: 'IPv4',
-      endpoints: [{ addresses: [podIP], conditions: { ready: true, serving: true, terminating: false }, targetRef: { kind: 'Pod', name: 'users-1' } }],
+      endpoints: [{ addresses: [podIP], conditions: { ready: true, serving: true, terminating: false }, targetRef: { kind: 'Pod', name: 'net-users-1' } }],
     });
     expect(slice.ports).toEqual(expect.arrayContaining([{ name: 'http', port: 8080, protocol: 'TCP' }, { name: 'grpc', port: 50051, protocol: 'TCP' }]));
+    expect(await kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=users', '--no-headers')).toMatch(new RegExp(`^users-\\w+\\s+IPv4\\s+8080,50051\\s+${podIP.replace(/\./g, '\\.')}\\s`));
     expect(await kubectl('get', 'ep', 'users', '--no-headers')).toMatch(new RegExp(`^users\\s+${podIP.replace(/\./g, '\\.')}:\\d+,${podIP.replace(/\./g, '\\.')}:\\d+\\s`));
   });
 
   it('runs two Pods of one image on one port without collision, and the Service balances between them', async () => {
-    await apply('users-2', usersPod('users-2', 'v2'));
-    await vi.waitFor(async () => expect(await jsonpath('pod', 'users-2', '{.status.phase}')).toBe('Running'), waitOpts);
-    const [ip1, ip2] = [await jsonpath('pod', 'users-1', '{.status.podIP}'), await jsonpath('pod', 'users-2', '{.status.podIP}')];
+    await apply('net-users-2', usersPod('net-users-2', 'v2'));
+    await vi.waitFor(async () => expect(await jsonpath('pod', 'net-users-2', '{.status.phase}')).toBe('Running'), waitOpts);
+    const [ip1, ip2] = [await jsonpath('pod', 'net-users-1', '{.status.podIP}'), await jsonpath('pod', 'net-users-2', '{.status.podIP}')];
     expect(ip1).not.toBe(ip2);
     await vi.waitFor(async () => expect(await get(`http://${ip2}:8080/api/version`)).toMatchObject({ status: 200, version: 'v2' }), waitOpts);
     expect(await get(`http://${ip1}:8080/x`)).toMatchObject({ version: 'v1' });
@@ -136,7 +136,7 @@ describe('test cluster networking', () => {
       for (let i = 0; i < 4; i++) versions.add((await get(`http://${svc}:8080/x`)).version);
       expect([...versions].sort()).toEqual(['v1', 'v2']);
     }, waitOpts);
-    await kubectl('delete', 'pod', 'users-2', '--wait=true');
+    await kubectl('delete', 'pod', 'net-users-2', '--wait=true');
   });
 
   it('resolves Services by name through the Pod’s /etc/hosts (getent and Node’s dns.lookup), including Services created after the Pod started', async () => {
@@ -145,49 +145,60 @@ describe('test cluster networking', () => {
       "const dns = require('node:dns').promises;",
       "const show = async (n) => { try { console.log(n, (await dns.lookup(n)).address); } catch (e) { console.log(n, e.code); } };",
       '(async () => {',
-      "  for (const n of ['users', 'users.default', 'users.default.svc.cluster.local', 'later', 'resolver']) await show(n);",
+      "  for (const n of ['users', 'users.default', 'users.default.svc.cluster.local', 'later', 'net-resolver']) await show(n);",
       "  for (;;) { try { await dns.lookup('later.other'); break; } catch { await new Promise((r) => setTimeout(r, 100)); } }",
       "  await show('later.other.svc');",
       '})();',
     ].join('\n');
     await apply(
-      'resolver',
+      'net-resolver',
       `
 apiVersion: v1
 kind: Pod
-metadata: {name: resolver}
+metadata: {name: net-resolver}
 spec:
   restartPolicy: Never
   containers:
   - name: getent
     image: busybox
-    command: [sh, -c, 'getent hosts users; hostname; cat /etc/hostname 2>/dev/null; true']
+    command: [sh, -c, 'getent hosts users; hostname']
   - name: node
     image: topas/demo-users:v1
     command: [node, -e, ${JSON.stringify(script)}]
 `,
     );
     const svcIP = await jsonpath('svc', 'users', '{.spec.clusterIP}');
-    await vi.waitFor(async () => expect(await kubectl('logs', 'resolver', '-c', 'node')).toContain('later ENOTFOUND'), waitOpts);
+    await vi.waitFor(async () => expect(await kubectl('logs', 'net-resolver', '-c', 'node')).toContain('later ENOTFOUND'), waitOpts);
     await apply('later', `{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "later", "namespace": "other"}, "spec": {"ports": [{"port": 80}]}}`);
     const laterIP = await jsonpath('svc', 'later', '{.spec.clusterIP}', '-n', 'other');
-    await vi.waitFor(async () => expect(await jsonpath('pod', 'resolver', '{.status.phase}')).toBe('Succeeded'), waitOpts);
-    const podIP = await jsonpath('pod', 'resolver', '{.status.podIP}');
-    expect((await kubectl('logs', 'resolver', '-c', 'getent')).split('\n').slice(0, 2)).toEqual([expect.stringMatching(new RegExp(`^${svcIP.replace(/\./g, '\\.')}\\s+users\\.default\\.svc\\.cluster\\.local .*\\busers$`)), 'resolver']);
-    expect(await kubectl('logs', 'resolver', '-c', 'node')).toBe(
-      [`users ${svcIP}`, `users.default ${svcIP}`, `users.default.svc.cluster.local ${svcIP}`, 'later ENOTFOUND', `resolver ${podIP}`, `later.other.svc ${laterIP}`, ''].join('\n'),
+    await vi.waitFor(async () => expect(await jsonpath('pod', 'net-resolver', '{.status.phase}')).toBe('Succeeded'), waitOpts);
+    const podIP = await jsonpath('pod', 'net-resolver', '{.status.podIP}');
+    expect((await kubectl('logs', 'net-resolver', '-c', 'getent')).split('\n').slice(0, 2)).toEqual([expect.stringMatching(new RegExp(`^${svcIP.replace(/\./g, '\\.')}\\s+users\\.default\\.svc\\.cluster\\.local .*\\busers$`)), 'net-resolver']);
+    expect(await kubectl('logs', 'net-resolver', '-c', 'node')).toBe(
+      [`users ${svcIP}`, `users.default ${svcIP}`, `users.default.svc.cluster.local ${svcIP}`, 'later ENOTFOUND', `net-resolver ${podIP}`, `later.other.svc ${laterIP}`, ''].join('\n'),
     );
   });
 
   it('follows the Pod when it is replaced: no ready endpoint resets the connection, the new Pod is reached at the same address', async () => {
     const svc = await jsonpath('svc', 'users', '{.spec.clusterIP}');
-    await kubectl('delete', 'pod', 'users-1', '--wait=true');
+    await kubectl('delete', 'pod', 'net-users-1', '--wait=true');
     await vi.waitFor(async () => expect(await kubectl('get', 'ep', 'users', '--no-headers')).toMatch(/^users\s+<none>\s/), waitOpts);
     await expect(get(`http://${svc}:8080/x`)).rejects.toMatchObject({ code: 'ECONNRESET' });
-    await apply('users-3', usersPod('users-3', 'v2'));
+    await apply('net-users-3', usersPod('net-users-3', 'v2'));
     await vi.waitFor(async () => expect(await get(`http://${svc}:8080/api/version`)).toMatchObject({ status: 200, version: 'v2' }), waitOpts);
-    const podIP = await jsonpath('pod', 'users-3', '{.status.podIP}');
+    const podIP = await jsonpath('pod', 'net-users-3', '{.status.podIP}');
     expect((await kubectl('get', 'endpointslices', '-l', 'kubernetes.io/service-name=users', '-o', 'jsonpath={.items[0].endpoints[*].addresses[0]}')).trim()).toBe(podIP);
+  });
+
+  it('kube-proxy follows Service changes: a new port is served, a removed one and a deleted Service are not', async () => {
+    await apply('moving', `{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "moving"}, "spec": {"selector": {"app": "moving"}, "ports": [{"name": "a", "port": 81}]}}`);
+    const ip = await jsonpath('svc', 'moving', '{.spec.clusterIP}');
+    const served = () => cluster.kubeProxy.addresses().filter((a) => a.startsWith(`${ip}:`));
+    await vi.waitFor(() => expect(served()).toEqual([`${ip}:81`]), waitOpts);
+    await kubectl('patch', 'svc', 'moving', '--type=merge', '-p', '{"spec":{"ports":[{"name":"b","port":82}]}}');
+    await vi.waitFor(() => expect(served()).toEqual([`${ip}:82`]), waitOpts);
+    await kubectl('delete', 'svc', 'moving');
+    await vi.waitFor(() => expect(served()).toEqual([]), waitOpts);
   });
 
   it.skipIf(!hasPostgres)('runs postgres behind a Service: psql in another Pod reaches it by name and creates a table, the host reads it at the cluster IP', async () => {
@@ -208,7 +219,7 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: db-0, labels: {app: db}}
+metadata: {name: net-db-0, labels: {app: db}}
 spec:
   containers:
   - name: postgres
@@ -220,7 +231,7 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: psql-client}
+metadata: {name: net-psql-client}
 spec:
   restartPolicy: OnFailure
   containers:
@@ -230,8 +241,8 @@ spec:
     env: [{name: PGPASSWORD, valueFrom: {secretKeyRef: {name: db-credentials, key: POSTGRES_PASSWORD}}}]
 `,
     );
-    await vi.waitFor(async () => expect(await jsonpath('pod', 'psql-client', '{.status.phase}')).toBe('Succeeded'), { timeout: 60_000, interval: 250 });
-    expect(await kubectl('logs', 'psql-client')).toContain('INSERT 0 1');
+    await vi.waitFor(async () => expect(await jsonpath('pod', 'net-psql-client', '{.status.phase}')).toBe('Succeeded'), { timeout: 60_000, interval: 250 });
+    expect(await kubectl('logs', 'net-psql-client')).toContain('INSERT 0 1');
     const ip = await jsonpath('svc', 'db', '{.spec.clusterIP}');
     const client = new pg.Client({ host: ip, port: 5432, user: 'app', password: 's3cret', database: 'appdb' });
     await client.connect();

@@ -3,9 +3,10 @@
  * range, so the test cluster's kube-proxy can listen on them and every process of the
  * machine (runner Pods, topas on the host, the developer's shell) can connect. An
  * address is never handed out while a stored Service holds it; new ones are taken in
- * order from a random starting point, so test clusters in other processes rarely pick
- * the same one. A requested `spec.clusterIP` must be free and in the range.
+ * order from a random starting point, skipping addresses something on the machine
+ * listens on, so test clusters in other processes rarely pick the same one. A requested `spec.clusterIP` must be free and in the range.
  */
+import { listeningAddresses } from '../loopback-listeners.js';
 import { invalidValue, type FieldError } from './errors.js';
 
 export const SERVICE_CIDR = '127.2.0.0/16';
@@ -27,10 +28,11 @@ export function inServiceCidr(ip: string): boolean {
 
 /** A free address (none of `inUse`). */
 export function allocateClusterIp(inUse: Set<string>): string {
+  const busy = listeningAddresses();
   for (let tries = 0; tries < SIZE; tries++) {
     const ip = addressAt(next);
     next = (next + 1) % SIZE;
-    if (!inUse.has(ip)) return ip;
+    if (!inUse.has(ip) && !busy.has(ip)) return ip;
   }
   throw new Error(`no free cluster IP left in ${SERVICE_CIDR}`);
 }

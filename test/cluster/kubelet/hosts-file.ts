@@ -30,7 +30,8 @@ export function hostsFile(pod: { hostname: string; namespace: string; ip: string
   const lines = [
     '# Kubernetes-managed hosts file (the test cluster: Services resolve here; there is no DNS server).',
     '127.0.0.1\tlocalhost',
-    '::1\tlocalhost ip6-localhost ip6-loopback',
+    // `localhost` is IPv4 only: Pods share the host's network, whose servers listen on 127.0.0.1.
+    '::1\tip6-localhost ip6-loopback',
     'fe00::0\tip6-localnet',
     'fe00::0\tip6-mcastprefix',
     'fe00::1\tip6-allnodes',

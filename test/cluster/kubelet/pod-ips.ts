@@ -4,9 +4,12 @@
  * and the whole machine can reach it), held while the Pod runs here and released when
  * it ends. Addresses are handed out in order from a random starting point, so kubelets
  * of test clusters in other processes rarely pick the same ones; an address is never
- * handed out twice while held. There is no network namespace: the address only tells a
+ * handed out twice while held, nor one that something on the machine listens on (another
+ * test cluster's Pod). There is no network namespace: the address only tells a
  * Pod's programs where to listen, nothing stops them listening elsewhere.
  */
+
+import { listeningAddresses } from '../loopback-listeners.js';
 
 /** The Pod network (as a CNI plugin's range). */
 export const POD_CIDR = '127.1.0.0/16';
@@ -33,10 +36,11 @@ export class PodIpPool {
     const current = this.held.get(uid);
     if (current) return current;
     let ip: string | undefined = preferred && inPodCidr(preferred) && !this.taken.has(preferred) ? preferred : undefined;
+    const busy = ip ? new Set<string>() : listeningAddresses();
     for (let tries = 0; !ip && tries < SIZE; tries++) {
       const candidate = addressAt(this.next);
       this.next = (this.next + 1) % SIZE;
-      if (!this.taken.has(candidate)) ip = candidate;
+      if (!this.taken.has(candidate) && !busy.has(candidate)) ip = candidate;
     }
     if (!ip) throw new Error(`no free Pod IP left in ${POD_CIDR}`);
     this.held.set(uid, ip);

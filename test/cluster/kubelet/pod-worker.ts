@@ -364,7 +364,8 @@ export class PodWorker {
       this.ctx.services.all(),
     );
     try {
-      // Truncate and write, never replace: a bind mount follows the inode.
+      // Truncate and write, never replace: a bind mount follows the inode. (A lookup at that very
+      // moment may read it half written; rewrites happen only when Services change.)
       writeFileSync(this.hostsPath, content, { mode: 0o644 });
     } catch (error) {
       this.ctx.logger('warn', 'hosts file write failed', { pod: this.key, error: errorField(error) });

@@ -9,8 +9,19 @@ import { errorField, type Logger } from '../../../src/core/logger.js';
 import type { KubeletApi } from './kubelet-api.js';
 import type { K8sObject } from './pod-types.js';
 
+function keyOf(s: K8sObject): string {
+  return s.metadata.uid ?? `${s.metadata.namespace}/${s.metadata.name}`;
+}
+
+function rvOf(s: K8sObject | undefined): number {
+  const rv = Number(s?.metadata.resourceVersion);
+  return Number.isFinite(rv) ? rv : 0;
+}
+
 export class ServiceDirectory {
   private readonly services = new Map<string, K8sObject>();
+  /** Deleted Services' keys and the resourceVersion of their deletion (so an older list does not bring them back). */
+  private readonly deletedAt = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
   private loop: Promise<void> | null = null;
 
@@ -39,17 +50,36 @@ export class ServiceDirectory {
     await this.loop?.catch(() => {});
   }
 
-  /** Lists the Services now and replaces the view (errors leave the view as it is). */
+  /** Lists the Services now and merges them into the view (errors leave the view as it is). */
   async refresh(signal?: AbortSignal): Promise<string> {
     const list = await this.api.listServices(signal);
-    this.replace(list.items);
+    this.merge(list.items, Number(list.resourceVersion));
     return list.resourceVersion;
   }
 
-  private replace(items: K8sObject[]): void {
+  /**
+   * A list taken at `listRv` may be older than what the watch already delivered (both run
+   * at once): a Service is taken from it only when newer than the one held and not deleted
+   * since, and one held is dropped only when the list is newer than it.
+   */
+  private merge(items: K8sObject[], listRv: number): void {
+    this.apply(() => {
+      const listed = new Set<string>();
+      for (const s of items) {
+        const key = keyOf(s);
+        listed.add(key);
+        const held = this.services.get(key);
+        if ((held && rvOf(held) >= rvOf(s)) || (this.deletedAt.get(key) ?? 0) >= rvOf(s)) continue;
+        this.services.set(key, s);
+      }
+      for (const [key, held] of this.services) if (!listed.has(key) && !(rvOf(held) > listRv)) this.services.delete(key);
+    });
+  }
+
+  /** Runs a change of the view and tells the listeners when the hosts files would differ. */
+  private apply(change: () => void): void {
     const before = JSON.stringify(this.summary());
-    this.services.clear();
-    for (const s of items) this.services.set(s.metadata.uid ?? `${s.metadata.namespace}/${s.metadata.name}`, s);
+    change();
     if (JSON.stringify(this.summary()) !== before) this.changed();
   }
 
@@ -76,11 +106,15 @@ export class ServiceDirectory {
             (event) => {
               if (event.object.metadata?.resourceVersion) resourceVersion = event.object.metadata.resourceVersion;
               if (event.type === 'BOOKMARK') return;
-              const key = event.object.metadata.uid ?? `${event.object.metadata.namespace}/${event.object.metadata.name}`;
-              const before = JSON.stringify(this.summary());
-              if (event.type === 'DELETED') this.services.delete(key);
-              else this.services.set(key, event.object);
-              if (JSON.stringify(this.summary()) !== before) this.changed();
+              const key = keyOf(event.object);
+              this.apply(() => {
+                if (event.type === 'DELETED') {
+                  this.services.delete(key);
+                  this.deletedAt.set(key, rvOf(event.object));
+                } else if (!(rvOf(this.services.get(key)) > rvOf(event.object))) {
+                  this.services.set(key, event.object);
+                }
+              });
             },
             signal,
           );
