@@ -108,7 +108,8 @@ function appsErrors(type: ResourceType, obj: JsonObject, old: JsonObject | undef
   if (!selector) errors.push(required('spec.selector'));
   else if (isEmptySelector(selector)) errors.push({ type: 'FieldValueInvalid', field: 'spec.selector', detail: `Invalid value: ${goSelector(selector)}: empty selector is invalid for ${kind}` });
   const labels = spec.template?.metadata?.labels;
-  if (selector && !isEmptySelector(selector) && !selectorMatches(selector, labels)) {
+  // No selector matches nothing (`LabelSelectorAsSelector(nil)`), so the template's labels are reported too; an empty one matches everything.
+  if (!selector || (!isEmptySelector(selector) && !selectorMatches(selector, labels))) {
     errors.push({ type: 'FieldValueInvalid', field: 'spec.template.metadata.labels', detail: `Invalid value: ${goStringMap(labels)}: \`selector\` does not match template \`labels\`` });
   }
   if (!spec.template) errors.push(required('spec.template'));
