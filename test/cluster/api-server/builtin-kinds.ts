@@ -2,7 +2,8 @@
  * The built-in kinds' defaults and validation, the part of each Go type's
  * registry strategy that clients notice: Pod defaults and the immutability of
  * a Pod's spec, Service cluster IPs, Secret `stringData`, ConfigMap keys,
- * Namespace phase, and object name / label syntax for every kind.
+ * Namespace phase, and object name / label syntax for every kind (Deployments
+ * and ReplicaSets: `apps-kinds.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import { badRequest, forbidden, invalidValue, required, tooLong, type FieldError, type JsonObject } from './errors.js';
@@ -84,31 +85,9 @@ function defaultContainer(c: JsonObject): void {
   }
 }
 
-/** The defaults of a PodSpec wherever it appears (a Pod, or a workload's Pod template). */
-export function defaultPodSpec(spec: JsonObject): void {
-  spec.restartPolicy ??= 'Always';
-  spec.terminationGracePeriodSeconds ??= 30;
-  spec.dnsPolicy ??= 'ClusterFirst';
-  spec.schedulerName ??= 'default-scheduler';
-  spec.securityContext ??= {};
-  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) defaultContainer(c);
-  for (const v of spec.volumes ?? []) {
-    if (v.configMap) v.configMap.defaultMode ??= 420;
-    if (v.secret) v.secret.defaultMode ??= 420;
-  }
-}
-
 function podErrors(pod: JsonObject): FieldError[] {
-  return podSpecErrors(pod.spec, 'spec');
-}
-
-/** A PodSpec's field errors, named under `prefix` (`spec`, or `spec.template.spec` for a workload). */
-export function podSpecErrors(spec: JsonObject | undefined, prefix: string): FieldError[] {
-  return podSpecErrorsAt(spec).map((e) => ({ ...e, field: prefix + e.field.slice('spec'.length) }));
-}
-
-function podSpecErrorsAt(spec: JsonObject | undefined): FieldError[] {
   const errors: FieldError[] = [];
+  const spec = pod.spec;
   if (!spec || !Array.isArray(spec.containers) || spec.containers.length === 0) return [required('spec.containers')];
   const names = new Set<string>();
   for (const [field, list] of [
@@ -152,6 +131,26 @@ function mutablePodSpecMask(spec: JsonObject): JsonObject {
   return s;
 }
 
+/** The defaults of a Pod spec, also applied to the Pod templates of workloads (`SetDefaults_PodSpec`); returns `spec`. */
+export function defaultPodSpec(spec: JsonObject): JsonObject {
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) defaultContainer(c);
+  for (const v of spec.volumes ?? []) {
+    if (v.configMap) v.configMap.defaultMode ??= 420;
+    if (v.secret) v.secret.defaultMode ??= 420;
+  }
+  return spec;
+}
+
+/** A Pod template's field errors (containers, volumes, restartPolicy), under `field` (`spec.template.spec`). */
+export function podTemplateErrors(spec: JsonObject | undefined, field: string): FieldError[] {
+  return podErrors({ spec }).map((e) => ({ ...e, field: e.field.replace(/^spec/, field) }));
+}
+
 let nextServiceIp = 1;
 
 /**
@@ -166,8 +165,7 @@ export function prepareBuiltin(type: ResourceType, obj: JsonObject, old: JsonObj
       obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name };
       return [];
     case '/pods': {
-      const spec = (obj.spec ??= {});
-      defaultPodSpec(spec);
+      const spec = defaultPodSpec((obj.spec ??= {}));
       spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
       spec.serviceAccount ??= spec.serviceAccountName;
       spec.enableServiceLinks ??= true;
