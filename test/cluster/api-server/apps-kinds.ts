@@ -8,7 +8,7 @@
  * replicas ≥ 0), and an empty status on create. `metadata.generation` is bumped
  * by the object service (the status is a subresource).
  */
-import { defaultPodSpec, podSpecErrors } from './builtin-kinds.js';
+import { defaultPodSpec, podTemplateErrors } from './builtin-kinds.js';
 import { invalidValue, notSupported, required, type FieldError, type JsonObject } from './errors.js';
 import type { ResourceType } from './resource-type.js';
 
@@ -108,12 +108,13 @@ function appsErrors(type: ResourceType, obj: JsonObject, old: JsonObject | undef
   if (!selector) errors.push(required('spec.selector'));
   else if (isEmptySelector(selector)) errors.push({ type: 'FieldValueInvalid', field: 'spec.selector', detail: `Invalid value: ${goSelector(selector)}: empty selector is invalid for ${kind}` });
   const labels = spec.template?.metadata?.labels;
-  if (selector && !isEmptySelector(selector) && !selectorMatches(selector, labels)) {
+  // No selector matches nothing (`LabelSelectorAsSelector(nil)`), so the template's labels are reported too; an empty one matches everything.
+  if (!selector || (!isEmptySelector(selector) && !selectorMatches(selector, labels))) {
     errors.push({ type: 'FieldValueInvalid', field: 'spec.template.metadata.labels', detail: `Invalid value: ${goStringMap(labels)}: \`selector\` does not match template \`labels\`` });
   }
   if (!spec.template) errors.push(required('spec.template'));
   else {
-    errors.push(...podSpecErrors(spec.template.spec, 'spec.template.spec').filter((e) => e.field !== 'spec.template.spec.restartPolicy'));
+    errors.push(...podTemplateErrors(spec.template.spec, 'spec.template.spec').filter((e) => e.field !== 'spec.template.spec.restartPolicy'));
     const policy = spec.template.spec?.restartPolicy;
     if (policy !== 'Always') errors.push(notSupported('spec.template.spec.restartPolicy', policy, ['Always']));
   }

@@ -2,8 +2,9 @@
  * The built-in kinds' defaults and validation, the part of each Go type's
  * registry strategy that clients notice: Pod defaults and the immutability of
  * a Pod's spec, Service cluster IPs, Secret `stringData`, ConfigMap keys,
- * Namespace phase, and object name / label syntax for every kind (StatefulSets,
- * Jobs and PersistentVolumeClaims: `workload-kinds.ts`; RBAC kinds: `rbac-kinds.ts`).
+ * Namespace phase, and object name / label syntax for every kind (Deployments and
+ * ReplicaSets: `apps-kinds.ts`; StatefulSets, Jobs and PersistentVolumeClaims:
+ * `workload-kinds.ts`; RBAC kinds: `rbac-kinds.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import { badRequest, forbidden, invalidValue, required, tooLong, type FieldError, type JsonObject } from './errors.js';
@@ -91,16 +92,8 @@ function defaultContainer(c: JsonObject): void {
 }
 
 function podErrors(pod: JsonObject): FieldError[] {
-  return podSpecErrors(pod.spec, 'spec');
-}
-
-/** A PodSpec's field errors, named under `prefix` (`spec`, or `spec.template.spec` for a workload). */
-export function podSpecErrors(spec: JsonObject | undefined, prefix: string): FieldError[] {
-  return podSpecErrorsAt(spec).map((e) => ({ ...e, field: prefix + e.field.slice('spec'.length) }));
-}
-
-function podSpecErrorsAt(spec: JsonObject | undefined): FieldError[] {
   const errors: FieldError[] = [];
+  const spec = pod.spec;
   if (!spec || !Array.isArray(spec.containers) || spec.containers.length === 0) return [required('spec.containers')];
   const names = new Set<string>();
   for (const [field, list] of [

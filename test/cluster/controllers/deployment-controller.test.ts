@@ -323,9 +323,12 @@ describe('Deployments in the test cluster (real kubectl)', () => {
     expect(r.stderr).toContain('The Deployment "bad" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{"app":"bad"}: `selector` does not match template `labels`');
     delete bad.spec.selector;
     const none = await apply(bad);
-    expect(none.stderr).toContain('spec.selector: Required value');
-    const immutable = await kubectl(['patch', 'deploy', 'web', '--type=merge', '-p', '{"spec":{"selector":{"matchLabels":{"app":"web","x":"y"}}}}']);
-    expect(immutable.stderr).toContain('field is immutable');
+    expect(none.stderr).toContain('The Deployment "bad" is invalid: \n* spec.selector: Required value\n* spec.template.metadata.labels: Invalid value: map[string]string{"app":"bad"}: `selector` does not match template `labels`');
+    await apply(deployment('sel', { replicas: 0 }));
+    const immutable = await kubectl(['patch', 'deploy', 'sel', '--type=merge', '-p', '{"spec":{"selector":{"matchLabels":{"app":"sel","x":"y"}}}}']);
+    expect(immutable.stderr).toContain('The Deployment "sel" is invalid');
+    expect(immutable.stderr).toContain('spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"app":"sel", "x":"y"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable');
+    await ok('delete', 'deploy', 'sel');
   });
 
   it('writes Deployments, ReplicaSets and Pods that the official schemas accept', async () => {

@@ -12,8 +12,8 @@
  *   ones down within `maxUnavailable`, counting available Pods (Ready for
  *   `minReadySeconds`), unhealthy old Pods first — the real `rolloutRolling`;
  *   Recreate: scales the old ReplicaSets to 0, waits until their Pods are gone,
- *   then creates/scales the new one; a change of `spec.replicas` scales the new
- *   ReplicaSet (`kubectl scale`, the scale subresource);
+ *   then creates/scales the new one; a change of `spec.replicas` (`kubectl
+ *   scale`, the scale subresource) scales the active ReplicaSet;
  * - adopts ReplicaSets with no controller that its selector matches (after
  *   `kubectl delete deploy --cascade=orphan` and a new Deployment); a
  *   ReplicaSet name taken by another template raises `status.collisionCount`,
@@ -34,9 +34,14 @@
  * paused Deployment (`kubectl rollout pause`) is only scaled, with Progressing
  * Unknown/DeploymentPaused (DeploymentResumed on resume).
  *
- * It does NOT do: `rollbackTo` (the removed extensions API); release of owned ReplicaSets
- * that stop matching the selector; the real FNV hash (the hash
- * is of the same shape, but differs from a real cluster's for the same template).
+ * It runs inside the API server's process and reads and writes through its
+ * object service (the real one is an HTTP client with informers): it sees
+ * every change, with no resync period and no rate limiting.
+ *
+ * It does NOT do: `rollbackTo` (the removed extensions API); release of owned
+ * ReplicaSets that stop matching the selector; the real FNV hash (the hash is
+ * of the same shape, but differs from a real cluster's for the same template);
+ * the `ReplicaFailure` condition copied from ReplicaSets; Event aggregation.
  */
 import { createHash } from 'node:crypto';
 import { resolveIntOrPercent, selectorMatches } from '../api-server/apps-kinds.js';
@@ -55,7 +60,7 @@ const maxAnnotation = 'deployment.kubernetes.io/max-replicas';
 const notCopied = new Set(['kubectl.kubernetes.io/last-applied-configuration', revisionAnnotation, 'deployment.kubernetes.io/revision-history', desiredAnnotation, maxAnnotation, 'deprecated.deployment.rollback.to']);
 
 /** The alphabet of `rand.SafeEncodeString` (no vowels, no look-alikes). */
-const safeAlphabet = 'bcdf ghjklmnpqrstvwxz2456789'.replace(' ', '');
+const safeAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** A `pod-template-hash` for a template: a 32-bit hash of its content, its decimal digits safe-encoded (the real one is FNV-32a of the Go struct). */
 export function podTemplateHash(template: JsonObject, collisionCount?: number): string {

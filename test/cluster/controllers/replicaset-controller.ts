@@ -19,16 +19,18 @@
  * Pods with no controller whose labels match the selector are adopted (a
  * controller owner reference added), as the real controller claims them.
  *
+ * It runs inside the API server's process and reads and writes through its
+ * object service (the real one is an HTTP client with informers).
+ *
  * It does NOT do: release of owned Pods that stop matching the selector; the
- * `ReplicaFailure` condition; expectations
- * and slow-start batching (creations happen at once, in one pass);
- * `terminatingReplicas`.
+ * `ReplicaFailure` condition; expectations and slow-start batching (creations
+ * happen at once, in one pass); `terminatingReplicas`.
  */
+import { selectorMatches } from '../api-server/apps-kinds.js';
 import type { JsonObject } from '../api-server/errors.js';
 import type { ObjectService } from '../api-server/object-service.js';
 import type { ResourceType } from '../api-server/resource-type.js';
 import type { StoreEvent } from '../api-server/watch-hub.js';
-import { selectorMatches } from '../api-server/apps-kinds.js';
 import { claim, controllerRef, isActivePod, isPodReady, keyOf, msUntilAvailable, ownerRefTo, recordEvent, splitKey, SyncQueue, type ControllerLog } from './apps-controller-kit.js';
 
 const component = 'replicaset-controller';

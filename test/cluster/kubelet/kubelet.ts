@@ -30,7 +30,9 @@
  * `activeDeadlineSeconds` (`DeadlineExceeded`); graceful deletion (SIGTERM, SIGKILL
  * after the grace period — capped by `timing.maxGracePeriodMs` — then the final
  * delete); Events (Scheduled, Pulled, Created, Started, Failed, BackOff, Killing, …;
- * one per occurrence, no aggregation); a log file per container.
+ * one per occurrence, no aggregation); a log file per container; readiness probes
+ * (httpGet, tcpSocket, exec — see `readiness-probe.ts`; a container without one is
+ * ready once running), which the Pod's Ready condition follows.
  *
  * What it does NOT do: no cgroups — resource requests/limits are not enforced and
  * nothing is OOM-killed except by the `oomKill` test hook; no PID, network, user or
@@ -45,9 +47,8 @@
  * to host programs; the container sees the host's files, an image's own files (the
  * runner image: this checkout at /opt/topas) and its volumes);
  * capabilities, seccomp and `allowPrivilegeEscalation` are not applied
- * (`readOnlyRootFilesystem` is: the host's `/` is read-only inside such a container); readiness probes only (httpGet,
- * tcpSocket, exec — see `readiness-probe.ts`; a container without one is ready once
- * running), no liveness or startup probes, no lifecycle hooks,
+ * (`readOnlyRootFilesystem` is: the host's `/` is read-only inside such a container); no
+ * liveness or startup probes (nor grpc readiness probes), no lifecycle hooks,
  * no sidecar (restartable init) containers, no ephemeral containers, no `kubectl
  * exec`/`attach`/`port-forward`; no volume types but configMap, secret, emptyDir and
  * persistentVolumeClaim (no projected, downwardAPI, hostPath; no attach/detach, volume
