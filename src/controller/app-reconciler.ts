@@ -19,7 +19,7 @@ import { ValidationError } from '../core/errors.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { errorField, silentLogger, type Logger } from '../core/logger.js';
 import { Informer } from '../kube/informer.js';
-import { isAlreadyExists, KubeApiError, RESOURCES, type KubeApi, type KubeObject, type ResourceType } from '../kube/kube-api.js';
+import { isAlreadyExists, isNotFound, KubeApiError, RESOURCES, type KubeApi, type KubeObject, type ResourceType } from '../kube/kube-api.js';
 import { APP_COMPONENT_LABEL, APP_LABEL, childKey, credentialsSecretName, type AppObject } from '../kubernetes/app/app-child-meta.js';
 import { appChildren, appliedInitSql, type AppChild } from '../kubernetes/app/app-children.js';
 import { appStatusFromChildren, type ChildProblem } from '../kubernetes/app/app-status.js';
@@ -230,8 +230,14 @@ class AppReconciler implements RunningAppReconciler {
   private async converge(app: KubeObject, child: AppChild, problems: ChildProblem[]): Promise<void> {
     const kind = child.kind as ChildKind;
     const name = child.metadata.name;
-    const live = isWatched(kind) ? this.cached(kind, name) : await this.o.api.find(CHILD_KINDS[kind], this.o.namespace, name);
-    const diff = diffChild(child, live, { name: app.metadata.name, uid: app.metadata.uid! });
+    let live = isWatched(kind) ? this.cached(kind, name) : await this.o.api.find(CHILD_KINDS[kind], this.o.namespace, name);
+    let diff = diffChild(child, live, { name: app.metadata.name, uid: app.metadata.uid! });
+    if (diff.action === 'conflict' && isWatched(kind)) {
+      // Before reporting a conflict, ask the API server: the cache may still hold what the
+      // garbage collector has just deleted (the children of an earlier App of this name).
+      live = await this.o.api.find(CHILD_KINDS[kind], this.o.namespace, name);
+      diff = diffChild(child, live, { name: app.metadata.name, uid: app.metadata.uid! });
+    }
     const component = child.metadata.labels?.[APP_COMPONENT_LABEL];
     try {
       switch (diff.action) {
@@ -253,7 +259,14 @@ class AppReconciler implements RunningAppReconciler {
           return;
         }
         case 'update': {
-          const updated = await this.o.api.patch(CHILD_KINDS[kind], this.o.namespace, name, child);
+          let updated: KubeObject;
+          try {
+            updated = await this.o.api.patch(CHILD_KINDS[kind], this.o.namespace, name, child);
+          } catch (error) {
+            if (!isNotFound(error)) throw error;
+            // Deleted since the cache saw it: made again.
+            updated = await this.o.api.create(CHILD_KINDS[kind], this.o.namespace, child as unknown as KubeObject);
+          }
           if (isWatched(kind)) this.remember(kind, name, live, updated);
           const what = diff.reason === 'Drifted' ? `Put back ${kind} ${name} (changed by hand: ${diff.fields.slice(0, 5).join(', ')})` : `Updated ${kind} ${name}`;
           await this.event(app, diff.reason === 'Drifted' ? 'Reverted' : 'Updated', what, diff.reason === 'Drifted' ? 'Warning' : 'Normal');

@@ -161,4 +161,15 @@ describe('App on Kubernetes (topas as its ServiceAccount, RBAC enforced)', () =>
     }
     await waitForApp('App demo Ready once allowed again', (x) => ready(x) && (x.status?.services ?? []).some((s: { name: string }) => s.name === 'denied'));
   }, 240_000);
+
+  it('deleted and applied again at once: the new App gets its own children once the old ones are gone, and becomes Ready', async () => {
+    const old = (await app())!;
+    await kubectl('delete', 'app', 'demo', '-n', NS, '--wait=false');
+    await vi.waitFor(async () => expect(await app()).toBeNull(), { timeout: 30_000, interval: 200 });
+    await kubectl('apply', '-n', NS, '-f', `${ROOT}/examples/kubernetes/app.yaml`);
+    const again = await waitForApp('App demo Ready after delete and apply', (x) => x.metadata.uid !== old.metadata.uid && ready(x));
+    const owners = async (resource: typeof RESOURCES.deployment) => (await h.kube.list(resource, NS, { labelSelector: 'topas.dev/app=demo' })).items.map((o) => o.metadata.ownerReferences?.[0]?.uid);
+    expect(await owners(RESOURCES.deployment)).toEqual([again.metadata.uid]);
+    expect(await owners(RESOURCES.statefulSet)).toEqual([again.metadata.uid]);
+  }, 240_000);
 });
