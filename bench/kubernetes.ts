@@ -31,7 +31,8 @@ function repoRoot(): string {
   return process.cwd();
 }
 
-async function startCluster(kubeconfig: string): Promise<ChildProcess> {
+/** Starts the test cluster (`test/cluster/main.ts`) writing its kubeconfig to `kubeconfig`; resolves once it serves. */
+export async function startCluster(kubeconfig: string): Promise<ChildProcess> {
   const tsx = join(repoRoot(), 'node_modules', '.bin', 'tsx');
   const child = spawn(tsx, [join(repoRoot(), 'test', 'cluster', 'main.ts'), '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -51,7 +52,7 @@ async function startCluster(kubeconfig: string): Promise<ChildProcess> {
 }
 
 /** `topas_kube_requests_total` by `verb resource`, 2xx answers only. */
-async function kubeRequests(url: string): Promise<Map<string, number>> {
+export async function kubeRequests(url: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const counts = new Map<string, number>();
   for (const m of text.matchAll(/^topas_kube_requests_total\{verb="([^"]+)",resource="([^"]+)",code="(\d+|error)"\} (\d+(?:\.\d+)?)$/gm)) {

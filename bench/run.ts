@@ -4,7 +4,7 @@
  * a reference measured in the same process and the ratio against it (this machine
  * is noisy; compare medians and ratios, not absolute numbers across runs).
  *
- * Sections (pick with BENCH_ONLY=throughput,latency,list,insights,web,lua,modules,postman,net,apps,kubernetes):
+ * Sections (pick with BENCH_ONLY=throughput,latency,list,insights,web,lua,modules,postman,net,apps,kubernetes,kubernetes-apps):
  *   throughput  trivial runs submitted over HTTP → executed → persisted, runs/s
  *   latency     submit-to-start on an idle system, p50/p99
  *   list        GET /api/runs?phase=Failed&limit=50 with 1,000,000 stored runs (BENCH_RUNS)
@@ -17,6 +17,9 @@
  *   apps        the demo App: cold apply → Ready, topas restart → Ready, v1 → v2 rollout, sut call cost
  *   kubernetes  runs as runner Pods on the test cluster: Kubernetes API requests per passing run by verb,
  *               submit → runner started → Passed p50/p95 against the local executor (BENCH_K8S_RUNS, default 20)
+ *   kubernetes-apps  the demo App on the test cluster: apply → Ready, sut.apply_service → rolled out,
+ *               against the embedded platform (BENCH_K8S_APPS_RUNS, default 3); Kubernetes API requests
+ *               per App reconcile with nothing to change (BENCH_K8S_APPS_RECONCILES, default 10)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
@@ -28,6 +31,7 @@ import { benchWeb } from './web-dashboard.js';
 import { benchLua } from './lua-cpu.js';
 import { benchModules, benchNet, benchPostman } from './lua-modules.js';
 import { benchKubernetes } from './kubernetes.js';
+import { benchKubernetesApps } from './kubernetes-apps.js';
 
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const want = (name: string) => !only || only.includes(name);
@@ -60,6 +64,7 @@ await section('postman', benchPostman);
 await section('net', benchNet);
 await section('apps', benchApps);
 await section('kubernetes', benchKubernetes);
+await section('kubernetes-apps', benchKubernetesApps);
 
 // Results go to bench/results/ of the checkout (the bench runs compiled, from dist-bench/).
 const dir = new URL('bench/results/', `file://${process.cwd()}/`);
