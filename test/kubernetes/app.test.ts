@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { runTopasCli } from '../../src/cli/testing/cli-process.js';
-import { RESOURCES, type KubeObject } from '../../src/kube/kube-api.js';
+import { RESOURCES, type KubeObject, type ResourceType } from '../../src/kube/kube-api.js';
 import { CONTROLLER_NAME, controllerRbac, DEFAULT_CONTROLLER_NAMESPACE } from '../../src/kubernetes/manifests/rbac.js';
 import { startKubeHarness, type KubeHarness } from './harness.js';
 
@@ -168,7 +168,7 @@ describe('App on Kubernetes (topas as its ServiceAccount, RBAC enforced)', () =>
     await vi.waitFor(async () => expect(await app()).toBeNull(), { timeout: 30_000, interval: 200 });
     await kubectl('apply', '-n', NS, '-f', `${ROOT}/examples/kubernetes/app.yaml`);
     const again = await waitForApp('App demo Ready after delete and apply', (x) => x.metadata.uid !== old.metadata.uid && ready(x));
-    const owners = async (resource: typeof RESOURCES.deployment) => (await h.kube.list(resource, NS, { labelSelector: 'topas.dev/app=demo' })).items.map((o) => o.metadata.ownerReferences?.[0]?.uid);
+    const owners = async (resource: ResourceType) => (await h.kube.list(resource, NS, { labelSelector: 'topas.dev/app=demo' })).items.map((o) => o.metadata.ownerReferences?.[0]?.uid);
     expect(await owners(RESOURCES.deployment)).toEqual([again.metadata.uid]);
     expect(await owners(RESOURCES.statefulSet)).toEqual([again.metadata.uid]);
   }, 240_000);

@@ -27,7 +27,7 @@ describeExecutorContract('process', {
     rmSync(stateDir, { recursive: true, force: true });
   },
   // A runner process starts Node.js and loads Lua: about a second on a busy machine.
-  timings: { startMs: 4000, cancelWithinMs: 1500, timeoutSlackMs: 1500 },
+  timings: { startMs: 4000, cancelWithinMs: 1500, timeoutSlackMs: 3000 },
 });
 
 describe('process executor', () => {
