@@ -217,10 +217,13 @@ spec:
       containers: [{name: main, image: busybox, command: ['true']}]
 `,
     );
-    await kubectl('wait', '--for=condition=complete', 'job/short-lived', '--timeout=20s');
+    // No `kubectl wait` for Complete first: on a busy machine the Job may be gone (1 s after it
+    // finished) before kubectl starts. Its Events outlive it and say it completed first.
     await vi.waitFor(async () => {
       expect(await kubectl('get', 'jobs', '-o', 'name')).not.toContain('short-lived');
       expect(await kubectl('get', 'pods', '-l', 'job-name=short-lived', '-o', 'name')).toBe('');
     }, waitOpts);
+    const reasons = await kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Job,involvedObject.name=short-lived', '-o', 'jsonpath={.items[*].reason}');
+    expect(reasons.split(' ')).toContain('Completed');
   });
 });
