@@ -27,11 +27,12 @@ const SCRIPTS: Record<string, { script: string; timeoutSeconds?: number }> = {
   erroring: { script: 'test("boom", function()\n  error("kaput")\nend)' },
   slow: { script: 'test("waits", function()\n  while true do end\nend)', timeoutSeconds: 1 },
   plain: { script: 'print("no tests here")' },
+  after: { script: 'test("fine", function() end)\nerror("broke after the tests")' },
 };
 
-async function xml(path: string): Promise<{ status: number; type: string | null; body: string }> {
+async function xml(path: string): Promise<{ status: number; type: string | null; headers: Headers; body: string }> {
   const res = await topas.get(path);
-  return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
+  return { status: res.status, type: res.headers.get('content-type'), headers: res.headers, body: await res.text() };
 }
 
 function validate(doc: string, file: string): void {
@@ -67,6 +68,7 @@ describe('JUnit XML over the API', () => {
       erroring: 'Failed', // an error inside a test fails that test (ScriptError), the next tests still run
       slow: 'TimedOut',
       plain: 'Passed',
+      after: 'Failed',
     });
   });
 
@@ -92,6 +94,10 @@ describe('JUnit XML over the API', () => {
     const plain = (await xml(`/api/runs/${runs.plain!.id}/junit.xml`)).body;
     expect(plain).toMatch(/<testsuite name="plain" [^>]*tests="1" failures="0" errors="0" skipped="0"/);
     expect(plain).toContain('<testcase classname="plain.lua" name="plain"');
+    // failed outside every test: not green, one more testcase carries the run's error
+    const after = (await xml(`/api/runs/${runs.after!.id}/junit.xml`)).body;
+    expect(after).toMatch(/<testsuite name="after" [^>]*tests="2" failures="0" errors="1"/);
+    expect(after).toMatch(/<testcase classname="after.lua" name="after" time="[\d.]+">\n\s*<error message="[^"]*broke after the tests" type="ScriptError">/);
   });
 
   it('answers 404 for an unknown run', async () => {
@@ -101,10 +107,11 @@ describe('JUnit XML over the API', () => {
   it('GET /api/junit.xml takes the run-list filters: one testsuites document for the selected runs', async () => {
     const all = await xml(`/api/junit.xml?label=ci.build=${BUILD}`);
     expect(all.status).toBe(200);
-    expect(all.body.match(/<testsuite /g)).toHaveLength(5);
+    expect(all.body.match(/<testsuite /g)).toHaveLength(6);
+    expect(all.headers.get('x-topas-runs-truncated')).toBe('false');
     expect(all.body.match(/<testsuites /g)).toHaveLength(1);
     const failed = await xml(`/api/junit.xml?label=ci.build=${BUILD}&phase=Failed`);
-    expect(failed.body.match(/<testsuite name="(\w+)"/g)?.sort()).toEqual(['<testsuite name="erroring"', '<testsuite name="failing"']);
+    expect(failed.body.match(/<testsuite name="(\w+)"/g)?.sort()).toEqual(['<testsuite name="after"', '<testsuite name="erroring"', '<testsuite name="failing"']);
     expect((await xml('/api/junit.xml?phase=Nope')).status).toBe(400);
   });
 

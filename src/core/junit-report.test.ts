@@ -107,14 +107,15 @@ describe('junitReport', () => {
     expect(xml).toContain('<system-out>2026-11-30T08:00:02.000Z INFO hello</system-out>');
   });
 
-  it("puts each test's log lines, and those of its steps, in its system-out", () => {
+  it("puts each test's log lines, and those of its steps, in its system-out; the others in the suite's", () => {
     const xml = report({
       steps: [step(1, 'a', 'passed'), step(2, 'inner', 'passed', { parentSeq: 1, kind: 'step' }), step(3, 'b', 'passed')],
       logs: [log(1, 1, 'in a'), log(2, 2, 'in a step'), log(3, 3, 'in b'), log(4, null, 'outside')],
     });
     expect(xml).toContain('name="a" time="1.200">\n      <system-out>2026-11-30T08:00:02.000Z INFO in a\n2026-11-30T08:00:02.000Z INFO in a step</system-out>');
     expect(xml).toContain('name="b" time="1.200">\n      <system-out>2026-11-30T08:00:02.000Z INFO in b</system-out>');
-    expect(xml).not.toContain('outside');
+    expect(xml).not.toMatch(/<\/system-out>\n    <\/testcase>\n    <system-out>[^<]*in (a|b)/);
+    expect(xml).toContain('    <system-out>2026-11-30T08:00:02.000Z INFO outside</system-out>\n  </testsuite>');
   });
 
   it('escapes markup and drops characters XML 1.0 forbids', () => {
@@ -124,6 +125,17 @@ describe('junitReport', () => {
     expect(xml).toContain('name="bell &amp; &lt;tag&gt;"');
     expect(xml).toContain('esc[31m &lt;/system-out&gt;</system-out>');
     expect(xml).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/);
+  });
+
+  it('adds a testcase for the run when it failed outside its tests, and keeps log lines outside tests in the suite', () => {
+    const xml = report({
+      run: run({ phase: 'Error', reason: 'ScriptError', message: 'smoke.lua:9: after_all broke' }),
+      steps: [step(1, 'smoke', 'passed'), step(2, 'after_all', 'failed', { kind: 'hook', message: 'smoke.lua:9: after_all broke' })],
+      logs: [log(1, null, 'top level'), log(2, 2, 'in hook'), log(3, 1, 'in test')],
+    });
+    expect(xml).toContain('tests="2" failures="0" errors="1" skipped="0"');
+    expect(xml).toContain('<testcase classname="smoke.lua" name="smoke (2)" time="2.500">\n      <error message="smoke.lua:9: after_all broke" type="ScriptError">');
+    expect(xml).toContain('    <system-out>2026-11-30T08:00:02.000Z INFO top level\n2026-11-30T08:00:02.000Z INFO in hook</system-out>\n  </testsuite>');
   });
 
   it('uses "topas" as hostname when no executor is known', () => {

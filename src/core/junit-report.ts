@@ -158,7 +158,7 @@ function testCasesOf(input: JUnitRunInput): TestCase[] {
   }
 
   const names = uniqueNames(tests.map(pathOf));
-  return tests.map((test, i) => {
+  const cases = tests.map((test, i): TestCase => {
     const own = (seq: number | null) => owningTest(seq) === test.seq;
     const failed = assertions.find((a) => !a.passed && own(a.stepSeq));
     let outcome: Outcome;
@@ -175,6 +175,32 @@ function testCasesOf(input: JUnitRunInput): TestCase[] {
       systemOut: logText(logs.filter((l) => own(l.stepSeq))),
     };
   });
+  // A run that failed outside its tests (an error at top level or in a hook, a timeout between
+  // tests) must not read as green: one more testcase, for the run itself, carries its reason.
+  const failedCases = cases.some((c) => c.outcome.kind === 'failure' || c.outcome.kind === 'error');
+  if (!failedCases && ['Failed', 'Error', 'TimedOut', 'Cancelled'].includes(run.phase)) {
+    const outside = assertions.find((a) => !a.passed && owningTest(a.stepSeq) === null);
+    cases.push({
+      name: uniqueNames([...names, run.name]).at(-1)!,
+      classname,
+      timeSeconds: Number(seconds(run.durationMs)),
+      outcome: failedOutcome(run, null, run.phase === 'Failed' ? outside : undefined),
+      systemOut: '',
+    });
+  }
+  return cases;
+}
+
+/** Log lines outside every test (top level, hooks outside tests): the suite's own `system-out`. */
+function suiteOutput(input: JUnitRunInput): string {
+  const tests = new Set(input.steps.filter((s) => s.kind === 'test').map((s) => s.seq));
+  if (tests.size === 0) return ''; // a run without tests: its one testcase has the whole log
+  const bySeq = new Map(input.steps.map((s) => [s.seq, s]));
+  const inTest = (seq: number | null): boolean => {
+    for (let s = seq === null ? undefined : bySeq.get(seq); s; s = s.parentSeq === null ? undefined : bySeq.get(s.parentSeq)) if (s.kind === 'test') return true;
+    return false;
+  };
+  return logText(input.logs.filter((l) => !inTest(l.stepSeq)));
 }
 
 function testCaseXml(tc: TestCase): string {
@@ -207,6 +233,7 @@ function countsOf(cases: TestCase[]): SuiteCounts {
 function suiteXml(input: JUnitRunInput, cases: TestCase[]): string {
   const { run } = input;
   const counts = countsOf(cases);
+  const out = suiteOutput(input);
   const properties: [string, string][] = [
     ['run.id', run.id],
     ['origin', run.origin],
@@ -234,6 +261,7 @@ function suiteXml(input: JUnitRunInput, cases: TestCase[]): string {
     ...properties.map(([name, value]) => `      <property${attrs({ name, value })}/>`),
     '    </properties>',
     ...cases.map(testCaseXml),
+    ...(out ? [`    <system-out>${textContent(out)}</system-out>`] : []),
     '  </testsuite>',
   ].join('\n');
 }
