@@ -167,6 +167,22 @@ export class TopasClient {
     return this.json(`/api/runs?${params}`);
   }
 
+  /** A run's JUnit XML report. */
+  async runJUnit(id: string): Promise<string> {
+    try {
+      return await (await this.fetch(`/api/runs/${encodeURIComponent(id)}/junit.xml`)).text();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) throw new CliError(`run ${id} not found`);
+      throw err;
+    }
+  }
+
+  /** One JUnit XML report for the runs the run-list filters select (repeat `label`); `truncated` when the server's cap left runs out. */
+  async junitReport(query: [string, string][]): Promise<{ xml: string; truncated: boolean }> {
+    const res = await this.fetch(`/api/junit.xml?${new URLSearchParams(query)}`);
+    return { xml: await res.text(), truncated: res.headers.get('x-topas-runs-truncated') === 'true' };
+  }
+
   cancelRun(id: string): Promise<Run> {
     return this.send('POST', `/api/runs/${encodeURIComponent(id)}/cancel`, {});
   }

@@ -11,6 +11,7 @@ import { registerSchedule } from './commands/test-schedule.js';
 import { registerStatus } from './commands/test-status.js';
 import { registerToken } from './commands/token.js';
 import { registerRunner } from './commands/runner.js';
+import { registerReport } from './commands/report-junit.js';
 import { CliError } from './cli-error.js';
 import type { CliContext } from './context.js';
 
@@ -34,6 +35,7 @@ export function buildProgram(ctx: CliContext, name = 'topas'): Command {
   registerLogs(test, ctx);
   registerList(test, ctx);
   registerCancel(test, ctx);
+  registerReport(program, ctx);
   registerApp(program, ctx);
   registerToken(program, ctx);
   registerCrds(program, ctx);

@@ -238,6 +238,8 @@ describe('system routes', () => {
         'GET /api/runs',
         'GET /api/runs/{id}',
         'GET /api/runs/{id}/logs',
+        'GET /api/runs/{id}/junit.xml',
+        'GET /api/junit.xml',
         'POST /api/runs/{id}/cancel',
         'POST /api/runs/{id}/rerun',
         'GET /api/runs/{id}/compare',

@@ -12,6 +12,7 @@ import { registerDefinitionRoutes } from './routes/definitions.js';
 import { registerInsightRoutes } from './routes/insights.js';
 import { registerRunHistoryRoutes } from './routes/run-history.js';
 import { registerRunLogRoutes } from './routes/run-logs.js';
+import { registerJUnitRoutes } from './routes/junit.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerRunnerRoutes } from './routes/runner.js';
 import { registerSystemRoutes } from './routes/system.js';
@@ -74,6 +75,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
   registerRunRoutes(app, deps);
   registerRunnerRoutes(app, deps);
   registerRunLogRoutes(app, deps);
+  registerJUnitRoutes(app, deps);
   registerRunHistoryRoutes(app, deps);
   registerDefinitionRoutes(app, deps);
   registerSystemRoutes(app, deps);

@@ -8,6 +8,7 @@ import { bundleTestFolder } from '../../runner/test-folder.js';
 import { ApiError, CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { exitCodeFor, watchRun } from '../watch-run.js';
+import { writeReport } from './report-junit.js';
 import { scheduleOnCluster, withKubeFlags, type KubeFlags } from '../kube/kube-testruns.js';
 
 interface ScheduleOptions extends KubeFlags {
@@ -24,6 +25,7 @@ interface ScheduleOptions extends KubeFlags {
   readOnly?: boolean;
   wait?: boolean;
   json?: boolean;
+  junit?: string;
   server?: string;
   bundle: boolean;
 }
@@ -84,6 +86,7 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
     .option('--read-only', 'the run only reads the App (no sut changes): it may overlap other read-only runs of the App')
     .option('--wait', 'stream logs and steps until the run ends; exit 0 passed, 1 failed, 2 error/timed out/cancelled')
     .option('--json', 'print the run as JSON (the final run with --wait)')
+    .option('--junit <file>', 'with --wait: write the run\'s JUnit XML report to this file when it ends (for CI test reports)')
     .option('--server <url>', 'topas API URL (default TOPAS_URL or http://127.0.0.1:4000)')
     .option('--no-bundle', "send the script alone, without the other files of its folder (Lua modules, Postman collections, .proto files)");
   withKubeFlags(command).action(async (opts: ScheduleOptions) => {
@@ -91,6 +94,8 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
       if (sources.length !== 1) {
         throw new CliError(`give exactly one of --script FILE, --definition NAME and --git URL${sources.length ? ` (got ${sources.join(' and ')})` : ''}`);
       }
+      if (opts.junit !== undefined && !opts.wait) throw new CliError('--junit FILE needs --wait: the report is written when the run ends');
+      if (opts.junit !== undefined && opts.kube) throw new CliError('--junit goes with the topas API, not --kube (read the report later with: topas report junit)');
       if (opts.git && !opts.gitPath) throw new CliError("--git needs --git-path PATH: the script's path inside the repository (e.g. tests/smoke.lua)");
       if (!opts.git && (opts.gitPath || opts.gitRevision)) throw new CliError(`${opts.gitPath ? '--git-path' : '--git-revision'} goes with --git URL`);
       const script = opts.script ? await readScript(opts.script) : undefined;
@@ -159,6 +164,10 @@ export function registerSchedule(test: Command, ctx: CliContext): void {
       }
       if (!opts.json) ctx.out(ctx.style.dim(`run ${run.id} ${JSON.stringify(run.name)} queued`));
       const final = await watchRun(ctx, client, run.id, { print: !opts.json, steps: true });
+      if (opts.junit !== undefined) {
+        await writeReport(opts.junit, await client.runJUnit(run.id));
+        if (!opts.json) ctx.err(ctx.errStyle.dim(`wrote the JUnit report to ${opts.junit}`));
+      }
       if (opts.json) ctx.out(JSON.stringify(final, null, 2));
       ctx.exitCode = exitCodeFor(final.phase);
     });

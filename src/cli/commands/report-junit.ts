@@ -1,0 +1,77 @@
+/** `topas report junit`: one JUnit XML file for the runs a filter selects (CI test reports). */
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { CliError } from '../cli-error.js';
+import type { CliContext } from '../context.js';
+
+interface JUnitOptions {
+  label: string[];
+  phase?: string;
+  origin?: string;
+  app?: string;
+  definition?: string;
+  name?: string;
+  since?: string;
+  until?: string;
+  output?: string;
+  server?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Writes a JUnit report to `file`, or a CLI error naming the file. */
+export async function writeReport(file: string, xml: string): Promise<void> {
+  try {
+    await writeFile(file, xml);
+  } catch (err) {
+    throw new CliError(`cannot write the JUnit report to ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** How many `<testsuite>` (runs) and `<testcase>` a report holds, for the summary line. */
+function counts(xml: string): { runs: number; tests: number } {
+  return { runs: (xml.match(/<testsuite /g) ?? []).length, tests: (xml.match(/<testcase /g) ?? []).length };
+}
+
+export function registerReport(program: Command, ctx: CliContext): void {
+  const report = program.command('report').description('export run results for other tools');
+  report
+    .command('junit')
+    .description('write one JUnit XML report (a testsuite per run) for the runs the filters select, newest first, at most 500')
+    .option('--label <key=value>', 'only runs with this label (repeatable; all must match)', collect, [])
+    .option('--phase <phases>', 'only runs in these phases, comma-separated (Failed,Error)')
+    .option('--origin <origins>', 'only runs from these origins, comma-separated (cli,api,ui,crd,schedule)')
+    .option('--app <name>', 'only runs of this App')
+    .option('--definition <id>', 'only runs started from this definition id')
+    .option('--name <text>', 'only runs whose name contains this text')
+    .option('--since <time>', 'only runs created at or after this ISO-8601 time')
+    .option('--until <time>', 'only runs created before this ISO-8601 time')
+    .option('-o, --output <file>', 'write the report to this file (default: standard output)')
+    .option('--server <url>', 'topas API URL (default TOPAS_URL or http://127.0.0.1:4000)')
+    .action(async (opts: JUnitOptions) => {
+      for (const label of opts.label) if (label.indexOf('=') <= 0) throw new CliError(`--label ${label}: expected KEY=value`);
+      const query: [string, string][] = [
+        ...opts.label.map((l): [string, string] => ['label', l]),
+        ...(
+          [
+            ['phase', opts.phase],
+            ['origin', opts.origin],
+            ['app', opts.app],
+            ['definition', opts.definition],
+            ['q', opts.name],
+            ['since', opts.since],
+            ['until', opts.until],
+          ] as [string, string | undefined][]
+        ).filter((p): p is [string, string] => p[1] !== undefined),
+      ];
+      const { xml, truncated } = await ctx.client(opts.server).junitReport(query);
+      const { runs, tests } = counts(xml);
+      if (truncated) ctx.err(ctx.errStyle.dim('more runs match than one report holds (500): this one has the newest; narrow the filters (--since/--until) for the others'));
+      if (!opts.output) {
+        ctx.out(xml.trimEnd());
+        return;
+      }
+      await writeReport(opts.output, xml);
+      ctx.err(ctx.errStyle.dim(`wrote ${opts.output}: ${runs} run${runs === 1 ? '' : 's'}, ${tests} test case${tests === 1 ? '' : 's'}`));
+    });
+}
