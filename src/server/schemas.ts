@@ -6,7 +6,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { RUN_PHASES } from '../core/run-phase.js';
-import { RUN_ORIGINS, RUN_REASONS } from '../core/run.js';
+import { RUN_ORIGINS, RUN_REASONS, type RunFilter } from '../core/run.js';
 import { MAX_LABELS, parseLabelFilter } from '../core/schemas/labels.js';
 import { DefinitionRefSchema } from '../core/schemas/names.js';
 import { got, intRange, string, textUpTo } from '../core/schemas/text.js';
@@ -198,6 +198,20 @@ export const ListRunsQuery = z
     cursor: cursorParam,
   })
   .openapi({ description: 'Filters, combined with AND.' });
+
+/** The store's run filter for a run-list query (the run list and the JUnit report of a set of runs). */
+export function runFilterOf(q: Omit<z.infer<typeof ListRunsQuery>, 'limit' | 'cursor'>): RunFilter {
+  return {
+    phase: q.phase,
+    origin: q.origin,
+    appName: q.app,
+    labels: q.label,
+    text: q.q,
+    createdAfter: q.since,
+    createdBefore: q.until,
+    definitionId: q.definition,
+  };
+}
 
 export const ListDefinitionsQuery = z.strictObject({
   q: textParam('Case-insensitive text contained in the name.'),

@@ -4,7 +4,7 @@ import { junitReport, type JUnitRunInput } from '../../core/junit-report.js';
 import type { LogLine } from '../../core/run-events.js';
 import type { Run } from '../../core/run.js';
 import type { ServerDeps } from '../deps.js';
-import { ListRunsQuery, RunIdParam } from '../schemas.js';
+import { ListRunsQuery, RunIdParam, runFilterOf } from '../schemas.js';
 import { badRequest, notFound } from './responses.js';
 import { requireRun } from './runs.js';
 import { access } from '../security/route-security.js';
@@ -76,16 +76,7 @@ export function registerJUnitRoutes(app: OpenAPIHono, deps: ServerDeps): void {
 
   app.openapi(listJUnit, async (c) => {
     const q = c.req.valid('query');
-    const filter = {
-      phase: q.phase,
-      origin: q.origin,
-      appName: q.app,
-      labels: q.label,
-      text: q.q,
-      createdAfter: q.since,
-      createdBefore: q.until,
-      definitionId: q.definition,
-    };
+    const filter = runFilterOf(q);
     const runs: Run[] = [];
     let cursor: string | null = null;
     do {

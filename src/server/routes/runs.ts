@@ -6,7 +6,7 @@ import { UUID } from '../../core/schemas/names.js';
 import type { Run } from '../../core/run.js';
 import { maskSecrets, toRunListItem } from '../../core/run-view.js';
 import type { ServerDeps } from '../deps.js';
-import { CreateRunSchema, ListRunsQuery, RunDetailSchema, RunIdParam, RunSchema, pageSchema } from '../schemas.js';
+import { CreateRunSchema, ListRunsQuery, RunDetailSchema, RunIdParam, RunSchema, pageSchema, runFilterOf } from '../schemas.js';
 import { badRequest, conflict, notFound } from './responses.js';
 import { RunListItemSchema } from '../run-schemas.js';
 import { access } from '../security/route-security.js';
@@ -117,16 +117,7 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ServerDeps): void {
   app.openapi(listRuns, async (c) => {
     const q = c.req.valid('query');
     const page = await store.listRuns(
-      {
-        phase: q.phase,
-        origin: q.origin,
-        appName: q.app,
-        labels: q.label,
-        text: q.q,
-        createdAfter: q.since,
-        createdBefore: q.until,
-        definitionId: q.definition,
-      },
+      runFilterOf(q),
       { limit: q.limit, cursor: q.cursor ?? null },
     );
     return c.json({ items: page.items.map(toRunListItem), nextCursor: page.nextCursor }, 200);
