@@ -24,6 +24,8 @@ function run(id: string, durationMs: number | null): Run {
     reason: null,
     message: null,
     executor: null,
+    category: null,
+    categoryRule: null,
   };
 }
 

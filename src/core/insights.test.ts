@@ -64,6 +64,8 @@ describe('run views', () => {
     reason: null,
     message: null,
     executor: null,
+        category: null,
+        categoryRule: null,
   };
 
   it('masks every secret-looking env value, short ones too, and leaves the run itself alone', () => {

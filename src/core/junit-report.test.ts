@@ -27,6 +27,8 @@ function run(patch: Partial<Run> = {}): Run {
     reason: null,
     message: null,
     executor: 'node-a',
+    category: null,
+    categoryRule: null,
     ...patch,
   };
 }

@@ -91,6 +91,10 @@ export interface StepRecord {
   message: string | null;
   file: string | null;
   line: number | null;
+  /** An imported testcase's `classname` (absent for Lua runs: the script's name is theirs). */
+  classname?: string | null;
+  /** An imported testcase that failed first and passed on a rerun (Surefire `flakyFailure`). */
+  flaky?: boolean;
 }
 
 /** A persisted assertion. `seq` is 1-based within a run. */

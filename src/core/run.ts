@@ -1,7 +1,8 @@
 import type { RunPhase } from './run-phase.js';
 
 /** Where a run was started from. */
-export const RUN_ORIGINS = ['api', 'cli', 'ui', 'crd', 'schedule'] as const;
+/** `import`: a JUnit or Gauge report brought in with `topas report import` / `POST /api/reports`. */
+export const RUN_ORIGINS = ['api', 'cli', 'ui', 'crd', 'schedule', 'import'] as const;
 export type RunOrigin = (typeof RUN_ORIGINS)[number];
 
 /** The TestRun custom resource a run mirrors (origin `crd`). */
@@ -60,6 +61,11 @@ export interface RunSummary {
   stepsSkipped: number;
   assertionsPassed: number;
   assertionsFailed: number;
+  /**
+   * Failed test cases that were quarantined: recorded, but they did not fail the run
+   * (a run whose every failure is quarantined is Passed). Set when the run ends.
+   */
+  quarantinedFailures?: number;
 }
 
 export const EMPTY_SUMMARY: RunSummary = {
@@ -123,6 +129,12 @@ export interface Run {
   message: string | null;
   /** The topas instance that executes (or executed) the run. */
   executor: string | null;
+  /**
+   * A failed run's failure category (`core/categories.ts`: that of its first failed
+   * test case) and the rule that gave it (null: the default); null while not failed.
+   */
+  category: string | null;
+  categoryRule: string | null;
 }
 
 /** What creating a run needs; everything else is set by the store. */

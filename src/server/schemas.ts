@@ -24,6 +24,11 @@ const SummarySchema = z
     stepsSkipped: z.number().int(),
     assertionsPassed: z.number().int(),
     assertionsFailed: z.number().int(),
+    quarantinedFailures: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'Failed test cases that were quarantined: recorded, but they did not fail the run. Set when the run ends.' }),
   })
   .openapi('RunSummary', { description: 'Counts of what the run recorded; live while it runs, final once it ends.' });
 
@@ -64,6 +69,8 @@ export const RunSchema = z
       .openapi({ description: 'Why the run did not pass, as a stable CamelCase word (AssertionFailed, ScriptError, Timeout, ...).' }),
     message: z.string().nullable().openapi({ description: 'Human-readable detail of the reason.' }),
     executor: z.string().nullable().openapi({ description: 'The topas instance that executes (or executed) the run.' }),
+    category: z.string().nullable().openapi({ description: "A failed run's failure category (that of its first failed test case, by the ordered rules of `/api/categories`); null unless failed." }),
+    categoryRule: z.string().nullable().openapi({ description: 'The rule that gave the category; null when none matched (the default category, `Regression`).' }),
   })
   .openapi('Run', { description: 'One test execution. The same shape in the database, the API, the CLI and the UI.' });
 
@@ -187,7 +194,7 @@ export function labelsParam(description: string) {
 export const ListRunsQuery = z
   .strictObject({
     phase: listParam(RUN_PHASES, 'Only runs in these phases; repeat or comma-separate (`Failed,Error`).'),
-    origin: listParam(RUN_ORIGINS, 'Only runs from these origins (`api`, `cli`, `ui`, `crd`, `schedule`).'),
+    origin: listParam(RUN_ORIGINS, 'Only runs from these origins (`api`, `cli`, `ui`, `crd`, `schedule`, `import`).'),
     app: textParam('Only runs of this App.', 253),
     label: labelsParam('Only runs with this label, as `key=value`; repeat for several (all must match).'),
     q: textParam('Case-insensitive text contained in the run name.'),

@@ -56,6 +56,8 @@ export function toRun(row: Row): Run {
     reason: (row.reason as Run['reason']) ?? null,
     message: (row.message as string | null) ?? null,
     executor: (row.owner as string | null) ?? null,
+    category: (row.category as string | null) ?? null,
+    categoryRule: (row.category_rule as string | null) ?? null,
   };
 }
 

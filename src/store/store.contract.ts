@@ -782,5 +782,5 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
 
 /** Empties every table (between contract tests on a shared database). */
 export async function truncateAll(sql: Sql): Promise<void> {
-  await sql.exec('TRUNCATE runs, run_logs, run_steps, run_assertions, test_definitions, instances, apps, tokens, sessions, run_tokens');
+  await sql.exec('TRUNCATE runs, run_logs, run_steps, run_assertions, test_definitions, instances, apps, tokens, sessions, run_tokens, test_results, tests, category_rules, audit_log');
 }

@@ -32,6 +32,8 @@ function run(over: Partial<Run>): Run {
     reason: null,
     message: null,
     executor: null,
+    category: null,
+    categoryRule: null,
     ...over,
   };
 }

@@ -89,7 +89,7 @@ export async function openTestPlatform(options: TestPlatformOptions = {}): Promi
         await Promise.all(open.items.map((run) => started.cancel(run.id).catch(() => {})));
         return null;
       });
-      await sql.exec('TRUNCATE runs, test_definitions CASCADE');
+      await sql.exec('TRUNCATE runs, test_definitions, tests, category_rules, audit_log CASCADE');
     },
     waitForLogs(runId, count, timeoutMs = 10_000) {
       return waitUntil(`${count} log line(s) of run ${runId}`, timeoutMs, async () => {

@@ -6,6 +6,7 @@ import { sql as stepRevisions } from './005-step-revisions.js';
 import { sql as auth } from './006-auth.js';
 import { sql as boundedIndexRows } from './007-bounded-index-rows.js';
 import { sql as runTokens } from './008-run-tokens.js';
+import { sql as testResults } from './009-test-results.js';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'auth', sql: auth },
   { version: 7, name: 'bounded-index-rows', sql: boundedIndexRows },
   { version: 8, name: 'run-tokens', sql: runTokens },
+  { version: 9, name: 'test-results', sql: testResults },
 ];
