@@ -4,7 +4,7 @@
  * a reference measured in the same process and the ratio against it (this machine
  * is noisy; compare medians and ratios, not absolute numbers across runs).
  *
- * Sections (pick with BENCH_ONLY=throughput,latency,list,insights,web,lua,modules,postman,net,apps,kubernetes,kubernetes-apps):
+ * Sections (pick with BENCH_ONLY=throughput,latency,list,insights,web,lua,modules,postman,net,apps,kubernetes,kubernetes-apps,tests-api,junit-io):
  *   throughput  trivial runs submitted over HTTP → executed → persisted, runs/s
  *   latency     submit-to-start on an idle system, p50/p99
  *   list        GET /api/runs?phase=Failed&limit=50 with 1,000,000 stored runs (BENCH_RUNS)
@@ -20,6 +20,10 @@
  *   kubernetes-apps  the demo App on the test cluster: apply → Ready, sut.apply_service → rolled out,
  *               against the embedded platform (BENCH_K8S_APPS_RUNS, default 3); Kubernetes API requests
  *               per App reconcile with nothing to change (BENCH_K8S_APPS_RECONCILES, default 10)
+ *   tests-api   GET /api/tests (first page, filters) and one test's history over the same 1,000,000 runs with
+ *               10 test cases each (10,000,000 test results), p50/p95, on PGlite and on PostgreSQL when it answers
+ *   junit-io    JUnit import (POST /api/reports) of a 50 MB file: MB/s and the server's peak memory against
+ *               a plain read and a streaming parse of the same file; export of a 10,000-case run's junit.xml
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
@@ -32,6 +36,8 @@ import { benchLua } from './lua-cpu.js';
 import { benchModules, benchNet, benchPostman } from './lua-modules.js';
 import { benchKubernetes } from './kubernetes.js';
 import { benchKubernetesApps } from './kubernetes-apps.js';
+import { benchTestsApi } from './tests-api.js';
+import { benchJUnitIo } from './junit-io.js';
 
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const want = (name: string) => !only || only.includes(name);
@@ -65,6 +71,8 @@ await section('net', benchNet);
 await section('apps', benchApps);
 await section('kubernetes', benchKubernetes);
 await section('kubernetes-apps', benchKubernetesApps);
+await section('tests-api', benchTestsApi);
+await section('junit-io', benchJUnitIo);
 
 // Results go to bench/results/ of the checkout (the bench runs compiled, from dist-bench/).
 const dir = new URL('bench/results/', `file://${process.cwd()}/`);
