@@ -63,13 +63,22 @@ function logText(lines: readonly LogLine[]): string {
 function testCasesOf(input: JUnitRunInput): TestCase[] {
   const owningTest = owningTestOf(input.steps);
   const hasTests = input.steps.some((s) => s.kind === 'test');
+  // Each test's log lines, grouped once (in log order), not filtered per test.
+  const logsByTest = new Map<number, LogLine[]>();
+  for (const line of input.logs) {
+    const test = owningTest(line.stepSeq);
+    if (test === null) continue;
+    const lines = logsByTest.get(test);
+    if (lines) lines.push(line);
+    else logsByTest.set(test, [line]);
+  }
   return testCasesOfRun(input).map((result) => ({
     name: result.name,
     classname: result.classname,
     timeSeconds: Number(seconds(result.durationMs)),
     result,
     // a run without tests: its one testcase has the whole log; the run's own case (a failure outside tests) none
-    systemOut: !hasTests ? logText(input.logs) : result.stepSeq === null ? '' : logText(input.logs.filter((l) => owningTest(l.stepSeq) === result.stepSeq)),
+    systemOut: !hasTests ? logText(input.logs) : result.stepSeq === null ? '' : logText(logsByTest.get(result.stepSeq) ?? []),
   }));
 }
 
