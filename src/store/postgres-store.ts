@@ -8,6 +8,7 @@ import type { Page, PageRequest, RunFinish, Store } from './store.js';
 import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
+import { recordTestResults } from './test-results-sql.js';
 import { countByPhaseQuery, previousRun, runTrends, topTests } from './insights-queries.js';
 import * as tokens from './token-queries.js';
 import type { TokenRecord } from '../core/token.js';
@@ -231,18 +232,23 @@ class PostgresStore implements Store {
     return (await this.finishRuns([{ id, owner, completion }]))[0]!;
   }
 
-  finishRuns(items: RunFinish[]): Promise<(Run | null)[]> {
-    return finishRunsWith(this.sql, items);
+  async finishRuns(items: RunFinish[]): Promise<(Run | null)[]> {
+    if (items.length === 0) return [];
+    return this.sql.transaction((tx) => finishRunsWith(tx, items));
   }
 
   async cancelQueuedRun(id: string, message: string): Promise<Run | null> {
-    const { rows } = await this.sql.query(
-      `UPDATE runs SET phase = 'Cancelled', reason = 'Cancelled', message = $2, finished_at = now()
-        WHERE id = $1 AND phase = 'Queued'
-       RETURNING *`,
-      [id, message],
-    );
-    return rows[0] ? toRun(rows[0]) : null;
+    return this.sql.transaction(async (tx) => {
+      const { rows } = await tx.query(
+        `UPDATE runs SET phase = 'Cancelled', reason = 'Cancelled', message = $2, finished_at = now()
+          WHERE id = $1 AND phase = 'Queued'
+         RETURNING *`,
+        [id, message],
+      );
+      if (!rows[0]) return null;
+      const changed = await recordTestResults(tx, [id]);
+      return changed.get(id) ?? toRun(rows[0]);
+    });
   }
 
   async requestCancel(id: string): Promise<Run | null> {
@@ -272,14 +278,19 @@ class PostgresStore implements Store {
   }
 
   async failOrphanedRuns(liveOwners: string[], message: string): Promise<Run[]> {
-    const { rows } = await this.sql.query(
-      `UPDATE runs SET phase = 'Error', reason = 'ExecutorLost', message = $2,
-              finished_at = now(), duration_ms = ${DURATION_NOW}
-        WHERE phase = 'Running' AND (owner IS NULL OR NOT (owner = ANY($1::text[])))
-       RETURNING *`,
-      [liveOwners, message],
-    );
-    return rows.map(toRun);
+    return this.sql.transaction(async (tx) => {
+      const { rows } = await tx.query(
+        `UPDATE runs SET phase = 'Error', reason = 'ExecutorLost', message = $2,
+                finished_at = now(), duration_ms = ${DURATION_NOW}
+          WHERE phase = 'Running' AND (owner IS NULL OR NOT (owner = ANY($1::text[])))
+         RETURNING *`,
+        [liveOwners, message],
+      );
+      const runs = rows.map(toRun);
+      if (runs.length === 0) return runs;
+      const changed = await recordTestResults(tx, runs.map((r) => r.id));
+      return runs.map((r) => changed.get(r.id) ?? r);
+    });
   }
 
   async adoptOrphanedRuns(liveOwners: string[], newOwner: string): Promise<Run[]> {
@@ -393,7 +404,7 @@ class PostgresStore implements Store {
 
   async getSummary(runId: string): Promise<RunSummary | null> {
     const { rows } = await this.sql.query(
-      'SELECT steps_passed, steps_failed, steps_skipped, assertions_passed, assertions_failed FROM runs WHERE id = $1',
+      'SELECT steps_passed, steps_failed, steps_skipped, assertions_passed, assertions_failed, quarantined_failures FROM runs WHERE id = $1',
       [runId],
     );
     return rows[0] ? toSummary(rows[0]) : null;
@@ -668,7 +679,10 @@ async function upsertSteps(tx: SqlExecutor, steps: readonly StepRecord[], skipCo
   );
 }
 
-/** Moves Running runs owned by their finisher to their terminal phase, in one statement. */
+/**
+ * Moves Running runs owned by their finisher to their terminal phase, in one statement,
+ * and records their test cases (`recordTestResults`). Call inside a transaction.
+ */
 async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Promise<(Run | null)[]> {
   if (items.length === 0) return [];
   for (const { completion } of items) assertTransition('Running', completion.phase);
@@ -695,6 +709,7 @@ async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Promise<(Ru
     [JSON.stringify(rows)],
   );
   const byId = new Map(updated.map((r) => [String(r.id), toRun(r)]));
+  if (byId.size) for (const [id, run] of await recordTestResults(sql, [...byId.keys()])) byId.set(id, run);
   return items.map((i) => byId.get(i.id) ?? null);
 }
 /** Inserts assertions (a replayed one
