@@ -9,6 +9,8 @@ import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
 import { recordTestResults } from './test-results-sql.js';
+import * as tests from './test-queries.js';
+import { DEFAULT_FLAKY_WINDOW, type TestDetail, type TestFilter, type TestResultItem, type TestSummary } from '../core/test-summary.js';
 import { countByPhaseQuery, previousRun, runTrends, topTests } from './insights-queries.js';
 import * as tokens from './token-queries.js';
 import type { TokenRecord } from '../core/token.js';
@@ -88,8 +90,14 @@ function lastPerKey<T extends { runId: string; seq: number }>(records: readonly 
 }
 
 /** The Store over any `Sql` connection: PGlite or PostgreSQL, same statements. */
-export function createPostgresStore(sql: Sql): Store {
-  return new PostgresStore(sql);
+/** How the store reads what it keeps. */
+export interface StoreOptions {
+  /** Outcomes a test's flakiness and pass rate are judged on (`TOPAS_FLAKY_WINDOW`). Default 30. */
+  flakyWindow?: number;
+}
+
+export function createPostgresStore(sql: Sql, options: StoreOptions = {}): Store {
+  return new PostgresStore(sql, options.flakyWindow ?? DEFAULT_FLAKY_WINDOW);
 }
 
 class PostgresStore implements Store {
@@ -98,7 +106,10 @@ class PostgresStore implements Store {
   /** Counts creations of runs that target an App, so a claim's "none left" cannot hide a newer one. */
   private appRunsCreated = 0;
 
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly flakyWindow: number,
+  ) {}
 
   async migrate(): Promise<void> {
     await migrate(this.sql);
@@ -408,6 +419,28 @@ class PostgresStore implements Store {
       [runId],
     );
     return rows[0] ? toSummary(rows[0]) : null;
+  }
+
+  // --- tests (test cases across runs) --------------------------------------
+
+  listTests(filter: TestFilter, page: PageRequest): Promise<Page<TestSummary>> {
+    return tests.listTests(this.sql, filter, page, this.flakyWindow);
+  }
+
+  getTest(id: string): Promise<TestDetail | null> {
+    return tests.getTest(this.sql, id, this.flakyWindow);
+  }
+
+  testHistory(id: string, page: PageRequest): Promise<Page<TestResultItem> | null> {
+    return tests.testHistory(this.sql, id, page);
+  }
+
+  quarantineTest(id: string, actor: string | null, reason: string): Promise<TestSummary | null> {
+    return tests.setQuarantine(this.sql, id, actor, reason, this.flakyWindow);
+  }
+
+  releaseTest(id: string, actor: string | null): Promise<TestSummary | null> {
+    return tests.setQuarantine(this.sql, id, actor, null, this.flakyWindow);
   }
 
   // --- test definitions ---------------------------------------------------
