@@ -234,6 +234,31 @@ export function describeTestResultsContract(name: string, open: () => Promise<Op
       expect(await store.quarantineTest('0000000000000000', 'a', 'b')).toBeNull();
     });
 
+    it('keeps exact per-test counts when many runs with the same tests end at once (no deadlock on PostgreSQL)', async () => {
+      const n = 16;
+      const created = await store.createRuns(Array.from({ length: n }, () => ({ name: 'race', origin: 'api' as const, source: { type: 'inline' as const, script: '' }, timeoutSeconds: 60 })));
+      expect(await store.claimRuns('exec-r', n, 100)).toHaveLength(n);
+      const at = new Date(T0).toISOString();
+      const names = ['alpha', 'beta', 'gamma', 'delta'];
+      await Promise.all(
+        created.map((run, i) => {
+          // Each run lists its tests in another order: the upsert must still lock keys in one order.
+          const order = i % 2 ? [...names].reverse() : names;
+          const steps: StepRecord[] = order.map((name, j) => ({
+            runId: run.id, seq: j + 1, parentSeq: null, kind: 'test', name, status: (i + j) % 3 ? 'passed' : 'failed',
+            startedAt: at, finishedAt: at, durationMs: 5, message: null, file: null, line: null,
+          }));
+          const phase = steps.some((s) => s.status === 'failed') ? 'Failed' : 'Passed';
+          const summary = { stepsPassed: 0, stepsFailed: 0, stepsSkipped: 0, assertionsPassed: 0, assertionsFailed: 0 };
+          return store.writeEvents({ logs: [], steps, assertions: [] }, [{ id: run.id, owner: 'exec-r', completion: { phase, reason: phase === 'Failed' ? 'ScriptError' : null, message: 'x', summary } }]);
+        }),
+      );
+      const { items } = await store.listTests({ text: 'race.lua::' }, {});
+      expect(items.map((t) => [t.name, t.runs, t.recent.length]).sort()).toEqual(names.map((name) => [name, n, n]).sort());
+      const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM test_results`);
+      expect(rows[0]!.n).toBe(n * names.length);
+    });
+
     it('records runs ended by cancel and by a lost executor', async () => {
       const queued = await store.createRun({ name: 'never ran', origin: 'api', source: { type: 'inline', script: '' }, timeoutSeconds: 60 });
       expect((await store.cancelQueuedRun(queued.id, 'not needed'))?.phase).toBe('Cancelled');
