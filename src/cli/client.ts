@@ -3,6 +3,7 @@
  * answers into CliErrors whose messages say what to do next.
  */
 import type { App } from '../core/app.js';
+import type { TestSummary } from '../core/test-summary.js';
 import type { TestDefinition } from '../core/definition.js';
 import type { AssertionRecord, LogLine, StepRecord } from '../core/run-events.js';
 import type { Run } from '../core/run.js';
@@ -214,6 +215,20 @@ export class TopasClient {
 
   async loginUrl(): Promise<string> {
     return (await this.send<{ url: string }>('POST', '/api/session/login-links', {})).url;
+  }
+
+  /** A page of `GET /api/tests` (filters as query parameters). */
+  listTests(query: Record<string, string | undefined>): Promise<Page<TestSummary>> {
+    const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined));
+    return this.json(`/api/tests?${params.toString()}`);
+  }
+
+  quarantineTest(id: string, reason: string): Promise<TestSummary> {
+    return this.send('PUT', `/api/tests/${encodeURIComponent(id)}/quarantine`, { reason });
+  }
+
+  releaseTest(id: string): Promise<TestSummary> {
+    return this.json(`/api/tests/${encodeURIComponent(id)}/quarantine`, { method: 'DELETE' });
   }
 
   listDefinitions(cursor?: string | null): Promise<Page<TestDefinition>> {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { isIPv6 } from 'node:net';
 import { ValidationError, type FieldIssue } from '../core/errors.js';
+import { DEFAULT_FLAKY_WINDOW } from '../core/test-summary.js';
 import { EGRESS_SETTING, parseEgressAllow, type EgressPolicy } from '../runner/egress-policy.js';
 import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
 
@@ -66,6 +67,11 @@ export interface TopasConfig {
   logLevel: LogLevel;
   /** `text` (readable) or `json` (one object per line, for log collectors). Default text. */
   logFormat: LogFormat;
+  /**
+   * `TOPAS_FLAKY_WINDOW`: how many of a test's last outcomes its flakiness and pass rate
+   * are judged on (flaky: flipped Passed↔Failed at least twice in them). 2..100, default 30.
+   */
+  flakyWindow: number;
   /**
    * `--kubernetes` / `TOPAS_KUBERNETES=1`: runs execute as runner Pods and `TestRun`
    * resources are reconciled. Null: embedded only (the default; nothing touches Kubernetes).
@@ -224,6 +230,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     gitAllowFile: flags.gitAllowFile || envFlag(issues, 'TOPAS_GIT_ALLOW_FILE', env.TOPAS_GIT_ALLOW_FILE),
     logLevel: oneOf(issues, 'TOPAS_LOG_LEVEL', env.TOPAS_LOG_LEVEL, LOG_LEVELS, 'info'),
     logFormat: oneOf(issues, 'TOPAS_LOG_FORMAT', env.TOPAS_LOG_FORMAT, LOG_FORMATS, 'text'),
+    flakyWindow: intIn(issues, 'TOPAS_FLAKY_WINDOW', env.TOPAS_FLAKY_WINDOW, 2, 100, DEFAULT_FLAKY_WINDOW),
     kubernetes: kubernetesFrom(issues, flags, env),
   };
   if (config.adminToken !== null && (config.adminToken.length < 32 || config.adminToken.length > 256 || !/^[\x21-\x7e]+$/.test(config.adminToken))) {

@@ -9,6 +9,7 @@ import { checkedBody } from './body.js';
 import { onError, validationHook } from './errors.js';
 import { registerAppRoutes } from './routes/apps.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
+import { registerTestRoutes } from './routes/tests.js';
 import { registerInsightRoutes } from './routes/insights.js';
 import { registerRunHistoryRoutes } from './routes/run-history.js';
 import { registerRunLogRoutes } from './routes/run-logs.js';
@@ -78,6 +79,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
   registerJUnitRoutes(app, deps);
   registerRunHistoryRoutes(app, deps);
   registerDefinitionRoutes(app, deps);
+  registerTestRoutes(app, deps);
   registerSystemRoutes(app, deps);
   registerAppRoutes(app, deps);
   registerInsightRoutes(app, deps);

@@ -24,6 +24,11 @@ export type ServerStore = Pick<
   | 'runTrends'
   | 'topTests'
   | 'previousRun'
+  | 'listTests'
+  | 'getTest'
+  | 'testHistory'
+  | 'quarantineTest'
+  | 'releaseTest'
 > &
   AuthStore;
 

@@ -80,7 +80,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   const lock = await lockDataFolder(config.dataDir);
   let store: Store;
   try {
-    store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, flakyWindow: config.flakyWindow });
   } catch (error) {
     await lock.release();
     throw error;

@@ -8,6 +8,9 @@ import type { Page, PageRequest, RunFinish, Store } from './store.js';
 import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
+import { recordTestResults } from './test-results-sql.js';
+import * as tests from './test-queries.js';
+import { DEFAULT_FLAKY_WINDOW, type TestDetail, type TestFilter, type TestResultItem, type TestSummary } from '../core/test-summary.js';
 import { countByPhaseQuery, previousRun, runTrends, topTests } from './insights-queries.js';
 import * as tokens from './token-queries.js';
 import type { TokenRecord } from '../core/token.js';
@@ -87,8 +90,14 @@ function lastPerKey<T extends { runId: string; seq: number }>(records: readonly 
 }
 
 /** The Store over any `Sql` connection: PGlite or PostgreSQL, same statements. */
-export function createPostgresStore(sql: Sql): Store {
-  return new PostgresStore(sql);
+/** How the store reads what it keeps. */
+export interface StoreOptions {
+  /** Outcomes a test's flakiness and pass rate are judged on (`TOPAS_FLAKY_WINDOW`). Default 30. */
+  flakyWindow?: number;
+}
+
+export function createPostgresStore(sql: Sql, options: StoreOptions = {}): Store {
+  return new PostgresStore(sql, options.flakyWindow ?? DEFAULT_FLAKY_WINDOW);
 }
 
 class PostgresStore implements Store {
@@ -97,7 +106,10 @@ class PostgresStore implements Store {
   /** Counts creations of runs that target an App, so a claim's "none left" cannot hide a newer one. */
   private appRunsCreated = 0;
 
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly flakyWindow: number,
+  ) {}
 
   async migrate(): Promise<void> {
     await migrate(this.sql);
@@ -231,18 +243,23 @@ class PostgresStore implements Store {
     return (await this.finishRuns([{ id, owner, completion }]))[0]!;
   }
 
-  finishRuns(items: RunFinish[]): Promise<(Run | null)[]> {
-    return finishRunsWith(this.sql, items);
+  async finishRuns(items: RunFinish[]): Promise<(Run | null)[]> {
+    if (items.length === 0) return [];
+    return this.sql.transaction((tx) => finishRunsWith(tx, items));
   }
 
   async cancelQueuedRun(id: string, message: string): Promise<Run | null> {
-    const { rows } = await this.sql.query(
-      `UPDATE runs SET phase = 'Cancelled', reason = 'Cancelled', message = $2, finished_at = now()
-        WHERE id = $1 AND phase = 'Queued'
-       RETURNING *`,
-      [id, message],
-    );
-    return rows[0] ? toRun(rows[0]) : null;
+    return this.sql.transaction(async (tx) => {
+      const { rows } = await tx.query(
+        `UPDATE runs SET phase = 'Cancelled', reason = 'Cancelled', message = $2, finished_at = now()
+          WHERE id = $1 AND phase = 'Queued'
+         RETURNING *`,
+        [id, message],
+      );
+      if (!rows[0]) return null;
+      const changed = await recordTestResults(tx, [id]);
+      return changed.get(id) ?? toRun(rows[0]);
+    });
   }
 
   async requestCancel(id: string): Promise<Run | null> {
@@ -272,14 +289,19 @@ class PostgresStore implements Store {
   }
 
   async failOrphanedRuns(liveOwners: string[], message: string): Promise<Run[]> {
-    const { rows } = await this.sql.query(
-      `UPDATE runs SET phase = 'Error', reason = 'ExecutorLost', message = $2,
-              finished_at = now(), duration_ms = ${DURATION_NOW}
-        WHERE phase = 'Running' AND (owner IS NULL OR NOT (owner = ANY($1::text[])))
-       RETURNING *`,
-      [liveOwners, message],
-    );
-    return rows.map(toRun);
+    return this.sql.transaction(async (tx) => {
+      const { rows } = await tx.query(
+        `UPDATE runs SET phase = 'Error', reason = 'ExecutorLost', message = $2,
+                finished_at = now(), duration_ms = ${DURATION_NOW}
+          WHERE phase = 'Running' AND (owner IS NULL OR NOT (owner = ANY($1::text[])))
+         RETURNING *`,
+        [liveOwners, message],
+      );
+      const runs = rows.map(toRun);
+      if (runs.length === 0) return runs;
+      const changed = await recordTestResults(tx, runs.map((r) => r.id));
+      return runs.map((r) => changed.get(r.id) ?? r);
+    });
   }
 
   async adoptOrphanedRuns(liveOwners: string[], newOwner: string): Promise<Run[]> {
@@ -393,10 +415,32 @@ class PostgresStore implements Store {
 
   async getSummary(runId: string): Promise<RunSummary | null> {
     const { rows } = await this.sql.query(
-      'SELECT steps_passed, steps_failed, steps_skipped, assertions_passed, assertions_failed FROM runs WHERE id = $1',
+      'SELECT steps_passed, steps_failed, steps_skipped, assertions_passed, assertions_failed, quarantined_failures FROM runs WHERE id = $1',
       [runId],
     );
     return rows[0] ? toSummary(rows[0]) : null;
+  }
+
+  // --- tests (test cases across runs) --------------------------------------
+
+  listTests(filter: TestFilter, page: PageRequest): Promise<Page<TestSummary>> {
+    return tests.listTests(this.sql, filter, page, this.flakyWindow);
+  }
+
+  getTest(id: string): Promise<TestDetail | null> {
+    return tests.getTest(this.sql, id, this.flakyWindow);
+  }
+
+  testHistory(id: string, page: PageRequest): Promise<Page<TestResultItem> | null> {
+    return tests.testHistory(this.sql, id, page);
+  }
+
+  quarantineTest(id: string, actor: string | null, reason: string): Promise<TestSummary | null> {
+    return tests.setQuarantine(this.sql, id, actor, reason, this.flakyWindow);
+  }
+
+  releaseTest(id: string, actor: string | null): Promise<TestSummary | null> {
+    return tests.setQuarantine(this.sql, id, actor, null, this.flakyWindow);
   }
 
   // --- test definitions ---------------------------------------------------
@@ -668,7 +712,10 @@ async function upsertSteps(tx: SqlExecutor, steps: readonly StepRecord[], skipCo
   );
 }
 
-/** Moves Running runs owned by their finisher to their terminal phase, in one statement. */
+/**
+ * Moves Running runs owned by their finisher to their terminal phase, in one statement,
+ * and records their test cases (`recordTestResults`). Call inside a transaction.
+ */
 async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Promise<(Run | null)[]> {
   if (items.length === 0) return [];
   for (const { completion } of items) assertTransition('Running', completion.phase);
@@ -695,6 +742,7 @@ async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Promise<(Ru
     [JSON.stringify(rows)],
   );
   const byId = new Map(updated.map((r) => [String(r.id), toRun(r)]));
+  if (byId.size) for (const [id, run] of await recordTestResults(sql, [...byId.keys()])) byId.set(id, run);
   return items.map((i) => byId.get(i.id) ?? null);
 }
 /** Inserts assertions (a replayed one

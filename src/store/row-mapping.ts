@@ -32,6 +32,7 @@ export function toSummary(row: Row): RunSummary {
     stepsSkipped: Number(row.steps_skipped),
     assertionsPassed: Number(row.assertions_passed),
     assertionsFailed: Number(row.assertions_failed),
+    ...(Number(row.quarantined_failures ?? 0) > 0 ? { quarantinedFailures: Number(row.quarantined_failures) } : {}),
   };
 }
 

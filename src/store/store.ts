@@ -6,6 +6,7 @@ import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/r
 import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/insights.js';
 import type { TokenRecord } from '../core/token.js';
 import type { NewSession, NewToken } from './token-queries.js';
+import type { TestDetail, TestFilter, TestResultItem, TestSummary } from '../core/test-summary.js';
 
 export type { NewSession, NewToken } from './token-queries.js';
 
@@ -131,6 +132,24 @@ export interface Store {
   getAssertions(runId: string, options?: { failedOnly?: boolean }): Promise<AssertionRecord[]>;
   /** The live summary counters, updated as events are written. */
   getSummary(runId: string): Promise<RunSummary | null>;
+
+  // --- tests (test cases across runs) --------------------------------------
+  /**
+   * Test cases seen in finished runs, newest last run first (lastRunAt desc, key desc),
+   * keyset-paginated. Pass rate and flakiness are over the store's flaky window.
+   */
+  listTests(filter: TestFilter, page: PageRequest): Promise<Page<TestSummary>>;
+  /** One test by id, with the evidence of its flakiness; null when unknown. */
+  getTest(id: string): Promise<TestDetail | null>;
+  /** A test's results across runs, newest first (createdAt desc, runId desc); null when the test is unknown. */
+  testHistory(id: string, page: PageRequest): Promise<Page<TestResultItem> | null>;
+  /**
+   * Quarantines a test: it still runs and is recorded, but its failures no longer fail
+   * runs (a run whose every failure is quarantined ends Passed). Audited. Null when unknown.
+   */
+  quarantineTest(id: string, actor: string | null, reason: string): Promise<TestSummary | null>;
+  /** Ends a test's quarantine (its next failure fails the run again). Audited. Null when unknown. */
+  releaseTest(id: string, actor: string | null): Promise<TestSummary | null>;
 
   // --- test definitions ---------------------------------------------------
   createDefinition(input: NewTestDefinition): Promise<TestDefinition>;
