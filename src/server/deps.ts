@@ -24,6 +24,12 @@ export type ServerStore = Pick<
   | 'runTrends'
   | 'topTests'
   | 'previousRun'
+  | 'getCategoryRules'
+  | 'putCategoryRules'
+  | 'recentFailures'
+  | 'recategorize'
+  | 'categoryTrends'
+  | 'runTestResults'
 > &
   AuthStore;
 
