@@ -199,3 +199,10 @@ export function failureText(message: string | null, detail: string | null): stri
   if (!detail || detail === m) return m;
   return detail.startsWith(m) ? detail : `${m}\n${detail}`;
 }
+
+/** Whether two rule lists say the same (key order aside: stored JSON may reorder keys). */
+export function sameRules(a: readonly CategoryRule[], b: readonly CategoryRule[]): boolean {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
