@@ -27,7 +27,6 @@ const KEPT = 20;
 
 export class CategoryApplyJobs {
   private readonly jobs = new Map<string, CategoryApplyJob>();
-  private running: Promise<void> | null = null;
 
   constructor(
     private readonly recategorize: (options: RecategorizeOptions) => Promise<RecategorizeProgress>,
@@ -41,7 +40,7 @@ export class CategoryApplyJobs {
     const job: CategoryApplyJob = { id: newId(), state: 'running', since, processed: 0, changed: 0, startedAt: new Date().toISOString(), finishedAt: null };
     this.jobs.set(job.id, job);
     this.forgetOld();
-    this.running = this.recategorize({
+    void this.recategorize({
       since,
       batchSize: this.batchSize,
       onProgress: (p) => {
@@ -62,11 +61,6 @@ export class CategoryApplyJobs {
   get(id: string): CategoryApplyJob | null {
     const job = this.jobs.get(id);
     return job ? { ...job } : null;
-  }
-
-  /** Resolves when the running job (if any) has ended. */
-  async idle(): Promise<void> {
-    await this.running;
   }
 
   private forgetOld(): void {
