@@ -13,6 +13,9 @@ import { readSse } from './sse.js';
 import type { Credential } from './credentials.js';
 import type { Identity } from '../core/roles.js';
 import type { TokenRecord } from '../core/token.js';
+import type { CategoryRules } from '../core/categories.js';
+import type { StoredCategoryRules as CategoryRulesState } from '../store/category-sql.js';
+import type { CategoryApplyJob } from '../server/category-apply-jobs.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:4000';
 
@@ -182,6 +185,36 @@ export class TopasClient {
   async junitReport(query: [string, string][]): Promise<{ xml: string; truncated: boolean }> {
     const res = await this.fetch(`/api/junit.xml?${new URLSearchParams(query)}`);
     return { xml: await res.text(), truncated: res.headers.get('x-topas-runs-truncated') === 'true' };
+  }
+
+  /** The failure-category rules in force (`GET /api/categories`). */
+  getCategories(): Promise<CategoryRulesState> {
+    return this.json('/api/categories');
+  }
+
+  /** Replaces the failure-category rules (`PUT /api/categories`, editor). */
+  putCategories(rules: CategoryRules): Promise<CategoryRulesState> {
+    return this.send('PUT', '/api/categories', rules);
+  }
+
+  /** Starts re-categorizing past failures since `since` (all when null); returns the job. */
+  async applyCategories(since: string | null): Promise<CategoryApplyJob> {
+    const query = since ? `?since=${encodeURIComponent(since)}` : '';
+    return (await this.json<{ job: CategoryApplyJob }>(`/api/categories/apply${query}`, { method: 'POST' })).job;
+  }
+
+  async categoryJob(id: string): Promise<CategoryApplyJob> {
+    return (await this.json<{ job: CategoryApplyJob }>(`/api/categories/apply/${encodeURIComponent(id)}`)).job;
+  }
+
+  /** A run's test cases with their categories (`results.json`), as the server wrote it. */
+  async runResults(id: string): Promise<string> {
+    try {
+      return await (await this.fetch(`/api/runs/${encodeURIComponent(id)}/results.json`)).text();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) throw new CliError(`run ${id} not found`);
+      throw err;
+    }
   }
 
   cancelRun(id: string): Promise<Run> {

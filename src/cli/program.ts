@@ -14,6 +14,7 @@ import { registerStatus } from './commands/test-status.js';
 import { registerToken } from './commands/token.js';
 import { registerRunner } from './commands/runner.js';
 import { registerReport } from './commands/report-junit.js';
+import { registerCategories } from './commands/categories.js';
 import { CliError } from './cli-error.js';
 import type { CliContext } from './context.js';
 
@@ -40,6 +41,7 @@ export function buildProgram(ctx: CliContext, name = 'topas'): Command {
   registerQuarantine(test, ctx);
   registerTests(program, ctx);
   registerReport(program, ctx);
+  registerCategories(program, ctx);
   registerApp(program, ctx);
   registerToken(program, ctx);
   registerCrds(program, ctx);

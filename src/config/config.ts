@@ -7,9 +7,18 @@ import { ValidationError, type FieldIssue } from '../core/errors.js';
 import { DEFAULT_FLAKY_WINDOW } from '../core/test-summary.js';
 import { EGRESS_SETTING, parseEgressAllow, type EgressPolicy } from '../runner/egress-policy.js';
 import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
+import type { CategoryRules } from '../core/categories.js';
+import { CategoriesFileError, readCategoriesFile } from './categories-file.js';
 
 /** Everything `topas up` needs, read once at start-up and passed down. */
 export interface TopasConfig {
+  /**
+   * The failure-category rules file (`--categories FILE` / `TOPAS_CATEGORIES_FILE`),
+   * read and validated here, once. When given, its rules are stored at start-up if they
+   * differ from the stored ones: the file wins over edits made through the API since
+   * the last start. Null: the stored rules (or the shipped defaults) stay.
+   */
+  categories: { file: string; rules: CategoryRules } | null;
   /** Interface to listen on. Default 127.0.0.1. */
   host: string;
   /** Port to listen on; 0 picks a free one. Default 4000. */
@@ -148,6 +157,8 @@ export interface ConfigFlags {
   runnerServerUrl?: string;
   /** `--git-allow-file` given on the command line. */
   gitAllowFile?: boolean;
+  /** `--categories FILE`: the failure-category rules file. */
+  categories?: string;
 }
 
 /** True when `host` names a loopback interface (only this machine can connect). */
@@ -232,6 +243,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     logFormat: oneOf(issues, 'TOPAS_LOG_FORMAT', env.TOPAS_LOG_FORMAT, LOG_FORMATS, 'text'),
     flakyWindow: intIn(issues, 'TOPAS_FLAKY_WINDOW', env.TOPAS_FLAKY_WINDOW, 2, 100, DEFAULT_FLAKY_WINDOW),
     kubernetes: kubernetesFrom(issues, flags, env),
+    categories: categoriesFrom(issues, flags.categories !== undefined ? '--categories' : 'TOPAS_CATEGORIES_FILE', flags.categories ?? env.TOPAS_CATEGORIES_FILE),
   };
   if (config.adminToken !== null && (config.adminToken.length < 32 || config.adminToken.length > 256 || !/^[\x21-\x7e]+$/.test(config.adminToken))) {
     issues.push({ field: 'TOPAS_ADMIN_TOKEN', message: 'must be 32 to 256 printable characters without spaces (e.g. the output of: openssl rand -base64 32)' });
@@ -246,6 +258,19 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   }
   if (issues.length) throw new ValidationError(issues);
   return config;
+}
+
+/** The categories file named by `field`, read and validated (problems name the file and line). */
+function categoriesFrom(issues: FieldIssue[], field: string, raw: string | undefined): TopasConfig['categories'] {
+  if (raw === undefined || raw.trim() === '') return null;
+  const file = resolve(raw);
+  try {
+    return { file, rules: readCategoriesFile(file) };
+  } catch (error) {
+    if (!(error instanceof CategoriesFileError)) throw error;
+    issues.push({ field, message: error.message });
+    return null;
+  }
 }
 
 /** A boolean environment switch: 1/true/yes or 0/false/no (empty: off). */

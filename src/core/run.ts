@@ -172,6 +172,8 @@ export interface RunFilter {
   createdAfter?: string;
   createdBefore?: string;
   definitionId?: string;
+  /** Failed runs whose failure category is one of these (`Regression`, `Config Gap`, …). */
+  category?: string[];
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;

@@ -8,6 +8,7 @@ import type { AppOptions, ServerDeps } from './deps.js';
 import { checkedBody } from './body.js';
 import { onError, validationHook } from './errors.js';
 import { registerAppRoutes } from './routes/apps.js';
+import { registerCategoryRoutes } from './routes/categories.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
 import { registerTestRoutes } from './routes/tests.js';
 import { registerInsightRoutes } from './routes/insights.js';
@@ -83,6 +84,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
   registerSystemRoutes(app, deps);
   registerAppRoutes(app, deps);
   registerInsightRoutes(app, deps);
+  registerCategoryRoutes(app, deps);
 
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO, tags: [
@@ -91,6 +93,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
     { name: 'system', description: 'Health, stats, metrics.' },
     { name: 'apps', description: 'Systems under test: services and databases that runs target.' },
     { name: 'insights', description: 'Trends and top lists over finished runs.' },
+    { name: 'categories', description: 'Failure categories: the ordered rules that say what kind of failure a failed test is, previews, re-categorizing history.' },
     { name: 'session', description: 'Logging in to the dashboard; who am I.' },
     { name: 'tokens', description: 'API tokens with roles (admin).' },
     { name: 'runner', description: "The runner protocol: what a remote runner (`topas runner`, a runner Pod) calls with its run's per-run token." },

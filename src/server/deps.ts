@@ -29,6 +29,12 @@ export type ServerStore = Pick<
   | 'testHistory'
   | 'quarantineTest'
   | 'releaseTest'
+  | 'getCategoryRules'
+  | 'putCategoryRules'
+  | 'recentFailures'
+  | 'recategorize'
+  | 'categoryTrends'
+  | 'runTestResults'
 > &
   AuthStore;
 

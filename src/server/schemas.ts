@@ -191,6 +191,16 @@ export function labelsParam(description: string) {
     .meta({ description: `${description} At most ${MAX_LABELS}.`, type: 'string' });
 }
 
+/** `?category=Regression&category=Config%20Gap`: failure categories (free words; a category may hold a comma). */
+const categoryParam = z
+  .union([textUpTo(100), z.array(textUpTo(100))])
+  .transform((raw) => {
+    const list = (Array.isArray(raw) ? raw : [raw]).map((v) => v.trim()).filter(Boolean);
+    return list.length ? list : undefined;
+  })
+  .optional()
+  .meta({ description: 'Only failed runs with one of these failure categories (`Regression`, `Config Gap`, …, see `/api/categories`); repeat for several.', type: 'string' });
+
 export const ListRunsQuery = z
   .strictObject({
     phase: listParam(RUN_PHASES, 'Only runs in these phases; repeat or comma-separate (`Failed,Error`).'),
@@ -201,6 +211,7 @@ export const ListRunsQuery = z
     since: isoParam('Only runs created at or after this time.'),
     until: isoParam('Only runs created before this time.'),
     definition: textParam('Only runs started from this definition id.'),
+    category: categoryParam,
     limit: limitParam,
     cursor: cursorParam,
   })
@@ -217,6 +228,7 @@ export function runFilterOf(q: Omit<z.infer<typeof ListRunsQuery>, 'limit' | 'cu
     createdAfter: q.since,
     createdBefore: q.until,
     definitionId: q.definition,
+    category: q.category,
   };
 }
 

@@ -17,7 +17,8 @@ import { createApp } from './app.js';
 import { loadExampleApps, loadExamples } from './examples.js';
 import { AppController } from '../apps/app-controller.js';
 import { LocalAppRuntime } from '../apps/local/local-app-runtime.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { sameRules, type CategoryRules } from '../core/categories.js';
 import { AuthService } from './security/auth-service.js';
 import { ensureAdminToken, type AdminToken } from './security/admin-token.js';
 import type { KubernetesMode } from './kubernetes-composition.js';
@@ -113,6 +114,16 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     throw error;
   }
   if (admin?.created) log('info', 'created the admin token', { name: admin.token.name, id: admin.token.id, file: admin.file });
+  if (config.categories) {
+    try {
+      await syncCategoriesFile(store, config.categories, log);
+    } catch (error) {
+      await kube?.stop();
+      await store.close();
+      await lock.release();
+      throw error;
+    }
+  }
   if (!config.auth) log('warn', 'authentication is off (--insecure-no-auth): anyone who can reach this server can run commands as its user', { host: config.host });
   const apps = new AppController({ store, runtime, log });
   const hub = new RunnerHub({ apps, ...options.runnerTimings });
@@ -206,4 +217,21 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
       return closing;
     },
   };
+}
+
+/**
+ * `--categories FILE`: the file's rules become the stored rules when they differ (the
+ * file wins over API edits made since the last start). Past failures keep their
+ * category until re-applied (`POST /api/categories/apply`).
+ */
+export async function syncCategoriesFile(
+  store: Pick<Store, 'getCategoryRules' | 'putCategoryRules'>,
+  categories: { file: string; rules: CategoryRules },
+  log: Logger,
+): Promise<boolean> {
+  const stored = await store.getCategoryRules();
+  if (!stored.defaults && sameRules(stored.rules, categories.rules.rules)) return false;
+  const saved = await store.putCategoryRules(categories.rules, `file:${basename(categories.file)}`);
+  log('info', 'stored the failure-category rules of the categories file', { file: categories.file, version: saved.version, rules: saved.rules.length });
+  return true;
 }

@@ -18,6 +18,10 @@ import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/in
 import { decodeCursor, encodeCursor, likeSubstring, pageLimit } from './cursor.js';
 import { toAppRecord, toAssertion, toDefinition, toLogLine, toRun, toStep, toSummary } from './row-mapping.js';
 import type { AppRecord, AppStatus, NewApp } from '../core/app.js';
+import type { CategoryRules } from '../core/categories.js';
+import type { TimeRange, TrendBucket } from '../core/insights.js';
+import * as categories from './category-sql.js';
+import { runTestResults, type RecordedTestCase } from './run-results-sql.js';
 
 /**
  * Queued runs that must wait because of their App (CTEs ending in `app_blocked`):
@@ -539,6 +543,32 @@ class PostgresStore implements Store {
   }
 
   // --- instances ----------------------------------------------------------
+
+  // --- failure categories -------------------------------------------------
+
+  getCategoryRules(): Promise<categories.StoredCategoryRules> {
+    return categories.getCategoryRules(this.sql);
+  }
+
+  putCategoryRules(rules: CategoryRules, actor: string | null): Promise<categories.StoredCategoryRules> {
+    return categories.putCategoryRules(this.sql, rules, actor);
+  }
+
+  recentFailures(limit: number): Promise<categories.FailureSample[]> {
+    return categories.recentFailures(this.sql, limit);
+  }
+
+  recategorize(options: categories.RecategorizeOptions): Promise<categories.RecategorizeProgress> {
+    return categories.recategorize(this.sql, options);
+  }
+
+  categoryTrends(request: TimeRange & { bucket: TrendBucket }): Promise<categories.CategoryTrendPoint[]> {
+    return categories.categoryTrends(this.sql, request);
+  }
+
+  runTestResults(runId: string): Promise<RecordedTestCase[]> {
+    return runTestResults(this.sql, runId);
+  }
 
   // --- apps ---------------------------------------------------------------
 

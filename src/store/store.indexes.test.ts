@@ -67,6 +67,22 @@ describe(`listRuns plans over ${SEEDED} seeded runs (PGlite)`, () => {
     expect(text, text).not.toMatch(/Seq Scan on runs/);
   });
 
+  it('category=… walks the category index in order (one category or several)', async () => {
+    // Failed runs carry a category, as the run end writes it: mostly Regression, some Config Gap.
+    await sql.query(
+      `UPDATE runs SET category = CASE WHEN right(id, 1) IN ('0', '1') THEN 'Config Gap' ELSE 'Regression' END WHERE phase IN ('Failed', 'Error')`,
+    );
+    await sql.query('ANALYZE runs');
+    const one = await plan({ category: ['Config Gap'] });
+    expect(one, one).toMatch(/runs_category_idx/);
+    expect(one, one).not.toMatch(/Seq Scan on runs|Sort/);
+    const several = await plan({ category: ['Config Gap', 'Platform Issue'] });
+    expect(several, several).not.toMatch(/Seq Scan on runs/);
+    const page = await store.listRuns({ category: ['Config Gap'] }, { limit: 50 });
+    expect(page.items.length).toBe(50);
+    expect(page.items.every((r) => r.category === 'Config Gap')).toBe(true);
+  });
+
   it('claiming and queue stats read only the small active index', async () => {
     const { rows } = await sql.query<{ 'QUERY PLAN': string }>(
       `EXPLAIN SELECT count(*) FILTER (WHERE phase = 'Queued'), count(*) FILTER (WHERE phase = 'Running') FROM runs WHERE phase IN ('Queued', 'Running')`,

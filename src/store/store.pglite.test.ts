@@ -7,6 +7,7 @@ import { openStore } from './open-store.js';
 import { describeStoreContract, truncateAll } from './store.contract.js';
 import { describeRunStatsContract } from './run-stats.contract.js';
 import { describeTestResultsContract } from './test-results.contract.js';
+import { describeCategoryContract } from './category.contract.js';
 import { openPglite } from './pglite-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import type { Sql } from './sql.js';
@@ -43,6 +44,12 @@ describeRunStatsContract('PGlite (in memory)', async () => {
 });
 
 describeTestResultsContract('PGlite (in memory)', async () => {
+  const { sql, store } = await openShared();
+  await truncateAll(sql);
+  return { sql, store, close: async () => {} };
+});
+
+describeCategoryContract('PGlite (in memory)', async () => {
   const { sql, store } = await openShared();
   await truncateAll(sql);
   return { sql, store, close: async () => {} };

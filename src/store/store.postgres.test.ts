@@ -4,6 +4,7 @@ import pg from 'pg';
 import { describeStoreContract, truncateAll } from './store.contract.js';
 import { describeRunStatsContract } from './run-stats.contract.js';
 import { describeTestResultsContract } from './test-results.contract.js';
+import { describeCategoryContract } from './category.contract.js';
 import { openPostgres } from './pg-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import { migrate } from './migrate.js';
@@ -62,6 +63,11 @@ if (!adminUrl) {
   });
 
   describeStoreContract('PostgreSQL', async () => {
+    await truncateAll(shared!.sql);
+    return { sql: shared!.sql, store: shared!.store, close: async () => {} };
+  });
+
+  describeCategoryContract('PostgreSQL', async () => {
     await truncateAll(shared!.sql);
     return { sql: shared!.sql, store: shared!.store, close: async () => {} };
   });

@@ -7,8 +7,14 @@ import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/in
 import type { TokenRecord } from '../core/token.js';
 import type { NewSession, NewToken } from './token-queries.js';
 import type { TestDetail, TestFilter, TestResultItem, TestSummary } from '../core/test-summary.js';
+import type { CategoryRules } from '../core/categories.js';
+import type { TimeRange, TrendBucket } from '../core/insights.js';
+import type { CategoryTrendPoint, FailureSample, RecategorizeOptions, RecategorizeProgress, StoredCategoryRules } from './category-sql.js';
+import type { RecordedTestCase } from './run-results-sql.js';
 
 export type { NewSession, NewToken } from './token-queries.js';
+export type { CategoryTrendPoint, FailureSample, RecategorizeOptions, RecategorizeProgress, StoredCategoryRules } from './category-sql.js';
+export type { RecordedTestCase } from './run-results-sql.js';
 
 /** One run's end, as handed to `finishRuns`. */
 export interface RunFinish {
@@ -113,6 +119,33 @@ export interface Store {
   topTests(request: TopRequest): Promise<TopLists>;
   /** The latest run created before `run` of the same definition (or, without one, of the same name); null when none. */
   previousRun(run: Run): Promise<Run | null>;
+
+  // --- failure categories -------------------------------------------------
+  /** The rules in force: the stored ones, or the shipped defaults (`defaults: true`, version 0) when none were stored. */
+  getCategoryRules(): Promise<StoredCategoryRules>;
+  /**
+   * Replaces the rules (the `{ rules }` document) with one version more, and writes an
+   * `audit_log` row naming `actor`. Runs that end afterwards are judged by them; past
+   * failures keep their category until `recategorize`.
+   */
+  putCategoryRules(rules: CategoryRules, actor: string | null): Promise<StoredCategoryRules>;
+  /**
+   * The last `limit` failed (Failed or Error) test cases, newest first, with what a
+   * rule looks at (message and detail, key, name, classname, App, the run's labels, the
+   * case's first log lines) and the category they carry now.
+   */
+  recentFailures(limit: number): Promise<FailureSample[]>;
+  /**
+   * Judges the failed test cases of runs created since `since` again with the stored
+   * rules, in batches of `batchSize`, each its own short transaction: updates their
+   * category and rule, their runs' category (that of the run's first failed case) and
+   * their tests' last failure category. Returns how many were judged and changed.
+   */
+  recategorize(options: RecategorizeOptions): Promise<RecategorizeProgress>;
+  /** Failed test cases per category in each bucket of creation time in [from, to), empty buckets included. */
+  categoryTrends(request: TimeRange & { bucket: TrendBucket }): Promise<CategoryTrendPoint[]>;
+  /** The recorded test cases of a finished run in order; empty for a run that has not ended (or recorded none). */
+  runTestResults(runId: string): Promise<RecordedTestCase[]>;
 
   // --- run events ---------------------------------------------------------
   /**

@@ -53,6 +53,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--watch-namespace <ns>', 'with --kubernetes: reconcile TestRuns of this namespace only (default all; or TOPAS_WATCH_NAMESPACE)')
     .option('--runner-image <image>', 'with --kubernetes: the runner Pods\' image (or TOPAS_RUNNER_IMAGE)')
     .option('--runner-server-url <url>', 'with --kubernetes: the URL runner Pods reach this server at (default: its own URL; or TOPAS_RUNNER_SERVER_URL)')
+    .option('--categories <file>', 'failure-category rules (categories.yaml), stored at start when they differ from the stored ones (or TOPAS_CATEGORIES_FILE)')
     .option('--git-allow-file', "let git sources use file:// URLs, which read this machine's disk (or TOPAS_GIT_ALLOW_FILE=1; default: refused)")
     .action(async (opts: ConfigFlags & { examples: boolean; allowedHost: string[]; insecureNoAuth?: boolean }, command: Command) => {
       const flags: ConfigFlags = {
@@ -71,6 +72,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
         runnerImage: opts.runnerImage,
         runnerServerUrl: opts.runnerServerUrl,
         gitAllowFile: opts.gitAllowFile === true,
+        categories: opts.categories,
       };
       if (command.getOptionValueSource('examples') === 'cli') flags.examples = opts.examples;
       let config: TopasConfig;
