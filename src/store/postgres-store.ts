@@ -683,13 +683,16 @@ async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Promise<(Ru
     sk: c.summary.stepsSkipped,
     ap: c.summary.assertionsPassed,
     af: c.summary.assertionsFailed,
+    cpu: c.profile?.cpuMs ?? null,
+    mem: c.profile?.peakMemoryBytes ?? null,
   }));
   const { rows: updated } = await sql.query(
     `UPDATE runs r SET phase = x.phase, reason = x.reason, message = x.message,
             steps_passed = x.sp, steps_failed = x.sf, steps_skipped = x.sk, assertions_passed = x.ap, assertions_failed = x.af,
-            finished_at = now(), duration_ms = ${DURATION_NOW.replace("started_at", "r.started_at")}
+            finished_at = now(), duration_ms = ${DURATION_NOW.replace("started_at", "r.started_at")},
+            cpu_ms = x.cpu, peak_memory_bytes = x.mem
        FROM jsonb_to_recordset($1::jsonb) AS x(id text, owner text, phase text, reason text, message text,
-                                               sp int, sf int, sk int, ap int, af int)
+                                               sp int, sf int, sk int, ap int, af int, cpu float8, mem bigint)
       WHERE r.id = x.id AND r.owner = x.owner AND r.phase = 'Running'
      RETURNING r.*`,
     [JSON.stringify(rows)],
