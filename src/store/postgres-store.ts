@@ -9,6 +9,8 @@ import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
 import { countByPhaseQuery, previousRun, runTrends, topTests } from './insights-queries.js';
+import { runProfiles } from './run-profile-sql.js';
+import type { ProfileRequest, RunProfiles } from '../core/resource-profile.js';
 import * as tokens from './token-queries.js';
 import type { TokenRecord } from '../core/token.js';
 import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/insights.js';
@@ -346,6 +348,10 @@ class PostgresStore implements Store {
 
   previousRun(run: Run): Promise<Run | null> {
     return previousRun(this.sql, run);
+  }
+
+  runProfiles(request: ProfileRequest): Promise<RunProfiles> {
+    return runProfiles(this.sql, request);
   }
 
   // --- run events ---------------------------------------------------------
