@@ -10,6 +10,7 @@ import { onError, validationHook } from './errors.js';
 import { registerAppRoutes } from './routes/apps.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
 import { registerInsightRoutes } from './routes/insights.js';
+import { registerProfileRoutes } from './routes/profile.js';
 import { registerRunHistoryRoutes } from './routes/run-history.js';
 import { registerRunLogRoutes } from './routes/run-logs.js';
 import { registerJUnitRoutes } from './routes/junit.js';
@@ -81,6 +82,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
   registerSystemRoutes(app, deps);
   registerAppRoutes(app, deps);
   registerInsightRoutes(app, deps);
+  registerProfileRoutes(app, deps);
 
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO, tags: [
