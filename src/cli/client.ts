@@ -6,6 +6,7 @@ import type { App } from '../core/app.js';
 import type { TestDefinition } from '../core/definition.js';
 import type { AssertionRecord, LogLine, StepRecord } from '../core/run-events.js';
 import type { Run } from '../core/run.js';
+import type { ResourceProfileReport } from '../core/resource-profile.js';
 import type { RunListItem } from '../core/run-view.js';
 import { ApiError, CliError } from './cli-error.js';
 import { readSse } from './sse.js';
@@ -181,6 +182,13 @@ export class TopasClient {
   async junitReport(query: [string, string][]): Promise<{ xml: string; truncated: boolean }> {
     const res = await this.fetch(`/api/junit.xml?${new URLSearchParams(query)}`);
     return { xml: await res.text(), truncated: res.headers.get('x-topas-runs-truncated') === 'true' };
+  }
+
+  /** What runs use per test, and how many fit at once (`GET /api/insights/profile`). */
+  resourceProfile(query: Record<string, string | undefined>): Promise<ResourceProfileReport> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, v);
+    return this.json(`/api/insights/profile?${params}`);
   }
 
   cancelRun(id: string): Promise<Run> {

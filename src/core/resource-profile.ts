@@ -88,6 +88,12 @@ export interface ParallelismRecommendation {
   concurrency: number;
 }
 
+/** `GET /api/insights/profile`: the profiles of a range, the budget and the recommendation. */
+export interface ResourceProfileReport extends RunProfiles, TimeRange {
+  budget: ProfileBudget;
+  recommendation: ParallelismRecommendation;
+}
+
 /** How many runs of `basis`'s p95 profile fit at once in `budget`, capped by `concurrency`. */
 export function recommendParallelism(basis: ProfileBasis, budget: ProfileBudget, concurrency: number): ParallelismRecommendation {
   const cpuShare = basis.cpuCoresP95;

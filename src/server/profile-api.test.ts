@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../core/run.js';
+import { runTopasCli } from '../cli/testing/cli-process.js';
 import { startTestTopas, type TestTopas } from './testing/test-topas.js';
 
 const MiB = 1024 * 1024;
@@ -65,6 +66,16 @@ describe('GET /api/insights/profile', () => {
     expect(body.recommendation).toMatchObject({ parallelism: 1, limitedBy: 'memory', concurrency: 4, fits: { memory: 1 } });
     expect(body.recommendation.fits.cpu).toBe(Math.floor(8 / body.basis.cpuCoresP95));
     expect(body.recommendation.explanation).toContain('limited by memory');
+  }, 60_000);
+
+  it('topas report profile prints the table and the recommendation', async () => {
+    const r = await runTopasCli(['report', 'profile'], { url: topas.url, cwd: topas.config.dataDir, dataDir: topas.config.dataDir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/TEST\s+RUNS\s+CPU p50\s+CPU p95\s+CORES p95\s+MEMORY p50\s+MEMORY p95/);
+    expect(r.stdout).toMatch(/big-table\s+2\s+[\d.]+m?s\s+[\d.]+m?s\s+[\d.]+\s+[\d.]+ MiB/);
+    expect(r.stdout).toMatch(/napper\s+2/);
+    expect(r.stdout).toContain('Parallelism: 1 (limited by memory)');
+    expect(r.stdout).toContain('The budget of 8 CPU cores and 48 MiB');
   }, 60_000);
 
   it('names the field of a bad query', async () => {

@@ -1,7 +1,7 @@
 /** The resource profile of runs and the parallelism recommendation (`core/resource-profile.ts`). */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { resolveRange } from '../../core/insights.js';
-import { recommendParallelism } from '../../core/resource-profile.js';
+import { recommendParallelism, type ResourceProfileReport } from '../../core/resource-profile.js';
 import type { ServerDeps } from '../deps.js';
 import { ProfileQuery, ProfileSchema } from '../profile-schemas.js';
 import { badRequest } from './responses.js';
@@ -30,6 +30,7 @@ export function registerProfileRoutes(app: OpenAPIHono, deps: ServerDeps): void 
     const { items, basis } = await deps.store.runProfiles({ ...range, last: q.last, limit: q.limit });
     const budget = deps.config.profileBudget;
     const recommendation = recommendParallelism(basis, budget, deps.config.concurrency);
-    return c.json({ ...range, items, basis, budget, recommendation }, 200);
+    const report: ResourceProfileReport = { ...range, items, basis, budget, recommendation };
+    return c.json(report, 200);
   });
 }
