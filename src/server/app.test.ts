@@ -251,6 +251,7 @@ describe('system routes', () => {
         'POST /api/runs/{id}/runner/completion',
         'GET /api/insights/trends',
         'GET /api/insights/top',
+        'GET /api/insights/profile',
         'POST /api/definitions',
         'GET /api/definitions',
         'GET /api/definitions/{idOrName}',
