@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EMPTY_SUMMARY, type RunCompletion } from '../core/run.js';
-import { readContainerUsage } from './container-usage.js';
+import { ownCgroupDir, readContainerUsage } from './container-usage.js';
 import { withContainerProfile } from './remote-runner.js';
 
 const root = mkdtempSync(join(tmpdir(), 'topas-cgroup-'));
@@ -49,5 +49,14 @@ describe('withContainerProfile', () => {
   it('gives no profile when neither the cgroup nor the run measured both figures', () => {
     const { profile: _, ...bare } = ended;
     expect(withContainerProfile(bare, { cpuMs: 2500, peakMemoryBytes: null }).profile).toBeUndefined();
+  });
+});
+
+describe('ownCgroupDir', () => {
+  it("is the mount inside a cgroup namespace, else this process's own cgroup under it; a fake folder is taken as given", async () => {
+    expect(await ownCgroupDir('/sys/fs/cgroup', async () => '0::/\n')).toBe('/sys/fs/cgroup');
+    expect(await ownCgroupDir('/sys/fs/cgroup/', async () => '0::/kubepods.slice/pod1/cri-abc.scope\n')).toBe('/sys/fs/cgroup/kubepods.slice/pod1/cri-abc.scope');
+    expect(await ownCgroupDir('/sys/fs/cgroup', async () => '12:memory:/docker/abc\n11:cpuacct:/docker/abc\n')).toBe('/sys/fs/cgroup'); // v1: mounted per controller
+    expect(await ownCgroupDir('/tmp/fake', async () => '0::/elsewhere\n')).toBe('/tmp/fake');
   });
 });

@@ -12,6 +12,21 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** Where Linux mounts the cgroup hierarchy. */
+export const CGROUP_MOUNT = '/sys/fs/cgroup';
+
+/**
+ * The folder of this process's own cgroup under the mount: with cgroup v2 the line
+ * `0::<path>` of `/proc/self/cgroup` (`/` inside a cgroup namespace, the container's own
+ * path without one). Any other folder is taken as given (a test's fake cgroup).
+ */
+export async function ownCgroupDir(dir: string, selfCgroup: () => Promise<string> = () => readFile('/proc/self/cgroup', 'utf8')): Promise<string> {
+  if (dir.replace(/\/+$/, '') !== CGROUP_MOUNT) return dir;
+  const text = await selfCgroup().catch(() => '');
+  const path = /^0::(\/.*)$/m.exec(text)?.[1];
+  return path && path !== '/' ? join(dir, path) : dir;
+}
+
 export interface ContainerUsage {
   /** CPU time of every process of the container since it started, in ms. */
   cpuMs: number | null;
