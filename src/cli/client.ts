@@ -7,6 +7,7 @@ import type { TestSummary } from '../core/test-summary.js';
 import type { TestDefinition } from '../core/definition.js';
 import type { AssertionRecord, LogLine, StepRecord } from '../core/run-events.js';
 import type { Run } from '../core/run.js';
+import type { ResourceProfileReport } from '../core/resource-profile.js';
 import type { RunListItem } from '../core/run-view.js';
 import { ApiError, CliError } from './cli-error.js';
 import { readSse } from './sse.js';
@@ -215,6 +216,13 @@ export class TopasClient {
       if (err instanceof ApiError && err.status === 404) throw new CliError(`run ${id} not found`);
       throw err;
     }
+  }
+
+  /** What runs use per test, and how many fit at once (`GET /api/insights/profile`). */
+  resourceProfile(query: Record<string, string | undefined>): Promise<ResourceProfileReport> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, v);
+    return this.json(`/api/insights/profile?${params}`);
   }
 
   cancelRun(id: string): Promise<Run> {

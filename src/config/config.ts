@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
+import { MACHINE_MEMORY_SHARE, parseCpuQuantity, parseMemoryQuantity, type ProfileBudget } from '../core/resource-profile.js';
 import { isIPv6 } from 'node:net';
 import { ValidationError, type FieldIssue } from '../core/errors.js';
 import { DEFAULT_FLAKY_WINDOW } from '../core/test-summary.js';
@@ -86,6 +87,13 @@ export interface TopasConfig {
    * resources are reconciled. Null: embedded only (the default; nothing touches Kubernetes).
    */
   kubernetes: KubernetesConfig | null;
+  /**
+   * The CPU and memory runs may use at once, for the parallelism recommendation
+   * (`GET /api/insights/profile`): `TOPAS_PROFILE_BUDGET_CPU` (cores, `4` or `3500m`) and
+   * `TOPAS_PROFILE_BUDGET_MEMORY` (`8Gi`, `512Mi`, bytes). Defaults: this machine's cores
+   * and half its memory.
+   */
+  profileBudget: ProfileBudget;
 }
 
 /** How topas works with a cluster (`topas up --kubernetes`). */
@@ -244,6 +252,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     flakyWindow: intIn(issues, 'TOPAS_FLAKY_WINDOW', env.TOPAS_FLAKY_WINDOW, 2, 100, DEFAULT_FLAKY_WINDOW),
     kubernetes: kubernetesFrom(issues, flags, env),
     categories: categoriesFrom(issues, flags.categories !== undefined ? '--categories' : 'TOPAS_CATEGORIES_FILE', flags.categories ?? env.TOPAS_CATEGORIES_FILE),
+    profileBudget: profileBudgetFrom(issues, env, cores),
   };
   if (config.adminToken !== null && (config.adminToken.length < 32 || config.adminToken.length > 256 || !/^[\x21-\x7e]+$/.test(config.adminToken))) {
     issues.push({ field: 'TOPAS_ADMIN_TOKEN', message: 'must be 32 to 256 printable characters without spaces (e.g. the output of: openssl rand -base64 32)' });
@@ -271,6 +280,21 @@ function categoriesFrom(issues: FieldIssue[], field: string, raw: string | undef
     issues.push({ field, message: error.message });
     return null;
   }
+}
+
+function profileBudgetFrom(issues: FieldIssue[], env: NodeJS.ProcessEnv, cores: number): ProfileBudget {
+  const cpuRaw = env.TOPAS_PROFILE_BUDGET_CPU?.trim() || null;
+  const memRaw = env.TOPAS_PROFILE_BUDGET_MEMORY?.trim() || null;
+  const cpu = cpuRaw === null ? null : parseCpuQuantity(cpuRaw);
+  const mem = memRaw === null ? null : parseMemoryQuantity(memRaw);
+  if (cpuRaw !== null && cpu === null) issues.push({ field: 'TOPAS_PROFILE_BUDGET_CPU', message: `must be a number of CPU cores above 0 (4, 0.5 or 3500m), got ${JSON.stringify(cpuRaw)}` });
+  if (memRaw !== null && mem === null) issues.push({ field: 'TOPAS_PROFILE_BUDGET_MEMORY', message: `must be an amount of memory above 0 (8Gi, 512Mi, 2G or bytes), got ${JSON.stringify(memRaw)}` });
+  const configured = (cpu !== null ? 1 : 0) + (mem !== null ? 1 : 0);
+  return {
+    cpuCores: cpu ?? cores,
+    memoryBytes: mem ?? Math.floor(totalmem() * MACHINE_MEMORY_SHARE),
+    source: configured === 2 ? 'configured' : configured === 1 ? 'mixed' : 'machine',
+  };
 }
 
 /** A boolean environment switch: 1/true/yes or 0/false/no (empty: off). */

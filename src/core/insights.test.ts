@@ -66,6 +66,7 @@ describe('run views', () => {
     executor: null,
         category: null,
         categoryRule: null,
+        profile: null,
   };
 
   it('masks every secret-looking env value, short ones too, and leaves the run itself alone', () => {

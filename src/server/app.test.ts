@@ -258,6 +258,7 @@ describe('system routes', () => {
         'POST /api/categories/preview',
         'POST /api/categories/apply',
         'GET /api/categories/apply/{id}',
+        'GET /api/insights/profile',
         'POST /api/definitions',
         'GET /api/definitions',
         'GET /api/definitions/{idOrName}',

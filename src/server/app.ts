@@ -12,6 +12,7 @@ import { registerCategoryRoutes } from './routes/categories.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
 import { registerTestRoutes } from './routes/tests.js';
 import { registerInsightRoutes } from './routes/insights.js';
+import { registerProfileRoutes } from './routes/profile.js';
 import { registerRunHistoryRoutes } from './routes/run-history.js';
 import { registerRunLogRoutes } from './routes/run-logs.js';
 import { registerJUnitRoutes } from './routes/junit.js';
@@ -85,6 +86,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
   registerAppRoutes(app, deps);
   registerInsightRoutes(app, deps);
   registerCategoryRoutes(app, deps);
+  registerProfileRoutes(app, deps);
 
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO, tags: [

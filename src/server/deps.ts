@@ -35,6 +35,7 @@ export type ServerStore = Pick<
   | 'recategorize'
   | 'categoryTrends'
   | 'runTestResults'
+  | 'runProfiles'
 > &
   AuthStore;
 

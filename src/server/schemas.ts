@@ -12,6 +12,7 @@ import { DefinitionRefSchema } from '../core/schemas/names.js';
 import { got, intRange, string, textUpTo } from '../core/schemas/text.js';
 
 export { intRange };
+import { RunProfileSchema } from '../core/schemas/run-completion.js';
 export { CreateRunSchema, RunFromDefinitionSchema, RerunSchema, OriginSchema, CLIENT_ORIGINS } from '../core/schemas/run-request.js';
 export { CreateDefinitionSchema, PatchDefinitionSchema } from '../core/schemas/definition.js';
 
@@ -71,6 +72,10 @@ export const RunSchema = z
     executor: z.string().nullable().openapi({ description: 'The topas instance that executes (or executed) the run.' }),
     category: z.string().nullable().openapi({ description: "A failed run's failure category (that of its first failed test case, by the ordered rules of `/api/categories`); null unless failed." }),
     categoryRule: z.string().nullable().openapi({ description: 'The rule that gave the category; null when none matched (the default category, `Regression`).' }),
+    profile: RunProfileSchema.nullable().openapi({
+      description:
+        "What the run used, once finished: `cpuMs` (CPU time, ms) and `peakMemoryBytes`. Local runs: the Lua worker thread's CPU time on this run's Lua code and its Lua state's peak memory; runner Pods: the container's (cgroup) figures when present. Null when not measured (older runners, runs that never ran or were killed).",
+    }),
   })
   .openapi('Run', { description: 'One test execution. The same shape in the database, the API, the CLI and the UI.' });
 

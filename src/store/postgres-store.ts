@@ -12,6 +12,8 @@ import { recordTestResults } from './test-results-sql.js';
 import * as tests from './test-queries.js';
 import { DEFAULT_FLAKY_WINDOW, type TestDetail, type TestFilter, type TestResultItem, type TestSummary } from '../core/test-summary.js';
 import { countByPhaseQuery, previousRun, runTrends, topTests } from './insights-queries.js';
+import { runProfiles } from './run-profile-sql.js';
+import type { ProfileRequest, RunProfiles } from '../core/resource-profile.js';
 import * as tokens from './token-queries.js';
 import type { TokenRecord } from '../core/token.js';
 import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/insights.js';
@@ -372,6 +374,10 @@ class PostgresStore implements Store {
 
   previousRun(run: Run): Promise<Run | null> {
     return previousRun(this.sql, run);
+  }
+
+  runProfiles(request: ProfileRequest): Promise<RunProfiles> {
+    return runProfiles(this.sql, request);
   }
 
   // --- run events ---------------------------------------------------------
@@ -760,13 +766,16 @@ async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Promise<(Ru
     sk: c.summary.stepsSkipped,
     ap: c.summary.assertionsPassed,
     af: c.summary.assertionsFailed,
+    cpu: c.profile?.cpuMs ?? null,
+    mem: c.profile?.peakMemoryBytes ?? null,
   }));
   const { rows: updated } = await sql.query(
     `UPDATE runs r SET phase = x.phase, reason = x.reason, message = x.message,
             steps_passed = x.sp, steps_failed = x.sf, steps_skipped = x.sk, assertions_passed = x.ap, assertions_failed = x.af,
-            finished_at = now(), duration_ms = ${DURATION_NOW.replace("started_at", "r.started_at")}
+            finished_at = now(), duration_ms = ${DURATION_NOW.replace("started_at", "r.started_at")},
+            cpu_ms = x.cpu, peak_memory_bytes = x.mem
        FROM jsonb_to_recordset($1::jsonb) AS x(id text, owner text, phase text, reason text, message text,
-                                               sp int, sf int, sk int, ap int, af int)
+                                               sp int, sf int, sk int, ap int, af int, cpu float8, mem bigint)
       WHERE r.id = x.id AND r.owner = x.owner AND r.phase = 'Running'
      RETURNING r.*`,
     [JSON.stringify(rows)],

@@ -59,6 +59,7 @@ export function toRun(row: Row): Run {
     executor: (row.owner as string | null) ?? null,
     category: (row.category as string | null) ?? null,
     categoryRule: (row.category_rule as string | null) ?? null,
+    profile: row.cpu_ms == null || row.peak_memory_bytes == null ? null : { cpuMs: Number(row.cpu_ms), peakMemoryBytes: Number(row.peak_memory_bytes) },
   };
 }
 

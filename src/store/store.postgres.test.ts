@@ -5,6 +5,7 @@ import { describeStoreContract, truncateAll } from './store.contract.js';
 import { describeRunStatsContract } from './run-stats.contract.js';
 import { describeTestResultsContract } from './test-results.contract.js';
 import { describeCategoryContract } from './category.contract.js';
+import { describeRunProfileContract } from './run-profile.contract.js';
 import { openPostgres } from './pg-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import { migrate } from './migrate.js';
@@ -78,6 +79,11 @@ if (!adminUrl) {
   });
 
   describeTestResultsContract('PostgreSQL', async () => {
+    await truncateAll(shared!.sql);
+    return { sql: shared!.sql, store: shared!.store, close: async () => {} };
+  });
+
+  describeRunProfileContract('PostgreSQL', async () => {
     await truncateAll(shared!.sql);
     return { sql: shared!.sql, store: shared!.store, close: async () => {} };
   });

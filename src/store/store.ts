@@ -4,6 +4,7 @@ import type { RunPhase } from '../core/run-phase.js';
 import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../core/definition.js';
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/insights.js';
+import type { ProfileRequest, RunProfiles } from '../core/resource-profile.js';
 import type { TokenRecord } from '../core/token.js';
 import type { NewSession, NewToken } from './token-queries.js';
 import type { TestDetail, TestFilter, TestResultItem, TestSummary } from '../core/test-summary.js';
@@ -119,6 +120,13 @@ export interface Store {
   topTests(request: TopRequest): Promise<TopLists>;
   /** The latest run created before `run` of the same definition (or, without one, of the same name); null when none. */
   previousRun(run: Run): Promise<Run | null>;
+  /**
+   * Resource profiles: per test (definition, or name without one) p50/p95 of CPU time,
+   * peak memory, duration and CPU share over its newest `last` finished runs with a
+   * profile created in [from, to) (Cancelled left out), heaviest p95 CPU first, at most
+   * `limit` tests; and the p95s of all those runs pooled (`core/resource-profile.ts`).
+   */
+  runProfiles(request: ProfileRequest): Promise<RunProfiles>;
 
   // --- failure categories -------------------------------------------------
   /** The rules in force: the stored ones, or the shipped defaults (`defaults: true`, version 0) when none were stored. */

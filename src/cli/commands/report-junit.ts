@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
+import { registerReportProfile } from './report-profile.js';
 
 interface JUnitOptions {
   label: string[];
@@ -36,6 +37,7 @@ function counts(xml: string): { runs: number; tests: number } {
 
 export function registerReport(program: Command, ctx: CliContext): void {
   const report = program.command('report').description('export run results for other tools');
+  registerReportProfile(report, ctx);
   report
     .command('results')
     .description("write a run's test cases as JSON (results.json): key, outcome, duration, message, failure category")
