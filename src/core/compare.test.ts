@@ -26,6 +26,7 @@ function run(id: string, durationMs: number | null): Run {
     executor: null,
     category: null,
     categoryRule: null,
+    logsExpiredAt: null,
   };
 }
 

@@ -29,6 +29,7 @@ function run(patch: Partial<Run> = {}): Run {
     executor: 'node-a',
     category: null,
     categoryRule: null,
+    logsExpiredAt: null,
     ...patch,
   };
 }

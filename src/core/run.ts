@@ -135,6 +135,11 @@ export interface Run {
    */
   category: string | null;
   categoryRule: string | null;
+  /**
+   * When retention deleted the run's log lines (`TOPAS_LOG_RETENTION_DAYS`, `core/retention.ts`);
+   * its steps, assertions and results are kept. Null: the run has every line it logged.
+   */
+  logsExpiredAt: string | null;
 }
 
 /** What creating a run needs; everything else is set by the store. */

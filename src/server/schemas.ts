@@ -71,6 +71,10 @@ export const RunSchema = z
     executor: z.string().nullable().openapi({ description: 'The topas instance that executes (or executed) the run.' }),
     category: z.string().nullable().openapi({ description: "A failed run's failure category (that of its first failed test case, by the ordered rules of `/api/categories`); null unless failed." }),
     categoryRule: z.string().nullable().openapi({ description: 'The rule that gave the category; null when none matched (the default category, `Regression`).' }),
+    logsExpiredAt: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When log retention (`TOPAS_LOG_RETENTION_DAYS`) deleted the log lines of this finished run; its steps, assertions and results are kept. Null: the run has every line it logged.' }),
   })
   .openapi('Run', { description: 'One test execution. The same shape in the database, the API, the CLI and the UI.' });
 
@@ -126,6 +130,11 @@ export const LogPageSchema = z
   .object({
     items: z.array(LogLineSchema),
     nextSeq: z.number().int().openapi({ description: 'Pass as `after` to read the lines that follow.' }),
+    logsExpiredAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "When log retention deleted this run's log lines (then `items` is empty and `notice` says why); null otherwise." }),
+    notice: z.string().nullable().openapi({ description: 'Why there are no log lines, in words for a person, when retention deleted them; null otherwise.' }),
   })
   .openapi('LogPage');
 

@@ -58,6 +58,7 @@ export function toRun(row: Row): Run {
     executor: (row.owner as string | null) ?? null,
     category: (row.category as string | null) ?? null,
     categoryRule: (row.category_rule as string | null) ?? null,
+    logsExpiredAt: isoOrNull(row.logs_expired_at),
   };
 }
 

@@ -34,6 +34,7 @@ function run(over: Partial<Run>): Run {
     executor: null,
     category: null,
     categoryRule: null,
+    logsExpiredAt: null,
     ...over,
   };
 }

@@ -7,6 +7,7 @@ import { sql as auth } from './006-auth.js';
 import { sql as boundedIndexRows } from './007-bounded-index-rows.js';
 import { sql as runTokens } from './008-run-tokens.js';
 import { sql as testResults } from './009-test-results.js';
+import { sql as retention } from './012-retention.js';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'bounded-index-rows', sql: boundedIndexRows },
   { version: 8, name: 'run-tokens', sql: runTokens },
   { version: 9, name: 'test-results', sql: testResults },
+  { version: 12, name: 'retention', sql: retention },
 ];

@@ -1,0 +1,101 @@
+/**
+ * Retention's statements (`core/retention.ts`): one batch per call, each one short
+ * transaction, so a sweep never holds the database for long and the caller can
+ * pause between batches. Candidates are read from the partial indexes of migration
+ * 12 (finished runs by `finished_at`) with `FOR UPDATE SKIP LOCKED`: a run someone
+ * else is changing right now is left for the next sweep, never waited for. Queued
+ * and Running runs are not candidates at all.
+ */
+import { ValidationError } from '../core/errors.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { iso } from './row-mapping.js';
+import type { DeleteRunsRequest, DeleteRunsResult, ExpireLogsRequest, ExpireLogsResult } from './store.js';
+import type { Sql } from './sql.js';
+
+const FINISHED = `phase IN ('Passed','Failed','Error','TimedOut','Cancelled')`;
+
+/** Runs per batch unless told: small enough for a short transaction, big enough to keep up. */
+export const DEFAULT_RETENTION_BATCH = 500;
+
+function batchSizeOf(n: number | undefined): number {
+  if (n === undefined) return DEFAULT_RETENTION_BATCH;
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new ValidationError([{ field: 'batchSize', message: `must be an integer from 1 to 10000, got ${n}` }]);
+  return n;
+}
+
+function instant(field: string, value: string): string {
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new ValidationError([{ field, message: `must be an ISO-8601 instant, got ${JSON.stringify(value)}` }]);
+  return new Date(t).toISOString();
+}
+
+export async function deleteRunsBefore(sql: Sql, request: DeleteRunsRequest): Promise<DeleteRunsResult> {
+  const limit = batchSizeOf(request.batchSize);
+  const before = instant('before', request.before);
+  const overrides = (request.overrides ?? []).map((o, i) => ({
+    label: o.label,
+    value: o.value,
+    before: o.before === null ? null : instant(`overrides.${i}.before`, o.before),
+  }));
+  const [afterAt, afterId] = request.after ? decodeCursor(request.after, 2) : [null, null];
+  return sql.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: string; finished_at: unknown }>(
+      `SELECT r.id, r.finished_at FROM runs r
+        WHERE r.${FINISHED} AND r.finished_at < $1::timestamptz
+          AND ($2::timestamptz IS NULL OR (r.finished_at, r.id) > ($2::timestamptz, $3::text))
+          AND NOT EXISTS (
+            SELECT 1 FROM jsonb_to_recordset($4::jsonb) AS o(label text, value text, before timestamptz)
+             WHERE r.labels ->> o.label = o.value AND (o.before IS NULL OR r.finished_at >= o.before))
+        ORDER BY r.finished_at, r.id
+        LIMIT $5
+        FOR UPDATE SKIP LOCKED`,
+      [before, afterAt, afterId, JSON.stringify(overrides), limit],
+    );
+    if (rows.length === 0) return { runs: 0, tests: 0, next: null };
+    const ids = rows.map((r) => r.id);
+    // The results first (the cascade would delete them too), to learn which tests lost some.
+    const { rows: keys } = await tx.query<{ test_key: string }>(
+      `WITH gone AS (DELETE FROM test_results WHERE run_id = ANY($1::text[]) RETURNING test_key)
+       SELECT DISTINCT test_key FROM gone`,
+      [ids],
+    );
+    const { affectedRows: runs } = await tx.query('DELETE FROM runs WHERE id = ANY($1::text[])', [ids]);
+    let tests = 0;
+    if (keys.length) {
+      // A test's row summarizes its history and stays while any result or a recent run is
+      // left; a quarantine is a decision someone made, kept until someone releases it.
+      const { affectedRows } = await tx.query(
+        `DELETE FROM tests t
+          WHERE t.key = ANY($1::text[]) AND t.last_run_at < $2::timestamptz AND t.quarantined_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM test_results x WHERE x.test_key = t.key)`,
+        [keys.map((k) => k.test_key), before],
+      );
+      tests = affectedRows;
+    }
+    const last = rows[rows.length - 1]!;
+    return { runs, tests, next: rows.length < limit ? null : encodeCursor([iso(last.finished_at), last.id]) };
+  });
+}
+
+export async function expireLogsBefore(sql: Sql, request: ExpireLogsRequest): Promise<ExpireLogsResult> {
+  const limit = batchSizeOf(request.batchSize);
+  const before = instant('before', request.before);
+  return sql.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: string }>(
+      `SELECT id FROM runs
+        WHERE ${FINISHED} AND logs_expired_at IS NULL AND finished_at < $1::timestamptz
+        ORDER BY finished_at, id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED`,
+      [before, limit],
+    );
+    if (rows.length === 0) return { runs: 0, lines: 0, more: false };
+    const ids = rows.map((r) => r.id);
+    const { rows: deleted } = await tx.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM run_logs WHERE run_id = ANY($1::text[]) RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+      [ids],
+    );
+    await tx.query('UPDATE runs SET logs_expired_at = now() WHERE id = ANY($1::text[])', [ids]);
+    return { runs: ids.length, lines: Number(deleted[0]!.n), more: rows.length === limit };
+  });
+}
