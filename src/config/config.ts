@@ -300,7 +300,7 @@ function retentionFrom(issues: FieldIssue[], flags: ConfigFlags, env: NodeJS.Pro
   if (logDays !== null && days !== null && logDays > days) {
     issues.push({
       field: logField,
-      message: `(${logDays}) is longer than ${daysField} (${days}); log lines are deleted with their runs, so give at most ${days} days`,
+      message: `${describeDays(logDays)} is longer than ${daysField} (${days}); log lines are deleted with their runs, so give at most ${days} days`,
     });
   }
   return { days, logDays, overrides };

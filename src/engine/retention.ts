@@ -33,8 +33,8 @@ export interface RetentionOptions {
   log?: Logger;
   /** Where `topas_retention_*` counters are registered (the engine's registry). */
   metrics?: Registry;
-  /** Called after each batch (observability in tests). */
-  onBatch?: (batch: RetentionBatch) => void;
+  /** Called after each batch, awaited before the next (observability in tests). */
+  onBatch?: (batch: RetentionBatch) => void | Promise<void>;
 }
 
 /** One batch of a sweep: what kind, and how much it deleted. */
@@ -98,7 +98,7 @@ export function startRetention(o: RetentionOptions): RetentionSweeper {
         sweep.deletedTests += r.tests;
         counters?.runs.inc(r.runs);
         counters?.tests.inc(r.tests);
-        o.onBatch?.({ kind: 'runs', runs: r.runs, tests: r.tests });
+        await o.onBatch?.({ kind: 'runs', runs: r.runs, tests: r.tests });
         if (after !== null) await sleep(pauseMs);
       } while (after !== null);
     }
@@ -115,7 +115,7 @@ export function startRetention(o: RetentionOptions): RetentionSweeper {
         sweep.expiredLogRuns += r.runs;
         sweep.expiredLogLines += r.lines;
         counters?.logLines.inc(r.lines);
-        o.onBatch?.({ kind: 'logs', runs: r.runs, lines: r.lines });
+        await o.onBatch?.({ kind: 'logs', runs: r.runs, lines: r.lines });
         if (more) await sleep(pauseMs);
       }
     }
