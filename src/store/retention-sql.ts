@@ -17,6 +17,27 @@ const FINISHED = `phase IN ('Passed','Failed','Error','TimedOut','Cancelled')`;
 /** Runs per batch unless told: small enough for a short transaction, big enough to keep up. */
 export const DEFAULT_RETENTION_BATCH = 500;
 
+/**
+ * The next batch of runs to delete: finished before $1, after the cursor ($2, $3), kept
+ * by no override ($4: [{label, value, before}]), oldest-finished first, at most $5.
+ */
+export const RUNS_TO_DELETE = /* sql */ `SELECT r.id, r.finished_at FROM runs r
+    WHERE r.${FINISHED} AND r.finished_at < $1::timestamptz
+      AND ($2::timestamptz IS NULL OR (r.finished_at, r.id) > ($2::timestamptz, $3::text))
+      AND NOT EXISTS (
+        SELECT 1 FROM jsonb_to_recordset($4::jsonb) AS o(label text, value text, before timestamptz)
+         WHERE r.labels ->> o.label = o.value AND (o.before IS NULL OR r.finished_at >= o.before))
+    ORDER BY r.finished_at, r.id
+    LIMIT $5
+    FOR UPDATE SKIP LOCKED`;
+
+/** The next batch of runs whose logs expire: finished before $1, not expired yet, oldest-finished first, at most $2. */
+export const LOGS_TO_EXPIRE = /* sql */ `SELECT id FROM runs
+    WHERE ${FINISHED} AND logs_expired_at IS NULL AND finished_at < $1::timestamptz
+    ORDER BY finished_at, id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED`;
+
 function batchSizeOf(n: number | undefined): number {
   if (n === undefined) return DEFAULT_RETENTION_BATCH;
   if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new ValidationError([{ field: 'batchSize', message: `must be an integer from 1 to 10000, got ${n}` }]);
@@ -40,15 +61,7 @@ export async function deleteRunsBefore(sql: Sql, request: DeleteRunsRequest): Pr
   const [afterAt, afterId] = request.after ? decodeCursor(request.after, 2) : [null, null];
   return sql.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string; finished_at: unknown }>(
-      `SELECT r.id, r.finished_at FROM runs r
-        WHERE r.${FINISHED} AND r.finished_at < $1::timestamptz
-          AND ($2::timestamptz IS NULL OR (r.finished_at, r.id) > ($2::timestamptz, $3::text))
-          AND NOT EXISTS (
-            SELECT 1 FROM jsonb_to_recordset($4::jsonb) AS o(label text, value text, before timestamptz)
-             WHERE r.labels ->> o.label = o.value AND (o.before IS NULL OR r.finished_at >= o.before))
-        ORDER BY r.finished_at, r.id
-        LIMIT $5
-        FOR UPDATE SKIP LOCKED`,
+      RUNS_TO_DELETE,
       [before, afterAt, afterId, JSON.stringify(overrides), limit],
     );
     if (rows.length === 0) return { runs: 0, tests: 0, next: null };
@@ -82,11 +95,7 @@ export async function expireLogsBefore(sql: Sql, request: ExpireLogsRequest): Pr
   const before = instant('before', request.before);
   return sql.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string }>(
-      `SELECT id FROM runs
-        WHERE ${FINISHED} AND logs_expired_at IS NULL AND finished_at < $1::timestamptz
-        ORDER BY finished_at, id
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED`,
+      LOGS_TO_EXPIRE,
       [before, limit],
     );
     if (rows.length === 0) return { runs: 0, lines: 0, more: false };
