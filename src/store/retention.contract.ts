@@ -216,6 +216,18 @@ export function describeRetentionContract(name: string, open: () => Promise<Open
       expect(await store.countByPhase()).toEqual(await counted());
     }, 60_000);
 
+    it('keeps a batch short when its runs logged a lot: fewer runs, each with all its lines', async () => {
+      for (let i = 0; i < 3; i++) await finishedRun(40 - i, { lines: 30 });
+      const first = await store.deleteRunsBefore({ before: daysAgo(30), maxLogLines: 70 });
+      expect(first).toMatchObject({ runs: 2 });
+      expect(first.next).not.toBeNull();
+      expect(await store.deleteRunsBefore({ before: daysAgo(30), maxLogLines: 70, after: first.next })).toMatchObject({ runs: 1, next: null });
+
+      for (let i = 0; i < 3; i++) await finishedRun(10 - i, { lines: 30 });
+      expect(await store.expireLogsBefore({ before: daysAgo(7), maxLogLines: 10 })).toEqual({ runs: 1, lines: 30, more: true }); // one run at least
+      expect(await store.expireLogsBefore({ before: daysAgo(7), maxLogLines: 70 })).toEqual({ runs: 2, lines: 60, more: false });
+    });
+
     it('refuses a bad batch size or cut-off, naming the field', async () => {
       await expect(store.deleteRunsBefore({ before: daysAgo(1), batchSize: 0 })).rejects.toThrow(ValidationError);
       await expect(store.deleteRunsBefore({ before: 'last tuesday' })).rejects.toThrow(/before: must be an ISO-8601 instant/);

@@ -22,6 +22,8 @@ export interface DeleteRunsRequest {
   batchSize?: number;
   /** `next` of the previous batch of this sweep: continue after it (runs kept by an override are not read twice). */
   after?: string | null;
+  /** Fewer runs when their log lines add up to more than this (a run's lines go together). Default 50,000. */
+  maxLogLines?: number;
 }
 
 /** What one batch of `deleteRunsBefore` deleted. */
@@ -40,6 +42,8 @@ export interface ExpireLogsRequest {
   before: string;
   /** Runs whose logs expire per call (one short transaction). 1..10000, default 500. */
   batchSize?: number;
+  /** Fewer runs when their log lines add up to more than this (a run's lines go together). Default 50,000. */
+  maxLogLines?: number;
 }
 
 /** What one batch of `expireLogsBefore` did. */
@@ -157,6 +161,7 @@ export interface Store {
    * that moment is skipped, not waited for. The `tests` rows (each test's summary of
    * its history) stay; a test none of whose results is left, whose last run is also
    * before `before` and which is not quarantined, is deleted with its last result.
+   * A batch holds fewer runs when their log lines exceed `maxLogLines`, so it stays short.
    * Call again with `after: next` until `next` is null.
    */
   deleteRunsBefore(request: DeleteRunsRequest): Promise<DeleteRunsResult>;
