@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../core/run.js';
 import { startTestTopas, type TestTopas } from '../server/testing/test-topas.js';
 import { runTopasCli } from './testing/cli-process.js';
+import { describeRetention } from './commands/up.js';
 
 const DAY = 86_400_000;
 let topas: TestTopas;
@@ -59,5 +60,20 @@ describe('retention from the CLI', () => {
     expect(env.code).toBe(2);
     expect(env.stderr).toMatch(/invalid setting TOPAS_RETENTION_OVERRIDES: env=dev:7 keeps runs 7 days, not longer than TOPAS_RETENTION_DAYS \(30\)/);
     expect(existsSync(data)).toBe(false);
+  });
+
+  it('topas up says what it keeps when retention is on', () => {
+    expect(describeRetention({ days: null, logDays: null, overrides: [] })).toBeNull();
+    expect(
+      describeRetention({
+        days: 30,
+        logDays: 7,
+        overrides: [
+          { label: 'env', value: 'prod', days: 90 },
+          { label: 'release', value: 'true', days: null },
+        ],
+      }),
+    ).toBe('runs 30 days (env=prod: 90 days, release=true: forever), logs 7 days');
+    expect(describeRetention({ days: null, logDays: 1, overrides: [] })).toBe('runs forever, logs 1 day');
   });
 });
