@@ -229,7 +229,8 @@ export class TopasClient {
     return this.send('POST', `/api/runs/${encodeURIComponent(id)}/cancel`, {});
   }
 
-  getLogs(id: string, after: number, limit = 1000): Promise<{ items: LogLine[]; nextSeq: number }> {
+  /** A page of log lines; `notice` says why there are none when log retention deleted them. */
+  getLogs(id: string, after: number, limit = 1000): Promise<{ items: LogLine[]; nextSeq: number; logsExpiredAt?: string | null; notice?: string | null }> {
     return this.json(`/api/runs/${encodeURIComponent(id)}/logs?after=${after}&limit=${limit}`);
   }
 

@@ -10,6 +10,7 @@ import { EGRESS_SETTING, parseEgressAllow, type EgressPolicy } from '../runner/e
 import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
 import type { CategoryRules } from '../core/categories.js';
 import { CategoriesFileError, readCategoriesFile } from './categories-file.js';
+import { MAX_RETENTION_DAYS, describeDays, parseRetentionOverrides, type RetentionPolicy } from '../core/retention.js';
 
 /** Everything `topas up` needs, read once at start-up and passed down. */
 export interface TopasConfig {
@@ -94,6 +95,13 @@ export interface TopasConfig {
    * and half its memory.
    */
   profileBudget: ProfileBudget;
+  /**
+   * How long finished runs and their logs are kept (`core/retention.ts`):
+   * `--retention-days` / `TOPAS_RETENTION_DAYS`, `--retention label=value:days` (repeatable) /
+   * `TOPAS_RETENTION_OVERRIDES` (a comma list), `--log-retention-days` / `TOPAS_LOG_RETENTION_DAYS`.
+   * Default: everything is kept forever.
+   */
+  retention: RetentionPolicy;
 }
 
 /** How topas works with a cluster (`topas up --kubernetes`). */
@@ -167,6 +175,12 @@ export interface ConfigFlags {
   gitAllowFile?: boolean;
   /** `--categories FILE`: the failure-category rules file. */
   categories?: string;
+  /** `--retention-days`. */
+  retentionDays?: string | number;
+  /** `--retention` values (repeatable): `label=value:days`. */
+  retentionOverrides?: string[];
+  /** `--log-retention-days`. */
+  logRetentionDays?: string | number;
 }
 
 /** True when `host` names a loopback interface (only this machine can connect). */
@@ -253,6 +267,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     kubernetes: kubernetesFrom(issues, flags, env),
     categories: categoriesFrom(issues, flags.categories !== undefined ? '--categories' : 'TOPAS_CATEGORIES_FILE', flags.categories ?? env.TOPAS_CATEGORIES_FILE),
     profileBudget: profileBudgetFrom(issues, env, cores),
+    retention: retentionFrom(issues, flags, env),
   };
   if (config.adminToken !== null && (config.adminToken.length < 32 || config.adminToken.length > 256 || !/^[\x21-\x7e]+$/.test(config.adminToken))) {
     issues.push({ field: 'TOPAS_ADMIN_TOKEN', message: 'must be 32 to 256 printable characters without spaces (e.g. the output of: openssl rand -base64 32)' });
@@ -295,6 +310,56 @@ function profileBudgetFrom(issues: FieldIssue[], env: NodeJS.ProcessEnv, cores: 
     memoryBytes: mem ?? Math.floor(totalmem() * MACHINE_MEMORY_SHARE),
     source: configured === 2 ? 'configured' : configured === 1 ? 'mixed' : 'machine',
   };
+}
+
+/** Days of a retention setting: unset or empty is null (keep forever). */
+function retentionDays(issues: FieldIssue[], field: string, raw: string | number | undefined): number | null {
+  if (raw === undefined || raw === '') return null;
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (!Number.isInteger(n) || n < 1 || n > MAX_RETENTION_DAYS) {
+    issues.push({ field, message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}, got ${JSON.stringify(raw)} (leave it unset to keep everything)` });
+    return null;
+  }
+  return n;
+}
+
+/**
+ * The retention policy from flags and environment. Overrides only keep runs longer
+ * (the longest applicable retention wins), so an override that could never apply is
+ * an error rather than a silent no-op, and so are log lines kept longer than their runs.
+ */
+function retentionFrom(issues: FieldIssue[], flags: ConfigFlags, env: NodeJS.ProcessEnv): RetentionPolicy {
+  const daysField = flags.retentionDays !== undefined ? '--retention-days' : 'TOPAS_RETENTION_DAYS';
+  const logField = flags.logRetentionDays !== undefined ? '--log-retention-days' : 'TOPAS_LOG_RETENTION_DAYS';
+  const fromFlags = (flags.retentionOverrides?.length ?? 0) > 0;
+  const overridesField = fromFlags ? '--retention' : 'TOPAS_RETENTION_OVERRIDES';
+  const days = retentionDays(issues, daysField, flags.retentionDays ?? env.TOPAS_RETENTION_DAYS);
+  const logDays = retentionDays(issues, logField, flags.logRetentionDays ?? env.TOPAS_LOG_RETENTION_DAYS);
+  const { overrides, errors } = parseRetentionOverrides(fromFlags ? flags.retentionOverrides! : (env.TOPAS_RETENTION_OVERRIDES ?? '').split(','));
+  for (const message of errors) issues.push({ field: overridesField, message });
+  const daysSet = days !== null || (flags.retentionDays ?? env.TOPAS_RETENTION_DAYS ?? '') !== '';
+  if (overrides.length && !daysSet) {
+    issues.push({
+      field: overridesField,
+      message: `keeps runs with these labels longer than ${daysField}, which is not set (every run is kept forever); set ${daysField} as well`,
+    });
+  } else if (days !== null) {
+    for (const o of overrides) {
+      if (o.days !== null && o.days <= days) {
+        issues.push({
+          field: overridesField,
+          message: `${o.label}=${o.value}:${o.days} keeps runs ${describeDays(o.days)}, not longer than ${daysField} (${days}); the longest retention applies, so it would change nothing — give more than ${days} days, or "forever"`,
+        });
+      }
+    }
+  }
+  if (logDays !== null && days !== null && logDays > days) {
+    issues.push({
+      field: logField,
+      message: `${describeDays(logDays)} is longer than ${daysField} (${days}); log lines are deleted with their runs, so give at most ${days} days`,
+    });
+  }
+  return { days, logDays, overrides };
 }
 
 /** A boolean environment switch: 1/true/yes or 0/false/no (empty: off). */

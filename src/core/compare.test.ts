@@ -27,6 +27,7 @@ function run(id: string, durationMs: number | null): Run {
     category: null,
     categoryRule: null,
     profile: null,
+    logsExpiredAt: null,
   };
 }
 

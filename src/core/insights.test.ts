@@ -67,6 +67,7 @@ describe('run views', () => {
         category: null,
         categoryRule: null,
         profile: null,
+        logsExpiredAt: null,
   };
 
   it('masks every secret-looking env value, short ones too, and leaves the run itself alone', () => {

@@ -30,6 +30,7 @@ function run(patch: Partial<Run> = {}): Run {
     category: null,
     categoryRule: null,
     profile: null,
+    logsExpiredAt: null,
     ...patch,
   };
 }

@@ -137,6 +137,11 @@ export interface Run {
   categoryRule: string | null;
   /** What the run used of its machine (`RunProfile`); null when its executor did not say (old runners, runs that never ran or were killed). */
   profile: RunProfile | null;
+  /**
+   * When retention deleted the run's log lines (`TOPAS_LOG_RETENTION_DAYS`, `core/retention.ts`);
+   * its steps, assertions and results are kept. Null: the run has every line it logged.
+   */
+  logsExpiredAt: string | null;
 }
 
 /**

@@ -76,6 +76,10 @@ export const RunSchema = z
       description:
         "What the run used, once finished: `cpuMs` (CPU time, ms) and `peakMemoryBytes`. Local runs: the Lua worker thread's CPU time on this run's Lua code and its Lua state's peak memory; runner Pods: the container's (cgroup) figures when present. Null when not measured (older runners, runs that never ran or were killed).",
     }),
+    logsExpiredAt: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When log retention (`TOPAS_LOG_RETENTION_DAYS`) deleted the log lines of this finished run; its steps, assertions and results are kept. Null: the run has every line it logged.' }),
   })
   .openapi('Run', { description: 'One test execution. The same shape in the database, the API, the CLI and the UI.' });
 
@@ -131,6 +135,11 @@ export const LogPageSchema = z
   .object({
     items: z.array(LogLineSchema),
     nextSeq: z.number().int().openapi({ description: 'Pass as `after` to read the lines that follow.' }),
+    logsExpiredAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "When log retention deleted this run's log lines (then `items` is empty and `notice` says why); null otherwise." }),
+    notice: z.string().nullable().openapi({ description: 'Why there are no log lines, in words for a person, when retention deleted them; null otherwise.' }),
   })
   .openapi('LogPage');
 

@@ -6,6 +6,7 @@ import type { Engine } from '../engine/engine.js';
 import { RunEngine } from '../engine/run-engine.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { startMaintenance } from '../engine/maintenance.js';
+import { startRetention, type RetentionOptions, type RetentionSweeper } from '../engine/retention.js';
 import { createLocalExecutor } from '../executors/local-executor.js';
 import type { Executor } from '../executors/executor.js';
 import { RunnerHub } from '../executors/runner-hub.js';
@@ -34,6 +35,8 @@ export interface RunningTopas {
   apps: AppController;
   /** Tokens, sessions and login codes. */
   auth: AuthService;
+  /** Deletes old runs and expires old logs in the background (`config.retention`); `sweep()` runs one now. */
+  retention: RetentionSweeper;
   /** The admin token (its secret, where it was written); null when authentication is off. */
   admin: AdminToken | null;
   /**
@@ -69,6 +72,8 @@ export interface StartOptions {
   engineTimings?: { heartbeatMs?: number; staleAfterMs?: number };
   /** With `config.kubernetes`: the kubernetes executor's timings (tests). */
   kubernetesTimings?: { cancelGraceMs?: number; checkMs?: number };
+  /** The retention sweeper's schedule, batch size and clock (tests). Defaults: `engine/retention.ts`. */
+  retention?: Pick<RetentionOptions, 'firstAfterMs' | 'everyMs' | 'batchSize' | 'pauseMs' | 'now'>;
 }
 
 /**
@@ -174,6 +179,15 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
 
   // PGlite has no autovacuum: keep its run tables index-friendly when nothing runs.
   const maintenance = config.databaseUrl ? null : startMaintenance({ stats: () => engine.stats(), maintain: () => store.maintain(), log });
+  // Old runs and logs go in the background; with several instances, only the leader sweeps.
+  const retention = startRetention({
+    policy: config.retention,
+    store,
+    ...(kube ? { mayRun: () => kube.mayClaim() } : {}),
+    log,
+    metrics: engine.metrics,
+    ...options.retention,
+  });
 
   // Adopt or restart the stored Apps (after a restart of topas) without holding up the API.
   const appsStarted = apps.start().catch((error: unknown) => log('error', 'apps did not start', { error: String(error) }));
@@ -193,6 +207,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     apps,
     auth,
     admin,
+    retention,
     loginUrl() {
       return admin ? `${localUrl}/?token=${auth.createLoginCode(admin.token.id)}` : `${localUrl}/`;
     },
@@ -205,6 +220,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
           (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
         await maintenance?.stop();
+        await retention.stop();
         await engine.stop(graceMs);
         // After the engine: the Lease is released only once this instance executes nothing.
         await kube?.stop();

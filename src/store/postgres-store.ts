@@ -4,7 +4,8 @@ import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Page, PageRequest, RunFinish, Store } from './store.js';
+import type { DeleteRunsRequest, DeleteRunsResult, ExpireLogsRequest, ExpireLogsResult, Page, PageRequest, RunFinish, Store } from './store.js';
+import * as retention from './retention-sql.js';
 import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
@@ -111,6 +112,8 @@ class PostgresStore implements Store {
   private appRunsMayBeActive = true;
   /** Counts creations of runs that target an App, so a claim's "none left" cannot hide a newer one. */
   private appRunsCreated = 0;
+  /** PGlite only: retention deleted rows since the last `maintain()`, whose space a VACUUM makes reusable. */
+  private retentionDeleted = false;
 
   constructor(
     private readonly sql: Sql,
@@ -129,6 +132,12 @@ class PostgresStore implements Store {
     if (this.sql.dialect !== 'pglite') return; // PostgreSQL's autovacuum does this
     await this.sql.exec('VACUUM ANALYZE runs');
     await this.sql.exec('VACUUM ANALYZE run_steps');
+    if (this.retentionDeleted) {
+      // Without it the embedded database would keep growing although retention deletes:
+      // the space of deleted rows is reused only once vacuumed.
+      this.retentionDeleted = false;
+      for (const table of ['run_logs', 'run_assertions', 'test_results', 'run_tokens']) await this.sql.exec(`VACUUM ${table}`);
+    }
   }
 
   // --- runs ---------------------------------------------------------------
@@ -360,6 +369,20 @@ class PostgresStore implements Store {
          FROM runs WHERE phase IN ('Queued', 'Running')`,
     );
     return { queued: Number(rows[0]!.queued), running: Number(rows[0]!.running) };
+  }
+
+  // --- retention ----------------------------------------------------------
+
+  async deleteRunsBefore(request: DeleteRunsRequest): Promise<DeleteRunsResult> {
+    const result = await retention.deleteRunsBefore(this.sql, request);
+    if (result.runs > 0) this.retentionDeleted = true;
+    return result;
+  }
+
+  async expireLogsBefore(request: ExpireLogsRequest): Promise<ExpireLogsResult> {
+    const result = await retention.expireLogsBefore(this.sql, request);
+    if (result.lines > 0) this.retentionDeleted = true;
+    return result;
   }
 
   // --- insights -----------------------------------------------------------

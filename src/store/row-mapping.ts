@@ -60,6 +60,7 @@ export function toRun(row: Row): Run {
     category: (row.category as string | null) ?? null,
     categoryRule: (row.category_rule as string | null) ?? null,
     profile: row.cpu_ms == null || row.peak_memory_bytes == null ? null : { cpuMs: Number(row.cpu_ms), peakMemoryBytes: Number(row.peak_memory_bytes) },
+    logsExpiredAt: isoOrNull(row.logs_expired_at),
   };
 }
 

@@ -9,6 +9,7 @@ import { describeRunStatsContract } from './run-stats.contract.js';
 import { describeTestResultsContract } from './test-results.contract.js';
 import { describeCategoryContract } from './category.contract.js';
 import { describeRunProfileContract } from './run-profile.contract.js';
+import { describeRetentionContract } from './retention.contract.js';
 import { openPglite } from './pglite-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import type { Sql } from './sql.js';
@@ -57,6 +58,12 @@ describeCategoryContract('PGlite (in memory)', async () => {
 });
 
 describeRunProfileContract('PGlite (in memory)', async () => {
+  const { sql, store } = await openShared();
+  await truncateAll(sql);
+  return { sql, store, close: async () => {} };
+});
+
+describeRetentionContract('PGlite (in memory)', async () => {
   const { sql, store } = await openShared();
   await truncateAll(sql);
   return { sql, store, close: async () => {} };

@@ -6,6 +6,7 @@ import { describeRunStatsContract } from './run-stats.contract.js';
 import { describeTestResultsContract } from './test-results.contract.js';
 import { describeCategoryContract } from './category.contract.js';
 import { describeRunProfileContract } from './run-profile.contract.js';
+import { describeRetentionContract } from './retention.contract.js';
 import { openPostgres } from './pg-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import { migrate } from './migrate.js';
@@ -88,6 +89,11 @@ if (!adminUrl) {
     return { sql: shared!.sql, store: shared!.store, close: async () => {} };
   });
 
+  describeRetentionContract('PostgreSQL', async () => {
+    await truncateAll(shared!.sql);
+    return { sql: shared!.sql, store: shared!.store, close: async () => {} };
+  });
+
   describe('PostgreSQL migrations', () => {
     it('apply once when several processes migrate at the same time', async () => {
       const url = await freshDatabase();
@@ -95,7 +101,7 @@ if (!adminUrl) {
       try {
         const applied = await Promise.all(conns.map((sql) => migrate(sql)));
         const all = MIGRATIONS.map((m) => m.version);
-        expect(applied.flat().sort()).toEqual(all);
+        expect(applied.flat().sort((a, b) => a - b)).toEqual(all);
         const { rows } = await conns[0]!.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
         expect(rows.map((r) => Number(r.version))).toEqual(all);
       } finally {

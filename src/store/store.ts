@@ -17,6 +17,53 @@ export type { NewSession, NewToken } from './token-queries.js';
 export type { CategoryTrendPoint, FailureSample, RecategorizeOptions, RecategorizeProgress, StoredCategoryRules } from './category-sql.js';
 export type { RecordedTestCase } from './run-results-sql.js';
 
+/** One batch of `deleteRunsBefore`. Cut-offs are ISO-8601 instants (`core/retention.ts` computes them from days). */
+export interface DeleteRunsRequest {
+  /** Finished runs that finished before this are deleted (unless an override keeps them). */
+  before: string;
+  /**
+   * Runs whose `labels[label] = value` are kept until their own cut-off instead (null:
+   * forever); with several matching, the run is kept while any of them keeps it.
+   */
+  overrides?: readonly { label: string; value: string; before: string | null }[];
+  /** Runs deleted per call (one short transaction). 1..10000, default 500. */
+  batchSize?: number;
+  /** `next` of the previous batch of this sweep: continue after it (runs kept by an override are not read twice). */
+  after?: string | null;
+  /** Fewer runs when their log lines add up to more than this (a run's lines go together). Default 50,000. */
+  maxLogLines?: number;
+}
+
+/** What one batch of `deleteRunsBefore` deleted. */
+export interface DeleteRunsResult {
+  /** Runs deleted, with their logs, steps, assertions, test results and run tokens. */
+  runs: number;
+  /** `tests` rows deleted because none of their results is left (see `deleteRunsBefore`). */
+  tests: number;
+  /** Pass as `after` for the next batch; null when no deletable run is left. */
+  next: string | null;
+}
+
+/** One batch of `expireLogsBefore`. */
+export interface ExpireLogsRequest {
+  /** Log lines of finished runs that finished before this are deleted. */
+  before: string;
+  /** Runs whose logs expire per call (one short transaction). 1..10000, default 500. */
+  batchSize?: number;
+  /** Fewer runs when their log lines add up to more than this (a run's lines go together). Default 50,000. */
+  maxLogLines?: number;
+}
+
+/** What one batch of `expireLogsBefore` did. */
+export interface ExpireLogsResult {
+  /** Runs whose logs expired (now marked with `logsExpiredAt`). */
+  runs: number;
+  /** Log lines deleted. */
+  lines: number;
+  /** True when the batch was full: more runs may be waiting. */
+  more: boolean;
+}
+
 /** One run's end, as handed to `finishRuns`. */
 export interface RunFinish {
   id: string;
@@ -112,6 +159,27 @@ export interface Store {
   countByPhase(): Promise<Record<RunPhase, number>>;
   /** Number of Queued runs and Running runs (cheap; used for metrics and scheduling). */
   queueStats(): Promise<{ queued: number; running: number }>;
+
+  // --- retention (core/retention.ts) ----------------------------------------
+  /**
+   * Deletes one batch of finished runs (never Queued or Running ones) that finished
+   * before `before` and that no override keeps, oldest-finished first, in one short
+   * transaction; their logs, steps, assertions, test results and run tokens go with
+   * them and the per-phase counts stay exact. A run being changed by someone else at
+   * that moment is skipped, not waited for. The `tests` rows (each test's summary of
+   * its history) stay; a test none of whose results is left, whose last run is also
+   * before `before` and which is not quarantined, is deleted with its last result.
+   * A batch holds fewer runs when their log lines exceed `maxLogLines`, so it stays short.
+   * Call again with `after: next` until `next` is null.
+   */
+  deleteRunsBefore(request: DeleteRunsRequest): Promise<DeleteRunsResult>;
+  /**
+   * Deletes the log lines of one batch of finished runs that finished before `before`
+   * and whose logs have not expired yet, oldest-finished first, in one short
+   * transaction, and sets their `logsExpiredAt`; the runs, their steps, assertions and
+   * test results stay. Call again while `more`.
+   */
+  expireLogsBefore(request: ExpireLogsRequest): Promise<ExpireLogsResult>;
 
   // --- insights -----------------------------------------------------------
   /** Finished runs per bucket of creation time in [from, to), one point per bucket, empty ones included. */

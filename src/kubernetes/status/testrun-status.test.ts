@@ -35,6 +35,7 @@ function run(over: Partial<Run>): Run {
     category: null,
     categoryRule: null,
     profile: null,
+    logsExpiredAt: null,
     ...over,
   };
 }
