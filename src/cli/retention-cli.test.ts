@@ -44,6 +44,11 @@ describe('retention from the CLI', () => {
     expect(after.stdout).toBe('');
     expect(after.stderr).toMatch(/The log lines of this run were deleted on \d{4}-\d\d-\d\d by log retention \(log lines are kept 7 days after a run finishes: TOPAS_LOG_RETENTION_DAYS\)\. Its steps, assertions and results are kept\./);
 
+    const followed = await runTopasCli(['test', 'logs', '-f', run.id], { url: topas.url, cwd: dir, dataDir: topas.config.dataDir });
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).not.toMatch(/soon gone/);
+    expect(followed.stderr).toMatch(/The log lines of this run were deleted on \d{4}-\d\d-\d\d by log retention \(TOPAS_LOG_RETENTION_DAYS\)/);
+
     shift = 31 * DAY;
     expect(await topas.retention.sweep()).toMatchObject({ deletedRuns: 1 });
     const gone = await runTopasCli(['test', 'logs', run.id], { url: topas.url, cwd: dir, dataDir: topas.config.dataDir });

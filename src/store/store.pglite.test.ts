@@ -69,6 +69,29 @@ describeRetentionContract('PGlite (in memory)', async () => {
   return { sql, store, close: async () => {} };
 });
 
+describe('PGlite: retention and maintenance', () => {
+  it('the space of the log lines retention deleted is reused after maintenance: the history stops growing', async () => {
+    const { sql, store } = await openShared();
+    await truncateAll(sql);
+    const fill = async (prefix: string, daysAgo: number) => {
+      await sql.query(
+        `INSERT INTO runs (id, name, phase, origin, source, timeout_seconds, created_at, started_at, finished_at)
+         SELECT $1 || i, 'x', 'Passed', 'api', '{}', 60, now() - $2::int * interval '1 day', now() - $2::int * interval '1 day', now() - $2::int * interval '1 day'
+           FROM generate_series(1, 100) i`,
+        [prefix, daysAgo],
+      );
+      await sql.query(`INSERT INTO run_logs (run_id, seq, ts, level, message) SELECT r.id, s, now(), 'info', repeat('x', 200) FROM runs r, generate_series(1, 100) s WHERE r.id LIKE $1 || '%'`, [prefix]);
+    };
+    const logBytes = async () => Number((await sql.query<{ n: number }>(`SELECT pg_relation_size('run_logs')::bigint AS n`)).rows[0]!.n);
+    await fill('old-', 40);
+    const full = await logBytes();
+    expect(await store.deleteRunsBefore({ before: new Date(Date.now() - 30 * 86_400_000).toISOString() })).toMatchObject({ runs: 100 });
+    await store.maintain();
+    await fill('new-', 0);
+    expect(await logBytes()).toBeLessThanOrEqual(full);
+  }, 60_000);
+});
+
 describe('PGlite on disk', () => {
   it('keeps data in <dataDir>/pgdata across restarts', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'topas-store-'));
