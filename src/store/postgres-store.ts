@@ -4,7 +4,8 @@ import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Page, PageRequest, RunFinish, Store } from './store.js';
+import type { ImportedRunInput, Page, PageRequest, RunFinish, Store } from './store.js';
+import { importRun } from './import-run-sql.js';
 import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
@@ -233,6 +234,13 @@ class PostgresStore implements Store {
 
   finishRuns(items: RunFinish[]): Promise<(Run | null)[]> {
     return finishRunsWith(this.sql, items);
+  }
+
+  importRun(input: ImportedRunInput, batches: (runId: string) => AsyncIterable<EventBatch>): Promise<Run> {
+    return importRun(this.sql, input, batches).catch((error: unknown) => {
+      if (isUniqueViolation(error)) throw new ConflictError(`a run with id ${JSON.stringify(input.id)} already exists`, { ids: [input.id] });
+      throw sizeViolation(error);
+    });
   }
 
   async cancelQueuedRun(id: string, message: string): Promise<Run | null> {
