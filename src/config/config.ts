@@ -71,6 +71,8 @@ export interface TopasConfig {
    * resources are reconciled. Null: embedded only (the default; nothing touches Kubernetes).
    */
   kubernetes: KubernetesConfig | null;
+  /** `TOPAS_REPORT_MAX_MB`: the largest report upload (`POST /api/reports`, all its files together). Default 200. */
+  reportMaxMb?: number;
 }
 
 /** How topas works with a cluster (`topas up --kubernetes`). */
@@ -224,6 +226,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     gitAllowFile: flags.gitAllowFile || envFlag(issues, 'TOPAS_GIT_ALLOW_FILE', env.TOPAS_GIT_ALLOW_FILE),
     logLevel: oneOf(issues, 'TOPAS_LOG_LEVEL', env.TOPAS_LOG_LEVEL, LOG_LEVELS, 'info'),
     logFormat: oneOf(issues, 'TOPAS_LOG_FORMAT', env.TOPAS_LOG_FORMAT, LOG_FORMATS, 'text'),
+    reportMaxMb: intIn(issues, 'TOPAS_REPORT_MAX_MB', env.TOPAS_REPORT_MAX_MB, 1, 102_400, 200),
     kubernetes: kubernetesFrom(issues, flags, env),
   };
   if (config.adminToken !== null && (config.adminToken.length < 32 || config.adminToken.length > 256 || !/^[\x21-\x7e]+$/.test(config.adminToken))) {

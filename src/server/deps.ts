@@ -24,6 +24,7 @@ export type ServerStore = Pick<
   | 'runTrends'
   | 'topTests'
   | 'previousRun'
+  | 'importRun'
 > &
   AuthStore;
 

@@ -54,6 +54,8 @@ export interface ReportSink {
   suiteEnd(s: ImportedSuiteEnd): void;
   /** The root `<testsuites>` (or the Gauge summary) declared a total time. */
   declaredTotal?(durationMs: number): void;
+  /** The report's own name: its root element's `name`. */
+  reportName?(name: string): void;
 }
 
 /** A streaming reader of one report: fed text in chunks, then closed. */

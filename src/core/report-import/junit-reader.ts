@@ -110,6 +110,8 @@ export class JUnitReader implements ReportReader {
       this.sawRoot = true;
       if (name !== 'testsuites' && name !== 'testsuite')
         this.fail(`the root element is <${name}>, not <testsuites> or <testsuite>: this is not a JUnit XML report`);
+      const rootName = nonEmpty(attrs.name);
+      if (rootName) this.sink.reportName?.(rootName);
       if (name === 'testsuites') {
         const total = parseSeconds(attrs.time);
         if (total !== null) this.sink.declaredTotal?.(total);
