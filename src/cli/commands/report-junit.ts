@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
+import { registerReportImport } from './report-import.js';
 
 interface JUnitOptions {
   label: string[];
@@ -34,7 +35,8 @@ function counts(xml: string): { runs: number; tests: number } {
 }
 
 export function registerReport(program: Command, ctx: CliContext): void {
-  const report = program.command('report').description('export run results for other tools');
+  const report = program.command('report').description('export run results for other tools, import theirs');
+  registerReportImport(report, ctx);
   report
     .command('junit')
     .description('write one JUnit XML report (a testsuite per run) for the runs the filters select, newest first, at most 500')

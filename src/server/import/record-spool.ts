@@ -17,7 +17,7 @@ type Spooled = { s: StepRecord } | { a: AssertionRecord } | { l: LogLine };
 
 /** Records per store batch, and the most characters of JSON a batch holds. */
 const BATCH_RECORDS = 2000;
-const BATCH_CHARS = 4_000_000;
+const BATCH_CHARS = 2_000_000;
 
 export class RecordSpool implements RunRecordSink {
   private pending: string[] = [];
@@ -61,7 +61,7 @@ export class RecordSpool implements RunRecordSink {
 
   /** True when enough is collected to be worth a write. */
   get full(): boolean {
-    return this.pendingChars > 1_000_000;
+    return this.pendingChars > 256_000;
   }
 
   /** The records in store batches, in the order they were spooled. */
