@@ -16,8 +16,8 @@ import type { RunRecordSink } from '../../core/report-import/imported-run-builde
 type Spooled = { s: StepRecord } | { a: AssertionRecord } | { l: LogLine };
 
 /** Records per store batch, and the most characters of JSON a batch holds. */
-const BATCH_RECORDS = 2000;
-const BATCH_CHARS = 2_000_000;
+const BATCH_RECORDS = 1000;
+const BATCH_CHARS = 1_000_000;
 
 export class RecordSpool implements RunRecordSink {
   private pending: string[] = [];
