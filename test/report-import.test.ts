@@ -149,6 +149,8 @@ describe('POST /api/reports', () => {
     const res = await topas.post('/api/runs', { script: 'print(1)', origin: 'import' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^origin: /);
+    // nor through the engine, which every entry point (schedules, CRDs) goes through
+    await expect(topas.engine.submit({ script: 'print(1)', origin: 'import' })).rejects.toThrow(/^origin: import is the origin of imported reports/);
     const { run } = await importFixture('gradle.xml');
     const rerun = await topas.post(`/api/runs/${run.id}/rerun`, {});
     expect(rerun.status).toBe(409);
