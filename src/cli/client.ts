@@ -2,6 +2,9 @@
  * The CLI's HTTP client of the topas API. Turns transport failures and error
  * answers into CliErrors whose messages say what to do next.
  */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import type { App } from '../core/app.js';
 import type { TestSummary } from '../core/test-summary.js';
 import type { TestDefinition } from '../core/definition.js';
@@ -19,6 +22,13 @@ import type { StoredCategoryRules as CategoryRulesState } from '../store/categor
 import type { CategoryApplyJob } from '../server/category-apply-jobs.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:4000';
+
+/** What `POST /api/reports` answers: the run the reports became and what they held. */
+export interface ImportAnswer {
+  run: Run;
+  counts: { tests: number; passed: number; failures: number; errors: number; skipped: number; flaky: number };
+  files: string[];
+}
 
 export interface Page<T> {
   items: T[];
@@ -170,6 +180,29 @@ export class TopasClient {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
     return this.json(`/api/runs?${params}`);
+  }
+
+  /**
+   * Uploads report files (`POST /api/reports`) as one multipart body, streamed from
+   * disk part by part (never read whole); the server makes one run of them.
+   */
+  importReports(query: [string, string][], files: { path: string; name: string }[]): Promise<ImportAnswer> {
+    const boundary = `topas-${randomBytes(12).toString('hex')}`;
+    async function* parts(): AsyncIterable<Uint8Array> {
+      for (const file of files) {
+        const name = file.name.replace(/["\r\n\\]/g, '_');
+        yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+        for await (const chunk of createReadStream(file.path, { highWaterMark: 256 * 1024 })) yield chunk as Buffer;
+        yield Buffer.from('\r\n');
+      }
+      yield Buffer.from(`--${boundary}--\r\n`);
+    }
+    return this.json<ImportAnswer>(`/api/reports?${new URLSearchParams(query)}`, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: Readable.toWeb(Readable.from(parts())) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
   }
 
   /** A run's JUnit XML report. */

@@ -102,6 +102,8 @@ export interface TopasConfig {
    * Default: everything is kept forever.
    */
   retention: RetentionPolicy;
+  /** `TOPAS_REPORT_MAX_MB`: the largest report upload (`POST /api/reports`, all its files together). Default 200. */
+  reportMaxMb?: number;
 }
 
 /** How topas works with a cluster (`topas up --kubernetes`). */
@@ -264,6 +266,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     logLevel: oneOf(issues, 'TOPAS_LOG_LEVEL', env.TOPAS_LOG_LEVEL, LOG_LEVELS, 'info'),
     logFormat: oneOf(issues, 'TOPAS_LOG_FORMAT', env.TOPAS_LOG_FORMAT, LOG_FORMATS, 'text'),
     flakyWindow: intIn(issues, 'TOPAS_FLAKY_WINDOW', env.TOPAS_FLAKY_WINDOW, 2, 100, DEFAULT_FLAKY_WINDOW),
+    reportMaxMb: intIn(issues, 'TOPAS_REPORT_MAX_MB', env.TOPAS_REPORT_MAX_MB, 1, 102_400, 200),
     kubernetes: kubernetesFrom(issues, flags, env),
     categories: categoriesFrom(issues, flags.categories !== undefined ? '--categories' : 'TOPAS_CATEGORIES_FILE', flags.categories ?? env.TOPAS_CATEGORIES_FILE),
     profileBudget: profileBudgetFrom(issues, env, cores),

@@ -240,6 +240,7 @@ describe('system routes', () => {
         'GET /api/runs/{id}/logs',
         'GET /api/runs/{id}/junit.xml',
         'GET /api/junit.xml',
+        'POST /api/reports',
         'POST /api/runs/{id}/cancel',
         'POST /api/runs/{id}/rerun',
         'GET /api/runs/{id}/compare',

@@ -17,6 +17,7 @@ import { registerRunHistoryRoutes } from './routes/run-history.js';
 import { registerRunLogRoutes } from './routes/run-logs.js';
 import { registerJUnitRoutes } from './routes/junit.js';
 import { registerRunRoutes } from './routes/runs.js';
+import { isReportUpload, registerReportRoutes } from './routes/reports.js';
 import { registerRunnerRoutes } from './routes/runner.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebAssets } from './web-assets.js';
@@ -67,11 +68,14 @@ export function createApp(options: AppOptions): OpenAPIHono {
   const { config } = options;
   app.use('*', hostCheck({ loopback: isLoopbackHost(config.host), allowedHosts: config.allowedHosts }));
   app.use('*', originCheck({ allowedHosts: config.allowedHosts }));
-  app.use('*', jsonBodies());
+  // Report uploads (POST /api/reports) are XML, text or multipart, streamed by their route.
+  const json = jsonBodies();
+  app.use('*', (c, next) => (isReportUpload(c.req.method, c.req.path) ? next() : json(c, next)));
   app.use('*', loginLink(deps.auth));
   app.use('*', authenticate(deps.auth));
   // Bodies are read (at most the limit) only for callers who got this far.
-  app.use('*', checkedBody());
+  const body = checkedBody();
+  app.use('*', (c, next) => (isReportUpload(c.req.method, c.req.path) ? next() : body(c, next)));
 
   registerSessionRoutes(app, deps);
   registerTokenRoutes(app, deps);
@@ -79,6 +83,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
   registerRunnerRoutes(app, deps);
   registerRunLogRoutes(app, deps);
   registerJUnitRoutes(app, deps);
+  registerReportRoutes(app, deps);
   registerRunHistoryRoutes(app, deps);
   registerDefinitionRoutes(app, deps);
   registerTestRoutes(app, deps);

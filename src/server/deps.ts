@@ -36,6 +36,7 @@ export type ServerStore = Pick<
   | 'categoryTrends'
   | 'runTestResults'
   | 'runProfiles'
+  | 'importRun'
 > &
   AuthStore;
 

@@ -4,8 +4,9 @@ import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { DeleteRunsRequest, DeleteRunsResult, ExpireLogsRequest, ExpireLogsResult, Page, PageRequest, RunFinish, Store } from './store.js';
+import type { DeleteRunsRequest, DeleteRunsResult, ExpireLogsRequest, ExpireLogsResult, ImportedRunInput, Page, PageRequest, RunFinish, Store } from './store.js';
 import * as retention from './retention-sql.js';
+import { importRun } from './import-run-sql.js';
 import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
@@ -261,6 +262,13 @@ class PostgresStore implements Store {
   async finishRuns(items: RunFinish[]): Promise<(Run | null)[]> {
     if (items.length === 0) return [];
     return this.sql.transaction((tx) => finishRunsWith(tx, items));
+  }
+
+  importRun(input: ImportedRunInput, batches: (runId: string) => AsyncIterable<EventBatch>): Promise<Run> {
+    return importRun(this.sql, input, batches).catch((error: unknown) => {
+      if (isUniqueViolation(error)) throw new ConflictError(`a run with id ${JSON.stringify(input.id)} already exists`, { ids: [input.id] });
+      throw sizeViolation(error);
+    });
   }
 
   async cancelQueuedRun(id: string, message: string): Promise<Run | null> {

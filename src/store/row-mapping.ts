@@ -89,6 +89,9 @@ export function toStep(row: Row): StepRecord {
     message: (row.message as string | null) ?? null,
     file: (row.file as string | null) ?? null,
     line: numOrNull(row.line),
+    // imported testcases only (Lua steps have neither)
+    ...(row.classname != null ? { classname: row.classname as string } : {}),
+    ...(row.flaky === true ? { flaky: true } : {}),
   };
 }
 

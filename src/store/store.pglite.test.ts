@@ -10,6 +10,7 @@ import { describeTestResultsContract } from './test-results.contract.js';
 import { describeCategoryContract } from './category.contract.js';
 import { describeRunProfileContract } from './run-profile.contract.js';
 import { describeRetentionContract } from './retention.contract.js';
+import { describeImportRunContract } from './import-run.contract.js';
 import { openPglite } from './pglite-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import type { Sql } from './sql.js';
@@ -46,6 +47,12 @@ describeRunStatsContract('PGlite (in memory)', async () => {
 });
 
 describeTestResultsContract('PGlite (in memory)', async () => {
+  const { sql, store } = await openShared();
+  await truncateAll(sql);
+  return { sql, store, close: async () => {} };
+});
+
+describeImportRunContract('PGlite (in memory)', async () => {
   const { sql, store } = await openShared();
   await truncateAll(sql);
   return { sql, store, close: async () => {} };

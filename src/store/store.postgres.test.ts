@@ -7,6 +7,7 @@ import { describeTestResultsContract } from './test-results.contract.js';
 import { describeCategoryContract } from './category.contract.js';
 import { describeRunProfileContract } from './run-profile.contract.js';
 import { describeRetentionContract } from './retention.contract.js';
+import { describeImportRunContract } from './import-run.contract.js';
 import { openPostgres } from './pg-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import { migrate } from './migrate.js';
@@ -90,6 +91,11 @@ if (!adminUrl) {
   });
 
   describeRetentionContract('PostgreSQL', async () => {
+    await truncateAll(shared!.sql);
+    return { sql: shared!.sql, store: shared!.store, close: async () => {} };
+  });
+
+  describeImportRunContract('PostgreSQL', async () => {
     await truncateAll(shared!.sql);
     return { sql: shared!.sql, store: shared!.store, close: async () => {} };
   });

@@ -1,5 +1,5 @@
 import type { AppRecord, AppStatus, NewApp } from '../core/app.js';
-import type { NewRun, Run, RunCompletion, RunFilter, RunSummary } from '../core/run.js';
+import type { NewRun, Run, RunCompletion, RunFilter, RunSource, RunSummary } from '../core/run.js';
 import type { RunPhase } from '../core/run-phase.js';
 import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../core/definition.js';
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
@@ -69,6 +69,23 @@ export interface RunFinish {
   id: string;
   owner: string;
   completion: RunCompletion;
+}
+
+/**
+ * An imported report (JUnit XML, Gauge output) as a finished run: what `importRun`
+ * needs besides its events. The run's origin is `import`; no executor owns it.
+ */
+export interface ImportedRunInput {
+  id?: string;
+  name: string;
+  labels: Record<string, string>;
+  /** `inline` (empty script, `fileName` = the report) or, linked to a definition, `definition`. */
+  source: RunSource;
+  timeoutSeconds: number;
+  completion: RunCompletion & { phase: 'Passed' | 'Failed' };
+  /** When the report's tests started (its earliest timestamp, else when the import began): created and started at. */
+  startedAt: string;
+  durationMs: number;
 }
 
 /** A page of a keyset-paginated list. `nextCursor` is opaque; null on the last page. */
@@ -155,6 +172,14 @@ export interface Store {
    * adopts them (`adoptOrphanedRuns`). Returns the runs it changed.
    */
   releaseRuns(owner: string): Promise<Run[]>;
+  /**
+   * Stores an imported report as a run already in its terminal phase (origin
+   * `import`), with its steps, assertions and logs, in ONE transaction: `batches`
+   * (given the new run's id) is drained inside it, then the run's test results are
+   * recorded (`recordTestResults`). All or nothing: when `batches` throws, nothing is
+   * stored. Returns the run as stored (a quarantine may have changed its phase).
+   */
+  importRun(input: ImportedRunInput, batches: (runId: string) => AsyncIterable<EventBatch>): Promise<Run>;
   /** Runs per phase (all phases present, zero when none). Reads counts kept by triggers: cheap at any size. */
   countByPhase(): Promise<Record<RunPhase, number>>;
   /** Number of Queued runs and Running runs (cheap; used for metrics and scheduling). */

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
 import { registerReportProfile } from './report-profile.js';
+import { registerReportImport } from './report-import.js';
 
 interface JUnitOptions {
   label: string[];
@@ -36,7 +37,7 @@ function counts(xml: string): { runs: number; tests: number } {
 }
 
 export function registerReport(program: Command, ctx: CliContext): void {
-  const report = program.command('report').description('export run results for other tools');
+  const report = program.command('report').description('export run results for other tools, import theirs');
   registerReportProfile(report, ctx);
   report
     .command('results')
@@ -56,6 +57,8 @@ export function registerReport(program: Command, ctx: CliContext): void {
       const count = (JSON.parse(json) as { results: unknown[] }).results.length;
       ctx.err(ctx.errStyle.dim(`wrote ${opts.output}: ${count} test case${count === 1 ? '' : 's'}`));
     });
+  registerReportImport(report, ctx);
+
   report
     .command('junit')
     .description('write one JUnit XML report (a testsuite per run) for the runs the filters select, newest first, at most 500')
