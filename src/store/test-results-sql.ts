@@ -10,7 +10,7 @@
  * failed runs' log tails only when a rule matches on logs, and one UPDATE of the
  * failed runs (category, quarantine).
  */
-import { categorizer, DEFAULT_CATEGORY_RULES, type Categorizer, type CategoryRules } from '../core/categories.js';
+import { categorizer, DEFAULT_CATEGORY_RULES, failureText, type Categorizer, type CategoryRules } from '../core/categories.js';
 import { owningTestOf, testCasesOfRun, type TestCaseResult, type TestOutcome } from '../core/test-case.js';
 import type { Run } from '../core/run.js';
 import type { AssertionRecord, StepRecord } from '../core/run-events.js';
@@ -25,13 +25,18 @@ export const RECENT_OUTCOMES = 100;
 
 const LETTER: Record<TestOutcome, string> = { Passed: 'P', Failed: 'F', Error: 'E', Skipped: 'S' };
 
-let cachedRules: { version: number; categorize: Categorizer; usesLog: boolean } | null = null;
+let cachedRules: { text: string; categorize: Categorizer; usesLog: boolean } | null = null;
 
-/** The stored rules compiled once per version (version 0: the shipped defaults). */
-function categorizerFor(version: number, rules: CategoryRules | null): { categorize: Categorizer; usesLog: boolean } {
-  if (cachedRules?.version !== version) {
-    const effective = rules ?? DEFAULT_CATEGORY_RULES;
-    cachedRules = { version, categorize: categorizer(effective), usesLog: effective.rules.some((r) => r.match.log !== undefined) };
+/**
+ * The stored rules (null: the shipped defaults), compiled once while they stay the same.
+ * Keyed by their text, not their version: two databases (or one emptied and refilled)
+ * can hold different rules under one version number.
+ */
+function categorizerFor(rules: CategoryRules | null): { categorize: Categorizer; usesLog: boolean } {
+  const effective = rules ?? DEFAULT_CATEGORY_RULES;
+  const text = JSON.stringify(effective);
+  if (cachedRules?.text !== text) {
+    cachedRules = { text, categorize: categorizer(effective), usesLog: effective.rules.some((r) => r.match.log !== undefined) };
   }
   return cachedRules;
 }
@@ -96,15 +101,13 @@ export async function recordTestResults(tx: SqlExecutor, runIds: readonly string
   const runUpdates: { id: string; pass: boolean; message: string | null; q: number; category: string | null; rule: string | null }[] = [];
   if (failing.length) {
     const failedKeys = [...new Set(failing.flatMap((r) => r.cases.filter(isFailure).map((c) => c.key)))];
-    const { rows: meta } = await tx.query<{ quarantined: string[] | null; rules: unknown; version: number | null }>(
+    const { rows: meta } = await tx.query<{ quarantined: string[] | null; rules: unknown }>(
       `SELECT (SELECT array_agg(key) FROM tests WHERE key = ANY($1::text[]) AND quarantined_at IS NOT NULL) AS quarantined,
-              (SELECT rules FROM category_rules WHERE id = 1) AS rules,
-              (SELECT version FROM category_rules WHERE id = 1) AS version`,
+              (SELECT rules FROM category_rules WHERE id = 1) AS rules`,
       [failedKeys],
     );
     const quarantined = new Set(meta[0]?.quarantined ?? []);
-    const version = meta[0]?.version == null ? 0 : Number(meta[0].version);
-    const { categorize, usesLog } = categorizerFor(version, meta[0]?.rules == null ? null : json<CategoryRules>(meta[0].rules));
+    const { categorize, usesLog } = categorizerFor(meta[0]?.rules == null ? null : json<CategoryRules>(meta[0].rules));
     const logs = usesLog ? await logTails(tx, failing.map((r) => r.run.id)) : new Map<string, LogTail[]>();
 
     for (const r of failing) {
@@ -117,7 +120,7 @@ export async function recordTestResults(tx: SqlExecutor, runIds: readonly string
         const verdict = categorize({
           testKey: c.key,
           testName: c.name,
-          message: c.detail ?? c.message ?? '',
+          message: failureText(c.message, c.detail),
           log: capLog(lines),
           definition: c.classname,
           app: r.run.appName,
