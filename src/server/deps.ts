@@ -24,6 +24,19 @@ export type ServerStore = Pick<
   | 'runTrends'
   | 'topTests'
   | 'previousRun'
+  | 'listTests'
+  | 'getTest'
+  | 'testHistory'
+  | 'quarantineTest'
+  | 'releaseTest'
+  | 'getCategoryRules'
+  | 'putCategoryRules'
+  | 'recentFailures'
+  | 'recategorize'
+  | 'categoryTrends'
+  | 'runTestResults'
+  | 'runProfiles'
+  | 'importRun'
 > &
   AuthStore;
 

@@ -34,6 +34,9 @@ export interface RunDetail extends Run {
 export interface LogPage {
   items: LogLine[];
   nextSeq: number;
+  /** When log retention deleted this run's lines (then `items` is empty and `notice` says why). */
+  logsExpiredAt?: string | null;
+  notice?: string | null;
 }
 
 /** `GET /api/stats`. */
