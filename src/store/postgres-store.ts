@@ -4,7 +4,7 @@ import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Page, PageRequest, RunFinish, Store } from './store.js';
+import type { DefinitionLastRun, Page, PageRequest, RunFinish, Store } from './store.js';
 import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
@@ -13,7 +13,7 @@ import * as tokens from './token-queries.js';
 import type { TokenRecord } from '../core/token.js';
 import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/insights.js';
 import { decodeCursor, encodeCursor, likeSubstring, pageLimit } from './cursor.js';
-import { toAppRecord, toAssertion, toDefinition, toLogLine, toRun, toStep, toSummary } from './row-mapping.js';
+import { isoOrNull, toAppRecord, toAssertion, toDefinition, toLogLine, toRun, toStep, toSummary } from './row-mapping.js';
 import type { AppRecord, AppStatus, NewApp } from '../core/app.js';
 
 /**
@@ -454,6 +454,32 @@ class PostgresStore implements Store {
     const items = rows.slice(0, limit).map(toDefinition);
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.name]) : null };
+  }
+
+  async lastRunsOfDefinitions(definitionIds: readonly string[]): Promise<Map<string, DefinitionLastRun>> {
+    const out = new Map<string, DefinitionLastRun>();
+    if (definitionIds.length === 0) return out;
+    // Per definition, the newest finished run: a short walk down runs_definition_idx
+    // (definition_id, created_at DESC, id DESC), skipping the runs still Queued/Running.
+    const { rows } = await this.sql.query(
+      `SELECT d.id AS definition_id, r.id, r.phase, r.finished_at, r.category
+         FROM unnest($1::text[]) AS d(id)
+         CROSS JOIN LATERAL (
+           SELECT id, phase, finished_at, category FROM runs
+            WHERE definition_id = d.id AND phase NOT IN ('Queued', 'Running')
+            ORDER BY created_at DESC, id DESC LIMIT 1
+         ) r`,
+      [[...new Set(definitionIds)]],
+    );
+    for (const row of rows) {
+      out.set(row.definition_id as string, {
+        id: row.id as string,
+        phase: row.phase as RunPhase,
+        finishedAt: isoOrNull(row.finished_at),
+        category: (row.category as string | null) ?? null,
+      });
+    }
+    return out;
   }
 
   async updateDefinition(id: string, patch: TestDefinitionPatch): Promise<TestDefinition | null> {
