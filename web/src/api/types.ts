@@ -10,6 +10,7 @@ import type { RunPhase } from '../../../src/core/run-phase';
 import type { Run } from '../../../src/core/run';
 import type { RunComparison } from '../../../src/core/compare';
 import type { FailingTest, SlowTest, TopLists } from '../../../src/core/insights';
+import type { CategoryRule } from '../../../src/core/categories';
 
 export type { RunPhase } from '../../../src/core/run-phase';
 export type { K8sRef, Run, RunOrigin, RunSummary } from '../../../src/core/run';
@@ -85,3 +86,124 @@ export type { App, AppStatus, Condition, DatabaseStatus, Endpoint, ServiceStatus
 
 /** Where something happened: `{file, line}` from the API, or `file:line` text. */
 export type LocationLike = string | { file: string | null; line: number | null } | null | undefined;
+
+// --- test results, categories, resource profile (issue 12) ----------------------------
+
+/** A test case's outcome in one run. */
+export type TestOutcome = 'Passed' | 'Failed' | 'Error' | 'Skipped';
+
+/** `GET /api/definitions` items: the definition and its last finished run (null when none has finished). */
+export interface DefinitionListItem extends Definition {
+  lastRun: { id: string; phase: RunPhase; finishedAt: string | null; category: string | null } | null;
+}
+
+/** A test case across runs (`GET /api/tests`): its key, last outcomes, pass rate, flakiness, durations, last failure, quarantine. */
+export interface TestSummary {
+  id: string;
+  /** `classname::name`. */
+  key: string;
+  classname: string;
+  name: string;
+  definitionId: string | null;
+  appName: string | null;
+  firstSeenAt: string;
+  lastRunAt: string;
+  lastRunId: string;
+  lastOutcome: TestOutcome;
+  /** The last outcomes, newest first (at most 20). */
+  recent: TestOutcome[];
+  /** Results recorded. */
+  runs: number;
+  /** 0..1 over the flaky window: Passed / (Passed + Failed + Error); null when none counted. */
+  passRate: number | null;
+  flaky: boolean;
+  /** 0..1: flips / (outcomes − 1) over the window. */
+  flakiness: number;
+  medianMs: number | null;
+  p95Ms: number | null;
+  lastFailure: { runId: string; at: string; message: string | null; category: string | null } | null;
+  quarantine: { at: string; by: string | null; reason: string } | null;
+}
+
+/** `GET /api/tests/{id}`: the summary with the evidence of flakiness. */
+export interface TestDetail extends TestSummary {
+  /** How many of the last outcomes flakiness is judged on. */
+  window: number;
+  flakyEvidence: {
+    flips: number;
+    /** Runs where the outcome flipped. */
+    runIds: string[];
+    /** A revision that both passed and failed. */
+    revision: { revision: string; passedRunId: string; failedRunId: string } | null;
+  };
+}
+
+/** One result of a test case (`GET /api/tests/{id}/history`), newest first. */
+export interface TestResultItem {
+  runId: string;
+  runName: string;
+  runPhase: RunPhase;
+  createdAt: string;
+  outcome: TestOutcome;
+  durationMs: number | null;
+  message: string | null;
+  failureType: string | null;
+  detail: string | null;
+  category: string | null;
+  categoryRule: string | null;
+  quarantined: boolean;
+  flaky: boolean;
+  file: string | null;
+  line: number | null;
+  revision: string | null;
+}
+
+export type { CategoryRule, CategoryRules } from '../../../src/core/categories';
+
+/** `GET /api/categories`: the ordered rules (first match wins) and who saved them. */
+export interface CategoryRulesState {
+  rules: CategoryRule[];
+  version: number;
+  updatedAt: string | null;
+  updatedBy: string | null;
+  /** True while no rules were saved: the shipped defaults apply. */
+  defaults: boolean;
+}
+
+/** `POST /api/categories/preview`: what the proposed rules would say about recent failures. */
+export interface CategoryPreview {
+  items: {
+    runId: string;
+    testKey: string;
+    testId: string;
+    message: string | null;
+    before: { category: string; rule: string | null };
+    after: { category: string; rule: string | null };
+  }[];
+  changed: number;
+}
+
+/** A background re-categorization of past failures (`POST /api/categories/apply`). */
+export interface CategoryApplyJob {
+  id: string;
+  state: 'running' | 'done' | 'failed';
+  since: string;
+  processed: number;
+  changed: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/** `GET /api/insights/categories`: failed test cases per category per bucket. */
+export interface CategoryBreakdown {
+  points: { start: string; counts: Record<string, number> }[];
+  categories: string[];
+}
+
+/** `GET /api/insights/profile`: how many runs fit at once, from the p95 resource profile. */
+export interface ResourceProfileInsight {
+  parallelism: number | null;
+  limitedBy: string | null;
+  explanation: string;
+  [key: string]: unknown;
+}
