@@ -9,6 +9,7 @@ import type {
   CategoryRulesState,
   DefinitionListItem,
   ResourceProfileInsight,
+  RunResults,
   TestDetail,
   TestResultItem,
   TestSummary,
@@ -43,6 +44,7 @@ export const api = {
   createRun: (body: CreateRunRequest) => request<Run>('/api/runs', { body }),
   cancelRun: (runId: string) => request<Run>(`/api/runs/${id(runId)}/cancel`, { method: 'POST' }),
   rerun: (runId: string, env?: Record<string, string>) => request<Run>(`/api/runs/${id(runId)}/rerun`, { body: env ? { origin: 'ui', env } : { origin: 'ui' } }),
+  results: (runId: string, signal?: AbortSignal) => request<RunResults>(`/api/runs/${id(runId)}/results.json`, { signal }),
   compare: (headId: string, withRef: string, signal?: AbortSignal) =>
     request<CompareResult>(withQuery(`/api/runs/${id(headId)}/compare`, { with: withRef }), { signal }),
 

@@ -207,3 +207,19 @@ export interface ResourceProfileInsight {
   explanation: string;
   [key: string]: unknown;
 }
+
+/** `GET /api/runs/{id}/results.json`: a run's test cases, the Streamstress shape. */
+export interface RunResults {
+  run: { id: string; name: string; phase: RunPhase; category: string | null; [key: string]: unknown };
+  results: {
+    key: string;
+    classname: string;
+    name: string;
+    outcome: TestOutcome;
+    durationMs: number | null;
+    message: string | null;
+    category: string | null;
+    categoryRule: string | null;
+    quarantined: boolean;
+  }[];
+}
