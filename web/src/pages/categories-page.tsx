@@ -135,7 +135,7 @@ export default function CategoriesPage() {
           <h2 id="yaml-heading">As YAML</h2>
           <div className="field">
             <label htmlFor={yamlId}>
-              Rules <span className="hint">(as in categories.yaml; matchers: test, message, log, definition, app, labels; a string is a substring, {'{regex: …}'} a regular expression)</span>
+              Rules as YAML <span className="hint">(as in categories.yaml; matchers: test, message, log, definition, app, labels; a string is a substring, {'{regex: …}'} a regular expression)</span>
             </label>
             <textarea
               id={yamlId}

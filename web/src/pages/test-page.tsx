@@ -4,9 +4,8 @@
  * passed and failed), quarantine, its duration over time and its history across runs.
  */
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useMemo, useState } from 'react';
+import { Suspense, lazy, useId, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import uPlot from 'uplot';
 import { api } from '../api/endpoints';
 import { isNotFound } from '../api/http';
 import type { TestDetail, TestResultItem } from '../api/types';
@@ -17,11 +16,12 @@ import { PhaseBadge } from '../components/phase-badge';
 import { QuarantineBadge } from '../components/quarantine-badge';
 import { RelativeTime } from '../components/relative-time';
 import { Empty, ErrorState, InlineError, Loading } from '../components/states';
-import { UplotChart, cssVar } from '../components/uplot-chart';
 import { useDocumentTitle } from '../hooks/use-document-title';
 import { useNow } from '../hooks/use-now';
 import { headline } from '../lib/domain';
 import { formatCount, formatDuration, formatPercent, shortId } from '../lib/format';
+
+const DurationChart = lazy(() => import('../components/duration-chart'));
 import { durationChart } from '../lib/test-history';
 
 const HISTORY_PAGE = 50;
@@ -130,7 +130,7 @@ export default function TestPage() {
 
       <section className="card" aria-labelledby="duration-heading">
         <h2 id="duration-heading">Duration</h2>
-        <DurationChart results={results} />
+        <DurationChartSlot results={results} />
       </section>
 
       <section className="card" aria-labelledby="history-heading" style={{ padding: 0 }}>
@@ -256,35 +256,14 @@ function Quarantine({ test: t }: { test: TestDetail }) {
   );
 }
 
-function DurationChart({ results }: { results: TestResultItem[] }) {
+/** The chart loads on its own (uPlot), and only when there is something to draw. */
+function DurationChartSlot({ results }: { results: TestResultItem[] }) {
   const chart = useMemo(() => durationChart(results), [results]);
   if (chart.points === 0) return <p className="subtitle">No timed results yet.</p>;
-  const data = chart.data as uPlot.AlignedData;
   return (
-    <>
-      <UplotChart
-        data={data}
-        label={`Duration of the last ${chart.points} results`}
-        height={200}
-        build={() => {
-          const stroke = cssVar('--muted');
-          const grid = { stroke: cssVar('--border'), width: 1 };
-          return {
-            scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
-            axes: [
-              { stroke, grid, ticks: grid },
-              { stroke, grid, ticks: grid, size: 60, values: (_u, splits) => splits.map((v) => formatDuration(v)) },
-            ],
-            series: [
-              {},
-              { label: 'Passed', stroke: cssVar('--phase-Passed'), width: 1, spanGaps: true, points: { show: true, size: 6, fill: cssVar('--phase-Passed') }, value: (_u, v) => formatDuration(v) },
-              { label: 'Failed', stroke: cssVar('--phase-Failed'), width: 0, points: { show: true, size: 7, fill: cssVar('--phase-Failed') }, value: (_u, v) => formatDuration(v) },
-            ],
-          };
-        }}
-      />
-      <p className="subtitle">Of the {formatCount(chart.points)} results loaded below, oldest on the left.</p>
-    </>
+    <Suspense fallback={<Loading label="Loading the chart…" />}>
+      <DurationChart chart={chart} />
+    </Suspense>
   );
 }
 
