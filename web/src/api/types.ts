@@ -134,7 +134,7 @@ export interface TestDetail extends TestSummary {
     /** Runs where the outcome flipped. */
     runIds: string[];
     /** A revision that both passed and failed. */
-    revision: { revision: string; passedRunId: string; failedRunId: string } | null;
+    revision: { revision: string; passedRunId: string | null; failedRunId: string | null } | null;
   };
 }
 
@@ -143,11 +143,14 @@ export interface TestResultItem {
   runId: string;
   runName: string;
   runPhase: RunPhase;
+  /** The run's creation time. */
   createdAt: string;
   outcome: TestOutcome;
   durationMs: number | null;
+  /** Failed/Error: the first line of the failure; Skipped: why. */
   message: string | null;
   failureType: string | null;
+  /** The whole failure: message, location, expected and actual. */
   detail: string | null;
   category: string | null;
   categoryRule: string | null;
@@ -187,11 +190,13 @@ export interface CategoryPreview {
 export interface CategoryApplyJob {
   id: string;
   state: 'running' | 'done' | 'failed';
-  since: string;
+  since: string | null;
   processed: number;
   changed: number;
   startedAt: string;
   finishedAt: string | null;
+  /** Why a failed job stopped. */
+  error?: string;
 }
 
 /** `GET /api/insights/categories`: failed test cases per category per bucket. */
@@ -200,13 +205,15 @@ export interface CategoryBreakdown {
   categories: string[];
 }
 
-/** `GET /api/insights/profile`: how many runs fit at once, from the p95 resource profile. */
-export interface ResourceProfileInsight {
+/** How many runs fit at once, from the p95 resource profile, and why. */
+export interface ParallelismRecommendation {
   parallelism: number | null;
   limitedBy: string | null;
   explanation: string;
-  [key: string]: unknown;
 }
+
+/** `GET /api/insights/profile`: the recommendation, at the top level or under `recommendation` (with the profiles it came from). */
+export type ResourceProfileInsight = (ParallelismRecommendation | { recommendation: ParallelismRecommendation }) & Record<string, unknown>;
 
 /** `GET /api/runs/{id}/results.json`: a run's test cases, the Streamstress shape. */
 export interface RunResults {

@@ -317,6 +317,7 @@ function ApplyToHistory({ disabled }: { disabled: boolean }) {
         <p role="status" data-testid="apply-job" data-state={current.state}>
           {current.state === 'running' ? 'Re-applying… ' : current.state === 'done' ? 'Done: ' : 'Failed: '}
           {formatCount(current.processed)} failure{current.processed === 1 ? '' : 's'} looked at, {formatCount(current.changed)} changed category.
+          {current.error ? ` ${current.error}` : ''}
         </p>
       )}
     </section>

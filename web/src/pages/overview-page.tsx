@@ -9,7 +9,7 @@ import { Link, useSearchParams } from 'react-router-dom';
 import uPlot from 'uplot';
 import { api } from '../api/endpoints';
 import { isNotFound } from '../api/http';
-import type { CategoryBreakdown, ResourceProfileInsight, Trends } from '../api/types';
+import type { CategoryBreakdown, ParallelismRecommendation, ResourceProfileInsight, Trends } from '../api/types';
 import { categoryColor } from '../lib/category-colors';
 import { stackByCategory } from '../lib/category-series';
 import { RelativeTime } from '../components/relative-time';
@@ -340,7 +340,8 @@ function CategoryChart({ breakdown, bucket, from }: { breakdown: CategoryBreakdo
 }
 
 /** How many runs fit at once, from the p95 resource profile of recent runs (say why). */
-function ProfileCard({ profile, error, pending }: { profile: ResourceProfileInsight | undefined; error: unknown; pending: boolean }) {
+function ProfileCard({ profile: body, error, pending }: { profile: ResourceProfileInsight | undefined; error: unknown; pending: boolean }) {
+  const profile = body && 'recommendation' in body && body.recommendation && typeof body.recommendation === 'object' ? (body.recommendation as ParallelismRecommendation) : (body as ParallelismRecommendation | undefined);
   return (
     <section className="card" aria-labelledby="profile-heading" data-testid="profile-card">
       <h2 id="profile-heading">Parallelism</h2>

@@ -186,8 +186,13 @@ function FlakyEvidence({ test: t }: { test: TestDetail }) {
       )}
       {e.revision && (
         <p data-testid="flaky-revision">
-          Passed and failed for the same revision <code>{e.revision.revision}</code>: <Link to={`/runs/${e.revision.passedRunId}`}>passed</Link>,{' '}
-          <Link to={`/runs/${e.revision.failedRunId}`}>failed</Link>.
+          Passed and failed for the same revision <code>{e.revision.revision}</code>
+          {e.revision.passedRunId && e.revision.failedRunId && (
+            <>
+              : <Link to={`/runs/${e.revision.passedRunId}`}>passed</Link>, <Link to={`/runs/${e.revision.failedRunId}`}>failed</Link>
+            </>
+          )}
+          .
         </p>
       )}
     </section>
@@ -319,7 +324,7 @@ function HistoryTable({ results, now }: { results: TestResultItem[]; now: number
               <td className="num">{formatDuration(r.durationMs)}</td>
               <td style={{ maxWidth: 380 }}>
                 {r.message ? (
-                  <span className="failure-text" title={[r.message, r.file ? `${r.file}${r.line ? `:${r.line}` : ''}` : ''].filter(Boolean).join('\n')}>
+                  <span className="failure-text" title={r.detail ?? [r.message, r.file ? `${r.file}${r.line ? `:${r.line}` : ''}` : ''].filter(Boolean).join('\n')}>
                     {headline(r.message)}
                   </span>
                 ) : (
