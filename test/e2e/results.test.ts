@@ -100,7 +100,6 @@ describe.skipIf(skip !== null)(`triage in a real browser${skip ? ` (skipped: ${s
       await until('only the flaky test after a reload', async () => (await page.getByTestId('test-row').count()) === 1);
       await page.getByRole('button', { name: 'Flaky', exact: true }).click();
       await until('both tests again', async () => (await page.getByTestId('test-row').count()) === 2);
-      await screenshot(page, 'tests');
       expect(errors).toEqual([]);
     } finally {
       await context.close();
@@ -147,6 +146,13 @@ describe.skipIf(skip !== null)(`triage in a real browser${skip ? ` (skipped: ${s
       const passedRow = page.getByTestId('run-row').first();
       await passedRow.waitFor();
       expect(await passedRow.getByTestId('run-quarantined').textContent()).toBe('1 quarantined failure');
+
+      // The Tests page marks it quarantined.
+      await page.goto(`${topas.url}/tests`);
+      const row = page.getByTestId('test-row').filter({ hasText: 'checkout pays' });
+      await row.getByTestId('quarantine-badge').waitFor();
+      expect(await row.getByTestId('quarantine-badge').getAttribute('title')).toContain('card sandbox expires cards at random');
+      await screenshot(page, 'tests');
       expect(errors).toEqual([]);
     } finally {
       await context.close();
@@ -199,6 +205,7 @@ describe.skipIf(skip !== null)(`triage in a real browser${skip ? ` (skipped: ${s
       expect(await summary.textContent()).toBe('4 of 4 failures would change category.');
       const row = page.getByTestId('preview-row').first();
       expect(await row.getByTestId('category-badge').allTextContents()).toEqual(['Config Gap', 'Platform Issue']);
+      await page.evaluate(() => document.getElementById('rules-heading')!.closest('section')!.scrollIntoView({ block: 'start' }));
       await screenshot(page, 'categories');
       // Not saved: the draft is discarded, and the saved rules re-applied to the last day.
       await page.getByRole('button', { name: 'Discard changes' }).click();

@@ -192,7 +192,7 @@ function Preview({ rules }: { rules: CategoryRule[] | null }) {
     <section className="card" aria-labelledby="preview-heading">
       <h2 id="preview-heading">Test these rules</h2>
       <form
-        style={{ display: 'flex', gap: 8, alignItems: 'end', flexWrap: 'wrap' }}
+        style={{ display: 'flex', gap: 12, alignItems: 'flex-end', flexWrap: 'wrap', marginBottom: 12 }}
         onSubmit={(e) => {
           e.preventDefault();
           if (rules) preview.mutate({ rules, limit });
@@ -206,7 +206,7 @@ function Preview({ rules }: { rules: CategoryRule[] | null }) {
           {preview.isPending ? 'Testing…' : 'Preview'}
         </button>
         {preview.data && (
-          <label style={{ display: 'flex', gap: 6, alignItems: 'center' }}>
+          <label style={{ display: 'flex', gap: 6, alignItems: 'center', alignSelf: 'center' }}>
             <input type="checkbox" checked={onlyChanged} onChange={(e) => setOnlyChanged(e.target.checked)} /> Only the ones that change
           </label>
         )}

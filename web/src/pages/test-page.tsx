@@ -23,6 +23,7 @@ import { formatCount, formatDuration, formatPercent, shortId } from '../lib/form
 
 const DurationChart = lazy(() => import('../components/duration-chart'));
 import { durationChart } from '../lib/test-history';
+import { shortIds } from '../../../src/core/short-ids';
 
 const HISTORY_PAGE = 50;
 
@@ -164,9 +165,12 @@ export default function TestPage() {
 
 function FlakyEvidence({ test: t }: { test: TestDetail }) {
   const e = t.flakyEvidence;
+  // Runs of the same minute share their first 8 characters: show each by its shortest distinct prefix.
+  const ids = useMemo(() => shortIds(e.runIds), [e.runIds]);
   return (
     <section className="card" aria-labelledby="flaky-heading" data-testid="flaky-evidence">
       <h2 id="flaky-heading">Flaky?</h2>
+      {/* The evidence names runs newest first, as the history below lists them. */}
       <p>
         {t.flaky ? <strong>Yes. </strong> : 'No. '}
         Its outcome flipped between passed and failed <strong>{formatCount(e.flips)}</strong> time{e.flips === 1 ? '' : 's'} in its last {t.window} outcomes (two flips
@@ -178,7 +182,9 @@ function FlakyEvidence({ test: t }: { test: TestDetail }) {
           {e.runIds.map((runId, i) => (
             <span key={runId}>
               {i > 0 && ', '}
-              <Link to={`/runs/${runId}`}>run {shortId(runId)}</Link>
+              <Link to={`/runs/${runId}`} title={runId}>
+                run {ids.get(runId)}
+              </Link>
             </span>
           ))}
           .
