@@ -121,7 +121,7 @@ export default function DefinitionsPage() {
                     <RelativeTime iso={d.updatedAt} now={now} />
                   </td>
                   <td>
-                    <Link to={`/runs?definition=${d.id}`}>History</Link>
+                    <Link to={`/runs?definition=${d.id}`}>History</Link> · <Link to={`/tests?definition=${d.id}`}>Tests</Link>
                   </td>
                 </tr>
               ))}
