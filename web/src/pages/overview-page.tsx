@@ -99,7 +99,8 @@ export default function OverviewPage() {
             <CategoryChart breakdown={categories.data} bucket={window.bucket} from={window.from} />
           )}
         </section>
-        {profile.isError && isNotFound(profile.error) ? null : <ProfileCard profile={profile.data} error={profile.error} pending={profile.isPending} />}
+        {/* Shown once answered: an older server without the endpoint (404) gets no card, not an empty or broken one. */}
+        {profile.data || (profile.isError && !isNotFound(profile.error)) ? <ProfileCard profile={profile.data} error={profile.error} /> : null}
       </div>
 
       <div className="grid grid-2">
@@ -340,14 +341,12 @@ function CategoryChart({ breakdown, bucket, from }: { breakdown: CategoryBreakdo
 }
 
 /** How many runs fit at once, from the p95 resource profile of recent runs (say why). */
-function ProfileCard({ profile: body, error, pending }: { profile: ResourceProfileInsight | undefined; error: unknown; pending: boolean }) {
+function ProfileCard({ profile: body, error }: { profile: ResourceProfileInsight | undefined; error: unknown }) {
   const profile = body && 'recommendation' in body && body.recommendation && typeof body.recommendation === 'object' ? (body.recommendation as ParallelismRecommendation) : (body as ParallelismRecommendation | undefined);
   return (
     <section className="card" aria-labelledby="profile-heading" data-testid="profile-card">
       <h2 id="profile-heading">Parallelism</h2>
-      {pending ? (
-        <Loading />
-      ) : error || !profile ? (
+      {error || !profile ? (
         <p className="subtitle">Could not load the resource profile: {describeError(error)}</p>
       ) : (
         <>
