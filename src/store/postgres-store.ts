@@ -8,12 +8,13 @@ import type { DefinitionLastRun, Page, PageRequest, RunFinish, Store } from './s
 import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
+import { lastRunsOfDefinitions } from './definition-last-run-sql.js';
 import { countByPhaseQuery, previousRun, runTrends, topTests } from './insights-queries.js';
 import * as tokens from './token-queries.js';
 import type { TokenRecord } from '../core/token.js';
 import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/insights.js';
 import { decodeCursor, encodeCursor, likeSubstring, pageLimit } from './cursor.js';
-import { isoOrNull, toAppRecord, toAssertion, toDefinition, toLogLine, toRun, toStep, toSummary } from './row-mapping.js';
+import { toAppRecord, toAssertion, toDefinition, toLogLine, toRun, toStep, toSummary } from './row-mapping.js';
 import type { AppRecord, AppStatus, NewApp } from '../core/app.js';
 
 /**
@@ -456,30 +457,8 @@ class PostgresStore implements Store {
     return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.name]) : null };
   }
 
-  async lastRunsOfDefinitions(definitionIds: readonly string[]): Promise<Map<string, DefinitionLastRun>> {
-    const out = new Map<string, DefinitionLastRun>();
-    if (definitionIds.length === 0) return out;
-    // Per definition, the newest finished run: a short walk down runs_definition_idx
-    // (definition_id, created_at DESC, id DESC), skipping the runs still Queued/Running.
-    const { rows } = await this.sql.query(
-      `SELECT d.id AS definition_id, r.id, r.phase, r.finished_at, r.category
-         FROM unnest($1::text[]) AS d(id)
-         CROSS JOIN LATERAL (
-           SELECT id, phase, finished_at, category FROM runs
-            WHERE definition_id = d.id AND phase NOT IN ('Queued', 'Running')
-            ORDER BY created_at DESC, id DESC LIMIT 1
-         ) r`,
-      [[...new Set(definitionIds)]],
-    );
-    for (const row of rows) {
-      out.set(row.definition_id as string, {
-        id: row.id as string,
-        phase: row.phase as RunPhase,
-        finishedAt: isoOrNull(row.finished_at),
-        category: (row.category as string | null) ?? null,
-      });
-    }
-    return out;
+  lastRunsOfDefinitions(definitionIds: readonly string[]): Promise<Map<string, DefinitionLastRun>> {
+    return lastRunsOfDefinitions(this.sql, definitionIds);
   }
 
   async updateDefinition(id: string, patch: TestDefinitionPatch): Promise<TestDefinition | null> {
