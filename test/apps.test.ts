@@ -131,6 +131,22 @@ describe('Apps on a real topas', () => {
     expect(app.status.conditions.map((c) => c.type).sort()).toEqual(['Degraded', 'Progressing', 'Ready']);
   });
 
+  it("shows the App's secrets as *** to every reader; an App read and sent back keeps them", async () => {
+    const read = (await api('GET', '/api/apps/docs')).json as App;
+    const listed = ((await api('GET', '/api/apps')).json.items as App[]).find((a) => a.metadata.name === 'docs')!;
+    for (const shown of [read, listed]) {
+      expect(JSON.stringify(shown)).not.toContain('docs-pass');
+      expect(shown.spec.databases[0]!.credentials).toEqual({ user: 'docs', password: '***', dbname: 'notes' });
+    }
+    // a dashboard or `kubectl get -o yaml | kubectl apply` round trip: the password stays the real one
+    const back = await api('PUT', '/api/apps/docs', { apiVersion: read.apiVersion, kind: read.kind, metadata: { name: 'docs' }, spec: read.spec });
+    expect(back.status).toBe(200);
+    expect(JSON.stringify(back.json)).not.toContain('docs-pass');
+    expect((back.json as App).metadata.generation).toBe(read.metadata.generation);
+    const run = await runToEnd({ script: 'local c = db.connect({ host = "store" })\nexpect(#c:query("SELECT 1 AS one")).to_be(1)', fileName: 'pw.lua', appName: 'docs', appReadOnly: true });
+    expect(run.phase, run.message ?? '').toBe('Passed');
+  });
+
   describe('the sut reference page (docs/lua-api-sut.md)', () => {
     for (const ex of docExamples('lua-api-sut.md')) {
       it(`example ${ex.index} (line ${ex.line}) ${ex.failing ? 'fails' : 'passes'}`, async () => {

@@ -77,7 +77,7 @@ describe('JUnit XML over the API', () => {
     expect(status).toBe(200);
     expect(type).toMatch(/^application\/xml/);
     expect(body).toMatch(/<testsuite name="failing" [^>]*tests="2" failures="1" errors="0" skipped="1"/);
-    expect(body).toMatch(/<testcase classname="failing.lua" name="status" time="[\d.]+">\n\s*<failure message="[^"]*" type="AssertionFailed">[^<]*at failing.lua:2\nexpected: 200\nactual: 500<\/failure>/);
+    expect(body).toMatch(/<testcase classname="failing.lua" name="status" time="[\d.]+">\n\s*<failure message="[^"]*" type="AssertionFailed">[^<]*at failing.lua:2\nexpected: 200\nactual: 500\ncategory: Regression<\/failure>/);
     expect(body).toMatch(/name="skipped one" time="[\d.]+">\n\s*<skipped message="flag off"\/>/);
     expect(body).toContain(`<property name="label.ci.build" value="${BUILD}"/>`);
   });
@@ -85,6 +85,8 @@ describe('JUnit XML over the API', () => {
   it('maps a script error and a timeout to errors with the reason, and keeps log lines and names unique', async () => {
     const errored = (await xml(`/api/runs/${runs.erroring!.id}/junit.xml`)).body;
     expect(errored).toMatch(/<error message="[^"]*kaput" type="ScriptError">/);
+    // the failure category (no rule matches "kaput": the default) closes the failure body
+    expect(errored).toMatch(/category: Regression<\/error>/);
     const slow = (await xml(`/api/runs/${runs.slow!.id}/junit.xml`)).body;
     expect(slow).toMatch(/<error message="[^"]*" type="Timeout">/);
     const passing = (await xml(`/api/runs/${runs.passing!.id}/junit.xml`)).body;

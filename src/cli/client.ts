@@ -2,18 +2,33 @@
  * The CLI's HTTP client of the topas API. Turns transport failures and error
  * answers into CliErrors whose messages say what to do next.
  */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import type { App } from '../core/app.js';
+import type { TestSummary } from '../core/test-summary.js';
 import type { TestDefinition } from '../core/definition.js';
 import type { AssertionRecord, LogLine, StepRecord } from '../core/run-events.js';
 import type { Run } from '../core/run.js';
+import type { ResourceProfileReport } from '../core/resource-profile.js';
 import type { RunListItem } from '../core/run-view.js';
 import { ApiError, CliError } from './cli-error.js';
 import { readSse } from './sse.js';
 import type { Credential } from './credentials.js';
 import type { Identity } from '../core/roles.js';
 import type { TokenRecord } from '../core/token.js';
+import type { CategoryRules } from '../core/categories.js';
+import type { StoredCategoryRules as CategoryRulesState } from '../store/category-sql.js';
+import type { CategoryApplyJob } from '../server/category-apply-jobs.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:4000';
+
+/** What `POST /api/reports` answers: the run the reports became and what they held. */
+export interface ImportAnswer {
+  run: Run;
+  counts: { tests: number; passed: number; failures: number; errors: number; skipped: number; flaky: number };
+  files: string[];
+}
 
 export interface Page<T> {
   items: T[];
@@ -167,6 +182,29 @@ export class TopasClient {
     return this.json(`/api/runs?${params}`);
   }
 
+  /**
+   * Uploads report files (`POST /api/reports`) as one multipart body, streamed from
+   * disk part by part (never read whole); the server makes one run of them.
+   */
+  importReports(query: [string, string][], files: { path: string; name: string }[]): Promise<ImportAnswer> {
+    const boundary = `topas-${randomBytes(12).toString('hex')}`;
+    async function* parts(): AsyncIterable<Uint8Array> {
+      for (const file of files) {
+        const name = file.name.replace(/["\r\n\\]/g, '_');
+        yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+        for await (const chunk of createReadStream(file.path, { highWaterMark: 256 * 1024 })) yield chunk as Buffer;
+        yield Buffer.from('\r\n');
+      }
+      yield Buffer.from(`--${boundary}--\r\n`);
+    }
+    return this.json<ImportAnswer>(`/api/reports?${new URLSearchParams(query)}`, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: Readable.toWeb(Readable.from(parts())) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+  }
+
   /** A run's JUnit XML report. */
   async runJUnit(id: string): Promise<string> {
     try {
@@ -183,11 +221,49 @@ export class TopasClient {
     return { xml: await res.text(), truncated: res.headers.get('x-topas-runs-truncated') === 'true' };
   }
 
+  /** The failure-category rules in force (`GET /api/categories`). */
+  getCategories(): Promise<CategoryRulesState> {
+    return this.json('/api/categories');
+  }
+
+  /** Replaces the failure-category rules (`PUT /api/categories`, editor). */
+  putCategories(rules: CategoryRules): Promise<CategoryRulesState> {
+    return this.send('PUT', '/api/categories', rules);
+  }
+
+  /** Starts re-categorizing past failures since `since` (all when null); returns the job. */
+  async applyCategories(since: string | null): Promise<CategoryApplyJob> {
+    const query = since ? `?since=${encodeURIComponent(since)}` : '';
+    return (await this.json<{ job: CategoryApplyJob }>(`/api/categories/apply${query}`, { method: 'POST' })).job;
+  }
+
+  async categoryJob(id: string): Promise<CategoryApplyJob> {
+    return (await this.json<{ job: CategoryApplyJob }>(`/api/categories/apply/${encodeURIComponent(id)}`)).job;
+  }
+
+  /** A run's test cases with their categories (`results.json`), as the server wrote it. */
+  async runResults(id: string): Promise<string> {
+    try {
+      return await (await this.fetch(`/api/runs/${encodeURIComponent(id)}/results.json`)).text();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) throw new CliError(`run ${id} not found`);
+      throw err;
+    }
+  }
+
+  /** What runs use per test, and how many fit at once (`GET /api/insights/profile`). */
+  resourceProfile(query: Record<string, string | undefined>): Promise<ResourceProfileReport> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, v);
+    return this.json(`/api/insights/profile?${params}`);
+  }
+
   cancelRun(id: string): Promise<Run> {
     return this.send('POST', `/api/runs/${encodeURIComponent(id)}/cancel`, {});
   }
 
-  getLogs(id: string, after: number, limit = 1000): Promise<{ items: LogLine[]; nextSeq: number }> {
+  /** A page of log lines; `notice` says why there are none when log retention deleted them. */
+  getLogs(id: string, after: number, limit = 1000): Promise<{ items: LogLine[]; nextSeq: number; logsExpiredAt?: string | null; notice?: string | null }> {
     return this.json(`/api/runs/${encodeURIComponent(id)}/logs?after=${after}&limit=${limit}`);
   }
 
@@ -214,6 +290,20 @@ export class TopasClient {
 
   async loginUrl(): Promise<string> {
     return (await this.send<{ url: string }>('POST', '/api/session/login-links', {})).url;
+  }
+
+  /** A page of `GET /api/tests` (filters as query parameters). */
+  listTests(query: Record<string, string | undefined>): Promise<Page<TestSummary>> {
+    const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined));
+    return this.json(`/api/tests?${params.toString()}`);
+  }
+
+  quarantineTest(id: string, reason: string): Promise<TestSummary> {
+    return this.send('PUT', `/api/tests/${encodeURIComponent(id)}/quarantine`, { reason });
+  }
+
+  releaseTest(id: string): Promise<TestSummary> {
+    return this.json(`/api/tests/${encodeURIComponent(id)}/quarantine`, { method: 'DELETE' });
   }
 
   listDefinitions(cursor?: string | null): Promise<Page<TestDefinition>> {

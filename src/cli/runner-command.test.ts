@@ -44,6 +44,21 @@ async function runner(job: Partial<ExecutionJob> & { script: string }, args: str
 }
 
 describe('topas runner', () => {
+  it("reports the container's cgroup CPU time and peak memory as the run's profile (and the Lua state's without a cgroup)", async () => {
+    const cg = join(dir, 'cgroup');
+    mkdirSync(cg, { recursive: true });
+    writeFileSync(join(cg, 'cpu.stat'), 'usage_usec 4321000\nuser_usec 4000000\nsystem_usec 321000\n');
+    writeFileSync(join(cg, 'memory.peak'), '73400320\n');
+    const r = await runner({ script: 'assert(true)' }, ['--cgroup', cg]);
+    expect(r.code).toBe(0);
+    expect(r.completion!.profile).toEqual({ cpuMs: 4321, peakMemoryBytes: 73400320 });
+    expect(r.termination.profile).toEqual({ cpuMs: 4321, peakMemoryBytes: 73400320 });
+
+    const plain = await runner({ script: 'assert(true)' });
+    expect(plain.completion!.profile!.peakMemoryBytes).toBeGreaterThan(0);
+    expect(plain.completion!.profile!.peakMemoryBytes).toBeLessThan(4 * 1024 * 1024); // the Lua state's
+  });
+
   it('fetches the bundle when no source is mounted, prints a readable log and exits 1 on a failed assertion', async () => {
     const r = await runner({
       script: 'local h = require("lib.h")\nlog.info("hello " .. h.name)\nstep("checks", function()\n  assert(h.name == "other", "name is other")\nend)\n',

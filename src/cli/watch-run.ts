@@ -31,6 +31,9 @@ export async function watchRun(ctx: CliContext, client: TopasClient, runId: stri
   }
   if (options.print) printer.end();
   const run = await client.getRun(runId);
+  if (options.print && run.logsExpiredAt) {
+    ctx.err(ctx.errStyle.dim(`The log lines of this run were deleted on ${run.logsExpiredAt.slice(0, 10)} by log retention (TOPAS_LOG_RETENTION_DAYS). Its steps, assertions and results are kept.`));
+  }
   if (options.print) printOutcome(ctx, run);
   return run;
 }

@@ -1,14 +1,26 @@
 import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
+import { MACHINE_MEMORY_SHARE, parseCpuQuantity, parseMemoryQuantity, type ProfileBudget } from '../core/resource-profile.js';
 import { isIPv6 } from 'node:net';
 import { ValidationError, type FieldIssue } from '../core/errors.js';
+import { DEFAULT_FLAKY_WINDOW } from '../core/test-summary.js';
 import { EGRESS_SETTING, parseEgressAllow, type EgressPolicy } from '../runner/egress-policy.js';
 import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
+import type { CategoryRules } from '../core/categories.js';
+import { CategoriesFileError, readCategoriesFile } from './categories-file.js';
+import { MAX_RETENTION_DAYS, describeDays, parseRetentionOverrides, type RetentionPolicy } from '../core/retention.js';
 
 /** Everything `topas up` needs, read once at start-up and passed down. */
 export interface TopasConfig {
+  /**
+   * The failure-category rules file (`--categories FILE` / `TOPAS_CATEGORIES_FILE`),
+   * read and validated here, once. When given, its rules are stored at start-up if they
+   * differ from the stored ones: the file wins over edits made through the API since
+   * the last start. Null: the stored rules (or the shipped defaults) stay.
+   */
+  categories: { file: string; rules: CategoryRules } | null;
   /** Interface to listen on. Default 127.0.0.1. */
   host: string;
   /** Port to listen on; 0 picks a free one. Default 4000. */
@@ -67,10 +79,31 @@ export interface TopasConfig {
   /** `text` (readable) or `json` (one object per line, for log collectors). Default text. */
   logFormat: LogFormat;
   /**
+   * `TOPAS_FLAKY_WINDOW`: how many of a test's last outcomes its flakiness and pass rate
+   * are judged on (flaky: flipped Passed↔Failed at least twice in them). 2..100, default 30.
+   */
+  flakyWindow: number;
+  /**
    * `--kubernetes` / `TOPAS_KUBERNETES=1`: runs execute as runner Pods and `TestRun`
    * resources are reconciled. Null: embedded only (the default; nothing touches Kubernetes).
    */
   kubernetes: KubernetesConfig | null;
+  /**
+   * The CPU and memory runs may use at once, for the parallelism recommendation
+   * (`GET /api/insights/profile`): `TOPAS_PROFILE_BUDGET_CPU` (cores, `4` or `3500m`) and
+   * `TOPAS_PROFILE_BUDGET_MEMORY` (`8Gi`, `512Mi`, bytes). Defaults: this machine's cores
+   * and half its memory.
+   */
+  profileBudget: ProfileBudget;
+  /**
+   * How long finished runs and their logs are kept (`core/retention.ts`):
+   * `--retention-days` / `TOPAS_RETENTION_DAYS`, `--retention label=value:days` (repeatable) /
+   * `TOPAS_RETENTION_OVERRIDES` (a comma list), `--log-retention-days` / `TOPAS_LOG_RETENTION_DAYS`.
+   * Default: everything is kept forever.
+   */
+  retention: RetentionPolicy;
+  /** `TOPAS_REPORT_MAX_MB`: the largest report upload (`POST /api/reports`, all its files together). Default 200. */
+  reportMaxMb?: number;
 }
 
 /** How topas works with a cluster (`topas up --kubernetes`). */
@@ -142,6 +175,14 @@ export interface ConfigFlags {
   runnerServerUrl?: string;
   /** `--git-allow-file` given on the command line. */
   gitAllowFile?: boolean;
+  /** `--categories FILE`: the failure-category rules file. */
+  categories?: string;
+  /** `--retention-days`. */
+  retentionDays?: string | number;
+  /** `--retention` values (repeatable): `label=value:days`. */
+  retentionOverrides?: string[];
+  /** `--log-retention-days`. */
+  logRetentionDays?: string | number;
 }
 
 /** True when `host` names a loopback interface (only this machine can connect). */
@@ -224,7 +265,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     gitAllowFile: flags.gitAllowFile || envFlag(issues, 'TOPAS_GIT_ALLOW_FILE', env.TOPAS_GIT_ALLOW_FILE),
     logLevel: oneOf(issues, 'TOPAS_LOG_LEVEL', env.TOPAS_LOG_LEVEL, LOG_LEVELS, 'info'),
     logFormat: oneOf(issues, 'TOPAS_LOG_FORMAT', env.TOPAS_LOG_FORMAT, LOG_FORMATS, 'text'),
+    flakyWindow: intIn(issues, 'TOPAS_FLAKY_WINDOW', env.TOPAS_FLAKY_WINDOW, 2, 100, DEFAULT_FLAKY_WINDOW),
+    reportMaxMb: intIn(issues, 'TOPAS_REPORT_MAX_MB', env.TOPAS_REPORT_MAX_MB, 1, 102_400, 200),
     kubernetes: kubernetesFrom(issues, flags, env),
+    categories: categoriesFrom(issues, flags.categories !== undefined ? '--categories' : 'TOPAS_CATEGORIES_FILE', flags.categories ?? env.TOPAS_CATEGORIES_FILE),
+    profileBudget: profileBudgetFrom(issues, env, cores),
+    retention: retentionFrom(issues, flags, env),
   };
   if (config.adminToken !== null && (config.adminToken.length < 32 || config.adminToken.length > 256 || !/^[\x21-\x7e]+$/.test(config.adminToken))) {
     issues.push({ field: 'TOPAS_ADMIN_TOKEN', message: 'must be 32 to 256 printable characters without spaces (e.g. the output of: openssl rand -base64 32)' });
@@ -239,6 +285,84 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   }
   if (issues.length) throw new ValidationError(issues);
   return config;
+}
+
+/** The categories file named by `field`, read and validated (problems name the file and line). */
+function categoriesFrom(issues: FieldIssue[], field: string, raw: string | undefined): TopasConfig['categories'] {
+  if (raw === undefined || raw.trim() === '') return null;
+  const file = resolve(raw);
+  try {
+    return { file, rules: readCategoriesFile(file) };
+  } catch (error) {
+    if (!(error instanceof CategoriesFileError)) throw error;
+    issues.push({ field, message: error.message });
+    return null;
+  }
+}
+
+function profileBudgetFrom(issues: FieldIssue[], env: NodeJS.ProcessEnv, cores: number): ProfileBudget {
+  const cpuRaw = env.TOPAS_PROFILE_BUDGET_CPU?.trim() || null;
+  const memRaw = env.TOPAS_PROFILE_BUDGET_MEMORY?.trim() || null;
+  const cpu = cpuRaw === null ? null : parseCpuQuantity(cpuRaw);
+  const mem = memRaw === null ? null : parseMemoryQuantity(memRaw);
+  if (cpuRaw !== null && cpu === null) issues.push({ field: 'TOPAS_PROFILE_BUDGET_CPU', message: `must be a number of CPU cores above 0 (4, 0.5 or 3500m), got ${JSON.stringify(cpuRaw)}` });
+  if (memRaw !== null && mem === null) issues.push({ field: 'TOPAS_PROFILE_BUDGET_MEMORY', message: `must be an amount of memory above 0 (8Gi, 512Mi, 2G or bytes), got ${JSON.stringify(memRaw)}` });
+  const configured = (cpu !== null ? 1 : 0) + (mem !== null ? 1 : 0);
+  return {
+    cpuCores: cpu ?? cores,
+    memoryBytes: mem ?? Math.floor(totalmem() * MACHINE_MEMORY_SHARE),
+    source: configured === 2 ? 'configured' : configured === 1 ? 'mixed' : 'machine',
+  };
+}
+
+/** Days of a retention setting: unset or empty is null (keep forever). */
+function retentionDays(issues: FieldIssue[], field: string, raw: string | number | undefined): number | null {
+  if (raw === undefined || raw === '') return null;
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (!Number.isInteger(n) || n < 1 || n > MAX_RETENTION_DAYS) {
+    issues.push({ field, message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}, got ${JSON.stringify(raw)} (leave it unset to keep everything)` });
+    return null;
+  }
+  return n;
+}
+
+/**
+ * The retention policy from flags and environment. Overrides only keep runs longer
+ * (the longest applicable retention wins), so an override that could never apply is
+ * an error rather than a silent no-op, and so are log lines kept longer than their runs.
+ */
+function retentionFrom(issues: FieldIssue[], flags: ConfigFlags, env: NodeJS.ProcessEnv): RetentionPolicy {
+  const daysField = flags.retentionDays !== undefined ? '--retention-days' : 'TOPAS_RETENTION_DAYS';
+  const logField = flags.logRetentionDays !== undefined ? '--log-retention-days' : 'TOPAS_LOG_RETENTION_DAYS';
+  const fromFlags = (flags.retentionOverrides?.length ?? 0) > 0;
+  const overridesField = fromFlags ? '--retention' : 'TOPAS_RETENTION_OVERRIDES';
+  const days = retentionDays(issues, daysField, flags.retentionDays ?? env.TOPAS_RETENTION_DAYS);
+  const logDays = retentionDays(issues, logField, flags.logRetentionDays ?? env.TOPAS_LOG_RETENTION_DAYS);
+  const { overrides, errors } = parseRetentionOverrides(fromFlags ? flags.retentionOverrides! : (env.TOPAS_RETENTION_OVERRIDES ?? '').split(','));
+  for (const message of errors) issues.push({ field: overridesField, message });
+  const daysSet = days !== null || (flags.retentionDays ?? env.TOPAS_RETENTION_DAYS ?? '') !== '';
+  if (overrides.length && !daysSet) {
+    issues.push({
+      field: overridesField,
+      message: `keeps runs with these labels longer than ${daysField}, which is not set (every run is kept forever); set ${daysField} as well`,
+    });
+  } else if (days !== null) {
+    for (const o of overrides) {
+      if (o.days !== null && o.days <= days) {
+        issues.push({
+          field: overridesField,
+          message: `${o.label}=${o.value}:${o.days} keeps runs ${describeDays(o.days)}, not longer than ${daysField} (${days}); the longest retention applies, so it would change nothing — give more than ${days} days, or "forever"`,
+        });
+      }
+    }
+  }
+  if (logDays !== null && days !== null && logDays > days) {
+    issues.push({
+      field: logField,
+      message: `${describeDays(logDays)} is longer than ${daysField} (${days}); log lines are deleted with their runs, so give at most ${days} days`,
+    });
+  }
+  return { days, logDays, overrides };
 }
 
 /** A boolean environment switch: 1/true/yes or 0/false/no (empty: off). */

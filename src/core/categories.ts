@@ -101,20 +101,22 @@ export interface Categorization {
 /** The rules topas ships, after the Streamstress table. Teams replace them (`categories.yaml`, `PUT /api/categories`). */
 export const DEFAULT_CATEGORY_RULES: CategoryRules = {
   rules: [
+    // First: an upgrade test whose setup is missing is not a missing component of the product.
+    {
+      name: 'upgrade-prerequisite',
+      category: 'Upgrade Prerequisite',
+      match: { test: ['upgrade'], message: [{ regex: '\\b(namespace|setup|prerequisite|not (yet )?migrated|schema version)\\b' }] },
+    },
     {
       name: 'missing-component',
       category: 'Missing Component',
       match: {
         message: [
-          { regex: '(no such host|ENOTFOUND|not deployed|unknown (service|component)|App "[^"]+" (does not exist|has no service))' },
+          { regex: '(no such host|ENOTFOUND|ECONNREFUSED|connection refused|not deployed|unknown (service|component)|App "[^"]+" (does not exist|has no service))' },
+          { regex: '\\bnamespace( "[^"]+")? not found\\b' },
           { regex: '\\b(is not installed|not found in (the )?cluster|the server could not find the requested resource)\\b' },
         ],
       },
-    },
-    {
-      name: 'upgrade-prerequisite',
-      category: 'Upgrade Prerequisite',
-      match: { test: ['upgrade'], message: [{ regex: '\\b(namespace|setup|prerequisite|not (yet )?migrated|schema version)\\b' }] },
     },
     {
       name: 'platform-issue',
@@ -189,4 +191,18 @@ export function categorizer(rules: CategoryRules): Categorizer {
     for (const { rule, checks } of compiled) if (checks.every((c) => c(subject))) return { category: rule.category, rule: rule.name };
     return { category: DEFAULT_CATEGORY, rule: null };
   };
+}
+
+/** The text `message` matchers see: the failure's message, then its detail (expected/actual, location) when that adds something. */
+export function failureText(message: string | null, detail: string | null): string {
+  const m = message ?? '';
+  if (!detail || detail === m) return m;
+  return detail.startsWith(m) ? detail : `${m}\n${detail}`;
+}
+
+/** Whether two rule lists say the same (key order aside: stored JSON may reorder keys). */
+export function sameRules(a: readonly CategoryRule[], b: readonly CategoryRule[]): boolean {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }

@@ -26,6 +26,8 @@ function run(id: string, durationMs: number | null): Run {
     executor: null,
     category: null,
     categoryRule: null,
+    profile: null,
+    logsExpiredAt: null,
   };
 }
 

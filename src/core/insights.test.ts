@@ -66,6 +66,8 @@ describe('run views', () => {
     executor: null,
         category: null,
         categoryRule: null,
+        profile: null,
+        logsExpiredAt: null,
   };
 
   it('masks every secret-looking env value, short ones too, and leaves the run itself alone', () => {

@@ -29,6 +29,8 @@ function run(patch: Partial<Run> = {}): Run {
     executor: 'node-a',
     category: null,
     categoryRule: null,
+    profile: null,
+    logsExpiredAt: null,
     ...patch,
   };
 }

@@ -13,9 +13,13 @@ export { classnameOf } from './test-case.js';
 /** One run with what the store recorded for it. */
 export interface JUnitRunInput extends RunTestInput {
   logs: readonly LogLine[];
+  /** Failed test cases' categories by test key (the `category` line of their failure body); none when absent. */
+  categories?: ReadonlyMap<string, { category: string | null; rule: string | null }>;
 }
 
 interface TestCase {
+  /** The failure category and its rule, for a failed case that has one. */
+  category: { category: string | null; rule: string | null } | null;
   name: string;
   classname: string;
   timeSeconds: number;
@@ -64,6 +68,7 @@ function testCasesOf(input: JUnitRunInput): TestCase[] {
   const owningTest = owningTestOf(input.steps);
   const hasTests = input.steps.some((s) => s.kind === 'test');
   return testCasesOfRun(input).map((result) => ({
+    category: input.categories?.get(result.key) ?? null,
     name: result.name,
     classname: result.classname,
     timeSeconds: Number(seconds(result.durationMs)),
@@ -92,7 +97,9 @@ function testCaseXml(tc: TestCase): string {
   if (r.outcome === 'Skipped') children.push(`      <skipped${attrs({ message: r.message })}/>`);
   if (r.outcome === 'Failed' || r.outcome === 'Error') {
     const element = r.outcome === 'Failed' ? 'failure' : 'error';
-    children.push(`      <${element}${attrs({ message: r.message, type: r.failureType })}>${textContent(r.detail ?? '')}</${element}>`);
+    const category = tc.category?.category ? `category: ${tc.category.category}${tc.category.rule ? ` (rule ${tc.category.rule})` : ''}` : '';
+    const body = [r.detail ?? '', category].filter(Boolean).join('\n');
+    children.push(`      <${element}${attrs({ message: r.message, type: r.failureType })}>${textContent(body)}</${element}>`);
   }
   if (tc.systemOut) children.push(`      <system-out>${textContent(tc.systemOut)}</system-out>`);
   return children.length ? `${open}>\n${children.join('\n')}\n    </testcase>` : `${open}/>`;
@@ -124,6 +131,7 @@ function suiteXml(input: JUnitRunInput, cases: TestCase[]): string {
     ['phase', run.phase],
     ...(run.appName ? ([['app', run.appName]] as [string, string][]) : []),
     ...(run.reason ? ([['reason', run.reason]] as [string, string][]) : []),
+    ...(run.category ? ([['category', run.category]] as [string, string][]) : []),
     ...Object.entries(run.labels)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]): [string, string] => [`label.${k}`, v]),

@@ -135,6 +135,27 @@ export interface Run {
    */
   category: string | null;
   categoryRule: string | null;
+  /** What the run used of its machine (`RunProfile`); null when its executor did not say (old runners, runs that never ran or were killed). */
+  profile: RunProfile | null;
+  /**
+   * When retention deleted the run's log lines (`TOPAS_LOG_RETENTION_DAYS`, `core/retention.ts`);
+   * its steps, assertions and results are kept. Null: the run has every line it logged.
+   */
+  logsExpiredAt: string | null;
+}
+
+/**
+ * What one run used. Local executor: `cpuMs` is the CPU time the Lua worker thread spent
+ * running this run's Lua code (and the host functions it calls synchronously), from
+ * Linux's per-thread scheduler clock; `peakMemoryBytes` the highest memory its Lua state
+ * held. Kubernetes: each figure is its runner container's (cgroup `cpu.stat` usage and
+ * `memory.peak`) when the cgroup shows it, else the Lua state's. docs/operations.md says more.
+ */
+export interface RunProfile {
+  /** CPU time in milliseconds (fractional). */
+  cpuMs: number;
+  /** The highest memory held at once, in bytes. */
+  peakMemoryBytes: number;
 }
 
 /** What creating a run needs; everything else is set by the store. */
@@ -157,6 +178,8 @@ export interface RunCompletion {
   reason: RunReason | null;
   message: string | null;
   summary: RunSummary;
+  /** What the run used; absent when the executor could not measure it. */
+  profile?: RunProfile;
 }
 
 /** Filters for listing runs; all optional and combined with AND. */
@@ -172,6 +195,8 @@ export interface RunFilter {
   createdAfter?: string;
   createdBefore?: string;
   definitionId?: string;
+  /** Failed runs whose failure category is one of these (`Regression`, `Config Gap`, …). */
+  category?: string[];
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;

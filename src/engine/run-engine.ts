@@ -561,6 +561,9 @@ export class RunEngine implements Engine {
   private async resolve(r: RunRequest): Promise<NewRun> {
     // The one rule set of every entry point (API, CLI, dashboard, schedules, CRDs).
     parseOrThrow(RunRequestSchema, r, { root: 'request' });
+    if (r.origin === 'import') {
+      throw new ValidationError([{ field: 'origin', message: 'import is the origin of imported reports, set by topas itself (POST /api/reports, topas report import); a run to execute cannot claim it' }]);
+    }
     const hasSource = r.source !== undefined;
     const hasDefinition = r.definitionId !== undefined;
 

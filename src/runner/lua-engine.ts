@@ -9,6 +9,8 @@ import { STOP_MESSAGE } from './modules/core.js';
 import { PRELUDE_SOURCE } from './modules/prelude.js';
 import { createHost, type ContextHolder } from './host.js';
 import type { RunContext } from './run-context.js';
+import { threadCpuClock, type ThreadCpuClock } from './thread-cpu-clock.js';
+import type { RunProfile } from '../core/run.js';
 
 /** The hook runs every this many Lua instructions to check for timeout / cancel. */
 const HOOK_INSTRUCTIONS = 10_000;
@@ -19,10 +21,19 @@ export class PreparedEngine {
   private readonly hook: number;
   private readonly mainRef: number;
   private closed = false;
+  /** CPU time (ns on `clock`) this engine's run used: preparing the state, every resume of its script, closing it. */
+  private cpuNs = 0;
+  /** The most the Lua state held at once (bytes), counted by the allocator. */
+  private peakBytes = 0;
 
-  constructor(private readonly lua: LuaWasm) {
+  constructor(
+    private readonly lua: LuaWasm,
+    private readonly clock: ThreadCpuClock = thisThreadClock(),
+  ) {
+    const started = clock.now();
     this.engine = new LuaEngine(lua, { injectObjects: true, enableProxy: false, traceAllocations: true });
     const g = this.engine.global;
+    this.trackPeak();
     const holder = this.holder;
     // Our own hook instead of thread.run's timeout: it also sees cancels, and we free it.
     this.hook = lua.module.addFunction((L: number) => {
@@ -47,6 +58,33 @@ export class PreparedEngine {
       this.close();
       throw err;
     }
+    this.cpuNs += clock.now() - started;
+  }
+
+  /**
+   * wasmoon's allocator keeps the state's current size in its stats object
+   * (`memoryUsed`, also what the memory cap is checked against); an accessor there
+   * sees every change, so the peak is exact, not sampled.
+   */
+  private trackPeak(): void {
+    // private in wasmoon's typings (1.16), public at run time; the peak test fails if it changes
+    const stats = (this.engine.global as unknown as { getMemoryStatsRef(): { memoryUsed: number } }).getMemoryStatsRef();
+    let used = stats.memoryUsed;
+    this.peakBytes = used;
+    Object.defineProperty(stats, 'memoryUsed', {
+      get: () => used,
+      set: (v: number) => {
+        used = v;
+        if (v > this.peakBytes) this.peakBytes = v;
+      },
+      enumerable: true,
+      configurable: true,
+    });
+  }
+
+  /** What the run used so far: complete once the engine is closed. */
+  profile(): RunProfile {
+    return { cpuMs: Math.round(this.cpuNs / 1000) / 1000, peakMemoryBytes: this.peakBytes };
   }
 
   /** Runs the job's script to its end (or stop); the context collects what happened. */
@@ -55,7 +93,19 @@ export class PreparedEngine {
     this.holder.ctx = ctx;
     const g = this.engine.global;
     g.setMemoryMax(g.getMemoryUsed() + job.memoryLimitBytes);
+    this.peakBytes = g.getMemoryUsed(); // the run's peak, from the prepared state it starts with
     const thread = g.newThread();
+    // Every slice of the script runs inside a resume (host functions it calls included);
+    // between them it waits (sleep, net, db) and other runs of this worker may go.
+    const resume = thread.resume.bind(thread);
+    thread.resume = (argCount?: number) => {
+      const from = this.clock.now();
+      try {
+        return resume(argCount);
+      } finally {
+        this.cpuNs += this.clock.now() - from;
+      }
+    };
     this.lua.lua_sethook(thread.address, this.hook, LuaEventMasks.Count, HOOK_INSTRUCTIONS);
     this.lua.lua_rawgeti(thread.address, LUA_REGISTRYINDEX, BigInt(this.mainRef));
     thread.pushValue(job.script);
@@ -73,12 +123,20 @@ export class PreparedEngine {
     if (this.closed) return;
     this.closed = true;
     this.holder.ctx = null;
+    const from = this.clock.now();
     try {
       this.engine.global.close();
     } finally {
       this.lua.module.removeFunction(this.hook);
+      this.cpuNs += this.clock.now() - from;
     }
   }
+}
+
+/** The CPU clock of the thread this module was loaded in (each worker thread loads its own copy). */
+let clockOfThisThread: ThreadCpuClock | null = null;
+function thisThreadClock(): ThreadCpuClock {
+  return (clockOfThisThread ??= threadCpuClock());
 }
 
 /**

@@ -59,7 +59,7 @@ async function execute(key: number, msg: Extract<ToWorker, { type: 'run' }>): Pr
       // the engine is gone either way; its memory returns to the wasm allocator
     }
   }
-  send({ type: 'done', key, completion: ctx.complete() });
+  send({ type: 'done', key, completion: ctx.complete(engine?.profile()) });
 }
 
 port.on('message', (msg: ToWorker) => {

@@ -32,6 +32,7 @@ import { TopasError } from '../core/errors.js';
 import type { EgressPolicy } from './egress-policy.js';
 import { createLuaRunner } from './lua-runner.js';
 import { bundleTestFolder } from './test-folder.js';
+import { ownCgroupDir, readContainerUsage, type ContainerUsage } from './container-usage.js';
 
 export interface RemoteRunnerOptions {
   runId: string;
@@ -45,6 +46,12 @@ export interface RemoteRunnerOptions {
   terminationLog?: string;
   /** Memory cap of the Lua state. Default 256 MiB. */
   memoryLimitBytes?: number;
+  /**
+   * The runner container's own cgroup folder (`TOPAS_RUNNER_CGROUP`, set in runner Pods
+   * to `/sys/fs/cgroup`): the run's profile is the container's CPU time and peak memory
+   * where it shows them, else the Lua state's (`container-usage.ts`). Absent: the Lua state's.
+   */
+  cgroupDir?: string;
   egress?: EgressPolicy;
   /** Each event as it happens (the human-readable stdout log). */
   onEvent?: (event: NumberedRunEvent) => void;
@@ -184,6 +191,7 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
   } finally {
     await runner.close();
   }
+  if (options.cgroupDir) completion = withContainerProfile(completion, await readContainerUsage(await ownCgroupDir(options.cgroupDir)));
 
   // The last resort first: whatever happens to the calls below, the result is recorded.
   await writeTerminationLog(options.terminationLog, completion, outbox.pending);
@@ -199,6 +207,14 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
   }
   await beats;
   return completion;
+}
+
+/** The completion with the container's figures in place of the Lua state's, each where the cgroup has it. */
+export function withContainerProfile(completion: RunCompletion, usage: ContainerUsage): RunCompletion {
+  const cpuMs = usage.cpuMs ?? completion.profile?.cpuMs;
+  const peakMemoryBytes = usage.peakMemoryBytes ?? completion.profile?.peakMemoryBytes;
+  if (cpuMs === undefined || peakMemoryBytes === undefined) return completion;
+  return { ...completion, profile: { cpuMs, peakMemoryBytes } };
 }
 
 /** The script and its folder's files: from the mounted source when it is there, else from the server. */

@@ -3,7 +3,7 @@
  * (logs, steps, assertions, errors) into RunEvents, counts the summary, remembers the
  * first failure, and knows whether the run was stopped (timeout or cancel).
  */
-import type { RunCompletion, RunReason, RunSummary } from '../core/run.js';
+import type { RunCompletion, RunProfile, RunReason, RunSummary } from '../core/run.js';
 import type { LogLevel, RunEvent, StepKind } from '../core/run-events.js';
 import { formatBytes, formatDuration } from './duration.js';
 import { SecretMasker } from '../core/secrets.js';
@@ -233,8 +233,8 @@ export class RunContext {
     else this.firstFailure ??= message;
   }
 
-  /** Ends the run: flushes events and says how it ended. */
-  complete(): RunCompletion {
+  /** Ends the run: flushes events and says how it ended (with what it used, when measured). */
+  complete(profile?: RunProfile): RunCompletion {
     clearTimeout(this.timer);
     this.abort.abort(); // ends anything the script left running
     this.flushNow();
@@ -244,6 +244,7 @@ export class RunContext {
       reason,
       message: message === null ? null : this.mask(message),
       summary,
+      ...(profile ? { profile } : {}),
     });
     if (this.finalStop === 'timeout') return end('TimedOut', 'Timeout', `the run exceeded its timeout of ${formatDuration(this.job.timeoutMs)}`);
     if (this.finalStop === 'cancel') return end('Cancelled', 'Cancelled', 'the run was cancelled');

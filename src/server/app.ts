@@ -8,12 +8,16 @@ import type { AppOptions, ServerDeps } from './deps.js';
 import { checkedBody } from './body.js';
 import { onError, validationHook } from './errors.js';
 import { registerAppRoutes } from './routes/apps.js';
+import { registerCategoryRoutes } from './routes/categories.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
+import { registerTestRoutes } from './routes/tests.js';
 import { registerInsightRoutes } from './routes/insights.js';
+import { registerProfileRoutes } from './routes/profile.js';
 import { registerRunHistoryRoutes } from './routes/run-history.js';
 import { registerRunLogRoutes } from './routes/run-logs.js';
 import { registerJUnitRoutes } from './routes/junit.js';
 import { registerRunRoutes } from './routes/runs.js';
+import { isReportUpload, registerReportRoutes } from './routes/reports.js';
 import { registerRunnerRoutes } from './routes/runner.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebAssets } from './web-assets.js';
@@ -64,11 +68,14 @@ export function createApp(options: AppOptions): OpenAPIHono {
   const { config } = options;
   app.use('*', hostCheck({ loopback: isLoopbackHost(config.host), allowedHosts: config.allowedHosts }));
   app.use('*', originCheck({ allowedHosts: config.allowedHosts }));
-  app.use('*', jsonBodies());
+  // Report uploads (POST /api/reports) are XML, text or multipart, streamed by their route.
+  const json = jsonBodies();
+  app.use('*', (c, next) => (isReportUpload(c.req.method, c.req.path) ? next() : json(c, next)));
   app.use('*', loginLink(deps.auth));
   app.use('*', authenticate(deps.auth));
   // Bodies are read (at most the limit) only for callers who got this far.
-  app.use('*', checkedBody());
+  const body = checkedBody();
+  app.use('*', (c, next) => (isReportUpload(c.req.method, c.req.path) ? next() : body(c, next)));
 
   registerSessionRoutes(app, deps);
   registerTokenRoutes(app, deps);
@@ -76,11 +83,15 @@ export function createApp(options: AppOptions): OpenAPIHono {
   registerRunnerRoutes(app, deps);
   registerRunLogRoutes(app, deps);
   registerJUnitRoutes(app, deps);
+  registerReportRoutes(app, deps);
   registerRunHistoryRoutes(app, deps);
   registerDefinitionRoutes(app, deps);
+  registerTestRoutes(app, deps);
   registerSystemRoutes(app, deps);
   registerAppRoutes(app, deps);
   registerInsightRoutes(app, deps);
+  registerCategoryRoutes(app, deps);
+  registerProfileRoutes(app, deps);
 
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO, tags: [
@@ -89,6 +100,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
     { name: 'system', description: 'Health, stats, metrics.' },
     { name: 'apps', description: 'Systems under test: services and databases that runs target.' },
     { name: 'insights', description: 'Trends and top lists over finished runs.' },
+    { name: 'categories', description: 'Failure categories: the ordered rules that say what kind of failure a failed test is, previews, re-categorizing history.' },
     { name: 'session', description: 'Logging in to the dashboard; who am I.' },
     { name: 'tokens', description: 'API tokens with roles (admin).' },
     { name: 'runner', description: "The runner protocol: what a remote runner (`topas runner`, a runner Pod) calls with its run's per-run token." },

@@ -25,6 +25,19 @@ export type ServerStore = Pick<
   | 'runTrends'
   | 'topTests'
   | 'previousRun'
+  | 'listTests'
+  | 'getTest'
+  | 'testHistory'
+  | 'quarantineTest'
+  | 'releaseTest'
+  | 'getCategoryRules'
+  | 'putCategoryRules'
+  | 'recentFailures'
+  | 'recategorize'
+  | 'categoryTrends'
+  | 'runTestResults'
+  | 'runProfiles'
+  | 'importRun'
 > &
   AuthStore;
 

@@ -27,6 +27,8 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   /** A runner called for a run no executor of this server follows right now (it retries). */
   RunNotAttached: 409,
   UnsupportedMediaType: 415,
+  /** An imported file is not a report of its format (`core/report-import`). */
+  InvalidReport: 400,
 };
 
 /** Zod issues → field issues: `env.FOO`, `labels.team`; query parameters by name only. */

@@ -15,6 +15,7 @@ import { KubeApi, RESOURCES, type KubeObject } from '../kube/kube-api.js';
 import { Informer } from '../kube/informer.js';
 import { ControllerMetrics } from '../controller/controller-metrics.js';
 import { LeaderElector } from '../controller/leader-election.js';
+import { startRunObjectSweeper, type RunObjectSweeper } from '../controller/run-object-sweeper.js';
 import { startTestRunController, type RunningController } from '../controller/testrun-controller.js';
 import { startAppReconciler, type RunningAppReconciler } from '../controller/app-reconciler.js';
 import { KubernetesAppRuntime } from '../apps/kubernetes/kubernetes-app-runtime.js';
@@ -93,6 +94,7 @@ export async function prepareKubernetes(o: KubernetesModeOptions): Promise<Kuber
 
   let controller: RunningController | null = null;
   let appReconciler: RunningAppReconciler | null = null;
+  let sweeper: RunObjectSweeper | null = null;
   let elector: LeaderElector | null = null;
   let engineRef: RunEngine | null = null;
   let storeRef: Store | null = null;
@@ -102,13 +104,17 @@ export async function prepareKubernetes(o: KubernetesModeOptions): Promise<Kuber
     await engineRef!.lead();
     controller ??= startTestRunController({ api, engine: engineRef!, store: storeRef!, pods, watchNamespace: config.watchNamespace, metrics, log });
     appReconciler ??= startAppReconciler({ api, namespace, apps, pods, store: storeRef!, metrics, log, instanceId: o.instanceId });
+    const store = storeRef!;
+    sweeper ??= startRunObjectSweeper({ api, pods, namespace, getRun: (id) => store.getRun(id), log });
   };
   const stopLeading = async () => {
     const c = controller;
     const a = appReconciler;
+    const w = sweeper;
     controller = null;
     appReconciler = null;
-    await Promise.all([c?.stop(), a?.stop()]);
+    sweeper = null;
+    await Promise.all([c?.stop(), a?.stop(), w?.stop()]);
     await engineRef!.standBy();
   };
   // Transitions happen one at a time, in order.
@@ -167,9 +173,11 @@ export async function prepareKubernetes(o: KubernetesModeOptions): Promise<Kuber
     async stop() {
       const c = controller;
       const a = appReconciler;
+      const w = sweeper;
       controller = null;
       appReconciler = null;
-      await Promise.all([c?.stop(), a?.stop()]);
+      sweeper = null;
+      await Promise.all([c?.stop(), a?.stop(), w?.stop()]);
       await transitions;
       await elector?.stop();
       await pods.stop();

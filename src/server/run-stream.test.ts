@@ -69,7 +69,7 @@ describe('GET /api/runs/{id}/logs', () => {
     const page = (await (await app.request(`/api/runs/${run.id}/logs?after=1&limit=1`)).json()) as { items: { message: string }[]; nextSeq: number };
     expect(page).toMatchObject({ items: [{ message: 'b' }], nextSeq: 2 });
     const empty = (await (await app.request(`/api/runs/${run.id}/logs?after=3`)).json()) as { items: unknown[]; nextSeq: number };
-    expect(empty).toEqual({ items: [], nextSeq: 3 });
+    expect(empty).toEqual({ items: [], nextSeq: 3, logsExpiredAt: null, notice: null });
     expect((await app.request(`/api/runs/${run.id}/logs?follow=maybe`)).status).toBe(400);
   });
 

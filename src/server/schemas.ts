@@ -12,6 +12,7 @@ import { DefinitionRefSchema } from '../core/schemas/names.js';
 import { got, intRange, string, textUpTo } from '../core/schemas/text.js';
 
 export { intRange };
+import { RunProfileSchema } from '../core/schemas/run-completion.js';
 export { CreateRunSchema, RunFromDefinitionSchema, RerunSchema, OriginSchema, CLIENT_ORIGINS } from '../core/schemas/run-request.js';
 export { CreateDefinitionSchema, PatchDefinitionSchema } from '../core/schemas/definition.js';
 
@@ -71,6 +72,14 @@ export const RunSchema = z
     executor: z.string().nullable().openapi({ description: 'The topas instance that executes (or executed) the run.' }),
     category: z.string().nullable().openapi({ description: "A failed run's failure category (that of its first failed test case, by the ordered rules of `/api/categories`); null unless failed." }),
     categoryRule: z.string().nullable().openapi({ description: 'The rule that gave the category; null when none matched (the default category, `Regression`).' }),
+    profile: RunProfileSchema.nullable().openapi({
+      description:
+        "What the run used, once finished: `cpuMs` (CPU time, ms) and `peakMemoryBytes`. Local runs: the Lua worker thread's CPU time on this run's Lua code and its Lua state's peak memory; runner Pods: the container's (cgroup) figures when present. Null when not measured (older runners, runs that never ran or were killed).",
+    }),
+    logsExpiredAt: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When log retention (`TOPAS_LOG_RETENTION_DAYS`) deleted the log lines of this finished run; its steps, assertions and results are kept. Null: the run has every line it logged.' }),
   })
   .openapi('Run', { description: 'One test execution. The same shape in the database, the API, the CLI and the UI.' });
 
@@ -126,6 +135,11 @@ export const LogPageSchema = z
   .object({
     items: z.array(LogLineSchema),
     nextSeq: z.number().int().openapi({ description: 'Pass as `after` to read the lines that follow.' }),
+    logsExpiredAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "When log retention deleted this run's log lines (then `items` is empty and `notice` says why); null otherwise." }),
+    notice: z.string().nullable().openapi({ description: 'Why there are no log lines, in words for a person, when retention deleted them; null otherwise.' }),
   })
   .openapi('LogPage');
 
@@ -191,6 +205,16 @@ export function labelsParam(description: string) {
     .meta({ description: `${description} At most ${MAX_LABELS}.`, type: 'string' });
 }
 
+/** `?category=Regression&category=Config%20Gap`: failure categories (free words; a category may hold a comma). */
+const categoryParam = z
+  .union([textUpTo(100), z.array(textUpTo(100))])
+  .transform((raw) => {
+    const list = (Array.isArray(raw) ? raw : [raw]).map((v) => v.trim()).filter(Boolean);
+    return list.length ? list : undefined;
+  })
+  .optional()
+  .meta({ description: 'Only failed runs with one of these failure categories (`Regression`, `Config Gap`, …, see `/api/categories`); repeat for several.', type: 'string' });
+
 export const ListRunsQuery = z
   .strictObject({
     phase: listParam(RUN_PHASES, 'Only runs in these phases; repeat or comma-separate (`Failed,Error`).'),
@@ -201,6 +225,7 @@ export const ListRunsQuery = z
     since: isoParam('Only runs created at or after this time.'),
     until: isoParam('Only runs created before this time.'),
     definition: textParam('Only runs started from this definition id.'),
+    category: categoryParam,
     limit: limitParam,
     cursor: cursorParam,
   })
@@ -217,6 +242,7 @@ export function runFilterOf(q: Omit<z.infer<typeof ListRunsQuery>, 'limit' | 'cu
     createdAfter: q.since,
     createdBefore: q.until,
     definitionId: q.definition,
+    category: q.category,
   };
 }
 

@@ -6,6 +6,7 @@ import type { Engine } from '../engine/engine.js';
 import { RunEngine } from '../engine/run-engine.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { startMaintenance } from '../engine/maintenance.js';
+import { startRetention, type RetentionOptions, type RetentionSweeper } from '../engine/retention.js';
 import { createLocalExecutor } from '../executors/local-executor.js';
 import type { Executor } from '../executors/executor.js';
 import { RunnerHub } from '../executors/runner-hub.js';
@@ -17,7 +18,8 @@ import { createApp } from './app.js';
 import { loadExampleApps, loadExamples } from './examples.js';
 import { AppController } from '../apps/app-controller.js';
 import { LocalAppRuntime } from '../apps/local/local-app-runtime.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { sameRules, type CategoryRules } from '../core/categories.js';
 import { AuthService } from './security/auth-service.js';
 import { ensureAdminToken, type AdminToken } from './security/admin-token.js';
 import type { KubernetesMode } from './kubernetes-composition.js';
@@ -33,6 +35,8 @@ export interface RunningTopas {
   apps: AppController;
   /** Tokens, sessions and login codes. */
   auth: AuthService;
+  /** Deletes old runs and expires old logs in the background (`config.retention`); `sweep()` runs one now. */
+  retention: RetentionSweeper;
   /** The admin token (its secret, where it was written); null when authentication is off. */
   admin: AdminToken | null;
   /**
@@ -68,6 +72,8 @@ export interface StartOptions {
   engineTimings?: { heartbeatMs?: number; staleAfterMs?: number };
   /** With `config.kubernetes`: the kubernetes executor's timings (tests). */
   kubernetesTimings?: { cancelGraceMs?: number; checkMs?: number };
+  /** The retention sweeper's schedule, batch size and clock (tests). Defaults: `engine/retention.ts`. */
+  retention?: Pick<RetentionOptions, 'firstAfterMs' | 'everyMs' | 'batchSize' | 'pauseMs' | 'now'>;
 }
 
 /**
@@ -80,7 +86,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   const lock = await lockDataFolder(config.dataDir);
   let store: Store;
   try {
-    store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, flakyWindow: config.flakyWindow });
   } catch (error) {
     await lock.release();
     throw error;
@@ -113,6 +119,16 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     throw error;
   }
   if (admin?.created) log('info', 'created the admin token', { name: admin.token.name, id: admin.token.id, file: admin.file });
+  if (config.categories) {
+    try {
+      await syncCategoriesFile(store, config.categories, log);
+    } catch (error) {
+      await kube?.stop();
+      await store.close();
+      await lock.release();
+      throw error;
+    }
+  }
   if (!config.auth) log('warn', 'authentication is off (--insecure-no-auth): anyone who can reach this server can run commands as its user', { host: config.host });
   const apps = new AppController({ store, runtime, log });
   const hub = new RunnerHub({ apps, ...options.runnerTimings });
@@ -163,6 +179,15 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
 
   // PGlite has no autovacuum: keep its run tables index-friendly when nothing runs.
   const maintenance = config.databaseUrl ? null : startMaintenance({ stats: () => engine.stats(), maintain: () => store.maintain(), log });
+  // Old runs and logs go in the background; with several instances, only the leader sweeps.
+  const retention = startRetention({
+    policy: config.retention,
+    store,
+    ...(kube ? { mayRun: () => kube.mayClaim() } : {}),
+    log,
+    metrics: engine.metrics,
+    ...options.retention,
+  });
 
   // Adopt or restart the stored Apps (after a restart of topas) without holding up the API.
   const appsStarted = apps.start().catch((error: unknown) => log('error', 'apps did not start', { error: String(error) }));
@@ -182,6 +207,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     apps,
     auth,
     admin,
+    retention,
     loginUrl() {
       return admin ? `${localUrl}/?token=${auth.createLoginCode(admin.token.id)}` : `${localUrl}/`;
     },
@@ -194,6 +220,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
           (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         });
         await maintenance?.stop();
+        await retention.stop();
         await engine.stop(graceMs);
         // After the engine: the Lease is released only once this instance executes nothing.
         await kube?.stop();
@@ -206,4 +233,21 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
       return closing;
     },
   };
+}
+
+/**
+ * `--categories FILE`: the file's rules become the stored rules when they differ (the
+ * file wins over API edits made since the last start). Past failures keep their
+ * category until re-applied (`POST /api/categories/apply`).
+ */
+export async function syncCategoriesFile(
+  store: Pick<Store, 'getCategoryRules' | 'putCategoryRules'>,
+  categories: { file: string; rules: CategoryRules },
+  log: Logger,
+): Promise<boolean> {
+  const stored = await store.getCategoryRules();
+  if (!stored.defaults && sameRules(stored.rules, categories.rules.rules)) return false;
+  const saved = await store.putCategoryRules(categories.rules, `file:${basename(categories.file)}`);
+  log('info', 'stored the failure-category rules of the categories file', { file: categories.file, version: saved.version, rules: saved.rules.length });
+  return true;
 }

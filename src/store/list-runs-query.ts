@@ -28,6 +28,8 @@ export function listRunsQuery(filter: RunFilter, limit: number, cursor: string |
   };
   oneOrAny('phase', filter.phase);
   oneOrAny('origin', filter.origin);
+  // runs_category_idx (category, created_at DESC, id DESC) holds only categorized runs.
+  oneOrAny('category', filter.category);
   if (filter.appName !== undefined) where.push(`app_name = ${bind(filter.appName)}`);
   if (filter.definitionId !== undefined) where.push(`definition_id = ${bind(filter.definitionId)}`);
   if (filter.labels && Object.keys(filter.labels).length > 0) where.push(`labels @> ${bind(JSON.stringify(filter.labels))}::jsonb`);

@@ -9,6 +9,8 @@ export interface OpenStoreOptions {
   databaseUrl?: string | null;
   /** Folder of the embedded database (`<dataDir>/pgdata`); in memory when absent. */
   dataDir?: string;
+  /** Outcomes a test's flakiness is judged on (`TOPAS_FLAKY_WINDOW`). Default 30. */
+  flakyWindow?: number;
 }
 
 /** Opens the `Sql` connection the options select: PostgreSQL when a URL is given, else PGlite. */
@@ -19,7 +21,7 @@ export function openSql(options: OpenStoreOptions): Promise<Sql> {
 /** Opens the store and applies pending migrations. */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const sql = await openSql(options);
-  const store = createPostgresStore(sql);
+  const store = createPostgresStore(sql, { flakyWindow: options.flakyWindow });
   try {
     await store.migrate();
   } catch (error) {

@@ -4,18 +4,29 @@ import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { DefinitionLastRun, Page, PageRequest, RunFinish, Store } from './store.js';
+import type { DefinitionLastRun, DeleteRunsRequest, DeleteRunsResult, ExpireLogsRequest, ExpireLogsResult, ImportedRunInput, Page, PageRequest, RunFinish, Store } from './store.js';
+import * as retention from './retention-sql.js';
+import { importRun } from './import-run-sql.js';
 import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
 import { lastRunsOfDefinitions } from './definition-last-run-sql.js';
+import { recordTestResults } from './test-results-sql.js';
+import * as tests from './test-queries.js';
+import { DEFAULT_FLAKY_WINDOW, type TestDetail, type TestFilter, type TestResultItem, type TestSummary } from '../core/test-summary.js';
 import { countByPhaseQuery, previousRun, runTrends, topTests } from './insights-queries.js';
+import { runProfiles } from './run-profile-sql.js';
+import type { ProfileRequest, RunProfiles } from '../core/resource-profile.js';
 import * as tokens from './token-queries.js';
 import type { TokenRecord } from '../core/token.js';
 import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/insights.js';
 import { decodeCursor, encodeCursor, likeSubstring, pageLimit } from './cursor.js';
 import { toAppRecord, toAssertion, toDefinition, toLogLine, toRun, toStep, toSummary } from './row-mapping.js';
 import type { AppRecord, AppStatus, NewApp } from '../core/app.js';
+import type { CategoryRules } from '../core/categories.js';
+import type { TimeRange, TrendBucket } from '../core/insights.js';
+import * as categories from './category-sql.js';
+import { runTestResults, type RecordedTestCase } from './run-results-sql.js';
 
 /**
  * Queued runs that must wait because of their App (CTEs ending in `app_blocked`):
@@ -88,8 +99,14 @@ function lastPerKey<T extends { runId: string; seq: number }>(records: readonly 
 }
 
 /** The Store over any `Sql` connection: PGlite or PostgreSQL, same statements. */
-export function createPostgresStore(sql: Sql): Store {
-  return new PostgresStore(sql);
+/** How the store reads what it keeps. */
+export interface StoreOptions {
+  /** Outcomes a test's flakiness and pass rate are judged on (`TOPAS_FLAKY_WINDOW`). Default 30. */
+  flakyWindow?: number;
+}
+
+export function createPostgresStore(sql: Sql, options: StoreOptions = {}): Store {
+  return new PostgresStore(sql, options.flakyWindow ?? DEFAULT_FLAKY_WINDOW);
 }
 
 class PostgresStore implements Store {
@@ -97,8 +114,13 @@ class PostgresStore implements Store {
   private appRunsMayBeActive = true;
   /** Counts creations of runs that target an App, so a claim's "none left" cannot hide a newer one. */
   private appRunsCreated = 0;
+  /** PGlite only: retention deleted rows since the last `maintain()`, whose space a VACUUM makes reusable. */
+  private retentionDeleted = false;
 
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly flakyWindow: number,
+  ) {}
 
   async migrate(): Promise<void> {
     await migrate(this.sql);
@@ -112,6 +134,12 @@ class PostgresStore implements Store {
     if (this.sql.dialect !== 'pglite') return; // PostgreSQL's autovacuum does this
     await this.sql.exec('VACUUM ANALYZE runs');
     await this.sql.exec('VACUUM ANALYZE run_steps');
+    if (this.retentionDeleted) {
+      // Without it the embedded database would keep growing although retention deletes:
+      // the space of deleted rows is reused only once vacuumed.
+      this.retentionDeleted = false;
+      for (const table of ['run_logs', 'run_assertions', 'test_results', 'run_tokens']) await this.sql.exec(`VACUUM ${table}`);
+    }
   }
 
   // --- runs ---------------------------------------------------------------
@@ -232,18 +260,30 @@ class PostgresStore implements Store {
     return (await this.finishRuns([{ id, owner, completion }]))[0]!;
   }
 
-  finishRuns(items: RunFinish[]): Promise<(Run | null)[]> {
-    return finishRunsWith(this.sql, items);
+  async finishRuns(items: RunFinish[]): Promise<(Run | null)[]> {
+    if (items.length === 0) return [];
+    return this.sql.transaction((tx) => finishRunsWith(tx, items));
+  }
+
+  importRun(input: ImportedRunInput, batches: (runId: string) => AsyncIterable<EventBatch>): Promise<Run> {
+    return importRun(this.sql, input, batches).catch((error: unknown) => {
+      if (isUniqueViolation(error)) throw new ConflictError(`a run with id ${JSON.stringify(input.id)} already exists`, { ids: [input.id] });
+      throw sizeViolation(error);
+    });
   }
 
   async cancelQueuedRun(id: string, message: string): Promise<Run | null> {
-    const { rows } = await this.sql.query(
-      `UPDATE runs SET phase = 'Cancelled', reason = 'Cancelled', message = $2, finished_at = now()
-        WHERE id = $1 AND phase = 'Queued'
-       RETURNING *`,
-      [id, message],
-    );
-    return rows[0] ? toRun(rows[0]) : null;
+    return this.sql.transaction(async (tx) => {
+      const { rows } = await tx.query(
+        `UPDATE runs SET phase = 'Cancelled', reason = 'Cancelled', message = $2, finished_at = now()
+          WHERE id = $1 AND phase = 'Queued'
+         RETURNING *`,
+        [id, message],
+      );
+      if (!rows[0]) return null;
+      const changed = await recordTestResults(tx, [id]);
+      return changed.get(id) ?? toRun(rows[0]);
+    });
   }
 
   async requestCancel(id: string): Promise<Run | null> {
@@ -273,14 +313,19 @@ class PostgresStore implements Store {
   }
 
   async failOrphanedRuns(liveOwners: string[], message: string): Promise<Run[]> {
-    const { rows } = await this.sql.query(
-      `UPDATE runs SET phase = 'Error', reason = 'ExecutorLost', message = $2,
-              finished_at = now(), duration_ms = ${DURATION_NOW}
-        WHERE phase = 'Running' AND (owner IS NULL OR NOT (owner = ANY($1::text[])))
-       RETURNING *`,
-      [liveOwners, message],
-    );
-    return rows.map(toRun);
+    return this.sql.transaction(async (tx) => {
+      const { rows } = await tx.query(
+        `UPDATE runs SET phase = 'Error', reason = 'ExecutorLost', message = $2,
+                finished_at = now(), duration_ms = ${DURATION_NOW}
+          WHERE phase = 'Running' AND (owner IS NULL OR NOT (owner = ANY($1::text[])))
+         RETURNING *`,
+        [liveOwners, message],
+      );
+      const runs = rows.map(toRun);
+      if (runs.length === 0) return runs;
+      const changed = await recordTestResults(tx, runs.map((r) => r.id));
+      return runs.map((r) => changed.get(r.id) ?? r);
+    });
   }
 
   async adoptOrphanedRuns(liveOwners: string[], newOwner: string): Promise<Run[]> {
@@ -335,6 +380,20 @@ class PostgresStore implements Store {
     return { queued: Number(rows[0]!.queued), running: Number(rows[0]!.running) };
   }
 
+  // --- retention ----------------------------------------------------------
+
+  async deleteRunsBefore(request: DeleteRunsRequest): Promise<DeleteRunsResult> {
+    const result = await retention.deleteRunsBefore(this.sql, request);
+    if (result.runs > 0) this.retentionDeleted = true;
+    return result;
+  }
+
+  async expireLogsBefore(request: ExpireLogsRequest): Promise<ExpireLogsResult> {
+    const result = await retention.expireLogsBefore(this.sql, request);
+    if (result.lines > 0) this.retentionDeleted = true;
+    return result;
+  }
+
   // --- insights -----------------------------------------------------------
 
   runTrends(request: TrendsRequest): Promise<TrendPoint[]> {
@@ -347,6 +406,10 @@ class PostgresStore implements Store {
 
   previousRun(run: Run): Promise<Run | null> {
     return previousRun(this.sql, run);
+  }
+
+  runProfiles(request: ProfileRequest): Promise<RunProfiles> {
+    return runProfiles(this.sql, request);
   }
 
   // --- run events ---------------------------------------------------------
@@ -394,10 +457,32 @@ class PostgresStore implements Store {
 
   async getSummary(runId: string): Promise<RunSummary | null> {
     const { rows } = await this.sql.query(
-      'SELECT steps_passed, steps_failed, steps_skipped, assertions_passed, assertions_failed FROM runs WHERE id = $1',
+      'SELECT steps_passed, steps_failed, steps_skipped, assertions_passed, assertions_failed, quarantined_failures FROM runs WHERE id = $1',
       [runId],
     );
     return rows[0] ? toSummary(rows[0]) : null;
+  }
+
+  // --- tests (test cases across runs) --------------------------------------
+
+  listTests(filter: TestFilter, page: PageRequest): Promise<Page<TestSummary>> {
+    return tests.listTests(this.sql, filter, page, this.flakyWindow);
+  }
+
+  getTest(id: string): Promise<TestDetail | null> {
+    return tests.getTest(this.sql, id, this.flakyWindow);
+  }
+
+  testHistory(id: string, page: PageRequest): Promise<Page<TestResultItem> | null> {
+    return tests.testHistory(this.sql, id, page);
+  }
+
+  quarantineTest(id: string, actor: string | null, reason: string): Promise<TestSummary | null> {
+    return tests.setQuarantine(this.sql, id, actor, reason, this.flakyWindow);
+  }
+
+  releaseTest(id: string, actor: string | null): Promise<TestSummary | null> {
+    return tests.setQuarantine(this.sql, id, actor, null, this.flakyWindow);
   }
 
   // --- test definitions ---------------------------------------------------
@@ -500,6 +585,32 @@ class PostgresStore implements Store {
   }
 
   // --- instances ----------------------------------------------------------
+
+  // --- failure categories -------------------------------------------------
+
+  getCategoryRules(): Promise<categories.StoredCategoryRules> {
+    return categories.getCategoryRules(this.sql);
+  }
+
+  putCategoryRules(rules: CategoryRules, actor: string | null): Promise<categories.StoredCategoryRules> {
+    return categories.putCategoryRules(this.sql, rules, actor);
+  }
+
+  recentFailures(limit: number): Promise<categories.FailureSample[]> {
+    return categories.recentFailures(this.sql, limit);
+  }
+
+  recategorize(options: categories.RecategorizeOptions): Promise<categories.RecategorizeProgress> {
+    return categories.recategorize(this.sql, options);
+  }
+
+  categoryTrends(request: TimeRange & { bucket: TrendBucket }): Promise<categories.CategoryTrendPoint[]> {
+    return categories.categoryTrends(this.sql, request);
+  }
+
+  runTestResults(runId: string): Promise<RecordedTestCase[]> {
+    return runTestResults(this.sql, runId);
+  }
 
   // --- apps ---------------------------------------------------------------
 
@@ -673,7 +784,10 @@ async function upsertSteps(tx: SqlExecutor, steps: readonly StepRecord[], skipCo
   );
 }
 
-/** Moves Running runs owned by their finisher to their terminal phase, in one statement. */
+/**
+ * Moves Running runs owned by their finisher to their terminal phase, in one statement,
+ * and records their test cases (`recordTestResults`). Call inside a transaction.
+ */
 async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Promise<(Run | null)[]> {
   if (items.length === 0) return [];
   for (const { completion } of items) assertTransition('Running', completion.phase);
@@ -688,18 +802,22 @@ async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Promise<(Ru
     sk: c.summary.stepsSkipped,
     ap: c.summary.assertionsPassed,
     af: c.summary.assertionsFailed,
+    cpu: c.profile?.cpuMs ?? null,
+    mem: c.profile?.peakMemoryBytes ?? null,
   }));
   const { rows: updated } = await sql.query(
     `UPDATE runs r SET phase = x.phase, reason = x.reason, message = x.message,
             steps_passed = x.sp, steps_failed = x.sf, steps_skipped = x.sk, assertions_passed = x.ap, assertions_failed = x.af,
-            finished_at = now(), duration_ms = ${DURATION_NOW.replace("started_at", "r.started_at")}
+            finished_at = now(), duration_ms = ${DURATION_NOW.replace("started_at", "r.started_at")},
+            cpu_ms = x.cpu, peak_memory_bytes = x.mem
        FROM jsonb_to_recordset($1::jsonb) AS x(id text, owner text, phase text, reason text, message text,
-                                               sp int, sf int, sk int, ap int, af int)
+                                               sp int, sf int, sk int, ap int, af int, cpu float8, mem bigint)
       WHERE r.id = x.id AND r.owner = x.owner AND r.phase = 'Running'
      RETURNING r.*`,
     [JSON.stringify(rows)],
   );
   const byId = new Map(updated.map((r) => [String(r.id), toRun(r)]));
+  if (byId.size) for (const [id, run] of await recordTestResults(sql, [...byId.keys()])) byId.set(id, run);
   return items.map((i) => byId.get(i.id) ?? null);
 }
 /** Inserts assertions (a replayed one

@@ -32,6 +32,7 @@ export function toSummary(row: Row): RunSummary {
     stepsSkipped: Number(row.steps_skipped),
     assertionsPassed: Number(row.assertions_passed),
     assertionsFailed: Number(row.assertions_failed),
+    ...(Number(row.quarantined_failures ?? 0) > 0 ? { quarantinedFailures: Number(row.quarantined_failures) } : {}),
   };
 }
 
@@ -58,6 +59,8 @@ export function toRun(row: Row): Run {
     executor: (row.owner as string | null) ?? null,
     category: (row.category as string | null) ?? null,
     categoryRule: (row.category_rule as string | null) ?? null,
+    profile: row.cpu_ms == null || row.peak_memory_bytes == null ? null : { cpuMs: Number(row.cpu_ms), peakMemoryBytes: Number(row.peak_memory_bytes) },
+    logsExpiredAt: isoOrNull(row.logs_expired_at),
   };
 }
 
@@ -86,6 +89,9 @@ export function toStep(row: Row): StepRecord {
     message: (row.message as string | null) ?? null,
     file: (row.file as string | null) ?? null,
     line: numOrNull(row.line),
+    // imported testcases only (Lua steps have neither)
+    ...(row.classname != null ? { classname: row.classname as string } : {}),
+    ...(row.flaky === true ? { flaky: true } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { createPostgresStore } from './postgres-store.js';
 import { seedRuns } from './seed.js';
 import { listRunsQuery } from './list-runs-query.js';
 import { LAST_RUNS_OF_DEFINITIONS_SQL } from './definition-last-run-sql.js';
+import { LOGS_TO_EXPIRE, RUNS_TO_DELETE } from './retention-sql.js';
 import { previousRun, runTrends, topTests } from './insights-queries.js';
 import { defaultRange } from '../core/insights.js';
 import type { RunFilter } from '../core/run.js';
@@ -79,6 +80,22 @@ describe(`listRuns plans over ${SEEDED} seeded runs (PGlite)`, () => {
     expect(last.get('seed-def-7')?.phase).toMatch(/^(Passed|Failed|Error|TimedOut|Cancelled)$/);
   });
 
+  it('category=… walks the category index in order (one category or several)', async () => {
+    // Failed runs carry a category, as the run end writes it: mostly Regression, some Config Gap.
+    await sql.query(
+      `UPDATE runs SET category = CASE WHEN right(id, 1) IN ('0', '1') THEN 'Config Gap' ELSE 'Regression' END WHERE phase IN ('Failed', 'Error')`,
+    );
+    await sql.query('ANALYZE runs');
+    const one = await plan({ category: ['Config Gap'] });
+    expect(one, one).toMatch(/runs_category_idx/);
+    expect(one, one).not.toMatch(/Seq Scan on runs|Sort/);
+    const several = await plan({ category: ['Config Gap', 'Platform Issue'] });
+    expect(several, several).not.toMatch(/Seq Scan on runs/);
+    const page = await store.listRuns({ category: ['Config Gap'] }, { limit: 50 });
+    expect(page.items.length).toBe(50);
+    expect(page.items.every((r) => r.category === 'Config Gap')).toBe(true);
+  });
+
   it('claiming and queue stats read only the small active index', async () => {
     const { rows } = await sql.query<{ 'QUERY PLAN': string }>(
       `EXPLAIN SELECT count(*) FILTER (WHERE phase = 'Queued'), count(*) FILTER (WHERE phase = 'Running') FROM runs WHERE phase IN ('Queued', 'Running')`,
@@ -123,5 +140,21 @@ describe(`listRuns plans over ${SEEDED} seeded runs (PGlite)`, () => {
     expect(byName, byName).toMatch(/runs_name_idx/);
     const byDefinition = await insightsPlan((spy) => previousRun(spy, { ...inline!, source: { type: 'definition', definitionId: 'seed-def-7', script: '' } }));
     expect(byDefinition, byDefinition).toMatch(/runs_definition_idx/);
+  });
+  it('retention reads its next batch from the finished-runs indexes in order, not the table', async () => {
+    const before = new Date(Date.now() - 30 * 86_400_000).toISOString();
+    const explain = async (text: string, params: unknown[]) =>
+      (await sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    const overrides = JSON.stringify([{ label: 'env', value: 'prod', before: null }]);
+    for (const [name, text] of [
+      ['runs, first batch', await explain(RUNS_TO_DELETE, [before, null, null, overrides, 500])],
+      ['runs, next batch', await explain(RUNS_TO_DELETE, [before, before, 'x', overrides, 500])],
+    ]) {
+      expect(text, `${name}\n${text}`).toMatch(/Index Scan using runs_retention_idx/);
+      expect(text, `${name}\n${text}`).not.toMatch(/Seq Scan on runs|Sort/);
+    }
+    const logs = await explain(LOGS_TO_EXPIRE, [before, 500]);
+    expect(logs, logs).toMatch(/Index Scan using runs_logs_expiry_idx/);
+    expect(logs, logs).not.toMatch(/Seq Scan on runs|Sort/);
   });
 });

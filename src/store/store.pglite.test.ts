@@ -6,6 +6,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from './open-store.js';
 import { describeStoreContract, truncateAll } from './store.contract.js';
 import { describeRunStatsContract } from './run-stats.contract.js';
+import { describeTestResultsContract } from './test-results.contract.js';
+import { describeCategoryContract } from './category.contract.js';
+import { describeRunProfileContract } from './run-profile.contract.js';
+import { describeRetentionContract } from './retention.contract.js';
+import { describeImportRunContract } from './import-run.contract.js';
 import { openPglite } from './pglite-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import type { Sql } from './sql.js';
@@ -39,6 +44,59 @@ describeRunStatsContract('PGlite (in memory)', async () => {
   const { sql, store } = await openShared();
   await truncateAll(sql);
   return { sql, store, close: async () => {} };
+});
+
+describeTestResultsContract('PGlite (in memory)', async () => {
+  const { sql, store } = await openShared();
+  await truncateAll(sql);
+  return { sql, store, close: async () => {} };
+});
+
+describeImportRunContract('PGlite (in memory)', async () => {
+  const { sql, store } = await openShared();
+  await truncateAll(sql);
+  return { sql, store, close: async () => {} };
+});
+
+describeCategoryContract('PGlite (in memory)', async () => {
+  const { sql, store } = await openShared();
+  await truncateAll(sql);
+  return { sql, store, close: async () => {} };
+});
+
+describeRunProfileContract('PGlite (in memory)', async () => {
+  const { sql, store } = await openShared();
+  await truncateAll(sql);
+  return { sql, store, close: async () => {} };
+});
+
+describeRetentionContract('PGlite (in memory)', async () => {
+  const { sql, store } = await openShared();
+  await truncateAll(sql);
+  return { sql, store, close: async () => {} };
+});
+
+describe('PGlite: retention and maintenance', () => {
+  it('the space of the log lines retention deleted is reused after maintenance: the history stops growing', async () => {
+    const { sql, store } = await openShared();
+    await truncateAll(sql);
+    const fill = async (prefix: string, daysAgo: number) => {
+      await sql.query(
+        `INSERT INTO runs (id, name, phase, origin, source, timeout_seconds, created_at, started_at, finished_at)
+         SELECT $1 || i, 'x', 'Passed', 'api', '{}', 60, now() - $2::int * interval '1 day', now() - $2::int * interval '1 day', now() - $2::int * interval '1 day'
+           FROM generate_series(1, 100) i`,
+        [prefix, daysAgo],
+      );
+      await sql.query(`INSERT INTO run_logs (run_id, seq, ts, level, message) SELECT r.id, s, now(), 'info', repeat('x', 200) FROM runs r, generate_series(1, 100) s WHERE r.id LIKE $1 || '%'`, [prefix]);
+    };
+    const logBytes = async () => Number((await sql.query<{ n: number }>(`SELECT pg_relation_size('run_logs')::bigint AS n`)).rows[0]!.n);
+    await fill('old-', 40);
+    const full = await logBytes();
+    expect(await store.deleteRunsBefore({ before: new Date(Date.now() - 30 * 86_400_000).toISOString() })).toMatchObject({ runs: 100 });
+    await store.maintain();
+    await fill('new-', 0);
+    expect(await logBytes()).toBeLessThanOrEqual(full);
+  }, 60_000);
 });
 
 describe('PGlite on disk', () => {

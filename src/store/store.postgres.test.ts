@@ -3,6 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { describeStoreContract, truncateAll } from './store.contract.js';
 import { describeRunStatsContract } from './run-stats.contract.js';
+import { describeTestResultsContract } from './test-results.contract.js';
+import { describeCategoryContract } from './category.contract.js';
+import { describeRunProfileContract } from './run-profile.contract.js';
+import { describeRetentionContract } from './retention.contract.js';
+import { describeImportRunContract } from './import-run.contract.js';
 import { openPostgres } from './pg-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import { migrate } from './migrate.js';
@@ -65,7 +70,32 @@ if (!adminUrl) {
     return { sql: shared!.sql, store: shared!.store, close: async () => {} };
   });
 
+  describeCategoryContract('PostgreSQL', async () => {
+    await truncateAll(shared!.sql);
+    return { sql: shared!.sql, store: shared!.store, close: async () => {} };
+  });
+
   describeRunStatsContract('PostgreSQL', async () => {
+    await truncateAll(shared!.sql);
+    return { sql: shared!.sql, store: shared!.store, close: async () => {} };
+  });
+
+  describeTestResultsContract('PostgreSQL', async () => {
+    await truncateAll(shared!.sql);
+    return { sql: shared!.sql, store: shared!.store, close: async () => {} };
+  });
+
+  describeRunProfileContract('PostgreSQL', async () => {
+    await truncateAll(shared!.sql);
+    return { sql: shared!.sql, store: shared!.store, close: async () => {} };
+  });
+
+  describeRetentionContract('PostgreSQL', async () => {
+    await truncateAll(shared!.sql);
+    return { sql: shared!.sql, store: shared!.store, close: async () => {} };
+  });
+
+  describeImportRunContract('PostgreSQL', async () => {
     await truncateAll(shared!.sql);
     return { sql: shared!.sql, store: shared!.store, close: async () => {} };
   });
@@ -77,7 +107,7 @@ if (!adminUrl) {
       try {
         const applied = await Promise.all(conns.map((sql) => migrate(sql)));
         const all = MIGRATIONS.map((m) => m.version);
-        expect(applied.flat().sort()).toEqual(all);
+        expect(applied.flat().sort((a, b) => a - b)).toEqual(all);
         const { rows } = await conns[0]!.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
         expect(rows.map((r) => Number(r.version))).toEqual(all);
       } finally {

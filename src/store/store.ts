@@ -1,13 +1,68 @@
 import type { AppRecord, AppStatus, NewApp } from '../core/app.js';
-import type { NewRun, Run, RunCompletion, RunFilter, RunSummary } from '../core/run.js';
+import type { NewRun, Run, RunCompletion, RunFilter, RunSource, RunSummary } from '../core/run.js';
 import type { RunPhase } from '../core/run-phase.js';
 import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../core/definition.js';
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/insights.js';
+import type { ProfileRequest, RunProfiles } from '../core/resource-profile.js';
 import type { TokenRecord } from '../core/token.js';
 import type { NewSession, NewToken } from './token-queries.js';
+import type { TestDetail, TestFilter, TestResultItem, TestSummary } from '../core/test-summary.js';
+import type { CategoryRules } from '../core/categories.js';
+import type { TimeRange, TrendBucket } from '../core/insights.js';
+import type { CategoryTrendPoint, FailureSample, RecategorizeOptions, RecategorizeProgress, StoredCategoryRules } from './category-sql.js';
+import type { RecordedTestCase } from './run-results-sql.js';
 
 export type { NewSession, NewToken } from './token-queries.js';
+export type { CategoryTrendPoint, FailureSample, RecategorizeOptions, RecategorizeProgress, StoredCategoryRules } from './category-sql.js';
+export type { RecordedTestCase } from './run-results-sql.js';
+
+/** One batch of `deleteRunsBefore`. Cut-offs are ISO-8601 instants (`core/retention.ts` computes them from days). */
+export interface DeleteRunsRequest {
+  /** Finished runs that finished before this are deleted (unless an override keeps them). */
+  before: string;
+  /**
+   * Runs whose `labels[label] = value` are kept until their own cut-off instead (null:
+   * forever); with several matching, the run is kept while any of them keeps it.
+   */
+  overrides?: readonly { label: string; value: string; before: string | null }[];
+  /** Runs deleted per call (one short transaction). 1..10000, default 500. */
+  batchSize?: number;
+  /** `next` of the previous batch of this sweep: continue after it (runs kept by an override are not read twice). */
+  after?: string | null;
+  /** Fewer runs when their log lines add up to more than this (a run's lines go together). Default 50,000. */
+  maxLogLines?: number;
+}
+
+/** What one batch of `deleteRunsBefore` deleted. */
+export interface DeleteRunsResult {
+  /** Runs deleted, with their logs, steps, assertions, test results and run tokens. */
+  runs: number;
+  /** `tests` rows deleted because none of their results is left (see `deleteRunsBefore`). */
+  tests: number;
+  /** Pass as `after` for the next batch; null when no deletable run is left. */
+  next: string | null;
+}
+
+/** One batch of `expireLogsBefore`. */
+export interface ExpireLogsRequest {
+  /** Log lines of finished runs that finished before this are deleted. */
+  before: string;
+  /** Runs whose logs expire per call (one short transaction). 1..10000, default 500. */
+  batchSize?: number;
+  /** Fewer runs when their log lines add up to more than this (a run's lines go together). Default 50,000. */
+  maxLogLines?: number;
+}
+
+/** What one batch of `expireLogsBefore` did. */
+export interface ExpireLogsResult {
+  /** Runs whose logs expired (now marked with `logsExpiredAt`). */
+  runs: number;
+  /** Log lines deleted. */
+  lines: number;
+  /** True when the batch was full: more runs may be waiting. */
+  more: boolean;
+}
 
 /** A definition's last finished run, as the Definitions list shows it. */
 export interface DefinitionLastRun {
@@ -23,6 +78,23 @@ export interface RunFinish {
   id: string;
   owner: string;
   completion: RunCompletion;
+}
+
+/**
+ * An imported report (JUnit XML, Gauge output) as a finished run: what `importRun`
+ * needs besides its events. The run's origin is `import`; no executor owns it.
+ */
+export interface ImportedRunInput {
+  id?: string;
+  name: string;
+  labels: Record<string, string>;
+  /** `inline` (empty script, `fileName` = the report) or, linked to a definition, `definition`. */
+  source: RunSource;
+  timeoutSeconds: number;
+  completion: RunCompletion & { phase: 'Passed' | 'Failed' };
+  /** When the report's tests started (its earliest timestamp, else when the import began): created and started at. */
+  startedAt: string;
+  durationMs: number;
 }
 
 /** A page of a keyset-paginated list. `nextCursor` is opaque; null on the last page. */
@@ -109,10 +181,39 @@ export interface Store {
    * adopts them (`adoptOrphanedRuns`). Returns the runs it changed.
    */
   releaseRuns(owner: string): Promise<Run[]>;
+  /**
+   * Stores an imported report as a run already in its terminal phase (origin
+   * `import`), with its steps, assertions and logs, in ONE transaction: `batches`
+   * (given the new run's id) is drained inside it, then the run's test results are
+   * recorded (`recordTestResults`). All or nothing: when `batches` throws, nothing is
+   * stored. Returns the run as stored (a quarantine may have changed its phase).
+   */
+  importRun(input: ImportedRunInput, batches: (runId: string) => AsyncIterable<EventBatch>): Promise<Run>;
   /** Runs per phase (all phases present, zero when none). Reads counts kept by triggers: cheap at any size. */
   countByPhase(): Promise<Record<RunPhase, number>>;
   /** Number of Queued runs and Running runs (cheap; used for metrics and scheduling). */
   queueStats(): Promise<{ queued: number; running: number }>;
+
+  // --- retention (core/retention.ts) ----------------------------------------
+  /**
+   * Deletes one batch of finished runs (never Queued or Running ones) that finished
+   * before `before` and that no override keeps, oldest-finished first, in one short
+   * transaction; their logs, steps, assertions, test results and run tokens go with
+   * them and the per-phase counts stay exact. A run being changed by someone else at
+   * that moment is skipped, not waited for. The `tests` rows (each test's summary of
+   * its history) stay; a test none of whose results is left, whose last run is also
+   * before `before` and which is not quarantined, is deleted with its last result.
+   * A batch holds fewer runs when their log lines exceed `maxLogLines`, so it stays short.
+   * Call again with `after: next` until `next` is null.
+   */
+  deleteRunsBefore(request: DeleteRunsRequest): Promise<DeleteRunsResult>;
+  /**
+   * Deletes the log lines of one batch of finished runs that finished before `before`
+   * and whose logs have not expired yet, oldest-finished first, in one short
+   * transaction, and sets their `logsExpiredAt`; the runs, their steps, assertions and
+   * test results stay. Call again while `more`.
+   */
+  expireLogsBefore(request: ExpireLogsRequest): Promise<ExpireLogsResult>;
 
   // --- insights -----------------------------------------------------------
   /** Finished runs per bucket of creation time in [from, to), one point per bucket, empty ones included. */
@@ -121,6 +222,40 @@ export interface Store {
   topTests(request: TopRequest): Promise<TopLists>;
   /** The latest run created before `run` of the same definition (or, without one, of the same name); null when none. */
   previousRun(run: Run): Promise<Run | null>;
+  /**
+   * Resource profiles: per test (definition, or name without one) p50/p95 of CPU time,
+   * peak memory, duration and CPU share over its newest `last` finished runs with a
+   * profile created in [from, to) (Cancelled left out), heaviest p95 CPU first, at most
+   * `limit` tests; and the p95s of all those runs pooled (`core/resource-profile.ts`).
+   */
+  runProfiles(request: ProfileRequest): Promise<RunProfiles>;
+
+  // --- failure categories -------------------------------------------------
+  /** The rules in force: the stored ones, or the shipped defaults (`defaults: true`, version 0) when none were stored. */
+  getCategoryRules(): Promise<StoredCategoryRules>;
+  /**
+   * Replaces the rules (the `{ rules }` document) with one version more, and writes an
+   * `audit_log` row naming `actor`. Runs that end afterwards are judged by them; past
+   * failures keep their category until `recategorize`.
+   */
+  putCategoryRules(rules: CategoryRules, actor: string | null): Promise<StoredCategoryRules>;
+  /**
+   * The last `limit` failed (Failed or Error) test cases, newest first, with what a
+   * rule looks at (message and detail, key, name, classname, App, the run's labels, the
+   * case's first log lines) and the category they carry now.
+   */
+  recentFailures(limit: number): Promise<FailureSample[]>;
+  /**
+   * Judges the failed test cases of runs created since `since` again with the stored
+   * rules, in batches of `batchSize`, each its own short transaction: updates their
+   * category and rule, their runs' category (that of the run's first failed case) and
+   * their tests' last failure category. Returns how many were judged and changed.
+   */
+  recategorize(options: RecategorizeOptions): Promise<RecategorizeProgress>;
+  /** Failed test cases per category in each bucket of creation time in [from, to), empty buckets included. */
+  categoryTrends(request: TimeRange & { bucket: TrendBucket }): Promise<CategoryTrendPoint[]>;
+  /** The recorded test cases of a finished run in order; empty for a run that has not ended (or recorded none). */
+  runTestResults(runId: string): Promise<RecordedTestCase[]>;
 
   // --- run events ---------------------------------------------------------
   /**
@@ -140,6 +275,24 @@ export interface Store {
   getAssertions(runId: string, options?: { failedOnly?: boolean }): Promise<AssertionRecord[]>;
   /** The live summary counters, updated as events are written. */
   getSummary(runId: string): Promise<RunSummary | null>;
+
+  // --- tests (test cases across runs) --------------------------------------
+  /**
+   * Test cases seen in finished runs, newest last run first (lastRunAt desc, key desc),
+   * keyset-paginated. Pass rate and flakiness are over the store's flaky window.
+   */
+  listTests(filter: TestFilter, page: PageRequest): Promise<Page<TestSummary>>;
+  /** One test by id, with the evidence of its flakiness; null when unknown. */
+  getTest(id: string): Promise<TestDetail | null>;
+  /** A test's results across runs, newest first (createdAt desc, runId desc); null when the test is unknown. */
+  testHistory(id: string, page: PageRequest): Promise<Page<TestResultItem> | null>;
+  /**
+   * Quarantines a test: it still runs and is recorded, but its failures no longer fail
+   * runs (a run whose every failure is quarantined ends Passed). Audited. Null when unknown.
+   */
+  quarantineTest(id: string, actor: string | null, reason: string): Promise<TestSummary | null>;
+  /** Ends a test's quarantine (its next failure fails the run again). Audited. Null when unknown. */
+  releaseTest(id: string, actor: string | null): Promise<TestSummary | null>;
 
   // --- test definitions ---------------------------------------------------
   createDefinition(input: NewTestDefinition): Promise<TestDefinition>;

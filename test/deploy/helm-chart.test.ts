@@ -352,4 +352,18 @@ describe('helm template: value sets', () => {
     const twoLeaders = await runTool(tools.helm, ['template', 'topas', CHART, '--set', 'leaderElection.enabled=false']);
     expect(twoLeaders.stderr).toMatch(/leaderElection\.enabled=false needs replicaCount: 1/);
   });
+
+  it('retention: days, label overrides and log days reach topas as its TOPAS_* settings; none by default', async () => {
+    expect(configOf(await template()).retention).toEqual({ days: null, logDays: null, overrides: [] });
+    const objects = await template({ 'retention.days': 30, 'retention.overrides[0]': 'env=prod:90', 'retention.overrides[1]': 'release=true:forever', 'retention.logDays': 7 });
+    await validateObjects(objects);
+    expect(configOf(objects).retention).toEqual({
+      days: 30,
+      logDays: 7,
+      overrides: [
+        { label: 'env', value: 'prod', days: 90 },
+        { label: 'release', value: 'true', days: null },
+      ],
+    });
+  });
 });

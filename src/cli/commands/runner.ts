@@ -19,6 +19,7 @@ interface RunnerFlags {
   tokenFile?: string;
   source?: string;
   terminationLog?: string;
+  cgroup?: string;
 }
 
 export function registerRunner(program: Command, ctx: CliContext): void {
@@ -30,6 +31,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
     .option('--token-file <file>', "file holding the run's per-run token (default TOPAS_TOKEN_FILE)")
     .option('--source <path>', "the script file, its folder's files beside it (default TOPAS_SOURCE; when missing, fetched from the server)")
     .option('--termination-log <file>', 'where the final result is written as JSON, as a last resort (default TOPAS_TERMINATION_LOG)')
+    .option('--cgroup <dir>', "the container's own cgroup folder: report its CPU time and peak memory as the run's profile (default TOPAS_RUNNER_CGROUP; runner Pods set /sys/fs/cgroup)")
     .action(async (opts: RunnerFlags) => {
       const env = ctx.env;
       const runId = opts.run ?? env.TOPAS_RUN_ID;
@@ -37,6 +39,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
       const tokenFile = opts.tokenFile ?? env.TOPAS_TOKEN_FILE;
       const source = opts.source ?? env.TOPAS_SOURCE;
       const terminationLog = opts.terminationLog ?? env.TOPAS_TERMINATION_LOG;
+      const cgroupDir = opts.cgroup ?? env.TOPAS_RUNNER_CGROUP;
       if (!runId) throw new CliError('--run (or TOPAS_RUN_ID) is required');
       if (!server) throw new CliError('--server (or TOPAS_SERVER) is required');
       if (!tokenFile) throw new CliError('--token-file (or TOPAS_TOKEN_FILE) is required');
@@ -58,6 +61,7 @@ export function registerRunner(program: Command, ctx: CliContext): void {
         token,
         ...(source ? { source } : {}),
         ...(terminationLog ? { terminationLog } : {}),
+        ...(cgroupDir ? { cgroupDir } : {}),
         egress: egress.policy,
         onEvent: print,
         log: (level, msg, fields) => ctx.err(JSON.stringify({ level, msg, runId, ...fields })),

@@ -41,6 +41,8 @@ export function registerLogs(test: Command, ctx: CliContext): void {
       for (;;) {
         const page = await client.getLogs(id, after);
         for (const line of page.items) ctx.out(formatLogLine(ctx.style, line));
+        // Log retention deleted the lines: say so rather than print nothing.
+        if (page.notice && after === 0 && !page.items.length) ctx.err(ctx.errStyle.dim(page.notice));
         if (!page.items.length) return;
         after = page.nextSeq;
       }

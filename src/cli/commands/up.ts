@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags, type TopasConfig } from '../../config/config.js';
 import { ValidationError } from '../../core/errors.js';
+import { describeDays, retentionEnabled, type RetentionPolicy } from '../../core/retention.js';
 import { DataFolderInUseError } from '../../store/data-folder-lock.js';
 import { CliError } from '../cli-error.js';
 import type { CliContext } from '../context.js';
@@ -17,6 +18,14 @@ function describeDatabase(config: TopasConfig): string {
   } catch {
     return 'PostgreSQL (DATABASE_URL)';
   }
+}
+
+/** `runs 30 days (env=prod: 90 days), logs 7 days`; null when everything is kept. */
+export function describeRetention(policy: RetentionPolicy): string | null {
+  if (!retentionEnabled(policy)) return null;
+  const overrides = policy.overrides.map((o) => `${o.label}=${o.value}: ${describeDays(o.days)}`).join(', ');
+  const runs = `runs ${describeDays(policy.days)}${overrides ? ` (${overrides})` : ''}`;
+  return policy.logDays === null ? runs : `${runs}, logs ${describeDays(policy.logDays)}`;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -53,8 +62,12 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--watch-namespace <ns>', 'with --kubernetes: reconcile TestRuns of this namespace only (default all; or TOPAS_WATCH_NAMESPACE)')
     .option('--runner-image <image>', 'with --kubernetes: the runner Pods\' image (or TOPAS_RUNNER_IMAGE)')
     .option('--runner-server-url <url>', 'with --kubernetes: the URL runner Pods reach this server at (default: its own URL; or TOPAS_RUNNER_SERVER_URL)')
+    .option('--categories <file>', 'failure-category rules (categories.yaml), stored at start when they differ from the stored ones (or TOPAS_CATEGORIES_FILE)')
     .option('--git-allow-file', "let git sources use file:// URLs, which read this machine's disk (or TOPAS_GIT_ALLOW_FILE=1; default: refused)")
-    .action(async (opts: ConfigFlags & { examples: boolean; allowedHost: string[]; insecureNoAuth?: boolean }, command: Command) => {
+    .option('--retention-days <days>', 'delete finished runs this many days after they finished (or TOPAS_RETENTION_DAYS; default: keep forever)')
+    .option('--retention <label=value:days>', 'keep runs with this label longer, e.g. env=prod:90 or release=true:forever (repeatable; or TOPAS_RETENTION_OVERRIDES, a comma list)', collect, [])
+    .option('--log-retention-days <days>', "delete finished runs' log lines this many days after they finished, keeping the runs (or TOPAS_LOG_RETENTION_DAYS; default: as long as the run)")
+    .action(async (opts: ConfigFlags & { examples: boolean; allowedHost: string[]; insecureNoAuth?: boolean; retention: string[] }, command: Command) => {
       const flags: ConfigFlags = {
         host: opts.host,
         port: opts.port,
@@ -71,6 +84,10 @@ export function registerUp(program: Command, ctx: CliContext): void {
         runnerImage: opts.runnerImage,
         runnerServerUrl: opts.runnerServerUrl,
         gitAllowFile: opts.gitAllowFile === true,
+        categories: opts.categories,
+        retentionDays: opts.retentionDays,
+        retentionOverrides: opts.retention,
+        logRetentionDays: opts.logRetentionDays,
       };
       if (command.getOptionValueSource('examples') === 'cli') flags.examples = opts.examples;
       let config: TopasConfig;
@@ -119,6 +136,8 @@ export function registerUp(program: Command, ctx: CliContext): void {
         ctx.out(`  concurrency: ${config.concurrency} runs at once, each in a runner Pod (${k.runnerImage})`);
         ctx.out(`  kubernetes:  TestRuns of ${k.watchNamespace ? `namespace ${k.watchNamespace}` : 'every namespace'}; leader election ${k.leaderElection ? 'on' : 'off'}   (kubectl get testruns)`);
       } else ctx.out(`  concurrency: ${config.concurrency} runs at once, ${config.workers} Lua workers`);
+      const retention = describeRetention(config.retention);
+      if (retention) ctx.out(`  retention:   ${retention}`);
       const apps = await topas.apps.list();
       if (apps.length) ctx.out(`  apps:        ${apps.map((a) => a.metadata.name).join(', ')}   (${cli} app status)`);
       ctx.out(s.dim(`  try: TOPAS_URL=${topas.url} ${cli} test status   (Ctrl-C stops)`));

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { RUN_REASONS } from '../run.js';
 import { SUT_OPERATIONS } from '../sut.js';
 import { FilesSchema } from './files.js';
+import { RunProfileSchema } from './run-completion.js';
 
 const seq = z.number().int().min(1).max(2_000_000_000);
 const ts = z.number().int().min(0).max(8_640_000_000_000).meta({ description: 'Epoch milliseconds.' });
@@ -133,6 +134,9 @@ export const CompletionSchema = z
       stepsSkipped: z.number().int().min(0),
       assertionsPassed: z.number().int().min(0),
       assertionsFailed: z.number().int().min(0),
+    }),
+    profile: RunProfileSchema.optional().meta({
+      description: "What the run used: the runner container's CPU time and peak memory from its cgroup when present, else the Lua state's. Optional: runners before it send none.",
     }),
   })
   .meta({ id: 'RunnerCompletion', description: 'How the run ended. Sent after every event was acknowledged; sending it again is harmless.' });

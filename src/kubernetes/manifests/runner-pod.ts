@@ -221,6 +221,8 @@ export function runnerPod(o: RunnerPodOptions): RunnerPod {
             { name: 'TOPAS_SERVER', value: o.serverUrl },
             // The runner writes its result there too: the termination message, read when its report never came.
             { name: 'TOPAS_TERMINATION_LOG', value: RUNNER_PATHS.terminationLog },
+            // The container's own cgroup (a cgroup namespace): its CPU time and peak memory are the run's profile.
+            { name: 'TOPAS_RUNNER_CGROUP', value: '/sys/fs/cgroup' },
           ],
           resources: res,
           volumeMounts: mounts,

@@ -34,6 +34,8 @@ function run(over: Partial<Run>): Run {
     executor: null,
     category: null,
     categoryRule: null,
+    profile: null,
+    logsExpiredAt: null,
     ...over,
   };
 }

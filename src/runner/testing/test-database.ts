@@ -65,11 +65,11 @@ async function pgliteDatabase(): Promise<TestDatabase> {
   await server.start();
   const port = Number(server.getServerConn().split(':').pop());
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres:pglite-pw@127.0.0.1:${port}/postgres`, // PGlite takes any password; one that is not a word of the URL, so masking it hides only it
     host: '127.0.0.1',
     port,
     user: 'postgres',
-    password: 'postgres',
+    password: 'pglite-pw',
     db: 'postgres',
     real: false,
     exec: async (sql) => {

@@ -1,9 +1,11 @@
 /**
  * Apps — the systems under test — as `kubectl apply` would take them: PUT a manifest
- * (apiVersion topas.dev/v1alpha1, kind App), read its status, delete it.
+ * (apiVersion topas.dev/v1alpha1, kind App), read its status, delete it. Responses
+ * show the App's secrets as `***` (`core/app-view.ts`); a PUT of what was shown keeps them.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { APP_API_VERSION, APP_KIND, AppApplySchema, AppSchema } from '../../core/app.js';
+import { keepMaskedAppSecrets, maskAppSecrets } from '../../core/app-view.js';
 import { NotFoundError, ValidationError } from '../../core/errors.js';
 import { AppNameSchema } from '../../core/schemas/names.js';
 import type { ServerDeps } from '../deps.js';
@@ -97,18 +99,21 @@ export function registerAppRoutes(app: OpenAPIHono, deps: ServerDeps): void {
     if (metadata.name !== undefined && metadata.name !== name) {
       throw new ValidationError([{ field: 'metadata.name', message: `must match the name in the path ("${name}"), got ${JSON.stringify(metadata.name)}` }]);
     }
-    const manifest = { apiVersion: APP_API_VERSION, kind: APP_KIND, ...body, metadata: { ...metadata, name } };
+    // An App read from this API (secrets shown as ***) and sent back keeps its stored secrets.
+    const stored = body.spec ? await apps().get(name) : null;
+    const spec = body.spec && stored ? keepMaskedAppSecrets(body.spec, stored.spec) : body.spec;
+    const manifest = { apiVersion: APP_API_VERSION, kind: APP_KIND, ...body, ...(spec ? { spec } : {}), metadata: { ...metadata, name } };
     const result = await apps().apply(manifest);
-    return c.json(result.app as z.infer<typeof AppResponse>, result.created ? 201 : 200);
+    return c.json(maskAppSecrets(result.app) as z.infer<typeof AppResponse>, result.created ? 201 : 200);
   });
 
-  app.openapi(list, async (c) => c.json({ items: (await apps().list()) as z.infer<typeof AppResponse>[] }, 200));
+  app.openapi(list, async (c) => c.json({ items: (await apps().list()).map(maskAppSecrets) as z.infer<typeof AppResponse>[] }, 200));
 
   app.openapi(read, async (c) => {
     const { name } = c.req.valid('param');
     const found = await apps().get(name);
     if (!found) throw new NotFoundError('App', name);
-    return c.json(found as z.infer<typeof AppResponse>, 200);
+    return c.json(maskAppSecrets(found) as z.infer<typeof AppResponse>, 200);
   });
 
   app.openapi(remove, async (c) => {

@@ -4,6 +4,8 @@ import { junitReport, type JUnitRunInput } from '../../core/junit-report.js';
 import type { LogLine } from '../../core/run-events.js';
 import type { Run } from '../../core/run.js';
 import type { ServerDeps } from '../deps.js';
+import type { Categorizer } from '../../core/categories.js';
+import { rulesJudge, runResults } from '../run-results.js';
 import { ListRunsQuery, RunIdParam, runFilterOf } from '../schemas.js';
 import { badRequest, notFound } from './responses.js';
 import { requireRun } from './runs.js';
@@ -18,7 +20,7 @@ const XML = 'application/xml; charset=utf-8';
 const xmlContent = { 'application/xml': { schema: { type: 'string' as const, description: 'A JUnit XML document (Jenkins junit-10.xsd).' } } };
 
 const MAPPING =
-  'Each run is a `testsuite` (name, timestamp, hostname = executor, time, counts, `properties`: run.id, origin, phase, app, reason, `label.<key>`); each `test(...)` block a `testcase` (`classname` = the definition name or script file, `name` = the path of test names, unique in the suite); a failed assertion is a `failure`, a script error, timeout or cancel an `error` with the reason, a skipped test `skipped`; the test\'s log lines are its `system-out`. A run without tests is one testcase.';
+  'Each run is a `testsuite` (name, timestamp, hostname = executor, time, counts, `properties`: run.id, origin, phase, app, reason, category (a failed run\'s failure category), `label.<key>`); each `test(...)` block a `testcase` (`classname` = the definition name or script file, `name` = the path of test names, unique in the suite); a failed assertion is a `failure` (its body ends with the failure category, `category: Config Gap (rule config-gap)`), a script error, timeout or cancel an `error` with the reason, a skipped test `skipped`; the test\'s log lines are its `system-out`. A run without tests is one testcase.';
 
 const getRunJUnit = createRoute(
   access('viewer', {
@@ -46,7 +48,7 @@ const listJUnit = createRoute(
   }),
 );
 
-async function reportInput(deps: ServerDeps, run: Run, definitionNames: Map<string, string | null>): Promise<JUnitRunInput> {
+async function reportInput(deps: ServerDeps, run: Run, definitionNames: Map<string, string | null>, judge: () => Promise<Categorizer>): Promise<JUnitRunInput> {
   const { store } = deps;
   const logs: LogLine[] = [];
   for (let after = 0; logs.length < JUNIT_MAX_LOG_LINES; ) {
@@ -62,7 +64,9 @@ async function reportInput(deps: ServerDeps, run: Run, definitionNames: Map<stri
     definitionName = definitionNames.get(id) ?? null;
   }
   const [steps, assertions] = await Promise.all([store.getSteps(run.id), store.getAssertions(run.id)]);
-  return { run, steps, assertions, logs, definitionName };
+  const results = await runResults(store, { run, definitionName, steps, assertions }, judge);
+  const categories = new Map(results.filter((r) => r.category !== null).map((r) => [r.key, { category: r.category, rule: r.categoryRule }]));
+  return { run, steps, assertions, logs, definitionName, categories };
 }
 
 export function registerJUnitRoutes(app: OpenAPIHono, deps: ServerDeps): void {
@@ -70,7 +74,7 @@ export function registerJUnitRoutes(app: OpenAPIHono, deps: ServerDeps): void {
 
   app.openapi(getRunJUnit, async (c) => {
     const run = await requireRun(deps, c.req.valid('param').id);
-    const xml = junitReport([await reportInput(deps, run, new Map())]);
+    const xml = junitReport([await reportInput(deps, run, new Map(), rulesJudge(store))]);
     return c.body(xml, 200, { 'Content-Type': XML });
   });
 
@@ -85,8 +89,9 @@ export function registerJUnitRoutes(app: OpenAPIHono, deps: ServerDeps): void {
       cursor = page.nextCursor;
     } while (cursor && runs.length < JUNIT_MAX_RUNS);
     const names = new Map<string, string | null>();
+    const judge = rulesJudge(store);
     const inputs: JUnitRunInput[] = [];
-    for (const run of runs) inputs.push(await reportInput(deps, run, names));
+    for (const run of runs) inputs.push(await reportInput(deps, run, names, judge));
     const xml = junitReport(inputs);
     return c.body(xml, 200, { 'Content-Type': XML, 'X-Topas-Runs-Truncated': String(cursor !== null) });
   });

@@ -1,14 +1,14 @@
 /** A run among the other runs of its test: run it again, compare it with an earlier one. */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { compareRuns, type ComparedRun } from '../../core/compare.js';
-import { TopasError } from '../../core/errors.js';
+import { ConflictError, TopasError } from '../../core/errors.js';
 import type { Run } from '../../core/run.js';
 import { maskSecrets } from '../../core/run-view.js';
 import { keepMaskedSecrets } from '../../core/secrets.js';
 import type { ServerDeps } from '../deps.js';
 import { CompareQuery, RerunSchema, RunComparisonSchema } from '../run-schemas.js';
 import { RunIdParam, RunSchema } from '../schemas.js';
-import { badRequest, notFound } from './responses.js';
+import { badRequest, conflict, notFound } from './responses.js';
 import { requireRun } from './runs.js';
 import { access } from '../security/route-security.js';
 import { callerOf } from '../security/context.js';
@@ -21,7 +21,7 @@ const rerun = createRoute(
     tags: ['runs'],
     summary: 'Run a run again',
     description:
-      'Queues a new run with the same script and files (as the original ran them, even if its definition changed since), definition id, file name, env (merged with `env`; a secret sent back as `***` keeps its value), timeout, labels, App and name. A rerun that changes an env value of a run with stored env needs the `editor` role: a runner may only rerun as-is (stored values may be secrets).',
+      'Queues a new run with the same script and files (as the original ran them, even if its definition changed since), definition id, file name, env (merged with `env`; a secret sent back as `***` keeps its value), timeout, labels, App and name. An imported run (origin `import`) has nothing to run: 409. A rerun that changes an env value of a run with stored env needs the `editor` role: a runner may only rerun as-is (stored values may be secrets).',
     request: { params: RunIdParam, body: { required: false, content: { 'application/json': { schema: RerunSchema } } } },
     responses: {
       201: {
@@ -31,6 +31,7 @@ const rerun = createRoute(
       },
       400: badRequest,
       404: notFound,
+      409: conflict,
     },
   }),
 );
@@ -64,6 +65,9 @@ export function registerRunHistoryRoutes(app: OpenAPIHono, deps: ServerDeps): vo
 
   app.openapi(rerun, async (c) => {
     const original = await requireRun(deps, c.req.valid('param').id);
+    if (original.origin === 'import') {
+      throw new ConflictError(`run ${original.id} was imported from a test report: topas has no script to run again; import the next report instead`, { origin: 'import' });
+    }
     const body = c.req.valid('json') ?? {};
     assertMayChangeStoredRun(callerOf(c), `run ${original.id}`, original, { env: body.env });
     const run = await engine.submit({

@@ -7,6 +7,7 @@ import { LogPageSchema, LogsQuery, RunIdParam } from '../schemas.js';
 import { badRequest, notFound } from './responses.js';
 import { requireRun } from './runs.js';
 import { access } from '../security/route-security.js';
+import { describeDays } from '../../core/retention.js';
 
 const SSE_DESCRIPTION = [
   'With `follow=true` or `Accept: text/event-stream`: Server-Sent Events.',
@@ -40,6 +41,12 @@ const getLogs = createRoute(
   }),
 );
 
+/** Why a run has no log lines, for the person opening it. */
+export function logsExpiredNotice(expiredAt: string, logDays: number | null): string {
+  const kept = logDays === null ? '' : ` (log lines are kept ${describeDays(logDays)} after a run finishes: TOPAS_LOG_RETENTION_DAYS)`;
+  return `The log lines of this run were deleted on ${expiredAt.slice(0, 10)} by log retention${kept}. Its steps, assertions and results are kept.`;
+}
+
 /** `Last-Event-ID` as a seq, when the query has no `after`. */
 function lastEventId(header: string | undefined): number | undefined {
   if (header === undefined || header === '') return undefined;
@@ -59,6 +66,7 @@ export function registerRunLogRoutes(app: OpenAPIHono, deps: ServerDeps): void {
     }
     const after = q.after ?? 0;
     const items = await deps.store.getLogs(run.id, after, q.limit);
-    return c.json({ items, nextSeq: items.length ? items[items.length - 1]!.seq : after }, 200);
+    const notice = run.logsExpiredAt ? logsExpiredNotice(run.logsExpiredAt, deps.config.retention?.logDays ?? null) : null;
+    return c.json({ items, nextSeq: items.length ? items[items.length - 1]!.seq : after, logsExpiredAt: run.logsExpiredAt, notice }, 200);
   });
 }

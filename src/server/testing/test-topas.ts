@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../config/config.js';
 import type { Run } from '../../core/run.js';
 import { isTerminal } from '../../core/run-phase.js';
-import { startTopas, type RunningTopas } from '../start.js';
+import { startTopas, type RunningTopas, type StartOptions } from '../start.js';
 
 export interface TestTopas extends RunningTopas {
   /** POST/GET helpers against the real server, sending the admin token (unless `init` sets Authorization). */
@@ -17,10 +17,10 @@ export interface TestTopas extends RunningTopas {
   waitForEnd(id: string, timeoutMs?: number): Promise<Run>;
 }
 
-/** `env`: TOPAS_* settings of this topas (e.g. `TOPAS_GIT_ALLOW_FILE`); none by default. */
-export async function startTestTopas(env: Record<string, string> = {}): Promise<TestTopas> {
+/** `env`: TOPAS_* settings of this topas (e.g. `TOPAS_GIT_ALLOW_FILE`); none by default. `options`: timings and clocks (`StartOptions`). */
+export async function startTestTopas(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestTopas> {
   const data = await mkdtemp(join(tmpdir(), 'topas-test-'));
-  const topas = await startTopas(loadConfig({ port: 0, host: '127.0.0.1', data, examples: false, concurrency: 4, workers: 2 }, env));
+  const topas = await startTopas(loadConfig({ port: 0, host: '127.0.0.1', data, examples: false, concurrency: 4, workers: 2 }, env), options);
   const token = topas.admin!.secret;
   const withToken = (init: RequestInit = {}): RequestInit => {
     const headers = new Headers(init.headers);

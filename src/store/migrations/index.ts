@@ -7,6 +7,8 @@ import { sql as auth } from './006-auth.js';
 import { sql as boundedIndexRows } from './007-bounded-index-rows.js';
 import { sql as runTokens } from './008-run-tokens.js';
 import { sql as testResults } from './009-test-results.js';
+import { sql as runProfile } from './010-run-profile.js';
+import { sql as retention } from './011-retention.js';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -26,4 +28,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'bounded-index-rows', sql: boundedIndexRows },
   { version: 8, name: 'run-tokens', sql: runTokens },
   { version: 9, name: 'test-results', sql: testResults },
+  { version: 10, name: 'run-profile', sql: runProfile },
+  { version: 11, name: 'retention', sql: retention },
 ];

@@ -35,6 +35,9 @@ export interface RunDetail extends Run {
 export interface LogPage {
   items: LogLine[];
   nextSeq: number;
+  /** When log retention deleted this run's lines (then `items` is empty and `notice` says why). */
+  logsExpiredAt?: string | null;
+  notice?: string | null;
 }
 
 /** `GET /api/stats`. */
@@ -89,77 +92,19 @@ export type LocationLike = string | { file: string | null; line: number | null }
 
 // --- test results, categories, resource profile (issue 12) ----------------------------
 
-/** A test case's outcome in one run. */
-export type TestOutcome = 'Passed' | 'Failed' | 'Error' | 'Skipped';
+/** A test case's outcome in one run, and test cases across runs: the core's shapes, as `/api/tests` serves them. */
+export type { TestOutcome } from '../../../src/core/test-case';
+export type { FlakyEvidence, TestDetail, TestSummary } from '../../../src/core/test-summary';
+import type { TestOutcome } from '../../../src/core/test-case';
+import type { TestResultItem as CoreTestResultItem } from '../../../src/core/test-summary';
 
 /** `GET /api/definitions` items: the definition and its last finished run (null when none has finished). */
 export interface DefinitionListItem extends Definition {
   lastRun: { id: string; phase: RunPhase; finishedAt: string | null; category: string | null } | null;
 }
 
-/** A test case across runs (`GET /api/tests`): its key, last outcomes, pass rate, flakiness, durations, last failure, quarantine. */
-export interface TestSummary {
-  id: string;
-  /** `classname::name`. */
-  key: string;
-  classname: string;
-  name: string;
-  definitionId: string | null;
-  appName: string | null;
-  firstSeenAt: string;
-  lastRunAt: string;
-  lastRunId: string;
-  lastOutcome: TestOutcome;
-  /** The last outcomes, newest first (at most 20). */
-  recent: TestOutcome[];
-  /** Results recorded. */
-  runs: number;
-  /** 0..1 over the flaky window: Passed / (Passed + Failed + Error); null when none counted. */
-  passRate: number | null;
-  flaky: boolean;
-  /** 0..1: flips / (outcomes − 1) over the window. */
-  flakiness: number;
-  medianMs: number | null;
-  p95Ms: number | null;
-  lastFailure: { runId: string; at: string; message: string | null; category: string | null } | null;
-  quarantine: { at: string; by: string | null; reason: string } | null;
-}
-
-/** `GET /api/tests/{id}`: the summary with the evidence of flakiness. */
-export interface TestDetail extends TestSummary {
-  /** How many of the last outcomes flakiness is judged on. */
-  window: number;
-  flakyEvidence: {
-    flips: number;
-    /** Runs where the outcome flipped. */
-    runIds: string[];
-    /** A revision that both passed and failed. */
-    revision: { revision: string; passedRunId: string | null; failedRunId: string | null } | null;
-  };
-}
-
-/** One result of a test case (`GET /api/tests/{id}/history`), newest first. */
-export interface TestResultItem {
-  runId: string;
-  runName: string;
-  runPhase: RunPhase;
-  /** The run's creation time. */
-  createdAt: string;
-  outcome: TestOutcome;
-  durationMs: number | null;
-  /** Failed/Error: the first line of the failure; Skipped: why. */
-  message: string | null;
-  failureType: string | null;
-  /** The whole failure: message, location, expected and actual. */
-  detail: string | null;
-  category: string | null;
-  categoryRule: string | null;
-  quarantined: boolean;
-  flaky: boolean;
-  file: string | null;
-  line: number | null;
-  revision: string | null;
-}
+/** One result of a test case (`GET /api/tests/{id}/history`), newest first; `runPhase` is one of the run phases. */
+export type TestResultItem = Omit<CoreTestResultItem, 'runPhase'> & { runPhase: RunPhase };
 
 export type { CategoryRule, CategoryRules } from '../../../src/core/categories';
 

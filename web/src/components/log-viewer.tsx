@@ -21,9 +21,11 @@ export interface LogViewerProps {
   live: boolean;
   /** File name for the download, without extension. */
   downloadName: string;
+  /** What to say when the finished run has no lines (default: it wrote none), e.g. that log retention deleted them. */
+  emptyText?: string;
 }
 
-export function LogViewer({ log, live, downloadName }: LogViewerProps) {
+export function LogViewer({ log, live, downloadName, emptyText }: LogViewerProps) {
   const { buffer, version, status } = log;
   const lines = buffer.lines;
   const [query, setQuery] = useState('');
@@ -193,7 +195,7 @@ export function LogViewer({ log, live, downloadName }: LogViewerProps) {
       >
         {count === 0 ? (
           <div className="log-empty" role="status">
-            {status === 'loading' ? 'Loading the log…' : status === 'error' ? 'The log could not be read.' : q && filtered ? 'No line matches.' : streaming ? 'Waiting for the first line…' : 'This run wrote no log lines.'}
+            {status === 'loading' ? 'Loading the log…' : status === 'error' ? 'The log could not be read.' : q && filtered ? 'No line matches.' : streaming ? 'Waiting for the first line…' : (emptyText ?? 'This run wrote no log lines.')}
           </div>
         ) : (
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative', minWidth: '100%' }}>

@@ -8,7 +8,8 @@
 import type { RunOrigin, TestOutcome } from '../api/types';
 import { RUN_ORIGINS } from './domain';
 
-export const TEST_OUTCOMES: readonly TestOutcome[] = ['Passed', 'Failed', 'Error', 'Skipped'];
+export { TEST_OUTCOMES } from '../../../src/core/test-case';
+import { TEST_OUTCOMES } from '../../../src/core/test-case';
 
 export interface TestFilters {
   /** Text in the test's key (`classname::name`). */

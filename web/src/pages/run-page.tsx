@@ -264,7 +264,12 @@ function RunDetailsView({
       <section className="card" aria-labelledby="log-heading">
         <h2 id="log-heading">Log</h2>
         {log.error ? <InlineError error={log.error} /> : null}
-        <LogViewer log={log} live={!finished} downloadName={`${run.name}-${shortId(run.id)}`} />
+        <LogViewer
+          log={log}
+          live={!finished}
+          downloadName={`${run.name}-${shortId(run.id)}`}
+          emptyText={run.logsExpiredAt ? `The log lines of this run were deleted on ${run.logsExpiredAt.slice(0, 10)} by log retention (TOPAS_LOG_RETENTION_DAYS). Its steps, assertions and results are kept.` : undefined}
+        />
       </section>
 
       <section className="card" aria-labelledby="script-heading">

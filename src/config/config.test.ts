@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../core/errors.js';
+import { loadConfig, type ConfigFlags } from './config.js';
+
+/** The issues `loadConfig` reports, as `field: message`. */
+function issues(flags: ConfigFlags, env: Record<string, string>): string[] {
+  try {
+    loadConfig(flags, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return (error as ValidationError).issues.map((i) => `${i.field}: ${i.message}`);
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('retention settings', () => {
+  it('keep everything forever by default', () => {
+    expect(loadConfig({}, {}).retention).toEqual({ days: null, logDays: null, overrides: [] });
+  });
+
+  it('read TOPAS_RETENTION_DAYS, TOPAS_RETENTION_OVERRIDES and TOPAS_LOG_RETENTION_DAYS', () => {
+    const { retention } = loadConfig({}, { TOPAS_RETENTION_DAYS: '30', TOPAS_RETENTION_OVERRIDES: 'env=prod:90, ci.nightly=true:365,release=true:forever', TOPAS_LOG_RETENTION_DAYS: '7' });
+    expect(retention).toEqual({
+      days: 30,
+      logDays: 7,
+      overrides: [
+        { label: 'env', value: 'prod', days: 90 },
+        { label: 'ci.nightly', value: 'true', days: 365 },
+        { label: 'release', value: 'true', days: null },
+      ],
+    });
+  });
+
+  it('take the flags of topas up over the environment', () => {
+    const { retention } = loadConfig(
+      { retentionDays: '14', retentionOverrides: ['app.kubernetes.io/part-of=shop:60'], logRetentionDays: '3' },
+      { TOPAS_RETENTION_DAYS: '30', TOPAS_RETENTION_OVERRIDES: 'env=prod:90', TOPAS_LOG_RETENTION_DAYS: '7' },
+    );
+    expect(retention).toEqual({ days: 14, logDays: 3, overrides: [{ label: 'app.kubernetes.io/part-of', value: 'shop', days: 60 }] });
+  });
+
+  it('log retention alone keeps the runs forever and expires their logs', () => {
+    expect(loadConfig({}, { TOPAS_LOG_RETENTION_DAYS: '14' }).retention).toEqual({ days: null, logDays: 14, overrides: [] });
+  });
+
+  it('refuse bad values with an error naming the variable or flag and saying what fits', () => {
+    expect(issues({}, { TOPAS_RETENTION_DAYS: '30d' })).toEqual(['TOPAS_RETENTION_DAYS: must be a whole number of days from 1 to 36500, got "30d" (leave it unset to keep everything)']);
+    expect(issues({}, { TOPAS_RETENTION_DAYS: '0' })[0]).toMatch(/^TOPAS_RETENTION_DAYS: must be a whole number of days from 1 to 36500, got "0"/);
+    expect(issues({ retentionDays: '-1' }, {})[0]).toMatch(/^--retention-days: must be a whole number/);
+    expect(issues({}, { TOPAS_LOG_RETENTION_DAYS: 'week' })[0]).toMatch(/^TOPAS_LOG_RETENTION_DAYS: must be a whole number/);
+    expect(issues({}, { TOPAS_RETENTION_DAYS: '30', TOPAS_RETENTION_OVERRIDES: 'env=prod' })).toEqual([
+      'TOPAS_RETENTION_OVERRIDES: "env=prod" is not label=value:days (e.g. env=prod:90, or release=true:forever to keep those runs)',
+    ]);
+    expect(issues({}, { TOPAS_RETENTION_DAYS: '30', TOPAS_RETENTION_OVERRIDES: 'env=prod:ninety' })).toEqual([
+      'TOPAS_RETENTION_OVERRIDES: "env=prod:ninety": days must be an integer from 1 to 36500 or "forever", got "ninety"',
+    ]);
+    expect(issues({ retentionDays: '30', retentionOverrides: ['env=prod:90', 'env=prod:120'] }, {})).toEqual([
+      '--retention: "env=prod:120": env=prod is already given ("env=prod:90"); give each label=value once',
+    ]);
+  });
+
+  it('refuse settings that could never apply: overrides are for keeping longer, logs cannot outlive their runs', () => {
+    expect(issues({}, { TOPAS_RETENTION_OVERRIDES: 'env=prod:90' })).toEqual([
+      'TOPAS_RETENTION_OVERRIDES: keeps runs with these labels longer than TOPAS_RETENTION_DAYS, which is not set (every run is kept forever); set TOPAS_RETENTION_DAYS as well',
+    ]);
+    expect(issues({}, { TOPAS_RETENTION_DAYS: '30', TOPAS_RETENTION_OVERRIDES: 'env=dev:7' })).toEqual([
+      'TOPAS_RETENTION_OVERRIDES: env=dev:7 keeps runs 7 days, not longer than TOPAS_RETENTION_DAYS (30); the longest retention applies, so it would change nothing — give more than 30 days, or "forever"',
+    ]);
+    expect(issues({}, { TOPAS_RETENTION_DAYS: '30', TOPAS_LOG_RETENTION_DAYS: '60' })).toEqual([
+      'TOPAS_LOG_RETENTION_DAYS: 60 days is longer than TOPAS_RETENTION_DAYS (30); log lines are deleted with their runs, so give at most 30 days',
+    ]);
+  });
+});

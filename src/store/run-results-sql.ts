@@ -1,0 +1,37 @@
+/** The recorded test cases of one run (`test_results`), in order: what `results.json` exports. */
+import type { TestOutcome } from '../core/test-case.js';
+import type { SqlExecutor } from './sql.js';
+
+/** One recorded test case of a run, as exported. */
+export interface RecordedTestCase {
+  key: string;
+  classname: string;
+  name: string;
+  outcome: TestOutcome;
+  durationMs: number | null;
+  message: string | null;
+  /** Failed and Error cases: the category the rules gave; null otherwise. */
+  category: string | null;
+  categoryRule: string | null;
+  quarantined: boolean;
+}
+
+/** The run's recorded test cases in run order; empty when none were recorded (the run has not ended). */
+export async function runTestResults(sql: SqlExecutor, runId: string): Promise<RecordedTestCase[]> {
+  const { rows } = await sql.query<Record<string, unknown>>(
+    `SELECT test_key, classname, name, outcome, duration_ms, message, category, category_rule, quarantined
+       FROM test_results WHERE run_id = $1 ORDER BY idx`,
+    [runId],
+  );
+  return rows.map((r) => ({
+    key: String(r.test_key),
+    classname: String(r.classname),
+    name: String(r.name),
+    outcome: r.outcome as TestOutcome,
+    durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+    message: (r.message as string | null) ?? null,
+    category: (r.category as string | null) ?? null,
+    categoryRule: (r.category_rule as string | null) ?? null,
+    quarantined: Boolean(r.quarantined),
+  }));
+}
