@@ -2,7 +2,8 @@
  * Triage in a real browser (Chromium) against a real `topas up`: the Tests page and
  * a test's page after alternating runs (flaky), quarantine through the UI turning
  * the next failing run Passed, the Runs failure column and category filter, the
- * Categories page (save, preview, re-apply) and the Overview's category chart.
+ * Categories page (save, preview, re-apply), the Overview's category chart and
+ * parallelism card, and an imported report's IMPORT badge.
  * Screenshots (light theme, 1280×800): tests.png, test.png, categories.png.
  */
 import type { Browser } from 'playwright-core';
@@ -205,7 +206,8 @@ describe.skipIf(skip !== null)(`triage in a real browser${skip ? ` (skipped: ${s
       expect(await summary.textContent()).toBe('4 of 4 failures would change category.');
       const row = page.getByTestId('preview-row').first();
       expect(await row.getByTestId('category-badge').allTextContents()).toEqual(['Config Gap', 'Platform Issue']);
-      await page.evaluate(() => document.getElementById('rules-heading')!.closest('section')!.scrollIntoView({ block: 'start' }));
+      // The rules, the draft and the preview in one view (below the sticky header).
+      await page.evaluate(() => window.scrollTo(0, document.getElementById('rules-heading')!.closest('section')!.getBoundingClientRect().top + window.scrollY - 64));
       await screenshot(page, 'categories');
       // Not saved: the draft is discarded, and the saved rules re-applied to the last day.
       await page.getByRole('button', { name: 'Discard changes' }).click();
@@ -219,6 +221,35 @@ describe.skipIf(skip !== null)(`triage in a real browser${skip ? ` (skipped: ${s
       await card.locator('canvas').first().waitFor();
       expect(await card.getByTestId('category-legend').textContent()).toContain('Config Gap');
       expect(await card.locator('.chart').getAttribute('aria-label')).toMatch(/Config Gap 4/);
+      // The parallelism recommendation, from the runs' resource profile.
+      expect(await page.getByTestId('profile-parallelism').textContent()).toMatch(/^\d+ runs? at once$/);
+      expect(await page.getByTestId('profile-card').textContent()).toMatch(/limited by (CPU|memory|the concurrency limit)/);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it('marks an imported report with the IMPORT badge and offers the import origin filter', async () => {
+    const xml = [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      '<testsuite name="cart" tests="2" failures="1">',
+      '  <testcase classname="com.example.CartTest" name="adds" time="0.01"/>',
+      '  <testcase classname="com.example.CartTest" name="removes" time="0.02"><failure message="expected 0 items, got 1">stack</failure></testcase>',
+      '</testsuite>',
+    ].join('\n');
+    const res = await fetch(`${topas.url}/api/reports?name=e2e-imported`, { method: 'POST', headers: { authorization: `Bearer ${topas.token}`, 'content-type': 'application/xml' }, body: xml });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const { page, context, errors } = await newPage(browser, asAdmin());
+    try {
+      await page.goto(`${topas.url}/runs?origin=import`);
+      const row = page.getByTestId('run-row');
+      await until('the imported run', async () => (await row.count()) === 1);
+      expect(await row.getByTestId('import-badge').textContent()).toBe('IMPORT');
+      expect(await page.getByRole('button', { name: 'import', exact: true }).getAttribute('aria-pressed')).toBe('true');
+      expect(await row.getByTestId('run-failure').textContent()).toContain('expected 0 items, got 1');
+      await page.goto(`${topas.url}/tests?origin=import`);
+      await page.getByTestId('test-row').filter({ hasText: 'removes' }).waitFor();
       expect(errors).toEqual([]);
     } finally {
       await context.close();

@@ -150,15 +150,16 @@ export interface CategoryBreakdown {
   categories: string[];
 }
 
-/** How many runs fit at once, from the p95 resource profile, and why. */
-export interface ParallelismRecommendation {
-  parallelism: number | null;
-  limitedBy: string | null;
-  explanation: string;
-}
+export type { ParallelismRecommendation } from '../../../src/core/resource-profile';
+import type { ParallelismRecommendation } from '../../../src/core/resource-profile';
 
-/** `GET /api/insights/profile`: the recommendation, at the top level or under `recommendation` (with the profiles it came from). */
-export type ResourceProfileInsight = (ParallelismRecommendation | { recommendation: ParallelismRecommendation }) & Record<string, unknown>;
+/** `GET /api/insights/profile` (the parts the Overview shows): how many runs fit at once in the budget, and why. */
+export interface ResourceProfileInsight {
+  from: string;
+  to: string;
+  budget: { cpuCores: number; memoryBytes: number; source: 'machine' | 'configured' | 'mixed' };
+  recommendation: ParallelismRecommendation;
+}
 
 /** `GET /api/runs/{id}/results.json`: a run's test cases, the Streamstress shape. */
 export interface RunResults {

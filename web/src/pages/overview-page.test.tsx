@@ -24,7 +24,14 @@ const empty = {
 
 describe('the Overview’s failures by category and parallelism', () => {
   it('shows the parallelism recommendation and why', async () => {
-    vi.stubGlobal('fetch', fakeFetch({ ...empty, '/api/insights/profile': { recommendation: { parallelism: 3, limitedBy: 'memory', explanation: 'p95 run: 0.2 CPU, 600 MiB; budget 2 CPU, 2 GiB: 3 at once, limited by memory.' } } }).fetch);
+    vi.stubGlobal('fetch', fakeFetch({ ...empty, '/api/insights/profile': {
+          from: '2025-01-25T00:00:00.000Z',
+          to: '2025-02-01T00:00:00.000Z',
+          items: [],
+          basis: { runs: 40, cpuCoresP95: 0.2, peakMemoryBytesP95: 600 * 2 ** 20 },
+          budget: { cpuCores: 2, memoryBytes: 2 * 2 ** 30, source: 'configured' },
+          recommendation: { parallelism: 3, limitedBy: 'memory', explanation: 'p95 run: 0.2 CPU, 600 MiB; budget 2 CPU, 2 GiB: 3 at once, limited by memory.', fits: { cpu: 10, memory: 3 }, concurrency: 4 },
+        }, }).fetch);
     renderAt('/overview', '/overview', <OverviewPage />);
     expect((await screen.findByTestId('profile-parallelism')).textContent).toBe('3 runs at once');
     expect(screen.getByTestId('profile-card').textContent).toContain('limited by memory');

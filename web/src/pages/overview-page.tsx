@@ -340,9 +340,11 @@ function CategoryChart({ breakdown, bucket, from }: { breakdown: CategoryBreakdo
   );
 }
 
+const LIMITS: Record<ParallelismRecommendation['limitedBy'], string> = { cpu: 'CPU', memory: 'memory', concurrency: 'the concurrency limit' };
+
 /** How many runs fit at once, from the p95 resource profile of recent runs (say why). */
 function ProfileCard({ profile: body, error }: { profile: ResourceProfileInsight | undefined; error: unknown }) {
-  const profile = body && 'recommendation' in body && body.recommendation && typeof body.recommendation === 'object' ? (body.recommendation as ParallelismRecommendation) : (body as ParallelismRecommendation | undefined);
+  const profile = body?.recommendation;
   return (
     <section className="card" aria-labelledby="profile-heading" data-testid="profile-card">
       <h2 id="profile-heading">Parallelism</h2>
@@ -352,9 +354,9 @@ function ProfileCard({ profile: body, error }: { profile: ResourceProfileInsight
         <>
           <p className="stat" style={{ margin: '4px 0 8px' }}>
             <span className="value" data-testid="profile-parallelism">
-              {typeof profile.parallelism === 'number' ? `${formatCount(profile.parallelism)} run${profile.parallelism === 1 ? '' : 's'} at once` : '—'}
+              {formatCount(profile.parallelism)} run{profile.parallelism === 1 ? '' : 's'} at once
             </span>
-            {profile.limitedBy && <span className="label"> limited by {profile.limitedBy}</span>}
+            <span className="label"> limited by {LIMITS[profile.limitedBy]}</span>
           </p>
           <p className="subtitle" style={{ whiteSpace: 'pre-wrap' }}>
             {profile.explanation}
