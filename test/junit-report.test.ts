@@ -117,6 +117,19 @@ describe('JUnit XML over the API', () => {
     expect((await xml('/api/junit.xml?phase=Nope')).status).toBe(400);
   });
 
+  it('GET /api/junit.xml holds the newest 500 runs of a larger selection and says it left some out', async () => {
+    const label = `cap-${process.pid}`;
+    const made = await topas.store.createRuns(
+      Array.from({ length: 501 }, (_, i) => ({ name: `cap-${i}`, origin: 'api' as const, source: { type: 'inline' as const, script: 'x = 1' }, timeoutSeconds: 30, labels: { 'ci.build': label } })),
+    );
+    const report = await xml(`/api/junit.xml?label=ci.build=${label}`);
+    expect(report.status).toBe(200);
+    expect(report.headers.get('x-topas-runs-truncated')).toBe('true');
+    expect(report.body.match(/<testsuite /g)).toHaveLength(500);
+    expect(report.body).toContain(`id="${made.at(-1)!.id}"`); // the newest is in
+    expect(report.body).not.toContain(`id="${made[0]!.id}"`); // the oldest is the one left out
+  }, 60_000);
+
   it.skipIf(!hasXmllint)('is valid against Jenkins junit-10.xsd (xmllint --schema)', async () => {
     const all = await xml(`/api/junit.xml?label=ci.build=${BUILD}`);
     const file = join(work, 'all.xml');

@@ -215,6 +215,23 @@ describe('definitions', () => {
     expect((await platform.waitForEnd(run.id)).phase).toBe('Passed');
   });
 
+  it("lists each definition with its last result: the newest finished run's phase and when, null before any", async () => {
+    const def = (await (await post('/api/definitions', { name: 'last-result', script: 'assert(env.MODE ~= "broken", "works")' })).json()) as { id: string };
+    await post('/api/definitions', { name: 'last-result-never', script: 'print(1)' });
+    const before = (await (await app.request('/api/definitions?q=last-result')).json()) as { items: { name: string; lastRun: unknown }[] };
+    expect(before.items.map((d) => [d.name, d.lastRun])).toEqual([['last-result', null], ['last-result-never', null]]);
+
+    const ok = (await (await post('/api/definitions/last-result/runs', {})).json()) as { id: string };
+    expect((await platform.waitForEnd(ok.id)).phase).toBe('Passed');
+    const broken = (await (await post('/api/definitions/last-result/runs', { env: { MODE: 'broken' } })).json()) as { id: string };
+    const ended = await platform.waitForEnd(broken.id);
+    expect(ended.phase).toBe('Failed');
+
+    const after = (await (await app.request('/api/definitions?q=last-result')).json()) as { items: { id: string; lastRun: unknown }[] };
+    expect(after.items.find((d) => d.id === def.id)!.lastRun).toEqual({ id: broken.id, phase: 'Failed', finishedAt: ended.finishedAt, category: ended.category });
+    expect(after.items.find((d) => d.id !== def.id)!.lastRun).toBeNull();
+  });
+
   it('validates definition bodies', async () => {
     const res = await post('/api/definitions', { name: 'has space', script: 'x', timeoutSeconds: 100000 });
     expect(res.status).toBe(400);

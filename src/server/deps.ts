@@ -17,6 +17,7 @@ export type ServerStore = Pick<
   | 'createDefinition'
   | 'getDefinition'
   | 'listDefinitions'
+  | 'lastRunsOfDefinitions'
   | 'updateDefinition'
   | 'deleteDefinition'
   | 'countByPhase'

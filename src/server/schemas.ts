@@ -301,6 +301,19 @@ export const DefinitionSchema = z
   })
   .openapi('Definition', { description: 'A stored, named test that runs can be started from.' });
 
+/** A definition in the list, with its last result. */
+export const DefinitionListItemSchema = DefinitionSchema.extend({
+  lastRun: z
+    .object({
+      id: z.string(),
+      phase: z.enum(RUN_PHASES),
+      finishedAt: IsoTime.nullable(),
+      category: z.string().nullable().openapi({ description: 'The failure category of a failed run; null when it passed.' }),
+    })
+    .nullable()
+    .openapi({ description: "The definition's newest finished run (by creation; Queued and Running runs are skipped); null when none has finished." }),
+}).openapi('DefinitionListItem', { description: 'A stored test as the list shows it: the definition and its last result.' });
+
 // --- system ------------------------------------------------------------------
 
 export const StatsSchema = z

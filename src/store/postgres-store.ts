@@ -4,12 +4,13 @@ import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { DeleteRunsRequest, DeleteRunsResult, ExpireLogsRequest, ExpireLogsResult, ImportedRunInput, Page, PageRequest, RunFinish, Store } from './store.js';
+import type { DefinitionLastRun, DeleteRunsRequest, DeleteRunsResult, ExpireLogsRequest, ExpireLogsResult, ImportedRunInput, Page, PageRequest, RunFinish, Store } from './store.js';
 import * as retention from './retention-sql.js';
 import { importRun } from './import-run-sql.js';
 import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
+import { lastRunsOfDefinitions } from './definition-last-run-sql.js';
 import { recordTestResults } from './test-results-sql.js';
 import * as tests from './test-queries.js';
 import { DEFAULT_FLAKY_WINDOW, type TestDetail, type TestFilter, type TestResultItem, type TestSummary } from '../core/test-summary.js';
@@ -539,6 +540,10 @@ class PostgresStore implements Store {
     const items = rows.slice(0, limit).map(toDefinition);
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.name]) : null };
+  }
+
+  lastRunsOfDefinitions(definitionIds: readonly string[]): Promise<Map<string, DefinitionLastRun>> {
+    return lastRunsOfDefinitions(this.sql, definitionIds);
   }
 
   async updateDefinition(id: string, patch: TestDefinitionPatch): Promise<TestDefinition | null> {

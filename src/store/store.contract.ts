@@ -712,6 +712,31 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         await expect(store.updateDefinition(b.id, { name: 'dup' })).rejects.toBeInstanceOf(ConflictError);
         expect((await store.getDefinition('dup'))!.id).toBe(a.id);
       });
+
+      it("gives each definition its last finished run (not a queued or running one), none when it never finished", async () => {
+        const a = await store.createDefinition({ name: 'last-a', script: '' });
+        const b = await store.createDefinition({ name: 'last-b', script: '' });
+        const never = await store.createDefinition({ name: 'last-never', script: '' });
+        const ofA = (name: string) => newRun({ name, source: { type: 'definition', definitionId: a.id, script: '' } });
+        const passed = await store.createRun(ofA('a-1'));
+        const failed = await store.createRun(ofA('a-2'));
+        await store.claimRuns('exec-a', 2, 10);
+        await store.finishRun(passed.id, 'exec-a', { phase: 'Passed', reason: null, message: null, summary });
+        await store.finishRun(failed.id, 'exec-a', { phase: 'Failed', reason: 'AssertionFailed', message: 'boom', summary });
+        await sql.query(`UPDATE runs SET category = 'Config Gap' WHERE id = $1`, [failed.id]);
+        const ofB = await store.createRun(newRun({ name: 'b-1', source: { type: 'definition', definitionId: b.id, script: '' } }));
+        await store.claimRuns('exec-a', 1, 10);
+        await store.finishRun(ofB.id, 'exec-a', { phase: 'Passed', reason: null, message: null, summary });
+        // Newer, but not finished: the last result stays the Failed run.
+        await store.createRun(ofA('a-3'));
+
+        const last = await store.lastRunsOfDefinitions([a.id, b.id, never.id, a.id]);
+        expect(last.get(a.id)).toMatchObject({ id: failed.id, phase: 'Failed', category: 'Config Gap' });
+        expect(last.get(a.id)!.finishedAt).toBe((await store.getRun(failed.id))!.finishedAt);
+        expect(last.get(b.id)).toMatchObject({ id: ofB.id, phase: 'Passed', category: null });
+        expect(last.has(never.id)).toBe(false);
+        expect((await store.lastRunsOfDefinitions([])).size).toBe(0);
+      });
     });
 
     describe('tokens and sessions', () => {

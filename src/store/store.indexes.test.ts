@@ -3,6 +3,7 @@ import { openPglite } from './pglite-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import { seedRuns } from './seed.js';
 import { listRunsQuery } from './list-runs-query.js';
+import { LAST_RUNS_OF_DEFINITIONS_SQL } from './definition-last-run-sql.js';
 import { LOGS_TO_EXPIRE, RUNS_TO_DELETE } from './retention-sql.js';
 import { previousRun, runTrends, topTests } from './insights-queries.js';
 import { defaultRange } from '../core/insights.js';
@@ -66,6 +67,17 @@ describe(`listRuns plans over ${SEEDED} seeded runs (PGlite)`, () => {
   ])('%s uses an index', async (_label, filter) => {
     const text = await plan(filter);
     expect(text, text).not.toMatch(/Seq Scan on runs/);
+  });
+
+  it("the Definitions list's last results walk runs_definition_idx, one short walk per definition", async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `seed-def-${i}`);
+    const { rows } = await sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${LAST_RUNS_OF_DEFINITIONS_SQL}`, [ids]);
+    const text = rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text, text).not.toMatch(/Seq Scan on runs/);
+    expect(text, text).toMatch(/runs_definition_idx/);
+    expect(text, text).not.toMatch(/Sort/);
+    const last = await store.lastRunsOfDefinitions(['seed-def-7']);
+    expect(last.get('seed-def-7')?.phase).toMatch(/^(Passed|Failed|Error|TimedOut|Cancelled)$/);
   });
 
   it('category=… walks the category index in order (one category or several)', async () => {

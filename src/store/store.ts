@@ -64,6 +64,15 @@ export interface ExpireLogsResult {
   more: boolean;
 }
 
+/** A definition's last finished run, as the Definitions list shows it. */
+export interface DefinitionLastRun {
+  id: string;
+  phase: RunPhase;
+  finishedAt: string | null;
+  /** The failure category of a failed run; null when it passed. */
+  category: string | null;
+}
+
 /** One run's end, as handed to `finishRuns`. */
 export interface RunFinish {
   id: string;
@@ -289,6 +298,12 @@ export interface Store {
   createDefinition(input: NewTestDefinition): Promise<TestDefinition>;
   getDefinition(idOrName: string): Promise<TestDefinition | null>;
   listDefinitions(page: PageRequest & { text?: string }): Promise<Page<TestDefinition>>;
+  /**
+   * Each definition's last result: its newest run (by creation) that has finished,
+   * keyed by definition id; definitions with no finished run are absent. One query
+   * for a page of definitions.
+   */
+  lastRunsOfDefinitions(definitionIds: readonly string[]): Promise<Map<string, DefinitionLastRun>>;
   updateDefinition(id: string, patch: TestDefinitionPatch): Promise<TestDefinition | null>;
   /** Returns false if there was no such definition. Runs keep their snapshot. */
   deleteDefinition(id: string): Promise<boolean>;

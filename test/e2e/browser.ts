@@ -4,7 +4,7 @@
  * (`apt-get install -y chromium` installs it; `.ci/run` does).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,20 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 export function browserSkipReason(): string | null {
   if (!existsSync(CHROMIUM_PATH)) return `no Chromium at ${CHROMIUM_PATH} (install it with: apt-get install -y chromium)`;
   return null;
+}
+
+/** Where the README's screenshots live. */
+export const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+/**
+ * Saves the page as docs/screenshots/<name>.png when that file is missing or with
+ * TOPAS_SCREENSHOTS=1, so ordinary test runs do not rewrite the committed images.
+ */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const file = join(SCREENSHOTS, `${name}.png`);
+  if (existsSync(file) && process.env.TOPAS_SCREENSHOTS !== '1') return;
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: file });
 }
 
 /** The built dashboard the server serves; the tests need it (npm test builds it). */

@@ -4,27 +4,17 @@
  * (light theme, 1280×800) go to docs/screenshots/ when a file is missing or with
  * TOPAS_SCREENSHOTS=1, so ordinary test runs do not rewrite the committed images.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, until, type TopasProcess } from '../topas-process.js';
-import { browserSkipReason, newPage, startDashboard, type DashboardUnderTest } from './browser.js';
+import { browserSkipReason, newPage, screenshot, startDashboard, type DashboardUnderTest } from './browser.js';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const FAILING_LUA = fileURLToPath(new URL('../../examples/tests/failing.lua', import.meta.url));
 
 const skip = browserSkipReason();
 if (skip) console.warn(`[e2e] skipping the dashboard browser tests: ${skip}`);
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  const file = join(SCREENSHOTS, `${name}.png`);
-  if (existsSync(file) && process.env.TOPAS_SCREENSHOTS !== '1') return;
-  await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: file });
-}
 
 const TERMINAL = ['Passed', 'Failed', 'Error', 'TimedOut', 'Cancelled'];
 

@@ -14,6 +14,9 @@ const AppsPage = lazy(() => import('./pages/apps-page'));
 const OverviewPage = lazy(() => import('./pages/overview-page'));
 const ComparePage = lazy(() => import('./pages/compare-page'));
 const SchedulePage = lazy(() => import('./pages/schedule-page'));
+const TestsPage = lazy(() => import('./pages/tests-page'));
+const TestPage = lazy(() => import('./pages/test-page'));
+const CategoriesPage = lazy(() => import('./pages/categories-page'));
 
 export function App() {
   return (
@@ -24,11 +27,14 @@ export function App() {
             <Route path="/" element={<Navigate to="/runs" replace />} />
             <Route path="/runs" element={<RunsPage />} />
             <Route path="/runs/:id" element={<RunPage />} />
+            <Route path="/tests" element={<TestsPage />} />
+            <Route path="/tests/:id" element={<TestPage />} />
             <Route path="/definitions" element={<DefinitionsPage />} />
             <Route path="/definitions/new" element={<DefinitionPage />} />
             <Route path="/definitions/:ref" element={<DefinitionPage />} />
             <Route path="/apps" element={<AppsPage />} />
             <Route path="/overview" element={<OverviewPage />} />
+            <Route path="/categories" element={<CategoriesPage />} />
             <Route path="/compare" element={<ComparePage />} />
             <Route path="/schedule" element={<SchedulePage />} />
             <Route path="*" element={<NotFoundPage />} />

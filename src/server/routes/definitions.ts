@@ -6,6 +6,7 @@ import type { ServerDeps } from '../deps.js';
 import {
   CreateDefinitionSchema,
   DefinitionRefParam,
+  DefinitionListItemSchema,
   DefinitionSchema,
   ListDefinitionsQuery,
   PatchDefinitionSchema,
@@ -44,10 +45,10 @@ const list = createRoute(
     path: '/api/definitions',
     tags: ['definitions'],
     summary: 'List test definitions',
-    description: 'Keyset-paginated; pass `nextCursor` as `cursor` to read the next page.',
+    description: 'Keyset-paginated; pass `nextCursor` as `cursor` to read the next page. Each item carries `lastRun`, its last result.',
     request: { query: ListDefinitionsQuery },
     responses: {
-      200: { description: 'A page of definitions.', content: json(pageSchema(DefinitionSchema, 'DefinitionPage')) },
+      200: { description: 'A page of definitions.', content: json(pageSchema(DefinitionListItemSchema, 'DefinitionPage')) },
       400: badRequest,
     },
   }),
@@ -161,7 +162,8 @@ export function registerDefinitionRoutes(app: OpenAPIHono, deps: ServerDeps): vo
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
     const page = await store.listDefinitions({ text: q.q, limit: q.limit, cursor: q.cursor ?? null });
-    return c.json({ ...page, items: page.items.map((d) => maskSecrets(d)) }, 200);
+    const last = await store.lastRunsOfDefinitions(page.items.map((d) => d.id));
+    return c.json({ ...page, items: page.items.map((d) => ({ ...maskSecrets(d), lastRun: last.get(d.id) ?? null })) }, 200);
   });
 
   app.openapi(read, async (c) => c.json(maskSecrets(await requireDefinition(c.req.valid('param').idOrName)), 200));

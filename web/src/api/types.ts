@@ -10,6 +10,7 @@ import type { RunPhase } from '../../../src/core/run-phase';
 import type { Run } from '../../../src/core/run';
 import type { RunComparison } from '../../../src/core/compare';
 import type { FailingTest, SlowTest, TopLists } from '../../../src/core/insights';
+import type { CategoryRule } from '../../../src/core/categories';
 
 export type { RunPhase } from '../../../src/core/run-phase';
 export type { K8sRef, Run, RunOrigin, RunSummary } from '../../../src/core/run';
@@ -88,3 +89,90 @@ export type { App, AppStatus, Condition, DatabaseStatus, Endpoint, ServiceStatus
 
 /** Where something happened: `{file, line}` from the API, or `file:line` text. */
 export type LocationLike = string | { file: string | null; line: number | null } | null | undefined;
+
+// --- test results, categories, resource profile (issue 12) ----------------------------
+
+/** A test case's outcome in one run, and test cases across runs: the core's shapes, as `/api/tests` serves them. */
+export type { TestOutcome } from '../../../src/core/test-case';
+export type { FlakyEvidence, TestDetail, TestSummary } from '../../../src/core/test-summary';
+import type { TestOutcome } from '../../../src/core/test-case';
+import type { TestResultItem as CoreTestResultItem } from '../../../src/core/test-summary';
+
+/** `GET /api/definitions` items: the definition and its last finished run (null when none has finished). */
+export interface DefinitionListItem extends Definition {
+  lastRun: { id: string; phase: RunPhase; finishedAt: string | null; category: string | null } | null;
+}
+
+/** One result of a test case (`GET /api/tests/{id}/history`), newest first; `runPhase` is one of the run phases. */
+export type TestResultItem = Omit<CoreTestResultItem, 'runPhase'> & { runPhase: RunPhase };
+
+export type { CategoryRule, CategoryRules } from '../../../src/core/categories';
+
+/** `GET /api/categories`: the ordered rules (first match wins) and who saved them. */
+export interface CategoryRulesState {
+  rules: CategoryRule[];
+  version: number;
+  updatedAt: string | null;
+  updatedBy: string | null;
+  /** True while no rules were saved: the shipped defaults apply. */
+  defaults: boolean;
+}
+
+/** `POST /api/categories/preview`: what the proposed rules would say about recent failures. */
+export interface CategoryPreview {
+  items: {
+    runId: string;
+    testKey: string;
+    testId: string;
+    message: string | null;
+    before: { category: string; rule: string | null };
+    after: { category: string; rule: string | null };
+  }[];
+  changed: number;
+}
+
+/** A background re-categorization of past failures (`POST /api/categories/apply`). */
+export interface CategoryApplyJob {
+  id: string;
+  state: 'running' | 'done' | 'failed';
+  since: string | null;
+  processed: number;
+  changed: number;
+  startedAt: string;
+  finishedAt: string | null;
+  /** Why a failed job stopped. */
+  error?: string;
+}
+
+/** `GET /api/insights/categories`: failed test cases per category per bucket. */
+export interface CategoryBreakdown {
+  points: { start: string; counts: Record<string, number> }[];
+  categories: string[];
+}
+
+export type { ParallelismRecommendation } from '../../../src/core/resource-profile';
+import type { ParallelismRecommendation } from '../../../src/core/resource-profile';
+
+/** `GET /api/insights/profile` (the parts the Overview shows): how many runs fit at once in the budget, and why. */
+export interface ResourceProfileInsight {
+  from: string;
+  to: string;
+  budget: { cpuCores: number; memoryBytes: number; source: 'machine' | 'configured' | 'mixed' };
+  recommendation: ParallelismRecommendation;
+}
+
+/** `GET /api/runs/{id}/results.json`: a run's test cases, the Streamstress shape. */
+export interface RunResults {
+  run: { id: string; name: string; phase: RunPhase; category: string | null; [key: string]: unknown };
+  results: {
+    key: string;
+    classname: string;
+    name: string;
+    outcome: TestOutcome;
+    durationMs: number | null;
+    message: string | null;
+    category: string | null;
+    categoryRule: string | null;
+    quarantined: boolean;
+  }[];
+}

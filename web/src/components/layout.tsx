@@ -11,8 +11,10 @@ import { ApiBanner } from './api-banner';
 const NAV = [
   { to: '/overview', label: 'Overview' },
   { to: '/runs', label: 'Runs' },
+  { to: '/tests', label: 'Tests' },
   { to: '/definitions', label: 'Definitions' },
   { to: '/apps', label: 'Apps' },
+  { to: '/categories', label: 'Categories' },
   { to: '/compare', label: 'Compare' },
   { to: '/schedule', label: 'Schedule' },
 ];

@@ -51,6 +51,20 @@ describe('the Runs filter bar and the URL', () => {
     expect(location()).toBe('/runs');
   });
 
+  it('toggles failure categories as repeated `category` params, offering one the URL has that the rules do not', () => {
+    function WithCategories() {
+      const [filters, setFilters] = useUrlFilters();
+      return <RunFiltersBar filters={filters} onChange={setFilters} categories={['Regression', 'Config Gap']} />;
+    }
+    renderAt('/runs?category=Old%20Name', '/runs', <WithCategories />);
+    const group = screen.getByRole('group', { name: 'Category' });
+    expect([...group.querySelectorAll('button')].map((b) => `${b.textContent}:${b.getAttribute('aria-pressed')}`)).toEqual(['Regression:false', 'Config Gap:false', 'Old Name:true']);
+    fireEvent.click(screen.getByRole('button', { name: 'Config Gap' }));
+    expect(location()).toBe('/runs?category=Old+Name&category=Config+Gap');
+    fireEvent.click(screen.getByRole('button', { name: 'Old Name' }));
+    expect(location()).toBe('/runs?category=Config+Gap');
+  });
+
   it('says how to write a label instead of sending a bad one', () => {
     renderAt('/runs', '/runs', <FiltersPage />);
     fireEvent.change(screen.getByLabelText('Label'), { target: { value: 'team' } });

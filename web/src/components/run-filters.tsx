@@ -29,7 +29,19 @@ function useDebounced(value: string, onSettle: (v: string) => void, delayMs = 30
   }, [value]);
 }
 
-export function RunFiltersBar({ filters, onChange, definitionName }: { filters: RunFilters; onChange: (next: RunFilters, replace?: boolean) => void; definitionName?: string }) {
+export function RunFiltersBar({
+  filters,
+  onChange,
+  definitionName,
+  categories = [],
+}: {
+  filters: RunFilters;
+  onChange: (next: RunFilters, replace?: boolean) => void;
+  definitionName?: string;
+  /** The failure categories to offer (the rules' ones); those in the URL are offered too. */
+  categories?: readonly string[];
+}) {
+  const categoryChoices = [...categories, ...filters.category.filter((c) => !categories.includes(c))];
   const ids = { q: useId(), app: useId(), label: useId(), range: useId(), since: useId(), until: useId() };
   const [q, setQ] = useState(filters.q);
   const [app, setApp] = useState(filters.app);
@@ -100,6 +112,26 @@ export function RunFiltersBar({ filters, onChange, definitionName }: { filters: 
             ))}
           </div>
         </div>
+        {categoryChoices.length > 0 && (
+          <div className="group" role="group" aria-labelledby="category-filter-label">
+            <span className="group-label" id="category-filter-label">
+              Category
+            </span>
+            <div className="chips">
+              {categoryChoices.map((category) => (
+                <button
+                  key={category}
+                  type="button"
+                  className="chip-toggle"
+                  aria-pressed={filters.category.includes(category)}
+                  onClick={() => onChange({ ...filters, category: filters.category.includes(category) ? filters.category.filter((c) => c !== category) : [...filters.category, category] })}
+                >
+                  {category}
+                </button>
+              ))}
+            </div>
+          </div>
+        )}
       </div>
       <div className="filters" style={{ marginTop: 12 }}>
         <div className="group">

@@ -9,7 +9,10 @@ import { Link, useNavigate } from 'react-router-dom';
 import type { RunListItem } from '../api/types';
 import { useNow } from '../hooks/use-now';
 import { formatCount, formatDuration } from '../lib/format';
+import { headline } from '../lib/domain';
+import { CategoryBadge } from './category-badge';
 import { CrdBadge } from './crd-badge';
+import { ImportBadge } from './import-badge';
 import { Labels } from './labels';
 import { PhaseBadge } from './phase-badge';
 import { RelativeTime } from './relative-time';
@@ -58,18 +61,20 @@ export function RunsTable({ runs, hasMore, loadMore, loadingMore, moreError, sho
         <table className="runs-table" data-testid="runs-table">
           <caption className="visually-hidden">{caption}</caption>
           <colgroup>
-            <col style={{ width: 120 }} />
+            <col style={{ width: 112 }} />
             <col />
-            <col style={{ width: 96 }} />
-            <col style={{ width: 120 }} />
-            <col style={{ width: 110 }} />
-            <col style={{ width: 95 }} />
-            <col style={{ width: 205 }} />
+            <col style={{ width: '30%' }} />
+            <col style={{ width: 76 }} />
+            <col style={{ width: 100 }} />
+            <col style={{ width: 104 }} />
+            <col style={{ width: 84 }} />
+            <col style={{ width: 150 }} />
           </colgroup>
           <thead>
             <tr>
               <th scope="col">Phase</th>
               <th scope="col">Name</th>
+              <th scope="col">Failure</th>
               <th scope="col">Origin</th>
               <th scope="col">App</th>
               <th scope="col">Created</th>
@@ -82,7 +87,7 @@ export function RunsTable({ runs, hasMore, loadMore, loadingMore, moreError, sho
           <tbody>
             {padTop > 0 && (
               <tr className="spacer" aria-hidden="true">
-                <td colSpan={7} style={{ height: padTop }} />
+                <td colSpan={8} style={{ height: padTop }} />
               </tr>
             )}
             {items.map((item) => {
@@ -101,8 +106,12 @@ export function RunsTable({ runs, hasMore, loadMore, loadingMore, moreError, sho
                         {run.name}
                       </Link>
                       {run.origin === 'crd' && <CrdBadge />}
+                      {run.origin === 'import' && <ImportBadge />}
                       {Object.keys(run.labels).length > 0 && <Labels labels={run.labels} max={2} />}
                     </div>
+                  </td>
+                  <td>
+                    <FailureCell run={run} />
                   </td>
                   <td>{run.origin}</td>
                   <td title={run.appName ?? undefined}>{run.appName ?? '—'}</td>
@@ -118,7 +127,7 @@ export function RunsTable({ runs, hasMore, loadMore, loadingMore, moreError, sho
             })}
             {padBottom > 0 && (
               <tr className="spacer" aria-hidden="true">
-                <td colSpan={7} style={{ height: padBottom }} />
+                <td colSpan={8} style={{ height: padBottom }} />
               </tr>
             )}
           </tbody>
@@ -140,6 +149,32 @@ export function RunsTable({ runs, hasMore, loadMore, loadingMore, moreError, sho
         ) : null}
       </div>
     </>
+  );
+}
+
+/** Why a run did not pass, at a glance: its category and the reason with the first line of the message (all of it as the title). */
+export function FailureCell({ run }: { run: RunListItem }) {
+  const quarantined = run.summary.quarantinedFailures ?? 0;
+  if (run.phase === 'Passed' && quarantined > 0) {
+    return (
+      <span className="failure-text" data-testid="run-quarantined" title="These failures are of quarantined tests: recorded, but they do not fail the run">
+        {quarantined} quarantined failure{quarantined === 1 ? '' : 's'}
+      </span>
+    );
+  }
+  if (run.phase !== 'Failed' && run.phase !== 'Error' && run.phase !== 'TimedOut') return null;
+  const first = run.message ? headline(run.message) : null;
+  const text = [run.reason, first].filter(Boolean).join(': ');
+  const title = [run.reason, run.message].filter(Boolean).join(': ');
+  return (
+    <span className="failure-cell" data-testid="run-failure">
+      {run.category && <CategoryBadge category={run.category} rule={run.categoryRule} />}
+      {text && (
+        <span className="failure-text" title={title}>
+          {text}
+        </span>
+      )}
+    </span>
   );
 }
 

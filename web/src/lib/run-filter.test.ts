@@ -15,10 +15,11 @@ describe('filters ↔ page URL', () => {
       since: '24h',
       until: '2025-01-31T12:00:00.000Z',
       definition: 'def-1',
+      category: ['Regression', 'Config Gap'],
     };
     const search = filtersToSearch(filters);
     expect(search.toString()).toBe(
-      'phase=Failed%2CError&origin=cli%2Ccrd&app=shop&label=team%3Dcore&label=env%3Dprod&q=check+out&since=24h&until=2025-01-31T12%3A00%3A00.000Z&definition=def-1',
+      'phase=Failed%2CError&origin=cli%2Ccrd&app=shop&label=team%3Dcore&label=env%3Dprod&q=check+out&since=24h&until=2025-01-31T12%3A00%3A00.000Z&definition=def-1&category=Regression&category=Config+Gap',
     );
     expect(filtersFromSearch(new URLSearchParams(search.toString()))).toEqual(filters);
   });
@@ -41,6 +42,18 @@ describe('filters ↔ page URL', () => {
 
   it('keeps an absolute since as given', () => {
     expect(filtersFromSearch(new URLSearchParams('since=2025-01-01T00:00:00Z')).since).toBe('2025-01-01T00:00:00Z');
+  });
+});
+
+describe('the category filter', () => {
+  it('repeats `category` in the URL and the API query, keeps commas in a name, and matches runs of any of them', () => {
+    const f = filtersFromSearch(new URLSearchParams('category=Regression&category=Gap%2C+config&category=Regression&category=+'));
+    expect(f.category).toEqual(['Regression', 'Gap, config']);
+    expect(filtersToApiQuery(f, now).getAll('category')).toEqual(['Regression', 'Gap, config']);
+    expect(countFilters(f)).toBe(1);
+    expect(matchesFilters(makeRun({ phase: 'Failed', category: 'Regression' }), f, now)).toBe(true);
+    expect(matchesFilters(makeRun({ phase: 'Failed', category: 'Platform Issue' }), f, now)).toBe(false);
+    expect(matchesFilters(makeRun({ phase: 'Passed', category: null }), f, now)).toBe(false);
   });
 });
 

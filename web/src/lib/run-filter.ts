@@ -3,7 +3,7 @@
  * survives reload) and the API query of `GET /api/runs`. The URL is the only
  * state: the page reads its filters from it and writes changes back to it.
  *
- * URL: `?phase=Failed,Error&origin=crd&app=shop&label=team=core&q=checkout&since=24h`
+ * URL: `?phase=Failed,Error&origin=crd&app=shop&label=team=core&q=checkout&since=24h&category=Regression&category=Config%20Gap`
  * `since` is relative (`1h`, `24h`, `7d`, `30d`: "the last …", resolved when the
  * query runs) or an ISO time; `until` is an ISO time.
  */
@@ -24,9 +24,11 @@ export interface RunFilters {
   until: string;
   /** Only runs of this definition id. */
   definition: string;
+  /** Failure categories (`category`, repeatable): runs with any of them. */
+  category: string[];
 }
 
-export const EMPTY_FILTERS: RunFilters = { phase: [], origin: [], app: '', labels: [], q: '', since: '', until: '', definition: '' };
+export const EMPTY_FILTERS: RunFilters = { phase: [], origin: [], app: '', labels: [], q: '', since: '', until: '', definition: '', category: [] };
 
 /** The relative ranges the page offers, in milliseconds. */
 export const RELATIVE_RANGES = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
@@ -62,6 +64,8 @@ export function filtersFromSearch(params: URLSearchParams): RunFilters {
     since: isRelativeRange(since) || isIsoTime(since) ? since : '',
     until: isIsoTime(until) ? until : '',
     definition: params.get('definition')?.trim() ?? '',
+    // Repeated, not comma-separated: a category name may hold a comma.
+    category: params.getAll('category').map((c) => c.trim()).filter((c, i, all) => c !== '' && all.indexOf(c) === i),
   };
 }
 
@@ -76,6 +80,7 @@ export function filtersToSearch(filters: RunFilters): URLSearchParams {
   if (filters.since) params.set('since', filters.since);
   if (filters.until) params.set('until', filters.until);
   if (filters.definition) params.set('definition', filters.definition);
+  for (const category of filters.category) params.append('category', category);
   return params;
 }
 
@@ -98,6 +103,7 @@ export function filtersToApiQuery(filters: RunFilters, now: Date): URLSearchPara
   if (since) params.set('since', since);
   if (filters.until) params.set('until', new Date(filters.until).toISOString());
   if (filters.definition) params.set('definition', filters.definition);
+  for (const category of filters.category) params.append('category', category);
   return params;
 }
 
@@ -115,6 +121,7 @@ export function matchesFilters(run: RunListItem, filters: RunFilters, now: Date)
   if (since && run.createdAt < since) return false;
   if (filters.until && run.createdAt >= new Date(filters.until).toISOString()) return false;
   if (filters.definition && (run.source.type !== 'definition' || run.source.definitionId !== filters.definition)) return false;
+  if (filters.category.length && (run.category === null || !filters.category.includes(run.category))) return false;
   return true;
 }
 
@@ -128,7 +135,8 @@ export function countFilters(filters: RunFilters): number {
     (filters.q ? 1 : 0) +
     (filters.since ? 1 : 0) +
     (filters.until ? 1 : 0) +
-    (filters.definition ? 1 : 0)
+    (filters.definition ? 1 : 0) +
+    (filters.category.length ? 1 : 0)
   );
 }
 

@@ -4,7 +4,9 @@ import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../api/endpoints';
 import { GuardedLink } from '../components/guarded';
+import { CategoryBadge } from '../components/category-badge';
 import { Labels } from '../components/labels';
+import { PhaseBadge } from '../components/phase-badge';
 import { RelativeTime } from '../components/relative-time';
 import { Empty, ErrorState, InlineError, Loading } from '../components/states';
 import { useDocumentTitle } from '../hooks/use-document-title';
@@ -76,6 +78,7 @@ export default function DefinitionsPage() {
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Description</th>
+                <th scope="col">Last result</th>
                 <th scope="col">App</th>
                 <th scope="col">Labels</th>
                 <th scope="col" className="num">
@@ -93,8 +96,21 @@ export default function DefinitionsPage() {
                   <td>
                     <Link to={`/definitions/${d.id}`}>{d.name}</Link>
                   </td>
-                  <td className="subtitle" style={{ maxWidth: 380 }}>
+                  <td className="subtitle" style={{ maxWidth: 320 }}>
                     {d.description || '—'}
+                  </td>
+                  <td data-testid="definition-last-run">
+                    {d.lastRun ? (
+                      <span style={{ display: 'inline-flex', gap: 6, alignItems: 'center', flexWrap: 'wrap' }}>
+                        <Link to={`/runs/${d.lastRun.id}`} aria-label={`Last run: ${d.lastRun.phase}`}>
+                          <PhaseBadge phase={d.lastRun.phase} />
+                        </Link>
+                        <RelativeTime iso={d.lastRun.finishedAt} now={now} />
+                        {d.lastRun.category && <CategoryBadge category={d.lastRun.category} />}
+                      </span>
+                    ) : (
+                      <span className="subtitle">never run</span>
+                    )}
                   </td>
                   <td>{d.appName ?? '—'}</td>
                   <td>
@@ -105,7 +121,7 @@ export default function DefinitionsPage() {
                     <RelativeTime iso={d.updatedAt} now={now} />
                   </td>
                   <td>
-                    <Link to={`/runs?definition=${d.id}`}>History</Link>
+                    <Link to={`/runs?definition=${d.id}`}>History</Link> · <Link to={`/tests?definition=${d.id}`}>Tests</Link>
                   </td>
                 </tr>
               ))}

@@ -8,9 +8,12 @@ import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import uPlot from 'uplot';
 import { api } from '../api/endpoints';
-import type { Trends } from '../api/types';
+import { isNotFound } from '../api/http';
+import type { CategoryBreakdown, ParallelismRecommendation, ResourceProfileInsight, Trends } from '../api/types';
+import { categoryColor } from '../lib/category-colors';
+import { stackByCategory } from '../lib/category-series';
 import { RelativeTime } from '../components/relative-time';
-import { Empty, ErrorState, Loading } from '../components/states';
+import { Empty, ErrorState, Loading, describeError } from '../components/states';
 import { UplotChart, cssVar } from '../components/uplot-chart';
 import { useDocumentTitle } from '../hooks/use-document-title';
 import { useNow } from '../hooks/use-now';
@@ -28,6 +31,9 @@ export default function OverviewPage() {
   const stats = useQuery({ queryKey: ['stats'], queryFn: ({ signal }) => api.stats(signal), refetchInterval: 3000 });
   const trends = useQuery({ queryKey: ['insights', 'trends', window], queryFn: ({ signal }) => api.trends(window, signal), refetchInterval: 30_000 });
   const top = useQuery({ queryKey: ['insights', 'top', window.from, window.to], queryFn: ({ signal }) => api.top({ from: window.from, to: window.to, limit: 10 }, signal), refetchInterval: 30_000 });
+  const categories = useQuery({ queryKey: ['insights', 'categories', window], queryFn: ({ signal }) => api.categoryBreakdown(window, signal), refetchInterval: 30_000 });
+  // An older server has no profile endpoint (404): then there is no card, not an error.
+  const profile = useQuery({ queryKey: ['insights', 'profile'], queryFn: ({ signal }) => api.resourceProfile(signal), refetchInterval: 60_000, retry: false });
 
   return (
     <>
@@ -77,6 +83,25 @@ export default function OverviewPage() {
       ) : (
         <TrendCharts trends={trends.data} />
       )}
+
+      <div className="grid grid-2">
+        <section className="card" aria-labelledby="categories-heading" data-testid="category-chart-card">
+          <h2 id="categories-heading">Failures by category</h2>
+          {categories.isPending ? (
+            <Loading />
+          ) : categories.isError ? (
+            isNotFound(categories.error) ? (
+              <p className="subtitle">This server does not break failures down by category.</p>
+            ) : (
+              <ErrorState error={categories.error} retry={() => void categories.refetch()} />
+            )
+          ) : (
+            <CategoryChart breakdown={categories.data} bucket={window.bucket} from={window.from} />
+          )}
+        </section>
+        {/* Shown once answered: an older server without the endpoint (404) gets no card, not an empty or broken one. */}
+        {profile.data || (profile.isError && !isNotFound(profile.error)) ? <ProfileCard profile={profile.data} error={profile.error} /> : null}
+      </div>
 
       <div className="grid grid-2">
         <section className="card" aria-labelledby="failing-heading">
@@ -270,6 +295,75 @@ function TrendCharts({ trends }: { trends: Trends }) {
         />
       </section>
     </div>
+  );
+}
+
+/** Failed test cases per bucket, stacked by category, one colour per category, with a legend of the period's totals. */
+function CategoryChart({ breakdown, bucket, from }: { breakdown: CategoryBreakdown; bucket: 'hour' | 'day'; from: string }) {
+  const stack = useMemo(() => stackByCategory(breakdown), [breakdown]);
+  const data = useMemo(() => stack.data as uPlot.AlignedData, [stack]);
+  if (stack.totals.length === 0) return <p className="subtitle">No test failed in this period.</p>;
+  const half = (bucket === 'hour' ? 3600 : 86_400) / 2;
+  const xs = stack.data[0];
+  const range: uPlot.Scale['range'] = [Date.parse(from) / 1000 - half, (xs.length ? xs[xs.length - 1]! : Date.parse(from) / 1000) + half];
+  return (
+    <>
+      <UplotChart
+        data={data}
+        label={`Failed test cases per ${bucket}, stacked by category: ${stack.totals.map((t) => `${t.category} ${t.total}`).join(', ')}`}
+        build={() => ({
+          legend: { show: false },
+          scales: { x: { time: true, range }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+          axes: baseAxes(bucket),
+          series: [
+            {},
+            ...stack.categories.map((category) => ({
+              label: category,
+              fill: categoryColor(category),
+              stroke: categoryColor(category),
+              width: 0,
+              paths: barsPath(bucket === 'hour' ? 0.7 : 0.8),
+              points: { show: false },
+            })),
+          ],
+        })}
+      />
+      <ul className="legend" aria-label="Failures by category in the period" data-testid="category-legend">
+        {stack.totals.map((t) => (
+          <li key={t.category} style={{ listStyle: 'none' }}>
+            <span className="swatch" style={{ background: categoryColor(t.category) }} aria-hidden="true" />
+            <Link to={`/runs?category=${encodeURIComponent(t.category)}`}>{t.category}</Link> {formatCount(t.total)}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+const LIMITS: Record<ParallelismRecommendation['limitedBy'], string> = { cpu: 'CPU', memory: 'memory', concurrency: 'the concurrency limit' };
+
+/** How many runs fit at once, from the p95 resource profile of recent runs (say why). */
+function ProfileCard({ profile: body, error }: { profile: ResourceProfileInsight | undefined; error: unknown }) {
+  const profile = body?.recommendation;
+  return (
+    <section className="card" aria-labelledby="profile-heading" data-testid="profile-card">
+      <h2 id="profile-heading">Parallelism</h2>
+      {error || !profile ? (
+        <p className="subtitle">Could not load the resource profile: {describeError(error)}</p>
+      ) : (
+        <>
+          <p className="stat" style={{ margin: '4px 0 8px' }}>
+            <span className="value" data-testid="profile-parallelism">
+              {formatCount(profile.parallelism)} run{profile.parallelism === 1 ? '' : 's'} at once
+            </span>
+            <span className="label"> limited by {LIMITS[profile.limitedBy]}</span>
+          </p>
+          <p className="subtitle" style={{ whiteSpace: 'pre-wrap' }}>
+            {profile.explanation}
+          </p>
+        </>
+      )}
+    </section>
   );
 }
 

@@ -9,7 +9,9 @@ import { Link, useNavigate, useParams } from 'react-router-dom';
 import { api } from '../api/endpoints';
 import { isNotFound } from '../api/http';
 import type { RunDetail } from '../api/types';
+import { CategoryBadge } from '../components/category-badge';
 import { CrdBadge } from '../components/crd-badge';
+import { ImportBadge } from '../components/import-badge';
 import { GuardedButton } from '../components/guarded';
 import { Labels } from '../components/labels';
 import { LogViewer } from '../components/log-viewer';
@@ -124,13 +126,21 @@ function RunDetailsView({
   const shownFile = files && 'files' in source && source.files ? source.files[files] : null;
   const env = Object.entries(run.env);
   const elapsed = run.durationMs ?? (run.startedAt ? now - Date.parse(run.startedAt) : null);
+  const quarantined = run.summary.quarantinedFailures ?? 0;
 
   return (
     <>
       <div className="page-header">
         <h1>{run.name}</h1>
         <PhaseBadge phase={run.phase} large />
+        {quarantined > 0 && (
+          <span className="subtitle" data-testid="run-quarantined">
+            — {quarantined} quarantined failure{quarantined === 1 ? '' : 's'}
+          </span>
+        )}
+        {run.category && <CategoryBadge category={run.category} rule={run.categoryRule} />}
         {run.origin === 'crd' && <CrdBadge />}
+        {run.origin === 'import' && <ImportBadge />}
         <div className="actions">
           <Link className="button" to={`/compare?head=${run.id}&base=previous`} data-testid="compare-previous">
             Compare with previous
@@ -225,6 +235,14 @@ function RunDetailsView({
             <dt>Executor</dt>
             <dd>{run.executor ?? '—'}</dd>
           </div>
+          {run.category && (
+            <div>
+              <dt>Failure category</dt>
+              <dd data-testid="run-category">
+                <CategoryBadge category={run.category} rule={run.categoryRule} /> {run.categoryRule ? <span className="subtitle">rule {run.categoryRule}</span> : <span className="subtitle">no rule matched</span>}
+              </dd>
+            </div>
+          )}
         </dl>
         {run.message && (
           <div className={`run-message phase-${run.phase}`} role={run.phase === 'Passed' ? undefined : 'note'} data-testid="run-message">
@@ -233,6 +251,8 @@ function RunDetailsView({
           </div>
         )}
       </section>
+
+      {quarantined > 0 && <QuarantinedFailures runId={run.id} count={quarantined} />}
 
       <RunSource k8sRef={run.k8sRef} source={run.source} />
 
@@ -304,5 +324,39 @@ function RunDetailsView({
         )}
       </section>
     </>
+  );
+}
+
+/** The failures of quarantined tests: recorded, shown apart, and not what decided the run's phase. */
+function QuarantinedFailures({ runId, count }: { runId: string; count: number }) {
+  const results = useQuery({ queryKey: ['run', runId, 'results'], queryFn: ({ signal }) => api.results(runId, signal), retry: false });
+  const items = results.data?.results.filter((r) => r.quarantined && (r.outcome === 'Failed' || r.outcome === 'Error')) ?? [];
+  return (
+    <section className="card quarantined-failures" aria-labelledby="quarantined-heading" data-testid="quarantined-failures">
+      <h2 id="quarantined-heading">
+        {count} quarantined failure{count === 1 ? '' : 's'}
+      </h2>
+      <p className="subtitle">Tests in quarantine still run and are recorded, but their failures do not fail the run.</p>
+      {results.isPending ? (
+        <Loading />
+      ) : results.isError ? (
+        <InlineError error={results.error} />
+      ) : (
+        <ul>
+          {items.map((r) => (
+            <li key={r.key} data-testid="quarantined-failure">
+              <Link to={`/tests?text=${encodeURIComponent(r.key)}`}>{r.key}</Link>
+              {r.category && (
+                <>
+                  {' '}
+                  <CategoryBadge category={r.category} rule={r.categoryRule} />
+                </>
+              )}
+              {r.message && <div className="step-message">{headline(r.message)}</div>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }

@@ -9,6 +9,7 @@ import { Empty, ErrorState, Loading, describeError } from '../components/states'
 import { useDocumentTitle } from '../hooks/use-document-title';
 import { useLiveRuns } from '../hooks/use-live-runs';
 import { useNow } from '../hooks/use-now';
+import { useCategoryNames } from '../hooks/use-category-names';
 import { useUrlFilters } from '../hooks/use-url-filters';
 import { formatRelative } from '../lib/format';
 import { countFilters } from '../lib/run-filter';
@@ -25,6 +26,7 @@ export function RunsPage() {
     retry: false,
   });
   const filtered = countFilters(filters) > 0;
+  const categories = useCategoryNames();
 
   return (
     <>
@@ -49,7 +51,7 @@ export function RunsPage() {
           </GuardedLink>
         </div>
       </div>
-      <RunFiltersBar filters={filters} onChange={setFilters} definitionName={definition.data?.name} />
+      <RunFiltersBar filters={filters} onChange={setFilters} definitionName={definition.data?.name} categories={categories} />
       {list.isLoading ? (
         <Loading label="Loading runs…" />
       ) : list.error && !list.runs.length ? (

@@ -21,6 +21,8 @@ export function makeRun(overrides: Partial<Run> = {}): Run {
     reason: null,
     message: null,
     executor: 'test',
+    category: null,
+    categoryRule: null,
     ...overrides,
   } as Run;
 }
