@@ -196,10 +196,7 @@ function capLog(lines: readonly LogTail[]): string {
   return kept.reverse().join('\n');
 }
 
-/** The most tests (keys) one statement of `writeResults` writes. */
-const WRITE_CHUNK = 2000;
-
-/** Per chunk of keys, one statement: the `test_results` rows, then the `tests` rows (one per key, in key order). */
+/** One statement: the `test_results` rows, then the `tests` rows (one per key, in key order). */
 async function writeResults(tx: SqlExecutor, recorded: readonly Recorded[]): Promise<void> {
   const results = [];
   // Per key, newest last (the runs are read in finish order).
@@ -231,9 +228,7 @@ async function writeResults(tx: SqlExecutor, recorded: readonly Recorded[]): Pro
         app_name: r.run.appName,
         revision,
       });
-      const list = perKey.get(c.key);
-      if (list) list.push({ c, r });
-      else perKey.set(c.key, [{ c, r }]);
+      perKey.set(c.key, [...(perKey.get(c.key) ?? []), { c, r }]);
     }
   }
   const tests = [...perKey.entries()]
@@ -275,58 +270,51 @@ async function writeResults(tx: SqlExecutor, recorded: readonly Recorded[]): Pro
         revisions,
       };
     });
-  // In chunks of WRITE_CHUNK keys, in key order (still no deadlock between finishers):
-  // one statement for a 100,000-case import held every row's JSON at once, twice
-  // (the parameters and their jsonb), which grew the server by over a gigabyte.
-  for (let i = 0; i < tests.length; i += WRITE_CHUNK) {
-    const chunk = tests.slice(i, i + WRITE_CHUNK);
-    const keys = tests.length <= WRITE_CHUNK ? null : new Set(chunk.map((t) => t.key));
-    await tx.query(
+  await tx.query(
     `WITH ins AS (
-         INSERT INTO test_results (run_id, idx, test_key, classname, name, outcome, duration_ms, message, failure_type, detail,
-                                   file, line, step_seq, flaky, quarantined, category, category_rule, created_at, origin,
-                                   definition_id, app_name, revision)
-         SELECT run_id, idx, test_key, classname, name, outcome, duration_ms, message, failure_type, detail,
-                file, line, step_seq, flaky, quarantined, category, category_rule, created_at, origin,
-                definition_id, app_name, revision
-           FROM jsonb_to_recordset($1::jsonb) AS x(run_id text, idx int, test_key text, classname text, name text, outcome text,
-                duration_ms bigint, message text, failure_type text, detail text, file text, line int, step_seq int,
-                flaky boolean, quarantined boolean, category text, category_rule text, created_at timestamptz, origin text,
-                definition_id text, app_name text, revision text)
-         ON CONFLICT (run_id, idx) DO NOTHING
-       )
-       INSERT INTO tests AS t (key, classname, name, definition_id, app_name, first_seen_at, last_run_at, last_run_id, last_outcome,
-                               recent, recent_ms, runs, last_failure_at, last_failure_run_id, last_failure_message,
-                               last_failure_category, flaky_revision)
-       SELECT x.key, x.classname, x.name, x.definition_id, x.app_name, x.first_seen_at, x.last_run_at, x.last_run_id, x.last_outcome,
-              x.letters, ARRAY(SELECT e.m::integer FROM jsonb_array_elements_text(x.ms) WITH ORDINALITY AS e(m, o) ORDER BY e.o),
-              x.n, x.lf_at, x.lf_run, x.lf_message, x.lf_category,
-              coalesce(x.batch_flaky, (
-                SELECT v.rev FROM jsonb_to_recordset(x.revisions) AS v(rev text, pass boolean)
-                 WHERE EXISTS (SELECT 1 FROM test_results o WHERE o.test_key = x.key AND o.revision = v.rev
-                                  AND (CASE WHEN v.pass THEN o.outcome IN ('Failed', 'Error') ELSE o.outcome = 'Passed' END))
-                 LIMIT 1))
-         FROM jsonb_to_recordset($2::jsonb) AS x(key text, classname text, name text, definition_id text, app_name text,
-              first_seen_at timestamptz, last_run_at timestamptz, last_run_id text, last_outcome text, letters text, ms jsonb,
-              n int, lf_at timestamptz, lf_run text, lf_message text, lf_category text, batch_flaky text, revisions jsonb)
-        ORDER BY x.key
-       ON CONFLICT (key) DO UPDATE SET
-         classname = excluded.classname,
-         name = excluded.name,
-         definition_id = coalesce(excluded.definition_id, t.definition_id),
-         app_name = coalesce(excluded.app_name, t.app_name),
-         last_run_at = excluded.last_run_at,
-         last_run_id = excluded.last_run_id,
-         last_outcome = excluded.last_outcome,
-         recent = left(excluded.recent || t.recent, ${RECENT_OUTCOMES}),
-         recent_ms = (excluded.recent_ms || t.recent_ms)[1:${RECENT_OUTCOMES}],
-         runs = t.runs + excluded.runs,
-         last_failure_at = coalesce(excluded.last_failure_at, t.last_failure_at),
-         last_failure_run_id = coalesce(excluded.last_failure_run_id, t.last_failure_run_id),
-         last_failure_message = CASE WHEN excluded.last_failure_run_id IS NULL THEN t.last_failure_message ELSE excluded.last_failure_message END,
-         last_failure_category = CASE WHEN excluded.last_failure_run_id IS NULL THEN t.last_failure_category ELSE excluded.last_failure_category END,
-         flaky_revision = coalesce(excluded.flaky_revision, t.flaky_revision)`,
-      [JSON.stringify(keys ? results.filter((r) => keys.has(r.test_key)) : results), JSON.stringify(chunk)],
-    );
-  }
+       INSERT INTO test_results (run_id, idx, test_key, classname, name, outcome, duration_ms, message, failure_type, detail,
+                                 file, line, step_seq, flaky, quarantined, category, category_rule, created_at, origin,
+                                 definition_id, app_name, revision)
+       SELECT run_id, idx, test_key, classname, name, outcome, duration_ms, message, failure_type, detail,
+              file, line, step_seq, flaky, quarantined, category, category_rule, created_at, origin,
+              definition_id, app_name, revision
+         FROM jsonb_to_recordset($1::jsonb) AS x(run_id text, idx int, test_key text, classname text, name text, outcome text,
+              duration_ms bigint, message text, failure_type text, detail text, file text, line int, step_seq int,
+              flaky boolean, quarantined boolean, category text, category_rule text, created_at timestamptz, origin text,
+              definition_id text, app_name text, revision text)
+       ON CONFLICT (run_id, idx) DO NOTHING
+     )
+     INSERT INTO tests AS t (key, classname, name, definition_id, app_name, first_seen_at, last_run_at, last_run_id, last_outcome,
+                             recent, recent_ms, runs, last_failure_at, last_failure_run_id, last_failure_message,
+                             last_failure_category, flaky_revision)
+     SELECT x.key, x.classname, x.name, x.definition_id, x.app_name, x.first_seen_at, x.last_run_at, x.last_run_id, x.last_outcome,
+            x.letters, ARRAY(SELECT e.m::integer FROM jsonb_array_elements_text(x.ms) WITH ORDINALITY AS e(m, o) ORDER BY e.o),
+            x.n, x.lf_at, x.lf_run, x.lf_message, x.lf_category,
+            coalesce(x.batch_flaky, (
+              SELECT v.rev FROM jsonb_to_recordset(x.revisions) AS v(rev text, pass boolean)
+               WHERE EXISTS (SELECT 1 FROM test_results o WHERE o.test_key = x.key AND o.revision = v.rev
+                                AND (CASE WHEN v.pass THEN o.outcome IN ('Failed', 'Error') ELSE o.outcome = 'Passed' END))
+               LIMIT 1))
+       FROM jsonb_to_recordset($2::jsonb) AS x(key text, classname text, name text, definition_id text, app_name text,
+            first_seen_at timestamptz, last_run_at timestamptz, last_run_id text, last_outcome text, letters text, ms jsonb,
+            n int, lf_at timestamptz, lf_run text, lf_message text, lf_category text, batch_flaky text, revisions jsonb)
+      ORDER BY x.key
+     ON CONFLICT (key) DO UPDATE SET
+       classname = excluded.classname,
+       name = excluded.name,
+       definition_id = coalesce(excluded.definition_id, t.definition_id),
+       app_name = coalesce(excluded.app_name, t.app_name),
+       last_run_at = excluded.last_run_at,
+       last_run_id = excluded.last_run_id,
+       last_outcome = excluded.last_outcome,
+       recent = left(excluded.recent || t.recent, ${RECENT_OUTCOMES}),
+       recent_ms = (excluded.recent_ms || t.recent_ms)[1:${RECENT_OUTCOMES}],
+       runs = t.runs + excluded.runs,
+       last_failure_at = coalesce(excluded.last_failure_at, t.last_failure_at),
+       last_failure_run_id = coalesce(excluded.last_failure_run_id, t.last_failure_run_id),
+       last_failure_message = CASE WHEN excluded.last_failure_run_id IS NULL THEN t.last_failure_message ELSE excluded.last_failure_message END,
+       last_failure_category = CASE WHEN excluded.last_failure_run_id IS NULL THEN t.last_failure_category ELSE excluded.last_failure_category END,
+       flaky_revision = coalesce(excluded.flaky_revision, t.flaky_revision)`,
+    [JSON.stringify(results), JSON.stringify(tests)],
+  );
 }
