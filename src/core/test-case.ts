@@ -186,11 +186,7 @@ export function testCasesOfRun(input: RunTestInput): TestCaseResult[] {
   const paths = tests.map(pathOf);
   const unique = new Map<string, string[]>();
   const classOf = (t: StepRecord) => t.classname ?? classname;
-  for (const [i, t] of tests.entries()) {
-    const names = unique.get(classOf(t));
-    if (names) names.push(paths[i]!);
-    else unique.set(classOf(t), [paths[i]!]);
-  }
+  for (const [i, t] of tests.entries()) unique.set(classOf(t), [...(unique.get(classOf(t)) ?? []), paths[i]!]);
   const uniqueByClass = new Map([...unique].map(([cls, names]) => [cls, uniqueNames(names)]));
   const taken = new Map<string, number>();
   const nameOf = (t: StepRecord): string => {
@@ -200,15 +196,8 @@ export function testCasesOfRun(input: RunTestInput): TestCaseResult[] {
     return uniqueByClass.get(cls)![i]!;
   };
 
-  // Each test's first failed assertion, found in one pass (not one scan per test).
-  const firstFailed = new Map<number, AssertionRecord>();
-  for (const a of assertions) {
-    if (a.passed) continue;
-    const test = owningTest(a.stepSeq);
-    if (test !== null && !firstFailed.has(test)) firstFailed.set(test, a);
-  }
   const cases = tests.map((test): TestCaseResult => {
-    const failed = firstFailed.get(test.seq);
+    const failed = assertions.find((a) => !a.passed && owningTest(a.stepSeq) === test.seq);
     let f: Failure;
     if (test.status === 'passed') f = PASSED;
     else if (test.status === 'skipped') f = skipped(test.message);
