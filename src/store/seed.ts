@@ -134,7 +134,8 @@ export interface SeedTestResultsOptions {
  * sort into Regression, Missing Component, Config Gap and Platform Issue. `tests`
  * gets counts, first/last seen, the last ≤100 outcomes and durations newest first
  * and the last failure, as `recordTestResults` keeps them. Foreign keys are not
- * checked while inserting (the rows reference existing runs by construction). One
+ * checked while inserting (`session_replication_role = replica`: the rows reference
+ * existing runs by construction; on PostgreSQL this needs a superuser). One
  * transaction. Returns the test results inserted.
  */
 export async function seedTestResults(sql: Sql, options: SeedTestResultsOptions = {}): Promise<number> {
