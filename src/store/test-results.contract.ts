@@ -259,23 +259,6 @@ export function describeTestResultsContract(name: string, open: () => Promise<Op
       expect(rows[0]!.n).toBe(n * names.length);
     });
 
-    it('records every case of a run with more tests than one write statement holds (5,000 cases)', async () => {
-      const cases: Case[] = Array.from({ length: 5000 }, (_, i) => ({ name: `case ${String(i).padStart(4, '0')}`, status: i % 100 === 7 ? 'failed' : 'passed' }));
-      const run = await runWith(cases, { name: 'big' });
-      expect(run.phase).toBe('Failed');
-      const { rows } = await sql.query<{ n: number; failed: number; keys: number }>(
-        `SELECT (SELECT count(*)::int FROM test_results WHERE run_id = $1) AS n,
-                (SELECT count(*)::int FROM test_results WHERE run_id = $1 AND outcome = 'Failed') AS failed,
-                (SELECT count(*)::int FROM tests WHERE last_run_id = $1) AS keys`,
-        [run.id],
-      );
-      expect(rows[0]).toEqual({ n: 5000, failed: 50, keys: 5000 });
-      const last = await testByKey('checkout.lua::case 4999');
-      expect([last.runs, last.lastOutcome]).toEqual([1, 'Passed']);
-      const failing = await testByKey('checkout.lua::case 4907');
-      expect([failing.lastOutcome, failing.lastFailure?.runId]).toEqual(['Failed', run.id]);
-    });
-
     it('records runs ended by cancel and by a lost executor', async () => {
       const queued = await store.createRun({ name: 'never ran', origin: 'api', source: { type: 'inline', script: '' }, timeoutSeconds: 60 });
       expect((await store.cancelQueuedRun(queued.id, 'not needed'))?.phase).toBe('Cancelled');
