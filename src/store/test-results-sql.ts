@@ -65,11 +65,13 @@ function isFailure(c: Pick<TestCaseResult, 'outcome'>): boolean {
 }
 
 /**
- * Runs with more test steps than this record their cases a chunk of this many tests
- * at a time, so memory stays bounded however big the run (a 50 MB JUnit import has
+ * Runs with more test steps than this record their cases `RESULT_CHUNK` tests at a
+ * time, so memory stays bounded however big the run (a 50 MB JUnit import has
  * 55,000); smaller runs, nearly all of them, in one read and one write.
  */
-export const RESULT_CHUNK = 2000;
+export const LARGE_RUN_TESTS = 2000;
+/** Tests per chunk of a large run: small enough that a chunk's rows die young (never reach the old heap). */
+export const RESULT_CHUNK = 500;
 
 type RecordedCase = TestCaseResult & { quarantined: boolean; category: string | null; categoryRule: string | null };
 
@@ -171,7 +173,7 @@ async function updateRuns(tx: SqlExecutor, runUpdates: RunUpdate[], changed: Map
  * so concurrent finishers never deadlock) and sets `runs.category/category_rule` to
  * those of the first failed case. Returns the runs it changed, by id.
  *
- * Runs with more than `RESULT_CHUNK` test steps are recorded alone, in chunks
+ * Runs with more than `LARGE_RUN_TESTS` test steps are recorded alone, in chunks
  * (`recordInChunks`), with the same results; the others together, in one go.
  */
 export async function recordTestResults(tx: SqlExecutor, runIds: readonly string[]): Promise<Map<string, Run>> {
@@ -185,12 +187,12 @@ export async function recordTestResults(tx: SqlExecutor, runIds: readonly string
             CROSS JOIN LATERAL (SELECT count(*)::int AS tests FROM (SELECT 1 FROM run_steps s WHERE s.run_id = r.id AND s.kind = 'test' LIMIT $2 + 1) t) n
       WHERE r.id = ANY($1::text[]) AND r.phase NOT IN ('Queued', 'Running')
       ORDER BY r.finished_at, r.id`,
-    [runIds, RESULT_CHUNK],
+    [runIds, LARGE_RUN_TESTS],
   );
   // In finish order: the small runs between two large ones together, each large one alone.
   let small: Record<string, unknown>[] = [];
   for (const row of rows) {
-    if (Number(row.test_steps) <= RESULT_CHUNK) {
+    if (Number(row.test_steps) <= LARGE_RUN_TESTS) {
       small.push(row);
       continue;
     }
@@ -248,6 +250,99 @@ async function recordWhole(tx: SqlExecutor, rows: Record<string, unknown>[], cha
 }
 
 /**
+ * A run's step tree in a few bytes a step (seq order): each step's parent and the
+ * innermost test it belongs to (`owningTestOf`, as the whole run's steps give it).
+ */
+class StepTree {
+  constructor(
+    private readonly seqs: Int32Array,
+    readonly parents: Int32Array,
+    /** Index of the owning test step, -1: none. */
+    readonly owners: Int32Array,
+    private readonly isTest: Uint8Array,
+  ) {}
+
+  /** The index of step `seq`, -1 when unknown. */
+  indexOf(seq: number): number {
+    let lo = 0;
+    let hi = this.seqs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.seqs[mid]!;
+      if (v === seq) return mid;
+      if (v < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** The test steps' seqs, in order. */
+  tests(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.seqs.length; i++) if (this.isTest[i]) out.push(this.seqs[i]!);
+    return out;
+  }
+
+  /** The step's parent seq; null at the top or for an unknown step. */
+  parentOf(seq: number): number | null {
+    const i = this.indexOf(seq);
+    return i < 0 || this.parents[i]! < 0 ? null : this.seqs[this.parents[i]!]!;
+  }
+
+  /** The innermost test step `seq` belongs to (itself when a test), or null. */
+  ownerOf(seq: number | null): number | null {
+    if (seq === null) return null;
+    const i = this.indexOf(seq);
+    return i < 0 || this.owners[i]! < 0 ? null : this.seqs[this.owners[i]!]!;
+  }
+
+  /** The steps owned by one of `tests` (null: by any test). */
+  ownedBy(tests: ReadonlySet<number> | null): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.seqs.length; i++) {
+      const o = this.owners[i]!;
+      if (o >= 0 && (tests === null || tests.has(this.seqs[o]!))) out.push(this.seqs[i]!);
+    }
+    return out;
+  }
+}
+
+/** Reads the step tree of a run (its rows are dropped once read). */
+async function stepTreeOf(tx: SqlExecutor, runId: string): Promise<StepTree> {
+  const { rows } = await tx.query<{ seq: number; parent_seq: number | null; test: boolean }>(
+    `SELECT seq, parent_seq, kind = 'test' AS test FROM run_steps WHERE run_id = $1 ORDER BY seq`,
+    [runId],
+  );
+  const n = rows.length;
+  const seqs = new Int32Array(n);
+  const isTest = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    seqs[i] = Number(rows[i]!.seq);
+    isTest[i] = rows[i]!.test ? 1 : 0;
+  }
+  const tree = new StepTree(seqs, new Int32Array(n).fill(-1), new Int32Array(n).fill(-2), isTest);
+  const t = tree;
+  for (let i = 0; i < n; i++) {
+    const p = rows[i]!.parent_seq;
+    t.parents[i] = p === null ? -1 : t.indexOf(Number(p));
+  }
+  // owners: walk up to the first step whose owner is known (a test owns itself; the top, none)
+  const chain: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let j = i;
+    while (j >= 0 && t.owners[j] === -2 && !isTest[j] && chain.length <= n) {
+      chain.push(j);
+      j = t.parents[j]!;
+    }
+    const found = j < 0 || chain.length > n ? -1 : isTest[j] ? j : t.owners[j]!;
+    if (j >= 0 && isTest[j]) t.owners[j] = j;
+    for (const k of chain) t.owners[k] = found;
+    chain.length = 0;
+  }
+  return tree;
+}
+
+/**
  * Records one large run a chunk of `RESULT_CHUNK` tests at a time, in the order they
  * started, with the same results as `testCasesOfRun` over the whole run: it keeps the
  * run's step tree (seq, parent, kind: a few bytes a step) to find each test's
@@ -262,14 +357,9 @@ async function recordInChunks(tx: SqlExecutor, row: Record<string, unknown>, cha
   const run = toRun(row);
   const definitionName = (row.definition_name as string | null) ?? null;
   const classname = classnameOf({ run, definitionName });
-  const { rows: tree } = await tx.query<{ seq: number; parent_seq: number | null; kind: StepRecord['kind'] }>(
-    `SELECT seq, parent_seq, kind FROM run_steps WHERE run_id = $1 ORDER BY seq`,
-    [run.id],
-  );
-  const skeleton = tree.map((s) => ({ seq: Number(s.seq), parentSeq: s.parent_seq === null ? null : Number(s.parent_seq), kind: s.kind }));
-  const parentOf = new Map(skeleton.map((s) => [s.seq, s.parentSeq]));
-  const owner = owningTestOf(skeleton);
-  const tests = skeleton.filter((s) => s.kind === 'test').map((s) => s.seq);
+  const tree = await stepTreeOf(tx, run.id);
+  const owner = (seq: number | null): number | null => tree.ownerOf(seq);
+  const tests = tree.tests();
 
   let judging: { categorize: Categorizer; logs: LogTail[] } | null = null;
   const judgeFailures = async (cases: RecordedCase[]): Promise<void> => {
@@ -305,10 +395,8 @@ async function recordInChunks(tx: SqlExecutor, row: Record<string, unknown>, cha
     const inChunk = new Set(chunk);
     // the chunk's tests and every step enclosing them (their names make the paths)
     const wanted = new Set<number>();
-    for (const seq of chunk) {
-      for (let s: number | null | undefined = seq; s !== null && s !== undefined && !wanted.has(s); s = parentOf.get(s)) wanted.add(s);
-    }
-    const owned = skeleton.filter((s) => inChunk.has(owner(s.seq)!)).map((s) => s.seq);
+    for (const seq of chunk) for (let s: number | null = seq; s !== null && !wanted.has(s); s = tree.parentOf(s)) wanted.add(s);
+    const owned = tree.ownedBy(inChunk);
     const [{ rows: stepRows }, { rows: failedRows }] = [
       await tx.query(`SELECT * FROM run_steps WHERE run_id = $1 AND seq = ANY($2::int[])`, [run.id, [...wanted]]),
       await tx.query(
@@ -334,7 +422,7 @@ async function recordInChunks(tx: SqlExecutor, row: Record<string, unknown>, cha
 
   if (needsRunCase(run, anyFailed)) {
     // the first failed assertion no test owns: outside any step, under no test, or of no known step
-    const ownedAll = skeleton.filter((s) => owner(s.seq) !== null).map((s) => s.seq);
+    const ownedAll = tree.ownedBy(null);
     const { rows: outside } = await tx.query(
       `SELECT * FROM run_assertions WHERE run_id = $1 AND NOT passed AND (step_seq IS NULL OR NOT (step_seq = ANY($2::int[]))) ORDER BY seq LIMIT 1`,
       [run.id, ownedAll],
