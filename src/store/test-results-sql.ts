@@ -72,6 +72,8 @@ function isFailure(c: Pick<TestCaseResult, 'outcome'>): boolean {
 export const LARGE_RUN_TESTS = 2000;
 /** Tests per chunk of a large run: small enough that a chunk's rows die young (never reach the old heap). */
 export const RESULT_CHUNK = 500;
+/** At most about this many characters of JSON per `test_results` INSERT of a large run (V8 puts strings over ~128 KB in the old heap at once). */
+const RESULT_INSERT_CHARS = 64 * 1024;
 
 type RecordedCase = TestCaseResult & { quarantined: boolean; category: string | null; categoryRule: string | null };
 
@@ -387,7 +389,21 @@ async function recordInChunks(tx: SqlExecutor, row: Record<string, unknown>, cha
     await judgeFailures(cases);
     for (const c of cases) tally.add(c);
     const r: Recorded = { run, row, cases };
-    await tx.query(INSERT_RESULTS('$1'), [JSON.stringify(cases.map((c) => resultRow(r, c, idx++)))]);
+    // statements of at most ~RESULT_INSERT_CHARS of JSON: a larger string would go straight to the old heap
+    let batch: string[] = [];
+    let chars = 0;
+    const flush = async () => {
+      if (batch.length) await tx.query(INSERT_RESULTS('$1'), [`[${batch.join(',')}]`]);
+      batch = [];
+      chars = 0;
+    };
+    for (const c of cases) {
+      const json = JSON.stringify(resultRow(r, c, idx++));
+      if (chars + json.length > RESULT_INSERT_CHARS) await flush();
+      batch.push(json);
+      chars += json.length + 1;
+    }
+    await flush();
   };
 
   for (let from = 0; from < tests.length; from += RESULT_CHUNK) {
