@@ -9,6 +9,11 @@
  * failed; when something failed, one more read (quarantined keys and the rules), the
  * failed runs' log tails only when a rule matches on logs, and one UPDATE of the
  * failed runs (category, quarantine).
+ *
+ * A run with more than `LARGE_RUN_TESTS` test steps (a big imported report) is
+ * recorded on its own, `RESULT_CHUNK` tests at a time, so memory does not grow with
+ * the run: its step tree in typed arrays, per chunk its tests' steps and first failed
+ * assertions, then `tests` upserted from its `test_results` rows in SQL.
  */
 import { categorizer, DEFAULT_CATEGORY_RULES, failureText, type Categorizer, type CategoryRules } from '../core/categories.js';
 import {
