@@ -97,7 +97,7 @@ export function uniqueNames(names: readonly string[]): string[] {
 }
 
 /** Maps a step (or null) to the innermost `test` step it belongs to (itself when it is one), or null. */
-export function owningTestOf(steps: readonly StepRecord[]): (seq: number | null) => number | null {
+export function owningTestOf(steps: readonly Pick<StepRecord, 'seq' | 'parentSeq' | 'kind'>[]): (seq: number | null) => number | null {
   const bySeq = new Map(steps.map((s) => [s.seq, s]));
   const cache = new Map<number, number | null>();
   const owner = (seq: number | null): number | null => {
@@ -138,6 +138,63 @@ function skipped(message: string | null): Failure {
   return { outcome: 'Skipped', message, failureType: null, detail: null, file: null, line: null };
 }
 
+/** Allocates a run's case names in the order the tests started: unique per classname, as `uniqueNames` does. */
+export class CaseNamer {
+  private readonly seen = new Map<string, Set<string>>();
+
+  next(classname: string, name: string): string {
+    let seen = this.seen.get(classname);
+    if (!seen) this.seen.set(classname, (seen = new Set()));
+    let candidate = name;
+    for (let n = 2; seen.has(candidate); n++) candidate = `${name} (${n})`;
+    seen.add(candidate);
+    return candidate;
+  }
+}
+
+/** The path of test names of a test step (`outer / inner`): its own name after those of its enclosing tests. */
+export function testPathOf(step: StepRecord, bySeq: ReadonlyMap<number, StepRecord>): string {
+  const names: string[] = [];
+  for (let s: StepRecord | undefined = step; s; s = s.parentSeq !== null ? bySeq.get(s.parentSeq) : undefined) {
+    if (s.kind === 'test') names.unshift(s.name);
+  }
+  return names.join(' / ');
+}
+
+function caseResult(cls: string, name: string, step: StepRecord | null, durationMs: number | null, f: Failure): TestCaseResult {
+  return {
+    key: testKey(cls, name),
+    classname: cls,
+    name,
+    durationMs,
+    stepSeq: step?.seq ?? null,
+    flaky: step?.flaky ?? false,
+    ...f,
+    file: f.file ?? step?.file ?? null,
+    line: f.line ?? step?.line ?? null,
+  };
+}
+
+/** The case of one test step named `name`; `failed`: the first failed assertion the test owns. */
+export function caseOfTest(run: Run, test: StepRecord, classname: string, name: string, failed: AssertionRecord | undefined): TestCaseResult {
+  let f: Failure;
+  if (test.status === 'passed') f = PASSED;
+  else if (test.status === 'skipped') f = skipped(test.message);
+  else if (test.status === 'running' && !FAILED_RUN.includes(run.phase)) f = skipped(`the run is ${run.phase}`);
+  else f = failureOf(run, test, test.status === 'failed' ? failed : undefined);
+  return caseResult(classname, name, test, test.durationMs, f);
+}
+
+/** Whether a run whose test cases are all green still needs the case for the run itself (it ended without passing). */
+export function needsRunCase(run: Run, anyCaseFailed: boolean): boolean {
+  return !anyCaseFailed && FAILED_RUN.includes(run.phase);
+}
+
+/** The case for the run itself, named `name`; `outside`: the first failed assertion no test owns. */
+export function runCaseOf(run: Run, classname: string, name: string, outside: AssertionRecord | undefined): TestCaseResult {
+  return caseResult(classname, name, null, run.durationMs, failureOf(run, null, run.phase === 'Failed' ? outside : undefined));
+}
+
 /**
  * The test cases of a run, in the order the tests started. A run without tests is
  * one case named after the run. A run that failed outside its tests (an error at top
@@ -152,24 +209,6 @@ export function testCasesOfRun(input: RunTestInput): TestCaseResult[] {
   const bySeq = new Map(steps.map((s) => [s.seq, s]));
   const tests = steps.filter((s) => s.kind === 'test').sort((a, b) => a.seq - b.seq);
   const owningTest = owningTestOf(steps);
-  const pathOf = (step: StepRecord): string => {
-    const names: string[] = [];
-    for (let s: StepRecord | undefined = step; s; s = s.parentSeq !== null ? bySeq.get(s.parentSeq) : undefined) {
-      if (s.kind === 'test') names.unshift(s.name);
-    }
-    return names.join(' / ');
-  };
-  const result = (cls: string, name: string, step: StepRecord | null, durationMs: number | null, f: Failure): TestCaseResult => ({
-    key: testKey(cls, name),
-    classname: cls,
-    name,
-    durationMs,
-    stepSeq: step?.seq ?? null,
-    flaky: step?.flaky ?? false,
-    ...f,
-    file: f.file ?? step?.file ?? null,
-    line: f.line ?? step?.line ?? null,
-  });
 
   if (tests.length === 0) {
     const failed = assertions.find((a) => !a.passed);
@@ -179,38 +218,20 @@ export function testCasesOfRun(input: RunTestInput): TestCaseResult[] {
         : UNFINISHED_RUN.includes(run.phase)
           ? skipped(`the run is ${run.phase}`)
           : failureOf(run, null, run.phase === 'Failed' ? failed : undefined);
-    return [result(classname, run.name, null, run.durationMs, f)];
+    return [caseResult(classname, run.name, null, run.durationMs, f)];
   }
 
   // Names are unique per classname (imports carry several classnames in one run).
-  const paths = tests.map(pathOf);
-  const unique = new Map<string, string[]>();
-  const classOf = (t: StepRecord) => t.classname ?? classname;
-  for (const [i, t] of tests.entries()) unique.set(classOf(t), [...(unique.get(classOf(t)) ?? []), paths[i]!]);
-  const uniqueByClass = new Map([...unique].map(([cls, names]) => [cls, uniqueNames(names)]));
-  const taken = new Map<string, number>();
-  const nameOf = (t: StepRecord): string => {
-    const cls = classOf(t);
-    const i = taken.get(cls) ?? 0;
-    taken.set(cls, i + 1);
-    return uniqueByClass.get(cls)![i]!;
-  };
-
+  const namer = new CaseNamer();
   const cases = tests.map((test): TestCaseResult => {
     const failed = assertions.find((a) => !a.passed && owningTest(a.stepSeq) === test.seq);
-    let f: Failure;
-    if (test.status === 'passed') f = PASSED;
-    else if (test.status === 'skipped') f = skipped(test.message);
-    else if (test.status === 'running' && !FAILED_RUN.includes(run.phase)) f = skipped(`the run is ${run.phase}`);
-    else f = failureOf(run, test, test.status === 'failed' ? failed : undefined);
-    return result(classOf(test), nameOf(test), test, test.durationMs, f);
+    const cls = test.classname ?? classname;
+    return caseOfTest(run, test, cls, namer.next(cls, testPathOf(test, bySeq)), failed);
   });
 
-  const anyFailed = cases.some((c) => c.outcome === 'Failed' || c.outcome === 'Error');
-  if (!anyFailed && FAILED_RUN.includes(run.phase)) {
+  if (needsRunCase(run, cases.some((c) => c.outcome === 'Failed' || c.outcome === 'Error'))) {
     const outside = assertions.find((a) => !a.passed && owningTest(a.stepSeq) === null);
-    const names = uniqueNames([...(unique.get(classname) ?? []), run.name]);
-    cases.push(result(classname, names.at(-1)!, null, run.durationMs, failureOf(run, null, run.phase === 'Failed' ? outside : undefined)));
+    cases.push(runCaseOf(run, classname, namer.next(classname, run.name), outside));
   }
   return cases;
 }

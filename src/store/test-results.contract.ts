@@ -5,6 +5,9 @@ import type { OpenedStore } from './store.contract.js';
 import type { Run, RunCompletion } from '../core/run.js';
 import type { AssertionRecord, LogLine, StepRecord } from '../core/run-events.js';
 import { ValidationError } from '../core/errors.js';
+import { categorizer, DEFAULT_CATEGORY_RULES, failureText } from '../core/categories.js';
+import { testCasesOfRun } from '../core/test-case.js';
+import { LARGE_RUN_TESTS, RESULT_CHUNK } from './test-results-sql.js';
 
 /** A test of a scripted run: its name, how it ended, and the failed assertion's message. */
 interface Case {
@@ -258,6 +261,116 @@ export function describeTestResultsContract(name: string, open: () => Promise<Op
       const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM test_results`);
       expect(rows[0]!.n).toBe(n * names.length);
     });
+
+    it('records a run with more tests than one chunk as the one-shot path would: names, suffixes, outcomes, quarantine, category', async () => {
+      const TESTS = LARGE_RUN_TESTS + 100;
+      expect(TESTS).toBeGreaterThan(2 * RESULT_CHUNK);
+      const at = '2024-03-01T10:00:00.000Z';
+      /**
+       * Imports a report of TESTS tests: two classnames plus the run's own (Lua-like nested
+       * tests: an outer test, a plain step, an inner test); every 7th named 'same' (suffixes
+       * across chunks); every 10th failing through an assertion on a plain step under it;
+       * every 13th skipped. `outside`: all pass but the run Failed by an assertion outside tests.
+       */
+      const importBig = async (outside = false): Promise<Run> => {
+        let failing = 0;
+        return store.importRun(
+          {
+            name: 'nightly',
+            labels: { revision: 'r1' },
+            source: { type: 'inline', script: '', fileName: 'big.xml' },
+            timeoutSeconds: 600,
+            completion: { phase: 'Failed', reason: 'AssertionFailed', message: 'boom', summary: { stepsPassed: 0, stepsFailed: 0, stepsSkipped: 0, assertionsPassed: 0, assertionsFailed: 0 } },
+            startedAt: at,
+            durationMs: 1000,
+          },
+          async function* (runId) {
+            const steps: StepRecord[] = [];
+            const assertions: AssertionRecord[] = [];
+            const step = (parentSeq: number | null, kind: StepRecord['kind'], name: string, status: StepRecord['status'], classname?: string): number => {
+              const seq = steps.length + 1;
+              steps.push({
+                runId, seq, parentSeq, kind, name, status, startedAt: at, finishedAt: at, durationMs: seq, message: status === 'skipped' ? 'not today' : status === 'failed' ? `step ${seq} failed` : null,
+                file: 'big.xml', line: seq, ...(classname ? { classname } : {}),
+              });
+              return seq;
+            };
+            for (let i = 0; i < TESTS; i++) {
+              const fails = !outside && i % 10 === 3;
+              const status = fails ? 'failed' : i % 13 === 5 ? 'skipped' : 'passed';
+              if (i % 50 === 0) {
+                // nested: outer test > plain step > inner test (named 'outer N / same')
+                const outer = step(null, 'test', `outer ${i % 200}`, 'passed');
+                const plain = step(outer, 'step', 'setup', 'passed');
+                step(plain, 'test', 'same', status);
+                continue;
+              }
+              const test = step(null, 'test', i % 7 === 0 ? 'same' : `case ${i}`, status, i % 2 ? 'Billing' : 'Orders');
+              if (fails) {
+                const inner = step(test, 'step', 'call', 'failed');
+                assertions.push({ runId, seq: ++failing, stepSeq: inner, passed: false, message: `expected ${i}\nstack`, expected: String(i), actual: 'x', file: 'big.xml', line: i, ts: at });
+              }
+            }
+            if (outside) {
+              step(null, 'test', 'nightly', 'passed');
+              assertions.push({ runId, seq: 1, stepSeq: null, passed: false, message: 'teardown failed', expected: null, actual: null, file: null, line: null, ts: at });
+            }
+            for (let i = 0; i < steps.length; i += 700) yield { steps: steps.slice(i, i + 700), assertions: i === 0 ? assertions : [], logs: [] };
+          },
+        );
+      };
+      /** What the one-shot path computes for the run (the same cases, judged with the default rules), and what was recorded. */
+      const compare = async (run: Run, quarantined: ReadonlySet<string>) => {
+        const categorize = categorizer(DEFAULT_CATEGORY_RULES);
+        const expected = testCasesOfRun({ run, steps: await store.getSteps(run.id), assertions: await store.getAssertions(run.id, { failedOnly: true }) }).map((c) => {
+          const failed = c.outcome === 'Failed' || c.outcome === 'Error';
+          const verdict = failed ? categorize({ testKey: c.key, testName: c.name, message: failureText(c.message, c.detail), log: '', definition: c.classname, app: null, labels: run.labels }) : null;
+          return { key: c.key, classname: c.classname, name: c.name, outcome: c.outcome, durationMs: c.durationMs, message: c.message, failureType: c.failureType, detail: c.detail,
+            file: c.file, line: c.line, stepSeq: c.stepSeq, quarantined: failed && quarantined.has(c.key), category: verdict?.category ?? null, categoryRule: verdict?.rule ?? null };
+        });
+        const { rows } = await sql.query<Record<string, unknown>>(`SELECT * FROM test_results WHERE run_id = $1 ORDER BY idx`, [run.id]);
+        const recorded = rows.map((r) => ({ key: r.test_key, classname: r.classname, name: r.name, outcome: r.outcome, durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+          message: r.message, failureType: r.failure_type, detail: r.detail, file: r.file, line: r.line, stepSeq: r.step_seq, quarantined: r.quarantined, category: r.category, categoryRule: r.category_rule }));
+        expect(recorded).toEqual(expected);
+        return expected;
+      };
+
+      const idOf = async (key: string) => (await sql.query<{ id: string }>(`SELECT id FROM tests WHERE key = $1`, [key])).rows[0]!.id;
+      const first = await importBig();
+      const cases = await compare(first, new Set());
+      const CASES = TESTS + Math.ceil(TESTS / 50); // the outer tests are cases too
+      expect(cases.length).toBe(CASES);
+      // names made unique across the whole run, per classname, nested paths included
+      expect(cases.filter((c) => c.classname === 'Orders' && c.name.startsWith('same')).map((c) => c.name).slice(0, 3)).toEqual(['same', 'same (2)', 'same (3)']);
+      expect(cases.some((c) => c.classname === 'big.xml' && c.name === 'outer 0 / same (2)')).toBe(true);
+      expect(new Set(cases.map((c) => c.key)).size).toBe(CASES);
+      const failures = cases.filter((c) => c.outcome === 'Failed');
+      expect(failures.length).toBeGreaterThan(RESULT_CHUNK / 5);
+      expect(failures[0]).toMatchObject({ failureType: 'AssertionFailed', message: 'expected 3', stepSeq: expect.any(Number) });
+      expect(first).toMatchObject({ phase: 'Failed', category: 'Regression' });
+      const { rows: counted } = await sql.query<{ n: number; runs: number }>(`SELECT count(*)::int AS n, sum(runs)::int AS runs FROM tests`);
+      expect(counted[0]).toEqual({ n: CASES, runs: CASES });
+      expect(await store.getTest(await idOf(failures[0]!.key))).toMatchObject({ lastOutcome: 'Failed', recent: ['Failed'], lastFailure: { runId: first.id, message: 'expected 3', category: 'Regression' } });
+
+      // the failures of the first chunk quarantined: the run still fails, categorized by its first open failure (a later chunk)
+      const early = failures.filter((c) => c.stepSeq! < failures[Math.ceil(RESULT_CHUNK / 10)]!.stepSeq!);
+      for (const c of early) await store.quarantineTest(await idOf(c.key), 'alice', 'sandbox');
+      const second = await importBig();
+      await compare(second, new Set(early.map((c) => c.key)));
+      expect(second).toMatchObject({ phase: 'Failed', category: 'Regression', summary: { quarantinedFailures: early.length } });
+
+      // every failure quarantined: the run passes, saying how many and the first
+      for (const c of failures.slice(early.length)) await store.quarantineTest(await idOf(c.key), 'alice', 'sandbox');
+      const third = await importBig();
+      await compare(third, new Set(failures.map((c) => c.key)));
+      expect(third).toMatchObject({ phase: 'Passed', category: null, message: `${failures.length} quarantined failures: expected 3`, summary: { quarantinedFailures: failures.length } });
+      expect(await store.getTest(await idOf(failures[0]!.key))).toMatchObject({ recent: ['Failed', 'Failed', 'Failed'], runs: 3 });
+
+      // all tests pass but the run failed outside them: one more case, for the run, named uniquely
+      const outside = await importBig(true);
+      const withRun = await compare(outside, new Set());
+      expect(withRun.at(-1)).toMatchObject({ classname: 'big.xml', name: 'nightly (2)', outcome: 'Failed', message: 'teardown failed', stepSeq: null });
+    }, 120_000);
 
     it('records runs ended by cancel and by a lost executor', async () => {
       const queued = await store.createRun({ name: 'never ran', origin: 'api', source: { type: 'inline', script: '' }, timeoutSeconds: 60 });
