@@ -223,8 +223,15 @@ export function testCasesOfRun(input: RunTestInput): TestCaseResult[] {
 
   // Names are unique per classname (imports carry several classnames in one run).
   const namer = new CaseNamer();
+  // Each test's first failed assertion, found in one pass (not one scan per test).
+  const firstFailed = new Map<number, AssertionRecord>();
+  for (const a of assertions) {
+    if (a.passed) continue;
+    const test = owningTest(a.stepSeq);
+    if (test !== null && !firstFailed.has(test)) firstFailed.set(test, a);
+  }
   const cases = tests.map((test): TestCaseResult => {
-    const failed = assertions.find((a) => !a.passed && owningTest(a.stepSeq) === test.seq);
+    const failed = firstFailed.get(test.seq);
     const cls = test.classname ?? classname;
     return caseOfTest(run, test, cls, namer.next(cls, testPathOf(test, bySeq)), failed);
   });
