@@ -1,7 +1,7 @@
-import { beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_CATEGORY_RULES, type CategoryRules } from '../core/categories.js';
 import type { Run } from '../core/run.js';
-import type { OpenedStore } from './store.contract.js';
+import { eachTestOpens, type OpenedStore } from './store.contract.js';
 import type { Sql } from './sql.js';
 import type { Store } from './store.js';
 
@@ -73,18 +73,9 @@ const timeoutRule: CategoryRules = { rules: [{ name: 'slow-upstream', category: 
 /** Rules, previews and re-categorization against a real store (PGlite and PostgreSQL). */
 export function describeCategoryContract(name: string, open: () => Promise<OpenedStore>): void {
   describe(`Store contract (failure categories): ${name}`, () => {
-    let opened: OpenedStore;
     let store: Store;
     let sql: Sql;
-
-    beforeEach(async () => {
-      opened = await open();
-      store = opened.store;
-      sql = opened.sql;
-    });
-    afterEach(async () => {
-      await opened.close();
-    });
+    eachTestOpens(open, (o) => ((store = o.store), (sql = o.sql)));
 
     it('reads the shipped defaults, version 0, until rules are stored', async () => {
       expect(await store.getCategoryRules()).toEqual({ rules: DEFAULT_CATEGORY_RULES.rules, version: 0, updatedAt: null, updatedBy: null, defaults: true });

@@ -16,32 +16,11 @@ import type { ImportedRunInput } from './store.js';
 import type { Sql, SqlExecutor } from './sql.js';
 import { toRun } from './row-mapping.js';
 import { recordTestResults } from './test-results-sql.js';
-
-/** PostgreSQL text cannot hold NUL. */
-function clean(text: string): string;
-function clean(text: string | null): string | null;
-function clean(text: string | null): string | null {
-  return text !== null && text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
-}
+import { assertionRow, clean, logRow, stepRow } from './event-rows.js';
 
 async function insertSteps(tx: SqlExecutor, steps: readonly StepRecord[]): Promise<void> {
   if (steps.length === 0) return;
-  const rows = steps.map((s) => ({
-    run_id: s.runId,
-    seq: s.seq,
-    parent_seq: s.parentSeq,
-    kind: s.kind,
-    name: clean(s.name),
-    status: s.status,
-    started_at: s.startedAt,
-    finished_at: s.finishedAt,
-    duration_ms: s.durationMs,
-    message: clean(s.message),
-    file: s.file === null ? null : clean(s.file),
-    line: s.line,
-    classname: s.classname == null ? null : clean(s.classname),
-    flaky: s.flaky ?? false,
-  }));
+  const rows = steps.map(stepRow);
   await tx.query(
     `INSERT INTO run_steps (run_id, seq, parent_seq, kind, name, status, started_at, finished_at, duration_ms, message, file, line, classname, flaky)
      SELECT run_id, seq, parent_seq, kind, name, status, started_at, finished_at, duration_ms, message, file, line, classname, flaky
@@ -53,18 +32,7 @@ async function insertSteps(tx: SqlExecutor, steps: readonly StepRecord[]): Promi
 
 async function insertAssertions(tx: SqlExecutor, assertions: readonly AssertionRecord[]): Promise<void> {
   if (assertions.length === 0) return;
-  const rows = assertions.map((a) => ({
-    run_id: a.runId,
-    seq: a.seq,
-    step_seq: a.stepSeq,
-    passed: a.passed,
-    message: clean(a.message),
-    expected: clean(a.expected),
-    actual: clean(a.actual),
-    file: a.file === null ? null : clean(a.file),
-    line: a.line,
-    ts: a.ts,
-  }));
+  const rows = assertions.map(assertionRow);
   await tx.query(
     `INSERT INTO run_assertions (run_id, seq, step_seq, passed, message, expected, actual, file, line, ts)
      SELECT run_id, seq, step_seq, passed, message, expected, actual, file, line, ts
@@ -76,7 +44,7 @@ async function insertAssertions(tx: SqlExecutor, assertions: readonly AssertionR
 
 async function insertLogs(tx: SqlExecutor, logs: readonly LogLine[]): Promise<void> {
   if (logs.length === 0) return;
-  const rows = logs.map((l) => ({ run_id: l.runId, seq: l.seq, ts: l.ts, level: l.level, message: clean(l.message), step_seq: l.stepSeq }));
+  const rows = logs.map(logRow);
   await tx.query(
     `INSERT INTO run_logs (run_id, seq, ts, level, message, step_seq)
      SELECT run_id, seq, ts, level, message, step_seq

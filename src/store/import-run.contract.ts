@@ -3,10 +3,10 @@
  * with its events, stored whole or not at all. Runs next to the store contract
  * (same `open`).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EventBatch } from '../core/run-events.js';
 import { testCasesOfRun } from '../core/test-case.js';
-import type { OpenedStore } from './store.contract.js';
+import { eachTestOpens, type OpenedStore } from './store.contract.js';
 import type { ImportedRunInput, Store } from './store.js';
 import type { Sql } from './sql.js';
 
@@ -65,18 +65,9 @@ async function* generate(batches: EventBatch[], failAfter?: number): AsyncIterab
 
 export function describeImportRunContract(name: string, open: () => Promise<OpenedStore>): void {
   describe(`Store.importRun: ${name}`, () => {
-    let opened: OpenedStore;
     let store: Store;
     let sql: Sql;
-
-    beforeEach(async () => {
-      opened = await open();
-      store = opened.store;
-      sql = opened.sql;
-    });
-    afterEach(async () => {
-      await opened.close();
-    });
+    eachTestOpens(open, (o) => ((store = o.store), (sql = o.sql)));
 
     it('stores the run finished, with origin import, its times, counts, steps (classname, flaky), assertions and logs', async () => {
       const run = await store.importRun(input, (id) => generate(batchesOf(id)));

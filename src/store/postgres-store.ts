@@ -1,3 +1,4 @@
+import { assertionRow, clean, logRow, stepRow } from './event-rows.js';
 import { DEFAULT_TIMEOUT_SECONDS, type NewRun, type Run, type RunCompletion, type RunFilter, type RunSummary } from '../core/run.js';
 import { RUN_PHASES, assertTransition, type RunPhase } from '../core/run-phase.js';
 import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../core/definition.js';
@@ -80,15 +81,9 @@ function sizeViolation(error: unknown): unknown {
   return check ? new ValidationError([check]) : error;
 }
 
-/** PostgreSQL text cannot hold NUL; a script can print one. */
+/** Runs oldest first (createdAt, then id). */
 function sortOldestFirst(runs: Run[]): Run[] {
   return runs.sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1));
-}
-
-function clean(text: string): string;
-function clean(text: string | null): string | null;
-function clean(text: string | null): string | null {
-  return text !== null && text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }
 
 /** Keeps the last record per (runId, seq): an upsert may not touch a row twice in one statement. */
@@ -715,7 +710,7 @@ class PostgresStore implements Store {
 // --- bulk event statements: one statement per table, rows passed as one JSON array
 
 async function insertLogs(tx: SqlExecutor, logs: readonly LogLine[]): Promise<void> {
-  const rows = logs.map((l) => ({ run_id: l.runId, seq: l.seq, ts: l.ts, level: l.level, message: clean(l.message), step_seq: l.stepSeq }));
+  const rows = logs.map(logRow);
   await tx.query(
     `INSERT INTO run_logs (run_id, seq, ts, level, message, step_seq)
      SELECT run_id, seq, ts, level, message, step_seq
@@ -732,20 +727,7 @@ async function insertLogs(tx: SqlExecutor, logs: readonly LogLine[]): Promise<vo
  * changes nothing. Counters of finished runs are left alone (finishRun set them).
  */
 async function upsertSteps(tx: SqlExecutor, steps: readonly StepRecord[], skipCounters: readonly string[] = []): Promise<void> {
-  const rows = steps.map((s) => ({
-    run_id: s.runId,
-    seq: s.seq,
-    parent_seq: s.parentSeq,
-    kind: s.kind,
-    name: clean(s.name),
-    status: s.status,
-    started_at: s.startedAt,
-    finished_at: s.finishedAt,
-    duration_ms: s.durationMs,
-    message: clean(s.message),
-    file: s.file,
-    line: s.line,
-  }));
+  const rows = steps.map(stepRow);
   await tx.query(
     `WITH x AS (
        SELECT * FROM json_to_recordset($1::json) AS x(run_id text, seq int, parent_seq int, kind text, name text, status text,
@@ -823,18 +805,7 @@ async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Promise<(Ru
 /** Inserts assertions (a replayed one
  is ignored) and counts the new ones on the run. */
 async function insertAssertions(tx: SqlExecutor, assertions: readonly AssertionRecord[], skipCounters: readonly string[] = []): Promise<void> {
-  const rows = assertions.map((a) => ({
-    run_id: a.runId,
-    seq: a.seq,
-    step_seq: a.stepSeq,
-    passed: a.passed,
-    message: clean(a.message),
-    expected: clean(a.expected),
-    actual: clean(a.actual),
-    file: a.file,
-    line: a.line,
-    ts: a.ts,
-  }));
+  const rows = assertions.map(assertionRow);
   await tx.query(
     `WITH ins AS (
        INSERT INTO run_assertions (run_id, seq, step_seq, passed, message, expected, actual, file, line, ts)

@@ -2,11 +2,11 @@
  * Retention on every Store implementation (`deleteRunsBefore`, `expireLogsBefore`):
  * what goes, what stays, in batches. Runs next to the store contract (same `open`).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NewRun, Run, RunCompletion } from '../core/run.js';
 import { RUN_PHASES, type RunPhase } from '../core/run-phase.js';
 import { ValidationError } from '../core/errors.js';
-import type { OpenedStore } from './store.contract.js';
+import { eachTestOpens, type OpenedStore } from './store.contract.js';
 import type { Sql } from './sql.js';
 import type { Store } from './store.js';
 
@@ -20,18 +20,9 @@ function newRun(overrides: Partial<NewRun> = {}): NewRun {
 
 export function describeRetentionContract(name: string, open: () => Promise<OpenedStore>): void {
   describe(`Retention: ${name}`, () => {
-    let opened: OpenedStore;
     let store: Store;
     let sql: Sql;
-
-    beforeEach(async () => {
-      opened = await open();
-      store = opened.store;
-      sql = opened.sql;
-    });
-    afterEach(async () => {
-      await opened.close();
-    });
+    eachTestOpens(open, (o) => ((store = o.store), (sql = o.sql)));
 
     /**
      * A run that ran, logged `lines` lines, recorded a step, an assertion, a test result

@@ -3,9 +3,9 @@
  * with its end, and the per-test p50/p95 and pooled p95s are computed in SQL.
  * Runs next to the store contract (same `open`).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NewRun, RunCompletion, RunProfile } from '../core/run.js';
-import type { OpenedStore } from './store.contract.js';
+import { eachTestOpens, type OpenedStore } from './store.contract.js';
 import type { Sql } from './sql.js';
 import type { Store } from './store.js';
 
@@ -15,18 +15,9 @@ const RANGE = { from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z'
 
 export function describeRunProfileContract(name: string, open: () => Promise<OpenedStore>): void {
   describe(`Run profiles: ${name}`, () => {
-    let opened: OpenedStore;
     let store: Store;
     let sql: Sql;
-
-    beforeEach(async () => {
-      opened = await open();
-      store = opened.store;
-      sql = opened.sql;
-    });
-    afterEach(async () => {
-      await opened.close();
-    });
+    eachTestOpens(open, (o) => ((store = o.store), (sql = o.sql)));
 
     /** A run that ended `phase` with `profile`, created at `day` of January 2026, that ran `durationMs`. */
     async function ended(input: NewRun, day: number, durationMs: number, profile: RunProfile | undefined, phase: RunCompletion['phase'] = 'Passed') {

@@ -3,10 +3,10 @@
  * triggers, trends and top lists computed in SQL, and the previous run of a test.
  * Runs next to the store contract (same `open`).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NewRun, Run, RunCompletion } from '../core/run.js';
 import { RUN_PHASES, type RunPhase } from '../core/run-phase.js';
-import type { OpenedStore } from './store.contract.js';
+import { eachTestOpens, type OpenedStore } from './store.contract.js';
 import type { Sql } from './sql.js';
 import type { Store } from './store.js';
 
@@ -21,18 +21,9 @@ const zero = () => Object.fromEntries(RUN_PHASES.map((p) => [p, 0])) as Record<R
 
 export function describeRunStatsContract(name: string, open: () => Promise<OpenedStore>): void {
   describe(`Run statistics: ${name}`, () => {
-    let opened: OpenedStore;
     let store: Store;
     let sql: Sql;
-
-    beforeEach(async () => {
-      opened = await open();
-      store = opened.store;
-      sql = opened.sql;
-    });
-    afterEach(async () => {
-      await opened.close();
-    });
+    eachTestOpens(open, (o) => ((store = o.store), (sql = o.sql)));
 
     /** Runs per phase counted the slow way, from the rows themselves. */
     async function counted(): Promise<Record<RunPhase, number>> {

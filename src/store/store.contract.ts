@@ -30,23 +30,29 @@ function newestFirst(a: Run, b: Run): number {
 }
 
 /**
+ * Opens a fresh store before each test of the enclosing `describe` (handing it to
+ * `use`) and closes it after: the set-up every contract suite shares.
+ */
+export function eachTestOpens(open: () => Promise<OpenedStore>, use: (opened: OpenedStore) => void): void {
+  let opened: OpenedStore;
+  beforeEach(async () => {
+    opened = await open();
+    use(opened);
+  });
+  afterEach(async () => {
+    await opened.close();
+  });
+}
+
+/**
  * The one suite every Store implementation passes. `open` returns a migrated store
  * with no data in it; it is called before every test and closed after it.
  */
 export function describeStoreContract(name: string, open: () => Promise<OpenedStore>): void {
   describe(`Store contract: ${name}`, () => {
-    let opened: OpenedStore;
     let store: Store;
     let sql: Sql;
-
-    beforeEach(async () => {
-      opened = await open();
-      store = opened.store;
-      sql = opened.sql;
-    });
-    afterEach(async () => {
-      await opened.close();
-    });
+    eachTestOpens(open, (o) => ((store = o.store), (sql = o.sql)));
 
     describe('runs', () => {
       it('creates a Queued run and reads it back', async () => {

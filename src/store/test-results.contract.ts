@@ -1,7 +1,7 @@
-import { beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from './store.js';
 import type { Sql } from './sql.js';
-import type { OpenedStore } from './store.contract.js';
+import { eachTestOpens, type OpenedStore } from './store.contract.js';
 import type { Run, RunCompletion } from '../core/run.js';
 import type { AssertionRecord, LogLine, StepRecord } from '../core/run-events.js';
 import { ValidationError } from '../core/errors.js';
@@ -27,18 +27,9 @@ const T0 = Date.parse('2026-01-01T00:00:00.000Z');
  */
 export function describeTestResultsContract(name: string, open: () => Promise<OpenedStore>): void {
   describe(`Tests contract: ${name}`, () => {
-    let opened: OpenedStore;
     let store: Store;
     let sql: Sql;
-
-    beforeEach(async () => {
-      opened = await open();
-      store = opened.store;
-      sql = opened.sql;
-    });
-    afterEach(async () => {
-      await opened.close();
-    });
+    eachTestOpens(open, (o) => ((store = o.store), (sql = o.sql)));
 
     /** Creates, claims and finishes one run whose tests end as `cases`. */
     async function runWith(cases: Case[], options: { labels?: Record<string, string>; definitionId?: string; name?: string; phase?: RunCompletion['phase'] } = {}): Promise<Run> {
