@@ -83,7 +83,7 @@ if (!adminUrl) {
       try {
         const applied = await Promise.all(conns.map((sql) => migrate(sql)));
         const all = MIGRATIONS.map((m) => m.version);
-        expect(applied.flat().sort()).toEqual(all);
+        expect(applied.flat().sort((a, b) => a - b)).toEqual(all);
         const { rows } = await conns[0]!.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
         expect(rows.map((r) => Number(r.version))).toEqual(all);
       } finally {
