@@ -31,6 +31,12 @@ export interface ExecutorContractTarget {
   timings?: Partial<ContractTimings>;
   /** The executor checks git sources out, with `file://` URLs allowed: the git cases run. */
   git?: boolean;
+  /**
+   * Runs report their Lua state's profile (the local executor, runner processes without a
+   * cgroup of their own). Runner Pods report their container's cgroup figures instead,
+   * which in the test cluster (containers are host processes) are not the run's alone.
+   */
+  luaProfile?: boolean;
 }
 
 /** A sink that keeps events, checks that a replayed event is the same event, and knows when a log line arrived. */
@@ -120,6 +126,14 @@ export function describeExecutorContract(name: string, target: ExecutorContractT
       expect(logs.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
       expect(logs.map((e) => e.type === 'log' && e.message)).toEqual(['line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
       expect(events.filter((e) => e.type === 'assertion').map((e) => e.seq)).toEqual([1, 2]);
+    });
+
+    it.runIf(target.luaProfile)('reports what the run used: a run that builds a big table peaks higher than a trivial one', async () => {
+      const trivial = await execute(job('assert(true)'));
+      const big = await execute(job('local t = {}\nfor i = 1, 200000 do t[i] = string.rep("x", 100) .. i end\nassert(#t == 200000)'));
+      expect([trivial.completion.phase, big.completion.phase]).toEqual(['Passed', 'Passed']);
+      expect(trivial.completion.profile!.cpuMs).toBeGreaterThan(0);
+      expect(big.completion.profile!.peakMemoryBytes - trivial.completion.profile!.peakMemoryBytes).toBeGreaterThan(20 * 1024 * 1024);
     });
 
     it('fails on a failed assertion and says where', async () => {

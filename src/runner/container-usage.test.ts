@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EMPTY_SUMMARY, type RunCompletion } from '../core/run.js';
-import { ownCgroupDir, readContainerUsage } from './container-usage.js';
+import { readContainerUsage } from './container-usage.js';
 import { withContainerProfile } from './remote-runner.js';
 
 const root = mkdtempSync(join(tmpdir(), 'topas-cgroup-'));
@@ -52,11 +52,24 @@ describe('withContainerProfile', () => {
   });
 });
 
-describe('ownCgroupDir', () => {
-  it("is the mount inside a cgroup namespace, else this process's own cgroup under it; a fake folder is taken as given", async () => {
-    expect(await ownCgroupDir('/sys/fs/cgroup', async () => '0::/\n')).toBe('/sys/fs/cgroup');
-    expect(await ownCgroupDir('/sys/fs/cgroup/', async () => '0::/kubepods.slice/pod1/cri-abc.scope\n')).toBe('/sys/fs/cgroup/kubepods.slice/pod1/cri-abc.scope');
-    expect(await ownCgroupDir('/sys/fs/cgroup', async () => '12:memory:/docker/abc\n11:cpuacct:/docker/abc\n')).toBe('/sys/fs/cgroup'); // v1: mounted per controller
-    expect(await ownCgroupDir('/tmp/fake', async () => '0::/elsewhere\n')).toBe('/tmp/fake');
+describe("this process's own cgroup under the real mount (/proc/self/cgroup)", () => {
+  it('v2: the mount inside a cgroup namespace, else the path under it', async () => {
+    const dir = cgroup({ 'cpu.stat': 'usage_usec 1000\n', 'kubepods/pod1/cri-a/cpu.stat': 'usage_usec 7000\n', 'kubepods/pod1/cri-a/memory.peak': '4096' });
+    expect(await readContainerUsage(dir, '0::/\n')).toEqual({ cpuMs: 1, peakMemoryBytes: null });
+    expect(await readContainerUsage(dir, '0::/kubepods/pod1/cri-a\n')).toEqual({ cpuMs: 7, peakMemoryBytes: 4096 });
+  });
+
+  it("v1: the controller's path under it, or its root when that is the container's own mount; never the machine's root", async () => {
+    const dir = cgroup({
+      'cpuacct/cpuacct.usage': '9000000000',
+      'memory/memory.max_usage_in_bytes': '999999999',
+      'cpuacct/docker/abc/cpuacct.usage': '2000000',
+      'memory/docker/abc/memory.max_usage_in_bytes': '8192',
+    });
+    expect(await readContainerUsage(dir, '4:memory:/docker/abc\n2:cpu,cpuacct:/docker/abc\n0::/\n')).toEqual({ cpuMs: 2, peakMemoryBytes: 8192 });
+    // a container whose mount is its own cgroup: the host path is not under it
+    expect(await readContainerUsage(dir, '4:memory:/kubepods/x\n2:cpu,cpuacct:/kubepods/x\n')).toEqual({ cpuMs: 9000, peakMemoryBytes: 999999999 });
+    // a process in the root cgroup of a machine: not the run's figures
+    expect(await readContainerUsage(dir, '4:memory:/\n2:cpu,cpuacct:/\n0::/\n')).toEqual({ cpuMs: null, peakMemoryBytes: null });
   });
 });

@@ -32,7 +32,7 @@ import { TopasError } from '../core/errors.js';
 import type { EgressPolicy } from './egress-policy.js';
 import { createLuaRunner } from './lua-runner.js';
 import { bundleTestFolder } from './test-folder.js';
-import { ownCgroupDir, readContainerUsage, type ContainerUsage } from './container-usage.js';
+import { readOwnContainerUsage, type ContainerUsage } from './container-usage.js';
 
 export interface RemoteRunnerOptions {
   runId: string;
@@ -191,7 +191,7 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
   } finally {
     await runner.close();
   }
-  if (options.cgroupDir) completion = withContainerProfile(completion, await readContainerUsage(await ownCgroupDir(options.cgroupDir)));
+  if (options.cgroupDir) completion = withContainerProfile(completion, await readOwnContainerUsage(options.cgroupDir));
 
   // The last resort first: whatever happens to the calls below, the result is recorded.
   await writeTerminationLog(options.terminationLog, completion, outbox.pending);

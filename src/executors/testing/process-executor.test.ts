@@ -28,6 +28,8 @@ describeExecutorContract('process', {
   },
   // A runner process starts Node.js and loads Lua: about a second on a busy machine.
   timings: { startMs: 4000, cancelWithinMs: 1500, timeoutSlackMs: 3000 },
+  // its runner processes have no TOPAS_RUNNER_CGROUP: the profile comes over the runner protocol from the Lua state
+  luaProfile: true,
 });
 
 describe('process executor', () => {
