@@ -185,7 +185,9 @@ export async function recategorize(sql: Sql, options: RecategorizeOptions): Prom
       }
       if (start) {
         params.push(start.createdAt, start.runId, start.idx);
-        where.push(`(tr.created_at, tr.run_id, tr.idx) > ($${params.length - 2}::timestamptz, $${params.length - 1}, $${params.length}::int)`);
+        const [at, run, idx] = [params.length - 2, params.length - 1, params.length].map((n) => `$${n}`);
+        // The two-column bound is what the index (created_at, run_id) can start from; the three-column one is exact.
+        where.push(`(tr.created_at, tr.run_id) >= (${at}::timestamptz, ${run}) AND (tr.created_at, tr.run_id, tr.idx) > (${at}::timestamptz, ${run}, ${idx}::int)`);
       }
       const found = await failures(tx, where.length ? where.join(' AND ') : 'true', params, 'ASC', batchSize);
       const changed = found
