@@ -205,7 +205,7 @@ export async function recategorize(sql: Sql, options: RecategorizeOptions): Prom
         await tx.query(
           `UPDATE runs r SET category = t.category, category_rule = t.category_rule
              FROM (SELECT DISTINCT ON (run_id) run_id, category, category_rule FROM test_results
-                    WHERE run_id = ANY($1::text[]) AND ${FAILED} ORDER BY run_id, quarantined, idx) t
+                    WHERE run_id = ANY($1::text[]) AND ${FAILED} ORDER BY run_id, idx) t
             WHERE r.id = t.run_id AND r.category IS NOT NULL
               AND (r.category IS DISTINCT FROM t.category OR r.category_rule IS DISTINCT FROM t.category_rule)`,
           [runIds],
