@@ -14,6 +14,7 @@ import {
   type Categorization,
   type FailureSubject,
 } from '../core/categories.js';
+import { parseOrThrow } from '../core/schemas/issues.js';
 import { bucketStarts, BUCKET_MS, type TimeRange, type TrendBucket } from '../core/insights.js';
 import type { Sql, SqlExecutor } from './sql.js';
 
@@ -85,7 +86,7 @@ export async function getCategoryRules(sql: SqlExecutor): Promise<StoredCategory
 
 /** Stores the rules (the `{ rules: [...] }` document), one version up, and records who did it. */
 export async function putCategoryRules(sql: Sql, rules: CategoryRules, actor: string | null): Promise<StoredCategoryRules> {
-  const doc = CategoryRulesSchema.parse(rules);
+  const doc = parseOrThrow(CategoryRulesSchema, rules);
   return sql.transaction(async (tx) => {
     const { rows } = await tx.query<{ version: number; updated_at: unknown }>(
       `INSERT INTO category_rules AS c (id, rules, version, updated_at, updated_by) VALUES (1, $1::jsonb, 1, now(), $2)
