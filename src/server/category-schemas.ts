@@ -19,7 +19,7 @@ export const CategoryRulesBody = CategoryRulesSchema;
 
 export const CategoryRulesStateSchema = z
   .object({
-    rules: z.array(z.any()).openapi({
+    rules: CategoryRulesSchema.shape.rules.meta({
       description:
         'Ordered rules; the first whose every matcher matches wins. Each: `name` (unique), `category`, `match` with any of `test`, `message`, `log`, `definition`, `app` (lists of matchers: a string is a case-insensitive substring, `{ regex, caseSensitive? }` a regular expression; any one in a list may match) and `labels` (key → matchers).',
     }),

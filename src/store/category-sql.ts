@@ -14,6 +14,7 @@ import {
   type Categorization,
   type FailureSubject,
 } from '../core/categories.js';
+import { parseOrThrow } from '../core/schemas/issues.js';
 import { bucketStarts, BUCKET_MS, type TimeRange, type TrendBucket } from '../core/insights.js';
 import type { Sql, SqlExecutor } from './sql.js';
 
@@ -85,7 +86,7 @@ export async function getCategoryRules(sql: SqlExecutor): Promise<StoredCategory
 
 /** Stores the rules (the `{ rules: [...] }` document), one version up, and records who did it. */
 export async function putCategoryRules(sql: Sql, rules: CategoryRules, actor: string | null): Promise<StoredCategoryRules> {
-  const doc = CategoryRulesSchema.parse(rules);
+  const doc = parseOrThrow(CategoryRulesSchema, rules);
   return sql.transaction(async (tx) => {
     const { rows } = await tx.query<{ version: number; updated_at: unknown }>(
       `INSERT INTO category_rules AS c (id, rules, version, updated_at, updated_by) VALUES (1, $1::jsonb, 1, now(), $2)
@@ -185,7 +186,9 @@ export async function recategorize(sql: Sql, options: RecategorizeOptions): Prom
       }
       if (start) {
         params.push(start.createdAt, start.runId, start.idx);
-        where.push(`(tr.created_at, tr.run_id, tr.idx) > ($${params.length - 2}::timestamptz, $${params.length - 1}, $${params.length}::int)`);
+        const [at, run, idx] = [params.length - 2, params.length - 1, params.length].map((n) => `$${n}`);
+        // The two-column bound is what the index (created_at, run_id) can start from; the three-column one is exact.
+        where.push(`(tr.created_at, tr.run_id) >= (${at}::timestamptz, ${run}) AND (tr.created_at, tr.run_id, tr.idx) > (${at}::timestamptz, ${run}, ${idx}::int)`);
       }
       const found = await failures(tx, where.length ? where.join(' AND ') : 'true', params, 'ASC', batchSize);
       const changed = found
@@ -203,7 +206,7 @@ export async function recategorize(sql: Sql, options: RecategorizeOptions): Prom
         await tx.query(
           `UPDATE runs r SET category = t.category, category_rule = t.category_rule
              FROM (SELECT DISTINCT ON (run_id) run_id, category, category_rule FROM test_results
-                    WHERE run_id = ANY($1::text[]) AND ${FAILED} ORDER BY run_id, quarantined, idx) t
+                    WHERE run_id = ANY($1::text[]) AND ${FAILED} ORDER BY run_id, idx) t
             WHERE r.id = t.run_id AND r.category IS NOT NULL
               AND (r.category IS DISTINCT FROM t.category OR r.category_rule IS DISTINCT FROM t.category_rule)`,
           [runIds],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CATEGORY_RULES, type CategoryRules } from '../core/categories.js';
+import { ValidationError } from '../core/errors.js';
 import type { Run } from '../core/run.js';
 import { eachTestOpens, type OpenedStore } from './store.contract.js';
 import type { Sql } from './sql.js';
@@ -95,6 +96,13 @@ export function describeCategoryContract(name: string, open: () => Promise<Opene
         { actor: 'alice', action: 'categories.update' },
         { actor: 'bob', action: 'categories.update' },
       ]);
+    });
+
+    it('refuses invalid rules with a ValidationError naming the field, storing nothing', async () => {
+      const bad = { rules: [{ name: 'x', category: 'X', match: { message: [{ regex: '(' }] } }] };
+      await expect(store.putCategoryRules(bad, 'alice')).rejects.toThrow(ValidationError);
+      await expect(store.putCategoryRules(bad, 'alice')).rejects.toThrow('rules[0].match.message[0].regex: is not a valid regular expression');
+      expect((await store.getCategoryRules()).defaults).toBe(true);
     });
 
     it('lists the last failed test cases newest first with what rules look at', async () => {
