@@ -151,3 +151,20 @@ describe('Gauge console import', () => {
     expect(() => importFiles(['gradle.xml'], 'gauge-stdout')).toThrow(/^gradle\.xml:1:1: no Gauge specification/);
   });
 });
+
+describe('JUnit import: hostile XML', () => {
+  const read = (xml: string) => {
+    const cases: string[] = [];
+    const reader = createReportReader('junit', 'evil.xml', { testCase: (c) => cases.push(c.name), suiteEnd: () => {} });
+    reader.write(xml);
+    reader.close();
+    return cases;
+  };
+
+  it('expands no entity a document defines: no file read (XXE), no billion laughs; the file is refused naming it', () => {
+    const xxe = '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY x SYSTEM "file:///etc/passwd">]><testsuite name="s"><testcase name="&x;"/></testsuite>';
+    const laughs = `<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "lol"><!ENTITY b "${'&a;'.repeat(10)}"><!ENTITY c "${'&b;'.repeat(10)}">]><testsuite name="s"><testcase name="&c;"/></testsuite>`;
+    for (const doc of [xxe, laughs]) expect(() => read(doc)).toThrow(ReportFormatError);
+    expect(() => read(xxe)).toThrow(/^evil\.xml:1:\d+: undefined entity/);
+  });
+});
