@@ -125,10 +125,13 @@ describe('a 50 MB report', () => {
         peakRssGrowthMB: mb(peakRss - base.rss),
       }),
     );
-    // the JS heap never holds the report: what it holds grows by far less than the file,
-    // and even with uncollected garbage it stays under 100 MB
+    // The JS heap never holds the report: what it holds grows by far less than the file.
+    // The process as a whole (PGlite's memory included) stays bounded too: recording every
+    // case of the run at once made it grow by 1.2 GB; in chunks it grows by 100-250 MB.
+    // (Peak heap growth counts garbage not yet collected, 40-140 MB depending on when V8
+    // collects: it is reported, not asserted.)
     expect(liveGrowth).toBeLessThan(40 * 1024 * 1024);
-    expect(heapGrowth).toBeLessThan(100 * 1024 * 1024);
+    expect(peakRss - base.rss).toBeLessThan(600 * 1024 * 1024);
     // spot-check what was stored: a failing case with its stack trace and output
     const failed = (await (await topas.get(`/api/runs/${answer.run.id}`)).json()) as { steps: { name: string; status: string }[] };
     expect(failed.steps).toHaveLength(expected.tests);
