@@ -206,3 +206,17 @@ export function sameRules(a: readonly CategoryRule[], b: readonly CategoryRule[]
     Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
+
+/** A re-categorization, as `GET /api/categories/apply/{id}` shows it. */
+export interface CategoryApplyJob {
+  id: string;
+  state: 'running' | 'done' | 'failed';
+  /** Failed test cases of runs created at or after this time; null: all. */
+  since: string | null;
+  processed: number;
+  changed: number;
+  startedAt: string;
+  finishedAt: string | null;
+  /** Why a failed job stopped. */
+  error?: string;
+}

@@ -242,3 +242,17 @@ export function testCasesOfRun(input: RunTestInput): TestCaseResult[] {
   }
   return cases;
 }
+
+/** One recorded test case of a run, as exported. */
+export interface RecordedTestCase {
+  key: string;
+  classname: string;
+  name: string;
+  outcome: TestOutcome;
+  durationMs: number | null;
+  message: string | null;
+  /** Failed and Error cases: the category the rules gave; null otherwise. */
+  category: string | null;
+  categoryRule: string | null;
+  quarantined: boolean;
+}

@@ -6,21 +6,10 @@
  */
 import { ConflictError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import type { CategoryApplyJob } from '../core/categories.js';
 import type { RecategorizeOptions, RecategorizeProgress } from '../store/store.js';
 
-/** A re-categorization, as `GET /api/categories/apply/{id}` shows it. */
-export interface CategoryApplyJob {
-  id: string;
-  state: 'running' | 'done' | 'failed';
-  /** Failed test cases of runs created at or after this time; null: all. */
-  since: string | null;
-  processed: number;
-  changed: number;
-  startedAt: string;
-  finishedAt: string | null;
-  /** Why a failed job stopped. */
-  error?: string;
-}
+export type { CategoryApplyJob } from '../core/categories.js';
 
 /** How many finished jobs are remembered. */
 const KEPT = 20;

@@ -1,20 +1,8 @@
 /** The recorded test cases of one run (`test_results`), in order: what `results.json` exports. */
-import type { TestOutcome } from '../core/test-case.js';
+import type { RecordedTestCase, TestOutcome } from '../core/test-case.js';
 import type { SqlExecutor } from './sql.js';
 
-/** One recorded test case of a run, as exported. */
-export interface RecordedTestCase {
-  key: string;
-  classname: string;
-  name: string;
-  outcome: TestOutcome;
-  durationMs: number | null;
-  message: string | null;
-  /** Failed and Error cases: the category the rules gave; null otherwise. */
-  category: string | null;
-  categoryRule: string | null;
-  quarantined: boolean;
-}
+export type { RecordedTestCase } from '../core/test-case.js';
 
 /** The run's recorded test cases in run order; empty when none were recorded (the run has not ended). */
 export async function runTestResults(sql: SqlExecutor, runId: string): Promise<RecordedTestCase[]> {

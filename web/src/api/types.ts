@@ -132,23 +132,15 @@ export interface CategoryPreview {
 }
 
 /** A background re-categorization of past failures (`POST /api/categories/apply`). */
-export interface CategoryApplyJob {
-  id: string;
-  state: 'running' | 'done' | 'failed';
-  since: string | null;
-  processed: number;
-  changed: number;
-  startedAt: string;
-  finishedAt: string | null;
-  /** Why a failed job stopped. */
-  error?: string;
-}
+export type { CategoryApplyJob } from '../../../src/core/categories';
 
 /** `GET /api/insights/categories`: failed test cases per category per bucket. */
 export interface CategoryBreakdown {
   points: { start: string; counts: Record<string, number> }[];
   categories: string[];
 }
+
+import type { RecordedTestCase } from '../../../src/core/test-case';
 
 export type { ParallelismRecommendation } from '../../../src/core/resource-profile';
 import type { ParallelismRecommendation } from '../../../src/core/resource-profile';
@@ -164,15 +156,5 @@ export interface ResourceProfileInsight {
 /** `GET /api/runs/{id}/results.json`: a run's test cases, the Streamstress shape. */
 export interface RunResults {
   run: { id: string; name: string; phase: RunPhase; category: string | null; [key: string]: unknown };
-  results: {
-    key: string;
-    classname: string;
-    name: string;
-    outcome: TestOutcome;
-    durationMs: number | null;
-    message: string | null;
-    category: string | null;
-    categoryRule: string | null;
-    quarantined: boolean;
-  }[];
+  results: RecordedTestCase[];
 }
