@@ -1,60 +1,126 @@
+/**
+ * CPU-bound Lua, three workloads reported separately, each under the runner (a real
+ * worker, the run's own CPU profile), under a bare wasmoon engine (`createEngine()`,
+ * no topas) and under native `lua5.4`. All three are CPU time of the thread that ran
+ * the Lua (the runner's `profile.cpuMs`, this thread's clock, native `os.clock()`), so
+ * other load on the machine counts less than in wall time.
+ *
+ * A second bare figure, "bare + hook", is the bare engine with the same instruction
+ * count hook the runner sets for timeouts and cancels: with any count hook Lua 5.4
+ * goes through its hook check on every instruction (natively too), which is what
+ * call-heavy code pays.
+ */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LuaEventMasks, LuaFactory } from 'wasmoon';
+import { HOOK_INSTRUCTIONS } from '../src/runner/lua-engine.js';
 import { createLuaRunner } from '../src/runner/lua-runner.js';
+import { threadCpuClock } from '../src/runner/thread-cpu-clock.js';
 import { median, round } from './stats.js';
 
-/** The same CPU-bound script (recursion, tables, strings, arithmetic) everywhere. */
-export const CPU_SCRIPT = `
-local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
-local t = {}
-for i = 1, 200000 do t[i] = tostring(i * 7 % 100003) end
-table.sort(t)
-local s = 0
-for i = 1, 5000000 do s = s + i % 7 end
-local parts = {}
-for i = 1, 50000 do parts[#parts + 1] = string.format("%d:%s", i, t[i]) end
+/** The workloads: each asserts its own result, so a broken run cannot look fast. */
+export const LUA_WORKLOADS = {
+  /** Recursive calls: ~1.7 million Lua function calls, no allocation. */
+  calls: `local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
+assert(fib(29) == 514229)`,
+  /** String building: concatenation, string.format, upper/sub, table.concat, gmatch. */
+  strings: `local parts = {}
+for i = 1, 200000 do
+  local s = "item-" .. i .. ":" .. string.format("%05d", i % 99991)
+  parts[#parts + 1] = s:upper():sub(2, 12)
+end
 local joined = table.concat(parts, ",")
-assert(fib(27) == 196418 and #joined > 0 and s > 0)
-`;
+local n = 0
+for _ in joined:gmatch("TEM%-") do n = n + 1 end
+assert(n == 200000)`,
+  /** Tables: 200,000 small records built, sorted with a Lua comparator, grouped. */
+  tables: `local rows = {}
+for i = 1, 200000 do rows[i] = { id = i, score = (i * 7919) % 100003, tag = i % 10 } end
+table.sort(rows, function(a, b) return a.score < b.score end)
+local by = {}
+for _, r in ipairs(rows) do local t = by[r.tag] or {} by[r.tag] = t t[#t + 1] = r.id end
+assert(#by[1] == 20000)`,
+} as const;
+
+type Workload = keyof typeof LUA_WORKLOADS;
 
 export async function benchLua() {
-  const repeats = 5;
-  const native = spawnSync('lua5.4', ['-v'], { encoding: 'utf8' });
+  const repeats = Number(process.env.BENCH_LUA_REPEATS ?? 5);
+  const nativeVersion = spawnSync('lua5.4', ['-v'], { encoding: 'utf8' });
+  const haveNative = !nativeVersion.error && nativeVersion.status === 0;
   const dir = await mkdtemp(join(tmpdir(), 'topas-bench-lua-'));
-  const file = join(dir, 'cpu.lua');
-  await writeFile(file, CPU_SCRIPT);
   const runner = createLuaRunner({ workers: 1 });
+  const factory = new LuaFactory();
+  const lua = await factory.getLuaModule();
+  const clock = threadCpuClock();
+  const hook = lua.module.addFunction(() => {}, 'vii');
   try {
-    const topas: number[] = [];
-    for (let i = 0; i < repeats + 1; i++) {
-      const t0 = performance.now();
-      const result = await runner.run(
-        { runId: `cpu-${i}`, script: CPU_SCRIPT, fileName: 'cpu.lua', files: {}, env: {}, timeoutMs: 120_000, memoryLimitBytes: 256 << 20 },
-        () => {},
-      );
-      if (result.phase !== 'Passed') throw new Error(`cpu script ${result.phase}: ${result.message}`);
-      if (i > 0) topas.push(performance.now() - t0);
-    }
-    if (native.error) {
-      return { topasMs: round(median(topas), 1), native: 'lua5.4 not installed (apt-get install -y lua5.4)' };
-    }
-    const nativeMs: number[] = [];
-    for (let i = 0; i < repeats; i++) {
-      const t0 = performance.now();
-      const r = spawnSync('lua5.4', [file], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`lua5.4 failed: ${r.stderr}`);
-      nativeMs.push(performance.now() - t0);
+    const figures: Record<string, unknown> = {};
+    for (const name of Object.keys(LUA_WORKLOADS) as Workload[]) {
+      const source = LUA_WORKLOADS[name];
+      const file = join(dir, `${name}.lua`);
+      await writeFile(file, `local c0 = os.clock()\n${source}\nio.write(os.clock() - c0)`);
+      const samples = { runner: [] as number[], bare: [] as number[], bareHook: [] as number[], native: [] as number[] };
+      // one warm-up of each, then interleaved rounds so drifting load hits all alike
+      for (let i = 0; i <= repeats; i++) {
+        const result = await runner.run(
+          { runId: `cpu-${name}-${i}`, script: source, fileName: `${name}.lua`, files: {}, env: {}, timeoutMs: 120_000, memoryLimitBytes: 256 << 20 },
+          () => {},
+        );
+        if (result.phase !== 'Passed') throw new Error(`${name} under the runner: ${result.phase}: ${result.message}`);
+        const engine = await factory.createEngine();
+        const hooked = await factory.createEngine();
+        lua.lua_sethook(hooked.global.address, hook, LuaEventMasks.Count, HOOK_INSTRUCTIONS);
+        const b = timeOn(clock, () => engine.doStringSync(source));
+        const h = timeOn(clock, () => hooked.doStringSync(source));
+        engine.global.close();
+        hooked.global.close();
+        let n = NaN;
+        if (haveNative) {
+          const r = spawnSync('lua5.4', [file], { encoding: 'utf8' });
+          if (r.status !== 0) throw new Error(`lua5.4 ${name}: ${r.stderr}`);
+          n = Number(r.stdout) * 1000;
+        }
+        if (i === 0) continue;
+        samples.runner.push(result.profile!.cpuMs);
+        samples.bare.push(b);
+        samples.bareHook.push(h);
+        samples.native.push(n);
+      }
+      const runnerMs = median(samples.runner);
+      const bareMs = median(samples.bare);
+      const bareHookMs = median(samples.bareHook);
+      const nativeMs = haveNative ? median(samples.native) : null;
+      figures[name] = {
+        runnerCpuMs: round(runnerMs, 1),
+        bareWasmoonCpuMs: round(bareMs, 1),
+        bareWasmoonWithHookCpuMs: round(bareHookMs, 1),
+        nativeCpuMs: nativeMs === null ? null : round(nativeMs, 1),
+        runnerToNative: nativeMs === null ? null : round(runnerMs / nativeMs, 2),
+        bareToNative: nativeMs === null ? null : round(bareMs / nativeMs, 2),
+        runnerToBare: round(runnerMs / bareMs, 2),
+        runnerToBareWithHook: round(runnerMs / bareHookMs, 2),
+      };
     }
     return {
-      script: 'fib(27) + sort 200k strings + 5M-iteration loop + 50k string.format',
-      topasMs: round(median(topas), 1),
-      reference: { what: native.stdout.trim() || native.stderr.trim(), nativeMs: round(median(nativeMs), 1) },
-      ratioToNative: round(median(topas) / median(nativeMs), 2),
+      what: 'CPU time per workload, median of interleaved rounds',
+      repeats,
+      native: haveNative
+        ? (nativeVersion.stdout.trim() || nativeVersion.stderr.trim())
+        : 'lua5.4 not installed: no native reference (apt-get install -y lua5.4)',
+      workloads: figures,
     };
   } finally {
+    lua.module.removeFunction(hook);
     await runner.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function timeOn(clock: { now(): number }, fn: () => void): number {
+  const t0 = clock.now();
+  fn();
+  return (clock.now() - t0) / 1e6;
 }

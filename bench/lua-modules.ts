@@ -9,6 +9,7 @@ import { LuaFactory } from 'wasmoon';
 import { PreparedEngine } from '../src/runner/lua-engine.js';
 import { RunContext } from '../src/runner/run-context.js';
 import { createLuaRunner } from '../src/runner/lua-runner.js';
+import { threadCpuClock } from '../src/runner/thread-cpu-clock.js';
 import type { ScriptJob } from '../src/runner/runner.js';
 import { median, round } from './stats.js';
 
@@ -44,25 +45,34 @@ const COLLECTION = {
 
 /**
  * Per-run overhead of the Lua environment: a fresh engine with every module loaded
- * (engine create → ready to run the first line), against a bare wasmoon engine.
+ * (engine create → ready to run the first line, and create + close in CPU time),
+ * against a bare wasmoon engine; engine ready → first line; and the worker's CPU per
+ * trivial run through a real runner.
  */
 export async function benchModules() {
-  const lua = await new LuaFactory().getLuaModule();
   const factory = new LuaFactory();
+  const lua = await factory.getLuaModule();
+  const clock = threadCpuClock();
   for (let i = 0; i < 50; i++) new PreparedEngine(lua).close();
   const prepared: number[] = [];
-  for (let i = 0; i < 300; i++) {
+  const bare: number[] = [];
+  // CPU time as totals over the loop: the scheduler's clock advances in steps coarser than one engine
+  let preparedCpuNs = 0;
+  let bareCpuNs = 0;
+  const engines = 300;
+  for (let i = 0; i < engines; i++) {
+    const c0 = clock.now();
     const t0 = performance.now();
     const engine = new PreparedEngine(lua);
     prepared.push(performance.now() - t0);
     engine.close();
-  }
-  const bare: number[] = [];
-  for (let i = 0; i < 300; i++) {
-    const t0 = performance.now();
-    const engine = await factory.createEngine({ injectObjects: true });
-    bare.push(performance.now() - t0);
-    engine.global.close();
+    preparedCpuNs += clock.now() - c0;
+    const c1 = clock.now();
+    const t1 = performance.now();
+    const plain = await factory.createEngine({ injectObjects: true });
+    bare.push(performance.now() - t1);
+    plain.global.close();
+    bareCpuNs += clock.now() - c1;
   }
   // Engine ready → first line of the script executed.
   const firstLine: number[] = [];
@@ -78,12 +88,39 @@ export async function benchModules() {
     ctx.complete();
     engine.close();
   }
+  // Trivial runs one after another through a real worker: the engine's CPU as the run's
+  // profile counts it (prepare, run, close), and the whole process's CPU per run.
+  const runner = createLuaRunner({ workers: 1 });
+  const runs = 400;
+  let engineCpuMs = 0;
+  let processCpuMs = 0;
+  try {
+    for (let i = 0; i < 50; i++) await runner.run(job('assert(1 + 1 == 2)'), () => {});
+    const u0 = process.cpuUsage();
+    for (let i = 0; i < runs; i++) {
+      const result = await runner.run(job('assert(1 + 1 == 2)'), () => {});
+      if (result.phase !== 'Passed') throw new Error(`trivial run ${result.phase}: ${result.message}`);
+      engineCpuMs += result.profile!.cpuMs;
+    }
+    const u = process.cpuUsage(u0);
+    processCpuMs = (u.user + u.system) / 1000 / runs;
+  } finally {
+    await runner.close();
+  }
   return {
     engineWithAllModulesMs: round(median(prepared), 3),
+    engineCreateCloseCpuMs: round(preparedCpuNs / engines / 1e6, 3),
     firstLineAfterReadyMs: round(median(firstLine), 3),
-    reference: { what: 'bare wasmoon createEngine({injectObjects:true})', ms: round(median(bare), 3) },
+    reference: {
+      what: 'bare wasmoon createEngine({injectObjects:true}), and its create + close CPU',
+      ms: round(median(bare), 3),
+      createCloseCpuMs: round(bareCpuNs / engines / 1e6, 3),
+    },
     ratioToReference: round(median(prepared) / median(bare), 2),
-    note: 'workers prepare the next engine while idle, so an idle system starts a run without paying this',
+    createCloseCpuRatioToReference: round(preparedCpuNs / bareCpuNs, 2),
+    workerCpuPerTrivialRunMs: round(engineCpuMs / runs, 3),
+    processCpuPerTrivialRunMs: round(processCpuMs, 3),
+    note: 'workers prepare the next engine while idle, so an idle system starts a run without paying the engine; workerCpuPerTrivialRunMs is the run profile (engine prepare + run + close on the worker thread); processCpuPerTrivialRunMs adds the runner pool and the bench loop on the main thread',
   };
 }
 

@@ -13,7 +13,7 @@ import { threadCpuClock, type ThreadCpuClock } from './thread-cpu-clock.js';
 import type { RunProfile } from '../core/run.js';
 
 /** The hook runs every this many Lua instructions to check for timeout / cancel. */
-const HOOK_INSTRUCTIONS = 10_000;
+export const HOOK_INSTRUCTIONS = 10_000;
 
 export class PreparedEngine {
   private readonly engine: LuaEngine;
