@@ -8,6 +8,7 @@ import { LUA_REGISTRYINDEX, LuaEngine, LuaEventMasks, LuaReturn, type LuaWasm } 
 import { STOP_MESSAGE } from './modules/core.js';
 import { PRELUDE_SOURCE } from './modules/prelude.js';
 import { createHost, type ContextHolder } from './host.js';
+import { createCountedEngine, freeStateMemory, type StateMemory } from './lua-wasm.js';
 import type { RunContext } from './run-context.js';
 import { threadCpuClock, type ThreadCpuClock } from './thread-cpu-clock.js';
 import type { RunProfile } from '../core/run.js';
@@ -17,13 +18,14 @@ export const HOOK_INSTRUCTIONS = 10_000;
 
 export class PreparedEngine {
   private readonly engine: LuaEngine;
+  private readonly memory: StateMemory;
   private readonly holder: ContextHolder = { ctx: null };
   private readonly hook: number;
   private readonly mainRef: number;
   private closed = false;
   /** CPU time (ns on `clock`) this engine's run used: preparing the state, every resume of its script, closing it. */
   private cpuNs = 0;
-  /** The most the Lua state held at once (bytes), counted by the allocator. */
+  /** The most the Lua state held at once (bytes), counted by the allocator; kept here once the state is gone. */
   private peakBytes = 0;
 
   constructor(
@@ -31,9 +33,8 @@ export class PreparedEngine {
     private readonly clock: ThreadCpuClock = thisThreadClock(),
   ) {
     const started = clock.now();
-    this.engine = new LuaEngine(lua, { injectObjects: true, enableProxy: false, traceAllocations: true });
+    ({ engine: this.engine, memory: this.memory } = createCountedEngine(lua, { injectObjects: true, enableProxy: false }));
     const g = this.engine.global;
-    this.trackPeak();
     const holder = this.holder;
     // Our own hook instead of thread.run's timeout: it also sees cancels, and we free it.
     this.hook = lua.module.addFunction((L: number) => {
@@ -61,30 +62,10 @@ export class PreparedEngine {
     this.cpuNs += clock.now() - started;
   }
 
-  /**
-   * wasmoon's allocator keeps the state's current size in its stats object
-   * (`memoryUsed`, also what the memory cap is checked against); an accessor there
-   * sees every change, so the peak is exact, not sampled.
-   */
-  private trackPeak(): void {
-    // private in wasmoon's typings (1.16), public at run time; the peak test fails if it changes
-    const stats = (this.engine.global as unknown as { getMemoryStatsRef(): { memoryUsed: number } }).getMemoryStatsRef();
-    let used = stats.memoryUsed;
-    this.peakBytes = used;
-    Object.defineProperty(stats, 'memoryUsed', {
-      get: () => used,
-      set: (v: number) => {
-        used = v;
-        if (v > this.peakBytes) this.peakBytes = v;
-      },
-      enumerable: true,
-      configurable: true,
-    });
-  }
-
   /** What the run used so far: complete once the engine is closed. */
   profile(): RunProfile {
-    return { cpuMs: Math.round(this.cpuNs / 1000) / 1000, peakMemoryBytes: this.peakBytes };
+    const peakMemoryBytes = this.closed ? this.peakBytes : this.memory.peak;
+    return { cpuMs: Math.round(this.cpuNs / 1000) / 1000, peakMemoryBytes };
   }
 
   /** Runs the job's script to its end (or stop); the context collects what happened. */
@@ -92,8 +73,8 @@ export class PreparedEngine {
     const { job } = ctx;
     this.holder.ctx = ctx;
     const g = this.engine.global;
-    g.setMemoryMax(g.getMemoryUsed() + job.memoryLimitBytes);
-    this.peakBytes = g.getMemoryUsed(); // the run's peak, from the prepared state it starts with
+    this.memory.setMax(this.memory.used + job.memoryLimitBytes);
+    this.memory.resetPeak(); // the run's peak, from the prepared state it starts with
     const thread = g.newThread();
     // Every slice of the script runs inside a resume (host functions it calls included);
     // between them it waits (sleep, net, db) and other runs of this worker may go.
@@ -124,9 +105,11 @@ export class PreparedEngine {
     this.closed = true;
     this.holder.ctx = null;
     const from = this.clock.now();
+    this.peakBytes = this.memory.peak;
     try {
       this.engine.global.close();
     } finally {
+      freeStateMemory(this.lua, this.memory);
       this.lua.module.removeFunction(this.hook);
       this.cpuNs += this.clock.now() - from;
     }

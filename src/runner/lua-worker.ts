@@ -4,9 +4,10 @@
  * runs share a worker: they interleave whenever a script waits (sleep, net).
  */
 import { parentPort } from 'node:worker_threads';
-import { LuaFactory, type LuaWasm } from 'wasmoon';
+import type { LuaWasm } from 'wasmoon';
 import type { RunEvent } from '../core/run-events.js';
 import { PreparedEngine } from './lua-engine.js';
+import { loadLuaWasm } from './lua-wasm.js';
 import { ALIVE_INTERVAL_MS, type FromWorker, type ToWorker } from './protocol.js';
 import { RunContext } from './run-context.js';
 
@@ -18,7 +19,7 @@ const running = new Map<number, RunContext>();
 let spare: PreparedEngine | null = null;
 let spareScheduled = false;
 
-const lua: LuaWasm = await new LuaFactory().getLuaModule();
+const lua: LuaWasm = await loadLuaWasm();
 
 /** Prepares the next engine once the event loop is idle. */
 function scheduleSpare(): void {

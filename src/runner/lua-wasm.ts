@@ -1,0 +1,113 @@
+/**
+ * The Lua wasm module of one thread, prepared for topas engines: JS callbacks reuse
+ * function-table slots (no wasm compiled per engine), and states are created with the
+ * counting allocator (the memory cap and the peak counted in wasm, no JS call per
+ * allocation). One per worker thread; many states live in it at once.
+ */
+import { LuaEngine, LuaFactory, type LuaWasm } from 'wasmoon';
+import { countingAllocator, NO_CAP, type LuaInstanceExports } from './counting-allocator.js';
+import { poolFunctionSlots } from './function-slots.js';
+
+/** The counters of one Lua state, in its wasm memory (see counting-allocator.ts). */
+export class StateMemory {
+  constructor(
+    private readonly lua: LuaWasm,
+    /** Address of the state's counters: used, max, peak (u32 each). */
+    readonly address: number,
+  ) {}
+
+  private get heap(): Uint32Array {
+    return this.lua.module.HEAPU32; // re-read: the view changes when memory grows
+  }
+  /** Bytes the state holds now. */
+  get used(): number {
+    return this.heap[this.address >>> 2]!;
+  }
+  /** The most the state held at once since the last `resetPeak`. */
+  get peak(): number {
+    return this.heap[(this.address >>> 2) + 2]!;
+  }
+  /** Lets the state grow to `bytes` in all (null: no cap). */
+  setMax(bytes: number | null): void {
+    this.heap[(this.address >>> 2) + 1] = bytes === null ? NO_CAP : Math.min(NO_CAP, Math.max(0, Math.floor(bytes)));
+  }
+  resetPeak(): void {
+    this.heap[(this.address >>> 2) + 2] = this.used;
+  }
+}
+
+interface Prepared {
+  allocator: number;
+  /** Counters for the state being created now (read by the patched `luaL_newstate`). */
+  pending: number | null;
+}
+const prepared = new WeakMap<LuaWasm, Prepared>();
+
+/** Loads a Lua wasm module (one instance) and prepares it as described above. */
+export async function loadLuaWasm(): Promise<LuaWasm> {
+  const { lua, exports } = await loadCapturingExports();
+  poolFunctionSlots(lua);
+  const allocator = lua.module.addFunction(countingAllocator(exports), 'iiiii');
+  const state: Prepared = { allocator, pending: null };
+  const newState = lua.luaL_newstate.bind(lua);
+  // wasmoon's LuaEngine asks for a state here; ours come with their counters
+  lua.luaL_newstate = () => (state.pending === null ? newState() : lua.lua_newstate(allocator, state.pending));
+  prepared.set(lua, state);
+  return lua;
+}
+
+/**
+ * A wasmoon engine whose state counts its memory in wasm. Free `memory` (with
+ * `freeStateMemory`) after closing the engine.
+ */
+export function createCountedEngine(lua: LuaWasm, options: ConstructorParameters<typeof LuaEngine>[1]): { engine: LuaEngine; memory: StateMemory } {
+  const state = prepared.get(lua);
+  if (!state) throw new Error('topas: this Lua module was not loaded by loadLuaWasm');
+  const address = lua.module._malloc(12);
+  if (!address) throw new Error('topas: no wasm memory left for a Lua state');
+  lua.module.HEAPU32.fill(0, address >>> 2, (address >>> 2) + 3);
+  const memory = new StateMemory(lua, address);
+  memory.setMax(null);
+  state.pending = address;
+  try {
+    return { engine: new LuaEngine(lua, { ...options, traceAllocations: false }), memory };
+  } catch (err) {
+    lua.module._free(address);
+    throw err;
+  } finally {
+    state.pending = null;
+  }
+}
+
+export function freeStateMemory(lua: LuaWasm, memory: StateMemory): void {
+  lua.module._free(memory.address);
+}
+
+/**
+ * wasmoon does not hand out its wasm instance; the allocator needs its memory,
+ * `realloc` and `free` as wasm functions (so calls between them stay in wasm). The
+ * instance is seen as it is made: emscripten calls `WebAssembly.instantiate` once,
+ * while this thread waits for nothing else.
+ */
+async function loadCapturingExports(): Promise<{ lua: LuaWasm; exports: LuaInstanceExports }> {
+  const original = WebAssembly.instantiate;
+  let exports: LuaInstanceExports | null = null;
+  const seeing = async function (this: unknown, ...args: Parameters<typeof WebAssembly.instantiate>) {
+    const result = await (original as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+    const instance = result instanceof WebAssembly.Instance ? result : (result as WebAssembly.WebAssemblyInstantiatedSource).instance;
+    const e = instance.exports as Partial<LuaInstanceExports> & { lua_newstate?: unknown };
+    if (e.lua_newstate && e.memory instanceof WebAssembly.Memory && typeof e.realloc === 'function' && typeof e.free === 'function') {
+      exports = { memory: e.memory, realloc: e.realloc, free: e.free };
+    }
+    return result;
+  };
+  WebAssembly.instantiate = seeing as typeof WebAssembly.instantiate;
+  let lua: LuaWasm;
+  try {
+    lua = await new LuaFactory().getLuaModule();
+  } finally {
+    WebAssembly.instantiate = original;
+  }
+  if (!exports) throw new Error('topas: the Lua wasm instance was not seen while loading (wasmoon changed how it loads?)');
+  return { lua, exports };
+}
