@@ -4,7 +4,7 @@
  * counting allocator (the memory cap and the peak counted in wasm, no JS call per
  * allocation). One per worker thread; many states live in it at once.
  */
-import { LuaEngine, LuaFactory, type LuaWasm } from 'wasmoon';
+import { LuaEngine, LuaFactory, LuaWasm } from 'wasmoon';
 import { countingAllocator, NO_CAP, type LuaInstanceExports } from './counting-allocator.js';
 import { poolFunctionSlots } from './function-slots.js';
 
@@ -97,9 +97,19 @@ async function loadCapturingExports(): Promise<{ lua: LuaWasm; exports: LuaInsta
     const instance = result instanceof WebAssembly.Instance ? result : (result as WebAssembly.WebAssemblyInstantiatedSource).instance;
     const e = instance.exports as Partial<LuaInstanceExports> & { lua_newstate?: unknown };
     if (e.lua_newstate && e.memory instanceof WebAssembly.Memory && typeof e.realloc === 'function' && typeof e.free === 'function') {
-      exports = { memory: e.memory, realloc: e.realloc, free: e.free };
+      exports = { ...(instance.exports as object), memory: e.memory, realloc: e.realloc, free: e.free };
     }
     return result;
+  };
+  // wasmoon calls every C function through emscripten's ccall (argument converters
+  // built per call, a checking wrapper): those taking and returning numbers only are
+  // bound to the wasm export itself. Same function, same arguments, no detour.
+  const proto = LuaWasm.prototype as unknown as { cwrap: (name: string, ret: string | null, args: string[]) => unknown };
+  const cwrap = proto.cwrap;
+  proto.cwrap = function (this: unknown, name: string, ret: string | null, args: string[]) {
+    const direct = (exports as unknown as Record<string, unknown> | null)?.[name];
+    if (typeof direct === 'function' && (ret === null || ret === 'number') && args.every((a) => a === 'number')) return direct;
+    return cwrap.call(this, name, ret, args);
   };
   WebAssembly.instantiate = seeing as typeof WebAssembly.instantiate;
   let lua: LuaWasm;
@@ -107,6 +117,7 @@ async function loadCapturingExports(): Promise<{ lua: LuaWasm; exports: LuaInsta
     lua = await new LuaFactory().getLuaModule();
   } finally {
     WebAssembly.instantiate = original;
+    proto.cwrap = cwrap;
   }
   if (!exports) throw new Error('topas: the Lua wasm instance was not seen while loading (wasmoon changed how it loads?)');
   return { lua, exports };
