@@ -6,9 +6,9 @@
  * other load on the machine counts less than in wall time.
  *
  * A second bare figure, "bare + hook", is the bare engine with the same instruction
- * count hook the runner sets for timeouts and cancels: with any count hook Lua 5.4
- * goes through its hook check on every instruction (natively too), which is what
- * call-heavy code pays.
+ * count hook the runner sets for timeouts and cancels, and likewise native lua5.4 with
+ * a count hook (`debug.sethook`): with any count hook Lua 5.4 goes through its hook
+ * check on every instruction, natively too, which is what call-heavy code pays.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -61,8 +61,10 @@ export async function benchLua() {
     for (const name of Object.keys(LUA_WORKLOADS) as Workload[]) {
       const source = LUA_WORKLOADS[name];
       const file = join(dir, `${name}.lua`);
+      const hookedFile = join(dir, `${name}-hook.lua`);
       await writeFile(file, `local c0 = os.clock()\n${source}\nio.write(os.clock() - c0)`);
-      const samples = { runner: [] as number[], bare: [] as number[], bareHook: [] as number[], native: [] as number[] };
+      await writeFile(hookedFile, `debug.sethook(function() end, "", ${HOOK_INSTRUCTIONS})\nlocal c0 = os.clock()\n${source}\nio.write(os.clock() - c0)`);
+      const samples = { runner: [] as number[], bare: [] as number[], bareHook: [] as number[], native: [] as number[], nativeHook: [] as number[] };
       // one warm-up of each, then interleaved rounds so drifting load hits all alike
       for (let i = 0; i <= repeats; i++) {
         const result = await runner.run(
@@ -77,31 +79,37 @@ export async function benchLua() {
         const h = timeOn(clock, () => hooked.doStringSync(source));
         engine.global.close();
         hooked.global.close();
-        let n = NaN;
-        if (haveNative) {
-          const r = spawnSync('lua5.4', [file], { encoding: 'utf8' });
+        const native = (path: string): number => {
+          if (!haveNative) return NaN;
+          const r = spawnSync('lua5.4', [path], { encoding: 'utf8' });
           if (r.status !== 0) throw new Error(`lua5.4 ${name}: ${r.stderr}`);
-          n = Number(r.stdout) * 1000;
-        }
+          return Number(r.stdout) * 1000;
+        };
+        const n = native(file);
+        const nh = native(hookedFile);
         if (i === 0) continue;
         samples.runner.push(result.profile!.cpuMs);
         samples.bare.push(b);
         samples.bareHook.push(h);
         samples.native.push(n);
+        samples.nativeHook.push(nh);
       }
       const runnerMs = median(samples.runner);
       const bareMs = median(samples.bare);
       const bareHookMs = median(samples.bareHook);
       const nativeMs = haveNative ? median(samples.native) : null;
+      const nativeHookMs = haveNative ? median(samples.nativeHook) : null;
       figures[name] = {
         runnerCpuMs: round(runnerMs, 1),
         bareWasmoonCpuMs: round(bareMs, 1),
         bareWasmoonWithHookCpuMs: round(bareHookMs, 1),
         nativeCpuMs: nativeMs === null ? null : round(nativeMs, 1),
+        nativeWithHookCpuMs: nativeHookMs === null ? null : round(nativeHookMs, 1),
         runnerToNative: nativeMs === null ? null : round(runnerMs / nativeMs, 2),
         bareToNative: nativeMs === null ? null : round(bareMs / nativeMs, 2),
         runnerToBare: round(runnerMs / bareMs, 2),
         runnerToBareWithHook: round(runnerMs / bareHookMs, 2),
+        bareWithHookToNativeWithHook: nativeHookMs === null ? null : round(bareHookMs / nativeHookMs, 2),
       };
     }
     return {
