@@ -1,7 +1,8 @@
 /**
- * A Lua engine ready for one run: a fresh wasmoon state with the prelude (sandbox and
- * modules) already loaded, an instruction hook that stops the script when its run is
- * stopped, and the prelude's `main` kept in the registry. Workers prepare the next
+ * A Lua engine ready for one run: a fresh wasmoon state (its memory counted and capped
+ * in wasm, see lua-wasm.ts) with the prelude (sandbox and modules) already loaded, an
+ * instruction hook that stops the script when its run is stopped, and the prelude's
+ * `main` kept in the registry. Workers prepare the next
  * engine while idle so a run starts without paying for engine setup.
  */
 import { LUA_REGISTRYINDEX, LuaEngine, LuaEventMasks, LuaReturn, type LuaWasm } from 'wasmoon';

@@ -1,7 +1,8 @@
 /**
- * Worker-thread entry of the Lua pool. One LuaFactory (one wasm module) per worker;
- * each run gets a fresh engine, prepared ahead of time while the worker is idle. Many
- * runs share a worker: they interleave whenever a script waits (sleep, net).
+ * Worker-thread entry of the Lua pool. One Lua wasm module per worker (`loadLuaWasm`:
+ * shared callback slots, the counting allocator); each run gets a fresh engine,
+ * prepared ahead of time while the worker is idle. Many runs share a worker: they
+ * interleave whenever a script waits (sleep, net).
  */
 import { parentPort } from 'node:worker_threads';
 import type { LuaWasm } from 'wasmoon';
