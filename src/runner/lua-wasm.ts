@@ -6,6 +6,7 @@
  */
 import { LuaEngine, LuaFactory, LuaWasm } from 'wasmoon';
 import { countingAllocator, NO_CAP, type LuaInstanceExports } from './counting-allocator.js';
+import { useLeanCcall, type StackExports } from './c-calls.js';
 import { poolFunctionSlots } from './function-slots.js';
 
 /** The counters of one Lua state, in its wasm memory (see counting-allocator.ts). */
@@ -47,6 +48,7 @@ const prepared = new WeakMap<LuaWasm, Prepared>();
 export async function loadLuaWasm(): Promise<LuaWasm> {
   const { lua, exports } = await loadCapturingExports();
   poolFunctionSlots(lua);
+  useLeanCcall(lua, exports as unknown as StackExports & Record<string, unknown>);
   const allocator = lua.module.addFunction(countingAllocator(exports), 'iiiii');
   const state: Prepared = { allocator, pending: null };
   const newState = lua.luaL_newstate.bind(lua);
