@@ -2,10 +2,9 @@
  * A topas with default settings in its own process, for the `read-load` section:
  * `node dist-bench/bench/read-load-child.js <data folder> [database URL]` starts it on
  * a free port (PGlite in the folder, or the PostgreSQL database of the URL) and prints
- * one JSON line `{ url, token }`. Each line `finished` on stdin is answered with one
- * JSON line `{ finished: [epoch ms, …] }`: when runs reached a terminal phase since the
- * last answer (the bench counts runs per second over its own windows). A bare node:http
- * echo instead with `echo` as the folder (the reference). Stops when stdin closes.
+ * one JSON line `{ url, token }`, then the id of every run that reaches a terminal
+ * phase, one a line (so the bench's submitters can wait for their run). A bare
+ * node:http echo instead with `echo` as the folder (the reference). Stops when stdin closes.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +16,6 @@ import { startTopas } from '../src/server/start.js';
 const [data, databaseUrl] = process.argv.slice(2);
 if (!data) throw new Error('usage: read-load-child.js <data folder | echo> [database URL]');
 
-let finished: number[] = [];
 let close: () => Promise<void>;
 if (data === 'echo') {
   // The reference: answers every request at once with a small JSON document.
@@ -34,16 +32,10 @@ if (data === 'echo') {
 } else {
   const topas = await startTopas(loadConfig({ port: 0, data, examples: false }, databaseUrl ? { DATABASE_URL: databaseUrl } : {}));
   topas.engine.subscribeAll((n) => {
-    if (n.type === 'phase' && isTerminal(n.run.phase)) finished.push(Date.now());
+    if (n.type === 'phase' && isTerminal(n.run.phase)) process.stdout.write(`${n.run.id}\n`);
   });
   process.stdout.write(`${JSON.stringify({ url: topas.url, token: topas.admin?.secret ?? null })}\n`);
   close = () => topas.close(0);
 }
 
-createInterface({ input: process.stdin })
-  .on('line', (line) => {
-    if (line.trim() !== 'finished') return;
-    process.stdout.write(`${JSON.stringify({ finished })}\n`);
-    finished = [];
-  })
-  .on('close', () => void close().then(() => process.exit(0)));
+createInterface({ input: process.stdin }).on('close', () => void close().then(() => process.exit(0)));

@@ -35,8 +35,10 @@ const READ_TIMEOUT_MS = 30_000;
 interface Target {
   url: string;
   auth: Record<string, string>;
-  /** Terminal-phase times (epoch ms) since the last call; the echo has none. */
-  finished(): Promise<number[]>;
+  /** Resolves when the run has ended (at once for the echo, which runs nothing). */
+  ended(id: string): Promise<void>;
+  /** When runs ended (epoch ms), since the last call. */
+  takeEnds(): number[];
   close(): Promise<void>;
   echo: boolean;
 }
@@ -45,33 +47,44 @@ async function startChild(args: string[]): Promise<Target> {
   const entry = fileURLToPath(new URL('./read-load-child.js', import.meta.url));
   const child: ChildProcess = spawn(process.execPath, [entry, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: Interface = createInterface({ input: child.stdout! });
-  const waiting: ((line: string) => void)[] = [];
-  const early: string[] = [];
-  lines.on('line', (line) => {
-    const w = waiting.shift();
-    if (w) w(line);
-    else early.push(line);
+  let exited = false;
+  const gone = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
+  const first = await Promise.race([
+    new Promise<string>((resolve) => lines.once('line', resolve)),
+    gone.then(() => {
+      throw new Error('read-load child exited before it listened');
+    }),
+  ]);
+  const { url, token } = JSON.parse(first) as { url: string; token: string | null };
+  // Every later line is the id of a run that ended.
+  const waiters = new Map<string, () => void>();
+  const endedEarly = new Set<string>();
+  let ends: number[] = [];
+  lines.on('line', (id) => {
+    ends.push(Date.now());
+    const w = waiters.get(id);
+    if (w) {
+      waiters.delete(id);
+      w();
+    } else endedEarly.add(id);
   });
-  const next = () =>
-    new Promise<string>((resolve, reject) => {
-      const line = early.shift();
-      if (line !== undefined) return resolve(line);
-      waiting.push(resolve);
-      child.once('exit', (code) => reject(new Error(`read-load child exited with ${code}`)));
-    });
-  const { url, token } = JSON.parse(await next()) as { url: string; token: string | null };
+  const echo = args[0] === 'echo';
   return {
     url,
     auth: token ? { authorization: `Bearer ${token}` } : {},
-    echo: args[0] === 'echo',
-    async finished() {
-      child.stdin!.write('finished\n');
-      return (JSON.parse(await next()) as { finished: number[] }).finished;
+    echo,
+    ended(id) {
+      if (echo || endedEarly.delete(id)) return Promise.resolve();
+      return new Promise((r) => waiters.set(id, r));
+    },
+    takeEnds() {
+      const taken = ends;
+      ends = [];
+      return taken;
     },
     async close() {
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.stdin!.end();
-      await exited;
+      if (!exited) await gone;
     },
   };
 }
@@ -85,7 +98,7 @@ class Tally {
   ids: string[] = [];
 }
 
-/** 32 clients submitting trivial runs back to back until `stop` resolves. */
+/** 32 clients, each submitting a trivial run and waiting for its end (echo: the answer), until stopped. */
 function submitters(t: Target, tally: Tally, stop: { stopped: boolean }): Promise<void[]> {
   const loop = async () => {
     let i = 0;
@@ -96,9 +109,10 @@ function submitters(t: Target, tally: Tally, stop: { stopped: boolean }): Promis
         if (res.status !== 201 && !(t.echo && res.status === 200)) tally.submitErrors++;
         else {
           tally.submitted++;
-          if (body.id) {
+          if (body.id && !t.echo) {
             tally.ids.push(body.id);
             if (tally.ids.length > 200) tally.ids.splice(0, 100);
+            await t.ended(body.id);
           }
         }
       } catch {
@@ -179,60 +193,30 @@ function latency(samples: number[]) {
 
 /** One target through every phase. */
 async function measure(t: Target, seconds: number) {
-  let finishedTotal = 0;
-  let submittedTotal = 0;
-  const finishes: number[] = [];
-  const collect = async () => {
-    const f = await t.finished();
-    finishedTotal += f.length;
-    finishes.push(...f);
-  };
-  /** Waits until every run submitted so far has ended (between phases, so none carries over). */
-  const drain = async () => {
-    if (t.echo) return;
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      await collect();
-      if (finishedTotal >= submittedTotal || Date.now() > deadline) return;
-      await sleep(200);
-    }
-  };
   const ids: string[] = [];
 
   const phase = async (readers: (tally: Tally, stop: { stopped: boolean }) => Promise<unknown>) => {
     const tally = new Tally();
     const stop = { stopped: false };
-    finishes.length = 0;
+    t.takeEnds();
     const start = Date.now();
     const subs = submitters(t, tally, stop);
     const reading = readers(tally, stop);
     await sleep(seconds * 1000);
     stop.stopped = true;
     const end = Date.now();
-    await subs;
+    await subs; // each waits for its last run: nothing carries over into the next phase
     const readOutcome = await reading;
-    submittedTotal += tally.submitted;
     ids.push(...tally.ids.slice(-50));
-    await drain();
     // The first second warms up; runs/s over the rest of the window.
     const from = start + 1000;
-    const done = finishes.filter((at) => at >= from && at < end).length;
+    const done = t.takeEnds().filter((at) => at >= from && at < end).length;
     const perSecond = t.echo ? tally.submitted / ((end - start) / 1000) : done / ((end - from) / 1000);
     return { tally, perSecond: round(perSecond, 1), readOutcome };
   };
 
   // Warm-up: workers started, the database touched.
-  {
-    const tally = new Tally();
-    const stop = { stopped: false };
-    const subs = submitters(t, tally, stop);
-    await sleep(1500);
-    stop.stopped = true;
-    await subs;
-    submittedTotal += tally.submitted;
-    ids.push(...tally.ids.slice(-50));
-    await drain();
-  }
+  await phase(async () => undefined);
 
   const idle = await phase(async () => undefined);
   const closed = await phase((tally, stop) => closedReaders(t, CLOSED_READERS, tally, stop, ids));
