@@ -1,6 +1,7 @@
 /** The PGlite wrapper's lanes, on a real (in-memory) PGlite: the engine's statements go before queued API reads. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPglite } from './pglite-sql.js';
+import { ENGINE_BURST } from './priority-lanes.js';
 import { readLaneOf, type Sql } from './sql.js';
 
 let sql: Sql;
@@ -51,6 +52,25 @@ describe('PGlite priority lanes', () => {
     await Promise.all(queued);
     expect(atTimer).toBeLessThan(200);
     expect(done).toBe(200);
+  });
+
+  it('lets a waiting read through after a burst of engine statements: reads slow down, never starve', async () => {
+    const reads = readLaneOf(sql);
+    const order: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // An engine transaction holds the database while the rest queue up behind it.
+    const holder = sql.transaction(async (tx) => {
+      await tx.query('SELECT 1');
+      await held;
+    });
+    const read = reads.query('SELECT 1').then(() => order.push('read'));
+    const engine = Array.from({ length: 3 * ENGINE_BURST }, (_, i) => sql.query('SELECT 1').then(() => order.push(`engine${i}`)));
+    release();
+    await Promise.all([holder, read, ...engine]);
+    // Engine statements first, but at most ENGINE_BURST of them (the holder may be one) before the read.
+    expect(order.indexOf('read')).toBeGreaterThanOrEqual(ENGINE_BURST - 1);
+    expect(order.indexOf('read')).toBeLessThanOrEqual(ENGINE_BURST);
   });
 
   it('closing the read lane leaves the database open', async () => {
