@@ -3,7 +3,7 @@
  * connection is answered while the server is busy (issue 13). A topas with default
  * settings runs in a child process (`read-load-child.ts`), on PGlite and on PostgreSQL
  * (`BENCH_DATABASE_URL`, default postgres://postgres@127.0.0.1:5432/postgres: a fresh
- * database, dropped after; `BENCH_READ_POSTGRES=false` skips it). Phases of
+ * database, dropped after; `BENCH_READ_POSTGRES=false` / `BENCH_READ_PGLITE=false` skip one). Phases of
  * `BENCH_READ_SECONDS` (default 8) each, 32 closed-loop clients submitting trivial runs:
  *   idle        runs/s with no reader
  *   closed      runs/s while 50 closed-loop readers cycle GET /api/runs, /api/runs/{id}, /api/stats
@@ -93,6 +93,11 @@ async function startChild(args: string[]): Promise<Target> {
 class Tally {
   submitted = 0;
   submitErrors = 0;
+  /** What the failed requests got (status or error), counted. */
+  failures = new Map<string, number>();
+  fail(what: string) {
+    this.failures.set(what, (this.failures.get(what) ?? 0) + 1);
+  }
   reads: number[] = [];
   readErrors = 0;
   ids: string[] = [];
@@ -106,7 +111,10 @@ function submitters(t: Target, tally: Tally, stop: { stopped: boolean }): Promis
       try {
         const res = await fetch(`${t.url}/api/runs`, { method: 'POST', headers: { ...t.auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: `read-load-${i++}`, script: TRIVIAL }) });
         const body = (await res.json()) as { id?: string };
-        if (res.status !== 201 && !(t.echo && res.status === 200)) tally.submitErrors++;
+        if (res.status !== 201 && !(t.echo && res.status === 200)) {
+          tally.submitErrors++;
+          tally.fail(`POST ${res.status}`);
+        }
         else {
           tally.submitted++;
           if (body.id && !t.echo) {
@@ -115,8 +123,9 @@ function submitters(t: Target, tally: Tally, stop: { stopped: boolean }): Promis
             await t.ended(body.id);
           }
         }
-      } catch {
+      } catch (error) {
         tally.submitErrors++;
+        tally.fail(`POST ${(error as Error).cause ?? (error as Error).message}`);
       }
     }
   };
@@ -140,10 +149,13 @@ async function timedRead(t: Target, path: string, tally: Tally): Promise<void> {
   try {
     const res = await fetch(`${t.url}${path}`, { headers: t.auth, signal: AbortSignal.timeout(READ_TIMEOUT_MS) });
     await res.arrayBuffer();
-    if (res.status !== 200) tally.readErrors++;
-    else tally.reads.push(performance.now() - t0);
-  } catch {
+    if (res.status !== 200) {
+      tally.readErrors++;
+      tally.fail(`GET ${res.status}`);
+    } else tally.reads.push(performance.now() - t0);
+  } catch (error) {
     tally.readErrors++;
+    tally.fail(`GET ${(error as Error).name === 'TimeoutError' ? 'no answer in 30 s' : ((error as Error).cause ?? (error as Error).message)}`);
   }
 }
 
@@ -247,6 +259,10 @@ async function measure(t: Target, seconds: number) {
     [t.echo ? 'requestsPerSecond' : 'runsPerSecond']: { idle: idleRate, closedLoopReads: closed.perSecond, openLoopReads: open.perSecond, busyClients: first.perSecond },
     ratioToIdle: { closedLoopReads: round(closed.perSecond / idleRate, 3), openLoopReads: round(open.perSecond / idleRate, 3) },
     submitErrors: idle.tally.submitErrors + closed.tally.submitErrors + open.tally.submitErrors + first.tally.submitErrors,
+    failures: [idle, closed, open, first].reduce<Record<string, number>>((all, p) => {
+      for (const [what, n] of p.tally.failures) all[what] = (all[what] ?? 0) + n;
+      return all;
+    }, {}),
     closedLoop: { readers: CLOSED_READERS, ...reads(closed) },
     openLoop: { rate: OPEN_RATE, sent: open.readOutcome as number, ...reads(open) },
     firstConnection: { busyClients: BUSY_CLIENTS, ...latency(probes), errors: probeErrors, busyReadsPerSecond: round(first.tally.reads.length / seconds, 1), busyReadErrors: first.tally.readErrors },
@@ -271,11 +287,13 @@ export async function benchReadLoad() {
   };
   result.reference = { what: 'bare node:http echo in a child process, same client loops', ...(await withTarget(['echo'], (t) => measure(t, seconds))) };
 
-  const data = await mkdtemp(join(tmpdir(), 'topas-read-load-'));
-  try {
-    result.pglite = await withTarget([data], (t) => measure(t, seconds));
-  } finally {
-    await rm(data, { recursive: true, force: true });
+  if (process.env.BENCH_READ_PGLITE !== 'false') {
+    const data = await mkdtemp(join(tmpdir(), 'topas-read-load-'));
+    try {
+      result.pglite = await withTarget([data], (t) => measure(t, seconds));
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
   }
 
   if (process.env.BENCH_READ_POSTGRES !== 'false') {

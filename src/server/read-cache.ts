@@ -20,7 +20,7 @@ export interface SharedAnswer {
 }
 
 /** API reads that may use the store at once (the PostgreSQL read pool has as many connections). */
-export const READ_CONCURRENCY = 4;
+export const READ_CONCURRENCY = 2;
 
 interface Pending {
   key: string;
