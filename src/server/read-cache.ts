@@ -19,7 +19,7 @@ export interface SharedAnswer {
   etag: string;
 }
 
-/** API reads that may use the store at once (the PostgreSQL read pool has as many connections). */
+/** Shared API reads that may use the store at once (token lookups and other API reads use the read lane too). */
 export const READ_CONCURRENCY = 2;
 
 interface Pending {

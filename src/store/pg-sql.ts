@@ -44,7 +44,7 @@ class PostgresSql implements Sql {
   /** The read lane, opened at its first use; closed with this Sql. */
   private reads: PostgresSql | null = null;
 
-  /** `readPool` opens the read lane's pool; without it this is the read lane. */
+  /** `readPool` opens the read lane's pool (at its first use); without it, reads share `pool`. */
   constructor(
     private readonly pool: pg.Pool,
     private readonly readPool?: () => pg.Pool,
