@@ -110,10 +110,11 @@ function submitters(t: Target, tally: Tally, stop: { stopped: boolean }): Promis
     while (!stop.stopped) {
       try {
         const res = await fetch(`${t.url}/api/runs`, { method: 'POST', headers: { ...t.auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: `read-load-${i++}`, script: TRIVIAL }) });
-        const body = (await res.json()) as { id?: string };
+        const text = await res.text();
+        const body = (text ? JSON.parse(text) : {}) as { id?: string; error?: { code?: string } };
         if (res.status !== 201 && !(t.echo && res.status === 200)) {
           tally.submitErrors++;
-          tally.fail(`POST ${res.status}`);
+          tally.fail(`POST ${res.status} ${body.error?.code ?? (text ? '' : '(empty body)')}`.trim());
         }
         else {
           tally.submitted++;
