@@ -4,6 +4,7 @@ import type { Store } from '../store/store.js';
 import type { AppController } from '../apps/app-controller.js';
 import type { AuthService, AuthStore } from './security/auth-service.js';
 import type { RunnerHub } from '../executors/runner-hub.js';
+import type { ReadCoalescer } from './read-cache.js';
 
 /** The store queries the HTTP API reads through (writes of runs go through the engine). */
 export type ServerStore = Pick<
@@ -82,6 +83,8 @@ export interface ServerDeps {
   apps?: ServerApps;
   runners?: RunnerHub;
   auth: AuthService;
+  /** Identical concurrent GETs of runs and stats share one store call; at most a few run at once. */
+  reads: ReadCoalescer;
   followPollMs: number;
   heartbeatMs: number;
 }

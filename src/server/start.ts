@@ -12,7 +12,7 @@ import type { Executor } from '../executors/executor.js';
 import { RunnerHub } from '../executors/runner-hub.js';
 import { runTokenMinter, type MintRunToken } from '../executors/run-tokens.js';
 import { lockDataFolder } from '../store/data-folder-lock.js';
-import { openStore } from '../store/open-store.js';
+import { openStores } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { createApp } from './app.js';
 import { loadExampleApps, loadExamples } from './examples.js';
@@ -85,8 +85,10 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   const log = options.log ?? silentLogger;
   const lock = await lockDataFolder(config.dataDir);
   let store: Store;
+  /** The HTTP API reads through this one: its statements wait behind the engine's. */
+  let reads: Store;
   try {
-    store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, flakyWindow: config.flakyWindow });
+    ({ store, reads } = await openStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, flakyWindow: config.flakyWindow }));
   } catch (error) {
     await lock.release();
     throw error;
@@ -109,7 +111,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     databaseEngine: config.appDatabases,
     log: ({ level, msg, ...fields }) => log(level, msg, fields),
   });
-  const auth = new AuthService({ store, enabled: config.auth, log: (level, msg, fields) => log(level, msg, fields) });
+  const auth = new AuthService({ store: reads, enabled: config.auth, log: (level, msg, fields) => log(level, msg, fields) });
   let admin: AdminToken | null = null;
   try {
     admin = config.auth ? await ensureAdminToken({ auth, dataDir: config.dataDir, secret: config.adminToken }) : null;
@@ -157,7 +159,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   let server: ServerType | undefined;
   try {
     await engine.start();
-    const app = createApp({ store, engine, config, apps, auth, runners: hub });
+    const app = createApp({ store: reads, engine, config, apps, auth, runners: hub });
     server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
   } catch (error) {

@@ -1,5 +1,5 @@
 import type { Store } from './store.js';
-import type { Sql } from './sql.js';
+import { readLaneOf, type Sql } from './sql.js';
 import { openPglite } from './pglite-sql.js';
 import { openPostgres } from './pg-sql.js';
 import { createPostgresStore } from './postgres-store.js';
@@ -20,6 +20,19 @@ export function openSql(options: OpenStoreOptions): Promise<Sql> {
 
 /** Opens the store and applies pending migrations. */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  return (await openStores(options)).store;
+}
+
+/** The store, and the same store for the HTTP API's reads. */
+export interface OpenedStores {
+  /** The engine's (and everything else's); closing it closes both. */
+  store: Store;
+  /** Its statements never hold up the engine's (`Sql.readLane`); closing it closes nothing. */
+  reads: Store;
+}
+
+/** Opens the store with its read view and applies pending migrations. */
+export async function openStores(options: OpenStoreOptions): Promise<OpenedStores> {
   const sql = await openSql(options);
   const store = createPostgresStore(sql, { flakyWindow: options.flakyWindow });
   try {
@@ -28,5 +41,5 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     await sql.close().catch(() => {});
     throw error;
   }
-  return store;
+  return { store, reads: createPostgresStore(readLaneOf(sql), { flakyWindow: options.flakyWindow }) };
 }

@@ -1,8 +1,14 @@
 import pg from 'pg';
 import type { Sql, SqlExecutor, SqlResult } from './sql.js';
 
-/** Connections kept open to PostgreSQL by one topas process. */
+/** Connections kept open to PostgreSQL by one topas process for the engine (and everything but API reads). */
 const POOL_SIZE = 10;
+/**
+ * Connections of the API's reads (`readLane()`), apart from the engine's: a reader
+ * never holds a connection the engine waits for, and at most this many reads run
+ * at once (the others wait their turn in the pool's queue).
+ */
+const READ_POOL_SIZE = 4;
 
 /** PostgreSQL over a node-postgres pool; each transaction holds one pooled connection. */
 export async function openPostgres(url: string): Promise<Sql> {
@@ -12,7 +18,11 @@ export async function openPostgres(url: string): Promise<Sql> {
   // Fail fast on a wrong URL instead of at the first query.
   const client = await pool.connect();
   client.release();
-  return new PostgresSql(pool);
+  return new PostgresSql(pool, () => {
+    const reads = new pg.Pool({ connectionString: url, max: READ_POOL_SIZE });
+    reads.on('error', () => {});
+    return reads;
+  });
 }
 
 function executor(target: pg.Pool | pg.PoolClient): SqlExecutor {
@@ -31,9 +41,22 @@ function executor(target: pg.Pool | pg.PoolClient): SqlExecutor {
 class PostgresSql implements Sql {
   readonly dialect = 'postgres' as const;
   private readonly direct: SqlExecutor;
+  /** The read lane, opened at its first use; closed with this Sql. */
+  private reads: PostgresSql | null = null;
 
-  constructor(private readonly pool: pg.Pool) {
+  /** `readPool` opens the read lane's pool (at its first use); without it, reads share `pool`. */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly readPool?: () => pg.Pool,
+    private readonly isReadLane = false,
+  ) {
     this.direct = executor(pool);
+  }
+
+  readLane(): Sql {
+    if (!this.readPool) return this;
+    this.reads ??= new PostgresSql(this.readPool(), undefined, true);
+    return this.reads;
   }
 
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
@@ -65,6 +88,8 @@ class PostgresSql implements Sql {
   }
 
   async close(): Promise<void> {
+    if (this.isReadLane) return; // closed with the Sql it belongs to
+    await this.reads?.pool.end();
     await this.pool.end();
   }
 }

@@ -20,4 +20,15 @@ export interface Sql extends SqlExecutor {
   close(): Promise<void>;
   /** 'pglite' or 'postgres'. */
   readonly dialect: 'pglite' | 'postgres';
+  /**
+   * The same database for the HTTP API's reads: their statements never hold up the
+   * engine's (PGlite: they wait while engine statements are queued; PostgreSQL: a pool
+   * of their own). Closing it closes nothing: `close()` of this Sql does. Absent: this Sql.
+   */
+  readLane?(): Sql;
+}
+
+/** The Sql the API reads through: `sql.readLane()` when there is one, else `sql` itself. */
+export function readLaneOf(sql: Sql): Sql {
+  return sql.readLane?.() ?? sql;
 }

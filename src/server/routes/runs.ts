@@ -14,6 +14,7 @@ import { callerOf } from '../security/context.js';
 import { assertMayChangeStoredRun } from '../security/stored-env-reuse.js';
 import { keepMaskedSecrets } from '../../core/secrets.js';
 import { DEFAULT_GIT_REVISION } from '../../core/run.js';
+import { sharedRead } from '../read-cache.js';
 
 /** The run, or NotFoundError — also for ids that are not UUIDs (they cannot exist). */
 export async function requireRun(deps: ServerDeps, id: string): Promise<Run> {
@@ -53,7 +54,8 @@ const listRuns = createRoute(
       'Newest first, keyset-paginated: pass `nextCursor` as `cursor` to read the next page. Items leave out the script and the bundled files; read one run for those.',
     request: { query: ListRunsQuery },
     responses: {
-      200: { description: 'A page of runs.', content: { 'application/json': { schema: pageSchema(RunListItemSchema, 'RunPage') } } },
+      200: { description: 'A page of runs. `ETag` names this answer: send it as `If-None-Match` to get 304 while nothing changed.', content: { 'application/json': { schema: pageSchema(RunListItemSchema, 'RunPage') } } },
+      304: { description: 'Not modified: the `If-None-Match` tag still names the current answer.' },
       400: badRequest,
     },
   }),
@@ -68,7 +70,8 @@ const getRun = createRoute(
     description: 'The run with its steps and assertions.',
     request: { params: RunIdParam },
     responses: {
-      200: { description: 'The run.', content: { 'application/json': { schema: RunDetailSchema } } },
+      200: { description: 'The run. `ETag` names this answer: send it as `If-None-Match` to get 304 while nothing changed.', content: { 'application/json': { schema: RunDetailSchema } } },
+      304: { description: 'Not modified: the `If-None-Match` tag still names the current answer.' },
       404: notFound,
     },
   }),
@@ -114,19 +117,22 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ServerDeps): void {
     return c.json(maskSecrets(run), 201);
   });
 
-  app.openapi(listRuns, async (c) => {
+  // Reads are shared between identical concurrent requests and carry an ETag (`read-cache.ts`).
+  app.openapi(listRuns, (c) => {
     const q = c.req.valid('query');
-    const page = await store.listRuns(
-      runFilterOf(q),
-      { limit: q.limit, cursor: q.cursor ?? null },
-    );
-    return c.json({ items: page.items.map(toRunListItem), nextCursor: page.nextCursor }, 200);
+    return sharedRead(c, deps.reads, async () => {
+      const page = await store.listRuns(runFilterOf(q), { limit: q.limit, cursor: q.cursor ?? null });
+      return { items: page.items.map(toRunListItem), nextCursor: page.nextCursor };
+    });
   });
 
-  app.openapi(getRun, async (c) => {
-    const run = await requireRun(deps, c.req.valid('param').id);
-    const [steps, assertions] = await Promise.all([store.getSteps(run.id), store.getAssertions(run.id)]);
-    return c.json({ ...maskSecrets(run), steps, assertions }, 200);
+  app.openapi(getRun, (c) => {
+    const id = c.req.valid('param').id;
+    return sharedRead(c, deps.reads, async () => {
+      const run = await requireRun(deps, id);
+      const [steps, assertions] = await Promise.all([store.getSteps(run.id), store.getAssertions(run.id)]);
+      return { ...maskSecrets(run), steps, assertions };
+    });
   });
 
   app.openapi(cancelRun, async (c) => {

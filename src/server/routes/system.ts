@@ -3,6 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { ServerDeps } from '../deps.js';
 import { ErrorSchema, StatsSchema } from '../schemas.js';
 import { access } from '../security/route-security.js';
+import { sharedRead } from '../read-cache.js';
 
 const health = createRoute(
   access('public', {
@@ -39,7 +40,10 @@ const stats = createRoute(
     path: '/api/stats',
     tags: ['system'],
     summary: 'Queue and runner statistics',
-    responses: { 200: { description: 'Current numbers.', content: { 'application/json': { schema: StatsSchema } } } },
+    responses: {
+      200: { description: 'Current numbers. `ETag` names this answer: send it as `If-None-Match` to get 304 while nothing changed.', content: { 'application/json': { schema: StatsSchema } } },
+      304: { description: 'Not modified: the `If-None-Match` tag still names the current answer.' },
+    },
   }),
 );
 
@@ -75,10 +79,14 @@ export function registerSystemRoutes(app: OpenAPIHono, deps: ServerDeps): void {
     return c.json({ status: 'ok' as const }, 200);
   });
 
-  app.openapi(stats, async (c) => {
-    const [engineStats, runsByPhase] = await Promise.all([engine.stats(), store.countByPhase()]);
-    return c.json({ ...engineStats, runsByPhase }, 200);
-  });
+  // One read of the exact per-phase counts (the queue depth is the Queued count), shared
+  // between identical concurrent requests, with an ETag (`read-cache.ts`).
+  app.openapi(stats, (c) =>
+    sharedRead(c, deps.reads, async () => {
+      const runsByPhase = await store.countByPhase();
+      return { queueDepth: runsByPhase.Queued, activeRunners: runsByPhase.Running, concurrency: deps.config.concurrency, runsByPhase };
+    }),
+  );
 
   app.openapi(metrics, async (c) => {
     const text = await engine.metrics.metrics();

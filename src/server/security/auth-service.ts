@@ -10,6 +10,7 @@ import { TOKEN_NAME, type TokenRecord } from '../../core/token.js';
 import type { Store } from '../../store/store.js';
 import { hashSecret, newOpaqueSecret, newTokenSecret } from './secrets.js';
 import { hashRunToken } from '../../core/run-token.js';
+import { ReadCoalescer } from '../read-cache.js';
 
 /** The store operations authentication uses. */
 export type AuthStore = Pick<
@@ -54,6 +55,11 @@ export class AuthService {
   /** One-time login codes by hash → the token they stand for and when they expire. */
   private readonly loginCodes = new Map<string, { tokenId: string; expiresAt: number }>();
   private readonly touchedAt = new Map<string, number>();
+  /**
+   * Lookups of the same secret that wait together share one store read (never one that
+   * had started before them, so a revocation already answered is always seen).
+   */
+  private readonly lookups = new ReadCoalescer(2);
 
   constructor(options: AuthServiceOptions) {
     this.store = options.store;
@@ -67,7 +73,8 @@ export class AuthService {
   /** The live token whose secret this is, or null. */
   async verifyToken(secret: string): Promise<TokenRecord | null> {
     if (!secret || secret.length > 512) return null;
-    const token = await this.store.findTokenBySecretHash(hashSecret(secret));
+    const hash = hashSecret(secret);
+    const token = await this.lookups.share(`token\n${hash}`, () => this.store.findTokenBySecretHash(hash));
     if (!token || token.revokedAt !== null) return null;
     this.touch(token.id);
     return token;
@@ -76,13 +83,15 @@ export class AuthService {
   /** The run a per-run token belongs to, while that run is Queued or Running; else null. */
   async verifyRunToken(secret: string): Promise<string | null> {
     if (!secret || secret.length > 512) return null;
-    return (await this.store.findRunToken(hashRunToken(secret)))?.runId ?? null;
+    const hash = hashRunToken(secret);
+    return (await this.lookups.share(`run\n${hash}`, () => this.store.findRunToken(hash)))?.runId ?? null;
   }
 
   /** The live token behind a session cookie value, or null. */
   async verifySession(value: string): Promise<TokenRecord | null> {
     if (!value || value.length > 512) return null;
-    const found = await this.store.findSession(hashSecret(value));
+    const hash = hashSecret(value);
+    const found = await this.lookups.share(`session\n${hash}`, () => this.store.findSession(hash));
     if (!found) return null;
     this.touch(found.token.id);
     return found.token;

@@ -1,0 +1,117 @@
+/**
+ * Identical API reads share one store call, and at most a few reads use the store at
+ * once (admission: the rest wait their turn, none is refused).
+ *
+ * A read joins only a call that has not started yet, so it never gets an answer older
+ * than its own arrival: whatever the caller saw acknowledged before it asked is in
+ * the answer. Reads are keyed by the caller's role and the URL (path and query), so
+ * an answer is shared only between callers who may read the same thing.
+ */
+import { createHash } from 'node:crypto';
+import type { Context } from 'hono';
+import { callerOf } from './security/context.js';
+
+/** A read's answer, serialised once for every caller that shares it. */
+export interface SharedAnswer {
+  /** The JSON body. */
+  body: string;
+  /** A weak validator of the body: the same body, the same tag. */
+  etag: string;
+}
+
+/** Shared API reads that may use the store at once (token lookups and other API reads use the read lane too). */
+export const READ_CONCURRENCY = 2;
+
+interface Pending {
+  key: string;
+  load: () => Promise<unknown>;
+  promise: Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export class ReadCoalescer {
+  private readonly queue: Pending[] = [];
+  /** Queued (not started) reads by key: a new identical read joins one of these. */
+  private readonly waiting = new Map<string, Pending>();
+  private running = 0;
+
+  constructor(private readonly concurrency = READ_CONCURRENCY) {}
+
+  /**
+   * What `load` resolves to, shared with identical reads (same key) that arrive before
+   * it starts. Callers must not change the value they get: others hold it too.
+   */
+  share<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const queued = this.waiting.get(key);
+    if (queued) return queued.promise as Promise<T>;
+    let resolve!: (value: unknown) => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const pending: Pending = { key, load, promise, resolve, reject };
+    this.queue.push(pending);
+    this.waiting.set(key, pending);
+    this.pump();
+    return promise as Promise<T>;
+  }
+
+  /** The answer of `load` as JSON with its ETag, shared like `share`. */
+  read(key: string, load: () => Promise<unknown>): Promise<SharedAnswer> {
+    return this.share(key, async () => {
+      const body = JSON.stringify(await load());
+      return { body, etag: weakEtag(body) };
+    });
+  }
+
+  /** Reads queued and not started yet. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.queue.length > 0) {
+      const p = this.queue.shift()!;
+      this.waiting.delete(p.key);
+      this.running++;
+      void (async () => {
+        try {
+          p.resolve(await p.load());
+        } catch (error) {
+          p.reject(error);
+        } finally {
+          this.running--;
+          this.pump();
+        }
+      })();
+    }
+  }
+}
+
+/** `W/"<hash of the body>"`. */
+export function weakEtag(body: string): string {
+  return `W/"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
+}
+
+/** Whether an `If-None-Match` header names this tag (weak comparison; `*` matches any). */
+export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  const wanted = opaque(etag);
+  return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === wanted);
+}
+
+/**
+ * Answers a GET from a shared read: 200 with the JSON body and its `ETag`, or 304
+ * when the caller's `If-None-Match` already names it.
+ */
+export async function sharedRead(c: Context, reads: ReadCoalescer, load: () => Promise<unknown>): Promise<Response> {
+  const url = new URL(c.req.url);
+  const caller = callerOf(c);
+  const answer = await reads.read(`${caller.role}\n${caller.runId ?? ''}\n${url.pathname}${url.search}`, load);
+  const headers = { ETag: answer.etag, 'Cache-Control': 'no-cache' };
+  if (matchesIfNoneMatch(c.req.header('if-none-match'), answer.etag)) return c.body(null, 304, headers);
+  return c.body(answer.body, 200, { ...headers, 'Content-Type': 'application/json' });
+}
