@@ -26,10 +26,25 @@ import type { RunnerHub } from '../runner-hub.js';
 import type { MintRunToken } from '../run-tokens.js';
 import { connectNats, ensureStream, runSubject, type WorkQueueNames } from './work-queue.js';
 
-export interface NatsExecutorOptions {
-  /** `nats://host:4222` (credentials as `nats://user:pass@host`). */
-  url: string;
+/** A connection to NATS with the work queue's stream in place: what the executor publishes to (it closes it). */
+export interface NatsQueue {
+  nc: NatsConnection;
+  jsm: JetStreamManager;
   names: WorkQueueNames;
+}
+
+/** Connects to NATS (`nats://host:4222`; credentials as `nats://user:pass@host`) and makes sure the stream exists; fails fast with NatsUnavailableError. */
+export async function openNatsQueue(url: string, names: WorkQueueNames): Promise<NatsQueue> {
+  const nc = await connectNats(url, 'topas-server');
+  try {
+    return { nc, jsm: await ensureStream(nc, names), names };
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+}
+
+export interface NatsExecutorOptions {
   hub: RunnerHub;
   mintRunToken: MintRunToken;
   /** The URL workers reach this server at (resolves once it listens). */
@@ -58,19 +73,14 @@ type Stage =
   /** Re-attached with no message left: its runner should call soon, else it is gone. */
   | { kind: 'unknown'; since: number };
 
-/** Connects to NATS, makes sure the stream exists, and returns the executor. */
-export async function openNatsExecutor(options: NatsExecutorOptions): Promise<Executor> {
-  const nc = await connectNats(options.url, 'topas-server');
-  try {
-    const jsm = await ensureStream(nc, options.names);
-    return createNatsExecutor(nc, jsm, options);
-  } catch (error) {
-    await nc.close();
-    throw error;
-  }
+/** Connects (`openNatsQueue`) and returns the executor. */
+export async function openNatsExecutor(options: NatsExecutorOptions & { url: string; names: WorkQueueNames }): Promise<Executor> {
+  return createNatsExecutor(await openNatsQueue(options.url, options.names), options);
 }
 
-function createNatsExecutor(nc: NatsConnection, jsm: JetStreamManager, options: NatsExecutorOptions): Executor {
+export function createNatsExecutor(queue: NatsQueue, options: NatsExecutorOptions): Executor {
+  const { nc, jsm } = queue;
+  const names = queue.names;
   const log = options.log ?? silentLogger;
   const js: JetStreamClient = jetstream(nc);
   const lostAfterMs = options.lostAfterMs ?? 15_000;
@@ -88,15 +98,15 @@ function createNatsExecutor(nc: NatsConnection, jsm: JetStreamManager, options: 
 
   /** Deletes a run's message from the queue (best effort: a worker may hold it; it will be refused). */
   function dropMessage(runId: string, seq: number | null): void {
-    const found = seq !== null ? Promise.resolve(seq) : jsm.streams.getMessage(options.names.stream, { last_by_subj: runSubject(options.names, runId) }).then((m) => m?.seq ?? null);
+    const found = seq !== null ? Promise.resolve(seq) : jsm.streams.getMessage(names.stream, { last_by_subj: runSubject(names, runId) }).then((m) => m?.seq ?? null);
     void found
-      .then((s) => (s !== null ? jsm.streams.deleteMessage(options.names.stream, s, false) : false))
+      .then((s) => (s !== null ? jsm.streams.deleteMessage(names.stream, s, false) : false))
       .catch((error: unknown) => log('debug', 'deleting a run\'s queue message failed (a worker took it)', { runId, error: errorField(error) }));
   }
 
   /** The run's message still waiting in the queue, if any. */
   async function pendingMessage(runId: string): Promise<number | null> {
-    const m = await jsm.streams.getMessage(options.names.stream, { last_by_subj: runSubject(options.names, runId) }).catch(() => null);
+    const m = await jsm.streams.getMessage(names.stream, { last_by_subj: runSubject(names, runId) }).catch(() => null);
     return m?.seq ?? null;
   }
 
@@ -110,8 +120,8 @@ function createNatsExecutor(nc: NatsConnection, jsm: JetStreamManager, options: 
       deadline: started + job.timeoutMs,
     };
     // The run id as message id: a publish repeated within the stream's duplicate window is stored once.
-    const ack = await js.publish(runSubject(options.names, job.runId), JSON.stringify(message), { msgID: job.runId });
-    log('debug', 'run published to the work queue', { runId: job.runId, stream: options.names.stream, seq: ack.seq, duplicate: ack.duplicate });
+    const ack = await js.publish(runSubject(names, job.runId), JSON.stringify(message), { msgID: job.runId });
+    log('debug', 'run published to the work queue', { runId: job.runId, stream: names.stream, seq: ack.seq, duplicate: ack.duplicate });
     return ack.seq;
   }
 
@@ -152,7 +162,7 @@ function createNatsExecutor(nc: NatsConnection, jsm: JetStreamManager, options: 
             resolve({
               phase: 'TimedOut',
               reason: 'Timeout',
-              message: `no worker started the run within its timeout of ${Math.round(job.timeoutMs / 1000)} s (are \`topas worker --nats\` processes running and pulling from ${options.names.stream}?)`,
+              message: `no worker started the run within its timeout of ${Math.round(job.timeoutMs / 1000)} s (are \`topas worker --nats\` processes running and pulling from ${names.stream}?)`,
               summary: EMPTY_SUMMARY,
             }),
           );
@@ -212,7 +222,7 @@ function createNatsExecutor(nc: NatsConnection, jsm: JetStreamManager, options: 
           followed.published(await publish(job));
         } catch (error) {
           if (closed) throw new ExecutorClosedError();
-          log('error', 'publishing the run to the work queue failed', { runId: job.runId, stream: options.names.stream, error: errorField(error) });
+          log('error', 'publishing the run to the work queue failed', { runId: job.runId, stream: names.stream, error: errorField(error) });
           followed.quit();
           throw error;
         }

@@ -26,11 +26,6 @@ export const DEFAULT_WORK_QUEUE: WorkQueueNames = { stream: 'TOPAS_RUNS', subjec
 /** The durable consumer every worker pulls from. */
 export const WORKER_CONSUMER = 'topas-workers';
 
-/** A stream name: letters, digits, `-` and `_` (JetStream forbids `.`, `*`, `>`, spaces). */
-export const STREAM_NAME = /^[A-Za-z0-9_-]{1,200}$/;
-/** A subject prefix: dot-separated tokens without wildcards or spaces. */
-export const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
-
 /** The subject of one run's message. */
 export function runSubject(names: WorkQueueNames, runId: string): string {
   return `${names.subject}.${runId}`;
