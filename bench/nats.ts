@@ -176,17 +176,26 @@ export async function benchNats() {
   const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const total = Number(process.env.BENCH_NATS_RUNS ?? 1000);
   if (!(await natsUp(natsUrl))) return { skipped: `no NATS at ${natsUrl} (start nats-server -js, or set BENCH_NATS_URL)` };
+  // The reference before and after the workers: the machine's load drifts during a bench run.
   log('reference: the local executor on PostgreSQL…');
-  const reference = await measure(adminUrl, natsUrl, null, total);
-  const figures: (Figure & { ratioToReference: number })[] = [];
+  const before = await measure(adminUrl, natsUrl, null, total);
+  const measured: Figure[] = [];
   for (const workers of [1, 2, 4]) {
     log(`${workers} worker process(es)…`);
-    const f = await measure(adminUrl, natsUrl, workers, total);
-    figures.push({ ...f, ratioToReference: round(f.runsPerSecond / reference.runsPerSecond, 3) });
+    measured.push(await measure(adminUrl, natsUrl, workers, total));
   }
+  log('reference again…');
+  const after = await measure(adminUrl, natsUrl, null, total);
+  const referenceRps = (before.runsPerSecond + after.runsPerSecond) / 2;
+  const figures = measured.map((f) => ({ ...f, ratioToReference: round(f.runsPerSecond / referenceRps, 3) }));
   return {
     what: `${total} trivial runs submitted over HTTP by ${CLIENTS} clients, concurrency ${CONCURRENCY}, PostgreSQL store (a fresh database per line), each worker: --concurrency ${CONCURRENCY} --workers 1`,
-    reference: { what: 'the embedded platform (local executor) on PostgreSQL, same workload, same run', ...reference },
+    reference: {
+      what: 'the embedded platform (local executor) on PostgreSQL, same workload, measured before and after the workers in the same run; ratios are to their mean',
+      runsPerSecond: round(referenceRps, 1),
+      before,
+      after,
+    },
     workers: figures,
     note: 'all worker processes share this machine with the server and the database: on 2 cores more processes add overhead, not capacity',
   };

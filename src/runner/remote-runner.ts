@@ -123,6 +123,8 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
       // 409 RunNotAttached: try again; 409 RunTaken: another runner executes the run, for good.
       const retryable = status === 0 || (status === 409 && codeOf(text) !== 'RunTaken') || status === 429 || status >= 500;
       if (!retryable) throw new RunnerRefusedError(status, `${method} ${path}`, messageOf(text), codeOf(text));
+      // A call nobody needs any more (a heartbeat in flight when the run ended) ends quietly.
+      if (!keepTrying()) return null as T;
       if (Date.now() > deadline + giveUp) throw new RunnerRefusedError(status, `${method} ${path}`, `gave up after ${attempt} attempts: ${messageOf(text)}`);
       if ((attempt & (attempt - 1)) === 0) log('warn', 'the server did not take a call; retrying', { call: `${method} ${path}`, status, attempt, error: messageOf(text) });
       await sleep(delay * (0.5 + Math.random()));
@@ -152,9 +154,11 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
   // --- heartbeats: liveness, and cancellation
   const cancel = new AbortController();
   let beating = true;
+  // Ends the wait for the next beat once the run is over (a runner does not linger for a heartbeat period).
+  const beatsOver = new AbortController();
   const beat = async () => {
     while (beating) {
-      await sleep(info.heartbeatMs);
+      await sleep(info.heartbeatMs, beatsOver.signal);
       if (!beating) return;
       try {
         const reply = await call<HeartbeatReply | null>('POST', 'heartbeat', { lastLogSeq: numbers.lastLogSeq }, () => beating);
@@ -215,6 +219,7 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
   if (outbox.failure) log('error', 'some events could not be delivered', { undelivered: outbox.pending, error: String(outbox.failure) });
   await writeTerminationLog(options.terminationLog, completion, outbox.pending);
   beating = false;
+  beatsOver.abort();
   try {
     await call('POST', 'completion', completion);
   } catch (error) {
@@ -276,6 +281,16 @@ function messageOf(text: string): string {
   return text.slice(0, 300);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** Waits `ms`, or less when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
