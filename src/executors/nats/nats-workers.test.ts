@@ -59,7 +59,7 @@ async function untilLogged(topas: TestTopas, id: string, message: string): Promi
 const startedOn = (w: WorkerProcess, id: string) => w.lines.some((l) => l.includes('"run started"') && l.includes(id));
 
 // Worker processes start Node.js and a Lua pool each: slow on a busy machine.
-describe.runIf(up)('topas worker --nats', { timeout: 120_000 }, () => {
+describe.runIf(up)('topas worker --nats', { timeout: 240_000 }, () => {
   it('executes runs on two worker processes, each taking its share', async () => {
     const names = uniqueQueue();
     const topas = await topasOn(names);
