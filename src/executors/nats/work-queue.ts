@@ -38,7 +38,7 @@ export class NatsUnavailableError extends TopasError {
   }
 }
 
-/** Connects to NATS (`nats://host:port`, credentials in the URL as `nats://user:pass@host`), failing with NatsUnavailableError. */
+/** Connects to NATS (`nats://host:port` or `tls://host:port`, credentials in the URL as `nats://user:pass@host`), failing with NatsUnavailableError. */
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
   let parsed: URL;
   try {
@@ -47,9 +47,11 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
     throw new NatsUnavailableError(url, 'not a URL');
   }
   const auth = parsed.username ? { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) } : {};
-  const server = `${parsed.protocol}//${parsed.host}`;
+  const server = `nats://${parsed.host}`;
+  // TLS is used whenever the server offers it; `tls://` insists on it.
+  const tls = parsed.protocol === 'tls:' ? { tls: {} } : {};
   try {
-    return await connect({ servers: server, name, ...auth, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    return await connect({ servers: server, name, ...auth, ...tls, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   } catch (error) {
     throw new NatsUnavailableError(server, error instanceof Error ? error.message : String(error));
   }
