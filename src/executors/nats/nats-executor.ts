@@ -212,12 +212,13 @@ export function createNatsExecutor(queue: NatsQueue, options: NatsExecutorOption
     detached: true,
     async execute(job, sink, signal) {
       if (closed) throw new ExecutorClosedError();
-      // By identity: a run whose runner already calls, or whose message waits, is followed, not published again.
+      // By identity: a run whose runner already calls is followed, not published again; a
+      // publish repeated within the stream's duplicate window (the run id is the message id)
+      // is stored once, so a message still waiting is not doubled.
       const known = options.hub.lastHeardFrom(job.runId) !== null;
-      const seq = known ? null : await pendingMessage(job.runId);
-      const followed = follow(job, sink, signal, { kind: 'queued', seq });
+      const followed = follow(job, sink, signal, { kind: 'queued', seq: null });
       followed.done.catch(() => {});
-      if (!known && seq === null && !signal.aborted) {
+      if (!known && !signal.aborted) {
         try {
           followed.published(await publish(job));
         } catch (error) {
