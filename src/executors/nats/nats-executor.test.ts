@@ -40,6 +40,21 @@ describe.runIf(up)('nats executor', () => {
     luaProfile: true,
   });
 
+  it('refuses a run from git, saying so, instead of running an empty script', async () => {
+    const executor = await openNatsExecutor({ url: TEST_NATS_URL, names, hub, serverUrl: () => 'http://127.0.0.1:1', mintRunToken: async () => 'unused', ...timings });
+    try {
+      const completion = await executor.execute(
+        { runId: crypto.randomUUID(), name: 'git', script: '', fileName: 't.lua', files: {}, env: {}, timeoutMs: 5000, appName: null, appReadOnly: false, git: { url: 'https://example.com/r.git', path: 't.lua', revision: 'main' } },
+        new RecordingSink(),
+        new AbortController().signal,
+      );
+      expect(completion).toMatchObject({ phase: 'Error', reason: 'SourceUnavailable' });
+      expect(completion.message).toContain('does not check out git sources');
+    } finally {
+      await executor.close();
+    }
+  });
+
   it('ends a run no worker takes as TimedOut at its timeout, saying why, and drops its message', async () => {
     const own = uniqueQueue();
     const ownHub = new RunnerHub({ heartbeatMs: 100, flushMs: 20 });

@@ -12,6 +12,7 @@
  * - a worker that dies after: the run's heartbeats stop, and after `lostAfterMs` the run
  *   ends `Error`/`ExecutorLost` — never started again (the hub refuses a second runner, `RunTaken`);
  * - a run no worker takes within its timeout ends `TimedOut`, and its message is deleted;
+ * - a run from git ends `Error`/`SourceUnavailable`: workers do not check git sources out yet;
  * - a cancel reaches the runner on its next heartbeat; a run still in the queue is
  *   cancelled at once (its message deleted). A run's token dies with the run, so a late
  *   worker is refused (401) and drops the message.
@@ -212,6 +213,14 @@ export function createNatsExecutor(queue: NatsQueue, options: NatsExecutorOption
     detached: true,
     async execute(job, sink, signal) {
       if (closed) throw new ExecutorClosedError();
+      if (job.git) {
+        return {
+          phase: 'Error',
+          reason: 'SourceUnavailable',
+          message: 'topas worker does not check out git sources yet: run tests from git with the local or the kubernetes executor, or schedule the script itself',
+          summary: EMPTY_SUMMARY,
+        };
+      }
       // By identity: a run whose runner already calls is followed, not published again; a
       // publish repeated within the stream's duplicate window (the run id is the message id)
       // is stored once, so a message still waiting is not doubled.
