@@ -4,7 +4,7 @@
  * a reference measured in the same process and the ratio against it (this machine
  * is noisy; compare medians and ratios, not absolute numbers across runs).
  *
- * Sections (pick with BENCH_ONLY=throughput,latency,list,insights,web,lua,modules,postman,net,apps,kubernetes,kubernetes-apps,tests-api,junit-io,read-load):
+ * Sections (pick with BENCH_ONLY=throughput,latency,list,insights,web,lua,modules,postman,net,apps,kubernetes,kubernetes-apps,tests-api,junit-io,read-load,nats):
  *   throughput  trivial runs submitted over HTTP → executed → persisted, runs/s
  *   latency     submit-to-start on an idle system, p50/p99
  *   list        GET /api/runs?phase=Failed&limit=50 with 1,000,000 stored runs (BENCH_RUNS)
@@ -26,6 +26,8 @@
  *               a plain read and a streaming parse of the same file; export of a 10,000-case run's junit.xml
  *   read-load   runs/s while 50 closed-loop readers and an open-loop 500 reads/s hit the API, and the first
  *               request on a new connection under 200 busy clients, on PGlite and PostgreSQL (vs a node:http echo)
+ *   nats        runs/s through 1, 2 and 4 `topas worker --nats` processes on PostgreSQL, against the local
+ *               executor on PostgreSQL (BENCH_NATS_RUNS, default 1000; BENCH_NATS_URL, BENCH_PG_URL)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
@@ -41,6 +43,7 @@ import { benchKubernetesApps } from './kubernetes-apps.js';
 import { benchTestsApi } from './tests-api.js';
 import { benchJUnitIo } from './junit-io.js';
 import { benchReadLoad } from './read-load.js';
+import { benchNats } from './nats.js';
 
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const want = (name: string) => !only || only.includes(name);
@@ -77,6 +80,7 @@ await section('kubernetes-apps', benchKubernetesApps);
 await section('tests-api', benchTestsApi);
 await section('junit-io', benchJUnitIo);
 await section('read-load', benchReadLoad);
+await section('nats', benchNats);
 
 // Results go to bench/results/ of the checkout (the bench runs compiled, from dist-bench/).
 const dir = new URL('bench/results/', `file://${process.cwd()}/`);

@@ -13,6 +13,7 @@ import { registerSchedule } from './commands/test-schedule.js';
 import { registerStatus } from './commands/test-status.js';
 import { registerToken } from './commands/token.js';
 import { registerRunner } from './commands/runner.js';
+import { registerWorker } from './commands/worker.js';
 import { registerReport } from './commands/report-junit.js';
 import { registerCategories } from './commands/categories.js';
 import { CliError } from './cli-error.js';
@@ -47,6 +48,7 @@ export function buildProgram(ctx: CliContext, name = 'topas'): Command {
   registerCrds(program, ctx);
   registerGitCheckout(program, ctx);
   registerRunner(program, ctx);
+  registerWorker(program, ctx);
   return program;
 }
 

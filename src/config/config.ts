@@ -104,7 +104,70 @@ export interface TopasConfig {
   retention: RetentionPolicy;
   /** `TOPAS_REPORT_MAX_MB`: the largest report upload (`POST /api/reports`, all its files together). Default 200. */
   reportMaxMb?: number;
+  /**
+   * `--nats URL` / `TOPAS_NATS_URL`: runs are published to a NATS JetStream work queue and
+   * executed by `topas worker --nats` processes (docs/nats.md). Null: not used (the default).
+   */
+  nats?: NatsConfig | null;
 }
+
+/** How topas hands runs to executor workers over NATS JetStream (`topas up --nats`). */
+export interface NatsConfig {
+  /** `nats://host:4222` (credentials as `nats://user:pass@host:4222`). */
+  url: string;
+  /** `--nats-stream` / `TOPAS_NATS_STREAM`: the JetStream stream. Default `TOPAS_RUNS`. */
+  stream: string;
+  /** `--nats-subject` / `TOPAS_NATS_SUBJECT`: the subject prefix; a run's message goes to `<subject>.<runId>`. Default `topas.runs`. */
+  subject: string;
+  /**
+   * `--runner-server-url` / `TOPAS_RUNNER_SERVER_URL`: the URL workers reach this server at
+   * (workers on other machines need a routable one). Null: the server's own URL.
+   */
+  serverUrl: string | null;
+  /**
+   * `TOPAS_NATS_LOST_AFTER_SECONDS`: a started run whose worker is silent this long (no
+   * heartbeat) ends `Error`/`ExecutorLost`. Default 15.
+   */
+  lostAfterSeconds: number;
+}
+
+/** What `topas worker` needs, read once at start-up. */
+export interface WorkerConfig {
+  /** `--nats` / `TOPAS_NATS_URL` (required). */
+  nats: string;
+  /** `--nats-stream` / `TOPAS_NATS_STREAM`. Default `TOPAS_RUNS`. */
+  stream: string;
+  /** `--nats-subject` / `TOPAS_NATS_SUBJECT`. Default `topas.runs`. */
+  subject: string;
+  /** `--concurrency` / `TOPAS_WORKER_CONCURRENCY`: runs this worker executes at once. Default 4 × CPU cores. */
+  concurrency: number;
+  /** `--workers` / `TOPAS_WORKERS`: Lua worker threads. Default: CPU cores. */
+  luaWorkers: number;
+  /** `TOPAS_MEMORY_LIMIT_MB`: memory cap of one run's Lua state. Default 64. */
+  memoryLimitMb: number;
+  /**
+   * `--ack-wait-seconds` / `TOPAS_NATS_ACK_WAIT_SECONDS`: how long a run handed to a worker
+   * may go without starting (the worker keeps it alive meanwhile) before another worker gets
+   * it, when the worker's dies. Applies when the first worker creates the queue's consumer. Default 30.
+   */
+  ackWaitSeconds: number;
+  egress: EgressPolicy;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+/** Flags of `topas worker`. */
+export interface WorkerFlags {
+  nats?: string;
+  natsStream?: string;
+  natsSubject?: string;
+  concurrency?: string | number;
+  workers?: string | number;
+  ackWaitSeconds?: string | number;
+}
+
+export const DEFAULT_NATS_STREAM = 'TOPAS_RUNS';
+export const DEFAULT_NATS_SUBJECT = 'topas.runs';
 
 /** How topas works with a cluster (`topas up --kubernetes`). */
 export interface KubernetesConfig {
@@ -183,6 +246,10 @@ export interface ConfigFlags {
   retentionOverrides?: string[];
   /** `--log-retention-days`. */
   logRetentionDays?: string | number;
+  /** `--nats URL`: executor workers on NATS JetStream. */
+  nats?: string;
+  natsStream?: string;
+  natsSubject?: string;
 }
 
 /** True when `host` names a loopback interface (only this machine can connect). */
@@ -271,7 +338,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     categories: categoriesFrom(issues, flags.categories !== undefined ? '--categories' : 'TOPAS_CATEGORIES_FILE', flags.categories ?? env.TOPAS_CATEGORIES_FILE),
     profileBudget: profileBudgetFrom(issues, env, cores),
     retention: retentionFrom(issues, flags, env),
+    nats: natsFrom(issues, flags, env),
   };
+  if (config.nats && config.kubernetes) {
+    issues.push({ field: flags.nats !== undefined ? '--nats' : 'TOPAS_NATS_URL', message: 'runs execute either as runner Pods (--kubernetes) or on NATS workers (--nats), not both; give one of them' });
+  }
   if (config.adminToken !== null && (config.adminToken.length < 32 || config.adminToken.length > 256 || !/^[\x21-\x7e]+$/.test(config.adminToken))) {
     issues.push({ field: 'TOPAS_ADMIN_TOKEN', message: 'must be 32 to 256 printable characters without spaces (e.g. the output of: openssl rand -base64 32)' });
   }
@@ -403,4 +474,61 @@ function kubernetesFrom(issues: FieldIssue[], flags: ConfigFlags, env: NodeJS.Pr
     leaseDurationSeconds: intIn(issues, 'TOPAS_LEADER_LEASE_SECONDS', env.TOPAS_LEADER_LEASE_SECONDS, 1, 3600, 15),
     podGraceSeconds: intIn(issues, 'TOPAS_POD_GRACE_SECONDS', env.TOPAS_POD_GRACE_SECONDS, 1, 86_400, 60),
   };
+}
+
+const NATS_URL = /^(nats|tls):\/\/[^/\s]+\/?$/;
+const STREAM_NAME = /^[A-Za-z0-9_-]{1,200}$/;
+const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+/** The NATS URL, stream and subject (shared by `topas up --nats` and `topas worker`). */
+function natsQueueFrom(issues: FieldIssue[], flags: { nats?: string; natsStream?: string; natsSubject?: string }, env: NodeJS.ProcessEnv, url: string) {
+  const urlField = flags.nats !== undefined ? '--nats' : 'TOPAS_NATS_URL';
+  if (!NATS_URL.test(url)) issues.push({ field: urlField, message: `must be a NATS URL like nats://127.0.0.1:4222, got ${JSON.stringify(url)}` });
+  const stream = flags.natsStream ?? (env.TOPAS_NATS_STREAM || DEFAULT_NATS_STREAM);
+  if (!STREAM_NAME.test(stream)) {
+    issues.push({ field: flags.natsStream !== undefined ? '--nats-stream' : 'TOPAS_NATS_STREAM', message: `must be a JetStream stream name (letters, digits, "-" and "_"), got ${JSON.stringify(stream)}` });
+  }
+  const subject = flags.natsSubject ?? (env.TOPAS_NATS_SUBJECT || DEFAULT_NATS_SUBJECT);
+  if (!SUBJECT_PREFIX.test(subject)) {
+    issues.push({ field: flags.natsSubject !== undefined ? '--nats-subject' : 'TOPAS_NATS_SUBJECT', message: `must be a NATS subject without wildcards (tokens of letters, digits, "-" and "_" joined by "."), got ${JSON.stringify(subject)}` });
+  }
+  return { url: url.replace(/\/+$/, ''), stream, subject };
+}
+
+function natsFrom(issues: FieldIssue[], flags: ConfigFlags, env: NodeJS.ProcessEnv): NatsConfig | null {
+  const url = flags.nats ?? (env.TOPAS_NATS_URL || undefined);
+  if (url === undefined) return null;
+  const queue = natsQueueFrom(issues, flags, env, url);
+  const serverUrl = flags.runnerServerUrl ?? env.TOPAS_RUNNER_SERVER_URL ?? null;
+  if (serverUrl !== null && !/^https?:\/\/[^/\s]+/.test(serverUrl)) {
+    issues.push({ field: flags.runnerServerUrl !== undefined ? '--runner-server-url' : 'TOPAS_RUNNER_SERVER_URL', message: `must be an http(s) URL, got ${JSON.stringify(serverUrl)}` });
+  }
+  return {
+    ...queue,
+    serverUrl: serverUrl?.replace(/\/+$/, '') ?? null,
+    lostAfterSeconds: intIn(issues, 'TOPAS_NATS_LOST_AFTER_SECONDS', env.TOPAS_NATS_LOST_AFTER_SECONDS, 2, 3600, 15),
+  };
+}
+
+/** `topas worker`: flags → TOPAS_* environment → defaults. Throws ValidationError naming the setting. */
+export function loadWorkerConfig(flags: WorkerFlags = {}, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const issues: FieldIssue[] = [];
+  const cores = availableParallelism();
+  const url = flags.nats ?? (env.TOPAS_NATS_URL || undefined);
+  if (url === undefined) issues.push({ field: '--nats', message: 'is required: the NATS server to pull runs from, e.g. --nats nats://127.0.0.1:4222 (or TOPAS_NATS_URL)' });
+  const queue = natsQueueFrom(issues, flags, env, url ?? 'nats://127.0.0.1:4222');
+  const config: WorkerConfig = {
+    nats: queue.url,
+    stream: queue.stream,
+    subject: queue.subject,
+    concurrency: intIn(issues, flags.concurrency !== undefined ? '--concurrency' : 'TOPAS_WORKER_CONCURRENCY', flags.concurrency ?? env.TOPAS_WORKER_CONCURRENCY, 1, 10_000, cores * 4),
+    luaWorkers: intIn(issues, flags.workers !== undefined ? '--workers' : 'TOPAS_WORKERS', flags.workers ?? env.TOPAS_WORKERS, 1, 256, cores),
+    memoryLimitMb: intIn(issues, 'TOPAS_MEMORY_LIMIT_MB', env.TOPAS_MEMORY_LIMIT_MB, 4, 16_384, 64),
+    ackWaitSeconds: intIn(issues, flags.ackWaitSeconds !== undefined ? '--ack-wait-seconds' : 'TOPAS_NATS_ACK_WAIT_SECONDS', flags.ackWaitSeconds ?? env.TOPAS_NATS_ACK_WAIT_SECONDS, 1, 3600, 30),
+    egress: egressFrom(issues, env[EGRESS_SETTING]),
+    logLevel: oneOf(issues, 'TOPAS_LOG_LEVEL', env.TOPAS_LOG_LEVEL, LOG_LEVELS, 'info'),
+    logFormat: oneOf(issues, 'TOPAS_LOG_FORMAT', env.TOPAS_LOG_FORMAT, LOG_FORMATS, 'text'),
+  };
+  if (issues.length) throw new ValidationError(issues);
+  return config;
 }

@@ -25,6 +25,16 @@ export class RunNotAttachedError extends TopasError {
   }
 }
 
+/**
+ * Another runner already executes the run (it was handed out twice, e.g. a work-queue
+ * message redelivered): this one must not start it. Final for the runner (409 `RunTaken`).
+ */
+export class RunTakenError extends TopasError {
+  constructor(runId: string) {
+    super('RunTaken', `run ${runId} is already executed by another runner; this runner must not start it again`, { runId });
+  }
+}
+
 /** What a detached executor hands the hub for one run it follows. */
 export interface FollowedRun {
   job: ExecutionJob;
@@ -49,6 +59,10 @@ export interface RunnerHubOptions {
 export class RunnerHub {
   private readonly followed = new Map<string, FollowedRun>();
   private readonly lastHeard = new Map<string, number>();
+  /** Runs whose `execution` call is being answered (it may wait for the App): their runner counts as heard. */
+  private readonly starting = new Map<string, number>();
+  /** The runner (its `x-topas-runner` id) that executes each run: the first to call for it. */
+  private readonly runnerOf = new Map<string, string>();
   readonly heartbeatMs: number;
   readonly flushMs: number;
 
@@ -73,18 +87,44 @@ export class RunnerHub {
 
   /** When the run's runner was last heard from (epoch ms), or null. */
   lastHeardFrom(runId: string): number | null {
+    if (this.starting.has(runId)) return Date.now();
     return this.lastHeard.get(runId) ?? null;
   }
 
-  /** Forgets a run's liveness record (it ended). */
+  /** Forgets a run's liveness record and runner (it ended). */
   forget(runId: string): void {
     this.lastHeard.delete(runId);
+    this.runnerOf.delete(runId);
+  }
+
+  /**
+   * A call of runner `runnerId` for the run: the first runner to call owns the run;
+   * another is refused (`RunTakenError`). Calls without an id (older runners) are not checked.
+   */
+  claim(runId: string, runnerId: string | undefined): void {
+    if (!runnerId) return;
+    const owner = this.runnerOf.get(runId);
+    if (owner === undefined) this.runnerOf.set(runId, runnerId);
+    else if (owner !== runnerId) throw new RunTakenError(runId);
   }
 
   /** `GET …/runner/execution`: what the runner needs besides its script. Waits (bounded) for the run's App. */
-  async execution(runId: string): Promise<ExecutionInfo> {
+  async execution(runId: string, runnerId?: string): Promise<ExecutionInfo> {
     const run = this.must(runId);
+    this.claim(runId, runnerId);
     this.heard(runId);
+    this.starting.set(runId, (this.starting.get(runId) ?? 0) + 1);
+    try {
+      return await this.executionOf(runId, run);
+    } finally {
+      const n = (this.starting.get(runId) ?? 1) - 1;
+      if (n > 0) this.starting.set(runId, n);
+      else this.starting.delete(runId);
+      if (this.followed.has(runId)) this.heard(runId);
+    }
+  }
+
+  private async executionOf(runId: string, run: FollowedRun): Promise<ExecutionInfo> {
     const { job } = run;
     const apps = this.options.apps;
     const started = job.startedAt ?? Date.now();
@@ -112,29 +152,33 @@ export class RunnerHub {
   }
 
   /** `GET …/runner/bundle`. */
-  bundle(runId: string): Bundle {
+  bundle(runId: string, runnerId?: string): Bundle {
     const { job } = this.must(runId);
+    this.claim(runId, runnerId);
     return { script: job.script, fileName: job.fileName || 'script.lua', files: job.files };
   }
 
   /** `POST …/runner/events`: resolves once the events are stored. */
-  async events(runId: string, events: NumberedRunEvent[]): Promise<void> {
+  async events(runId: string, events: NumberedRunEvent[], runnerId?: string): Promise<void> {
     const run = this.must(runId);
+    this.claim(runId, runnerId);
     this.heard(runId);
     for (const event of events) run.sink.event(event);
     await run.sink.stored();
   }
 
   /** `POST …/runner/heartbeat`: whether the run was cancelled. */
-  heartbeat(runId: string): { cancelled: boolean } {
+  heartbeat(runId: string, runnerId?: string): { cancelled: boolean } {
     const run = this.must(runId);
+    this.claim(runId, runnerId);
     this.heard(runId);
     return { cancelled: run.signal.aborted };
   }
 
   /** `POST …/runner/sut`. Throws an Error whose message the script sees. */
-  async sut(runId: string, op: SutOperation, args: unknown[]): Promise<SutReply> {
+  async sut(runId: string, op: SutOperation, args: unknown[], runnerId?: string): Promise<SutReply> {
     const run = this.must(runId);
+    this.claim(runId, runnerId);
     this.heard(runId);
     const apps = this.options.apps;
     if (!apps || !run.job.appName) throw new Error('this run targets no App (schedule it with --app NAME, or appName in the API)');
@@ -142,8 +186,9 @@ export class RunnerHub {
   }
 
   /** `POST …/runner/completion`. */
-  complete(runId: string, completion: RunCompletion): void {
+  complete(runId: string, completion: RunCompletion, runnerId?: string): void {
     const run = this.must(runId);
+    this.claim(runId, runnerId);
     this.heard(runId);
     run.complete(completion);
   }

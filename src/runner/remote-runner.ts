@@ -31,6 +31,7 @@ import type { AppEndpoints, SutOperation, SutReply } from '../core/sut.js';
 import { TopasError } from '../core/errors.js';
 import type { EgressPolicy } from './egress-policy.js';
 import { createLuaRunner } from './lua-runner.js';
+import type { ScriptRunner } from './runner.js';
 import { bundleTestFolder } from './test-folder.js';
 import { readOwnContainerUsage, type ContainerUsage } from './container-usage.js';
 
@@ -67,12 +68,24 @@ export interface RemoteRunnerOptions {
    * a connection that died with a restarting server must not hold the run's end for long.
    */
   requestTimeoutMs?: number;
+  /**
+   * Who this runner is (sent as `x-topas-runner` on every call): the server gives a
+   * started run to one runner only and refuses another (`RunTaken`), so a run handed
+   * out twice (a redelivered work-queue message) never runs twice. Default: a new UUID.
+   */
+  runnerId?: string;
+  /** A Lua runner to run the script on (a worker's shared pool; not closed here). Default: a fresh one-thread runner. */
+  runner?: ScriptRunner;
+  /** Called once the server has handed this runner the run (`GET execution` answered): the run has started. */
+  onStarted?: () => void;
+  /** Until the run's timeout is known: the latest moment (epoch ms) to keep trying to start it. Default: a day from now. */
+  startBy?: number;
 }
 
 /** The server refused a call for good (401, 403, 404, 400): retrying would not help. */
 export class RunnerRefusedError extends TopasError {
-  constructor(status: number, what: string, message: string) {
-    super('RunnerRefused', `the server refused ${what} (${status}): ${message}`, { status });
+  constructor(status: number, what: string, message: string, reason?: string) {
+    super('RunnerRefused', `the server refused ${what} (${status}): ${message}`, { status, ...(reason ? { reason } : {}) });
   }
 }
 
@@ -80,7 +93,8 @@ export class RunnerRefusedError extends TopasError {
 export async function runRemote(options: RemoteRunnerOptions): Promise<RunCompletion> {
   const log = options.log ?? (() => {});
   const base = `${options.server.replace(/\/+$/, '')}/api/runs/${encodeURIComponent(options.runId)}/runner`;
-  let deadline = Date.now() + 24 * 3600_000; // until the run's timeout is known
+  let deadline = options.startBy ?? Date.now() + 24 * 3600_000; // until the run's timeout is known
+  const runnerId = options.runnerId ?? crypto.randomUUID();
   const giveUp = options.giveUpAfterMs ?? 5 * 60_000;
   const initialMs = options.retry?.initialMs ?? 100;
   const maxMs = options.retry?.maxMs ?? 5000;
@@ -96,7 +110,7 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
       try {
         const res = await fetch(`${base}/${path}`, {
           method,
-          headers: { authorization: `Bearer ${options.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          headers: { authorization: `Bearer ${options.token}`, 'x-topas-runner': runnerId, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
           signal: AbortSignal.timeout(requestTimeoutMs),
         });
@@ -106,8 +120,11 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
       } catch (error) {
         text = error instanceof Error ? error.message : String(error);
       }
-      const retryable = status === 0 || status === 409 || status === 429 || status >= 500;
-      if (!retryable) throw new RunnerRefusedError(status, `${method} ${path}`, messageOf(text));
+      // 409 RunNotAttached: try again; 409 RunTaken: another runner executes the run, for good.
+      const retryable = status === 0 || (status === 409 && codeOf(text) !== 'RunTaken') || status === 429 || status >= 500;
+      if (!retryable) throw new RunnerRefusedError(status, `${method} ${path}`, messageOf(text), codeOf(text));
+      // A call nobody needs any more (a heartbeat in flight when the run ended) ends quietly.
+      if (!keepTrying()) return null as T;
       if (Date.now() > deadline + giveUp) throw new RunnerRefusedError(status, `${method} ${path}`, `gave up after ${attempt} attempts: ${messageOf(text)}`);
       if ((attempt & (attempt - 1)) === 0) log('warn', 'the server did not take a call; retrying', { call: `${method} ${path}`, status, attempt, error: messageOf(text) });
       await sleep(delay * (0.5 + Math.random()));
@@ -117,6 +134,7 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
 
   const info = await call<ExecutionInfo>('GET', 'execution');
   deadline = Date.now() + info.timeoutMs;
+  options.onStarted?.();
   const bundle = await readSource(options.source, info, () => call<Bundle>('GET', 'bundle'), log);
 
   // --- events: numbered here, kept until stored, sent in order, one batch in flight
@@ -136,9 +154,11 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
   // --- heartbeats: liveness, and cancellation
   const cancel = new AbortController();
   let beating = true;
+  // Ends the wait for the next beat once the run is over (a runner does not linger for a heartbeat period).
+  const beatsOver = new AbortController();
   const beat = async () => {
     while (beating) {
-      await sleep(info.heartbeatMs);
+      await sleep(info.heartbeatMs, beatsOver.signal);
       if (!beating) return;
       try {
         const reply = await call<HeartbeatReply | null>('POST', 'heartbeat', { lastLogSeq: numbers.lastLogSeq }, () => beating);
@@ -168,7 +188,7 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
       }
     : undefined;
 
-  const runner = createLuaRunner({ workers: 1, ...(options.egress ? { egress: options.egress } : {}) });
+  const runner = options.runner ?? createLuaRunner({ workers: 1, ...(options.egress ? { egress: options.egress } : {}) });
   let completion: RunCompletion;
   try {
     completion = await runner.run(
@@ -189,7 +209,7 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
   } catch (error) {
     completion = { phase: 'Error', reason: 'RunnerCrashed', message: `the runner failed: ${String(error)}`, summary: EMPTY_SUMMARY };
   } finally {
-    await runner.close();
+    if (!options.runner) await runner.close();
   }
   if (options.cgroupDir) completion = withContainerProfile(completion, await readOwnContainerUsage(options.cgroupDir));
 
@@ -199,6 +219,7 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
   if (outbox.failure) log('error', 'some events could not be delivered', { undelivered: outbox.pending, error: String(outbox.failure) });
   await writeTerminationLog(options.terminationLog, completion, outbox.pending);
   beating = false;
+  beatsOver.abort();
   try {
     await call('POST', 'completion', completion);
   } catch (error) {
@@ -240,6 +261,16 @@ async function writeTerminationLog(file: string | undefined, completion: RunComp
   await writeFile(file, JSON.stringify({ ...completion, message, undeliveredEvents })).catch(() => {});
 }
 
+/** The error code of a server's error body (`{ error: { code } }`), if any. */
+function codeOf(text: string): string | undefined {
+  try {
+    const code = (JSON.parse(text) as { error?: { code?: unknown } })?.error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function messageOf(text: string): string {
   try {
     const body = JSON.parse(text) as { error?: { message?: string } };
@@ -250,6 +281,16 @@ function messageOf(text: string): string {
   return text.slice(0, 300);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** Waits `ms`, or less when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }

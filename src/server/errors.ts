@@ -26,6 +26,8 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   IllegalTransition: 409,
   /** A runner called for a run no executor of this server follows right now (it retries). */
   RunNotAttached: 409,
+  /** Another runner already executes the run (it was handed out twice): the caller must not start it. */
+  RunTaken: 409,
   UnsupportedMediaType: 415,
   /** An imported file is not a report of its format (`core/report-import`). */
   InvalidReport: 400,

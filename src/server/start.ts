@@ -70,6 +70,8 @@ export interface StartOptions {
   runnerTimings?: { heartbeatMs?: number; flushMs?: number };
   /** Engine timings (tests): how long an owner may be silent before its runs are adopted. */
   engineTimings?: { heartbeatMs?: number; staleAfterMs?: number };
+  /** With `config.nats`: the nats executor's timings (tests; `executors/nats/nats-executor.ts`). */
+  natsTimings?: { attachWaitMs?: number; cancelGraceMs?: number; checkMs?: number };
   /** With `config.kubernetes`: the kubernetes executor's timings (tests). */
   kubernetesTimings?: { cancelGraceMs?: number; checkMs?: number };
   /** The retention sweeper's schedule, batch size and clock (tests). Defaults: `engine/retention.ts`. */
@@ -99,6 +101,29 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     try {
       const { prepareKubernetes } = await import('./kubernetes-composition.js');
       kube = await prepareKubernetes({ config: config.kubernetes, instanceId: config.instanceId, gitAllowFile: config.gitAllowFile, log, ...(options.kubernetesTimings ? { executor: options.kubernetesTimings } : {}) });
+    } catch (error) {
+      await store.close();
+      await lock.release();
+      throw error;
+    }
+  }
+  // `--nats`: runs go to a JetStream work queue for `topas worker` processes (connected first: fails fast).
+  let natsExecutor: ((deps: DetachedExecutorDeps) => Executor) | undefined;
+  if (config.nats && !options.executor) {
+    const nats = config.nats;
+    try {
+      const { openNatsQueue, createNatsExecutor } = await import('../executors/nats/nats-executor.js');
+      const queue = await openNatsQueue(nats.url, { stream: nats.stream, subject: nats.subject });
+      natsExecutor = (deps) =>
+        createNatsExecutor(queue, {
+          hub: deps.hub,
+          mintRunToken: deps.mintRunToken,
+          serverUrl: nats.serverUrl ? () => nats.serverUrl! : deps.serverUrl,
+          lostAfterMs: nats.lostAfterSeconds * 1000,
+          ...options.natsTimings,
+          log,
+        });
+      log('info', 'nats: runs go to the JetStream work queue for topas worker processes', { stream: nats.stream, subject: nats.subject });
     } catch (error) {
       await store.close();
       await lock.release();
@@ -136,7 +161,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   const hub = new RunnerHub({ apps, ...options.runnerTimings });
   let listening: (url: string) => void = () => {};
   const serverUrl = new Promise<string>((resolve) => (listening = resolve));
-  const detachedExecutor = options.executor ?? kube?.executor;
+  const detachedExecutor = options.executor ?? kube?.executor ?? natsExecutor;
   const executor = detachedExecutor
     ? detachedExecutor({ hub, mintRunToken: runTokenMinter(store), serverUrl: () => serverUrl })
     : createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024, apps, egress: config.egress, gitAllowFile: config.gitAllowFile });

@@ -61,7 +61,10 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--namespace <ns>', "with --kubernetes: namespace of API runs' Pods and of the leader Lease (default: the context's; or TOPAS_NAMESPACE)")
     .option('--watch-namespace <ns>', 'with --kubernetes: reconcile TestRuns of this namespace only (default all; or TOPAS_WATCH_NAMESPACE)')
     .option('--runner-image <image>', 'with --kubernetes: the runner Pods\' image (or TOPAS_RUNNER_IMAGE)')
-    .option('--runner-server-url <url>', 'with --kubernetes: the URL runner Pods reach this server at (default: its own URL; or TOPAS_RUNNER_SERVER_URL)')
+    .option('--runner-server-url <url>', 'with --kubernetes or --nats: the URL runner Pods or workers reach this server at (default: its own URL; or TOPAS_RUNNER_SERVER_URL)')
+    .option('--nats <url>', 'hand runs to `topas worker` processes through this NATS JetStream server, e.g. nats://127.0.0.1:4222 (or TOPAS_NATS_URL)')
+    .option('--nats-stream <name>', 'with --nats: the JetStream stream of the work queue (default TOPAS_RUNS; or TOPAS_NATS_STREAM)')
+    .option('--nats-subject <prefix>', 'with --nats: the subject prefix of run messages (default topas.runs; or TOPAS_NATS_SUBJECT)')
     .option('--categories <file>', 'failure-category rules (categories.yaml), stored at start when they differ from the stored ones (or TOPAS_CATEGORIES_FILE)')
     .option('--git-allow-file', "let git sources use file:// URLs, which read this machine's disk (or TOPAS_GIT_ALLOW_FILE=1; default: refused)")
     .option('--retention-days <days>', 'delete finished runs this many days after they finished (or TOPAS_RETENTION_DAYS; default: keep forever)')
@@ -83,6 +86,9 @@ export function registerUp(program: Command, ctx: CliContext): void {
         watchNamespace: opts.watchNamespace,
         runnerImage: opts.runnerImage,
         runnerServerUrl: opts.runnerServerUrl,
+        nats: opts.nats,
+        natsStream: opts.natsStream,
+        natsSubject: opts.natsSubject,
         gitAllowFile: opts.gitAllowFile === true,
         categories: opts.categories,
         retentionDays: opts.retentionDays,
@@ -111,6 +117,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
         if (err instanceof DataFolderInUseError) throw new CliError(err.message);
         // --kubernetes: no usable kubeconfig, or the cluster does not answer.
         if (code === 'KubeConfigInvalid' || code === 'KubeUnreachable') throw new CliError(`--kubernetes: ${(err as Error).message}`);
+        if (code === 'NatsUnavailable') throw new CliError(`--nats: ${(err as Error).message}`);
         if (code === 'EADDRINUSE') throw new CliError(`cannot listen on ${config.host}:${config.port}: the port is in use — choose another with --port`);
         if (code === 'EACCES') throw new CliError(`cannot listen on ${config.host}:${config.port}: permission denied — choose a port above 1023`);
         throw err;
@@ -135,6 +142,9 @@ export function registerUp(program: Command, ctx: CliContext): void {
         const k = config.kubernetes;
         ctx.out(`  concurrency: ${config.concurrency} runs at once, each in a runner Pod (${k.runnerImage})`);
         ctx.out(`  kubernetes:  TestRuns of ${k.watchNamespace ? `namespace ${k.watchNamespace}` : 'every namespace'}; leader election ${k.leaderElection ? 'on' : 'off'}   (kubectl get testruns)`);
+      } else if (config.nats) {
+        ctx.out(`  concurrency: ${config.concurrency} runs at once, each on a topas worker pulling from NATS`);
+        ctx.out(`  nats:        stream ${config.nats.stream} at ${config.nats.url.replace(/\/\/[^@/]*@/, '//')}   (start workers: ${cli} worker --nats ${config.nats.url.replace(/\/\/[^@/]*@/, '//')})`);
       } else ctx.out(`  concurrency: ${config.concurrency} runs at once, ${config.workers} Lua workers`);
       const retention = describeRetention(config.retention);
       if (retention) ctx.out(`  retention:   ${retention}`);

@@ -18,14 +18,18 @@ import {
   SutCallSchema,
   SutReplySchema,
 } from '../../core/schemas/runner-protocol.js';
-import { RunNotAttachedError, type RunnerHub } from '../../executors/runner-hub.js';
+import { RunNotAttachedError, RunTakenError, type RunnerHub } from '../../executors/runner-hub.js';
 import type { ServerDeps } from '../deps.js';
 import { RunIdParam } from '../schemas.js';
 import { access } from '../security/route-security.js';
 import { badRequest, conflict } from './responses.js';
 
 const json = <T>(schema: T) => ({ 'application/json': { schema } }) as const;
-const notAttached = { ...conflict, description: 'No executor of this server follows the run right now (`RunNotAttached`): keep the data and try again with backoff.' };
+const notAttached = {
+  ...conflict,
+  description:
+    'No executor of this server follows the run right now (`RunNotAttached`): keep the data and try again with backoff. Or another runner (another `x-topas-runner` id) already executes the run (`RunTaken`): stop, for good.',
+};
 
 const responses = <T>(ok: T) => ({ 200: { description: 'OK.', content: json(ok) }, 400: badRequest, 409: notAttached });
 const base = (path: string) => ({ path: `/api/runs/{id}/runner/${path}`, tags: ['runner'] });
@@ -98,34 +102,36 @@ export function registerRunnerRoutes(app: OpenAPIHono, deps: Pick<ServerDeps, 'r
     return deps.runners;
   };
   const idOf = (id: string) => id.toLowerCase();
+  /** The calling runner's identity (`x-topas-runner`): a run is executed by the first runner that calls for it. */
+  const runnerOf = (c: { req: { header(name: string): string | undefined } }) => c.req.header('x-topas-runner')?.slice(0, 200) || undefined;
 
   app.openapi(execution, async (c) => {
     const id = idOf(c.req.valid('param').id);
-    return c.json(await hubOf(id).execution(id), 200);
+    return c.json(await hubOf(id).execution(id, runnerOf(c)), 200);
   });
   app.openapi(bundle, async (c) => {
     const id = idOf(c.req.valid('param').id);
-    return c.json(hubOf(id).bundle(id), 200);
+    return c.json(hubOf(id).bundle(id, runnerOf(c)), 200);
   });
   app.openapi(events, async (c) => {
     const id = idOf(c.req.valid('param').id);
-    await hubOf(id).events(id, c.req.valid('json').events as NumberedRunEvent[]);
+    await hubOf(id).events(id, c.req.valid('json').events as NumberedRunEvent[], runnerOf(c));
     return c.json({ ok: true as const }, 200);
   });
   app.openapi(heartbeat, async (c) => {
     const id = idOf(c.req.valid('param').id);
-    return c.json(hubOf(id).heartbeat(id), 200);
+    return c.json(hubOf(id).heartbeat(id, runnerOf(c)), 200);
   });
   app.openapi(sut, async (c) => {
     const id = idOf(c.req.valid('param').id);
     const call = c.req.valid('json');
     const hub = hubOf(id);
     try {
-      const reply = await hub.sut(id, call.op, call.args);
+      const reply = await hub.sut(id, call.op, call.args, runnerOf(c));
       return c.json({ value: reply.value ?? null, ...(reply.endpoints ? { endpoints: reply.endpoints } : {}) }, 200);
     } catch (error) {
       // Only "not followed here" is the runner's problem; anything else is the script's error, as locally.
-      if (error instanceof RunNotAttachedError) throw error;
+      if (error instanceof RunNotAttachedError || error instanceof RunTakenError) throw error;
       return c.json({ value: null, error: error instanceof Error ? error.message : String(error) }, 200);
     }
   });
@@ -134,7 +140,7 @@ export function registerRunnerRoutes(app: OpenAPIHono, deps: Pick<ServerDeps, 'r
     // The executor resolves the run with it; the engine stores the end right after. Should
     // this server die in between, the re-attached executor reads the runner's last-resort
     // result (the Pod's termination message), so nothing is lost.
-    hubOf(id).complete(id, c.req.valid('json'));
+    hubOf(id).complete(id, c.req.valid('json'), runnerOf(c));
     return c.json({ ok: true as const }, 200);
   });
 }
