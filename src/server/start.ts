@@ -136,7 +136,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     databaseEngine: config.appDatabases,
     log: ({ level, msg, ...fields }) => log(level, msg, fields),
   });
-  const auth = new AuthService({ store: reads, enabled: config.auth, log: (level, msg, fields) => log(level, msg, fields) });
+  const auth = new AuthService({ store: reads, runTokens: store, enabled: config.auth, log: (level, msg, fields) => log(level, msg, fields) });
   let admin: AdminToken | null = null;
   try {
     admin = config.auth ? await ensureAdminToken({ auth, dataDir: config.dataDir, secret: config.adminToken }) : null;

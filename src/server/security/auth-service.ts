@@ -20,6 +20,11 @@ export type AuthStore = Pick<
 
 export interface AuthServiceOptions {
   store: AuthStore;
+  /**
+   * Where per-run tokens are checked: a remote runner's calls carry a run's events and
+   * end (engine work), so they need not wait behind the API's reads. Default `store`.
+   */
+  runTokens?: Pick<Store, 'findRunToken'>;
   /** False with `--insecure-no-auth`: every caller is the anonymous admin. */
   enabled: boolean;
   /** How long a dashboard session lasts. Default 30 days. */
@@ -50,6 +55,7 @@ export class AuthService {
   readonly sessionTtlMs: number;
   readonly loginCodeTtlMs: number;
   private readonly store: AuthStore;
+  private readonly runTokens: Pick<Store, 'findRunToken'>;
   private readonly now: () => number;
   private readonly log: NonNullable<AuthServiceOptions['log']>;
   /** One-time login codes by hash → the token they stand for and when they expire. */
@@ -60,9 +66,12 @@ export class AuthService {
    * had started before them, so a revocation already answered is always seen).
    */
   private readonly lookups = new ReadCoalescer(2);
+  /** Runner calls' token checks: shared alike, but not queued behind the API's lookups. */
+  private readonly runTokenLookups = new ReadCoalescer(16);
 
   constructor(options: AuthServiceOptions) {
     this.store = options.store;
+    this.runTokens = options.runTokens ?? options.store;
     this.enabled = options.enabled;
     this.sessionTtlMs = options.sessionTtlMs ?? 30 * DAY_MS;
     this.loginCodeTtlMs = options.loginCodeTtlMs ?? 15 * 60_000;
@@ -84,7 +93,7 @@ export class AuthService {
   async verifyRunToken(secret: string): Promise<string | null> {
     if (!secret || secret.length > 512) return null;
     const hash = hashRunToken(secret);
-    return (await this.lookups.share(`run\n${hash}`, () => this.store.findRunToken(hash)))?.runId ?? null;
+    return (await this.runTokenLookups.share(hash, () => this.runTokens.findRunToken(hash)))?.runId ?? null;
   }
 
   /** The live token behind a session cookie value, or null. */
