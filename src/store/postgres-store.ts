@@ -12,7 +12,7 @@ import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
 import { lastRunsOfDefinitions } from './definition-last-run-sql.js';
-import { recordTestResults } from './test-results-sql.js';
+import { LARGE_RUN_TESTS, recordedRunsQuery, recordTestResults, recordTestResultsOf } from './test-results-sql.js';
 import * as tests from './test-queries.js';
 import { DEFAULT_FLAKY_WINDOW, type TestDetail, type TestFilter, type TestResultItem, type TestSummary } from '../core/test-summary.js';
 import { countByPhaseQuery, previousRun, runTrends, topTests } from './insights-queries.js';
@@ -823,19 +823,22 @@ async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Promise<(Ru
     cpu: c.profile?.cpuMs ?? null,
     mem: c.profile?.peakMemoryBytes ?? null,
   }));
+  // The finished rows come back with what recording their test cases reads (one statement, not two).
   const { rows: updated } = await sql.query(
-    `UPDATE runs r SET phase = x.phase, reason = x.reason, message = x.message,
-            steps_passed = x.sp, steps_failed = x.sf, steps_skipped = x.sk, assertions_passed = x.ap, assertions_failed = x.af,
-            finished_at = now(), duration_ms = ${DURATION_NOW.replace("started_at", "r.started_at")},
-            cpu_ms = x.cpu, peak_memory_bytes = x.mem
-       FROM jsonb_to_recordset($1::jsonb) AS x(id text, owner text, phase text, reason text, message text,
-                                               sp int, sf int, sk int, ap int, af int, cpu float8, mem bigint)
-      WHERE r.id = x.id AND r.owner = x.owner AND r.phase = 'Running'
-     RETURNING r.*`,
-    [JSON.stringify(rows)],
+    `WITH up AS (
+       UPDATE runs r SET phase = x.phase, reason = x.reason, message = x.message,
+              steps_passed = x.sp, steps_failed = x.sf, steps_skipped = x.sk, assertions_passed = x.ap, assertions_failed = x.af,
+              finished_at = now(), duration_ms = ${DURATION_NOW.replace("started_at", "r.started_at")},
+              cpu_ms = x.cpu, peak_memory_bytes = x.mem
+         FROM jsonb_to_recordset($1::jsonb) AS x(id text, owner text, phase text, reason text, message text,
+                                                 sp int, sf int, sk int, ap int, af int, cpu float8, mem bigint)
+        WHERE r.id = x.id AND r.owner = x.owner AND r.phase = 'Running'
+       RETURNING r.*
+     ) ${recordedRunsQuery('up')}`,
+    [JSON.stringify(rows), LARGE_RUN_TESTS],
   );
   const byId = new Map(updated.map((r) => [String(r.id), toRun(r)]));
-  if (byId.size) for (const [id, run] of await recordTestResults(sql, [...byId.keys()])) byId.set(id, run);
+  if (updated.length) for (const [id, run] of await recordTestResultsOf(sql, updated)) byId.set(id, run);
   return items.map((i) => byId.get(i.id) ?? null);
 }
 /** Inserts assertions (a replayed one
