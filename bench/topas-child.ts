@@ -4,10 +4,11 @@
  * `node dist-bench/bench/topas-child.js <data folder> [flags as JSON]` starts the
  * embedded server with default settings (plus the given `loadConfig` flags) on a free
  * port and prints one JSON line `{ url, token, pid }`. Each line `usage` on its stdin
- * is answered with one JSON line `{ mainThreadMs, cpuMs }` (main-thread busy time from
- * the event loop's utilization, and the process's CPU time, both since start); it stops
+ * is answered with one JSON line `{ mainThreadMs, mainThreadCpuMs, cpuMs }` (the event
+ * loop's busy time, the main thread's CPU time, the process's CPU time, all since start); it stops
  * when its stdin closes.
  */
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { loadConfig, type ConfigFlags } from '../src/config/config.js';
@@ -23,8 +24,20 @@ lines.on('line', (line) => {
   if (line.trim() !== 'usage') return;
   const cpu = process.cpuUsage();
   const elu = performance.eventLoopUtilization();
-  process.stdout.write(`${JSON.stringify({ mainThreadMs: elu.active, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
+  process.stdout.write(`${JSON.stringify({ mainThreadMs: elu.active, mainThreadCpuMs: mainThreadCpuMs(), cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
 });
+
+/** CPU time of this process's main thread (Linux: /proc/self/task/<pid>/stat, utime + stime); null elsewhere. */
+function mainThreadCpuMs(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is the state (field 3): utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux)
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
 lines.on('close', () => {
   void topas.close(0).then(() => process.exit(0));
 });
