@@ -188,6 +188,6 @@ describe('topas API over HTTP', () => {
     expect(stats.runsByPhase.Passed).toBeGreaterThan(0);
     const doc = (await (await topas.get('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toHaveLength(41);
+    expect(Object.keys(doc.paths)).toHaveLength(42);
   });
 });
