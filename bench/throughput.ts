@@ -1,13 +1,120 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../src/config/config.js';
+import type { ConfigFlags } from '../src/config/config.js';
 import { isTerminal } from '../src/core/run-phase.js';
 import { startTopas, type RunningTopas } from '../src/server/start.js';
-import { adminAuth, postMany, startEchoServer, timeGets } from './http-load.js';
+import { loadConfig } from '../src/config/config.js';
+import { startChild } from './child-process.js';
+import { adminAuth, postMany, timeGets } from './http-load.js';
 import { median, round, summarize } from './stats.js';
 
 const TRIVIAL = 'assert(1+1==2)';
+/** HTTP clients submitting at once (keep-alive), as in issue 13's figures. */
+const CLIENTS = 32;
+
+interface ChildTopas {
+  url: string;
+  token: string | null;
+  pid: number;
+  concurrency: number;
+  workers: number;
+}
+
+interface Usage {
+  mainThreadMs: number;
+  mainThreadCpuMs: number | null;
+  cpuMs: number;
+}
+
+/** Resolves once the server counts at least `expected` runs in a terminal phase (polls GET /api/stats every 100 ms). */
+async function whenTerminal(url: string, auth: Record<string, string>, expected: number): Promise<Record<string, number>> {
+  for (;;) {
+    const res = await fetch(`${url}/api/stats`, { headers: auth });
+    const stats = (await res.json()) as { runsByPhase: Record<string, number> };
+    const terminal = Object.entries(stats.runsByPhase).reduce((n, [phase, count]) => n + (isTerminal(phase as never) ? count : 0), 0);
+    if (terminal >= expected) return stats.runsByPhase;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * One figure: a topas started like `topas up` (default settings plus `flags`) in its own
+ * process; `CLIENTS` keep-alive clients submit `total` trivial runs; runs/s from the
+ * first submission until every run is terminal, and the server's main-thread and
+ * process CPU per run over that time.
+ */
+/** Runs per `POST /api/runs:batch` in the batch figure. */
+const BATCH = 100;
+
+async function measureTopas(label: string, flags: ConfigFlags, total: number, batch = false) {
+  const data = await mkdtemp(join(tmpdir(), 'topas-bench-'));
+  const profDir = process.env.BENCH_CPU_PROF;
+  const nodeArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `topas-${label}-${Date.now()}.cpuprofile`] : [];
+  const child = await startChild<ChildTopas>('./topas-child.js', [data, JSON.stringify(flags)], nodeArgs);
+  try {
+    const { url } = child.info;
+    const auth: Record<string, string> = child.info.token ? { authorization: `Bearer ${child.info.token}` } : {};
+    const warm = Math.min(200, total);
+    await postMany(`${url}/api/runs`, (i) => ({ name: `warm${i}`, script: TRIVIAL }), warm, CLIENTS, auth);
+    await whenTerminal(url, auth, warm);
+    const before = await child.ask<Usage>('usage');
+    const t0 = performance.now();
+    if (batch) {
+      const runs = (b: number) => Array.from({ length: Math.min(BATCH, total - b * BATCH) }, (_, i) => ({ name: `trivial-${b * BATCH + i}`, script: TRIVIAL }));
+      await postMany(`${url}/api/runs:batch`, (b) => ({ runs: runs(b) }), Math.ceil(total / BATCH), CLIENTS, auth);
+    } else await postMany(`${url}/api/runs`, (i) => ({ name: `trivial-${i}`, script: TRIVIAL }), total, CLIENTS, auth);
+    const submitted = performance.now();
+    const phases = await whenTerminal(url, auth, warm + total);
+    const elapsed = (performance.now() - t0) / 1000;
+    const after = await child.ask<Usage>('usage');
+    return {
+      concurrency: child.info.concurrency,
+      workers: child.info.workers,
+      runs: total,
+      seconds: round(elapsed, 3),
+      submitSeconds: round((submitted - t0) / 1000, 3),
+      runsPerSecond: round(total / elapsed, 1),
+      passed: (phases.Passed ?? 0) - warm,
+      mainThreadCpuMsPerRun: after.mainThreadCpuMs === null ? null : round((after.mainThreadCpuMs - before.mainThreadCpuMs!) / total, 3),
+      eventLoopBusyMsPerRun: round((after.mainThreadMs - before.mainThreadMs) / total, 3),
+      processCpuMsPerRun: round((after.cpuMs - before.cpuMs) / total, 3),
+    };
+  } finally {
+    await child.close();
+    await rm(data, { recursive: true, force: true });
+  }
+}
+
+export async function benchThroughput() {
+  const total = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 3000);
+  // Reference: the same client loop against a bare node:http echo, also in its own process.
+  const echo = await startChild<{ url: string }>('./echo-child.js');
+  let referenceRps: number;
+  try {
+    await postMany(`${echo.info.url}/api/runs`, (i) => ({ name: `warm${i}`, script: TRIVIAL }), 200, CLIENTS);
+    const r0 = performance.now();
+    await postMany(`${echo.info.url}/api/runs`, (i) => ({ name: `t${i}`, script: TRIVIAL }), total, CLIENTS);
+    referenceRps = total / ((performance.now() - r0) / 1000);
+  } finally {
+    await echo.close();
+  }
+  const defaults = await measureTopas('defaults', {}, total);
+  const concurrency64 = await measureTopas('concurrency64', { concurrency: 64 }, total);
+  // CI fan-out: the same runs in batches of BATCH (`POST /api/runs:batch`), default settings.
+  const defaultsBatched = process.env.BENCH_THROUGHPUT_BATCH === 'false' ? null : await measureTopas('batched', {}, total, true).catch((error: unknown) => ({ error: String(error) }));
+  const ratio = (f: { runsPerSecond: number }) => round(f.runsPerSecond / referenceRps, 3);
+  return {
+    clients: CLIENTS,
+    runs: total,
+    defaults: { ...defaults, ratioToReference: ratio(defaults) },
+    concurrency64: { ...concurrency64, ratioToReference: ratio(concurrency64) },
+    defaultsBatched: defaultsBatched && 'runsPerSecond' in defaultsBatched ? { runsPerRequest: BATCH, ...defaultsBatched, ratioToReference: ratio(defaultsBatched) } : defaultsBatched,
+    reference: { what: `bare node:http POST echo in a child process, same client loop (${CLIENTS} keep-alive clients)`, requestsPerSecond: round(referenceRps, 1) },
+    target: '>= 1000 runs/s with the default settings and with --concurrency 64',
+    note: 'topas runs in a child process started like `topas up` (topas-child.ts); runs/s from the first POST until /api/stats counts every run terminal (polled every 100 ms); mainThreadCpuMsPerRun = the server main thread\'s CPU time / runs (/proc); eventLoopBusyMsPerRun = its event loop\'s busy wall time / runs (includes time the busy machine gave other processes)',
+  };
+}
 
 async function withTopas<T>(concurrency: number, fn: (t: RunningTopas) => Promise<T>): Promise<T> {
   const data = await mkdtemp(join(tmpdir(), 'topas-bench-'));
@@ -18,65 +125,6 @@ async function withTopas<T>(concurrency: number, fn: (t: RunningTopas) => Promis
     await topas.close(1000);
     await rm(data, { recursive: true, force: true });
   }
-}
-
-/** Resolves when every id in `ids` has reached a terminal phase (watched through the engine's bus). */
-function whenAllFinished(topas: RunningTopas, expected: number): { done: Promise<void>; ids: Set<string> } {
-  const ids = new Set<string>();
-  const finished = new Set<string>();
-  let resolve!: () => void;
-  const done = new Promise<void>((r) => (resolve = r));
-  const stop = topas.engine.subscribeAll((n) => {
-    if (n.type === 'phase' && isTerminal(n.run.phase)) {
-      finished.add(n.run.id);
-      if (finished.size >= expected) {
-        stop();
-        resolve();
-      }
-    }
-  });
-  return { done, ids };
-}
-
-export async function benchThroughput() {
-  const total = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 3000);
-  const parallel = 64;
-  // Reference: the same client loop against a bare HTTP server doing no work.
-  const echo = await startEchoServer();
-  const r0 = performance.now();
-  await postMany(`${echo.url}/api/runs`, (i) => ({ name: `t${i}`, script: TRIVIAL }), total, parallel);
-  const referenceRps = total / ((performance.now() - r0) / 1000);
-  await echo.close();
-
-  return withTopas(64, async (topas) => {
-    // Warm up workers and the database.
-    const warm = whenAllFinished(topas, 100);
-    await postMany(`${topas.url}/api/runs`, (i) => ({ name: `warm${i}`, script: TRIVIAL }), 100, parallel, adminAuth(topas));
-    await warm.done;
-
-    const watch = whenAllFinished(topas, total);
-    const t0 = performance.now();
-    const created = (await postMany(`${topas.url}/api/runs`, (i) => ({ name: `trivial-${i}`, script: TRIVIAL }), total, parallel, adminAuth(topas))) as { id: string }[];
-    const submitted = performance.now();
-    await watch.done;
-    const elapsed = (performance.now() - t0) / 1000;
-    const sample = await Promise.all(created.slice(-20).map((r) => topas.store.getRun(r.id)));
-    const passed = sample.filter((r) => r?.phase === 'Passed').length;
-    const runsPerSecond = total / elapsed;
-    return {
-      runs: total,
-      parallelClients: parallel,
-      concurrency: topas.config.concurrency,
-      workers: topas.config.workers,
-      seconds: round(elapsed, 3),
-      submitSeconds: round((submitted - t0) / 1000, 3),
-      runsPerSecond: round(runsPerSecond, 1),
-      lastTwentyPassed: passed,
-      reference: { what: 'bare node:http POST echo, same client loop', requestsPerSecond: round(referenceRps, 1) },
-      ratioToReference: round(runsPerSecond / referenceRps, 3),
-      target: '>= 500 runs/s',
-    };
-  });
 }
 
 export async function benchLatency() {

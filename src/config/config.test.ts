@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { totalmem } from 'node:os';
 import { ValidationError } from '../core/errors.js';
-import { loadConfig, type ConfigFlags } from './config.js';
+import { DEFAULT_CONCURRENCY, defaultConcurrency, loadConfig, type ConfigFlags } from './config.js';
 
 /** The issues `loadConfig` reports, as `field: message`. */
 function issues(flags: ConfigFlags, env: Record<string, string>): string[] {
@@ -69,5 +70,29 @@ describe('retention settings', () => {
     expect(issues({}, { TOPAS_RETENTION_DAYS: '30', TOPAS_LOG_RETENTION_DAYS: '60' })).toEqual([
       'TOPAS_LOG_RETENTION_DAYS: 60 days is longer than TOPAS_RETENTION_DAYS (30); log lines are deleted with their runs, so give at most 30 days',
     ]);
+  });
+});
+
+describe('concurrency', () => {
+  const GiB = 1024 ** 3;
+
+  it('defaults to 50 runs in flight when 50 runs at their memory cap fit in half the memory', () => {
+    expect(defaultConcurrency(16 * GiB, 64)).toBe(DEFAULT_CONCURRENCY);
+    expect(DEFAULT_CONCURRENCY).toBe(50);
+  });
+
+  it('is bounded by memory: runs × memory cap stays within half the machine', () => {
+    expect(defaultConcurrency(2 * GiB, 64)).toBe(16);
+    expect(defaultConcurrency(16 * GiB, 1024)).toBe(8);
+    expect(defaultConcurrency(1 * GiB, 16_384)).toBe(1);
+  });
+
+  it('follows TOPAS_MEMORY_LIMIT_MB and yields to --concurrency / TOPAS_CONCURRENCY', () => {
+    const total = totalmem();
+    expect(loadConfig({}, { TOPAS_MEMORY_LIMIT_MB: '4096' }).concurrency).toBe(defaultConcurrency(total, 4096));
+    expect(loadConfig({}, {}).concurrency).toBe(defaultConcurrency(total, 64));
+    expect(loadConfig({ concurrency: 7 }, {}).concurrency).toBe(7);
+    expect(loadConfig({}, { TOPAS_CONCURRENCY: '3' }).concurrency).toBe(3);
+    expect(issues({}, { TOPAS_CONCURRENCY: '0' })).toEqual(['TOPAS_CONCURRENCY: must be an integer from 1 to 100000, got "0"']);
   });
 });

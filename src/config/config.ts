@@ -29,7 +29,11 @@ export interface TopasConfig {
   dataDir: string;
   /** PostgreSQL URL; when set, used instead of the embedded PGlite database. */
   databaseUrl: string | null;
-  /** The one global limit on runs executing at once. Default 2 × CPU cores, at least 4. */
+  /**
+   * The one global limit on runs executing at once. Default `defaultConcurrency`: 50 (tests
+   * mostly wait on I/O), fewer when 50 runs at their memory cap would take more than half
+   * of the machine's memory.
+   */
   concurrency: number;
   /** Load and run the bundled example tests at start-up. Default true. */
   examples: boolean;
@@ -300,6 +304,18 @@ function egressFrom(issues: FieldIssue[], raw: string | undefined): EgressPolicy
   return policy;
 }
 
+/** Runs in flight by default when memory allows: what I/O-bound tests need (design: 50). */
+export const DEFAULT_CONCURRENCY = 50;
+/**
+ * The default of `concurrency`: `DEFAULT_CONCURRENCY` runs, bounded so that that many
+ * runs at their memory cap (`memoryLimitMb` each) fit in the share of
+ * `totalMemoryBytes` the resource profile gives runs (`MACHINE_MEMORY_SHARE`); at least 1. The local executor's workers interleave many runs each.
+ */
+export function defaultConcurrency(totalMemoryBytes: number, memoryLimitMb: number): number {
+  const fit = Math.floor((totalMemoryBytes * MACHINE_MEMORY_SHARE) / (memoryLimitMb * 1024 * 1024));
+  return Math.max(1, Math.min(DEFAULT_CONCURRENCY, fit));
+}
+
 /** Flags → TOPAS_* environment → defaults. Throws ValidationError naming the setting. */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): TopasConfig {
   const issues: FieldIssue[] = [];
@@ -315,7 +331,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       flags.concurrency ?? env.TOPAS_CONCURRENCY,
       1,
       100_000,
-      Math.max(4, cores * 2),
+      defaultConcurrency(totalmem(), intIn([], 'TOPAS_MEMORY_LIMIT_MB', env.TOPAS_MEMORY_LIMIT_MB, 4, 16_384, 64)),
     ),
     examples: flags.examples ?? env.TOPAS_EXAMPLES !== 'false',
     defaultTimeoutSeconds: intIn(issues, 'TOPAS_DEFAULT_TIMEOUT', env.TOPAS_DEFAULT_TIMEOUT, 1, 86_400, 600),

@@ -60,6 +60,11 @@ export interface EngineStats {
 export interface Engine {
   /** Validates, stores the run as Queued and wakes the dispatcher. Throws ValidationError / NotFoundError. */
   submit(request: RunRequest): Promise<Run>;
+  /**
+   * Several runs in one call (CI fan-out), validated all or nothing (a ValidationError
+   * names `runs[i].field`), inserted together in order.
+   */
+  submitMany(requests: RunRequest[]): Promise<Run[]>;
   /** Queued → Cancelled at once; Running → stops the script → Cancelled. NotFoundError; ConflictError when already finished. */
   cancel(id: string): Promise<Run>;
   /** Notifications for one run. Returns the unsubscribe function. */

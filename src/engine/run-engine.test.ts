@@ -41,7 +41,9 @@ describe('RunEngine', () => {
     const { store, engine } = await setup();
     const seenAtEnd: number[] = [];
     const run = await engine.submit({ origin: 'api', script: 'print("one")\nstep("s", function() assert(true, "ok") end)\nprint("two")', fileName: 'a.lua' });
-    expect(run.phase).toBe('Queued');
+    // Room and nothing queued: it starts at insert, owned by this engine.
+    expect(run).toMatchObject({ phase: 'Running' });
+    expect(run.startedAt).not.toBeNull();
     engine.subscribe(run.id, (n) => {
       if (n.type === 'phase' && isTerminal(n.run.phase)) void store.getLogs(run.id).then((l) => seenAtEnd.push(l.length));
     });

@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import { errorField, silentLogger, type Logger } from '../core/logger.js';
+import type { FieldIssue } from '../core/errors.js';
 import type { NewRun, Run, RunCompletion, RunSource } from '../core/run.js';
 import { EMPTY_SUMMARY } from '../core/run.js';
 import { isTerminal } from '../core/run-phase.js';
@@ -96,6 +97,8 @@ export class RunEngine implements Engine {
   /** Not the leader: nothing is claimed, executed or adopted here (see `lead`/`standBy`). */
   private standingBy: boolean;
   private dispatching = false;
+  /** Room taken by claims in flight (a dispatch pass's or an insert's), not yet in `active`. */
+  private reserved = 0;
   private dispatchAgain = false;
   /** The dispatch pass under way (a claim may be in flight), or null. */
   private pass: Promise<void> | null = null;
@@ -135,7 +138,7 @@ export class RunEngine implements Engine {
     this.standingBy = options.standby ?? false;
     this.engineMetrics = new EngineMetrics(() => this.o.store.queueStats());
     this.metrics = this.engineMetrics.registry;
-    this.inserts = new Batcher((inputs) => this.o.store.createRuns(inputs));
+    this.inserts = new Batcher((inputs) => this.insert(inputs));
     this.writer = new EventWriter(this.o.store, {
       onPersisted: (runs) => {
         for (const [runId, lastLogSeq] of runs) this.bus.publish({ type: 'events', runId, lastLogSeq });
@@ -162,10 +165,73 @@ export class RunEngine implements Engine {
   async submit(request: RunRequest): Promise<Run> {
     const input = await this.resolve(request);
     const run = await this.inserts.add(input);
-    this.engineMetrics.submitted.inc({ origin: run.origin });
-    this.bus.publish({ type: 'phase', run });
-    this.wake();
+    this.submitted([run]);
     return run;
+  }
+
+  /**
+   * Validates every request (all or nothing: a ValidationError names `runs[i].field`)
+   * and inserts them together, in order; those that can start at once are Running.
+   */
+  async submitMany(requests: RunRequest[]): Promise<Run[]> {
+    const inputs: NewRun[] = [];
+    const issues: FieldIssue[] = [];
+    for (const [i, request] of requests.entries()) {
+      try {
+        inputs.push(await this.resolve(request));
+      } catch (error) {
+        if (error instanceof ValidationError) issues.push(...error.issues.map((issue) => ({ ...issue, field: issue.field === 'request' ? `runs[${i}]` : `runs[${i}].${issue.field}` })));
+        else if (error instanceof NotFoundError) issues.push({ field: `runs[${i}].definitionId`, message: error.message });
+        else throw error;
+      }
+    }
+    if (issues.length) throw new ValidationError(issues);
+    const runs = await this.insert(inputs);
+    this.submitted(runs);
+    return runs;
+  }
+
+  /** Tells followers about new runs (Queued ones; started ones were told by `execute`) and looks for work. */
+  private submitted(runs: Run[]): void {
+    for (const run of runs) {
+      this.engineMetrics.submitted.inc({ origin: run.origin });
+      if (run.phase === 'Queued') this.bus.publish({ type: 'phase', run });
+    }
+    if (runs.some((r) => r.phase === 'Queued')) this.wake();
+  }
+
+  /**
+   * Inserts runs; when this engine claims and has room, those that can start at once
+   * are inserted Running, owned by us (claim at insert: no claim statement for them),
+   * and executed here before the caller hears of them.
+   */
+  private async insert(inputs: NewRun[]): Promise<Run[]> {
+    const room = this.mayClaimNow() ? this.room(inputs.length) : 0;
+    if (room <= 0) return this.o.store.createRuns(inputs);
+    this.reserved += room;
+    let runs: Run[];
+    try {
+      runs = await this.o.store.createRuns(inputs, { owner: this.o.instanceId, max: room, globalLimit: this.o.concurrency });
+    } catch (error) {
+      // It may have committed without our hearing it: the next dispatch executes what is ours.
+      this.claimUncertain = true;
+      throw error;
+    } finally {
+      this.reserved -= room;
+    }
+    for (const run of runs) if (run.phase === 'Running') this.execute(run);
+    return runs;
+  }
+
+  /** Whether this engine may start runs now. */
+  private mayClaimNow(): boolean {
+    return this.started && !this.stopping && !this.standingBy && this.o.mayClaim();
+  }
+
+  /** How many more runs this engine may start now (at most `max`): its executor's room and the global limit, less claims in flight. */
+  private room(max: number): number {
+    const busy = this.active.size + this.reserved;
+    return Math.min(max, this.o.executor.capacity - busy, this.o.concurrency - busy);
   }
 
   async cancel(id: string): Promise<Run> {
@@ -330,14 +396,17 @@ export class RunEngine implements Engine {
     try {
       if (this.claimUncertain) await this.adoptLostClaims();
       while (!this.stopping && !this.standingBy && this.o.mayClaim()) {
-        const room = Math.min(CLAIM_BATCH, this.o.executor.capacity - this.active.size, this.o.concurrency - this.active.size);
+        const room = this.room(CLAIM_BATCH);
         if (room <= 0) return;
         let claimed: Run[];
+        this.reserved += room;
         try {
           claimed = await this.o.store.claimRuns(this.o.instanceId, room, this.o.concurrency);
         } catch (error) {
           this.claimUncertain = true;
           throw error;
+        } finally {
+          this.reserved -= room;
         }
         this.claimFailures = 0;
         for (const run of claimed) this.execute(run);

@@ -46,7 +46,7 @@ export type ServerStore = Pick<
 export type ServerApps = Pick<AppController, 'apply' | 'get' | 'list' | 'delete'>;
 
 /** The engine operations the HTTP API uses. */
-export type ServerEngine = Pick<Engine, 'submit' | 'cancel' | 'subscribe' | 'stats' | 'metrics'>;
+export type ServerEngine = Pick<Engine, 'submit' | 'submitMany' | 'cancel' | 'subscribe' | 'stats' | 'metrics'>;
 
 /** One finished HTTP request, for structured debug logging. */
 export interface RequestLogEntry {

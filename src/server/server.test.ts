@@ -42,11 +42,44 @@ describe('topas API over HTTP', () => {
     const res = await topas.post('/api/runs', { script: 'print("hello")\nstep("adds", function() assert(1 + 1 == 2) end)', fileName: 'hello.lua' });
     expect(res.status).toBe(201);
     const run = (await res.json()) as Run;
-    expect(run).toMatchObject({ phase: 'Queued', name: 'hello', origin: 'api' });
+    expect(run).toMatchObject({ phase: expect.stringMatching(/^(Queued|Running)$/), name: 'hello', origin: 'api' });
     expect(res.headers.get('location')).toBe(`/api/runs/${run.id}`);
     expect((await topas.waitForEnd(run.id)).phase).toBe('Passed');
     const detail = (await (await topas.get(`/api/runs/${run.id}`)).json()) as Run & { steps: { name: string; status: string }[] };
     expect(detail.steps).toMatchObject([{ name: 'adds', status: 'passed' }]);
+  });
+
+  it('starts a batch of runs in one call (201, in order) that all reach their end', async () => {
+    const res = await topas.post('/api/runs:batch', {
+      runs: [
+        { script: 'assert(1 + 1 == 2)', name: 'batch-a', labels: { fanout: 'b1' } },
+        { script: 'assert(false, "no")', name: 'batch-b', labels: { fanout: 'b1' } },
+        { script: 'print("c")', fileName: 'batch-c.lua', labels: { fanout: 'b1' }, origin: 'cli' },
+      ],
+    });
+    expect(res.status).toBe(201);
+    const { runs } = (await res.json()) as { runs: Run[] };
+    expect(runs.map((r) => [r.name, r.origin])).toEqual([['batch-a', 'api'], ['batch-b', 'api'], ['batch-c', 'cli']]);
+    for (const r of runs) expect(['Queued', 'Running']).toContain(r.phase);
+    expect(await Promise.all(runs.map(async (r) => (await topas.waitForEnd(r.id)).phase))).toEqual(['Passed', 'Failed', 'Passed']);
+  });
+
+  it('refuses a batch with one bad run naming runs[i].field, and starts none of it', async () => {
+    const good = { script: 'print(1)', labels: { fanout: 'bad' } };
+    for (const [body, message] of [
+      [{ runs: [good, { ...good, timeoutSeconds: 0 }] }, /^runs\[1\]\.timeoutSeconds: must be an integer from 1 to 86400, got 0$/],
+      [{ runs: [good, { ...good, scirpt: 'x' }] }, /runs\[1\]\.scirpt: unknown field/],
+      [{ runs: [{ definitionId: 'no-such-definition' }, good] }, /^runs\[0\]\.definitionId: test definition "no-such-definition" not found/],
+      [{ runs: [good, { ...good, appName: 'no-such-app' }] }, /^runs\[1\]\.appName: App "no-such-app" does not exist/],
+      [{ runs: [] }, /^runs: must hold at least one run$/],
+      [{ runs: Array.from({ length: 1001 }, () => good) }, /^runs: must hold at most 1000 runs; split the batch$/],
+      [{ run: [good] }, /run: unknown field/],
+    ] as const) {
+      const res = await topas.post('/api/runs:batch', body);
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).message).toMatch(message);
+    }
+    expect((await items(await topas.get('/api/runs?label=fanout=bad'))).items).toEqual([]);
   });
 
   it('answers 404 for unknown and malformed ids', async () => {
@@ -155,6 +188,6 @@ describe('topas API over HTTP', () => {
     expect(stats.runsByPhase.Passed).toBeGreaterThan(0);
     const doc = (await (await topas.get('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toHaveLength(41);
+    expect(Object.keys(doc.paths)).toHaveLength(42);
   });
 });

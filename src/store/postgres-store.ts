@@ -5,14 +5,14 @@ import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { DefinitionLastRun, DeleteRunsRequest, DeleteRunsResult, ExpireLogsRequest, ExpireLogsResult, ImportedRunInput, Page, PageRequest, RunFinish, Store } from './store.js';
+import type { RunStartAtInsert, DefinitionLastRun, DeleteRunsRequest, DeleteRunsResult, ExpireLogsRequest, ExpireLogsResult, ImportedRunInput, Page, PageRequest, RunFinish, Store } from './store.js';
 import * as retention from './retention-sql.js';
 import { importRun } from './import-run-sql.js';
 import type { Sql, SqlExecutor } from './sql.js';
 import { migrate } from './migrate.js';
 import { listRunsQuery } from './list-runs-query.js';
 import { lastRunsOfDefinitions } from './definition-last-run-sql.js';
-import { recordTestResults } from './test-results-sql.js';
+import { LARGE_RUN_TESTS, recordedRunsQuery, recordTestResults, recordTestResultsOf } from './test-results-sql.js';
 import * as tests from './test-queries.js';
 import { DEFAULT_FLAKY_WINDOW, type TestDetail, type TestFilter, type TestResultItem, type TestSummary } from '../core/test-summary.js';
 import { countByPhaseQuery, previousRun, runTrends, topTests } from './insights-queries.js';
@@ -53,6 +53,35 @@ const APP_BLOCKED_CTES = `app_busy AS MATERIALIZED (
 
 /** Advisory lock key that serialises claimers so the global Running count is exact ("topasclm"). */
 const CLAIM_LOCK = 0x746f70617363_6c6dn.toString();
+
+/** The columns of a new run, as `createRuns` passes them (one JSON array, `ord` its position). */
+const NEW_RUN_ROWS = `jsonb_to_recordset($1::jsonb) AS x(ord int, id text, name text, origin text, k8s_ref jsonb, app_name text, app_read_only boolean,
+                                        source jsonb, definition_id text, env jsonb, timeout_seconds int, labels jsonb)`;
+
+/** Inserts runs Queued. */
+const INSERT_QUEUED_RUNS = `INSERT INTO runs (id, name, phase, origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels)
+  SELECT id, name, 'Queued', origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels
+    FROM ${NEW_RUN_ROWS}
+  RETURNING *`;
+
+/**
+ * Inserts runs, the first of them Running owned by $2 when they can start at once
+ * (claim at insert): at most $3, only runs without an App (the App rules are the
+ * claim's), none while a run is Queued (it would pass older ones), and no more than
+ * $4 Running in all. PostgreSQL: under the claimers' advisory lock.
+ */
+const INSERT_STARTING_RUNS = `WITH room AS (
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM runs WHERE phase = 'Queued') THEN 0
+                ELSE GREATEST(0, LEAST($3::int, $4::int - (SELECT count(*) FROM runs WHERE phase = 'Running')::int)) END AS n
+  ), x AS (
+    SELECT x.*, (x.app_name IS NULL AND count(*) FILTER (WHERE x.app_name IS NULL) OVER (ORDER BY x.ord) <= (SELECT n FROM room)) AS starts
+      FROM ${NEW_RUN_ROWS}
+  )
+  INSERT INTO runs (id, name, phase, owner, started_at, origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels)
+  SELECT id, name, CASE WHEN starts THEN 'Running' ELSE 'Queued' END, CASE WHEN starts THEN $2::text END, CASE WHEN starts THEN now() END,
+         origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels
+    FROM x ORDER BY ord
+  RETURNING *`;
 
 /** Milliseconds between `started_at` and now, for a statement that finishes a run. */
 const DURATION_NOW = `(extract(epoch from (now()::timestamptz(3) - started_at)) * 1000)::bigint`;
@@ -143,13 +172,14 @@ class PostgresStore implements Store {
     return (await this.createRuns([input]))[0]!;
   }
 
-  async createRuns(inputs: NewRun[]): Promise<Run[]> {
+  async createRuns(inputs: NewRun[], start?: RunStartAtInsert): Promise<Run[]> {
     if (inputs.length === 0) return [];
     if (inputs.some((r) => r.appName)) {
       this.appRunsMayBeActive = true;
       this.appRunsCreated++;
     }
-    const rows = inputs.map((input) => ({
+    const rows = inputs.map((input, ord) => ({
+      ord,
       id: input.id ?? newId(),
       name: input.name,
       origin: input.origin,
@@ -162,15 +192,21 @@ class PostgresStore implements Store {
       timeout_seconds: input.timeoutSeconds,
       labels: input.labels ?? {},
     }));
+    const json = JSON.stringify(rows, (_k, v) => (typeof v === 'string' ? clean(v) : v));
+    const starting = start && start.max > 0 && start.globalLimit > 0 ? start : null;
     try {
-      const { rows: inserted } = await this.sql.query(
-        `INSERT INTO runs (id, name, phase, origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels)
-         SELECT id, name, 'Queued', origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels
-           FROM jsonb_to_recordset($1::jsonb) AS x(id text, name text, origin text, k8s_ref jsonb, app_name text, app_read_only boolean, source jsonb,
-                                                   definition_id text, env jsonb, timeout_seconds int, labels jsonb)
-         RETURNING *`,
-        [JSON.stringify(rows, (_k, v) => (typeof v === 'string' ? clean(v) : v))],
-      );
+      let inserted: Record<string, unknown>[];
+      if (!starting) inserted = (await this.sql.query(INSERT_QUEUED_RUNS, [json])).rows;
+      else if (this.sql.dialect === 'pglite') {
+        // One session: the statement is alone, as in claimRuns.
+        inserted = (await this.sql.query(INSERT_STARTING_RUNS, [json, starting.owner, starting.max, starting.globalLimit])).rows;
+      } else {
+        inserted = await this.sql.transaction(async (tx) => {
+          // The claimers' lock: the Running count stays exact against claimRuns and other inserts.
+          await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [CLAIM_LOCK]);
+          return (await tx.query(INSERT_STARTING_RUNS, [json, starting.owner, starting.max, starting.globalLimit])).rows;
+        });
+      }
       const byId = new Map(inserted.map((r) => [String(r.id), toRun(r)]));
       return rows.map((r) => byId.get(r.id)!);
     } catch (error) {
@@ -787,19 +823,22 @@ async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Promise<(Ru
     cpu: c.profile?.cpuMs ?? null,
     mem: c.profile?.peakMemoryBytes ?? null,
   }));
+  // The finished rows come back with what recording their test cases reads (one statement, not two).
   const { rows: updated } = await sql.query(
-    `UPDATE runs r SET phase = x.phase, reason = x.reason, message = x.message,
-            steps_passed = x.sp, steps_failed = x.sf, steps_skipped = x.sk, assertions_passed = x.ap, assertions_failed = x.af,
-            finished_at = now(), duration_ms = ${DURATION_NOW.replace("started_at", "r.started_at")},
-            cpu_ms = x.cpu, peak_memory_bytes = x.mem
-       FROM jsonb_to_recordset($1::jsonb) AS x(id text, owner text, phase text, reason text, message text,
-                                               sp int, sf int, sk int, ap int, af int, cpu float8, mem bigint)
-      WHERE r.id = x.id AND r.owner = x.owner AND r.phase = 'Running'
-     RETURNING r.*`,
-    [JSON.stringify(rows)],
+    `WITH up AS (
+       UPDATE runs r SET phase = x.phase, reason = x.reason, message = x.message,
+              steps_passed = x.sp, steps_failed = x.sf, steps_skipped = x.sk, assertions_passed = x.ap, assertions_failed = x.af,
+              finished_at = now(), duration_ms = ${DURATION_NOW.replace("started_at", "r.started_at")},
+              cpu_ms = x.cpu, peak_memory_bytes = x.mem
+         FROM jsonb_to_recordset($1::jsonb) AS x(id text, owner text, phase text, reason text, message text,
+                                                 sp int, sf int, sk int, ap int, af int, cpu float8, mem bigint)
+        WHERE r.id = x.id AND r.owner = x.owner AND r.phase = 'Running'
+       RETURNING r.*
+     ) ${recordedRunsQuery('up')}`,
+    [JSON.stringify(rows), LARGE_RUN_TESTS],
   );
   const byId = new Map(updated.map((r) => [String(r.id), toRun(r)]));
-  if (byId.size) for (const [id, run] of await recordTestResults(sql, [...byId.keys()])) byId.set(id, run);
+  if (updated.length) for (const [id, run] of await recordTestResultsOf(sql, updated)) byId.set(id, run);
   return items.map((i) => byId.get(i.id) ?? null);
 }
 /** Inserts assertions (a replayed one

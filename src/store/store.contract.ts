@@ -105,6 +105,29 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect((await store.listRuns({}, { limit: 10 })).items).toHaveLength(3);
       });
 
+      it('starts runs at insert while there is room, never past the global limit nor an older Queued run', async () => {
+        const start = { owner: 'exec-a', max: 10, globalLimit: 3 };
+        const [other] = await store.createRuns([newRun({ name: 'other' })]);
+        await store.claimRuns('exec-b', 1, 10);
+        // One Running already (another owner's): two more fit under the global limit of 3.
+        const runs = await store.createRuns([newRun({ name: 'a' }), newRun({ name: 'b' }), newRun({ name: 'c' })], start);
+        expect(runs.map((r) => [r.name, r.phase, r.executor])).toEqual([['a', 'Running', 'exec-a'], ['b', 'Running', 'exec-a'], ['c', 'Queued', null]]);
+        expect(runs[0]!.startedAt).not.toBeNull();
+        expect(runs[2]!.startedAt).toBeNull();
+        expect(await store.getRun(runs[1]!.id)).toEqual(runs[1]);
+        // A Queued run waits: a new run does not pass it, even with room.
+        await store.finishRun(other!.id, 'exec-b', { phase: 'Passed', reason: null, message: null, summary });
+        expect((await store.createRuns([newRun({ name: 'd' })], start)).map((r) => r.phase)).toEqual(['Queued']);
+        expect((await store.claimRuns('exec-a', 10, 3)).map((r) => r.name)).toEqual(['c']);
+        // At most `max`, and runs that target an App are left to the claim (its App rules).
+        await store.finishRun(runs[0]!.id, 'exec-a', { phase: 'Passed', reason: null, message: null, summary });
+        await store.finishRun(runs[1]!.id, 'exec-a', { phase: 'Passed', reason: null, message: null, summary });
+        await store.claimRuns('exec-a', 10, 10);
+        const more = await store.createRuns([newRun({ name: 'e', appName: 'shop' }), newRun({ name: 'f' }), newRun({ name: 'g' })], { owner: 'exec-a', max: 1, globalLimit: 10 });
+        expect(more.map((r) => [r.name, r.phase])).toEqual([['e', 'Queued'], ['f', 'Running'], ['g', 'Queued']]);
+        expect(await store.queueStats()).toEqual({ queued: 2, running: 3 });
+      });
+
       it('finishes several runs in one call, only those that are Running and ours', async () => {
         const [a, b, c] = await store.createRuns([newRun(), newRun(), newRun()]);
         await store.claimRuns('exec-a', 2, 10);

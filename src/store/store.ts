@@ -109,6 +109,15 @@ export interface PageRequest {
   cursor?: string | null;
 }
 
+/** Who starts the runs inserted by `createRuns` when there is room, and how many at most. */
+export interface RunStartAtInsert {
+  owner: string;
+  /** At most this many of the inserted runs start (this owner's free room). */
+  max: number;
+  /** The one global limit on Running runs. */
+  globalLimit: number;
+}
+
 /**
  * The store contract: everything topas keeps, in one Postgres schema. Implemented
  * once over a `Sql` connection (PGlite or PostgreSQL); the contract test suite in
@@ -132,8 +141,15 @@ export interface Store {
   // --- runs ---------------------------------------------------------------
   /** Inserts a run in phase Queued. */
   createRun(input: NewRun): Promise<Run>;
-  /** Inserts several runs in one statement (group commit); results in input order. */
-  createRuns(inputs: NewRun[]): Promise<Run[]>;
+  /**
+   * Inserts several runs in one statement (group commit); results in input order.
+   * With `start`, runs that can start at once are inserted Running, owned by
+   * `start.owner` (claim at insert, one round trip less per run): at most `start.max`
+   * of them, only runs without an App, only while no run is Queued (so none passes an
+   * older one), and never more Running runs across all owners than `start.globalLimit`
+   * (the same exact count as `claimRuns`). The others are Queued.
+   */
+  createRuns(inputs: NewRun[], start?: RunStartAtInsert): Promise<Run[]>;
   getRun(id: string): Promise<Run | null>;
   /** Newest first (createdAt desc, id desc). */
   listRuns(filter: RunFilter, page: PageRequest): Promise<Page<Run>>;

@@ -184,18 +184,30 @@ async function updateRuns(tx: SqlExecutor, runUpdates: RunUpdate[], changed: Map
  * (`recordInChunks`), with the same results; the others together, in one go.
  */
 export async function recordTestResults(tx: SqlExecutor, runIds: readonly string[]): Promise<Map<string, Run>> {
-  const changed = new Map<string, Run>();
-  if (runIds.length === 0) return changed;
-  const { rows } = await tx.query(
-    `SELECT r.*, d.name AS definition_name, n.tests AS test_steps,
+  if (runIds.length === 0) return new Map();
+  const { rows } = await tx.query(recordedRunsQuery('runs', `WHERE r.id = ANY($1::text[]) AND r.phase NOT IN ('Queued', 'Running')`), [runIds, LARGE_RUN_TESTS]);
+  return recordTestResultsOf(tx, rows);
+}
+
+/**
+ * The read `recordTestResults` starts with, over `source` (the runs table, or a CTE of
+ * runs rows such as an UPDATE's RETURNING, so that a finish reads nothing twice): each
+ * run's row with its definition's name, its number of test steps and, unless it has
+ * more than $2 (`LARGE_RUN_TESTS`), its steps and failed assertions as JSON, in finish order.
+ */
+export function recordedRunsQuery(source: string, where = ''): string {
+  return `SELECT r.*, d.name AS definition_name, n.tests AS test_steps,
             CASE WHEN n.tests <= $2 THEN (SELECT coalesce(json_agg(s ORDER BY s.seq), '[]') FROM run_steps s WHERE s.run_id = r.id) END AS steps_json,
             CASE WHEN n.tests <= $2 THEN (SELECT coalesce(json_agg(a ORDER BY a.seq), '[]') FROM run_assertions a WHERE a.run_id = r.id AND NOT a.passed) END AS failed_json
-       FROM runs r LEFT JOIN test_definitions d ON d.id = r.definition_id
+       FROM ${source} r LEFT JOIN test_definitions d ON d.id = r.definition_id
             CROSS JOIN LATERAL (SELECT count(*)::int AS tests FROM (SELECT 1 FROM run_steps s WHERE s.run_id = r.id AND s.kind = 'test' LIMIT $2 + 1) t) n
-      WHERE r.id = ANY($1::text[]) AND r.phase NOT IN ('Queued', 'Running')
-      ORDER BY r.finished_at, r.id`,
-    [runIds, LARGE_RUN_TESTS],
-  );
+      ${where}
+      ORDER BY r.finished_at, r.id`;
+}
+
+/** `recordTestResults` for runs already read by `recordedRunsQuery` (terminal runs, in its order). */
+export async function recordTestResultsOf(tx: SqlExecutor, rows: Record<string, unknown>[]): Promise<Map<string, Run>> {
+  const changed = new Map<string, Run>();
   // In finish order: the small runs between two large ones together, each large one alone.
   let small: Record<string, unknown>[] = [];
   for (const row of rows) {

@@ -1,6 +1,8 @@
-/** Runs: start, list, read, cancel. Every write goes through the engine. */
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { ConflictError, NotFoundError } from '../../core/errors.js';
+/** Runs: start (one or a batch), list, read, cancel. Every write goes through the engine. */
+import type { z as zod } from 'zod';
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../../core/errors.js';
+import type { RunRequest } from '../../engine/engine.js';
 import { isTerminal } from '../../core/run-phase.js';
 import { UUID } from '../../core/schemas/names.js';
 import type { Run } from '../../core/run.js';
@@ -34,12 +36,44 @@ const createRun = createRoute(
     request: { body: { required: true, content: { 'application/json': { schema: CreateRunSchema } } } },
     responses: {
       201: {
-        description: 'The run, in phase Queued. `Location` is its URL.',
+        description: 'The run, in phase Queued, or already Running when it could start at once. `Location` is its URL.',
         headers: { Location: { schema: { type: 'string' }, description: 'URL of the new run.' } },
         content: { 'application/json': { schema: RunSchema } },
       },
       400: badRequest,
       404: notFound,
+    },
+  }),
+);
+
+/** Most runs one `POST /api/runs:batch` takes. */
+export const MAX_BATCH_RUNS = 1000;
+
+const CreateRunBatchSchema = z
+  .strictObject({
+    runs: z
+      .array(CreateRunSchema)
+      .min(1, { error: 'must hold at least one run' })
+      .max(MAX_BATCH_RUNS, { error: `must hold at most ${MAX_BATCH_RUNS} runs; split the batch` })
+      .meta({ description: `The runs to start, each as the body of \`POST /api/runs\` (1 to ${MAX_BATCH_RUNS}).` }),
+  })
+  .meta({ id: 'CreateRunBatch', description: 'Several runs to start in one call (CI fan-out).' });
+
+const RunBatchSchema = z
+  .object({ runs: z.array(RunSchema).openapi({ description: 'The runs, in the order of the request.' }) })
+  .openapi('RunBatch');
+
+const createRunBatch = createRoute(
+  access('runner', {
+    method: 'post',
+    path: '/api/runs:batch',
+    tags: ['runs'],
+    summary: 'Start several runs',
+    description: `Starts up to ${MAX_BATCH_RUNS} runs in one call, each given as the body of \`POST /api/runs\` (same rules and roles). All or nothing: when one is invalid, none is started and the 400 names \`runs[i].field\`. The runs are stored together, in order; each is Queued, or already Running when it could start at once.`,
+    request: { body: { required: true, content: { 'application/json': { schema: CreateRunBatchSchema } } } },
+    responses: {
+      201: { description: 'The runs, in the order of the request.', content: { 'application/json': { schema: RunBatchSchema } } },
+      400: badRequest,
     },
   }),
 );
@@ -93,28 +127,52 @@ const cancelRun = createRoute(
   }),
 );
 
+type CreateRun = zod.output<typeof CreateRunSchema>;
+
 export function registerRunRoutes(app: OpenAPIHono, deps: ServerDeps): void {
   const { store, engine } = deps;
 
-  app.openapi(createRun, async (c) => {
-    const body = c.req.valid('json');
+  /** A request body as the engine's run request; a definition's stored env stays the caller's to change only as an editor. */
+  const toRunRequest = async (caller: ReturnType<typeof callerOf>, body: CreateRun): Promise<RunRequest> => {
     let env = body.env;
     if (body.definitionId !== undefined) {
       // A definition's stored env may hold secrets: changing where such a run goes takes editor.
       const definition = await store.getDefinition(body.definitionId);
       if (!definition) throw new NotFoundError('test definition', body.definitionId);
-      assertMayChangeStoredRun(callerOf(c), `definition ${JSON.stringify(definition.name)}`, definition, { env: body.env, appName: body.appName });
+      assertMayChangeStoredRun(caller, `definition ${JSON.stringify(definition.name)}`, definition, { env: body.env, appName: body.appName });
       if (env !== undefined) env = keepMaskedSecrets(env, definition.env);
     }
     const { source, ...rest } = body;
-    const run = await engine.submit({
+    return {
       ...rest,
       ...(env ? { env } : {}),
       ...(source ? { source: { type: 'git', url: source.git.url, path: source.git.path, revision: source.git.revision ?? DEFAULT_GIT_REVISION } } : {}),
       origin: body.origin ?? 'api',
-    });
+    };
+  };
+
+  app.openapi(createRun, async (c) => {
+    const run = await engine.submit(await toRunRequest(callerOf(c), c.req.valid('json')));
     c.header('Location', `/api/runs/${run.id}`);
     return c.json(maskSecrets(run), 201);
+  });
+
+  app.openapi(createRunBatch, async (c) => {
+    const caller = callerOf(c);
+    const requests: RunRequest[] = [];
+    const issues: FieldIssue[] = [];
+    for (const [i, body] of c.req.valid('json').runs.entries()) {
+      try {
+        requests.push(await toRunRequest(caller, body));
+      } catch (error) {
+        // All or nothing: every unknown definition is named, nothing is started.
+        if (!(error instanceof NotFoundError)) throw error;
+        issues.push({ field: `runs[${i}].definitionId`, message: error.message });
+      }
+    }
+    if (issues.length) throw new ValidationError(issues);
+    const runs = await engine.submitMany(requests);
+    return c.json({ runs: runs.map(maskSecrets) }, 201);
   });
 
   // Reads are shared between identical concurrent requests and carry an ETag (`read-cache.ts`).

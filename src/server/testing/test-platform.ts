@@ -132,6 +132,7 @@ export function trackingEngine(engine: ServerEngine): { engine: ServerEngine; su
   let open = 0;
   const tracked: ServerEngine = {
     submit: (request) => engine.submit(request),
+    submitMany: (requests) => engine.submitMany(requests),
     cancel: (id) => engine.cancel(id),
     stats: () => engine.stats(),
     get metrics() {
