@@ -10,7 +10,8 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LuaFactory, type LuaWasm } from 'wasmoon';
+import type { LuaWasm } from 'wasmoon';
+import { loadLuaWasm } from '../../src/runner/lua-wasm.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { ValidationError } from '../../src/core/errors.js';
@@ -140,7 +141,7 @@ describe('cloud metadata addresses are refused by default', () => {
 
   it('through a DNS name that resolves to one, checked at connect time (rebinding included)', async () => {
     // in this thread, so the test can decide what names resolve to
-    const lua: LuaWasm = await new LuaFactory().getLuaModule();
+    const lua: LuaWasm = await loadLuaWasm();
     let lookups = 0;
     const restore = setResolverForTests((hostname, _options, callback) => {
       if (hostname === 'metadata.attacker.test') return callback(null, [{ address: '169.254.169.254', family: 4 }]);
