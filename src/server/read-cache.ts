@@ -22,6 +22,15 @@ export interface SharedAnswer {
 /** Shared API reads that may use the store at once (token lookups and other API reads use the read lane too). */
 export const READ_CONCURRENCY = 2;
 
+/**
+ * Shared reads at once for a store: PGlite runs one statement at a time on this thread,
+ * so more would only queue inside it; PostgreSQL serves them on the read lane's own pool
+ * (`READ_POOL_SIZE` connections), and a lower limit would queue reads it could answer.
+ */
+export function readConcurrencyFor(databaseUrl: string | null | undefined): number {
+  return databaseUrl ? 8 : READ_CONCURRENCY;
+}
+
 interface Pending {
   key: string;
   load: () => Promise<unknown>;

@@ -8,7 +8,7 @@ const POOL_SIZE = 10;
  * never holds a connection the engine waits for, and at most this many reads run
  * at once (the others wait their turn in the pool's queue).
  */
-const READ_POOL_SIZE = 4;
+const READ_POOL_SIZE = 8;
 
 /** PostgreSQL over a node-postgres pool; each transaction holds one pooled connection. */
 export async function openPostgres(url: string): Promise<Sql> {

@@ -25,6 +25,8 @@ export interface AuthServiceOptions {
    * end (engine work), so they need not wait behind the API's reads. Default `store`.
    */
   runTokens?: Pick<Store, 'findRunToken'>;
+  /** Token and session lookups that may use the store at once (`readConcurrencyFor`). Default 2. */
+  lookupConcurrency?: number;
   /** False with `--insecure-no-auth`: every caller is the anonymous admin. */
   enabled: boolean;
   /** How long a dashboard session lasts. Default 30 days. */
@@ -65,13 +67,14 @@ export class AuthService {
    * Lookups of the same secret that wait together share one store read (never one that
    * had started before them, so a revocation already answered is always seen).
    */
-  private readonly lookups = new ReadCoalescer(2);
+  private readonly lookups: ReadCoalescer;
   /** Runner calls' token checks: shared alike, but not queued behind the API's lookups. */
   private readonly runTokenLookups = new ReadCoalescer(16);
 
   constructor(options: AuthServiceOptions) {
     this.store = options.store;
     this.runTokens = options.runTokens ?? options.store;
+    this.lookups = new ReadCoalescer(options.lookupConcurrency ?? 2);
     this.enabled = options.enabled;
     this.sessionTtlMs = options.sessionTtlMs ?? 30 * DAY_MS;
     this.loginCodeTtlMs = options.loginCodeTtlMs ?? 15 * 60_000;
