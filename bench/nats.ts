@@ -13,12 +13,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { loadConfig } from '../src/config/config.js';
 import { isTerminal } from '../src/core/run-phase.js';
 import { startTopas, type RunningTopas } from '../src/server/start.js';
 import { adminAuth, postMany } from './http-load.js';
 import { round } from './stats.js';
+import { freshDatabase } from './fresh-database.js';
 
 const TRIVIAL = 'assert(1+1==2)';
 const CONCURRENCY = 64;
@@ -40,32 +40,6 @@ async function natsUp(url: string): Promise<boolean> {
     s.once('error', () => resolve(false));
     s.once('timeout', () => (s.destroy(), resolve(false)));
   });
-}
-
-/** A fresh PostgreSQL database; `drop` removes it. */
-async function freshDatabase(adminUrl: string, label: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `bench_nats_${label}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const a = new pg.Client({ connectionString: adminUrl });
-      await a.connect();
-      try {
-        await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await a.end();
-      }
-    },
-  };
 }
 
 /** Resolves when `expected` runs have reached a terminal phase (the engine's bus). */
@@ -122,7 +96,7 @@ interface Figure {
 /** One configuration: a fresh database, a topas on it, its workers, warm-up, then `total` runs. */
 async function measure(adminUrl: string, natsUrl: string, workers: number | null, total: number): Promise<Figure> {
   const label = workers === null ? 'local' : `w${workers}`;
-  const db = await freshDatabase(adminUrl, label);
+  const db = await freshDatabase(adminUrl, `bench_nats_${label}_${Date.now()}`);
   const data = await mkdtemp(join(tmpdir(), 'topas-bench-nats-'));
   const id = `${label.toUpperCase()}_${Date.now()}`;
   const stream = `BENCH_${id}`;

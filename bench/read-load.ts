@@ -20,8 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { percentile, round } from './stats.js';
+import { freshDatabase, type FreshDatabase } from './fresh-database.js';
 
 const TRIVIAL = 'assert(1+1==2)';
 const SUBMITTERS = 32;
@@ -299,23 +299,18 @@ export async function benchReadLoad() {
 
   if (process.env.BENCH_READ_POSTGRES !== 'false') {
     const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-    const name = `topas_read_load_${process.pid}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
+    let db: FreshDatabase;
     try {
-      await admin.connect();
+      db = await freshDatabase(adminUrl, `topas_read_load_${process.pid}`);
     } catch (error) {
       result.postgres = { skipped: `PostgreSQL at ${adminUrl} does not answer: ${(error as Error).message}` };
       return result;
     }
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
     const folder = await mkdtemp(join(tmpdir(), 'topas-read-load-pg-'));
     try {
-      await admin.query(`CREATE DATABASE ${name}`);
-      result.postgres = await withTarget([folder, url.toString()], (t) => measure(t, seconds));
+      result.postgres = await withTarget([folder, db.url], (t) => measure(t, seconds));
     } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-      await admin.end();
+      await db.drop().catch(() => {});
       await rm(folder, { recursive: true, force: true });
     }
   }
