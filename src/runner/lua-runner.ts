@@ -5,9 +5,8 @@
  * worker; the other runs of that worker end as Error/RunnerCrashed naming the culprit,
  * and the pool starts a replacement worker.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../core/module-worker.js';
 import type { RunCompletion, RunReason, RunSummary } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import { formatDuration } from './duration.js';
@@ -49,22 +48,11 @@ interface Slot {
 /** A worker with runs that has been silent this long is stuck in a script: new runs go to the others. */
 const STUCK_AFTER_MS = ALIVE_INTERVAL_MS * 10;
 
-/**
- * Starts a worker running lua-worker. From sources (tests, tsx) the worker is
- * TypeScript: `--import tsx` in a worker's execArgv does not reach worker threads on
- * Node 20 ("Unknown file extension .ts"), so an eval bootstrap registers tsx first.
- */
+/** Starts a worker running lua-worker. */
 function startWorker(): Worker {
   // An empty environment: nothing of the server's (tokens, DATABASE_URL, PGPASSWORD,
   // proxies, cloud credentials) is there for a script's libraries to pick up.
-  const env = {};
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./lua-worker.js', import.meta.url), { env });
-  // tsx's ESM API as a file URL (its CommonJS build cannot register from an eval worker)
-  const tsxCjs = createRequire(import.meta.url).resolve('tsx/esm/api');
-  const tsx = pathToFileURL(tsxCjs.replace(/\.cjs$/, '.mjs')).href;
-  const entry = new URL('./lua-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, env });
+  return startModuleWorker(import.meta.url, 'lua-worker', { env: {} });
 }
 
 export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {

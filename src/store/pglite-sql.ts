@@ -1,15 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { PriorityLanes, type Lane } from './priority-lanes.js';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../core/module-worker.js';
+import type { ErrorData, FromDatabase, DatabaseThreadOptions, ToDatabase } from './pglite-messages.js';
+import type { Lane } from './priority-lanes.js';
 import type { Sql, SqlExecutor, SqlResult } from './sql.js';
 
 /**
- * The embedded database: PGlite (PostgreSQL compiled to WebAssembly) in this
- * process. Its data lives in `<dataDir>/pgdata`; without `dataDir` it is in memory.
- * PGlite is a single session: statements and transactions from concurrent callers
- * run one at a time, never interleaved — the engine's first, the API's reads
+ * The embedded database: PGlite (PostgreSQL compiled to WebAssembly), on a thread of
+ * its own in this process (`pglite-worker.ts`), so that its statements never hold up
+ * the server's thread. Its data lives in `<dataDir>/pgdata`; without `dataDir` it is
+ * in memory. PGlite is a single session: statements and transactions from concurrent
+ * callers run one at a time, never interleaved — the engine's first, the API's reads
  * (`readLane()`) after them (`priority-lanes.ts`).
  */
 export async function openPglite(dataDir: string | undefined): Promise<Sql> {
@@ -18,52 +20,151 @@ export async function openPglite(dataDir: string | undefined): Promise<Sql> {
     path = join(dataDir, 'pgdata');
     await mkdir(path, { recursive: true });
   }
-  const db = await PGlite.create({ ...(path ? { dataDir: path } : {}), extensions: { pg_trgm } });
-  return new PgliteSql(db, new PriorityLanes(), 'engine');
+  const thread = await DatabaseThread.start({ path });
+  return new PgliteSql(thread, 'engine');
 }
 
-function executor(target: PGlite | Transaction): SqlExecutor {
-  return {
-    async query<T>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
-      const result = await target.query<T>(text, params as unknown[] | undefined);
-      return { rows: result.rows, affectedRows: result.affectedRows ?? 0 };
-    },
-    async exec(script: string): Promise<void> {
-      await target.exec(script);
-    },
-  };
+/** A database error from the PGlite thread, with PostgreSQL's fields (`code`, `constraint`, `detail`, ...) as the original had them. */
+export class PgliteError extends Error {
+  [field: string]: unknown;
+  constructor(data: ErrorData) {
+    super(data.message);
+    Object.assign(this, data.fields);
+    this.name = data.name;
+  }
+}
+
+/** A request before it is numbered. */
+type Request = ToDatabase extends infer M ? (M extends unknown ? Omit<M, 'id'> : never) : never;
+
+interface Pending {
+  resolve: (message: FromDatabase & { ok: true }) => void;
+  reject: (error: Error) => void;
+}
+
+/** The main thread's end of the PGlite thread: numbered requests, each answered once. */
+class DatabaseThread {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Why the thread is gone (it exited, or was closed); requests fail at once after that. */
+  private gone: Error | null = null;
+  private closing: Promise<void> | null = null;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (msg: FromDatabase) => {
+      if (msg.id === 0) return;
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      this.idle();
+      if (msg.ok) p.resolve(msg);
+      else p.reject(new PgliteError(msg.error));
+    });
+    worker.on('error', (error) => this.stop(new Error(`the embedded database stopped: ${error.message}`)));
+    worker.on('exit', (code) => this.stop(new Error(`the embedded database stopped (its thread exited with code ${code})`)));
+  }
+
+  /** Starts the thread; resolves once its database is open, rejects with why it could not open. */
+  static start(options: DatabaseThreadOptions): Promise<DatabaseThread> {
+    const worker = startModuleWorker(import.meta.url, 'pglite-worker', { workerData: options });
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number) => reject(new Error(`the embedded database could not start (its thread exited with code ${code})`));
+      worker.once('error', reject);
+      worker.once('exit', onExit);
+      worker.once('message', (msg: FromDatabase) => {
+        worker.off('error', reject);
+        worker.off('exit', onExit);
+        if (msg.ok) {
+          const thread = new DatabaseThread(worker);
+          thread.idle();
+          resolve(thread);
+        } else {
+          void worker.terminate();
+          reject(new PgliteError(msg.error));
+        }
+      });
+    });
+  }
+
+  /** Sends one request; resolves with its answer. */
+  request(message: Request): Promise<FromDatabase & { ok: true }> {
+    if (this.gone) return Promise.reject(this.gone);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // Waiting for an answer keeps the process alive; an idle database does not.
+      if (this.pending.size === 1) this.worker.ref();
+      this.worker.postMessage({ ...message, id } as ToDatabase);
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.gone) await this.request({ op: 'close' }).catch(() => {});
+      this.stop(new Error('the embedded database is closed'));
+      await this.worker.terminate();
+    })();
+    return this.closing;
+  }
+
+  private idle(): void {
+    if (this.pending.size === 0) this.worker.unref();
+  }
+
+  private stop(reason: Error): void {
+    this.gone ??= reason;
+    for (const p of this.pending.values()) p.reject(reason);
+    this.pending.clear();
+  }
+}
+
+function rowsOf<T>(answer: FromDatabase & { ok: true }): SqlResult<T> {
+  const a = answer as { rows?: T[]; affectedRows?: number };
+  return { rows: a.rows ?? [], affectedRows: a.affectedRows ?? 0 };
 }
 
 class PgliteSql implements Sql {
   readonly dialect = 'pglite' as const;
-  private readonly direct: SqlExecutor;
 
   constructor(
-    private readonly db: PGlite,
-    private readonly lanes: PriorityLanes,
+    private readonly thread: DatabaseThread,
     private readonly lane: Lane,
-  ) {
-    this.direct = executor(db);
+  ) {}
+
+  async query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
+    return rowsOf<T>(await this.thread.request({ op: 'query', lane: this.lane, text, params }));
   }
 
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
-    return this.lanes.run(this.lane, () => this.direct.query<T>(text, params));
+  async exec(script: string): Promise<void> {
+    await this.thread.request({ op: 'exec', lane: this.lane, script });
   }
 
-  exec(script: string): Promise<void> {
-    return this.lanes.run(this.lane, () => this.direct.exec(script));
-  }
-
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.lanes.run(this.lane, () => this.db.transaction((tx) => fn(executor(tx))));
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const begun = await this.thread.request({ op: 'begin', lane: this.lane });
+    const txId = begun.id;
+    const tx: SqlExecutor = {
+      query: async <R>(text: string, params?: unknown[]) => rowsOf<R>(await this.thread.request({ op: 'query', lane: this.lane, tx: txId, text, params })),
+      exec: async (script: string) => {
+        await this.thread.request({ op: 'exec', lane: this.lane, tx: txId, script });
+      },
+    };
+    let result: T;
+    try {
+      result = await fn(tx);
+    } catch (error) {
+      await this.thread.request({ op: 'end', tx: txId, commit: false }).catch(() => {});
+      throw error;
+    }
+    await this.thread.request({ op: 'end', tx: txId, commit: true });
+    return result;
   }
 
   readLane(): Sql {
-    return this.lane === 'reads' ? this : new PgliteSql(this.db, this.lanes, 'reads');
+    return this.lane === 'reads' ? this : new PgliteSql(this.thread, 'reads');
   }
 
   async close(): Promise<void> {
     if (this.lane === 'reads') return;
-    if (!this.db.closed) await this.db.close();
+    await this.thread.close();
   }
 }

@@ -23,16 +23,25 @@ export const ENGINE_BURST = 8;
 export class PriorityLanes {
   private readonly queues: Record<Lane, Work[]> = { engine: [], reads: [] };
   private busy = false;
+  /** Inside `beforePick`: work queued meanwhile waits for the pick under way. */
+  private picking = false;
   /** When the current run of back-to-back work began. */
   private sliceStart = 0;
   /** Engine work run in a row while reads waited. */
   private burst = 0;
 
+  /**
+   * `beforePick` runs each time the next work is about to be chosen: it may queue work
+   * (the PGlite thread takes the requests that arrived meanwhile, so an engine
+   * statement that came after a read still goes first).
+   */
+  constructor(private readonly beforePick?: () => void) {}
+
   /** Runs `fn` alone (nothing else of either lane meanwhile), after all queued engine work. */
   run<T>(lane: Lane, fn: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queues[lane].push({ run: fn, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.busy) {
+      if (!this.busy && !this.picking) {
         this.sliceStart = performance.now();
         this.next();
       }
@@ -45,6 +54,14 @@ export class PriorityLanes {
   }
 
   private next(): void {
+    if (this.beforePick) {
+      this.picking = true;
+      try {
+        this.beforePick();
+      } finally {
+        this.picking = false;
+      }
+    }
     const { engine, reads } = this.queues;
     const readsTurn = reads.length > 0 && (engine.length === 0 || this.burst >= ENGINE_BURST);
     const work = readsTurn ? reads.shift() : engine.shift();

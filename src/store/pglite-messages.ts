@@ -1,0 +1,43 @@
+/**
+ * What the server's main thread and the PGlite thread (`pglite-worker.ts`) say to each
+ * other. Every request carries an `id` answered exactly once. A transaction is
+ * interactive: `begin` is answered when it holds the database (queued by its lane like
+ * any statement); the statements that name it (`tx`) run at once; `end` commits or
+ * rolls it back and lets the next queued work run.
+ */
+import type { Lane } from './priority-lanes.js';
+
+export type ToDatabase =
+  | { op: 'query'; id: number; lane: Lane; tx?: number; text: string; params?: unknown[] }
+  | { op: 'exec'; id: number; lane: Lane; tx?: number; script: string }
+  | { op: 'begin'; id: number; lane: Lane }
+  | { op: 'end'; id: number; tx: number; commit: boolean }
+  | { op: 'close'; id: number };
+
+/** A database error as data (its class does not cross threads): message, name and PostgreSQL's fields (`code`, `constraint`, `detail`, ...). */
+export interface ErrorData {
+  message: string;
+  name: string;
+  fields: Record<string, string | number | boolean>;
+}
+
+export type FromDatabase =
+  | { id: number; ok: true; rows?: unknown[]; affectedRows?: number }
+  | { id: number; ok: false; error: ErrorData }
+  /** Sent once, when the database is open (or could not be opened). */
+  | { id: 0; ok: true; ready: true }
+  | { id: 0; ok: false; error: ErrorData; ready: false };
+
+/** Options the PGlite thread starts with (`workerData`). */
+export interface DatabaseThreadOptions {
+  /** `<dataDir>/pgdata`; in memory when absent. */
+  path?: string;
+}
+
+/** An error's message, name and own plain fields, to be rebuilt on the other side. */
+export function errorData(error: unknown): ErrorData {
+  if (!(error instanceof Error)) return { message: String(error), name: 'Error', fields: {} };
+  const fields: ErrorData['fields'] = {};
+  for (const [k, v] of Object.entries(error)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') fields[k] = v;
+  return { message: error.message, name: error.name, fields };
+}
