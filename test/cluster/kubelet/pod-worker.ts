@@ -91,6 +91,13 @@ export class PodWorker {
   private latest: PodObject | null;
   private readonly podDir: string;
   private readonly startTime: string;
+  /**
+   * When this Pod became active, to the millisecond: `startTime` is written in whole
+   * seconds (as the API does), and a deadline counted from it could fire up to a second
+   * early — before the container even started, for `activeDeadlineSeconds: 1`. The
+   * kubelet, too, counts from the time it holds, not from the truncated one.
+   */
+  private readonly startMs: number;
   private sandboxReady = false;
   private initialized = false;
   private readonly initStatuses: ContainerStatus[];
@@ -121,6 +128,7 @@ export class PodWorker {
     this.latest = pod;
     this.podDir = join(ctx.podsDir, this.uid);
     this.startTime = pod.status?.startTime ?? nowIso();
+    this.startMs = pod.status?.startTime ? Date.parse(pod.status.startTime) : Date.now();
     this.conditions = pod.status?.conditions;
     const waiting = (c: PodContainer, reason: string): ContainerStatus => ({
       name: c.name,
@@ -248,7 +256,7 @@ export class PodWorker {
     this.write();
     const deadline = this.spec.activeDeadlineSeconds;
     if (deadline !== undefined) {
-      const ms = Date.parse(this.startTime) + deadline * 1000 - Date.now();
+      const ms = this.startMs + deadline * 1000 - Date.now();
       this.deadlineTimer = setTimeout(() => this.stop('deadline', this.graceMs()), Math.max(0, ms));
     }
     await this.setUpVolumes();
