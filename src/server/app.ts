@@ -30,7 +30,7 @@ import { hostCheck } from './security/host-check.js';
 import { loginLink } from './security/login-link.js';
 import { jsonBodies, originCheck } from './security/origin-check.js';
 import { SECURITY_SCHEMES } from './security/route-security.js';
-import { ReadCoalescer, readConcurrencyFor } from './read-cache.js';
+import { ReadCoalescer } from './read-cache.js';
 
 export type { AppOptions, RequestLogEntry, ServerEngine, ServerStore } from './deps.js';
 
@@ -50,7 +50,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
     ...(options.apps ? { apps: options.apps } : {}),
     ...(options.runners ? { runners: options.runners } : {}),
     auth: options.auth ?? new AuthService({ store: options.store, enabled: options.config.auth }),
-    reads: new ReadCoalescer(readConcurrencyFor(options.config.databaseUrl)),
+    reads: new ReadCoalescer(),
     followPollMs: options.followPollMs ?? 500,
     heartbeatMs: options.heartbeatMs ?? 15_000,
   };

@@ -19,17 +19,16 @@ export interface SharedAnswer {
   etag: string;
 }
 
-/** Shared API reads that may use the store at once (token lookups and other API reads use the read lane too). */
-export const READ_CONCURRENCY = 2;
-
 /**
- * Shared reads at once for a store: PGlite runs one statement at a time on this thread,
- * so more would only queue inside it; PostgreSQL serves them on the read lane's own pool
- * (`READ_POOL_SIZE` connections), and a lower limit would queue reads it could answer.
+ * Shared API reads (and token lookups) that may use the store at once; the rest wait
+ * their turn, none is refused. PostgreSQL serves them on the read lane's own pool
+ * (`READ_POOL_SIZE` connections); PGlite on its own thread, after the engine's
+ * statements (`priority-lanes.ts`). Measured on PGlite (`BENCH_ONLY=read-load`,
+ * 2026-11-30): 2 at once left reads waiting while the database thread had time for
+ * them (open-loop p99 4.2 s); 8 gave p99 0.5 s with runs at 0.77 of idle; 16 gave
+ * p99 0.39 s but runs at 0.69 of idle.
  */
-export function readConcurrencyFor(databaseUrl: string | null | undefined): number {
-  return databaseUrl ? 8 : READ_CONCURRENCY;
-}
+export const READ_CONCURRENCY = 8;
 
 interface Pending {
   key: string;

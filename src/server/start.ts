@@ -15,7 +15,7 @@ import { lockDataFolder } from '../store/data-folder-lock.js';
 import { openStores } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { createApp } from './app.js';
-import { readConcurrencyFor } from './read-cache.js';
+import { READ_CONCURRENCY } from './read-cache.js';
 import { loadExampleApps, loadExamples } from './examples.js';
 import { AppController } from '../apps/app-controller.js';
 import { LocalAppRuntime } from '../apps/local/local-app-runtime.js';
@@ -137,7 +137,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     databaseEngine: config.appDatabases,
     log: ({ level, msg, ...fields }) => log(level, msg, fields),
   });
-  const auth = new AuthService({ store: reads, runTokens: store, lookupConcurrency: readConcurrencyFor(config.databaseUrl), enabled: config.auth, log: (level, msg, fields) => log(level, msg, fields) });
+  const auth = new AuthService({ store: reads, runTokens: store, lookupConcurrency: READ_CONCURRENCY, enabled: config.auth, log: (level, msg, fields) => log(level, msg, fields) });
   let admin: AdminToken | null = null;
   try {
     admin = config.auth ? await ensureAdminToken({ auth, dataDir: config.dataDir, secret: config.adminToken }) : null;

@@ -25,7 +25,7 @@ export interface AuthServiceOptions {
    * end (engine work), so they need not wait behind the API's reads. Default `store`.
    */
   runTokens?: Pick<Store, 'findRunToken'>;
-  /** Token and session lookups that may use the store at once (`readConcurrencyFor`). Default 2. */
+  /** Token and session lookups that may use the store at once (`READ_CONCURRENCY`). Default 2. */
   lookupConcurrency?: number;
   /** False with `--insecure-no-auth`: every caller is the anonymous admin. */
   enabled: boolean;
