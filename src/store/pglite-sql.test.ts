@@ -90,18 +90,29 @@ describe('PGlite on its own thread', () => {
     expect((await sql.query<{ n: number }>('SELECT $1::int + 0 AS n', [5])).rows[0]!.n).toBe(5);
   });
 
-  it('does not keep a process alive once its statements are answered', async () => {
-    const pgliteSql = fileURLToPath(new URL('../../dist/store/pglite-sql.js', import.meta.url));
-    const dir = await mkdtemp(join(tmpdir(), 'topas-pglite-exit-'));
-    const script = join(dir, 'open-and-forget.mjs');
-    // Opens the database, answers one statement and never closes it.
-    await writeFile(script, `const m = await import(${JSON.stringify(pgliteSql)}); const sql = await m.openPglite(undefined); const { rows } = await sql.query('SELECT $1::int AS n', [7]); console.log(rows[0].n);`);
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  /** Runs `args` with node; resolves with its stdout and exit code. */
+  async function node(args: string[]): Promise<{ out: string; code: number | null }> {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(out.trim()).toBe('7');
-    expect(code).toBe(0);
+    return { out: out.trim(), code };
+  }
+  const pgliteSql = fileURLToPath(new URL('../../dist/store/pglite-sql.js', import.meta.url));
+  // Opens the database, answers one statement and never closes it.
+  const openAndForget = `const m = await import(${JSON.stringify(pgliteSql)}); const sql = await m.openPglite(undefined); const { rows } = await sql.query('SELECT $1::int AS n', [7]); console.log(rows[0].n);`;
+
+  it('does not keep a process alive once its statements are answered', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'topas-pglite-exit-'));
+    const script = join(dir, 'open-and-forget.mjs');
+    await writeFile(script, openAndForget);
+    // A V8 flag on the command line: the database thread inherits it without complaint.
+    expect(await node(['--max-old-space-size=512', script])).toEqual({ out: '7', code: 0 });
     await rm(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('starts under node -e --input-type=module, a flag worker threads refuse, even beside a V8 flag', async () => {
+    expect(await node(['--input-type=module', '-e', openAndForget])).toEqual({ out: '7', code: 0 });
+    expect(await node(['--max-old-space-size=512', '--input-type=module', '-e', openAndForget])).toEqual({ out: '7', code: 0 });
   }, 60_000);
 });
