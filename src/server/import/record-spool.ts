@@ -24,11 +24,16 @@ export class RecordSpool implements RunRecordSink {
   private pendingChars = 0;
   private out: WriteStream | null = null;
   private dir: string | null = null;
+  /** The first error of the file (disk full, ...), thrown by the next flush. */
+  private failure: Error | null = null;
 
   static async create(): Promise<RecordSpool> {
     const spool = new RecordSpool();
     spool.dir = await mkdtemp(join(tmpdir(), 'topas-import-'));
     spool.out = createWriteStream(join(spool.dir, 'records.ndjson'));
+    // Without a listener a write failing after `dispose` (a bad upload ends the import
+    // while a write is in flight) would be an uncaught exception that ends the server.
+    spool.out.on('error', (e) => (spool.failure ??= e));
     return spool;
   }
 
@@ -52,11 +57,12 @@ export class RecordSpool implements RunRecordSink {
 
   /** Writes what was collected since the last flush, waiting while the disk catches up. */
   async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
     if (this.pending.length === 0 || !this.out) return;
     const text = this.pending.join('');
     this.pending = [];
     this.pendingChars = 0;
-    if (!this.out.write(text)) await once(this.out, 'drain');
+    if (!this.out.write(text)) await once(this.out, 'drain'); // rejects on the stream's 'error'
   }
 
   /** True when enough is collected to be worth a write. */
@@ -70,6 +76,7 @@ export class RecordSpool implements RunRecordSink {
     if (this.out) {
       this.out.end();
       await once(this.out, 'finish');
+      if (this.failure) throw this.failure;
     }
     const lines = createInterface({ input: createReadStream(join(this.dir!, 'records.ndjson')), crlfDelay: Infinity });
     let batch: EventBatch = { steps: [], assertions: [], logs: [] };
@@ -94,7 +101,12 @@ export class RecordSpool implements RunRecordSink {
   }
 
   async dispose(): Promise<void> {
-    this.out?.destroy();
+    const out = this.out;
+    if (out && !out.closed) {
+      const closed = once(out, 'close').catch(() => undefined);
+      out.destroy();
+      await closed; // every write's callback has run: nothing arrives after the folder is gone
+    }
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }
