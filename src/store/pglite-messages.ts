@@ -1,9 +1,10 @@
 /**
  * What the server's main thread and the PGlite thread (`pglite-worker.ts`) say to each
  * other. Every request carries an `id` answered exactly once. A transaction is
- * interactive: `begin` is answered when it holds the database (queued by its lane like
- * any statement); the statements that name it (`tx`) run at once; `end` commits or
- * rolls it back and lets the next queued work run.
+ * interactive and pipelined: `begin` queues it in its lane like any statement (and is
+ * answered once it holds the database); the statements that name it (`tx`, the id of
+ * its `begin`) may be sent at once, before it begins: they run in the order they came;
+ * `end` commits or rolls it back after the last of them and lets the next queued work run.
  */
 import type { Lane } from './priority-lanes.js';
 
@@ -11,6 +12,8 @@ export type ToDatabase =
   | { op: 'query'; id: number; lane: Lane; tx?: number; text: string; params?: unknown[] }
   | { op: 'exec'; id: number; lane: Lane; tx?: number; script: string }
   | { op: 'begin'; id: number; lane: Lane }
+  /** A transaction body of `procedures.ts`, run whole on the database's thread. */
+  | { op: 'call'; id: number; lane: Lane; name: string; args: unknown[] }
   | { op: 'end'; id: number; tx: number; commit: boolean }
   | { op: 'close'; id: number };
 
@@ -22,7 +25,7 @@ export interface ErrorData {
 }
 
 export type FromDatabase =
-  | { id: number; ok: true; rows?: unknown[]; affectedRows?: number }
+  | { id: number; ok: true; rows?: unknown[]; affectedRows?: number; result?: unknown }
   | { id: number; ok: false; error: ErrorData }
   /** Sent once, when the database is open (or could not be opened). */
   | { id: 0; ok: true; ready: true }

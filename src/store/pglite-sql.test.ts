@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPglite } from './pglite-sql.js';
+import { callProcedure } from './procedures.js';
 import type { Sql } from './sql.js';
 
 let sql: Sql;
@@ -62,6 +63,45 @@ describe('PGlite on its own thread', () => {
     expect(committed).toBe(2);
     const { rows } = await sql.query<{ id: number }>('SELECT id FROM thread_t ORDER BY id');
     expect(rows.map((r) => r.id)).toEqual([1, 3]);
+  });
+
+  it('runs statements sent together in one transaction in the order they were issued; a failed one rolls all of it back', async () => {
+    // Issued at once, before the transaction holds the database, while another one holds it.
+    const holder = sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_sleep(0.05)');
+      return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM thread_t WHERE id >= 10')).rows[0]!.n;
+    });
+    const together = sql.transaction(async (tx) => {
+      const [, , seen] = await Promise.all([
+        tx.query('INSERT INTO thread_t VALUES ($1, $2)', [10, 'ten']),
+        tx.query('UPDATE thread_t SET name = $2 WHERE id = $1', [10, 'TEN']),
+        tx.query<{ name: string }>('SELECT name FROM thread_t WHERE id = $1', [10]),
+      ]);
+      return seen.rows.map((r) => r.name);
+    });
+    expect(await holder).toBe(0); // nothing of the second ran while the first held the database
+    expect(await together).toEqual(['TEN']);
+
+    const failed = sql.transaction((tx) =>
+      Promise.all([
+        tx.query('INSERT INTO thread_t VALUES ($1, $2)', [11, 'eleven']),
+        tx.query('INSERT INTO thread_t VALUES ($1, $2)', [10, 'ten again']), // duplicate key
+        tx.query('INSERT INTO thread_t VALUES ($1, $2)', [12, 'twelve']),
+      ]),
+    );
+    await expect(failed).rejects.toMatchObject({ code: '23505' });
+    const { rows } = await sql.query<{ id: number }>('SELECT id FROM thread_t WHERE id >= 10 ORDER BY id');
+    expect(rows.map((r) => r.id)).toEqual([10]);
+  });
+
+  it('runs a store procedure whole on its thread; one it does not know is refused and leaves the database usable', async () => {
+    await expect(sql.call!('dropEverything', [])).rejects.toThrow('no procedure "dropEverything"');
+    // Nothing of it holds the database: a transaction and a statement still run.
+    expect(await sql.transaction(async (tx) => (await tx.query<{ n: number }>('SELECT 1 AS n')).rows[0]!.n)).toBe(1);
+    // A known one that fails gives PostgreSQL's error (code and all) and ends its transaction.
+    const batch = { logs: [{ runId: 'r', seq: 1, ts: new Date(0).toISOString(), level: 'info' as const, message: 'x', stepSeq: null }], steps: [], assertions: [] };
+    await expect(callProcedure(sql, 'writeEvents', batch, [])).rejects.toMatchObject({ code: '42P01' }); // no run_logs table here
+    expect((await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM thread_t')).rows[0]!.n).toBeGreaterThan(0);
   });
 
   it('returns the types PGlite parses (timestamps as Dates, json as objects, arrays, numbers) and binds them back', async () => {

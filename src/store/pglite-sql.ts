@@ -34,11 +34,14 @@ export class PgliteError extends Error {
   }
 }
 
+/** A request's answer. */
+type Answer = Exclude<Extract<FromDatabase, { ok: true }>, { ready: true }>;
+
 /** A request before it is numbered. */
 type Request = ToDatabase extends infer M ? (M extends unknown ? Omit<M, 'id'> : never) : never;
 
 interface Pending {
-  resolve: (message: FromDatabase & { ok: true }) => void;
+  resolve: (message: Answer) => void;
   reject: (error: Error) => void;
 }
 
@@ -87,15 +90,21 @@ class DatabaseThread {
   }
 
   /** Sends one request; resolves with its answer. */
-  request(message: Request): Promise<FromDatabase & { ok: true }> {
-    if (this.gone) return Promise.reject(this.gone);
+  request(message: Request): Promise<Answer> {
+    return this.send(message).answer;
+  }
+
+  /** Sends one request: its id (a `begin`'s names the transaction) and its answer. */
+  send(message: Request): { id: number; answer: Promise<Answer> } {
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    if (this.gone) return { id, answer: Promise.reject(this.gone) };
+    const answer = new Promise<Answer>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       // Waiting for an answer keeps the process alive; an idle database does not.
       if (this.pending.size === 1) this.worker.ref();
       this.worker.postMessage({ ...message, id } as ToDatabase);
     });
+    return { id, answer };
   }
 
   close(): Promise<void> {
@@ -118,7 +127,7 @@ class DatabaseThread {
   }
 }
 
-function rowsOf<T>(answer: FromDatabase & { ok: true }): SqlResult<T> {
+function rowsOf<T>(answer: Answer): SqlResult<T> {
   const a = answer as { rows?: T[]; affectedRows?: number };
   return { rows: a.rows ?? [], affectedRows: a.affectedRows ?? 0 };
 }
@@ -139,9 +148,16 @@ class PgliteSql implements Sql {
     await this.thread.request({ op: 'exec', lane: this.lane, script });
   }
 
+  /**
+   * Statements are sent as they are issued, without waiting for the transaction to hold
+   * the database or for the statement before to be answered: the PGlite thread runs
+   * them in order, and holds the database idle only while `fn` itself awaits an answer
+   * it needs (statements issued together — `Promise.all` — cost one exchange).
+   */
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const begun = await this.thread.request({ op: 'begin', lane: this.lane });
-    const txId = begun.id;
+    const { id: txId, answer: begun } = this.thread.send({ op: 'begin', lane: this.lane });
+    // A BEGIN that fails fails the statements after it, and the end: it is reported there.
+    begun.catch(() => undefined);
     const tx: SqlExecutor = {
       query: async <R>(text: string, params?: unknown[]) => rowsOf<R>(await this.thread.request({ op: 'query', lane: this.lane, tx: txId, text, params })),
       exec: async (script: string) => {
@@ -157,6 +173,10 @@ class PgliteSql implements Sql {
     }
     await this.thread.request({ op: 'end', tx: txId, commit: true });
     return result;
+  }
+
+  async call(name: string, args: unknown[]): Promise<unknown> {
+    return (await this.thread.request({ op: 'call', lane: this.lane, name, args })).result;
   }
 
   readLane(): Sql {

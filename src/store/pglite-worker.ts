@@ -11,6 +11,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { errorData, type DatabaseThreadOptions, type FromDatabase, type ToDatabase } from './pglite-messages.js';
 import { PreparedStatements } from './pglite-statements.js';
+import { runProcedure } from './procedures.js';
+import type { SqlExecutor } from './sql.js';
 import { PriorityLanes, type Lane } from './priority-lanes.js';
 
 const port = parentPort!;
@@ -23,42 +25,67 @@ const lanes = new PriorityLanes(() => {
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) handle(database, m.message as ToDatabase);
 });
 
-/** Open transactions (by the id of their `begin`): each ends by committing (true) or rolling back. */
-const open = new Map<number, (commit: boolean) => void>();
-/** When each begun transaction has committed or rolled back (and the next work may run). */
-const endings = new Map<number, Promise<void>>();
+/** A transaction between its `begin` and its `end`, by the id of its `begin`. */
+interface OpenTransaction {
+  /**
+   * Its statements in the order they came, after BEGIN: a statement runs once the one
+   * before it is done, so a client may send them all without waiting for answers. A
+   * failed statement fails the ones after it (PostgreSQL would refuse them too).
+   */
+  chain: Promise<unknown>;
+  /** Ends it, committing (true) or rolling back, once the last statement is done. */
+  end: (commit: boolean) => void;
+  /** When it has committed or rolled back, and the next queued work may run. */
+  ended: Promise<void>;
+}
 
-function answer(id: number, work: Promise<{ rows?: unknown[]; affectedRows?: number } | void>): void {
+const transactions = new Map<number, OpenTransaction>();
+
+function answer(id: number, work: Promise<{ rows?: unknown[]; affectedRows?: number; result?: unknown } | void>): void {
   work.then(
     (result) => port.postMessage({ id, ok: true, ...(result ?? {}) } satisfies FromDatabase),
     (error: unknown) => port.postMessage({ id, ok: false, error: errorData(error) } satisfies FromDatabase),
   );
 }
 
-/** Runs `work` for a statement of the open transaction `tx` (at once: it holds the database). */
+/** Runs `work` as the next statement of the open transaction `tx`. */
 function inTransaction<T>(tx: number, work: () => Promise<T>): Promise<T> {
-  if (!open.has(tx)) return Promise.reject(new Error(`no open transaction ${tx}`));
-  return work();
+  const open = transactions.get(tx);
+  if (!open) return Promise.reject(new Error(`no open transaction ${tx}`));
+  const next = open.chain.then(work);
+  open.chain = next;
+  return next;
 }
 
+/**
+ * Queues a transaction in its lane; once it holds the database it runs BEGIN, then its
+ * statements as they come, until its `end`. Its statements may come before it begins.
+ */
 function begin(db: PGlite, id: number, lane: Lane): void {
-  let begun = false;
-  const ended = lanes
-    .run(lane, async () => {
+  let begun!: () => void;
+  let notBegun!: (error: unknown) => void;
+  const started = new Promise<void>((resolve, reject) => {
+    begun = resolve;
+    notBegun = reject;
+  });
+  let end!: (commit: boolean) => void;
+  const decided = new Promise<boolean>((resolve) => (end = resolve));
+  let settle!: { resolve: () => void; reject: (error: unknown) => void };
+  const ended = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  ended.catch(() => undefined); // reported by `end`
+  // Known before it is queued: queueing may take the requests that follow (its statements, its end).
+  transactions.set(id, { chain: started, end, ended });
+  lanes.run(lane, async () => {
+    try {
       await db.exec('BEGIN');
-      begun = true;
-      const commit = await new Promise<boolean>((resolve) => {
-        open.set(id, resolve);
-        port.postMessage({ id, ok: true } satisfies FromDatabase);
-      });
-      await db.exec(commit ? 'COMMIT' : 'ROLLBACK');
-    })
-    .catch((error: unknown) => {
-      if (begun) throw error;
-      port.postMessage({ id, ok: false, error: errorData(error) } satisfies FromDatabase);
-    })
-    .finally(() => endings.delete(id));
-  endings.set(id, ended);
+    } catch (error) {
+      notBegun(error);
+      throw error;
+    }
+    begun();
+    await db.exec((await decided) ? 'COMMIT' : 'ROLLBACK');
+  }).then(settle.resolve, settle.reject);
+  answer(id, started);
 }
 
 function handle(db: PGlite, msg: ToDatabase): void {
@@ -77,13 +104,34 @@ function handle(db: PGlite, msg: ToDatabase): void {
     case 'begin':
       begin(db, msg.id, msg.lane);
       return;
+    case 'call': {
+      const tx: SqlExecutor = { query: (text, params) => run.query(text, params) as never, exec: (script) => db.exec(script).then(() => undefined) };
+      answer(
+        msg.id,
+        lanes.run(msg.lane, async () => {
+          await db.exec('BEGIN');
+          try {
+            const result = await runProcedure(tx, msg.name, msg.args);
+            await db.exec('COMMIT');
+            return { result };
+          } catch (error) {
+            await db.exec('ROLLBACK');
+            throw error;
+          }
+        }),
+      );
+      return;
+    }
     case 'end': {
-      const end = open.get(msg.tx);
-      if (!end) return answer(msg.id, Promise.reject(new Error(`no open transaction ${msg.tx}`)));
-      open.delete(msg.tx);
-      const ended = endings.get(msg.tx) ?? Promise.resolve();
-      end(msg.commit);
-      answer(msg.id, ended);
+      const open = transactions.get(msg.tx);
+      if (!open) return answer(msg.id, Promise.reject(new Error(`no open transaction ${msg.tx}`)));
+      transactions.delete(msg.tx);
+      // After its last statement (failed or not): a commit after a failure rolls back, as in PostgreSQL.
+      void open.chain.then(
+        () => open.end(msg.commit),
+        () => open.end(false),
+      );
+      answer(msg.id, open.ended);
       return;
     }
     case 'close':

@@ -26,6 +26,12 @@ export interface Sql extends SqlExecutor {
    * of their own). Closing it closes nothing: `close()` of this Sql does. Absent: this Sql.
    */
   readLane?(): Sql;
+  /**
+   * Runs a named transaction body of `procedures.ts` with `args`, in one transaction, where
+   * the database is (PGlite: on its thread). Absent: `callProcedure` runs it through
+   * `transaction`.
+   */
+  call?(name: string, args: unknown[]): Promise<unknown>;
 }
 
 /** The Sql the API reads through: `sql.readLane()` when there is one, else `sql` itself. */
