@@ -21,7 +21,7 @@ import { AppController } from '../apps/app-controller.js';
 import { LocalAppRuntime } from '../apps/local/local-app-runtime.js';
 import { basename, join } from 'node:path';
 import { sameRules, type CategoryRules } from '../core/categories.js';
-import { AuthService } from './security/auth-service.js';
+import { AuthService, SHARED_DATABASE_TRUST_MS } from './security/auth-service.js';
 import { ensureAdminToken, type AdminToken } from './security/admin-token.js';
 import type { KubernetesMode } from './kubernetes-composition.js';
 
@@ -137,7 +137,15 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     databaseEngine: config.appDatabases,
     log: ({ level, msg, ...fields }) => log(level, msg, fields),
   });
-  const auth = new AuthService({ store: reads, runTokens: store, lookupConcurrency: READ_CONCURRENCY, enabled: config.auth, log: (level, msg, fields) => log(level, msg, fields) });
+  const auth = new AuthService({
+    store: reads,
+    runTokens: store,
+    lookupConcurrency: READ_CONCURRENCY,
+    // Embedded, only this process writes the data folder: every revocation goes through it.
+    trustForMs: config.databaseUrl ? SHARED_DATABASE_TRUST_MS : Infinity,
+    enabled: config.auth,
+    log: (level, msg, fields) => log(level, msg, fields),
+  });
   let admin: AdminToken | null = null;
   try {
     admin = config.auth ? await ensureAdminToken({ auth, dataDir: config.dataDir, secret: config.adminToken }) : null;

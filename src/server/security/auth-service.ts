@@ -10,7 +10,7 @@ import { TOKEN_NAME, type TokenRecord } from '../../core/token.js';
 import type { Store } from '../../store/store.js';
 import { hashSecret, newOpaqueSecret, newTokenSecret } from './secrets.js';
 import { hashRunToken } from '../../core/run-token.js';
-import { ReadCoalescer } from '../read-cache.js';
+import { READ_CONCURRENCY, ReadCoalescer } from '../read-cache.js';
 
 /** The store operations authentication uses. */
 export type AuthStore = Pick<
@@ -25,8 +25,16 @@ export interface AuthServiceOptions {
    * end (engine work), so they need not wait behind the API's reads. Default `store`.
    */
   runTokens?: Pick<Store, 'findRunToken'>;
-  /** Token and session lookups that may use the store at once (`READ_CONCURRENCY`). Default 2. */
+  /** Token and session lookups that may use the store at once. Default `READ_CONCURRENCY`. */
   lookupConcurrency?: number;
+  /**
+   * How long a live token or session, once read, is trusted without reading the store
+   * again, in ms. A revocation or log-out through this service takes effect at once
+   * whatever it is; this bounds how long one made by another topas sharing the
+   * database goes unseen here. `Infinity` when every change goes through this service
+   * (PGlite: one topas per data folder). Default 0: read every time.
+   */
+  trustForMs?: number;
   /** False with `--insecure-no-auth`: every caller is the anonymous admin. */
   enabled: boolean;
   /** How long a dashboard session lasts. Default 30 days. */
@@ -49,6 +57,22 @@ export interface NewSessionCookie {
 }
 
 const DAY_MS = 24 * 3600_000;
+/**
+ * On a database other topas instances share (PostgreSQL), how long a live token read
+ * by one instance is trusted there: a revocation made on another instance takes at
+ * most this long to be seen here (kube-apiserver trusts a webhook's token review for 2
+ * minutes by default).
+ */
+export const SHARED_DATABASE_TRUST_MS = 5_000;
+
+/** Live tokens and sessions remembered at most, the least recently used forgotten first. */
+const MAX_TRUSTED = 10_000;
+
+/** A live token (or a session's) as read, and until when it is trusted without reading again. */
+interface Trusted {
+  token: TokenRecord;
+  until: number;
+}
 /** `last_used_at` is written at most this often per token, so reads do not become writes. */
 const TOUCH_EVERY_MS = 60_000;
 
@@ -69,12 +93,16 @@ export class AuthService {
    */
   private readonly lookups: ReadCoalescer;
   /** Runner calls' token checks: shared alike, but not queued behind the API's lookups. */
-  private readonly runTokenLookups = new ReadCoalescer(16);
+  private readonly runTokenLookups = new ReadCoalescer(READ_CONCURRENCY);
+  private readonly trustForMs: number;
+  /** Live tokens (`token\n<hash>`) and sessions (`session\n<hash>`) read lately, least recently used first. */
+  private readonly trusted = new Map<string, Trusted>();
 
   constructor(options: AuthServiceOptions) {
     this.store = options.store;
     this.runTokens = options.runTokens ?? options.store;
-    this.lookups = new ReadCoalescer(options.lookupConcurrency ?? 2);
+    this.lookups = new ReadCoalescer(options.lookupConcurrency ?? READ_CONCURRENCY);
+    this.trustForMs = options.trustForMs ?? 0;
     this.enabled = options.enabled;
     this.sessionTtlMs = options.sessionTtlMs ?? 30 * DAY_MS;
     this.loginCodeTtlMs = options.loginCodeTtlMs ?? 15 * 60_000;
@@ -85,9 +113,12 @@ export class AuthService {
   /** The live token whose secret this is, or null. */
   async verifyToken(secret: string): Promise<TokenRecord | null> {
     if (!secret || secret.length > 512) return null;
-    const hash = hashSecret(secret);
-    const token = await this.lookups.share(`token\n${hash}`, () => this.store.findTokenBySecretHash(hash));
-    if (!token || token.revokedAt !== null) return null;
+    const key = `token\n${hashSecret(secret)}`;
+    const token = await this.lookup(key, async (hash) => {
+      const found = await this.store.findTokenBySecretHash(hash);
+      return found && found.revokedAt === null ? { token: found, expiresAt: Infinity } : null;
+    });
+    if (!token) return null;
     this.touch(token.id);
     return token;
   }
@@ -102,10 +133,37 @@ export class AuthService {
   /** The live token behind a session cookie value, or null. */
   async verifySession(value: string): Promise<TokenRecord | null> {
     if (!value || value.length > 512) return null;
-    const hash = hashSecret(value);
-    const found = await this.lookups.share(`session\n${hash}`, () => this.store.findSession(hash));
+    const token = await this.lookup(`session\n${hashSecret(value)}`, async (hash) => {
+      const found = await this.store.findSession(hash);
+      return found ? { token: found.token, expiresAt: Date.parse(found.expiresAt) } : null;
+    });
+    if (!token) return null;
+    this.touch(token.id);
+    return token;
+  }
+
+  /**
+   * The live token under `key` (kind and secret hash): as trusted lately, else read by
+   * `read` (given the hash) — shared with identical lookups waiting with it — and trusted
+   * for `trustForMs`, never past its own expiry. What is not live is not remembered.
+   */
+  private async lookup(key: string, read: (hash: string) => Promise<{ token: TokenRecord; expiresAt: number } | null>): Promise<TokenRecord | null> {
+    const now = this.now();
+    const known = this.trusted.get(key);
+    if (known) {
+      this.trusted.delete(key);
+      if (known.until > now) {
+        this.trusted.set(key, known); // most recently used goes last
+        return known.token;
+      }
+    }
+    const forgets = this.forgets;
+    const found = await this.lookups.share(key, () => read(key.slice(key.indexOf('\n') + 1)));
     if (!found) return null;
-    this.touch(found.token.id);
+    if (this.trustForMs > 0 && this.forgets === forgets) {
+      if (this.trusted.size >= MAX_TRUSTED) this.trusted.delete(this.trusted.keys().next().value!);
+      this.trusted.set(key, { token: found.token, until: Math.min(found.expiresAt, now + this.trustForMs) });
+    }
     return found.token;
   }
 
@@ -118,7 +176,16 @@ export class AuthService {
   }
 
   async deleteSession(value: string): Promise<void> {
-    if (value && value.length <= 512) await this.store.deleteSession(hashSecret(value));
+    if (!value || value.length > 512) return;
+    const hash = hashSecret(value);
+    this.forgets++;
+    this.trusted.delete(`session\n${hash}`);
+    try {
+      await this.store.deleteSession(hash);
+    } finally {
+      this.forgets++;
+      this.trusted.delete(`session\n${hash}`);
+    }
   }
 
   /** A fresh one-time login code that stands for the token (single use, expires after `loginCodeTtlMs`). */
@@ -190,10 +257,26 @@ export class AuthService {
     const token = await this.store.getToken(idOrName);
     if (!token) throw new NotFoundError('token', idOrName);
     if (token.revokedAt !== null) throw new ConflictError(`token ${JSON.stringify(token.name)} (${token.id}) is already revoked`, { id: token.id });
-    const revoked = await this.store.revokeToken(token.id);
+    // Forgotten before and after the write; a lookup that overlaps it does not remember what it read.
+    this.forget(token.id);
+    let revoked: TokenRecord | null;
+    try {
+      revoked = await this.store.revokeToken(token.id);
+    } finally {
+      this.forget(token.id);
+    }
     if (!revoked) throw new ConflictError(`token ${JSON.stringify(token.name)} (${token.id}) is already revoked`, { id: token.id });
     for (const [hash, code] of this.loginCodes) if (code.tokenId === token.id) this.loginCodes.delete(hash);
     return revoked;
+  }
+
+  /** Counts `forget`s: a lookup remembers what it read only when none happened meanwhile. */
+  private forgets = 0;
+
+  /** Stops trusting a token and its sessions. */
+  private forget(tokenId: string): void {
+    this.forgets++;
+    for (const [key, known] of this.trusted) if (known.token.id === tokenId) this.trusted.delete(key);
   }
 
   private touch(tokenId: string): void {
