@@ -1,6 +1,7 @@
 import { clean } from './event-rows.js';
 import { DURATION_NOW } from './run-events-sql.js';
 import { callProcedure } from './procedures.js';
+import { queryJsonRows } from './json-rows.js';
 import { DEFAULT_TIMEOUT_SECONDS, type NewRun, type Run, type RunCompletion, type RunFilter, type RunSummary } from '../core/run.js';
 import { RUN_PHASES, assertTransition, type RunPhase } from '../core/run-phase.js';
 import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../core/definition.js';
@@ -198,15 +199,15 @@ class PostgresStore implements Store {
     const starting = start && start.max > 0 && start.globalLimit > 0 ? start : null;
     try {
       let inserted: Record<string, unknown>[];
-      if (!starting) inserted = (await this.sql.query(INSERT_QUEUED_RUNS, [json])).rows;
+      if (!starting) inserted = await queryJsonRows(this.sql, INSERT_QUEUED_RUNS, [json]);
       else if (this.sql.dialect === 'pglite') {
         // One session: the statement is alone, as in claimRuns.
-        inserted = (await this.sql.query(INSERT_STARTING_RUNS, [json, starting.owner, starting.max, starting.globalLimit])).rows;
+        inserted = await queryJsonRows(this.sql, INSERT_STARTING_RUNS, [json, starting.owner, starting.max, starting.globalLimit]);
       } else {
         inserted = await this.sql.transaction(async (tx) => {
           // The claimers' lock: the Running count stays exact against claimRuns and other inserts.
           await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [CLAIM_LOCK]);
-          return (await tx.query(INSERT_STARTING_RUNS, [json, starting.owner, starting.max, starting.globalLimit])).rows;
+          return queryJsonRows(tx, INSERT_STARTING_RUNS, [json, starting.owner, starting.max, starting.globalLimit]);
         });
       }
       const byId = new Map(inserted.map((r) => [String(r.id), toRun(r)]));
@@ -228,7 +229,7 @@ class PostgresStore implements Store {
   async listRuns(filter: RunFilter, page: PageRequest): Promise<Page<Run>> {
     const limit = pageLimit(page.limit);
     const query = listRunsQuery(filter, limit, page.cursor);
-    const { rows } = await this.sql.query(query.text, query.params);
+    const rows = await queryJsonRows(this.sql, query.text, query.params, 'created_at DESC, id DESC');
     const items = rows.slice(0, limit).map(toRun);
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null };
@@ -244,7 +245,8 @@ class PostgresStore implements Store {
       // claim's cost) is left out.
       const withApps = this.appRunsMayBeActive;
       const created = this.appRunsCreated;
-      const { rows } = await this.sql.query(
+      const rows = await queryJsonRows(
+        this.sql,
         `WITH room AS (
            SELECT GREATEST(0, LEAST($2::int, $3::int - ${RUNNING_NOW}::int)) AS n
          ), ${withApps ? `${APP_BLOCKED_CTES},` : ''} picked AS MATERIALIZED (
@@ -271,7 +273,8 @@ class PostgresStore implements Store {
       const { rows: counted } = await tx.query<{ n: number }>(`SELECT ${RUNNING_NOW}::int AS n`);
       const n = Math.min(max, globalLimit - Number(counted[0]!.n));
       if (n <= 0) return [];
-      const { rows } = await tx.query(
+      const rows = await queryJsonRows(
+        tx,
         // MATERIALIZED: the LIMITed, locked pick runs exactly once (an IN-subquery
         // may be planned as a join that does not honour the limit); the picked ids
         // then go by primary key, whatever the statistics of the fresh queue say.

@@ -12,6 +12,7 @@ import type { RunFinish } from './store.js';
 import type { SqlExecutor } from './sql.js';
 import { LARGE_RUN_TESTS, recordedRunsQuery, recordTestResultsOf } from './test-results-sql.js';
 import { toRun } from './row-mapping.js';
+import { jsonRowsOf, jsonRowsSelect } from './json-rows.js';
 
 /** A Running run's duration until now, in ms (as `duration_ms` holds it). */
 export const DURATION_NOW = `(extract(epoch from (now()::timestamptz(3) - started_at)) * 1000)::bigint`;
@@ -116,8 +117,9 @@ export async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Prom
     cpu: c.profile?.cpuMs ?? null,
     mem: c.profile?.peakMemoryBytes ?? null,
   }));
-  // The finished rows come back with what recording their test cases reads (one statement, not two).
-  const { rows: updated } = await sql.query(
+  // The finished rows come back with what recording their test cases reads (one
+  // statement, not two), in finish order, as one JSON array (`json-rows.ts`).
+  const finished = await sql.query(
     `WITH up AS (
        UPDATE runs r SET phase = x.phase, reason = x.reason, message = x.message,
               steps_passed = x.sp, steps_failed = x.sf, steps_skipped = x.sk, assertions_passed = x.ap, assertions_failed = x.af,
@@ -127,15 +129,16 @@ export async function finishRunsWith(sql: SqlExecutor, items: RunFinish[]): Prom
                                                  sp int, sf int, sk int, ap int, af int, cpu float8, mem bigint)
         WHERE r.id = x.id AND r.owner = x.owner AND r.phase = 'Running'
        RETURNING r.*
-     ) ${recordedRunsQuery('up')}`,
+     ) ${jsonRowsSelect(recordedRunsQuery('up'), 'finished_at, id')}`,
     [JSON.stringify(rows), LARGE_RUN_TESTS],
   );
+  const updated = jsonRowsOf(finished);
   const byId = new Map(updated.map((r) => [String(r.id), toRun(r)]));
   if (updated.length) for (const [id, run] of await recordTestResultsOf(sql, updated)) byId.set(id, run);
   return items.map((i) => byId.get(i.id) ?? null);
 }
-/** Inserts assertions (a replayed one
- is ignored) and counts the new ones on the run. */
+
+/** Inserts assertions (a replayed one is ignored) and counts the new ones on the run. */
 async function insertAssertions(tx: SqlExecutor, assertions: readonly AssertionRecord[], skipCounters: readonly string[] = []): Promise<void> {
   const rows = assertions.map(assertionRow);
   const skip = new Set(skipCounters);
