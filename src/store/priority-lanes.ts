@@ -1,10 +1,13 @@
 /**
  * Two queues in front of a database that runs one statement at a time (PGlite): the
- * engine's work goes first, API reads take what is left — except that after
- * `ENGINE_BURST` engine statements in a row a waiting read gets one turn, so reads are
- * slowed down by a busy engine, never starved by it. Queued work runs back
- * to back for at most `SLICE_MS`, then the event loop gets a turn (`setImmediate`), so
- * connections are accepted and requests parsed while hundreds of statements wait.
+ * engine's work goes first, API reads take what is left — except that while both
+ * wait, reads get `READ_SHARE` of the database's time, so reads are slowed down by a
+ * busy engine, never starved by it, and a flood of reads leaves the engine the rest.
+ * Shares are counted in time, not in statements: one engine statement may be a whole
+ * batch of runs' events (`procedures.ts`), a read is usually well under a millisecond.
+ * Queued work runs back to back for at most `SLICE_MS`, then the event loop gets a turn
+ * (`setImmediate`), so connections are accepted and requests parsed while hundreds of
+ * statements wait.
  */
 export type Lane = 'engine' | 'reads';
 
@@ -17,8 +20,15 @@ interface Work {
 /** How long queued statements run back to back before the event loop gets a turn, in ms. */
 export const SLICE_MS = 5;
 
-/** Engine statements run in a row, at most, while a read waits. */
-export const ENGINE_BURST = 8;
+/**
+ * The share of the database's time API reads get while engine work waits too. Measured
+ * on PGlite (`BENCH_ONLY=read-load`, 2026-11-30): counting statements instead (a read
+ * after every 8 engine statements) left reads 106/s with p99 3.7 s once batched engine
+ * statements took 5–25 ms each.
+ */
+export const READ_SHARE = 0.3;
+/** Time used while the other lane waited is forgotten by half every this many ms. */
+const HALF_LIFE_MS = 50;
 
 export class PriorityLanes {
   private readonly queues: Record<Lane, Work[]> = { engine: [], reads: [] };
@@ -27,8 +37,9 @@ export class PriorityLanes {
   private picking = false;
   /** When the current run of back-to-back work began. */
   private sliceStart = 0;
-  /** Engine work run in a row while reads waited. */
-  private burst = 0;
+  /** Time each lane's work held the database while the other lane waited (decaying, ms). */
+  private readonly used: Record<Lane, number> = { engine: 0, reads: 0 };
+  private decayedAt = performance.now();
 
   /**
    * `beforePick` runs each time the next work is about to be chosen: it may queue work
@@ -63,9 +74,16 @@ export class PriorityLanes {
       }
     }
     const { engine, reads } = this.queues;
-    const readsTurn = reads.length > 0 && (engine.length === 0 || this.burst >= ENGINE_BURST);
+    const now = performance.now();
+    const contended = engine.length > 0 && reads.length > 0;
+    // Shares count within a time both lanes wait: when one is empty, nobody is owed anything.
+    const keep = contended ? Math.pow(0.5, (now - this.decayedAt) / HALF_LIFE_MS) : 0;
+    this.used.engine *= keep;
+    this.used.reads *= keep;
+    this.decayedAt = now;
+    const readsTurn = reads.length > 0 && (engine.length === 0 || this.used.reads < READ_SHARE * (this.used.engine + this.used.reads));
+    const lane: Lane = readsTurn ? 'reads' : 'engine';
     const work = readsTurn ? reads.shift() : engine.shift();
-    this.burst = readsTurn || reads.length === 0 ? 0 : this.burst + 1;
     if (!work) {
       this.busy = false;
       return;
@@ -80,6 +98,7 @@ export class PriorityLanes {
     settled
       .then(work.resolve, work.reject)
       .finally(() => {
+        if (contended) this.used[lane] += performance.now() - now;
         if (performance.now() - this.sliceStart < SLICE_MS) return this.next();
         setImmediate(() => {
           this.sliceStart = performance.now();
