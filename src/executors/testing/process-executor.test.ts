@@ -59,6 +59,9 @@ describe('process executor', () => {
       expect(completion).toMatchObject({ phase: 'Passed', summary: { assertionsPassed: 1 } });
       expect(existsSync(join(dir, runId, 'source', 'big-test.lua'))).toBe(false);
       expect(readFileSync(join(dir, runId, 'output'), 'utf8')).toContain('fetching it from the server');
+      // Its completion reported, the runner ends by itself while the server is still there.
+      const pid = Number(readFileSync(join(dir, runId, 'pid'), 'utf8'));
+      await expect.poll(() => isAlive(pid), { timeout: 15_000, interval: 50 }).toBe(false);
     } finally {
       await executor.close();
       await ownServer.close();
@@ -66,3 +69,12 @@ describe('process executor', () => {
     }
   });
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
