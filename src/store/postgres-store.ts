@@ -120,6 +120,11 @@ function sizeViolation(error: unknown): unknown {
   return check ? new ValidationError([check]) : error;
 }
 
+/** Refuses a finish to a phase a Running run cannot reach: here, typed, before the finish crosses threads (`procedures.ts`). */
+function assertFinishable(finishes: readonly RunFinish[]): void {
+  for (const { completion } of finishes) assertTransition('Running', completion.phase);
+}
+
 /** Runs oldest first (createdAt, then id). */
 function sortOldestFirst(runs: Run[]): Run[] {
   return runs.sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1));
@@ -298,7 +303,7 @@ class PostgresStore implements Store {
 
   async finishRuns(items: RunFinish[]): Promise<(Run | null)[]> {
     if (items.length === 0) return [];
-    for (const { completion } of items) assertTransition('Running', completion.phase); // typed, before it crosses threads
+    assertFinishable(items);
     return callProcedure(this.sql, 'finishRuns', items);
   }
 
@@ -455,7 +460,7 @@ class PostgresStore implements Store {
     const empty = batch.logs.length === 0 && batch.steps.length === 0 && batch.assertions.length === 0;
     if (empty && finishes.length === 0) return [];
     if (empty) return this.finishRuns(finishes);
-    for (const { completion } of finishes) assertTransition('Running', completion.phase); // typed, before it crosses threads
+    assertFinishable(finishes);
     return callProcedure(this.sql, 'writeEvents', batch, finishes);
   }
 

@@ -113,8 +113,8 @@ export class AuthService {
   /** The live token whose secret this is, or null. */
   async verifyToken(secret: string): Promise<TokenRecord | null> {
     if (!secret || secret.length > 512) return null;
-    const key = `token\n${hashSecret(secret)}`;
-    const token = await this.lookup(key, async (hash) => {
+    const hash = hashSecret(secret);
+    const token = await this.lookup(`token\n${hash}`, async () => {
       const found = await this.store.findTokenBySecretHash(hash);
       return found && found.revokedAt === null ? { token: found, expiresAt: Infinity } : null;
     });
@@ -133,7 +133,8 @@ export class AuthService {
   /** The live token behind a session cookie value, or null. */
   async verifySession(value: string): Promise<TokenRecord | null> {
     if (!value || value.length > 512) return null;
-    const token = await this.lookup(`session\n${hashSecret(value)}`, async (hash) => {
+    const hash = hashSecret(value);
+    const token = await this.lookup(`session\n${hash}`, async () => {
       const found = await this.store.findSession(hash);
       return found ? { token: found.token, expiresAt: Date.parse(found.expiresAt) } : null;
     });
@@ -144,10 +145,10 @@ export class AuthService {
 
   /**
    * The live token under `key` (kind and secret hash): as trusted lately, else read by
-   * `read` (given the hash) — shared with identical lookups waiting with it — and trusted
+   * `read` — shared with identical lookups waiting with it — and trusted
    * for `trustForMs`, never past its own expiry. What is not live is not remembered.
    */
-  private async lookup(key: string, read: (hash: string) => Promise<{ token: TokenRecord; expiresAt: number } | null>): Promise<TokenRecord | null> {
+  private async lookup(key: string, read: () => Promise<{ token: TokenRecord; expiresAt: number } | null>): Promise<TokenRecord | null> {
     const now = this.now();
     const known = this.trusted.get(key);
     if (known) {
@@ -158,7 +159,7 @@ export class AuthService {
       }
     }
     const forgets = this.forgets;
-    const found = await this.lookups.share(key, () => read(key.slice(key.indexOf('\n') + 1)));
+    const found = await this.lookups.share(key, read);
     if (!found) return null;
     if (this.trustForMs > 0 && this.forgets === forgets) {
       if (this.trusted.size >= MAX_TRUSTED) this.trusted.delete(this.trusted.keys().next().value!);
