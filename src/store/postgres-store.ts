@@ -2,6 +2,7 @@ import { clean } from './event-rows.js';
 import { DURATION_NOW } from './run-events-sql.js';
 import { callProcedure } from './procedures.js';
 import { queryJsonRows } from './json-rows.js';
+import { CLAIM_LOCK, QUEUED_NOW, RUNNING_NOW, claimSharedWith } from './run-queue-sql.js';
 import { DEFAULT_TIMEOUT_SECONDS, type NewRun, type Run, type RunCompletion, type RunFilter, type RunSummary } from '../core/run.js';
 import { RUN_PHASES, assertTransition, type RunPhase } from '../core/run-phase.js';
 import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../core/definition.js';
@@ -32,39 +33,6 @@ import type { TimeRange, TrendBucket } from '../core/insights.js';
 import * as categories from './category-sql.js';
 import { runTestResults, type RecordedTestCase } from './run-results-sql.js';
 
-/**
- * Queued runs that must wait because of their App (CTEs ending in `app_blocked`):
- * a run that changes its App starts only when it is the App's oldest queued run and
- * nothing runs on the App; a read-only run starts when no changing run is running on
- * the App or queued before it (so writers are not starved). Runs without an App are
- * never blocked.
- */
-const APP_BLOCKED_CTES = `app_busy AS MATERIALIZED (
-    SELECT app_name, bool_and(app_read_only) AS read_only
-      FROM runs WHERE phase = 'Running' AND app_name IS NOT NULL GROUP BY app_name
-  ), app_waiting AS MATERIALIZED (
-    SELECT id, app_name, app_read_only,
-           row_number() OVER w AS pos,
-           count(*) FILTER (WHERE NOT app_read_only) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS writers_before
-      FROM runs WHERE phase = 'Queued' AND app_name IS NOT NULL
-    WINDOW w AS (PARTITION BY app_name ORDER BY created_at, id)
-  ), app_blocked AS (
-    SELECT q.id FROM app_waiting q LEFT JOIN app_busy b ON b.app_name = q.app_name
-     WHERE NOT ((NOT q.app_read_only AND q.pos = 1 AND b.app_name IS NULL)
-             OR (q.app_read_only AND q.writers_before = 0 AND coalesce(b.read_only, true)))
-  )`;
-
-/** Advisory lock key that serialises claimers so the global Running count is exact ("topasclm"). */
-const CLAIM_LOCK = 0x746f70617363_6c6dn.toString();
-
-/**
- * Runs Running now, from `run_counts` (exact at every commit: the statement triggers
- * of migration 004 keep it). Counting `runs` instead walks every entry a finished run
- * left in `runs_active_idx` until the next VACUUM: thousands of dead entries under load,
- * the most expensive part of a claim.
- */
-const RUNNING_NOW = `(SELECT coalesce(sum(n), 0) FROM run_counts WHERE phase = 'Running')`;
-
 /** The columns of a new run, as `createRuns` passes them (one JSON array, `ord` its position). */
 const NEW_RUN_ROWS = `jsonb_to_recordset($1::jsonb) AS x(ord int, id text, name text, origin text, k8s_ref jsonb, app_name text, app_read_only boolean,
                                         source jsonb, definition_id text, env jsonb, timeout_seconds int, labels jsonb)`;
@@ -82,7 +50,7 @@ const INSERT_QUEUED_RUNS = `INSERT INTO runs (id, name, phase, origin, k8s_ref, 
  * $4 Running in all. PostgreSQL: under the claimers' advisory lock.
  */
 const INSERT_STARTING_RUNS = `WITH room AS (
-    SELECT CASE WHEN EXISTS (SELECT 1 FROM runs WHERE phase = 'Queued') THEN 0
+    SELECT CASE WHEN ${QUEUED_NOW} > 0 THEN 0
                 ELSE GREATEST(0, LEAST($3::int, $4::int - ${RUNNING_NOW}::int)) END AS n
   ), x AS (
     SELECT x.*, (x.app_name IS NULL AND count(*) FILTER (WHERE x.app_name IS NULL) OVER (ORDER BY x.ord) <= (SELECT n FROM room)) AS starts
@@ -146,6 +114,19 @@ class PostgresStore implements Store {
   private appRunsMayBeActive = true;
   /** Counts creations of runs that target an App, so a claim's "none left" cannot hide a newer one. */
   private appRunsCreated = 0;
+  /**
+   * PGlite only: no Queued run was created before this instant (the `created_at` of the
+   * last run claimed; null: unknown). A claim's pick starts its index scan here instead
+   * of at the first entry of `runs_active_idx`'s Queued range, which keeps the dead
+   * entries of every run claimed since the last VACUUM: without it the claim read ~165
+   * index pages for 12,000 runs of history, and more with every run (no VACUUM runs
+   * while the engine is busy). Runs are created Queued with `now()`, so the ones still
+   * Queued are at or after it; a run created earlier (a clock set back) moves it back
+   * (`createRuns`), and should one be older all the same (written by other means), the
+   * pick falls back to the whole range as soon as it finds fewer runs than it has room
+   * for and fewer than are Queued.
+   */
+  private queuedSince: string | null = null;
   /** PGlite only: retention deleted rows since the last `maintain()`, whose space a VACUUM makes reusable. */
   private retentionDeleted = false;
 
@@ -216,6 +197,10 @@ class PostgresStore implements Store {
         });
       }
       const byId = new Map(inserted.map((r) => [String(r.id), toRun(r)]));
+      for (const run of byId.values()) {
+        // A clock set back: Queued runs older than the mark exist now.
+        if (run.phase === 'Queued' && this.queuedSince !== null && run.createdAt < this.queuedSince) this.queuedSince = run.createdAt;
+      }
       return rows.map((r) => byId.get(r.id)!);
     } catch (error) {
       if (isUniqueViolation(error)) {
@@ -243,58 +228,26 @@ class PostgresStore implements Store {
   async claimRuns(owner: string, max: number, globalLimit: number): Promise<Run[]> {
     if (max <= 0 || globalLimit <= 0) return [];
     if (this.sql.dialect === 'pglite') {
-      // PGlite is one session in one process: a single statement is already alone,
-      // so the count and the pick need no lock and no transaction round trips.
-      // Only this process writes its data folder, so it knows whether runs that
-      // target an App may be waiting; when none are, the App rule (which doubles a
-      // claim's cost) is left out.
-      const withApps = this.appRunsMayBeActive;
+      // Only this process writes its data folder, so it knows whether runs that target
+      // an App may be waiting; when none are, the App rule (which doubles a claim's
+      // cost) is left out.
       const created = this.appRunsCreated;
-      const rows = await queryJsonRows(
-        this.sql,
-        `WITH room AS (
-           SELECT GREATEST(0, LEAST($2::int, $3::int - ${RUNNING_NOW}::int)) AS n
-         ), ${withApps ? `${APP_BLOCKED_CTES},` : ''} picked AS MATERIALIZED (
-           SELECT id FROM runs WHERE phase = 'Queued' ${withApps ? 'AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))' : ''}
-            ORDER BY created_at, id LIMIT (SELECT n FROM room)
-         )
-         UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
-          WHERE id = ANY(ARRAY(SELECT id FROM picked))
-         RETURNING *`,
-        [owner, max, globalLimit],
-      );
-      if (withApps) {
-        const { rows: active } = await this.sql.query<{ any: boolean }>(
-          `SELECT EXISTS (SELECT 1 FROM runs WHERE phase IN ('Queued','Running') AND app_name IS NOT NULL) AS any`,
-        );
-        // unless a run that targets an App was created since this claim began
-        if (!active[0]!.any && this.appRunsCreated === created) this.appRunsMayBeActive = false;
-      }
-      return sortOldestFirst(rows.map(toRun));
+      const { rows, appRunsActive } = await callProcedure(this.sql, 'claimEmbedded', {
+        owner,
+        max,
+        globalLimit,
+        queuedSince: this.queuedSince,
+        withApps: this.appRunsMayBeActive,
+      });
+      // unless a run that targets an App was created since this claim began
+      if (appRunsActive === false && this.appRunsCreated === created) this.appRunsMayBeActive = false;
+      const claimed = sortOldestFirst(rows.map(toRun));
+      const last = claimed[claimed.length - 1]?.createdAt;
+      // Claims end in the order they ran: a later one's runs are never older.
+      if (last && (this.queuedSince === null || last > this.queuedSince)) this.queuedSince = last;
+      return claimed;
     }
-    return this.sql.transaction(async (tx) => {
-      // Serialise claimers: without it two claimers could both see room for N more.
-      await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [CLAIM_LOCK]);
-      const { rows: counted } = await tx.query<{ n: number }>(`SELECT ${RUNNING_NOW}::int AS n`);
-      const n = Math.min(max, globalLimit - Number(counted[0]!.n));
-      if (n <= 0) return [];
-      const rows = await queryJsonRows(
-        tx,
-        // MATERIALIZED: the LIMITed, locked pick runs exactly once (an IN-subquery
-        // may be planned as a join that does not honour the limit); the picked ids
-        // then go by primary key, whatever the statistics of the fresh queue say.
-        // The picked rows are locked by us, so they are still Queued.
-        `WITH ${APP_BLOCKED_CTES}, picked AS MATERIALIZED (
-           SELECT id FROM runs WHERE phase = 'Queued' AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))
-            ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
-         )
-         UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
-          WHERE id = ANY(ARRAY(SELECT id FROM picked))
-         RETURNING *`,
-        [owner, n],
-      );
-      return sortOldestFirst(rows.map(toRun));
-    });
+    return sortOldestFirst((await this.sql.transaction((tx) => claimSharedWith(tx, owner, max, globalLimit))).map(toRun));
   }
 
   async finishRun(id: string, owner: string, completion: RunCompletion): Promise<Run | null> {

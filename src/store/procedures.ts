@@ -9,10 +9,12 @@
  */
 import type { Sql, SqlExecutor } from './sql.js';
 import { finishRunsWith, writeEventsWith } from './run-events-sql.js';
+import { claimEmbeddedWith } from './run-queue-sql.js';
 
 export const PROCEDURES = {
   writeEvents: writeEventsWith,
   finishRuns: finishRunsWith,
+  claimEmbedded: claimEmbeddedWith,
 } satisfies Record<string, (tx: SqlExecutor, ...args: never[]) => Promise<unknown>>;
 
 export type ProcedureName = keyof typeof PROCEDURES;

@@ -105,6 +105,19 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect((await store.listRuns({}, { limit: 10 })).items).toHaveLength(3);
       });
 
+      it('claims a Queued run created before the last claimed one (a clock set back)', async () => {
+        const [first] = await store.createRuns([newRun({ name: 'first' }), newRun({ name: 'second' })]);
+        expect((await store.claimRuns('exec-a', 1, 10)).map((r) => r.name)).toEqual(['first']);
+        // Created "before" the run just claimed, as after the clock was set back.
+        await sql.query(
+          `INSERT INTO runs (id, name, phase, origin, source, timeout_seconds, created_at)
+           VALUES ('earlier', 'earlier', 'Queued', 'api', '{"type":"inline","script":"x()"}', 60, $1::timestamptz - interval '1 hour')`,
+          [first!.createdAt],
+        );
+        expect((await store.claimRuns('exec-a', 5, 10)).map((r) => r.name)).toEqual(['earlier', 'second']);
+        expect(await store.queueStats()).toEqual({ queued: 0, running: 3 });
+      });
+
       it('starts runs at insert while there is room, never past the global limit nor an older Queued run', async () => {
         const start = { owner: 'exec-a', max: 10, globalLimit: 3 };
         const [other] = await store.createRuns([newRun({ name: 'other' })]);

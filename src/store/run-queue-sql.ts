@@ -1,0 +1,130 @@
+/**
+ * The run queue in SQL: which Queued runs may start now, and the claim that starts them
+ * (Queued → Running, owned by one executor) oldest first, never past the one global
+ * limit. The engine's dispatcher (`engine/run-engine.ts`) claims through the store.
+ */
+import { queryJsonRows } from './json-rows.js';
+import type { SqlExecutor } from './sql.js';
+
+/**
+ * Queued runs that must wait because of their App (CTEs ending in `app_blocked`):
+ * a run that changes its App starts only when it is the App's oldest queued run and
+ * nothing runs on the App; a read-only run starts when no changing run is running on
+ * the App or queued before it (so writers are not starved). Runs without an App are
+ * never blocked.
+ */
+export const APP_BLOCKED_CTES = `app_busy AS MATERIALIZED (
+    SELECT app_name, bool_and(app_read_only) AS read_only
+      FROM runs WHERE phase = 'Running' AND app_name IS NOT NULL GROUP BY app_name
+  ), app_waiting AS MATERIALIZED (
+    SELECT id, app_name, app_read_only,
+           row_number() OVER w AS pos,
+           count(*) FILTER (WHERE NOT app_read_only) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS writers_before
+      FROM runs WHERE phase = 'Queued' AND app_name IS NOT NULL
+    WINDOW w AS (PARTITION BY app_name ORDER BY created_at, id)
+  ), app_blocked AS (
+    SELECT q.id FROM app_waiting q LEFT JOIN app_busy b ON b.app_name = q.app_name
+     WHERE NOT ((NOT q.app_read_only AND q.pos = 1 AND b.app_name IS NULL)
+             OR (q.app_read_only AND q.writers_before = 0 AND coalesce(b.read_only, true)))
+  )`;
+
+/** Advisory lock key that serialises claimers so the global Running count is exact ("topasclm"). */
+export const CLAIM_LOCK = 0x746f70617363_6c6dn.toString();
+
+/**
+ * Runs Running now, from `run_counts` (exact at every commit: the statement triggers
+ * of migration 004 keep it). Counting `runs` instead walks every entry a finished run
+ * left in `runs_active_idx` until the next VACUUM: thousands of dead entries under load,
+ * the most expensive part of a claim.
+ */
+export const RUNNING_NOW = `(SELECT coalesce(sum(n), 0) FROM run_counts WHERE phase = 'Running')`;
+/** Runs Queued now, from `run_counts` (as `RUNNING_NOW`, and for the same reason). */
+export const QUEUED_NOW = `(SELECT coalesce(sum(n), 0) FROM run_counts WHERE phase = 'Queued')`;
+
+/** A claim on the embedded database (PGlite), as `claimEmbeddedWith` takes it. */
+export interface EmbeddedClaim {
+  owner: string;
+  /** At most this many runs. */
+  max: number;
+  /** Never more than this many Running in all. */
+  globalLimit: number;
+  /**
+   * No run still Queued was created before this instant (ISO), or null when unknown:
+   * the pick's index scan starts here (see `PostgresStore.queuedSince`).
+   */
+  queuedSince: string | null;
+  /** Whether runs that target an App may be Queued or Running: when not, the App rule is left out. */
+  withApps: boolean;
+}
+
+export interface EmbeddedClaimResult {
+  /** The claimed runs' rows. */
+  rows: Record<string, unknown>[];
+  /** With `withApps`: whether any run that targets an App is Queued or Running after the claim. */
+  appRunsActive: boolean | null;
+}
+
+/**
+ * The embedded claim, a procedure (`procedures.ts`): PGlite is one session in one
+ * process, so the count and the pick need no lock. It is planned for its arguments
+ * each time: the plan PostgreSQL keeps for a prepared statement after five runs took
+ * 5.6 ms a claim under load where one planned for the arguments took 3.1 ms with the
+ * three statements around it (`BENCH_ONLY=throughput`, 2026-11-30).
+ */
+export async function claimEmbeddedWith(tx: SqlExecutor, claim: EmbeddedClaim): Promise<EmbeddedClaimResult> {
+  await tx.exec('SET LOCAL plan_cache_mode = force_custom_plan');
+  const notBlocked = claim.withApps ? 'AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))' : '';
+  // `recent` is complete when it found as many as there is room for, or every Queued
+  // run; else the whole range is read (a one-time filter: not executed otherwise).
+  const complete = `(SELECT count(*) FROM recent) >= LEAST((SELECT n FROM room), ${QUEUED_NOW})`;
+  const rows = await queryJsonRows(
+    tx,
+    `WITH room AS (
+       SELECT GREATEST(0, LEAST($2::int, $3::int - ${RUNNING_NOW}::int)) AS n
+     ), ${claim.withApps ? `${APP_BLOCKED_CTES},` : ''} recent AS MATERIALIZED (
+       SELECT id FROM runs WHERE phase = 'Queued' AND created_at >= $4::timestamptz ${notBlocked}
+        ORDER BY created_at, id LIMIT (SELECT n FROM room)
+     ), picked AS MATERIALIZED (
+       SELECT id FROM recent WHERE ${complete}
+       UNION ALL
+       (SELECT id FROM runs WHERE phase = 'Queued' ${notBlocked} AND NOT ${complete}
+         ORDER BY created_at, id LIMIT (SELECT n FROM room))
+     )
+     UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
+      WHERE id = ANY(ARRAY(SELECT id FROM picked))
+     RETURNING *`,
+    [claim.owner, claim.max, claim.globalLimit, claim.queuedSince ?? '-infinity'],
+  );
+  if (!claim.withApps) return { rows, appRunsActive: null };
+  const { rows: active } = await tx.query<{ any: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM runs WHERE phase IN ('Queued','Running') AND app_name IS NOT NULL) AS any`,
+  );
+  return { rows, appRunsActive: active[0]!.any };
+}
+
+/**
+ * The claim on a shared PostgreSQL, inside the caller's transaction: claimers are
+ * serialised by an advisory lock (else two could both see room for N more), the picked
+ * rows locked and skipped by others.
+ */
+export async function claimSharedWith(tx: SqlExecutor, owner: string, max: number, globalLimit: number): Promise<Record<string, unknown>[]> {
+  await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [CLAIM_LOCK]);
+  const { rows: counted } = await tx.query<{ n: number }>(`SELECT ${RUNNING_NOW}::int AS n`);
+  const n = Math.min(max, globalLimit - Number(counted[0]!.n));
+  if (n <= 0) return [];
+  return queryJsonRows(
+    tx,
+    // MATERIALIZED: the LIMITed, locked pick runs exactly once (an IN-subquery
+    // may be planned as a join that does not honour the limit); the picked ids
+    // then go by primary key, whatever the statistics of the fresh queue say.
+    // The picked rows are locked by us, so they are still Queued.
+    `WITH ${APP_BLOCKED_CTES}, picked AS MATERIALIZED (
+       SELECT id FROM runs WHERE phase = 'Queued' AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))
+        ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+     )
+     UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
+      WHERE id = ANY(ARRAY(SELECT id FROM picked))
+     RETURNING *`,
+    [owner, n],
+  );
+}
