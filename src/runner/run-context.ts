@@ -43,8 +43,18 @@ export class RunContext {
     assertionsPassed: 0,
     assertionsFailed: 0,
   };
-  /** Aborted when the run is stopped; cancels sleeps and fetches. */
-  readonly abort = new AbortController();
+  /** Made on first use: aborting one builds an exception with a stack (~30 µs), and most trivial runs never need it. */
+  private controller: AbortController | null = null;
+  /** Whether the run was stopped or ended: a controller made after that is born aborted. */
+  private aborted = false;
+  /** Aborted when the run is stopped or ends; cancels sleeps and fetches. */
+  get abort(): AbortController {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
+    return this.controller;
+  }
   readonly deadline: number;
   /** Where the run's clients may connect (checked at connect time, see egress.ts). */
   readonly egress: EgressPolicy;
@@ -134,7 +144,12 @@ export class RunContext {
   stop(reason: StopReason): void {
     if (this.stopReason) return;
     this.stopReason = reason;
-    this.abort.abort();
+    this.abortAll();
+  }
+
+  private abortAll(): void {
+    this.aborted = true;
+    this.controller?.abort();
   }
 
   /** True once the deadline passed (checked by the instruction hook without timers). */
@@ -236,7 +251,7 @@ export class RunContext {
   /** Ends the run: flushes events and says how it ended (with what it used, when measured). */
   complete(profile?: RunProfile): RunCompletion {
     clearTimeout(this.timer);
-    this.abort.abort(); // ends anything the script left running
+    this.abortAll(); // ends anything the script left running
     this.flushNow();
     const summary = { ...this.summary };
     const end = (phase: RunCompletion['phase'], reason: RunReason | null, message: string | null): RunCompletion => ({

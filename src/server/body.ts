@@ -5,6 +5,7 @@
  * it reaches a schema (deep nesting would otherwise exhaust the stack of whatever
  * walks it).
  */
+import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { TopasError, ValidationError } from '../core/errors.js';
@@ -59,24 +60,66 @@ export function checkedBody(options: BodyOptions = {}): MiddlewareHandler {
       throw new PayloadTooLargeError(maxBytes);
     },
   });
+  const checkJson = (text: string) => {
+    if (jsonDepth(text, maxDepth) > maxDepth) {
+      throw new ValidationError([{ field: 'body', message: `must not nest arrays and objects deeper than ${maxDepth} levels` }]);
+    }
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      throw new ValidationError([{ field: 'body', message: `is not valid JSON (${(error as Error).message.slice(0, 200)})` }]);
+    }
+  };
   return async (c, next) => {
+    const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    if (incoming && JSON_MEDIA_TYPE.test(mediaType)) {
+      // Served by Node: the JSON is read from Node's request itself, and routes get it
+      // from the request's body cache. Going through the web Request that Hono's Node
+      // adapter builds for a body (headers, stream, signal) cost ~0.13 ms per request.
+      if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+      const text = await readText(incoming, maxBytes);
+      (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
+      // An empty body (a DELETE sent with a JSON content type) is no body: routes that need one say so.
+      if (text !== '') checkJson(text);
+      return next();
+    }
     if (!c.req.raw.body) return next();
     return limit(c, async () => {
-      const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
       if (JSON_MEDIA_TYPE.test(mediaType)) {
         const text = await c.req.text();
-        // An empty body (a DELETE sent with a JSON content type) is no body: routes that need one say so.
-        if (text === '') return next();
-        if (jsonDepth(text, maxDepth) > maxDepth) {
-          throw new ValidationError([{ field: 'body', message: `must not nest arrays and objects deeper than ${maxDepth} levels` }]);
-        }
-        try {
-          JSON.parse(text);
-        } catch (error) {
-          throw new ValidationError([{ field: 'body', message: `is not valid JSON (${(error as Error).message.slice(0, 200)})` }]);
-        }
+        if (text !== '') checkJson(text);
       }
       await next();
     });
   };
+}
+
+/**
+ * The whole body of Node's request as UTF-8 text; a body over `maxBytes` (declared or
+ * as it arrives) is refused without keeping what comes past the limit.
+ */
+function readText(incoming: IncomingMessage, maxBytes: number): Promise<string> {
+  if (Number(incoming.headers['content-length']) > maxBytes) return Promise.reject(new PayloadTooLargeError(maxBytes));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (error: Error | null) => {
+      if (settled) return;
+      settled = true;
+      incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks, size).toString('utf8'));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) settle(new PayloadTooLargeError(maxBytes));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => settle(null);
+    const onError = (error: Error) => settle(error);
+    const onClose = () => settle(new ValidationError([{ field: 'body', message: 'the connection closed before the whole body arrived' }]));
+    incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
