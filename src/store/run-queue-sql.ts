@@ -66,36 +66,50 @@ export interface EmbeddedClaimResult {
 
 /**
  * The embedded claim, a procedure (`procedures.ts`): PGlite is one session in one
- * process, so the count and the pick need no lock. It is planned for its arguments
- * each time: the plan PostgreSQL keeps for a prepared statement after five runs took
- * 5.6 ms a claim under load where one planned for the arguments took 3.1 ms with the
- * three statements around it (`BENCH_ONLY=throughput`, 2026-11-30).
+ * process, so the count, the pick and the update need no lock, and as short statements
+ * of their own each keeps one plan (a single statement with them all as CTEs took
+ * 5.6 ms a claim under load with the plan PostgreSQL kept for it, 3.1 ms planned for
+ * its arguments each time; `BENCH_ONLY=throughput`, 2026-11-30). With runs that target
+ * an App it is one statement with the App rules, planned for its arguments.
  */
 export async function claimEmbeddedWith(tx: SqlExecutor, claim: EmbeddedClaim): Promise<EmbeddedClaimResult> {
+  if (claim.withApps) return claimWithApps(tx, claim);
+  const { rows: counted } = await tx.query<{ running: number; queued: number }>(`SELECT ${RUNNING_NOW}::int AS running, ${QUEUED_NOW}::int AS queued`);
+  const { running, queued } = counted[0]!;
+  const n = Math.min(claim.max, claim.globalLimit - Number(running), Number(queued));
+  if (n <= 0) return { rows: [], appRunsActive: null };
+  let { rows: picked } = await tx.query<{ id: string }>(
+    `SELECT id FROM runs WHERE phase = 'Queued' AND created_at >= $1::timestamptz ORDER BY created_at, id LIMIT $2`,
+    [claim.queuedSince ?? '-infinity', n],
+  );
+  // Fewer than there is room for and are Queued: some are older than `queuedSince`.
+  if (picked.length < n) ({ rows: picked } = await tx.query<{ id: string }>(`SELECT id FROM runs WHERE phase = 'Queued' ORDER BY created_at, id LIMIT $1`, [n]));
+  const rows = await queryJsonRows(
+    tx,
+    `UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
+      WHERE id = ANY($2::text[]) AND phase = 'Queued'
+     RETURNING *`,
+    [claim.owner, picked.map((p) => p.id)],
+  );
+  return { rows, appRunsActive: null };
+}
+
+/** The embedded claim while runs that target an App may be Queued or Running: one statement with the App rules. */
+async function claimWithApps(tx: SqlExecutor, claim: EmbeddedClaim): Promise<EmbeddedClaimResult> {
   await tx.exec('SET LOCAL plan_cache_mode = force_custom_plan');
-  const notBlocked = claim.withApps ? 'AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))' : '';
-  // `recent` is complete when it found as many as there is room for, or every Queued
-  // run; else the whole range is read (a one-time filter: not executed otherwise).
-  const complete = `(SELECT count(*) FROM recent) >= LEAST((SELECT n FROM room), ${QUEUED_NOW})`;
   const rows = await queryJsonRows(
     tx,
     `WITH room AS (
        SELECT GREATEST(0, LEAST($2::int, $3::int - ${RUNNING_NOW}::int)) AS n
-     ), ${claim.withApps ? `${APP_BLOCKED_CTES},` : ''} recent AS MATERIALIZED (
-       SELECT id FROM runs WHERE phase = 'Queued' AND created_at >= $4::timestamptz ${notBlocked}
+     ), ${APP_BLOCKED_CTES}, picked AS MATERIALIZED (
+       SELECT id FROM runs WHERE phase = 'Queued' AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))
         ORDER BY created_at, id LIMIT (SELECT n FROM room)
-     ), picked AS MATERIALIZED (
-       SELECT id FROM recent WHERE ${complete}
-       UNION ALL
-       (SELECT id FROM runs WHERE phase = 'Queued' ${notBlocked} AND NOT ${complete}
-         ORDER BY created_at, id LIMIT (SELECT n FROM room))
      )
      UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
       WHERE id = ANY(ARRAY(SELECT id FROM picked))
      RETURNING *`,
-    [claim.owner, claim.max, claim.globalLimit, claim.queuedSince ?? '-infinity'],
+    [claim.owner, claim.max, claim.globalLimit],
   );
-  if (!claim.withApps) return { rows, appRunsActive: null };
   const { rows: active } = await tx.query<{ any: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM runs WHERE phase IN ('Queued','Running') AND app_name IS NOT NULL) AS any`,
   );
