@@ -57,6 +57,23 @@ describe('require', () => {
     );
   });
 
+  it('net, db, postman and sut are whole tables from the first touch, whichever way it comes (they are made on first use)', async () => {
+    await passes(
+      [
+        'local names = {}',
+        'for k in pairs(net) do names[#names + 1] = k end',
+        'table.sort(names)',
+        'assert(table.concat(names, ","):find("get,grpc"), "pairs lists the functions: " .. table.concat(names, ","))',
+        'assert(require("db") == db and type(db.connect) == "function")',
+        'sut.extra = 1',
+        'assert(sut.extra == 1 and type(sut.status) == "function", "a field set first keeps the module whole")',
+        'assert(#postman == 0 and type(rawget(postman, "run")) == "function", "the length operator makes it too")',
+        'local ok, e = pcall(net.get, 42)',
+        'assert(not ok and e:find("net.get 42", 1, true), e)',
+      ].join('\n'),
+    );
+  });
+
   it('errors inside a required file carry its file and line', async () => {
     const r = await run('local b = require("lib.broken")\n\nb.go()', { files });
     expect(r.completion.message).toBe('lib/broken.lua:4: broken on purpose');

@@ -69,6 +69,46 @@ function T.where(level)
   return T.file
 end
 
+-- Modules made on first use (lua-module.ts, lazy): until a script touches one, its
+-- table is a stand-in whose first use runs the module's code into that same table.
+local stand_ins, makers, rawget, rawset, rawlen, setmetatable, next, ipairs = {}, {}, rawget, rawset, rawlen, setmetatable, next, ipairs
+function T.make_module(name)
+  local make = makers[name]
+  if not make then return end
+  makers[name] = nil
+  setmetatable(stand_ins[name], nil)
+  make()
+end
+function T.lazy(name, make)
+  local t = {}
+  stand_ins[name], makers[name] = t, make
+  setmetatable(t, {
+    __index = function(_, k) T.make_module(name) return rawget(t, k) end,
+    __newindex = function(_, k, v) T.make_module(name) rawset(t, k, v) end,
+    __pairs = function() T.make_module(name) return next, t, nil end,
+    __len = function() T.make_module(name) return rawlen(t) end,
+  })
+  T.modules[name], T.globals[name] = t, t
+end
+-- Global functions whose module is made at the first call of one of them (the
+-- module's code sets the real ones in T.globals; these stand-ins stay in _G and forward).
+function T.lazy_globals(names, make)
+  local made = false
+  for _, name in ipairs(names) do
+    T.globals[name] = function(...)
+      if not made then
+        made = true
+        make()
+      end
+      return T.globals[name](...)
+    end
+  end
+end
+-- The table a module fills: its stand-in when it is made on first use.
+function T.module_table(name)
+  return stand_ins[name] or {}
+end
+
 -- Re-raises fatal errors caught by a protected call, passes everything else through.
 function T.passthrough(ok, ...)
   if not ok and T.is_fatal((...)) then T.raw.error((...), 0) end

@@ -15,10 +15,11 @@ import type { LuaModule } from './lua-module.js';
  */
 export const dbModule: LuaModule = {
   name: 'db',
+  lazy: true,
   lua: String.raw`
 local type, tostring, pairs, ipairs, error, format, setmetatable, getmetatable, mtype =
   type, tostring, pairs, ipairs, error, string.format, setmetatable, getmetatable, math.type
-local db = {}
+local db = T.module_table("db")
 local Conn = { __name = "db.connection" }
 Conn.__index = Conn
 Conn.__tostring = function(c) return "db.connection(" .. c.label .. ")" end

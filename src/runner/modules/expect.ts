@@ -7,6 +7,7 @@ import type { LuaModule } from './lua-module.js';
  */
 export const expectModule: LuaModule = {
   name: 'expect',
+  lazy: ['expect', 'eventually'],
   lua: String.raw`
 local type, tostring, pairs, ipairs, select, error, setmetatable, rawequal, rawget =
   type, tostring, pairs, ipairs, select, error, setmetatable, rawequal, rawget

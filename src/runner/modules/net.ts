@@ -26,10 +26,11 @@ import type { LuaModule } from './lua-module.js';
  */
 export const netModule: LuaModule = {
   name: 'net',
+  lazy: true,
   lua: String.raw`
 local type, tostring, pairs, ipairs, error, format, sort = type, tostring, pairs, ipairs, error, string.format, table.sort
 local host_request = host.net_request
-local net = {}
+local net = T.module_table("net")
 
 local function fail(verb, url, what)
   error(format("net.%s %s: %s (%s)", verb, tostring(url), what, T.where()), 0)

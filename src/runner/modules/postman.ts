@@ -12,9 +12,10 @@ import type { LuaModule } from './lua-module.js';
  */
 export const postmanModule: LuaModule = {
   name: 'postman',
+  lazy: true,
   lua: String.raw`
 local type, tostring, error, format, pairs = type, tostring, error, string.format, pairs
-local postman = {}
+local postman = T.module_table("postman")
 
 local function fail(what)
   error(format("postman.run: %s (%s)", what, T.where()), 0)

@@ -40,10 +40,17 @@ export const PRELUDE_MODULES: readonly LuaModule[] = [
   sandboxModule,
 ];
 
-/** The prelude source: `local host = ...`, each module in its own `do` block, `return T.main`. */
+/**
+ * The prelude source: `local host = ...`, each module in its own `do` block (a lazy
+ * one's body inside the function `T.lazy` runs on first use), `return T.main`.
+ */
 export const PRELUDE_SOURCE = [
   'local host = ...',
   'local T = {}',
-  ...PRELUDE_MODULES.map((m) => `do -- ${m.name}\n${m.lua}\nend`),
+  ...PRELUDE_MODULES.map((m) => {
+    if (!m.lazy) return `do -- ${m.name}\n${m.lua}\nend`;
+    const make = `function() -- ${m.name}\n${m.lua}\nend`;
+    return m.lazy === true ? `T.lazy(${JSON.stringify(m.name)}, ${make})` : `T.lazy_globals(${JSON.stringify(m.lazy).replace(/^\[(.*)\]$/, '{$1}')}, ${make})`;
+  }),
   'return T.main',
 ].join('\n');

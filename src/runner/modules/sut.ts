@@ -16,9 +16,10 @@ import type { LuaModule } from './lua-module.js';
  */
 export const sutModule: LuaModule = {
   name: 'sut',
+  lazy: true,
   lua: String.raw`
 local type, tostring, error, format, mtype = type, tostring, error, string.format, math.type
-local sut = {}
+local sut = T.module_table("sut")
 
 local function fail(call, what)
   error(format("sut.%s: %s (%s)", call, what, T.where(1)), 0)
