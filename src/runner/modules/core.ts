@@ -71,17 +71,23 @@ end
 
 -- Modules made on first use (lua-module.ts, lazy): until a script touches one, its
 -- table is a stand-in whose first use runs the module's code into that same table.
-local stand_ins, makers, rawget, rawset, rawlen, setmetatable, next, ipairs = {}, {}, rawget, rawset, rawlen, setmetatable, next, ipairs
+local stand_ins, makers, names_of, rawget, rawset, rawlen, setmetatable, next, ipairs = {}, {}, {}, rawget, rawset, rawlen, setmetatable, next, ipairs
 function T.make_module(name)
   local make = makers[name]
   if not make then return end
-  makers[name] = nil
+  makers[name], names_of[stand_ins[name]] = nil, nil
   setmetatable(stand_ins[name], nil)
   make()
 end
+-- Makes the module t stands in for, if it is an unmade stand-in (the sandbox calls
+-- it from the raw accessors that bypass metatables: rawget, next, setmetatable, ...).
+function T.touch(t)
+  local name = names_of[t]
+  if name then T.make_module(name) end
+end
 function T.lazy(name, make)
   local t = {}
-  stand_ins[name], makers[name] = t, make
+  stand_ins[name], makers[name], names_of[t] = t, make, name
   setmetatable(t, {
     __index = function(_, k) T.make_module(name) return rawget(t, k) end,
     __newindex = function(_, k, v) T.make_module(name) rawset(t, k, v) end,

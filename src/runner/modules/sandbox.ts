@@ -79,6 +79,16 @@ G.collectgarbage = function(opt, ...)
   return raw_collect(opt, ...)
 end
 
+-- Functions that bypass metatables make a module made on first use (core.ts) first.
+local touch = T.touch
+for _, name in ipairs({ "rawget", "rawset", "rawlen", "next", "getmetatable", "setmetatable" }) do
+  local f = G[name]
+  G[name] = function(t, ...)
+    touch(t)
+    return f(t, ...)
+  end
+end
+
 G.os = { time = os.time, clock = os.clock, date = os.date, difftime = os.difftime }
 string.dump = nil
 G.io, G.debug, G.dofile, G.loadfile, G.package = nil, nil, nil, nil, nil
