@@ -15,6 +15,7 @@ export type ServerStore = Pick<
   | 'getSteps'
   | 'getStepChanges'
   | 'getAssertions'
+  | 'getRunDetail'
   | 'createDefinition'
   | 'getDefinition'
   | 'listDefinitions'

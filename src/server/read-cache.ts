@@ -26,9 +26,11 @@ export interface SharedAnswer {
  * statements (`priority-lanes.ts`). Measured on PGlite (`BENCH_ONLY=read-load`,
  * 2026-11-30): 2 at once left reads waiting while the database thread had time for
  * them (open-loop p99 4.2 s); 8 gave p99 0.5 s with runs at 0.77 of idle; 16 gave
- * p99 0.39 s but runs at 0.69 of idle.
+ * p99 0.39 s but runs at 0.69 of idle. Once a run's page was one statement
+ * (2026-12-01, two runs each), 8 left the runs 0.59–0.62 of idle under 50 closed-loop
+ * readers (1,500 answers/s) and 4 left them 0.66–0.68, open-loop p99 61–65 ms.
  */
-export const READ_CONCURRENCY = 8;
+export const READ_CONCURRENCY = 4;
 
 interface Pending {
   key: string;

@@ -436,6 +436,25 @@ class PostgresStore implements Store {
     return { steps: rows.map(toStep), rev };
   }
 
+  async getRunDetail(id: string): Promise<{ run: Run; steps: StepRecord[]; assertions: AssertionRecord[] } | null> {
+    // One statement, not three: one moment of the run, and one turn of the read lane.
+    const { rows } = await this.sql.query<{ run: Record<string, unknown>; steps: Record<string, unknown>[]; assertions: Record<string, unknown>[] }>(
+      `SELECT row_to_json(r) AS run,
+              (SELECT coalesce(json_agg(s ORDER BY s.seq), '[]') FROM run_steps s WHERE s.run_id = r.id) AS steps,
+              (SELECT coalesce(json_agg(a ORDER BY a.seq), '[]') FROM run_assertions a WHERE a.run_id = r.id) AS assertions
+         FROM runs r WHERE r.id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+    return {
+      run: toRun(json(row.run)),
+      steps: json<Record<string, unknown>[]>(row.steps).map(toStep),
+      assertions: json<Record<string, unknown>[]>(row.assertions).map(toAssertion),
+    };
+  }
+
   async getAssertions(runId: string, options: { failedOnly?: boolean } = {}): Promise<AssertionRecord[]> {
     const { rows } = await this.sql.query(
       `SELECT * FROM run_assertions WHERE run_id = $1 ${options.failedOnly ? 'AND NOT passed' : ''} ORDER BY seq`,

@@ -653,6 +653,13 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         await store.writeEvents({ logs: [], steps: [step(run.id, 4, 'passed')], assertions: [assertion(run.id, 4, true)] });
         expect(await store.getSummary(run.id)).toEqual(summary);
         expect(await store.getSummary('no-such-run')).toBeNull();
+        // the run with its steps and assertions in one read: the same as the three reads
+        const detail = await store.getRunDetail(run.id);
+        expect(detail).toEqual({ run: await store.getRun(run.id), steps: await store.getSteps(run.id), assertions: await store.getAssertions(run.id) });
+        expect(detail!.steps).toHaveLength(4);
+        expect(detail!.assertions).toHaveLength(4);
+        expect(await store.getRunDetail(other.id)).toEqual({ run: await store.getRun(other.id), steps: [step(other.id, 1, 'running')], assertions: [] });
+        expect(await store.getRunDetail('no-such-run')).toBeNull();
       });
 
       it('stores a replayed batch once, with exact live counters, and never changes a finished step', async () => {

@@ -289,6 +289,8 @@ export interface Store {
    */
   getStepChanges(runId: string, afterRev: number): Promise<{ steps: StepRecord[]; rev: number }>;
   getAssertions(runId: string, options?: { failedOnly?: boolean }): Promise<AssertionRecord[]>;
+  /** The run with its steps and assertions as one read (one moment of the run), or null. */
+  getRunDetail(id: string): Promise<{ run: Run; steps: StepRecord[]; assertions: AssertionRecord[] } | null>;
   /** The live summary counters, updated as events are written. */
   getSummary(runId: string): Promise<RunSummary | null>;
 

@@ -187,9 +187,9 @@ export function registerRunRoutes(app: OpenAPIHono, deps: ServerDeps): void {
   app.openapi(getRun, (c) => {
     const id = c.req.valid('param').id;
     return sharedRead(c, deps.reads, async () => {
-      const run = await requireRun(deps, id);
-      const [steps, assertions] = await Promise.all([store.getSteps(run.id), store.getAssertions(run.id)]);
-      return { ...maskSecrets(run), steps, assertions };
+      const detail = UUID.test(id) ? await store.getRunDetail(id.toLowerCase()) : null;
+      if (!detail) throw new NotFoundError('run', id);
+      return { ...maskSecrets(detail.run), steps: detail.steps, assertions: detail.assertions };
     });
   });
 
