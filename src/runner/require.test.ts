@@ -66,8 +66,21 @@ describe('require', () => {
     ['next', 'assert(next(db) ~= nil)'],
     ['setmetatable', 'setmetatable(net, { __index = function() return "mine" end })\nassert(type(net.get) == "function" and net.nothing == "mine")'],
     ['a call of expect', 'expect(1).to_equal(1)\nassert(eventually(function() return 7 end) == 7)'],
+    ['rawget in a loaded chunk', 'local f = load("return rawget(...)")\nassert(type(f(net, "get")) == "function")'],
+    ['next in a required file', 'assert(require("peek")(db) ~= nil)'],
   ])('modules made on first use are whole from the first touch: %s', async (_how, script) => {
-    await passes(script);
+    await passes(script, { files: { 'peek.lua': 'return function(t) return next(t) end\n' } });
+  });
+
+  it('the functions that bypass metatables raise their own errors at the script line', async () => {
+    for (const [script, message] of [
+      ['local t = net\nsetmetatable(1, {})', "hello.lua:2: bad argument #1 to 'setmetatable' (table expected, got number)"],
+      ['rawget(1, "x")', "hello.lua:1: bad argument #1 to 'rawget' (table expected, got number)"],
+      ['next(1)', "hello.lua:1: bad argument #1 to 'next' (table expected, got number)"],
+    ]) {
+      const r = await run(script!);
+      expect(r.completion.message).toBe(message);
+    }
   });
 
   it('errors inside a required file carry its file and line', async () => {

@@ -71,23 +71,27 @@ end
 
 -- Modules made on first use (lua-module.ts, lazy): until a script touches one, its
 -- table is a stand-in whose first use runs the module's code into that same table.
-local stand_ins, makers, names_of, rawget, rawset, rawlen, setmetatable, next, ipairs = {}, {}, {}, rawget, rawset, rawlen, setmetatable, next, ipairs
+local stand_ins, makers, rawget, rawset, rawlen, setmetatable, next, ipairs, pairs = {}, {}, rawget, rawset, rawlen, setmetatable, next, ipairs, pairs
 function T.make_module(name)
   local make = makers[name]
   if not make then return end
-  makers[name], names_of[stand_ins[name]] = nil, nil
+  makers[name] = nil
   setmetatable(stand_ins[name], nil)
   make()
 end
--- Makes the module t stands in for, if it is an unmade stand-in (the sandbox calls
--- it from the raw accessors that bypass metatables: rawget, next, setmetatable, ...).
-function T.touch(t)
-  local name = names_of[t]
-  if name then T.make_module(name) end
+-- Code that may look at a module's table past its metatable (rawget, rawset, rawlen,
+-- next, get/setmetatable) gets every module made before it runs: the script, each
+-- file it requires and each chunk it loads are checked (a chunk given as a function
+-- cannot be, so it gets them all). Wrapping those functions instead would change
+-- the errors they raise (their name and the script's line).
+function T.make_modules_for(code)
+  if next(makers) == nil then return end
+  if type(code) == "string" and not find(code, "raw", 1, true) and not find(code, "next", 1, true) and not find(code, "metatable", 1, true) then return end
+  for name in pairs(makers) do T.make_module(name) end
 end
 function T.lazy(name, make)
   local t = {}
-  stand_ins[name], makers[name], names_of[t] = t, make, name
+  stand_ins[name], makers[name] = t, make
   setmetatable(t, {
     __index = function(_, k) T.make_module(name) return rawget(t, k) end,
     __newindex = function(_, k, v) T.make_module(name) rawset(t, k, v) end,

@@ -16,6 +16,7 @@ end
 T.main = function(source, file, env)
   T.file, T.source = file, "@" .. file
   _G.env = env
+  T.make_modules_for(source)
   local fn, err = T.raw.load(source, "@" .. file, "t")
   if not fn then
     host.script_invalid(err)

@@ -51,6 +51,7 @@ G.require = function(name)
     source = host.bundle_file(file)
   end
   if source == nil then not_found(name, "no " .. path .. ".lua or " .. path .. "/init.lua in the test's folder") end
+  T.make_modules_for(source)
   local chunk, err = raw_load(source, "@" .. file, "t")
   if not chunk then error(err, 0) end
   T.sources["@" .. file] = file
@@ -67,6 +68,7 @@ G.load = function(chunk, name, mode, ...)
   if mode ~= nil and mode ~= "t" then
     error(T.where() .. ": load: only text chunks are allowed (mode \"t\"), binary chunks are disabled", 0)
   end
+  T.make_modules_for(chunk)
   return raw_load(chunk, name, "t", ...)
 end
 
@@ -77,16 +79,6 @@ G.collectgarbage = function(opt, ...)
     error(T.where() .. ": collectgarbage: option '" .. tostring(opt) .. "' is not allowed", 0)
   end
   return raw_collect(opt, ...)
-end
-
--- Functions that bypass metatables make a module made on first use (core.ts) first.
-local touch = T.touch
-for _, name in ipairs({ "rawget", "rawset", "rawlen", "next", "getmetatable", "setmetatable" }) do
-  local f = G[name]
-  G[name] = function(t, ...)
-    touch(t)
-    return f(t, ...)
-  end
 end
 
 G.os = { time = os.time, clock = os.clock, date = os.date, difftime = os.difftime }
