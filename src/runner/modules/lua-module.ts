@@ -11,7 +11,8 @@ export interface LuaModule {
   /**
    * Made on first use, not for every run (`T.lazy` in core.ts). `true`: the module
    * publishes one table named after it, filled through `T.module_table(name)`, and its
-   * code runs when a script first touches that table. A list: the module publishes
+   * code runs when a script first touches that table (or before code that may look
+   * past its metatable runs: `T.make_modules_for`). A list: the module publishes
    * these global functions, and its code runs at the first call of one of them. Either
    * way nothing else in `T` may depend on it.
    */
