@@ -26,7 +26,7 @@ import * as tokens from './token-queries.js';
 import type { TokenRecord } from '../core/token.js';
 import type { TopLists, TopRequest, TrendPoint, TrendsRequest } from '../core/insights.js';
 import { decodeCursor, encodeCursor, likeSubstring, pageLimit } from './cursor.js';
-import { toAppRecord, toAssertion, toDefinition, toLogLine, toRun, toStep, toSummary } from './row-mapping.js';
+import { json, toAppRecord, toAssertion, toDefinition, toLogLine, toRun, toStep, toSummary } from './row-mapping.js';
 import type { AppRecord, AppStatus, NewApp } from '../core/app.js';
 import type { CategoryRules } from '../core/categories.js';
 import type { TimeRange, TrendBucket } from '../core/insights.js';
@@ -447,7 +447,6 @@ class PostgresStore implements Store {
     );
     const row = rows[0];
     if (!row) return null;
-    const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
     return {
       run: toRun(json(row.run)),
       steps: json<Record<string, unknown>[]>(row.steps).map(toStep),

@@ -21,7 +21,8 @@ function numOrNull(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
 }
 
-function json<T>(value: unknown): T {
+/** A json column's value, whether the driver parsed it or handed the text. */
+export function json<T>(value: unknown): T {
   return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }
 

@@ -41,6 +41,9 @@ export const RUNNING_NOW = `(SELECT coalesce(sum(n), 0) FROM run_counts WHERE ph
 /** Runs Queued now, from `run_counts` (as `RUNNING_NOW`, and for the same reason). */
 export const QUEUED_NOW = `(SELECT coalesce(sum(n), 0) FROM run_counts WHERE phase = 'Queued')`;
 
+/** Starts the runs a statement's WHERE picks, owned by $1, returning them whole. */
+const START_PICKED = `UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false`;
+
 /** A claim on the embedded database (PGlite), as `claimEmbeddedWith` takes it. */
 export interface EmbeddedClaim {
   owner: string;
@@ -86,7 +89,7 @@ export async function claimEmbeddedWith(tx: SqlExecutor, claim: EmbeddedClaim): 
   if (picked.length < n) ({ rows: picked } = await tx.query<{ id: string }>(`SELECT id FROM runs WHERE phase = 'Queued' ORDER BY created_at, id LIMIT $1`, [n]));
   const rows = await queryJsonRows(
     tx,
-    `UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
+    `${START_PICKED}
       WHERE id = ANY($2::text[]) AND phase = 'Queued'
      RETURNING *`,
     [claim.owner, picked.map((p) => p.id)],
@@ -105,7 +108,7 @@ async function claimWithApps(tx: SqlExecutor, claim: EmbeddedClaim): Promise<Emb
        SELECT id FROM runs WHERE phase = 'Queued' AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))
         ORDER BY created_at, id LIMIT (SELECT n FROM room)
      )
-     UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
+     ${START_PICKED}
       WHERE id = ANY(ARRAY(SELECT id FROM picked))
      RETURNING *`,
     [claim.owner, claim.max, claim.globalLimit],
@@ -136,7 +139,7 @@ export async function claimSharedWith(tx: SqlExecutor, owner: string, max: numbe
        SELECT id FROM runs WHERE phase = 'Queued' AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))
         ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
      )
-     UPDATE runs SET phase = 'Running', owner = $1, started_at = now(), cancel_requested = false
+     ${START_PICKED}
       WHERE id = ANY(ARRAY(SELECT id FROM picked))
      RETURNING *`,
     [owner, n],

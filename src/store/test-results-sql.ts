@@ -31,7 +31,7 @@ import {
 import type { Run } from '../core/run.js';
 import type { AssertionRecord, StepRecord } from '../core/run-events.js';
 import type { SqlExecutor } from './sql.js';
-import { toAssertion, toRun, toStep } from './row-mapping.js';
+import { json, toAssertion, toRun, toStep } from './row-mapping.js';
 
 /** At most this many log lines (the last ones), and bytes, of a failed test case go to the `log` matcher. */
 export const CATEGORY_LOG_LINES = 200;
@@ -225,8 +225,6 @@ export async function recordTestResultsOf(tx: SqlExecutor, rows: Record<string, 
 
 /** Records runs read whole (steps and failed assertions as JSON): one read, one write. */
 async function recordWhole(tx: SqlExecutor, rows: Record<string, unknown>[], changed: Map<string, Run>): Promise<void> {
-  const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
-
   const recorded: Recorded[] = [];
   const stepsOf = new Map<string, StepRecord[]>();
   for (const row of rows) {

@@ -50,7 +50,8 @@ export const PRELUDE_SOURCE = [
   ...PRELUDE_MODULES.map((m) => {
     if (!m.lazy) return `do -- ${m.name}\n${m.lua}\nend`;
     const make = `function() -- ${m.name}\n${m.lua}\nend`;
-    return m.lazy === true ? `T.lazy(${JSON.stringify(m.name)}, ${make})` : `T.lazy_globals(${JSON.stringify(m.lazy).replace(/^\[(.*)\]$/, '{$1}')}, ${make})`;
+    if (m.lazy === true) return `T.lazy(${JSON.stringify(m.name)}, ${make})`;
+    return `T.lazy_globals({ ${m.lazy.map((name) => JSON.stringify(name)).join(', ')} }, ${make})`;
   }),
   'return T.main',
 ].join('\n');
