@@ -1,21 +1,22 @@
 /**
  * A Lua engine ready for one run: a fresh wasmoon state (its memory counted and capped
- * in wasm, see lua-wasm.ts) with the prelude (sandbox and modules) already loaded, an
- * instruction hook that stops the script when its run is stopped, and the prelude's
- * `main` kept in the registry. Workers prepare the next
+ * in wasm, see lua-wasm.ts) with the prelude (sandbox and modules) already loaded, a
+ * hook that stops the script when its run is stopped, and the prelude's `main` kept in
+ * the registry. The hook is set by the VM checkpoint once the run must stop (no hook,
+ * no cost, until then); on a VM without checkpoints it is a count hook from the start. Workers prepare the next
  * engine while idle so a run starts without paying for engine setup.
  */
 import { LUA_REGISTRYINDEX, LuaEngine, LuaEventMasks, LuaReturn, type LuaWasm } from 'wasmoon';
 import { STOP_MESSAGE } from './modules/core.js';
 import { PRELUDE_SOURCE } from './modules/prelude.js';
 import { createHost, type ContextHolder } from './host.js';
-import { createCountedEngine, freeStateMemory, type StateMemory } from './lua-wasm.js';
+import { CHECK_INSTRUCTIONS, createCountedEngine, freeStateMemory, vmCheckpoint, type StateMemory } from './lua-wasm.js';
 import type { RunContext } from './run-context.js';
 import { threadCpuClock, type ThreadCpuClock } from './thread-cpu-clock.js';
 import type { RunProfile } from '../core/run.js';
 
-/** The hook runs every this many Lua instructions to check for timeout / cancel. */
-export const HOOK_INSTRUCTIONS = 10_000;
+/** Without a VM checkpoint, the count hook runs every this many Lua instructions to check for timeout / cancel. */
+export const HOOK_INSTRUCTIONS = CHECK_INSTRUCTIONS;
 
 export class PreparedEngine {
   private readonly engine: LuaEngine;
@@ -77,18 +78,28 @@ export class PreparedEngine {
     this.memory.setMax(this.memory.used + job.memoryLimitBytes);
     this.memory.resetPeak(); // the run's peak, from the prepared state it starts with
     const thread = g.newThread();
+    const checkpoint = vmCheckpoint(this.lua);
+    // At a checkpoint the VM is between two instructions of state L (the script's thread
+    // or one of its coroutines); a stopped run gets the hook there, which raises the stop
+    // at L's next instruction (and every one after). The stop passes up through every
+    // pcall and resume of the prelude (protected-calls.ts).
+    const stopAtCheckpoint = (L: number) => {
+      if (ctx.checkDeadline()) this.lua.lua_sethook(L, this.hook, LuaEventMasks.Count, 1);
+    };
     // Every slice of the script runs inside a resume (host functions it calls included);
     // between them it waits (sleep, net, db) and other runs of this worker may go.
     const resume = thread.resume.bind(thread);
     thread.resume = (argCount?: number) => {
       const from = this.clock.now();
+      if (checkpoint) checkpoint.current = stopAtCheckpoint;
       try {
         return resume(argCount);
       } finally {
+        if (checkpoint) checkpoint.current = null;
         this.cpuNs += this.clock.now() - from;
       }
     };
-    this.lua.lua_sethook(thread.address, this.hook, LuaEventMasks.Count, HOOK_INSTRUCTIONS);
+    if (!checkpoint) this.lua.lua_sethook(thread.address, this.hook, LuaEventMasks.Count, HOOK_INSTRUCTIONS);
     this.lua.lua_rawgeti(thread.address, LUA_REGISTRYINDEX, BigInt(this.mainRef));
     thread.pushValue(job.script);
     thread.pushValue(job.fileName);

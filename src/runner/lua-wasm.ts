@@ -2,12 +2,32 @@
  * The Lua wasm module of one thread, prepared for topas engines: JS callbacks reuse
  * function-table slots (no wasm compiled per engine), and states are created with the
  * counting allocator (the memory cap and the peak counted in wasm, no JS call per
- * allocation). One per worker thread; many states live in it at once.
+ * allocation), and its VM has a checkpoint for stopping scripts without a count hook
+ * (vm-checkpoints.ts). One per worker thread; many states live in it at once.
  */
 import { LuaEngine, LuaFactory, LuaWasm } from 'wasmoon';
 import { countingAllocator, NO_CAP, type LuaInstanceExports } from './counting-allocator.js';
 import { useLeanCcall, type StackExports } from './c-calls.js';
 import { poolFunctionSlots } from './function-slots.js';
+import { addVmCheckpoints, CHECKPOINT_EXPORT } from './vm-checkpoints.js';
+
+/** Lua instructions between two looks at whether the running script must stop. */
+export const CHECK_INSTRUCTIONS = 10_000;
+
+/**
+ * The VM checkpoint of one Lua module (see vm-checkpoints.ts): every CHECK_INSTRUCTIONS
+ * instructions the VM calls `current` (when set) with the running `lua_State*`. The
+ * engine whose script holds the thread sets it for the length of each resume.
+ */
+export interface VmCheckpoint {
+  current: ((L: number) => void) | null;
+}
+const checkpoints = new WeakMap<LuaWasm, VmCheckpoint>();
+
+/** The module's checkpoint, or null when its VM has none (then use a count hook). */
+export function vmCheckpoint(lua: LuaWasm): VmCheckpoint | null {
+  return checkpoints.get(lua) ?? null;
+}
 
 /** The counters of one Lua state, in its wasm memory (see counting-allocator.ts). */
 export class StateMemory {
@@ -44,10 +64,28 @@ interface Prepared {
 }
 const prepared = new WeakMap<LuaWasm, Prepared>();
 
-/** Loads a Lua wasm module (one instance) and prepares it as described above. */
-export async function loadLuaWasm(): Promise<LuaWasm> {
-  const { lua, exports } = await loadCapturingExports();
+/**
+ * Loads a Lua wasm module (one instance) and prepares it as described above. With
+ * `checkpoints` (the default) its VM gets the checkpoint of vm-checkpoints.ts when
+ * the module is the Lua it expects; false keeps wasmoon's VM as it is (tests of the
+ * count-hook fallback).
+ */
+export async function loadLuaWasm(options: { checkpoints?: boolean } = {}): Promise<LuaWasm> {
+  const { lua, exports } = await loadCapturingExports(options.checkpoints !== false);
   poolFunctionSlots(lua);
+  const slot = exports[CHECKPOINT_EXPORT];
+  if (slot instanceof WebAssembly.Global) {
+    const checkpoint: VmCheckpoint = { current: null };
+    slot.value = lua.module.addFunction((L: number) => {
+      try {
+        checkpoint.current?.(L);
+      } catch {
+        // an exception must not unwind the VM's frames; the next checkpoint tries again
+      }
+      return CHECK_INSTRUCTIONS;
+    }, 'ii');
+    checkpoints.set(lua, checkpoint);
+  }
   useLeanCcall(lua, exports as unknown as StackExports & Record<string, unknown>);
   const allocator = lua.module.addFunction(countingAllocator(exports), 'iiiii');
   const state: Prepared = { allocator, pending: null };
@@ -91,10 +129,15 @@ export function freeStateMemory(lua: LuaWasm, memory: StateMemory): void {
  * instance is seen as it is made: emscripten calls `WebAssembly.instantiate` once,
  * while this thread waits for nothing else.
  */
-async function loadCapturingExports(): Promise<{ lua: LuaWasm; exports: LuaInstanceExports }> {
+async function loadCapturingExports(withCheckpoints: boolean): Promise<{ lua: LuaWasm; exports: LuaInstanceExports & Record<string, unknown> }> {
   const original = WebAssembly.instantiate;
-  let exports: LuaInstanceExports | null = null;
+  let exports: (LuaInstanceExports & Record<string, unknown>) | null = null;
   const seeing = async function (this: unknown, ...args: Parameters<typeof WebAssembly.instantiate>) {
+    const [source] = args;
+    if (withCheckpoints && (source instanceof Uint8Array || source instanceof ArrayBuffer)) {
+      const patched = addVmCheckpoints(source instanceof Uint8Array ? source : new Uint8Array(source), CHECK_INSTRUCTIONS);
+      if (patched) args[0] = patched;
+    }
     const result = await (original as (...a: unknown[]) => Promise<unknown>).apply(this, args);
     const instance = result instanceof WebAssembly.Instance ? result : (result as WebAssembly.WebAssemblyInstantiatedSource).instance;
     const e = instance.exports as Partial<LuaInstanceExports> & { lua_newstate?: unknown };

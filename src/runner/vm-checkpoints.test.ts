@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { LuaEngine, type LuaWasm } from 'wasmoon';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PreparedEngine } from './lua-engine.js';
+import { CHECK_INSTRUCTIONS, loadLuaWasm, vmCheckpoint } from './lua-wasm.js';
+import { RunContext } from './run-context.js';
+import { addVmCheckpoints, CHECKPOINT_EXPORT, COUNTDOWN_EXPORT } from './vm-checkpoints.js';
+
+const glueWasm = (): Uint8Array => {
+  const wasmoon = dirname(createRequire(import.meta.url).resolve('wasmoon'));
+  return readFileSync(join(wasmoon, 'glue.wasm'));
+};
+
+describe('addVmCheckpoints', () => {
+  it('recognises the installed wasmoon Lua and gives a valid module with the two globals', () => {
+    const patched = addVmCheckpoints(glueWasm(), 1000);
+    expect(patched).not.toBeNull();
+    const module = new WebAssembly.Module(patched!);
+    const globals = WebAssembly.Module.exports(module).filter((e) => e.kind === 'global').map((e) => e.name);
+    expect(globals).toEqual(expect.arrayContaining([CHECKPOINT_EXPORT, COUNTDOWN_EXPORT]));
+  });
+
+  it('leaves alone a module without a Lua VM loop (null: the caller keeps the count hook)', () => {
+    // (module (func (export "f") (param i32 i32)))
+    const tiny = Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 6, 1, 0x60, 2, 0x7f, 0x7f, 0, 3, 2, 1, 0, 6, 1, 0, 7, 5, 1, 1, 0x66, 0, 0, 10, 4, 1, 2, 0, 0x0b]);
+    expect(new WebAssembly.Module(tiny)).toBeInstanceOf(WebAssembly.Module);
+    expect(addVmCheckpoints(tiny, 1000)).toBeNull();
+    expect(addVmCheckpoints(Uint8Array.from([1, 2, 3]), 1000)).toBeNull();
+  });
+});
+
+describe('the VM checkpoint', () => {
+  let lua: LuaWasm;
+  beforeAll(async () => {
+    lua = await loadLuaWasm();
+  });
+
+  it('is called with the running state about every CHECK_INSTRUCTIONS instructions', () => {
+    const checkpoint = vmCheckpoint(lua)!;
+    expect(checkpoint).not.toBeNull();
+    const engine = new LuaEngine(lua);
+    const seen: number[] = [];
+    checkpoint.current = (L) => seen.push(L);
+    try {
+      // a numeric for loop is one VM instruction (FORLOOP) per turn
+      engine.doStringSync(`for i = 1, ${CHECK_INSTRUCTIONS * 100} do end`);
+    } finally {
+      checkpoint.current = null;
+      engine.global.close();
+    }
+    expect(seen.length).toBeGreaterThanOrEqual(99);
+    expect(seen.length).toBeLessThanOrEqual(102);
+    expect(new Set(seen)).toEqual(new Set([engine.global.address]));
+  });
+
+  it.each([
+    ['a loop inside a coroutine', 'coroutine.wrap(function() while true do end end)()'],
+    ['coroutines caught and started again', 'while true do pcall(coroutine.wrap(function() while true do end end)) end'],
+    ['repeat ... until false', 'local n = 0 repeat n = n + 1 until false'],
+    ['a Lua comparator called from table.sort', 'table.sort({3, 2, 1}, function(a, b) while true do end end)'],
+    ['recursion to the C stack limit, again and again', 'local function f() pcall(f) end while true do f() end'],
+  ])('stops %s at the run timeout', async (_what, script) => {
+    const result = await runInThread(lua, script, 300);
+    expect(result).toMatchObject({ phase: 'TimedOut', message: 'the run exceeded its timeout of 300ms' });
+  });
+
+  it('a VM without checkpoints still stops a runaway script (the count hook)', async () => {
+    const plain = await loadLuaWasm({ checkpoints: false });
+    expect(vmCheckpoint(plain)).toBeNull();
+    const result = await runInThread(plain, 'while true do pcall(coroutine.wrap(function() while true do end end)) end', 300);
+    expect(result).toMatchObject({ phase: 'TimedOut', message: 'the run exceeded its timeout of 300ms' });
+    expect((await runInThread(plain, 'assert(1 + 1 == 2)', 5000)).phase).toBe('Passed');
+  });
+});
+
+/** One run on an engine of `lua`, in this thread (as a worker runs it). */
+async function runInThread(lua: LuaWasm, script: string, timeoutMs: number): Promise<{ phase: string; message: string | null }> {
+  const ctx = new RunContext({ runId: 'in-thread', script, fileName: 'hello.lua', files: {}, env: {}, timeoutMs, memoryLimitBytes: 64 << 20 }, () => {});
+  const engine = new PreparedEngine(lua);
+  try {
+    await engine.run(ctx);
+  } finally {
+    ctx.freezeStop();
+    engine.close();
+  }
+  const { phase, message } = ctx.complete();
+  return { phase, message };
+}
