@@ -50,6 +50,12 @@ const escapes: [string, string, string | RegExp][] = [
   ['collectgarbage("stop")', 'collectgarbage("stop")', "hello.lua:1: collectgarbage: option 'stop' is not allowed"],
   ['collectgarbage("generational")', 'collectgarbage("generational")', "hello.lua:1: collectgarbage: option 'generational' is not allowed"],
   ['collectgarbage("incremental", 0, 0)', 'collectgarbage("incremental", 0, 0)', "hello.lua:1: collectgarbage: option 'incremental' is not allowed"],
+  [
+    'a __gc finalizer (Lua runs it with hooks off: an endless one could not be stopped)',
+    'setmetatable({}, { __gc = function() while true do end end })',
+    'hello.lua:1: setmetatable: __gc finalizers are not available to scripts (nothing could stop one that runs too long); use a <close> variable or defer()',
+  ],
+  ['a protected metatable changed', 'setmetatable(setmetatable({}, { __metatable = false }), {})', 'hello.lua:1: cannot change a protected metatable'],
   ['the prelude internals (T, host) as globals', 'assert(rawget(_G, "T") or rawget(_G, "host") or rawget(_G, "io"), "nothing to reach")', 'hello.lua:1: assertion failed: nothing to reach'],
   ['a forbidden call inside a coroutine', 'coroutine.wrap(function() os.execute("id") end)()', "hello.lua:1: attempt to call a nil value (field 'execute')"],
   ['unbounded recursion', 'local function f() return 1 + f() end\nf()', 'hello.lua:1: stack overflow'],

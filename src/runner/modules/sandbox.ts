@@ -3,7 +3,9 @@ import type { LuaModule } from './lua-module.js';
 /**
  * The sandbox: what a script can reach. Removed: `io`, `debug`, `dofile`, `loadfile`,
  * `package` (and its C loaders), `string.dump`, `os` except `os.time/clock/date/difftime`,
- * and wasmoon's injected `null`, `Promise`, `Error`. `load` compiles text only (mode "t").
+ * and wasmoon's injected `null`, `Promise`, `Error`. `load` compiles text only (mode "t");
+ * `setmetatable` refuses a `__gc` finalizer (Lua runs finalizers with hooks off, so no
+ * timeout could stop one).
  * `require` returns our modules, or loads `.lua` files bundled from the script's own
  * folder (`require("lib.http")` → `lib/http.lua` or `lib/http/init.lua`), cached per run. Runs last: it installs the other modules' globals.
  */
@@ -79,6 +81,19 @@ G.collectgarbage = function(opt, ...)
     error(T.where() .. ": collectgarbage: option '" .. tostring(opt) .. "' is not allowed", 0)
   end
   return raw_collect(opt, ...)
+end
+
+-- Lua runs finalizers with every hook off, so no timeout could stop one that loops:
+-- scripts clean up with <close> variables or defer() instead.
+-- setmetatable's own errors keep their words and get the script's line.
+local raw_setmetatable, rawget, raw_pcall = setmetatable, rawget, T.raw.pcall
+G.setmetatable = function(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    error(T.where() .. ": setmetatable: __gc finalizers are not available to scripts (nothing could stop one that runs too long); use a <close> variable or defer()", 0)
+  end
+  local ok, result = raw_pcall(raw_setmetatable, t, mt)
+  if ok then return result end
+  error(T.where() .. ": " .. tostring(result):gsub("^bad argument (#%d+) to '[^']*'", "bad argument %1 to 'setmetatable'"), 0)
 end
 
 G.os = { time = os.time, clock = os.clock, date = os.date, difftime = os.difftime }
