@@ -33,6 +33,8 @@
  *       (local.get $r)))
  */
 
+import { name, section, uleb } from './wasm-encoding.js';
+
 /** The exports of the Lua wasm instance the allocator links to. */
 export interface LuaInstanceExports {
   memory: WebAssembly.Memory;
@@ -76,19 +78,6 @@ const BODY = [
   GET, R,
   END,
 ];
-
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return out;
-};
-const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
-const name = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'latin1')];
 
 // prettier-ignore
 const MODULE = new Uint8Array([

@@ -3,9 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { LuaEngine, type LuaWasm } from 'wasmoon';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PreparedEngine } from './lua-engine.js';
 import { CHECK_INSTRUCTIONS, loadLuaWasm, vmCheckpoint } from './lua-wasm.js';
-import { RunContext } from './run-context.js';
+import { runInThisThread } from './testing/script-run.js';
 import { addVmCheckpoints, CHECKPOINT_EXPORT, COUNTDOWN_EXPORT } from './vm-checkpoints.js';
 
 const glueWasm = (): Uint8Array => {
@@ -62,29 +61,15 @@ describe('the VM checkpoint', () => {
     ['a Lua comparator called from table.sort', 'table.sort({3, 2, 1}, function(a, b) while true do end end)'],
     ['recursion to the C stack limit, again and again', 'local function f() pcall(f) end while true do f() end'],
   ])('stops %s at the run timeout', async (_what, script) => {
-    const result = await runInThread(lua, script, 300);
-    expect(result).toMatchObject({ phase: 'TimedOut', message: 'the run exceeded its timeout of 300ms' });
+    const { completion } = await runInThisThread(lua, { script, timeoutMs: 300 });
+    expect(completion).toMatchObject({ phase: 'TimedOut', message: 'the run exceeded its timeout of 300ms' });
   });
 
   it('a VM without checkpoints still stops a runaway script (the count hook)', async () => {
     const plain = await loadLuaWasm({ checkpoints: false });
     expect(vmCheckpoint(plain)).toBeNull();
-    const result = await runInThread(plain, 'while true do pcall(coroutine.wrap(function() while true do end end)) end', 300);
-    expect(result).toMatchObject({ phase: 'TimedOut', message: 'the run exceeded its timeout of 300ms' });
-    expect((await runInThread(plain, 'assert(1 + 1 == 2)', 5000)).phase).toBe('Passed');
+    const stopped = await runInThisThread(plain, { script: 'while true do pcall(coroutine.wrap(function() while true do end end)) end', timeoutMs: 300 });
+    expect(stopped.completion).toMatchObject({ phase: 'TimedOut', message: 'the run exceeded its timeout of 300ms' });
+    expect((await runInThisThread(plain, { script: 'assert(1 + 1 == 2)' })).completion.phase).toBe('Passed');
   });
 });
-
-/** One run on an engine of `lua`, in this thread (as a worker runs it). */
-async function runInThread(lua: LuaWasm, script: string, timeoutMs: number): Promise<{ phase: string; message: string | null }> {
-  const ctx = new RunContext({ runId: 'in-thread', script, fileName: 'hello.lua', files: {}, env: {}, timeoutMs, memoryLimitBytes: 64 << 20 }, () => {});
-  const engine = new PreparedEngine(lua);
-  try {
-    await engine.run(ctx);
-  } finally {
-    ctx.freezeStop();
-    engine.close();
-  }
-  const { phase, message } = ctx.complete();
-  return { phase, message };
-}

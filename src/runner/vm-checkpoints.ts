@@ -29,6 +29,8 @@
  * binaryen would be a large dependency that decodes and re-encodes the whole module.
  */
 
+import { name, section, sleb, uleb } from './wasm-encoding.js';
+
 const I32 = 0x7f;
 const FUNC_TYPE = 0x60;
 const [TYPE, IMPORT, FUNCTION, GLOBAL, EXPORT, CODE] = [1, 2, 3, 6, 7, 10];
@@ -85,29 +87,6 @@ class Reader {
     if (this.at > this.bytes.length) throw new Unrecognised('past the end');
   }
 }
-
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return out;
-};
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(byte & 0x40)) || (n === -1 && byte & 0x40)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-};
 
 interface Section {
   id: number;
@@ -230,14 +209,6 @@ function limits(r: Reader): void {
   if (flags & 1) r.u32();
 }
 
-function name(s: string): number[] {
-  return [...uleb(s.length), ...Buffer.from(s, 'utf8')];
-}
-
-function section(id: number, payload: Uint8Array): Uint8Array {
-  return concat([Uint8Array.from([id, ...uleb(payload.length)]), payload]);
-}
-
 /** A vector payload (count, entries) with `added` entries (bytes `entries`) appended. */
 function appendToVector(payload: Uint8Array, entries: number[], added = 1): Uint8Array {
   const r = new Reader(payload);
@@ -246,13 +217,8 @@ function appendToVector(payload: Uint8Array, entries: number[], added = 1): Uint
 }
 
 function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  const joined = Buffer.concat(parts);
+  return new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength) as Uint8Array<ArrayBuffer>;
 }
 
 /** One instruction of a function body: its opcode and where it starts and ends. */

@@ -15,15 +15,13 @@ import { loadLuaWasm } from '../../src/runner/lua-wasm.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { ValidationError } from '../../src/core/errors.js';
-import type { RunEvent } from '../../src/core/run-events.js';
+import type { RunCompletion } from '../../src/core/run.js';
 import { egressRefusal, parseEgressAllow, type EgressPolicy } from '../../src/runner/egress-policy.js';
 import { setResolverForTests } from '../../src/runner/egress.js';
-import { PreparedEngine } from '../../src/runner/lua-engine.js';
 import { createLuaRunner } from '../../src/runner/lua-runner.js';
-import { RunContext } from '../../src/runner/run-context.js';
 import type { ScriptJob, ScriptRunner } from '../../src/runner/runner.js';
 import { startTestGrpcServer, type TestGrpcServer } from '../../src/runner/testing/grpc-test-server.js';
-import { runScript } from '../../src/runner/testing/script-run.js';
+import { runInThisThread, runScript } from '../../src/runner/testing/script-run.js';
 import { startTestDatabase, type TestDatabase } from '../../src/runner/testing/test-database.js';
 
 const allow = (text: string): EgressPolicy => {
@@ -267,21 +265,8 @@ describe('db reaches only what the script names, with its own credentials', () =
 });
 
 /** Runs a script on a Lua engine in this thread (as a worker does), so test-only resolvers apply. */
-async function runInThread(lua: LuaWasm, script: string): Promise<{ phase: string; message: string | null; events: RunEvent[] }> {
-  const events: RunEvent[] = [];
-  const ctx = new RunContext(
-    { runId: 'in-thread', script, fileName: 'hello.lua', files: {}, env: {}, timeoutMs: 30_000, memoryLimitBytes: 64 << 20 },
-    (batch) => events.push(...batch),
-  );
-  const engine = new PreparedEngine(lua);
-  try {
-    await engine.run(ctx);
-  } finally {
-    ctx.freezeStop();
-    engine.close();
-  }
-  const completion = ctx.complete();
-  return { phase: completion.phase, message: completion.message, events };
+async function runInThread(lua: LuaWasm, script: string): Promise<RunCompletion> {
+  return (await runInThisThread(lua, { script, timeoutMs: 30_000 })).completion;
 }
 
 /** A PostgreSQL server that asks for a cleartext password and records what it is sent. */

@@ -1,6 +1,9 @@
 /** Running one script in tests: the job defaults and the collection of what it reported. */
 import type { RunCompletion } from '../../core/run.js';
 import type { RunEvent } from '../../core/run-events.js';
+import type { LuaWasm } from 'wasmoon';
+import { PreparedEngine } from '../lua-engine.js';
+import { RunContext } from '../run-context.js';
 import type { ScriptJob, ScriptRunner } from '../runner.js';
 
 export interface ScriptResult {
@@ -27,4 +30,24 @@ export async function runScript(runner: ScriptRunner, job: Partial<ScriptJob> & 
   );
   const logs = events.flatMap((e) => (e.type === 'log' ? [`${e.level}: ${e.message}`] : []));
   return { runId, completion, events, logs, ms: Date.now() - started };
+}
+
+/**
+ * Runs `job.script` on an engine of `lua` in this thread, as a worker runs it (so
+ * test-only resolvers and clocks of this thread apply), with the same defaults.
+ */
+export async function runInThisThread(lua: LuaWasm, job: Partial<ScriptJob> & { script: string }): Promise<{ completion: RunCompletion; events: RunEvent[] }> {
+  const events: RunEvent[] = [];
+  const ctx = new RunContext(
+    { runId: `in-thread-${++runs}`, fileName: 'hello.lua', files: {}, env: {}, timeoutMs: 10_000, memoryLimitBytes: 64 << 20, ...job },
+    (batch) => events.push(...batch),
+  );
+  const engine = new PreparedEngine(lua);
+  try {
+    await engine.run(ctx);
+  } finally {
+    ctx.freezeStop();
+    engine.close();
+  }
+  return { completion: ctx.complete(), events };
 }
