@@ -54,11 +54,54 @@ describe('ReadCoalescer', () => {
     expect(g.started).toBe(1); // under way
     const late = reads.read('k', g.load);
     await tick();
-    expect(g.calls).toBe(2);
+    expect(g.calls).toBe(1); // the late read waits for its twin instead of running beside it
     g.release({ v: 1 });
-    g.release({ v: 2 });
     expect((await early).body).toBe('{"v":1}');
+    while (g.started === 0) await tick();
+    expect(g.calls).toBe(2);
+    g.release({ v: 2 });
     expect((await late).body).toBe('{"v":2}');
+  });
+
+  it('starts the queued read that answers the most callers first, the oldest on a tie', async () => {
+    const reads = new ReadCoalescer(1);
+    const busy = gate<string>();
+    const order: string[] = [];
+    const load = (key: string) => async () => (order.push(key), key);
+    void reads.read('busy', busy.load); // holds the one slot
+    const answers = [
+      reads.read('one', load('one')),
+      reads.read('two', load('two')),
+      reads.read('shared', load('shared')),
+      reads.read('shared', load('shared')),
+      reads.read('shared', load('shared')),
+      reads.read('pair', load('pair')),
+      reads.read('pair', load('pair')),
+    ];
+    busy.release('x');
+    await Promise.all(answers);
+    expect(order).toEqual(['shared', 'pair', 'one', 'two']);
+  });
+
+  it('gives a read whose twin runs no slot: reads of other keys go meanwhile', async () => {
+    const reads = new ReadCoalescer(2);
+    const hot = gate<string>();
+    const single = gate<string>();
+    const first = reads.read('hot', hot.load);
+    await tick();
+    const again = [reads.read('hot', hot.load), reads.read('hot', hot.load), reads.read('hot', hot.load)];
+    const other = reads.read('single', single.load);
+    await tick();
+    expect(hot.started).toBe(1); // the queued hot read (3 callers) waits for its twin
+    expect(single.started).toBe(1); // the free slot goes to the single read
+    single.release('s');
+    expect((await other).body).toBe('"s"');
+    hot.release('h1');
+    expect((await first).body).toBe('"h1"');
+    while (hot.started === 0) await tick();
+    hot.release('h2');
+    expect((await Promise.all(again)).map((a) => a.body)).toEqual(['"h2"', '"h2"', '"h2"']);
+    expect(hot.calls).toBe(2);
   });
 
   it('lets at most `concurrency` loads run; the rest wait and all are answered', async () => {

@@ -1,6 +1,7 @@
 /**
  * Identical API reads share one store call, and at most a few reads use the store at
- * once (admission: the rest wait their turn, none is refused).
+ * once (admission: the rest wait, none is refused; the read answering the most callers
+ * goes first, and a read waits while the same read is under way).
  *
  * A read joins only a call that has not started yet, so it never gets an answer older
  * than its own arrival: whatever the caller saw acknowledged before it asked is in
@@ -34,6 +35,8 @@ export const READ_CONCURRENCY = 4;
 
 interface Pending {
   key: string;
+  /** Callers waiting for this read (1 + those who joined it). */
+  callers: number;
   load: () => Promise<unknown>;
   promise: Promise<unknown>;
   resolve: (value: unknown) => void;
@@ -45,6 +48,8 @@ export class ReadCoalescer {
   /** Queued (not started) reads by key: a new identical read joins one of these. */
   private readonly waiting = new Map<string, Pending>();
   private running = 0;
+  /** Keys of the reads running now (one each at most). */
+  private readonly runningKeys = new Set<string>();
 
   constructor(private readonly concurrency = READ_CONCURRENCY) {}
 
@@ -54,14 +59,17 @@ export class ReadCoalescer {
    */
   share<T>(key: string, load: () => Promise<T>): Promise<T> {
     const queued = this.waiting.get(key);
-    if (queued) return queued.promise as Promise<T>;
+    if (queued) {
+      queued.callers++;
+      return queued.promise as Promise<T>;
+    }
     let resolve!: (value: unknown) => void;
     let reject!: (error: unknown) => void;
     const promise = new Promise<unknown>((res, rej) => {
       resolve = res;
       reject = rej;
     });
-    const pending: Pending = { key, load, promise, resolve, reject };
+    const pending: Pending = { key, callers: 1, load, promise, resolve, reject };
     this.queue.push(pending);
     this.waiting.set(key, pending);
     this.pump();
@@ -81,10 +89,31 @@ export class ReadCoalescer {
     return this.queue.length;
   }
 
+  /**
+   * The next read to start, or -1: of the queued reads whose twin (same key) is not
+   * running, the one answering the most callers (the first of those on a tie). One
+   * store call for many waiting clients goes before one for a single client, so the
+   * pages everybody watches (the run list, the stats) stay quick while many different
+   * runs are read; and a read waits while its twin runs (collecting the callers that
+   * come meanwhile), so each shared read takes one slot at most and the others get the
+   * rest.
+   */
+  private next(): number {
+    let best = -1;
+    for (let i = 0; i < this.queue.length; i++) {
+      const p = this.queue[i]!;
+      if (!this.runningKeys.has(p.key) && (best < 0 || p.callers > this.queue[best]!.callers)) best = i;
+    }
+    return best;
+  }
+
   private pump(): void {
     while (this.running < this.concurrency && this.queue.length > 0) {
-      const p = this.queue.shift()!;
+      const at = this.next();
+      if (at < 0) return;
+      const p = this.queue.splice(at, 1)[0]!;
       this.waiting.delete(p.key);
+      this.runningKeys.add(p.key);
       this.running++;
       void (async () => {
         try {
@@ -93,6 +122,7 @@ export class ReadCoalescer {
           p.reject(error);
         } finally {
           this.running--;
+          this.runningKeys.delete(p.key);
           this.pump();
         }
       })();
