@@ -3,8 +3,9 @@
  * in wasm, see lua-wasm.ts) with the prelude (sandbox and modules) already loaded, a
  * hook that stops the script when its run is stopped, and the prelude's `main` kept in
  * the registry. The hook is set by the VM checkpoint once the run must stop (no hook,
- * no cost, until then); on a VM without checkpoints it is a count hook from the start. Workers prepare the next
- * engine while idle so a run starts without paying for engine setup.
+ * no cost, until then); on a VM without checkpoints it is a count hook from the start.
+ * Workers prepare the next engine while idle so a run starts without paying for engine
+ * setup.
  */
 import { LUA_REGISTRYINDEX, LuaEngine, LuaEventMasks, LuaReturn, type LuaWasm } from 'wasmoon';
 import { STOP_MESSAGE } from './modules/core.js';
