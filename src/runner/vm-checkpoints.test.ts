@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { LuaEngine, type LuaWasm } from 'wasmoon';
+import { LuaEngine, LuaFactory, type LuaWasm } from 'wasmoon';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_INSTRUCTIONS, loadLuaWasm, vmCheckpoint } from './lua-wasm.js';
 import { runInThisThread } from './testing/script-run.js';
@@ -19,6 +20,22 @@ describe('addVmCheckpoints', () => {
     const module = new WebAssembly.Module(patched!);
     const globals = WebAssembly.Module.exports(module).filter((e) => e.kind === 'global').map((e) => e.name);
     expect(globals).toEqual(expect.arrayContaining([CHECKPOINT_EXPORT, COUNTDOWN_EXPORT]));
+  });
+
+  it('runs Lua as before while no checkpoint slot is set (nothing is called)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'topas-vm-'));
+    try {
+      const file = join(dir, 'glue.wasm');
+      writeFileSync(file, addVmCheckpoints(glueWasm(), 1000)!);
+      const engine = await new LuaFactory(file).createEngine();
+      try {
+        expect(engine.doStringSync('local n = 0 for i = 1, 100000 do n = n + i end return n')).toBe(5000050000);
+      } finally {
+        engine.global.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('leaves alone a module without a Lua VM loop (null: the caller keeps the count hook)', () => {

@@ -21,8 +21,8 @@
  * its dispatch loop is the innermost loop around that `br_table`.
  * Anything unexpected (an opcode this walker does not know, no such function, two of
  * them) returns null and the caller keeps the count hook. The two new globals are
- * exported as `topas_checkpoint` (the table slot to call, 0 until set) and
- * `topas_countdown`.
+ * exported as `topas_checkpoint` (the table slot to call; 0, the default, calls nothing)
+ * and `topas_countdown`.
  *
  * Hand-written rather than a wasm toolkit: it reads one module once per worker thread
  * (~10 ms), changes one function body and appends to three sections; a toolkit such as
@@ -34,7 +34,7 @@ import { name, section, sleb, uleb } from './wasm-encoding.js';
 const I32 = 0x7f;
 const FUNC_TYPE = 0x60;
 const [TYPE, IMPORT, FUNCTION, GLOBAL, EXPORT, CODE] = [1, 2, 3, 6, 7, 10];
-const [BLOCK, LOOP, IF, END, BR, BR_IF, BR_TABLE, CALL_INDIRECT] = [0x02, 0x03, 0x04, 0x0b, 0x0c, 0x0d, 0x0e, 0x11];
+const [BLOCK, LOOP, IF, ELSE, END, BR, BR_IF, BR_TABLE, CALL_INDIRECT] = [0x02, 0x03, 0x04, 0x05, 0x0b, 0x0c, 0x0d, 0x0e, 0x11];
 const [LOCAL_GET, GLOBAL_GET, GLOBAL_SET] = [0x20, 0x23, 0x24];
 const [I32_CONST, I32_EQZ, I32_SUB] = [0x41, 0x45, 0x6b];
 const VOID = 0x40;
@@ -177,7 +177,7 @@ function patch(wasm: Uint8Array, every: number): Uint8Array<ArrayBuffer> {
     r.at = end;
   }
   if (!target || target.loop === null) throw new Unrecognised('no VM loop');
-  const newBody = withCheckpoint(wasm, target.start, target.end, target.loop, { countdownGlobal, checkpointGlobal, checkType });
+  const newBody = withCheckpoint(wasm, target.start, target.end, target.loop, { countdownGlobal, checkpointGlobal, checkType, every });
 
   // reassemble: types (+1), globals (+2), exports (+2), code (one body replaced)
   const out: Uint8Array[] = [wasm.subarray(0, 8)];
@@ -283,7 +283,7 @@ function findDispatchLoop(wasm: Uint8Array, start: number, end: number): { wides
  *       ...                                  ;; branches out of it: 3 more labels to cross
  *     end
  *     br $done
- *   end  L → checkpoint → countdown  br $again  end  end
+ *   end  (slot set ? checkpoint(L) : every) → countdown  br $again  end  end
  *
  * so the loop itself holds no call (a call in it made the VM ~15% slower).
  */
@@ -292,9 +292,9 @@ function withCheckpoint(
   start: number,
   end: number,
   loopAt: number,
-  ids: { countdownGlobal: number; checkpointGlobal: number; checkType: number },
+  ids: { countdownGlobal: number; checkpointGlobal: number; checkType: number; every: number },
 ): Uint8Array {
-  const { countdownGlobal, checkpointGlobal, checkType } = ids;
+  const { countdownGlobal, checkpointGlobal, checkType, every } = ids;
   const out: number[] = [];
   let copied = start;
   const copyTo = (at: number) => {
@@ -324,7 +324,11 @@ function withCheckpoint(
       out.push(
         BR, 2,
         END,
-        LOCAL_GET, 0, GLOBAL_GET, ...uleb(checkpointGlobal), CALL_INDIRECT, ...uleb(checkType), 0,
+        GLOBAL_GET, ...uleb(checkpointGlobal), IF, I32,    // no slot set yet: nothing to call
+          LOCAL_GET, 0, GLOBAL_GET, ...uleb(checkpointGlobal), CALL_INDIRECT, ...uleb(checkType), 0,
+        ELSE,
+          I32_CONST, ...sleb(every),
+        END,
         GLOBAL_SET, ...uleb(countdownGlobal),
         BR, 0,
         END, END,
