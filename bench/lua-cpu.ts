@@ -5,17 +5,18 @@
  * the Lua (the runner's `profile.cpuMs`, this thread's clock, native `os.clock()`), so
  * other load on the machine counts less than in wall time.
  *
- * A second bare figure, "bare + hook", is the bare engine with the same instruction
- * count hook the runner sets for timeouts and cancels, and likewise native lua5.4 with
- * a count hook (`debug.sethook`): with any count hook Lua 5.4 goes through its hook
- * check on every instruction, natively too, which is what call-heavy code pays.
+ * A second bare figure, "bare + hook", is the bare engine with the instruction count
+ * hook the runner set for timeouts and cancels until session 11 (it now uses a VM
+ * checkpoint, `vm-checkpoints.ts`; the count hook is only its fallback), and likewise
+ * native lua5.4 with a count hook (`debug.sethook`): with any count hook Lua 5.4 goes
+ * through its hook check on every instruction, natively too.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LuaEventMasks, LuaFactory } from 'wasmoon';
-import { HOOK_INSTRUCTIONS } from '../src/runner/lua-engine.js';
+import { CHECK_INSTRUCTIONS } from '../src/runner/lua-wasm.js';
 import { createLuaRunner } from '../src/runner/lua-runner.js';
 import { threadCpuClock } from '../src/runner/thread-cpu-clock.js';
 import { median, round } from './stats.js';
@@ -67,7 +68,7 @@ export async function benchLua() {
       const file = join(dir, `${name}.lua`);
       const hookedFile = join(dir, `${name}-hook.lua`);
       await writeFile(file, `local c0 = os.clock()\n${source}\nio.write(os.clock() - c0)`);
-      await writeFile(hookedFile, `debug.sethook(function() end, "", ${HOOK_INSTRUCTIONS})\nlocal c0 = os.clock()\n${source}\nio.write(os.clock() - c0)`);
+      await writeFile(hookedFile, `debug.sethook(function() end, "", ${CHECK_INSTRUCTIONS})\nlocal c0 = os.clock()\n${source}\nio.write(os.clock() - c0)`);
       const samples = { runner: [] as number[], bare: [] as number[], bareHook: [] as number[], native: [] as number[], nativeHook: [] as number[] };
       // one warm-up of each, then interleaved rounds so drifting load hits all alike
       for (let i = 0; i <= repeats; i++) {
@@ -78,7 +79,7 @@ export async function benchLua() {
         if (result.phase !== 'Passed') throw new Error(`${name} under the runner: ${result.phase}: ${result.message}`);
         const engine = await factory.createEngine();
         const hooked = await factory.createEngine();
-        lua.lua_sethook(hooked.global.address, hook, LuaEventMasks.Count, HOOK_INSTRUCTIONS);
+        lua.lua_sethook(hooked.global.address, hook, LuaEventMasks.Count, CHECK_INSTRUCTIONS);
         const b = timeOn(clock, () => engine.doStringSync(source));
         const h = timeOn(clock, () => hooked.doStringSync(source));
         engine.global.close();

@@ -16,9 +16,6 @@ import type { RunContext } from './run-context.js';
 import { threadCpuClock, type ThreadCpuClock } from './thread-cpu-clock.js';
 import type { RunProfile } from '../core/run.js';
 
-/** Without a VM checkpoint, the count hook runs every this many Lua instructions to check for timeout / cancel. */
-export const HOOK_INSTRUCTIONS = CHECK_INSTRUCTIONS;
-
 export class PreparedEngine {
   private readonly engine: LuaEngine;
   private readonly memory: StateMemory;
@@ -100,7 +97,7 @@ export class PreparedEngine {
         this.cpuNs += this.clock.now() - from;
       }
     };
-    if (!checkpoint) this.lua.lua_sethook(thread.address, this.hook, LuaEventMasks.Count, HOOK_INSTRUCTIONS);
+    if (!checkpoint) this.lua.lua_sethook(thread.address, this.hook, LuaEventMasks.Count, CHECK_INSTRUCTIONS);
     this.lua.lua_rawgeti(thread.address, LUA_REGISTRYINDEX, BigInt(this.mainRef));
     thread.pushValue(job.script);
     thread.pushValue(job.fileName);
