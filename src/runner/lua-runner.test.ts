@@ -338,6 +338,39 @@ describe('sleep, timeouts, cancel, memory', () => {
     }
   });
 
+  it('cancels a script busy in Lua without ending the other runs of its worker', async () => {
+    // The cancel message waits behind the spinning script in the worker's event loop;
+    // the shared flag reaches it at the next VM checkpoint. With no flag (cancelSlots: 0)
+    // only the hard kill stops it, and the sleeping run of the same worker goes down too.
+    const flagless = createLuaRunner({ workers: 1, cancelSlots: 0 });
+    try {
+      for (const [pool, flagged] of [[single, true], [flagless, false]] as const) {
+        let sleeping!: () => void;
+        const asleep = new Promise<void>((resolve) => (sleeping = resolve));
+        const events: RunEvent[] = [];
+        const victim = pool.run({ runId: 'victim', fileName: 'victim.lua', files: {}, env: {}, timeoutMs: 10_000, memoryLimitBytes: 64 * MiB, script: 'print("sleeping")\nsleep(1500)\nprint("woke")' }, (e) => {
+          events.push(e);
+          if (e.type === 'log') sleeping();
+        });
+        await asleep;
+        const controller = new AbortController();
+        const hog = run('local n = 0\nwhile true do n = n + 1 end', { timeoutMs: 60_000 }, controller.signal, pool);
+        controller.abort();
+        const [h, v] = await Promise.all([hog, victim]);
+        if (flagged) {
+          expect(h.completion).toMatchObject({ phase: 'Cancelled', reason: 'Cancelled', message: 'the run was cancelled' });
+          expect(v.phase).toBe('Passed');
+          expect(events.flatMap((e) => (e.type === 'log' ? [e.message] : []))).toEqual(['sleeping', 'woke']);
+        } else {
+          expect(h.completion.message).toContain('its worker was terminated');
+          expect(v).toMatchObject({ phase: 'Error', reason: 'RunnerCrashed' });
+        }
+      }
+    } finally {
+      await flagless.close();
+    }
+  });
+
   it('a memory bomb ends as Error/MemoryLimit, even inside pcall', async () => {
     const bomb = 'local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 100) .. i end';
     for (const script of [bomb, `pcall(function() ${bomb} end)\nprint("survived")`]) {

@@ -1,16 +1,19 @@
 /**
  * The Lua runner: a pool of worker threads, each hosting many concurrent runs (one
- * fresh Lua engine per run). New runs go to the least-loaded worker. A run that does
- * not stop by its timeout (or a cancel) + a grace period is stopped by terminating its
- * worker; the other runs of that worker end as Error/RunnerCrashed naming the culprit,
- * and the pool starts a replacement worker.
+ * fresh Lua engine per run). New runs go to the least-loaded worker. A cancel reaches
+ * a run twice: as a flag in memory shared with its worker (seen at the next VM
+ * checkpoint, even while the script keeps the worker's event loop busy) and as a
+ * message (for a run waiting in sleep, net or db). A run that does not stop by its
+ * timeout (or a cancel) + a grace period is stopped by terminating its worker; the
+ * other runs of that worker end as Error/RunnerCrashed naming the culprit, and the pool
+ * starts a replacement worker.
  */
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../core/module-worker.js';
 import type { RunCompletion, RunReason, RunSummary } from '../core/run.js';
 import type { RunEvent } from '../core/run-events.js';
 import { formatDuration } from './duration.js';
-import { ALIVE_INTERVAL_MS, type FromWorker, type ToWorker } from './protocol.js';
+import { ALIVE_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerSetup } from './protocol.js';
 import type { RunEventSink, ScriptJob, ScriptRunner, SutHandler } from './runner.js';
 import type { EgressPolicy } from './egress-policy.js';
 
@@ -21,6 +24,12 @@ export interface LuaRunnerOptions {
   hardKillGraceMs?: number;
   /** Where runs may connect (`TOPAS_EGRESS_ALLOW`, read once by the config). Default: anywhere but cloud metadata addresses. */
   egress?: EgressPolicy;
+  /**
+   * Runs per worker that get a shared cancel flag (default 4096, 16 KiB per worker). A
+   * run beyond that is cancelled by message alone: a busy script of it is stopped by the
+   * hard kill.
+   */
+  cancelSlots?: number;
 }
 
 interface PendingRun {
@@ -34,6 +43,8 @@ interface PendingRun {
   cancelled: boolean;
   unlisten: () => void;
   sut: SutHandler | undefined;
+  /** The run's cell in its worker's cancel flags, or -1. */
+  cancelSlot: number;
 }
 
 interface Slot {
@@ -43,29 +54,44 @@ interface Slot {
   dead: boolean;
   /** When the worker last said anything (it says `alive` every ALIVE_INTERVAL_MS while not stuck). */
   lastHeard: number;
+  /** Shared with the worker: a run's cell set to 1 cancels it (WorkerSetup). */
+  cancelCells: Int32Array;
+  /** Cells no run of this worker holds. */
+  freeCancelSlots: number[];
 }
 
 /** A worker with runs that has been silent this long is stuck in a script: new runs go to the others. */
 const STUCK_AFTER_MS = ALIVE_INTERVAL_MS * 10;
 
 /** Starts a worker running lua-worker. */
-function startWorker(): Worker {
+function startWorker(setup: WorkerSetup): Worker {
   // An empty environment: nothing of the server's (tokens, DATABASE_URL, PGPASSWORD,
   // proxies, cloud credentials) is there for a script's libraries to pick up.
-  return startModuleWorker(import.meta.url, 'lua-worker', { env: {} });
+  return startModuleWorker(import.meta.url, 'lua-worker', { env: {}, workerData: setup });
 }
 
 export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
   const size = Math.max(1, Math.floor(options.workers));
   const grace = options.hardKillGraceMs ?? 500;
+  const cancelSlots = Math.max(0, Math.floor(options.cancelSlots ?? 4096));
   const slots: Slot[] = [];
   let nextKey = 1;
   let nextSlotId = 1;
   let closed = false;
 
   function spawn(index: number): void {
-    const worker = startWorker();
-    const slot: Slot = { id: nextSlotId++, worker, runs: new Map(), dead: false, lastHeard: Date.now() };
+    const cancelFlags = new SharedArrayBuffer(cancelSlots * Int32Array.BYTES_PER_ELEMENT);
+    const worker = startWorker({ cancelFlags });
+    const slot: Slot = {
+      id: nextSlotId++,
+      worker,
+      runs: new Map(),
+      dead: false,
+      lastHeard: Date.now(),
+      cancelCells: new Int32Array(cancelFlags),
+      // popped from the end: cell 0 first
+      freeCancelSlots: Array.from({ length: cancelSlots }, (_, i) => cancelSlots - 1 - i),
+    };
     slots[index] = slot;
     worker.on('message', (msg: FromWorker) => onMessage(slot, msg));
     worker.on('error', (err) => lose(slot, `the Lua worker crashed: ${err.message}`, null));
@@ -114,6 +140,8 @@ export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
 
   function finish(slot: Slot, run: PendingRun, completion: RunCompletion): void {
     if (!slot.runs.delete(run.key)) return;
+    // the worker sent `done` after its last look at the cell (or is gone): it is free
+    if (run.cancelSlot >= 0) slot.freeCancelSlots.push(run.cancelSlot);
     for (const t of run.timers) clearTimeout(t);
     run.unlisten();
     run.resolve(completion);
@@ -186,14 +214,18 @@ export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
           cancelled: false,
           unlisten: () => {},
           sut,
+          cancelSlot: slot.freeCancelSlots.pop() ?? -1,
         };
+        if (run.cancelSlot >= 0) Atomics.store(slot.cancelCells, run.cancelSlot, 0);
         const hardKill = () => {
           if (slot.runs.get(run.key) === run) lose(slot, '', run);
         };
         run.timers.push(setTimeout(hardKill, normalized.timeoutMs + grace));
         if (signal) {
           const onAbort = () => {
+            if (slot.runs.get(run.key) !== run) return;
             run.cancelled = true;
+            if (run.cancelSlot >= 0) Atomics.store(slot.cancelCells, run.cancelSlot, 1);
             post(slot, { type: 'cancel', key: run.key });
             run.timers.push(setTimeout(hardKill, grace));
           };
@@ -204,7 +236,7 @@ export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
           }
         }
         slot.runs.set(run.key, run);
-        post(slot, { type: 'run', key: run.key, job: normalized });
+        post(slot, { type: 'run', key: run.key, job: normalized, cancelSlot: run.cancelSlot });
       });
     },
     async close(): Promise<void> {

@@ -4,18 +4,20 @@
  * prepared ahead of time while the worker is idle. Many runs share a worker: they
  * interleave whenever a script waits (sleep, net).
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { LuaWasm } from 'wasmoon';
 import type { RunEvent } from '../core/run-events.js';
 import { PreparedEngine } from './lua-engine.js';
 import { loadLuaWasm } from './lua-wasm.js';
-import { ALIVE_INTERVAL_MS, type FromWorker, type ToWorker } from './protocol.js';
+import { ALIVE_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerSetup } from './protocol.js';
 import { RunContext } from './run-context.js';
 
 if (!parentPort) throw new Error('lua-worker must run in a worker thread (started by createLuaRunner)');
 const port = parentPort;
 
 const send = (msg: FromWorker) => port.postMessage(msg);
+/** The pool's cancel flags for this worker's runs (see WorkerSetup). */
+const cancelCells = new Int32Array((workerData as WorkerSetup).cancelFlags);
 const running = new Map<number, RunContext>();
 let spare: PreparedEngine | null = null;
 let spareScheduled = false;
@@ -44,6 +46,7 @@ async function execute(key: number, msg: Extract<ToWorker, { type: 'run' }>): Pr
     msg.job,
     (events: RunEvent[]) => send({ type: 'events', key, events }),
     (id, op, args) => send({ type: 'sut', key, id, op, args }),
+    msg.cancelSlot >= 0 ? { cells: cancelCells, index: msg.cancelSlot } : null,
   );
   running.set(key, ctx);
   let engine: PreparedEngine | null = null;

@@ -9,8 +9,11 @@ import type { ScriptJob } from './runner.js';
 
 /** Pool → worker. */
 export type ToWorker =
-  /** Start a run in a fresh Lua engine. */
-  | { type: 'run'; key: number; job: ScriptJob }
+  /**
+   * Start a run in a fresh Lua engine. `cancelSlot` is the run's cell in the worker's
+   * cancel flags (WorkerSetup.cancelFlags), or -1 when it has none.
+   */
+  | { type: 'run'; key: number; job: ScriptJob; cancelSlot: number }
   /** Stop a run (the script sees it at its next instruction, sleep or fetch). */
   | { type: 'cancel'; key: number }
   /** The answer to a run's `sut` call. */
@@ -29,6 +32,16 @@ export type FromWorker =
   | { type: 'sut'; key: number; id: number; op: SutOperation; args: unknown[] }
   /** The run ended; no more messages for this key follow. */
   | { type: 'done'; key: number; completion: RunCompletion };
+
+/**
+ * What a worker starts with (`workerData`). `cancelFlags` is shared with the pool: the
+ * pool sets a run's cell to 1 to cancel it, and the worker reads it at every VM
+ * checkpoint, so a script busy in Lua stops without the worker's event loop (which it
+ * holds) ever seeing the `cancel` message.
+ */
+export interface WorkerSetup {
+  cancelFlags: SharedArrayBuffer;
+}
 
 /** How often a worker says it is alive. */
 export const ALIVE_INTERVAL_MS = 100;

@@ -20,6 +20,12 @@ export const MAX_LOG_MESSAGE_CHARS = 64 * 1024;
 
 export type StopReason = 'timeout' | 'cancel';
 
+/** One cell of shared memory that cancels a run when another thread sets it. */
+export interface CancelFlag {
+  cells: Int32Array;
+  index: number;
+}
+
 /** Flushes a batch of events to the pool (in order). */
 export type EventFlush = (events: RunEvent[]) => void;
 
@@ -83,6 +89,8 @@ export class RunContext {
     readonly job: ScriptJob,
     private readonly flush: EventFlush,
     private readonly sutSend: SutSend | null = null,
+    /** A cell another thread sets to non-zero to cancel the run (read by checkDeadline). */
+    private readonly cancelFlag: CancelFlag | null = null,
   ) {
     this.endpoints = job.app?.endpoints ?? null;
     this.deadline = Date.now() + job.timeoutMs;
@@ -152,9 +160,15 @@ export class RunContext {
     this.controller?.abort();
   }
 
-  /** True once the deadline passed (checked by the instruction hook without timers). */
+  /**
+   * True once the run must stop: its deadline passed or its cancel flag is set (checked
+   * at VM checkpoints, where no timer or message can run).
+   */
   checkDeadline(): boolean {
-    if (!this.stopReason && Date.now() > this.deadline) this.stop('timeout');
+    if (!this.stopReason) {
+      if (this.cancelFlag && Atomics.load(this.cancelFlag.cells, this.cancelFlag.index) !== 0) this.stop('cancel');
+      else if (Date.now() > this.deadline) this.stop('timeout');
+    }
     return this.stopReason !== null;
   }
 
