@@ -5,6 +5,9 @@
  * running twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunCompletion } from '../core/run.js';
+import { createLuaRunner } from '../runner/lua-runner.js';
+import { runRemote } from '../runner/remote-runner.js';
 import { RecordingSink } from './executor.contract.js';
 import { RunnerHub } from './runner-hub.js';
 import { startRunnerTestServer, type RunnerTestServer } from '../server/testing/runner-test-server.js';
@@ -33,6 +36,41 @@ describe('runner hub: one runner per run', () => {
       expect((await call('runner-b', 'bundle')).status).toBe(409);
       expect((await call('runner-a', 'bundle')).status).toBe(200);
     } finally {
+      unfollow();
+      hub.forget(runId);
+    }
+  });
+});
+
+describe('runner hub: a short run in two calls', () => {
+  it('hands the script with the execution and takes the last events with the completion, storing them first', async () => {
+    const runId = crypto.randomUUID();
+    const job = { runId, name: 'two', script: 'print("hello")\nassert(1 + 1 == 2)', fileName: 'two.lua', files: {}, env: {}, timeoutMs: 10_000, appName: null, appReadOnly: false };
+    const sink = new RecordingSink();
+    let storedAtCompletion: string[] = [];
+    let completed: RunCompletion | null = null;
+    const unfollow = hub.follow({
+      job,
+      sink,
+      signal: new AbortController().signal,
+      complete: (c) => {
+        storedAtCompletion = sink.events.map((e) => `${e.type}:${e.seq}`);
+        completed = c;
+      },
+    });
+    const runner = createLuaRunner({ workers: 1 });
+    const from = server.calls.length;
+    try {
+      const completion = await runRemote({ runId, server: server.url, token: 'unused', runner });
+      expect(completion.phase).toBe('Passed');
+      const base = `/api/runs/${runId}/runner`;
+      // heartbeats come with time (every 100 ms here), whatever the run does
+      expect(server.calls.slice(from).filter((c) => !c.endsWith('/heartbeat'))).toEqual([`GET ${base}/execution?include=bundle`, `POST ${base}/completion`]);
+      expect(storedAtCompletion).toEqual(['log:1', 'assertion:1']);
+      expect(completed).toMatchObject({ phase: 'Passed', summary: { assertionsPassed: 1 } });
+      expect(completed).not.toHaveProperty('events');
+    } finally {
+      await runner.close();
       unfollow();
       hub.forget(runId);
     }

@@ -108,14 +108,18 @@ export class RunnerHub {
     else if (owner !== runnerId) throw new RunTakenError(runId);
   }
 
-  /** `GET …/runner/execution`: what the runner needs besides its script. Waits (bounded) for the run's App. */
-  async execution(runId: string, runnerId?: string): Promise<ExecutionInfo> {
+  /**
+   * `GET …/runner/execution`: what the runner needs besides its script (and the script
+   * with its files too, with `withBundle`). Waits (bounded) for the run's App.
+   */
+  async execution(runId: string, runnerId?: string, withBundle = false): Promise<ExecutionInfo> {
     const run = this.must(runId);
     this.claim(runId, runnerId);
     this.heard(runId);
     this.starting.set(runId, (this.starting.get(runId) ?? 0) + 1);
     try {
-      return await this.executionOf(runId, run);
+      const info = await this.executionOf(runId, run);
+      return withBundle ? { ...info, bundle: bundleOf(run.job) } : info;
     } finally {
       const n = (this.starting.get(runId) ?? 1) - 1;
       if (n > 0) this.starting.set(runId, n);
@@ -155,7 +159,7 @@ export class RunnerHub {
   bundle(runId: string, runnerId?: string): Bundle {
     const { job } = this.must(runId);
     this.claim(runId, runnerId);
-    return { script: job.script, fileName: job.fileName || 'script.lua', files: job.files };
+    return bundleOf(job);
   }
 
   /** `POST …/runner/events`: resolves once the events are stored. */
@@ -185,11 +189,15 @@ export class RunnerHub {
     return apps.call({ runId, appName: run.job.appName, readOnly: run.job.appReadOnly, signal: run.signal }, op, args);
   }
 
-  /** `POST …/runner/completion`. */
-  complete(runId: string, completion: RunCompletion, runnerId?: string): void {
+  /** `POST …/runner/completion`: its `events` (the last ones) are stored before the run is completed. */
+  async complete(runId: string, completion: RunCompletion, runnerId?: string, events: NumberedRunEvent[] = []): Promise<void> {
     const run = this.must(runId);
     this.claim(runId, runnerId);
     this.heard(runId);
+    if (events.length) {
+      for (const event of events) run.sink.event(event);
+      await run.sink.stored();
+    }
     run.complete(completion);
   }
 
@@ -202,6 +210,10 @@ export class RunnerHub {
   private heard(runId: string): void {
     this.lastHeard.set(runId, Date.now());
   }
+}
+
+function bundleOf(job: ExecutionJob): Bundle {
+  return { script: job.script, fileName: job.fileName || 'script.lua', files: job.files };
 }
 
 function bundleBytes(job: ExecutionJob): number {

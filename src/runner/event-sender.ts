@@ -53,6 +53,28 @@ export class EventSender {
     return this.sending;
   }
 
+  /**
+   * The run is over: waits for a batch in flight and returns what is still pending when
+   * it fits in one batch (to go with the completion; `acknowledge` it once stored), else
+   * sends it all and returns nothing. Nothing more is added after this.
+   */
+  async lastBatch(): Promise<NumberedRunEvent[]> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.sending) await this.sending;
+    if (this.failure) return [];
+    if (this.unacked.length > this.o.maxBatch) {
+      await this.sendAll();
+      return [];
+    }
+    return this.unacked.slice();
+  }
+
+  /** The server stored the first `n` pending events (sent with the completion). */
+  acknowledge(n: number): void {
+    this.unacked.splice(0, n);
+  }
+
   /** Sends until nothing is pending or the server refused for good. */
   async sendAll(): Promise<void> {
     while (this.unacked.length > 0 && !this.failure) await this.send();

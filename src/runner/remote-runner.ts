@@ -7,14 +7,16 @@
  * 1. `GET execution`: env, time left, the App's endpoints, the cadence.
  * 2. The script and its folder's files from `source` (the mounted ConfigMap or git
  *    clone; same limits as the CLI's bundle, links followed only inside the folder),
- *    else `GET bundle` (a bundle a ConfigMap could not hold).
+ *    else from the server: with the execution (`?include=bundle`) when there is no
+ *    source to read, `GET bundle` when a mounted source turns out to be missing.
  * 3. The script runs in the same Lua runner as the local executor; its events are
  *    numbered here (`EventNumberer`), kept until the server acknowledges them stored,
  *    and sent in batches as they happen — a batch is sent again after a failure or a
  *    server restart (the server stores it once). `sut` calls go to `POST sut`.
  * 4. Heartbeats every `heartbeatMs`; `cancelled: true` stops the script (Cancelled).
  * 5. The completion goes to the termination-log file (the last resort: a Pod's
- *    termination message), then, once every event is acknowledged, to `POST completion`.
+ *    termination message), then to `POST completion` with the events not sent yet
+ *    (once a batch in flight is acknowledged). A trivial run thus makes two calls.
  *
  * Every call is retried with exponential backoff and jitter on network errors, 409
  * `RunNotAttached`, 429 and 5xx, until the run's deadline (+ `giveUpAfterMs`).
@@ -132,10 +134,11 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
     }
   }
 
-  const info = await call<ExecutionInfo>('GET', 'execution');
+  const mounted = options.source !== undefined && existsSync(options.source);
+  const info = await call<ExecutionInfo>('GET', mounted ? 'execution' : 'execution?include=bundle');
   deadline = Date.now() + info.timeoutMs;
   options.onStarted?.();
-  const bundle = await readSource(options.source, info, () => call<Bundle>('GET', 'bundle'), log);
+  const bundle = await readSource(options.source, info, () => (info.bundle ? Promise.resolve(info.bundle) : call<Bundle>('GET', 'bundle')), log);
 
   // --- events: numbered here, kept until stored, sent in order, one batch in flight
   const numbers = new EventNumberer();
@@ -215,17 +218,26 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
 
   // The last resort first: whatever happens to the calls below, the result is recorded.
   await writeTerminationLog(options.terminationLog, completion, outbox.pending);
-  await outbox.sendAll();
-  if (outbox.failure) log('error', 'some events could not be delivered', { undelivered: outbox.pending, error: String(outbox.failure) });
-  await writeTerminationLog(options.terminationLog, completion, outbox.pending);
+  const last = await outbox.lastBatch();
   beating = false;
   beatsOver.abort();
   try {
-    await call('POST', 'completion', completion);
+    try {
+      await call('POST', 'completion', last.length ? { ...completion, events: last } : completion);
+      outbox.acknowledge(last.length);
+    } catch (error) {
+      // Refused with its events (400): send them as batches (a refused batch is reported
+      // below), then the completion alone.
+      if (!(last.length && error instanceof RunnerRefusedError && error.details?.status === 400)) throw error;
+      await outbox.sendAll();
+      await call('POST', 'completion', completion);
+    }
   } catch (error) {
     // 401 after the run ended: the server already took the end (the token dies with the run).
     log(error instanceof RunnerRefusedError && error.details?.status === 401 ? 'info' : 'error', 'reporting the completion failed', { error: String(error) });
   }
+  if (outbox.failure || outbox.pending) log('error', 'some events could not be delivered', { undelivered: outbox.pending, ...(outbox.failure ? { error: String(outbox.failure) } : {}) });
+  await writeTerminationLog(options.terminationLog, completion, outbox.pending);
   await beats;
   return completion;
 }

@@ -4,12 +4,15 @@
  * `/api/runs/{id}/runner/…`, authenticated with the run's per-run token. One schema
  * per message, shared by the server's routes (validation, OpenAPI) and the runner.
  *
- * - `GET  …/runner/execution` → ExecutionInfo: env, timeout, App (endpoints, read-only), cadence.
+ * - `GET  …/runner/execution` → ExecutionInfo: env, timeout, App (endpoints, read-only), cadence;
+ *   with `?include=bundle` the Bundle too (a runner without a mounted source: one call, not two).
  * - `GET  …/runner/bundle`    → Bundle: the script and its folder's files (when no mounted source holds them).
  * - `POST …/runner/events`    ← EventsBatch → Ack: numbered events, stored once per (run, seq); ack = stored.
  * - `POST …/runner/heartbeat` ← Heartbeat → HeartbeatReply: the runner is alive; `cancelled` says stop.
  * - `POST …/runner/sut`       ← SutCall → SutReply: a `sut.*` call of the script, performed by the server.
- * - `POST …/runner/completion`← Completion → Ack: how the run ended (idempotent).
+ * - `POST …/runner/completion`← Completion → Ack: how the run ended (idempotent), with the
+ *   events not sent yet (stored first, as `events` would store them): a short run makes
+ *   two calls in all.
  */
 import { z } from 'zod';
 import { RUN_REASONS } from '../run.js';
@@ -89,6 +92,14 @@ const nameEndpoints = z.object({
   credentials: z.object({ user: z.string(), password: z.string(), dbname: z.string() }).optional(),
 });
 
+export const BundleSchema = z
+  .object({ script: z.string(), fileName: z.string(), files: FilesSchema })
+  .meta({ id: 'RunnerBundle', description: 'The script and the other files of its folder.' });
+
+export const ExecutionQuerySchema = z.object({
+  include: z.enum(['bundle']).optional().meta({ description: '`bundle`: answer with the script and its files too (`bundle`), for a runner without a mounted source.' }),
+});
+
 export const ExecutionInfoSchema = z
   .object({
     runId: z.string(),
@@ -104,12 +115,9 @@ export const ExecutionInfoSchema = z
     heartbeatMs: z.number().int().min(10).meta({ description: 'How often to send a heartbeat (cancellation is seen within this).' }),
     flushMs: z.number().int().min(1).meta({ description: 'Longest time an event waits in the runner before it is sent.' }),
     bundleBytes: z.number().int().min(0).meta({ description: 'Size of the script and its files on the server (`…/runner/bundle`).' }),
+    bundle: BundleSchema.optional().meta({ description: 'The script and its files, when asked for with `?include=bundle`.' }),
   })
   .meta({ id: 'RunnerExecutionInfo' });
-
-export const BundleSchema = z
-  .object({ script: z.string(), fileName: z.string(), files: FilesSchema })
-  .meta({ id: 'RunnerBundle', description: 'The script and the other files of its folder.' });
 
 export const SutCallSchema = z
   .object({ op: z.enum(SUT_OPERATIONS), args: z.array(z.unknown()).max(16) })
@@ -138,8 +146,11 @@ export const CompletionSchema = z
     profile: RunProfileSchema.optional().meta({
       description: "What the run used: the runner container's CPU time and peak memory from its cgroup when present, else the Lua state's. Optional: runners before it send none.",
     }),
+    events: z.array(RunnerEventSchema).max(MAX_EVENTS_PER_BATCH).optional().meta({
+      description: 'The events not sent yet, stored before the completion is taken (as `…/runner/events` stores them: a repeat is stored once).',
+    }),
   })
-  .meta({ id: 'RunnerCompletion', description: 'How the run ended. Sent after every event was acknowledged; sending it again is harmless.' });
+  .meta({ id: 'RunnerCompletion', description: 'How the run ended, with the last events if any. Sent once every other event was acknowledged; sending it again is harmless.' });
 
 export type ExecutionInfo = z.infer<typeof ExecutionInfoSchema>;
 export type Bundle = z.infer<typeof BundleSchema>;

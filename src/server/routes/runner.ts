@@ -13,6 +13,7 @@ import {
   CompletionSchema,
   EventsBatchSchema,
   ExecutionInfoSchema,
+  ExecutionQuerySchema,
   HeartbeatReplySchema,
   HeartbeatSchema,
   SutCallSchema,
@@ -40,8 +41,8 @@ const execution = createRoute(
     ...base('execution'),
     summary: 'What the runner needs to execute the run',
     description:
-      "Env, the time left, the run's App (endpoints; waits for it to be ready, at most 60 s), the heartbeat and flush cadence, and the size of the server's copy of the script and its files.",
-    request: { params: RunIdParam },
+      "Env, the time left, the run's App (endpoints; waits for it to be ready, at most 60 s), the heartbeat and flush cadence, and the size of the server's copy of the script and its files; with `include=bundle`, that copy too.",
+    request: { params: RunIdParam, query: ExecutionQuerySchema },
     responses: responses(ExecutionInfoSchema),
   }),
 );
@@ -90,7 +91,7 @@ const completion = createRoute(
     method: 'post',
     ...base('completion'),
     summary: 'How the run ended',
-    description: 'Send after every event was acknowledged; sending it again is harmless.',
+    description: 'Send once every event was acknowledged, or with the events not sent yet in `events` (stored first, answered once stored). Sending it again is harmless.',
     request: { params: RunIdParam, body: { required: true, content: json(CompletionSchema) } },
     responses: responses(AckSchema),
   }),
@@ -107,7 +108,8 @@ export function registerRunnerRoutes(app: OpenAPIHono, deps: Pick<ServerDeps, 'r
 
   app.openapi(execution, async (c) => {
     const id = idOf(c.req.valid('param').id);
-    return c.json(await hubOf(id).execution(id, runnerOf(c)), 200);
+    const withBundle = c.req.valid('query').include === 'bundle';
+    return c.json(await hubOf(id).execution(id, runnerOf(c), withBundle), 200);
   });
   app.openapi(bundle, async (c) => {
     const id = idOf(c.req.valid('param').id);
@@ -140,7 +142,8 @@ export function registerRunnerRoutes(app: OpenAPIHono, deps: Pick<ServerDeps, 'r
     // The executor resolves the run with it; the engine stores the end right after. Should
     // this server die in between, the re-attached executor reads the runner's last-resort
     // result (the Pod's termination message), so nothing is lost.
-    hubOf(id).complete(id, c.req.valid('json'), runnerOf(c));
+    const { events: last, ...ended } = c.req.valid('json');
+    await hubOf(id).complete(id, ended, runnerOf(c), (last ?? []) as NumberedRunEvent[]);
     return c.json({ ok: true as const }, 200);
   });
 }

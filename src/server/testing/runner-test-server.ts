@@ -14,12 +14,17 @@ import type { RunnerHub } from '../../executors/runner-hub.js';
 
 export interface RunnerTestServer {
   url: string;
+  /** Every call as `METHOD /path?query`, in the order they arrived. */
+  calls: string[];
   close(): Promise<void>;
 }
 
 export async function startRunnerTestServer(hub: RunnerHub, port = 0): Promise<RunnerTestServer> {
   const app = new OpenAPIHono({ defaultHook: validationHook });
+  const calls: string[] = [];
   app.use('*', async (c, next) => {
+    const url = new URL(c.req.url);
+    calls.push(`${c.req.method} ${url.pathname}${url.search}`);
     c.set('identity', { ...ANONYMOUS_ADMIN, via: 'bearer' });
     await next();
   });
@@ -30,6 +35,7 @@ export async function startRunnerTestServer(hub: RunnerHub, port = 0): Promise<R
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
+    calls,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
