@@ -83,6 +83,22 @@ describe('ReadCoalescer', () => {
     expect(order).toEqual(['shared', 'pair', 'one', 'two']);
   });
 
+  it('lets a read that has waited go before fresher reads with more callers', async () => {
+    let now = 0;
+    const reads = new ReadCoalescer(1, 20, () => now);
+    const busy = gate<string>();
+    const order: string[] = [];
+    const load = (key: string) => async () => (order.push(key), key);
+    void reads.read('busy', busy.load); // holds the one slot
+    const answers = [reads.read('old single run', load('old single run'))];
+    now = 50; // it waited 50 ms: a claim of 1 + 2.5 callers
+    answers.push(...['shared', 'shared', 'shared'].map((k) => reads.read(k, load(k)))); // 3 callers, just queued
+    answers.push(reads.read('other', load('other')));
+    busy.release('x');
+    await Promise.all(answers);
+    expect(order).toEqual(['old single run', 'shared', 'other']);
+  });
+
   it('gives a read whose twin runs no slot: reads of other keys go meanwhile', async () => {
     const reads = new ReadCoalescer(2);
     const hot = gate<string>();

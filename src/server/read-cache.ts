@@ -1,7 +1,8 @@
 /**
  * Identical API reads share one store call, and at most a few reads use the store at
  * once (admission: the rest wait, none is refused; the read answering the most callers
- * goes first, and a read waits while the same read is under way).
+ * goes first, a read's claim growing while it waits, and a read waits while the same
+ * read is under way).
  *
  * A read joins only a call that has not started yet, so it never gets an answer older
  * than its own arrival: whatever the caller saw acknowledged before it asked is in
@@ -33,10 +34,21 @@ export interface SharedAnswer {
  */
 export const READ_CONCURRENCY = 4;
 
+/**
+ * A waiting read counts as one caller more for every this many ms it has waited, so
+ * reads of single runs are not starved by the shared pages (the run list, the stats)
+ * that always have callers waiting. Measured on PGlite (2026-12-01, 500 reads/s open
+ * loop, a third each of the run list, single runs and the stats): with callers alone
+ * single-run reads waited p50 177–275 ms, p99 403–597 ms, the shared ones p99 ~100 ms.
+ */
+export const AGING_MS = 20;
+
 interface Pending {
   key: string;
   /** Callers waiting for this read (1 + those who joined it). */
   callers: number;
+  /** When it was queued (`now()`). */
+  queuedAt: number;
   load: () => Promise<unknown>;
   promise: Promise<unknown>;
   resolve: (value: unknown) => void;
@@ -51,7 +63,11 @@ export class ReadCoalescer {
   /** Keys of the reads running now (one each at most). */
   private readonly runningKeys = new Set<string>();
 
-  constructor(private readonly concurrency = READ_CONCURRENCY) {}
+  constructor(
+    private readonly concurrency = READ_CONCURRENCY,
+    private readonly agingMs = AGING_MS,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   /**
    * What `load` resolves to, shared with identical reads (same key) that arrive before
@@ -69,7 +85,7 @@ export class ReadCoalescer {
       resolve = res;
       reject = rej;
     });
-    const pending: Pending = { key, callers: 1, load, promise, resolve, reject };
+    const pending: Pending = { key, callers: 1, queuedAt: this.now(), load, promise, resolve, reject };
     this.queue.push(pending);
     this.waiting.set(key, pending);
     this.pump();
@@ -91,18 +107,26 @@ export class ReadCoalescer {
 
   /**
    * The next read to start, or -1: of the queued reads whose twin (same key) is not
-   * running, the one answering the most callers (the first of those on a tie). One
-   * store call for many waiting clients goes before one for a single client, so the
-   * pages everybody watches (the run list, the stats) stay quick while many different
-   * runs are read; and a read waits while its twin runs (collecting the callers that
-   * come meanwhile), so each shared read takes one slot at most and the others get the
-   * rest.
+   * running, the one with the strongest claim (the first of those on a tie): its
+   * callers, plus one for every `agingMs` it has waited. One store call for many waiting
+   * clients goes before one for a single client, so the pages everybody watches (the run
+   * list, the stats) stay quick while many different runs are read, and a single run's
+   * read that has waited long enough goes before them. A read waits while its twin runs
+   * (collecting the callers that come meanwhile), so each shared read takes one slot at
+   * most and the others get the rest.
    */
   private next(): number {
+    const now = this.now();
     let best = -1;
+    let bestClaim = -Infinity;
     for (let i = 0; i < this.queue.length; i++) {
       const p = this.queue[i]!;
-      if (!this.runningKeys.has(p.key) && (best < 0 || p.callers > this.queue[best]!.callers)) best = i;
+      if (this.runningKeys.has(p.key)) continue;
+      const claim = p.callers + (now - p.queuedAt) / this.agingMs;
+      if (claim > bestClaim) {
+        best = i;
+        bestClaim = claim;
+      }
     }
     return best;
   }
