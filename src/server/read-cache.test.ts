@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it, vi } from 'vitest';
 import type { Identity } from '../core/roles.js';
-import { ReadCoalescer, matchesIfNoneMatch, sharedRead } from './read-cache.js';
+import { MAX_AGE_BONUS, ReadCoalescer, matchesIfNoneMatch, sharedRead } from './read-cache.js';
 
 /** A load the test finishes by hand, counting its calls. */
 function gate<T>() {
@@ -97,6 +97,21 @@ describe('ReadCoalescer', () => {
     busy.release('x');
     await Promise.all(answers);
     expect(order).toEqual(['old single run', 'shared', 'other']);
+  });
+
+  it('lets waiting add at most MAX_AGE_BONUS callers: a read with more callers still goes first', async () => {
+    let now = 0;
+    const reads = new ReadCoalescer(1, 20, () => now);
+    const busy = gate<string>();
+    const order: string[] = [];
+    const load = (key: string) => async () => (order.push(key), key);
+    void reads.read('busy', busy.load);
+    const answers = [reads.read('old single run', load('old single run'))];
+    now = 10_000; // ten seconds: the bonus stops at MAX_AGE_BONUS
+    for (let i = 0; i < MAX_AGE_BONUS + 2; i++) answers.push(reads.read('stats', load('stats')));
+    busy.release('x');
+    await Promise.all(answers);
+    expect(order).toEqual(['stats', 'old single run']);
   });
 
   it('gives a read whose twin runs no slot: reads of other keys go meanwhile', async () => {

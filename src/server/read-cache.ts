@@ -42,6 +42,13 @@ export const READ_CONCURRENCY = 4;
  * single-run reads waited p50 177–275 ms, p99 403–597 ms, the shared ones p99 ~100 ms.
  */
 export const AGING_MS = 20;
+/**
+ * Waiting adds at most this many callers to a read's claim: a shared read with more
+ * callers than that goes first however long single reads have waited (under 200 busy
+ * readers a new connection's `/api/stats` stays quick; single reads still get the
+ * slots the shared reads leave, one each at most).
+ */
+export const MAX_AGE_BONUS = 10;
 
 interface Pending {
   key: string;
@@ -108,7 +115,7 @@ export class ReadCoalescer {
   /**
    * The next read to start, or -1: of the queued reads whose twin (same key) is not
    * running, the one with the strongest claim (the first of those on a tie): its
-   * callers, plus one for every `agingMs` it has waited. One store call for many waiting
+   * callers, plus one for every `agingMs` it has waited (at most MAX_AGE_BONUS). One store call for many waiting
    * clients goes before one for a single client, so the pages everybody watches (the run
    * list, the stats) stay quick while many different runs are read, and a single run's
    * read that has waited long enough goes before them. A read waits while its twin runs
@@ -122,7 +129,7 @@ export class ReadCoalescer {
     for (let i = 0; i < this.queue.length; i++) {
       const p = this.queue[i]!;
       if (this.runningKeys.has(p.key)) continue;
-      const claim = p.callers + (now - p.queuedAt) / this.agingMs;
+      const claim = p.callers + Math.min(MAX_AGE_BONUS, (now - p.queuedAt) / this.agingMs);
       if (claim > bestClaim) {
         best = i;
         bestClaim = claim;
