@@ -75,4 +75,32 @@ describe('runner hub: a short run in two calls', () => {
       hub.forget(runId);
     }
   });
+
+  it('sends the events as batches first to a server that does not say it takes them with the completion', async () => {
+    /** A server before `completionTakesEvents`: it would drop events sent with the completion. */
+    class EarlierHub extends RunnerHub {
+      override async execution(runId: string, runnerId?: string, withBundle = false) {
+        const { completionTakesEvents: _, ...info } = await super.execution(runId, runnerId, withBundle);
+        return info;
+      }
+    }
+    const earlier = new EarlierHub({ heartbeatMs: 100, flushMs: 20 });
+    const old = await startRunnerTestServer(earlier);
+    const runId = crypto.randomUUID();
+    const job = { runId, name: 'old', script: 'print("hello")', fileName: 'old.lua', files: {}, env: {}, timeoutMs: 10_000, appName: null, appReadOnly: false };
+    const sink = new RecordingSink();
+    let storedAtCompletion: string[] = [];
+    const unfollow = earlier.follow({ job, sink, signal: new AbortController().signal, complete: () => (storedAtCompletion = sink.events.map((e) => `${e.type}:${e.seq}`)) });
+    const runner = createLuaRunner({ workers: 1 });
+    try {
+      expect((await runRemote({ runId, server: old.url, token: 'unused', runner })).phase).toBe('Passed');
+      const base = `/api/runs/${runId}/runner`;
+      expect(old.calls.filter((c) => !c.endsWith('/heartbeat'))).toEqual([`GET ${base}/execution?include=bundle`, `POST ${base}/events`, `POST ${base}/completion`]);
+      expect(storedAtCompletion).toEqual(['log:1']);
+    } finally {
+      await runner.close();
+      unfollow();
+      await old.close();
+    }
+  });
 });

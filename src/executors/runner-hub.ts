@@ -152,6 +152,7 @@ export class RunnerHub {
       heartbeatMs: this.heartbeatMs,
       flushMs: this.flushMs,
       bundleBytes: bundleBytes(job),
+      completionTakesEvents: true,
     };
   }
 

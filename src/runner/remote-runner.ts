@@ -218,7 +218,8 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
 
   // The last resort first: whatever happens to the calls below, the result is recorded.
   await writeTerminationLog(options.terminationLog, completion, outbox.pending);
-  const last = await outbox.lastBatch();
+  // A server before `completionTakesEvents` would drop events sent with the completion.
+  const last = info.completionTakesEvents ? await outbox.lastBatch() : await outbox.sendAll().then(() => []);
   beating = false;
   beatsOver.abort();
   try {

@@ -116,6 +116,9 @@ export const ExecutionInfoSchema = z
     flushMs: z.number().int().min(1).meta({ description: 'Longest time an event waits in the runner before it is sent.' }),
     bundleBytes: z.number().int().min(0).meta({ description: 'Size of the script and its files on the server (`…/runner/bundle`).' }),
     bundle: BundleSchema.optional().meta({ description: 'The script and its files, when asked for with `?include=bundle`.' }),
+    completionTakesEvents: z.boolean().optional().meta({
+      description: 'This server stores `events` sent with the completion. Absent (servers before it): send every event as batches first, then the completion alone.',
+    }),
   })
   .meta({ id: 'RunnerExecutionInfo' });
 
