@@ -211,36 +211,45 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
     );
   } catch (error) {
     completion = { phase: 'Error', reason: 'RunnerCrashed', message: `the runner failed: ${String(error)}`, summary: EMPTY_SUMMARY };
+  }
+  try {
+    return await report(completion);
   } finally {
+    // Only once the result is out: tearing the Lua thread down is the last thing a runner
+    // process does (a crash there — exit 139 was seen once in 50 runner Pods under load —
+    // then costs nothing but the exit code).
     if (!options.runner) await runner.close();
   }
-  if (options.cgroupDir) completion = withContainerProfile(completion, await readOwnContainerUsage(options.cgroupDir));
 
-  // The last resort first: whatever happens to the calls below, the result is recorded.
-  await writeTerminationLog(options.terminationLog, completion, outbox.pending);
-  // A server before `completionTakesEvents` would drop events sent with the completion.
-  const last = info.completionTakesEvents ? await outbox.lastBatch() : await outbox.sendAll().then(() => []);
-  beating = false;
-  beatsOver.abort();
-  try {
+  async function report(completion: RunCompletion): Promise<RunCompletion> {
+    if (options.cgroupDir) completion = withContainerProfile(completion, await readOwnContainerUsage(options.cgroupDir));
+
+    // The last resort first: whatever happens to the calls below, the result is recorded.
+    await writeTerminationLog(options.terminationLog, completion, outbox.pending);
+    // A server before `completionTakesEvents` would drop events sent with the completion.
+    const last = info.completionTakesEvents ? await outbox.lastBatch() : await outbox.sendAll().then(() => []);
+    beating = false;
+    beatsOver.abort();
     try {
-      await call('POST', 'completion', last.length ? { ...completion, events: last } : completion);
-      outbox.acknowledge(last.length);
+      try {
+        await call('POST', 'completion', last.length ? { ...completion, events: last } : completion);
+        outbox.acknowledge(last.length);
+      } catch (error) {
+        // Refused with its events (400): send them as batches (a refused batch is reported
+        // below), then the completion alone.
+        if (!(last.length && error instanceof RunnerRefusedError && error.details?.status === 400)) throw error;
+        await outbox.sendAll();
+        await call('POST', 'completion', completion);
+      }
     } catch (error) {
-      // Refused with its events (400): send them as batches (a refused batch is reported
-      // below), then the completion alone.
-      if (!(last.length && error instanceof RunnerRefusedError && error.details?.status === 400)) throw error;
-      await outbox.sendAll();
-      await call('POST', 'completion', completion);
+      // 401 after the run ended: the server already took the end (the token dies with the run).
+      log(error instanceof RunnerRefusedError && error.details?.status === 401 ? 'info' : 'error', 'reporting the completion failed', { error: String(error) });
     }
-  } catch (error) {
-    // 401 after the run ended: the server already took the end (the token dies with the run).
-    log(error instanceof RunnerRefusedError && error.details?.status === 401 ? 'info' : 'error', 'reporting the completion failed', { error: String(error) });
+    if (outbox.failure || outbox.pending) log('error', 'some events could not be delivered', { undelivered: outbox.pending, ...(outbox.failure ? { error: String(outbox.failure) } : {}) });
+    await writeTerminationLog(options.terminationLog, completion, outbox.pending);
+    await beats;
+    return completion;
   }
-  if (outbox.failure || outbox.pending) log('error', 'some events could not be delivered', { undelivered: outbox.pending, ...(outbox.failure ? { error: String(outbox.failure) } : {}) });
-  await writeTerminationLog(options.terminationLog, completion, outbox.pending);
-  await beats;
-  return completion;
 }
 
 /** The completion with the container's figures in place of the Lua state's, each where the cgroup has it. */

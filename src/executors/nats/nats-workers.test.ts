@@ -100,7 +100,7 @@ describe.runIf(up)('topas worker --nats', { timeout: 240_000 }, () => {
     const firstHeld = new Promise<void>((r) => (held = r));
     let target = '';
     const proxy = createServer((req: IncomingMessage, res: ServerResponse) => {
-      if (req.url?.endsWith('/runner/execution') && ++executions === 1) {
+      if (new URL(req.url ?? '/', 'http://proxy').pathname.endsWith('/runner/execution') && ++executions === 1) {
         held();
         return; // never answered: this worker dies waiting
       }
