@@ -37,7 +37,7 @@ export class PvcBinder extends StoreController {
     if (e.storageKey !== this.storageKey) return [];
     if (e.type === 'DELETED') {
       const dir = localVolumePath(this.volumesDir, e.object as ClaimRef);
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      if (dir) removeVolume(dir, this.log);
       return [];
     }
     return [keyOf(e.object)];
@@ -66,5 +66,22 @@ export class PvcBinder extends StoreController {
       const status = { phase: 'Bound', accessModes: [...(pvc.spec.accessModes ?? [])], capacity: { storage: pvc.spec.resources?.requests?.storage } };
       this.service.update(type, namespace, name, { ...pvc, status }, { subresource: 'status' });
     }
+  }
+}
+
+/**
+ * Removes a deleted claim's folder. A Pod may still be writing into it (no
+ * pvc-protection here): a removal that meets files appearing (ENOTEMPTY) is tried
+ * again later, and a failure never escapes into the watch that reported the delete.
+ */
+function removeVolume(dir: string, log: ControllerLog | undefined, attempt = 1): void {
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
+  } catch (error) {
+    if (attempt >= 20) {
+      log?.("could not remove a deleted claim's volume folder", { dir, error: (error as Error).message });
+      return;
+    }
+    setTimeout(() => removeVolume(dir, log, attempt + 1), 500).unref();
   }
 }
