@@ -28,6 +28,21 @@ function gate<T>() {
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
+/**
+ * A coalescer of one slot held by a read the test releases: reads queued meanwhile start
+ * in the order it picks, recorded in `order` as `read(key)` runs them.
+ */
+function oneBusySlot(reads: ReadCoalescer) {
+  const busy = gate<string>();
+  const order: string[] = [];
+  void reads.read('busy', busy.load);
+  return {
+    order,
+    read: (key: string) => reads.read(key, async () => (order.push(key), key)),
+    release: () => busy.release('x'),
+  };
+}
+
 describe('ReadCoalescer', () => {
   it('gives identical reads that arrive before the load starts one load and the same answer', async () => {
     const reads = new ReadCoalescer(1);
@@ -64,54 +79,34 @@ describe('ReadCoalescer', () => {
   });
 
   it('starts the queued read that answers the most callers first, the oldest on a tie', async () => {
-    const reads = new ReadCoalescer(1);
-    const busy = gate<string>();
-    const order: string[] = [];
-    const load = (key: string) => async () => (order.push(key), key);
-    void reads.read('busy', busy.load); // holds the one slot
-    const answers = [
-      reads.read('one', load('one')),
-      reads.read('two', load('two')),
-      reads.read('shared', load('shared')),
-      reads.read('shared', load('shared')),
-      reads.read('shared', load('shared')),
-      reads.read('pair', load('pair')),
-      reads.read('pair', load('pair')),
-    ];
-    busy.release('x');
+    const slot = oneBusySlot(new ReadCoalescer(1));
+    const answers = ['one', 'two', 'shared', 'shared', 'shared', 'pair', 'pair'].map(slot.read);
+    slot.release();
     await Promise.all(answers);
-    expect(order).toEqual(['shared', 'pair', 'one', 'two']);
+    expect(slot.order).toEqual(['shared', 'pair', 'one', 'two']);
   });
 
   it('lets a read that has waited go before fresher reads with more callers', async () => {
     let now = 0;
-    const reads = new ReadCoalescer(1, 20, () => now);
-    const busy = gate<string>();
-    const order: string[] = [];
-    const load = (key: string) => async () => (order.push(key), key);
-    void reads.read('busy', busy.load); // holds the one slot
-    const answers = [reads.read('old single run', load('old single run'))];
+    const slot = oneBusySlot(new ReadCoalescer(1, 20, () => now));
+    const answers = [slot.read('old single run')];
     now = 50; // it waited 50 ms: a claim of 1 + 2.5 callers
-    answers.push(...['shared', 'shared', 'shared'].map((k) => reads.read(k, load(k)))); // 3 callers, just queued
-    answers.push(reads.read('other', load('other')));
-    busy.release('x');
+    answers.push(...['shared', 'shared', 'shared'].map(slot.read)); // 3 callers, just queued
+    answers.push(slot.read('other'));
+    slot.release();
     await Promise.all(answers);
-    expect(order).toEqual(['old single run', 'shared', 'other']);
+    expect(slot.order).toEqual(['old single run', 'shared', 'other']);
   });
 
   it('lets waiting add at most MAX_AGE_BONUS callers: a read with more callers still goes first', async () => {
     let now = 0;
-    const reads = new ReadCoalescer(1, 20, () => now);
-    const busy = gate<string>();
-    const order: string[] = [];
-    const load = (key: string) => async () => (order.push(key), key);
-    void reads.read('busy', busy.load);
-    const answers = [reads.read('old single run', load('old single run'))];
+    const slot = oneBusySlot(new ReadCoalescer(1, 20, () => now));
+    const answers = [slot.read('old single run')];
     now = 10_000; // ten seconds: the bonus stops at MAX_AGE_BONUS
-    for (let i = 0; i < MAX_AGE_BONUS + 2; i++) answers.push(reads.read('stats', load('stats')));
-    busy.release('x');
+    for (let i = 0; i < MAX_AGE_BONUS + 2; i++) answers.push(slot.read('stats'));
+    slot.release();
     await Promise.all(answers);
-    expect(order).toEqual(['stats', 'old single run']);
+    expect(slot.order).toEqual(['stats', 'old single run']);
   });
 
   it('gives a read whose twin runs no slot: reads of other keys go meanwhile', async () => {

@@ -115,10 +115,10 @@ export class ReadCoalescer {
   /**
    * The next read to start, or -1: of the queued reads whose twin (same key) is not
    * running, the one with the strongest claim (the first of those on a tie): its
-   * callers, plus one for every `agingMs` it has waited (at most MAX_AGE_BONUS). One store call for many waiting
-   * clients goes before one for a single client, so the pages everybody watches (the run
-   * list, the stats) stay quick while many different runs are read, and a single run's
-   * read that has waited long enough goes before them. A read waits while its twin runs
+   * callers, plus one for every `agingMs` it has waited (at most MAX_AGE_BONUS). One
+   * store call for many waiting clients goes before one for a single client, so the
+   * pages everybody watches (the run list, the stats) stay quick while many different
+   * runs are read, and a single run's read that has waited long enough goes before them. A read waits while its twin runs
    * (collecting the callers that come meanwhile), so each shared read takes one slot at
    * most and the others get the rest.
    */
