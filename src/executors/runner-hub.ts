@@ -168,8 +168,7 @@ export class RunnerHub {
     const run = this.must(runId);
     this.claim(runId, runnerId);
     this.heard(runId);
-    for (const event of events) run.sink.event(event);
-    await run.sink.stored();
+    await store(run, events);
   }
 
   /** `POST …/runner/heartbeat`: whether the run was cancelled. */
@@ -195,10 +194,7 @@ export class RunnerHub {
     const run = this.must(runId);
     this.claim(runId, runnerId);
     this.heard(runId);
-    if (events.length) {
-      for (const event of events) run.sink.event(event);
-      await run.sink.stored();
-    }
+    if (events.length) await store(run, events);
     run.complete(completion);
   }
 
@@ -211,6 +207,12 @@ export class RunnerHub {
   private heard(runId: string): void {
     this.lastHeard.set(runId, Date.now());
   }
+}
+
+/** Hands the events to the run's sink; resolves once they are stored. */
+async function store(run: FollowedRun, events: NumberedRunEvent[]): Promise<void> {
+  for (const event of events) run.sink.event(event);
+  await run.sink.stored();
 }
 
 function bundleOf(job: ExecutionJob): Bundle {
