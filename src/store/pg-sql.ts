@@ -1,4 +1,8 @@
 import pg from 'pg';
+import { DatabaseThread } from './database-thread.js';
+import type { ProcedureThreadOptions } from './database-messages.js';
+import { pgExecutor } from './pg-executor.js';
+import { runProcedure } from './procedures.js';
 import type { Sql, SqlExecutor, SqlResult } from './sql.js';
 
 /** Connections kept open to PostgreSQL by one topas process for the engine (and everything but API reads). */
@@ -9,6 +13,12 @@ const POOL_SIZE = 10;
  * at once (the others wait their turn in the pool's queue).
  */
 const READ_POOL_SIZE = 8;
+/**
+ * Connections of the procedure thread (`pg-procedure-worker.ts`): the engine's
+ * transactions (event batches and ends, claims, inserts that start runs) that may run
+ * at once.
+ */
+const PROCEDURE_POOL_SIZE = 4;
 
 /** PostgreSQL over a node-postgres pool; each transaction holds one pooled connection. */
 export async function openPostgres(url: string): Promise<Sql> {
@@ -18,24 +28,18 @@ export async function openPostgres(url: string): Promise<Sql> {
   // Fail fast on a wrong URL instead of at the first query.
   const client = await pool.connect();
   client.release();
-  return new PostgresSql(pool, () => {
+  let procedures: DatabaseThread;
+  try {
+    procedures = await DatabaseThread.start(import.meta.url, 'pg-procedure-worker', { url, poolSize: PROCEDURE_POOL_SIZE } satisfies ProcedureThreadOptions, "PostgreSQL's procedure thread");
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw error;
+  }
+  return new PostgresSql(pool, procedures, () => {
     const reads = new pg.Pool({ connectionString: url, max: READ_POOL_SIZE });
     reads.on('error', () => {});
     return reads;
   });
-}
-
-function executor(target: pg.Pool | pg.PoolClient): SqlExecutor {
-  return {
-    async query<T>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
-      const result = await target.query(text, params);
-      return { rows: result.rows as T[], affectedRows: result.rowCount ?? 0 };
-    },
-    async exec(script: string): Promise<void> {
-      // No parameters: the simple query protocol runs every statement of the script.
-      await target.query(script);
-    },
-  };
 }
 
 class PostgresSql implements Sql {
@@ -44,18 +48,23 @@ class PostgresSql implements Sql {
   /** The read lane, opened at its first use; closed with this Sql. */
   private reads: PostgresSql | null = null;
 
-  /** `readPool` opens the read lane's pool (at its first use); without it, reads share `pool`. */
+  /**
+   * `procedures` runs the store's procedures (`call`); without it they run as transactions
+   * on `pool`. `readPool` opens the read lane's pool (at its first use); without it,
+   * reads share `pool`.
+   */
   constructor(
     private readonly pool: pg.Pool,
+    private readonly procedures: DatabaseThread | null,
     private readonly readPool?: () => pg.Pool,
     private readonly isReadLane = false,
   ) {
-    this.direct = executor(pool);
+    this.direct = pgExecutor(pool);
   }
 
   readLane(): Sql {
     if (!this.readPool) return this;
-    this.reads ??= new PostgresSql(this.readPool(), undefined, true);
+    this.reads ??= new PostgresSql(this.readPool(), null, undefined, true);
     return this.reads;
   }
 
@@ -72,7 +81,7 @@ class PostgresSql implements Sql {
     let broken = false;
     try {
       await client.query('BEGIN');
-      const result = await fn(executor(client));
+      const result = await fn(pgExecutor(client));
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -87,8 +96,15 @@ class PostgresSql implements Sql {
     }
   }
 
+  /** Runs a procedure of `procedures.ts` on the procedure thread: one exchange with this thread, however many statements it has. */
+  async call(name: string, args: unknown[]): Promise<unknown> {
+    if (!this.procedures) return this.transaction((tx) => runProcedure(tx, name, args));
+    return (await this.procedures.request({ op: 'call', lane: 'engine', name, args })).result;
+  }
+
   async close(): Promise<void> {
     if (this.isReadLane) return; // closed with the Sql it belongs to
+    await this.procedures?.close();
     await this.reads?.pool.end();
     await this.pool.end();
   }

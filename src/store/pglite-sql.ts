@@ -1,8 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
-import { startModuleWorker } from '../core/module-worker.js';
-import type { ErrorData, FromDatabase, DatabaseThreadOptions, ToDatabase } from './pglite-messages.js';
+import { DatabaseThread, rowsOf } from './database-thread.js';
+import type { DatabaseThreadOptions } from './database-messages.js';
 import type { Lane } from './priority-lanes.js';
 import type { Sql, SqlExecutor, SqlResult } from './sql.js';
 
@@ -20,116 +19,8 @@ export async function openPglite(dataDir: string | undefined): Promise<Sql> {
     path = join(dataDir, 'pgdata');
     await mkdir(path, { recursive: true });
   }
-  const thread = await DatabaseThread.start({ path });
+  const thread = await DatabaseThread.start(import.meta.url, 'pglite-worker', { path } satisfies DatabaseThreadOptions, 'the embedded database');
   return new PgliteSql(thread, 'engine');
-}
-
-/** A database error from the PGlite thread, with PostgreSQL's fields (`code`, `constraint`, `detail`, ...) as the original had them. */
-export class PgliteError extends Error {
-  [field: string]: unknown;
-  constructor(data: ErrorData) {
-    super(data.message);
-    Object.assign(this, data.fields);
-    this.name = data.name;
-  }
-}
-
-/** A request's answer. */
-type Answer = Exclude<Extract<FromDatabase, { ok: true }>, { ready: true }>;
-
-/** A request before it is numbered. */
-type Request = ToDatabase extends infer M ? (M extends unknown ? Omit<M, 'id'> : never) : never;
-
-interface Pending {
-  resolve: (message: Answer) => void;
-  reject: (error: Error) => void;
-}
-
-/** The main thread's end of the PGlite thread: numbered requests, each answered once. */
-class DatabaseThread {
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  /** Why the thread is gone (it exited, or was closed); requests fail at once after that. */
-  private gone: Error | null = null;
-  private closing: Promise<void> | null = null;
-
-  private constructor(private readonly worker: Worker) {
-    worker.on('message', (msg: FromDatabase) => {
-      if (msg.id === 0) return;
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      this.idle();
-      if (msg.ok) p.resolve(msg);
-      else p.reject(new PgliteError(msg.error));
-    });
-    worker.on('error', (error) => this.stop(new Error(`the embedded database stopped: ${error.message}`)));
-    worker.on('exit', (code) => this.stop(new Error(`the embedded database stopped (its thread exited with code ${code})`)));
-  }
-
-  /** Starts the thread; resolves once its database is open, rejects with why it could not open. */
-  static start(options: DatabaseThreadOptions): Promise<DatabaseThread> {
-    const worker = startModuleWorker(import.meta.url, 'pglite-worker', { workerData: options });
-    return new Promise((resolve, reject) => {
-      const onExit = (code: number) => reject(new Error(`the embedded database could not start (its thread exited with code ${code})`));
-      worker.once('error', reject);
-      worker.once('exit', onExit);
-      worker.once('message', (msg: FromDatabase) => {
-        worker.off('error', reject);
-        worker.off('exit', onExit);
-        if (msg.ok) {
-          const thread = new DatabaseThread(worker);
-          thread.idle();
-          resolve(thread);
-        } else {
-          void worker.terminate();
-          reject(new PgliteError(msg.error));
-        }
-      });
-    });
-  }
-
-  /** Sends one request; resolves with its answer. */
-  request(message: Request): Promise<Answer> {
-    return this.send(message).answer;
-  }
-
-  /** Sends one request: its id (a `begin`'s names the transaction) and its answer. */
-  send(message: Request): { id: number; answer: Promise<Answer> } {
-    const id = this.nextId++;
-    if (this.gone) return { id, answer: Promise.reject(this.gone) };
-    const answer = new Promise<Answer>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      // Waiting for an answer keeps the process alive; an idle database does not.
-      if (this.pending.size === 1) this.worker.ref();
-      this.worker.postMessage({ ...message, id } as ToDatabase);
-    });
-    return { id, answer };
-  }
-
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (!this.gone) await this.request({ op: 'close' }).catch(() => {});
-      this.stop(new Error('the embedded database is closed'));
-      await this.worker.terminate();
-    })();
-    return this.closing;
-  }
-
-  private idle(): void {
-    if (this.pending.size === 0) this.worker.unref();
-  }
-
-  private stop(reason: Error): void {
-    this.gone ??= reason;
-    for (const p of this.pending.values()) p.reject(reason);
-    this.pending.clear();
-  }
-}
-
-function rowsOf<T>(answer: Answer): SqlResult<T> {
-  const a = answer as { rows?: T[]; affectedRows?: number };
-  return { rows: a.rows ?? [], affectedRows: a.affectedRows ?? 0 };
 }
 
 class PgliteSql implements Sql {

@@ -3,13 +3,13 @@
  * executes every statement synchronously on the thread that calls it, so here it
  * holds up this thread and not the server's, where HTTP requests are accepted and
  * parsed and the engine dispatches runs. Requests come from `pglite-sql.ts` over the
- * worker's port (`pglite-messages.ts`); the engine's go before the API's reads
+ * worker's port (`database-messages.ts`); the engine's go before the API's reads
  * (`priority-lanes.ts`).
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { errorData, type DatabaseThreadOptions, type FromDatabase, type ToDatabase } from './pglite-messages.js';
+import { errorData, type DatabaseThreadOptions, type FromDatabase, type ToDatabase } from './database-messages.js';
 import { PreparedStatements } from './pglite-statements.js';
 import { runProcedure } from './procedures.js';
 import type { SqlExecutor } from './sql.js';

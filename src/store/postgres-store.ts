@@ -2,7 +2,7 @@ import { clean } from './event-rows.js';
 import { DURATION_NOW } from './run-events-sql.js';
 import { callProcedure } from './procedures.js';
 import { queryJsonRows } from './json-rows.js';
-import { CLAIM_LOCK, QUEUED_NOW, RUNNING_NOW, claimSharedWith } from './run-queue-sql.js';
+import { INSERT_QUEUED_RUNS, INSERT_STARTING_RUNS } from './run-queue-sql.js';
 import { DEFAULT_TIMEOUT_SECONDS, type NewRun, type Run, type RunCompletion, type RunFilter, type RunSummary } from '../core/run.js';
 import { RUN_PHASES, assertTransition, type RunPhase } from '../core/run-phase.js';
 import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../core/definition.js';
@@ -32,35 +32,6 @@ import type { CategoryRules } from '../core/categories.js';
 import type { TimeRange, TrendBucket } from '../core/insights.js';
 import * as categories from './category-sql.js';
 import { runTestResults, type RecordedTestCase } from './run-results-sql.js';
-
-/** The columns of a new run, as `createRuns` passes them (one JSON array, `ord` its position). */
-const NEW_RUN_ROWS = `jsonb_to_recordset($1::jsonb) AS x(ord int, id text, name text, origin text, k8s_ref jsonb, app_name text, app_read_only boolean,
-                                        source jsonb, definition_id text, env jsonb, timeout_seconds int, labels jsonb)`;
-
-/** Inserts runs Queued. */
-const INSERT_QUEUED_RUNS = `INSERT INTO runs (id, name, phase, origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels)
-  SELECT id, name, 'Queued', origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels
-    FROM ${NEW_RUN_ROWS}
-  RETURNING *`;
-
-/**
- * Inserts runs, the first of them Running owned by $2 when they can start at once
- * (claim at insert): at most $3, only runs without an App (the App rules are the
- * claim's), none while a run is Queued (it would pass older ones), and no more than
- * $4 Running in all. PostgreSQL: under the claimers' advisory lock.
- */
-const INSERT_STARTING_RUNS = `WITH room AS (
-    SELECT CASE WHEN ${QUEUED_NOW} > 0 THEN 0
-                ELSE GREATEST(0, LEAST($3::int, $4::int - ${RUNNING_NOW}::int)) END AS n
-  ), x AS (
-    SELECT x.*, (x.app_name IS NULL AND count(*) FILTER (WHERE x.app_name IS NULL) OVER (ORDER BY x.ord) <= (SELECT n FROM room)) AS starts
-      FROM ${NEW_RUN_ROWS}
-  )
-  INSERT INTO runs (id, name, phase, owner, started_at, origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels)
-  SELECT id, name, CASE WHEN starts THEN 'Running' ELSE 'Queued' END, CASE WHEN starts THEN $2::text END, CASE WHEN starts THEN now() END,
-         origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels
-    FROM x ORDER BY ord
-  RETURNING *`;
 
 /** Milliseconds between `started_at` and now, for a statement that finishes a run. */
 
@@ -189,13 +160,7 @@ class PostgresStore implements Store {
       else if (this.sql.dialect === 'pglite') {
         // One session: the statement is alone, as in claimRuns.
         inserted = await queryJsonRows(this.sql, INSERT_STARTING_RUNS, [json, starting.owner, starting.max, starting.globalLimit]);
-      } else {
-        inserted = await this.sql.transaction(async (tx) => {
-          // The claimers' lock: the Running count stays exact against claimRuns and other inserts.
-          await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [CLAIM_LOCK]);
-          return queryJsonRows(tx, INSERT_STARTING_RUNS, [json, starting.owner, starting.max, starting.globalLimit]);
-        });
-      }
+      } else inserted = await callProcedure(this.sql, 'insertStartingShared', { json, ...starting });
       const byId = new Map(inserted.map((r) => [String(r.id), toRun(r)]));
       for (const run of byId.values()) {
         // A clock set back: Queued runs older than the mark exist now.
@@ -247,7 +212,7 @@ class PostgresStore implements Store {
       if (last && (this.queuedSince === null || last > this.queuedSince)) this.queuedSince = last;
       return claimed;
     }
-    return sortOldestFirst((await this.sql.transaction((tx) => claimSharedWith(tx, owner, max, globalLimit))).map(toRun));
+    return sortOldestFirst((await callProcedure(this.sql, 'claimShared', { owner, max, globalLimit })).map(toRun));
   }
 
   async finishRun(id: string, owner: string, completion: RunCompletion): Promise<Run | null> {

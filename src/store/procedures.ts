@@ -2,19 +2,22 @@
  * Transaction bodies the store runs by name, so that each runs where the database is:
  * on PGlite, whole on the database's own thread (`pglite-worker.ts`) — no exchange with
  * the server's thread between its statements, so the database never waits, held by a
- * transaction, for a busy event loop; on PostgreSQL, as a transaction over the pool.
+ * transaction, for a busy event loop; on PostgreSQL, whole on its procedure thread
+ * (`pg-procedure-worker.ts`), for the same reason: each statement is a round trip.
  * Arguments and results are plain data (they cross threads); an error keeps its
  * message and PostgreSQL's fields (`code`, `constraint`, ...) but not its class, so
  * the store checks what it throws as typed errors before it calls.
  */
 import type { Sql, SqlExecutor } from './sql.js';
 import { finishRunsWith, writeEventsWith } from './run-events-sql.js';
-import { claimEmbeddedWith } from './run-queue-sql.js';
+import { claimEmbeddedWith, claimSharedWith, insertStartingSharedWith } from './run-queue-sql.js';
 
 export const PROCEDURES = {
   writeEvents: writeEventsWith,
   finishRuns: finishRunsWith,
   claimEmbedded: claimEmbeddedWith,
+  claimShared: claimSharedWith,
+  insertStartingShared: insertStartingSharedWith,
 } satisfies Record<string, (tx: SqlExecutor, ...args: never[]) => Promise<unknown>>;
 
 export type ProcedureName = keyof typeof PROCEDURES;

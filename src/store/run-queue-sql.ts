@@ -119,12 +119,66 @@ async function claimWithApps(tx: SqlExecutor, claim: EmbeddedClaim): Promise<Emb
   return { rows, appRunsActive: active[0]!.any };
 }
 
+/** The columns of a new run, as `createRuns` passes them (one JSON array, `ord` its position). */
+export const NEW_RUN_ROWS = `jsonb_to_recordset($1::jsonb) AS x(ord int, id text, name text, origin text, k8s_ref jsonb, app_name text, app_read_only boolean,
+                                        source jsonb, definition_id text, env jsonb, timeout_seconds int, labels jsonb)`;
+
+/** Inserts runs Queued. */
+export const INSERT_QUEUED_RUNS = `INSERT INTO runs (id, name, phase, origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels)
+  SELECT id, name, 'Queued', origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels
+    FROM ${NEW_RUN_ROWS}
+  RETURNING *`;
+
 /**
- * The claim on a shared PostgreSQL, inside the caller's transaction: claimers are
+ * Inserts runs, the first of them Running owned by $2 when they can start at once
+ * (claim at insert): at most $3, only runs without an App (the App rules are the
+ * claim's), none while a run is Queued (it would pass older ones), and no more than
+ * $4 Running in all. PostgreSQL: under the claimers' advisory lock (`insertStartingSharedWith`).
+ */
+export const INSERT_STARTING_RUNS = `WITH room AS (
+    SELECT CASE WHEN ${QUEUED_NOW} > 0 THEN 0
+                ELSE GREATEST(0, LEAST($3::int, $4::int - ${RUNNING_NOW}::int)) END AS n
+  ), x AS (
+    SELECT x.*, (x.app_name IS NULL AND count(*) FILTER (WHERE x.app_name IS NULL) OVER (ORDER BY x.ord) <= (SELECT n FROM room)) AS starts
+      FROM ${NEW_RUN_ROWS}
+  )
+  INSERT INTO runs (id, name, phase, owner, started_at, origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels)
+  SELECT id, name, CASE WHEN starts THEN 'Running' ELSE 'Queued' END, CASE WHEN starts THEN $2::text END, CASE WHEN starts THEN now() END,
+         origin, k8s_ref, app_name, app_read_only, source, definition_id, env, timeout_seconds, labels
+    FROM x ORDER BY ord
+  RETURNING *`;
+
+/** A claim on a shared PostgreSQL, as `claimSharedWith` takes it. */
+export interface SharedClaim {
+  owner: string;
+  /** At most this many runs. */
+  max: number;
+  /** Never more than this many Running in all. */
+  globalLimit: number;
+}
+
+/** New runs to insert, starting the first of them when there is room (`INSERT_STARTING_RUNS`), as `insertStartingSharedWith` takes them. */
+export interface SharedStartingInsert extends SharedClaim {
+  /** The runs' columns as one JSON array (`NEW_RUN_ROWS`). */
+  json: string;
+}
+
+/**
+ * The insert that starts runs on a shared PostgreSQL, a procedure (`procedures.ts`):
+ * under the claimers' lock, so the Running count stays exact against claims and other
+ * inserts.
+ */
+export async function insertStartingSharedWith(tx: SqlExecutor, insert: SharedStartingInsert): Promise<Record<string, unknown>[]> {
+  await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [CLAIM_LOCK]);
+  return queryJsonRows(tx, INSERT_STARTING_RUNS, [insert.json, insert.owner, insert.max, insert.globalLimit]);
+}
+
+/**
+ * The claim on a shared PostgreSQL, a procedure (`procedures.ts`) in one transaction: claimers are
  * serialised by an advisory lock (else two could both see room for N more), the picked
  * rows locked and skipped by others.
  */
-export async function claimSharedWith(tx: SqlExecutor, owner: string, max: number, globalLimit: number): Promise<Record<string, unknown>[]> {
+export async function claimSharedWith(tx: SqlExecutor, { owner, max, globalLimit }: SharedClaim): Promise<Record<string, unknown>[]> {
   await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [CLAIM_LOCK]);
   const { rows: counted } = await tx.query<{ n: number }>(`SELECT ${RUNNING_NOW}::int AS n`);
   const n = Math.min(max, globalLimit - Number(counted[0]!.n));

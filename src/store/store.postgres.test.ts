@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -45,13 +46,14 @@ if (!adminUrl) {
     return url.toString();
   }
 
-  let shared: { sql: Sql; store: Store } | null = null;
+  let shared: { sql: Sql; store: Store; url: string } | null = null;
 
   beforeAll(async () => {
-    const sql = await openPostgres(await freshDatabase());
+    const url = await freshDatabase();
+    const sql = await openPostgres(url);
     const store = createPostgresStore(sql);
     await store.migrate();
-    shared = { sql, store };
+    shared = { sql, store, url };
   });
 
   afterAll(async () => {
@@ -98,6 +100,30 @@ if (!adminUrl) {
   describeImportRunContract('PostgreSQL', async () => {
     await truncateAll(shared!.sql);
     return { sql: shared!.sql, store: shared!.store, close: async () => {} };
+  });
+
+  describe("PostgreSQL's procedure thread", () => {
+    it("runs the engine's transactions whole while the server's thread is busy, and gives their errors PostgreSQL's fields", async () => {
+      const { sql, store, url } = shared!;
+      await truncateAll(sql);
+      const queued = await store.createRun({ name: 'waits', origin: 'api', source: { type: 'inline', script: 'x = 1' }, timeoutSeconds: 60 });
+      const claimed = store.claimRuns('exec-busy', 1, 10);
+      // The claim is five statements (BEGIN, lock, count, claim, COMMIT). With this thread
+      // blocked, only a claim on another thread can reach PostgreSQL, which another
+      // process (psql) reads meanwhile.
+      const deadline = Date.now() + 10_000;
+      let phase = '';
+      while (Date.now() < deadline) {
+        phase = execFileSync('psql', [url, '-Atc', `SELECT phase FROM runs WHERE id = '${queued.id}'`], { encoding: 'utf8' }).trim();
+        if (phase === 'Running') break;
+      }
+      expect(phase).toBe('Running');
+      expect((await claimed).map((r) => [r.id, r.phase])).toEqual([[queued.id, 'Running']]);
+      // A procedure's error crosses the thread with PostgreSQL's code: the store names the id.
+      await expect(store.createRuns([{ name: 'again', id: queued.id, origin: 'api', source: { type: 'inline', script: 'x = 1' }, timeoutSeconds: 60 }], { owner: 'exec-busy', max: 1, globalLimit: 10 })).rejects.toThrow(
+        `a run with id "${queued.id}" already exists`,
+      );
+    });
   });
 
   describe('PostgreSQL migrations', () => {

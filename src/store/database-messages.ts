@@ -1,7 +1,8 @@
 /**
- * What the server's main thread and the PGlite thread (`pglite-worker.ts`) say to each
- * other. Every request carries an `id` answered exactly once. A transaction is
- * interactive and pipelined: `begin` queues it in its lane like any statement (and is
+ * What the server's main thread and a database thread (`database-thread.ts`: PGlite's
+ * `pglite-worker.ts`, PostgreSQL's `pg-procedure-worker.ts`) say to each other. Every
+ * request carries an `id` answered exactly once. A transaction is interactive and
+ * pipelined: `begin` queues it in its lane like any statement (and is
  * answered once it holds the database); the statements that name it (`tx`, the id of
  * its `begin`) may be sent at once, before it begins: they run in the order they came;
  * `end` commits or rolls it back after the last of them and lets the next queued work run.
@@ -35,6 +36,14 @@ export type FromDatabase =
 export interface DatabaseThreadOptions {
   /** `<dataDir>/pgdata`; in memory when absent. */
   path?: string;
+}
+
+/** Options the PostgreSQL procedure thread starts with (`workerData`); it answers `call` and `close` only. */
+export interface ProcedureThreadOptions {
+  /** The database's URL (`DATABASE_URL`). */
+  url: string;
+  /** Connections it keeps open: procedures that may run at once. */
+  poolSize: number;
 }
 
 /** An error's message, name and own plain fields, to be rebuilt on the other side. */
