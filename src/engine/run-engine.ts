@@ -489,7 +489,9 @@ export class RunEngine implements Engine {
     const timeoutMs = run.timeoutSeconds * 1000;
     let completion: RunCompletion;
     let backstop: NodeJS.Timeout | undefined;
-    const sink: RunSink = { event: (event) => this.writer.add(run.id, event), stored: () => this.writer.flush() };
+    // `stored` waits for the end of this event-loop turn (`flushSoon`): runners' batches that
+    // come together, and a completion's last events with the run's end, share one write.
+    const sink: RunSink = { event: (event) => this.writer.add(run.id, event), stored: () => this.writer.flushSoon() };
     let checkoutRecorded: Promise<void> | null = null;
     try {
       const job = toJob(run, timeoutMs);

@@ -4,7 +4,7 @@
  * which is what keeps a run handed out twice (a redelivered work-queue message) from
  * running twice.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunCompletion } from '../core/run.js';
 import { createLuaRunner } from '../runner/lua-runner.js';
 import { runRemote } from '../runner/remote-runner.js';
@@ -43,7 +43,7 @@ describe('runner hub: one runner per run', () => {
 });
 
 describe('runner hub: a short run in two calls', () => {
-  it('hands the script with the execution and takes the last events with the completion, storing them first', async () => {
+  it('hands the script with the execution and takes the last events with the completion, handing them on first', async () => {
     const runId = crypto.randomUUID();
     const job = { runId, name: 'two', script: 'print("hello")\nassert(1 + 1 == 2)', fileName: 'two.lua', files: {}, env: {}, timeoutMs: 10_000, appName: null, appReadOnly: false };
     const sink = new RecordingSink();
@@ -71,6 +71,45 @@ describe('runner hub: a short run in two calls', () => {
       expect(completed).not.toHaveProperty('events');
     } finally {
       await runner.close();
+      unfollow();
+      hub.forget(runId);
+    }
+  });
+
+  it("answers a completion once its events are stored, and completes the run first, so the run's end can share their write", async () => {
+    const runId = crypto.randomUUID();
+    const job = { runId, name: 'gated', script: 'print(1)', fileName: 'gated.lua', files: {}, env: {}, timeoutMs: 10_000, appName: null, appReadOnly: false };
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    /** A store that takes the events only when the test says so. */
+    class GatedSink extends RecordingSink {
+      override stored(): Promise<void> {
+        order.push('stored asked');
+        return gate.then(() => void order.push('stored'));
+      }
+    }
+    const sink = new GatedSink();
+    const unfollow = hub.follow({ job, sink, signal: new AbortController().signal, complete: () => order.push(`completed, ${sink.events.length} event handed`) });
+    const base = `${server.url}/api/runs/${runId}/runner`;
+    const headers = { 'x-topas-runner': 'gated', 'content-type': 'application/json' };
+    try {
+      expect((await fetch(`${base}/execution`, { headers })).status).toBe(200);
+      const summary = { stepsPassed: 0, stepsFailed: 0, stepsSkipped: 0, assertionsPassed: 0, assertionsFailed: 0 };
+      const events = [{ type: 'log', seq: 1, ts: Date.now(), level: 'info', message: '1', stepSeq: null }];
+      let answered = false;
+      const answer = fetch(`${base}/completion`, { method: 'POST', headers, body: JSON.stringify({ phase: 'Passed', reason: null, message: null, summary, events }) }).then((res) => {
+        answered = true;
+        return res;
+      });
+      await vi.waitFor(() => expect(order).toContain('stored asked'));
+      expect(order).toEqual(['completed, 1 event handed', 'stored asked']);
+      expect(answered).toBe(false);
+      release();
+      expect((await answer).status).toBe(200);
+      expect(order.at(-1)).toBe('stored');
+    } finally {
+      release();
       unfollow();
       hub.forget(runId);
     }

@@ -189,13 +189,19 @@ export class RunnerHub {
     return apps.call({ runId, appName: run.job.appName, readOnly: run.job.appReadOnly, signal: run.signal }, op, args);
   }
 
-  /** `POST …/runner/completion`: its `events` (the last ones) are stored before the run is completed. */
+  /**
+   * `POST …/runner/completion`: resolves once its `events` (the last ones) are stored.
+   * They reach the run's sink before the completion, so the run's end is stored with
+   * them (the engine's writer puts a run's events and its end in one transaction) or
+   * after them, never before: one write for both where there used to be two.
+   */
   async complete(runId: string, completion: RunCompletion, runnerId?: string, events: NumberedRunEvent[] = []): Promise<void> {
     const run = this.must(runId);
     this.claim(runId, runnerId);
     this.heard(runId);
-    if (events.length) await store(run, events);
+    for (const event of events) run.sink.event(event);
     run.complete(completion);
+    if (events.length) await run.sink.stored();
   }
 
   private must(runId: string): FollowedRun {

@@ -91,7 +91,7 @@ const completion = createRoute(
     method: 'post',
     ...base('completion'),
     summary: 'How the run ended',
-    description: 'Send once every event was acknowledged, or with the events not sent yet in `events` (stored first, answered once stored). Sending it again is harmless.',
+    description: 'Send once every event was acknowledged, or with the events not sent yet in `events` (answered once they are stored; the run\'s end is stored with them or after them, never before). Sending it again is harmless.',
     request: { params: RunIdParam, body: { required: true, content: json(CompletionSchema) } },
     responses: responses(AckSchema),
   }),
