@@ -1,5 +1,6 @@
 /** The `topas` (alias `kctrl`) command tree. */
 import { Command } from 'commander';
+import { TopasError } from '../core/errors.js';
 import { registerApp } from './commands/app.js';
 import { registerCrds } from './commands/crds.js';
 import { registerGitCheckout } from './commands/git-checkout.js';
@@ -66,6 +67,11 @@ export async function runCli(ctx: CliContext, argv: string[]): Promise<number> {
     if (err instanceof CliError) {
       ctx.err(`${ctx.errStyle.red('error:')} ${err.message}`);
       return err.exitCode;
+    }
+    // A typed error's message says what was wrong and how to fix it: no stack.
+    if (err instanceof TopasError) {
+      ctx.err(`${ctx.errStyle.red('error:')} ${err.message}`);
+      return 2;
     }
     ctx.err(`${ctx.errStyle.red('error:')} ${(err as Error).stack ?? String(err)}`);
     return 2;

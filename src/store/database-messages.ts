@@ -1,6 +1,6 @@
 /**
  * What the server's main thread and a database thread (`database-thread.ts`: PGlite's
- * `pglite-worker.ts`, PostgreSQL's `pg-procedure-worker.ts`) say to each other. Every
+ * `pglite-worker.ts`, PostgreSQL's `pg-worker.ts`) say to each other. Every
  * request carries an `id` answered exactly once. A transaction is interactive and
  * pipelined: `begin` queues it in its lane like any statement (and is
  * answered once it holds the database); the statements that name it (`tx`, the id of
@@ -38,12 +38,14 @@ export interface DatabaseThreadOptions {
   path?: string;
 }
 
-/** Options the PostgreSQL procedure thread starts with (`workerData`); it answers `call` and `close` only. */
-export interface ProcedureThreadOptions {
+/** Options PostgreSQL's thread (`pg-worker.ts`) starts with (`workerData`). */
+export interface PostgresThreadOptions {
   /** The database's URL (`DATABASE_URL`). */
   url: string;
-  /** Connections it keeps open: procedures that may run at once. */
+  /** Connections of the engine's lane (and everything but the API's reads). */
   poolSize: number;
+  /** Connections of the API's reads (`readLane()`), opened at their first read. */
+  readPoolSize: number;
 }
 
 /** An error's message, name and own plain fields, to be rebuilt on the other side. */

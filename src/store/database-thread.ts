@@ -1,13 +1,14 @@
 /**
  * The server's end of a database thread: a worker thread that talks to the database for
- * this process (PGlite's `pglite-worker.ts`, PostgreSQL's `pg-procedure-worker.ts`), so
- * the work it does between statements never waits for the server's busy event loop.
+ * this process (PGlite's `pglite-worker.ts`, PostgreSQL's `pg-worker.ts`), so the
+ * database's work never waits for the server's busy event loop, nor holds it up.
  * Requests are numbered and each is answered once (`database-messages.ts`).
  */
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../core/module-worker.js';
 import type { ErrorData, FromDatabase, ToDatabase } from './database-messages.js';
-import type { SqlResult } from './sql.js';
+import type { Lane } from './priority-lanes.js';
+import type { Sql, SqlExecutor, SqlResult } from './sql.js';
 
 /** A database error from a database thread, with PostgreSQL's fields (`code`, `constraint`, `detail`, ...) as the original had them. */
 export class DatabaseThreadError extends Error {
@@ -122,4 +123,65 @@ export class DatabaseThread {
 export function rowsOf<T>(answer: Answer): SqlResult<T> {
   const a = answer as { rows?: T[]; affectedRows?: number };
   return { rows: a.rows ?? [], affectedRows: a.affectedRows ?? 0 };
+}
+
+/**
+ * A database reached through its thread: statements, transactions and procedures go as
+ * requests to the thread, whose answers come back here. `lane` is whose work this is
+ * (the engine's, or the API's reads: `readLane()`).
+ */
+export class ThreadSql implements Sql {
+  constructor(
+    private readonly thread: DatabaseThread,
+    private readonly lane: Lane,
+    readonly dialect: 'pglite' | 'postgres',
+  ) {}
+
+  async query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
+    return rowsOf<T>(await this.thread.request({ op: 'query', lane: this.lane, text, params }));
+  }
+
+  async exec(script: string): Promise<void> {
+    await this.thread.request({ op: 'exec', lane: this.lane, script });
+  }
+
+  /**
+   * Statements are sent as they are issued, without waiting for the transaction to hold
+   * the database or for the statement before to be answered: the database's thread runs
+   * them in order, and holds the database idle only while `fn` itself awaits an answer
+   * it needs (statements issued together — `Promise.all` — cost one exchange).
+   */
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const { id: txId, answer: begun } = this.thread.send({ op: 'begin', lane: this.lane });
+    // A BEGIN that fails fails the statements after it, and the end: it is reported there.
+    begun.catch(() => undefined);
+    const tx: SqlExecutor = {
+      query: async <R>(text: string, params?: unknown[]) => rowsOf<R>(await this.thread.request({ op: 'query', lane: this.lane, tx: txId, text, params })),
+      exec: async (script: string) => {
+        await this.thread.request({ op: 'exec', lane: this.lane, tx: txId, script });
+      },
+    };
+    let result: T;
+    try {
+      result = await fn(tx);
+    } catch (error) {
+      await this.thread.request({ op: 'end', tx: txId, commit: false }).catch(() => {});
+      throw error;
+    }
+    await this.thread.request({ op: 'end', tx: txId, commit: true });
+    return result;
+  }
+
+  async call(name: string, args: unknown[]): Promise<unknown> {
+    return (await this.thread.request({ op: 'call', lane: this.lane, name, args })).result;
+  }
+
+  readLane(): Sql {
+    return this.lane === 'reads' ? this : new ThreadSql(this.thread, 'reads', this.dialect);
+  }
+
+  async close(): Promise<void> {
+    if (this.lane === 'reads') return;
+    await this.thread.close();
+  }
 }

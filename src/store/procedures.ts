@@ -3,7 +3,7 @@
  * on PGlite, whole on the database's own thread (`pglite-worker.ts`) — no exchange with
  * the server's thread between its statements, so the database never waits, held by a
  * transaction, for a busy event loop; on PostgreSQL, whole on its procedure thread
- * (`pg-procedure-worker.ts`), for the same reason: each statement is a round trip.
+ * (`pg-worker.ts`), for the same reason: each statement is a round trip.
  * Arguments and results are plain data (they cross threads); an error keeps its
  * message and PostgreSQL's fields (`code`, `constraint`, ...) but not its class, so
  * the store checks what it throws as typed errors before it calls.
