@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { describeStoreContract, truncateAll } from './store.contract.js';
@@ -10,7 +11,7 @@ import { describeRunProfileContract } from './run-profile.contract.js';
 import { describeRetentionContract } from './retention.contract.js';
 import { describeImportRunContract } from './import-run.contract.js';
 import { openPostgres } from './pg-sql.js';
-import { callProcedure } from './procedures.js';
+import { describeThreadSqlContract } from './thread-sql.contract.js';
 import { createPostgresStore } from './postgres-store.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -127,65 +128,13 @@ if (!adminUrl) {
     });
   });
 
-  describe("PostgreSQL's thread: what callers of Sql see", () => {
-    let db: Sql;
-    beforeAll(async () => {
-      db = await openPostgres(await freshDatabase());
-      await db.exec('CREATE TABLE thread_t (id int PRIMARY KEY, name text, at timestamptz, j jsonb)');
-    });
-    afterAll(async () => {
-      await db?.close();
-    });
-
-    it("gives PostgreSQL's error fields and its types (Dates, json objects, arrays) across the thread", async () => {
-      const at = new Date('2026-01-02T03:04:05.678Z');
-      await db.query('INSERT INTO thread_t VALUES ($1, $2, $3, $4)', [1, 'one', at, JSON.stringify({ a: [1, 2] })]);
-      const { rows } = await db.query<{ at: Date; j: unknown; ids: number[] }>('SELECT at, j, ARRAY[id, id + 1] AS ids FROM thread_t WHERE id = $1', [1]);
-      expect(rows[0]!.at).toBeInstanceOf(Date);
-      expect(rows[0]!.at.toISOString()).toBe(at.toISOString());
-      expect(rows[0]).toMatchObject({ j: { a: [1, 2] }, ids: [1, 2] });
-      const error = await db.query('INSERT INTO thread_t (id, name) VALUES ($1, $2)', [1, 'again']).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(Error);
-      expect(error).toMatchObject({ code: '23505', constraint: 'thread_t_pkey' });
-      expect((error as { detail?: string }).detail).toMatch(/\(id\)=\(1\)/);
-    });
-
-    it('rolls a transaction back when its function throws; statements sent together run in order, and a failed one rolls all of it back', async () => {
-      await expect(
-        db.transaction(async (tx) => {
-          await tx.query('INSERT INTO thread_t (id, name) VALUES ($1, $2)', [2, 'two']);
-          throw new Error('changed my mind');
-        }),
-      ).rejects.toThrow('changed my mind');
-      const together = await db.transaction(async (tx) => {
-        const [, , seen] = await Promise.all([
-          tx.query('INSERT INTO thread_t (id, name) VALUES ($1, $2)', [10, 'ten']),
-          tx.query('UPDATE thread_t SET name = $2 WHERE id = $1', [10, 'TEN']),
-          tx.query<{ name: string }>('SELECT name FROM thread_t WHERE id = $1', [10]),
-        ]);
-        return seen.rows.map((r) => r.name);
-      });
-      expect(together).toEqual(['TEN']);
-      const failed = db.transaction((tx) =>
-        Promise.all([
-          tx.query('INSERT INTO thread_t (id, name) VALUES ($1, $2)', [11, 'eleven']),
-          tx.query('INSERT INTO thread_t (id, name) VALUES ($1, $2)', [10, 'ten again']), // duplicate key
-          tx.query('INSERT INTO thread_t (id, name) VALUES ($1, $2)', [12, 'twelve']),
-        ]),
-      );
-      await expect(failed).rejects.toMatchObject({ code: '23505' });
-      const { rows } = await db.query<{ id: number }>('SELECT id FROM thread_t ORDER BY id');
-      expect(rows.map((r) => r.id)).toEqual([1, 10]);
-    });
-
-    it('refuses a procedure it does not know and stays usable; a failing one gives its error and ends its transaction', async () => {
-      await expect(db.call!('dropEverything', [])).rejects.toThrow('no procedure "dropEverything"');
-      const batch = { logs: [{ runId: 'r', seq: 1, ts: new Date(0).toISOString(), level: 'info' as const, message: 'x', stepSeq: null }], steps: [], assertions: [] };
-      await expect(callProcedure(db, 'writeEvents', batch, [])).rejects.toMatchObject({ code: '42P01' }); // no run_logs table here
-      // Every connection it used went back to its pool whole: more transactions than the pool has connections still run.
-      const counts = await Promise.all(Array.from({ length: 25 }, () => db.transaction(async (tx) => (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM thread_t')).rows[0]!.n)));
-      expect(new Set(counts)).toEqual(new Set([2]));
-    });
+  describeThreadSqlContract('PostgreSQL', {
+    open: async () => openPostgres(await freshDatabase()),
+    openAndForget: async () => {
+      const pgSql = fileURLToPath(new URL('../../dist/store/pg-sql.js', import.meta.url));
+      const url = await freshDatabase();
+      return `const m = await import(${JSON.stringify(pgSql)}); const sql = await m.openPostgres(${JSON.stringify(url)}); const { rows } = await sql.query('SELECT $1::int AS n', [7]); console.log(rows[0].n);`;
+    },
   });
 
   describe('PostgreSQL migrations', () => {
