@@ -31,6 +31,7 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/** The server's end of one database thread: numbered requests, each answered once; every waiting request fails when the thread is gone. */
 export class DatabaseThread {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
