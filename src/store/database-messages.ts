@@ -33,7 +33,7 @@ export type FromDatabase =
   | { id: 0; ok: false; error: ErrorData; ready: false };
 
 /** Options the PGlite thread starts with (`workerData`). */
-export interface DatabaseThreadOptions {
+export interface PgliteThreadOptions {
   /** `<dataDir>/pgdata`; in memory when absent. */
   path?: string;
 }

@@ -21,7 +21,7 @@ export class DatabaseThreadError extends Error {
 }
 
 /** A request's answer. */
-export type Answer = Exclude<Extract<FromDatabase, { ok: true }>, { ready: true }>;
+type Answer = Exclude<Extract<FromDatabase, { ok: true }>, { ready: true }>;
 
 /** A request before it is numbered. */
 type Request = ToDatabase extends infer M ? (M extends unknown ? Omit<M, 'id'> : never) : never;
@@ -121,7 +121,7 @@ export class DatabaseThread {
 }
 
 /** A statement's answer as the `Sql` interface gives it. */
-export function rowsOf<T>(answer: Answer): SqlResult<T> {
+function rowsOf<T>(answer: Answer): SqlResult<T> {
   const a = answer as { rows?: T[]; affectedRows?: number };
   return { rows: a.rows ?? [], affectedRows: a.affectedRows ?? 0 };
 }

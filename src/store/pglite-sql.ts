@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseThread, ThreadSql } from './database-thread.js';
-import type { DatabaseThreadOptions } from './database-messages.js';
+import type { PgliteThreadOptions } from './database-messages.js';
 import type { Sql } from './sql.js';
 
 /**
@@ -18,6 +18,6 @@ export async function openPglite(dataDir: string | undefined): Promise<Sql> {
     path = join(dataDir, 'pgdata');
     await mkdir(path, { recursive: true });
   }
-  const thread = await DatabaseThread.start(import.meta.url, 'pglite-worker', { path } satisfies DatabaseThreadOptions, 'the embedded database');
+  const thread = await DatabaseThread.start(import.meta.url, 'pglite-worker', { path } satisfies PgliteThreadOptions, 'the embedded database');
   return new ThreadSql(thread, 'engine', 'pglite');
 }

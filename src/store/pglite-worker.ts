@@ -9,14 +9,14 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { errorData, type DatabaseThreadOptions, type FromDatabase, type ToDatabase } from './database-messages.js';
+import { errorData, type PgliteThreadOptions, type FromDatabase, type ToDatabase } from './database-messages.js';
 import { PreparedStatements } from './pglite-statements.js';
 import { runProcedure } from './procedures.js';
 import type { SqlExecutor } from './sql.js';
 import { PriorityLanes, type Lane } from './priority-lanes.js';
 
 const port = parentPort!;
-const options = workerData as DatabaseThreadOptions;
+const options = workerData as PgliteThreadOptions;
 let database: PGlite | null = null;
 let statements: PreparedStatements | null = null;
 /** Before each pick, the requests that arrived meanwhile join their lanes. */
