@@ -115,4 +115,51 @@ describe('leader handover (detached executor)', () => {
     pool.runners.get(run.id)!.finish();
     await vi.waitFor(async () => expect(await store.getRun(run.id)).toMatchObject({ phase: 'Passed' }));
   });
+
+  it('a leader that stood by but could not hand its run back, then leads again, follows that run again', async () => {
+    const opened = await openStore({ databaseUrl: null });
+    cleanups.push(() => opened.close());
+    let refuse = 1;
+    // The store does not answer the hand-back once (a connection cut as the Lease moved).
+    const store = new Proxy(opened, {
+      get(target, key, receiver) {
+        if (key === 'releaseRuns' && refuse > 0) {
+          return async () => {
+            refuse--;
+            throw new Error('connection terminated');
+          };
+        }
+        const value = Reflect.get(target, key, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const pool = runnerPool();
+    const engine = await instance(store, { instanceId: 'flapping', executor: pool.executor(), heartbeatMs: 3_600_000 });
+    const run = await engine.submit({ origin: 'api', script: 'remote' });
+    await vi.waitFor(async () => expect(await store.getRun(run.id)).toMatchObject({ phase: 'Running', executor: 'flapping' }));
+
+    // The Lease flaps: it stands by (its hand-back fails, and no beat retries it), then leads again.
+    await engine.standBy();
+    expect(refuse).toBe(0);
+    expect((await store.getRun(run.id))!.executor).toBe('flapping');
+    await engine.lead();
+    // The run is followed again: its runner's end ends it, and it was started once.
+    pool.runners.get(run.id)!.finish();
+    await vi.waitFor(async () => expect(await store.getRun(run.id)).toMatchObject({ phase: 'Passed', executor: 'flapping' }), { timeout: 5000 });
+    expect(pool.started).toEqual([run.id]);
+  });
+
+  it('a leader follows, within a recovery pass, a Running run of its own that nothing here follows', async () => {
+    const store = await openStore({ databaseUrl: null });
+    cleanups.push(() => store.close());
+    const pool = runnerPool();
+    const engine = await instance(store, { instanceId: 'leader', executor: pool.executor() });
+    // A run stored as ours and Running, with its runner going, that this process never started or attached to.
+    const [run] = await store.createRuns([{ origin: 'api', name: 'stray', source: { type: 'inline', script: 'remote' }, timeoutSeconds: 60 }], { owner: 'leader', max: 1, globalLimit: 4 });
+    expect(run).toMatchObject({ phase: 'Running', executor: 'leader' });
+    void pool.executor().execute({ runId: run!.id } as Parameters<Executor['execute']>[0], null as never, new AbortController().signal);
+    pool.runners.get(run!.id)!.finish();
+    await vi.waitFor(async () => expect(await store.getRun(run!.id)).toMatchObject({ phase: 'Passed', executor: 'leader' }), { timeout: 5000 });
+    expect(engine.leading).toBe(true);
+  });
 });

@@ -99,6 +99,12 @@ export class RunEngine implements Engine {
   private dispatching = false;
   /** Room taken by claims in flight (a dispatch pass's or an insert's), not yet in `active`. */
   private reserved = 0;
+  /** Claims in flight (a dispatch pass's or an insert's): each settles once what it claimed is in `active`. */
+  private readonly claims = new Set<Promise<void>>();
+  /** While `followOwnRuns` looks: the runs that left `active` meanwhile (they ended, or were left). */
+  private leftActive: Set<string> | null = null;
+  /** A detached executor's leader looks for runs of its own nobody here follows at the next dispatch pass (`followOwnRuns`). */
+  private followOwnDue = false;
   private dispatchAgain = false;
   /** The dispatch pass under way (a claim may be in flight), or null. */
   private pass: Promise<void> | null = null;
@@ -209,18 +215,34 @@ export class RunEngine implements Engine {
     const room = this.mayClaimNow() ? this.room(inputs.length) : 0;
     if (room <= 0) return this.o.store.createRuns(inputs);
     this.reserved += room;
-    let runs: Run[];
+    const claimed = this.claimBegins();
     try {
-      runs = await this.o.store.createRuns(inputs, { owner: this.o.instanceId, max: room, globalLimit: this.o.concurrency });
-    } catch (error) {
-      // It may have committed without our hearing it: the next dispatch executes what is ours.
-      this.claimUncertain = true;
-      throw error;
+      let runs: Run[];
+      try {
+        runs = await this.o.store.createRuns(inputs, { owner: this.o.instanceId, max: room, globalLimit: this.o.concurrency });
+      } catch (error) {
+        // It may have committed without our hearing it: the next dispatch executes what is ours.
+        this.claimUncertain = true;
+        throw error;
+      } finally {
+        this.reserved -= room;
+      }
+      for (const run of runs) if (run.phase === 'Running') this.execute(run);
+      return runs;
     } finally {
-      this.reserved -= room;
+      claimed();
     }
-    for (const run of runs) if (run.phase === 'Running') this.execute(run);
-    return runs;
+  }
+
+  /** Marks a claim in flight; the function it returns says that what it claimed is in `active` (or that it failed). */
+  private claimBegins(): () => void {
+    let settle!: () => void;
+    const claim = new Promise<void>((resolve) => (settle = resolve));
+    this.claims.add(claim);
+    return () => {
+      this.claims.delete(claim);
+      settle();
+    };
   }
 
   /** Whether this engine may start runs now. */
@@ -296,9 +318,12 @@ export class RunEngine implements Engine {
     this.standingBy = false;
     const { store, instanceId } = this.o;
     if (this.o.executor.detached) {
+      // Leading again: what a stand-by could not hand back is ours to follow, not to hand back.
+      this.releasePending = false;
       const adopted = await store.adoptOrphanedRuns([instanceId], instanceId);
       if (adopted.length) this.o.log('info', 'leading: took over the runs of the previous leader', { runs: adopted.length });
       for (const run of adopted) void this.attach(run);
+      this.followOwnDue = true;
     } else await this.recover();
     this.wake();
   }
@@ -395,21 +420,27 @@ export class RunEngine implements Engine {
   private async dispatch(): Promise<void> {
     try {
       if (this.claimUncertain) await this.adoptLostClaims();
+      if (this.followOwnDue) await this.followOwnRuns();
       while (!this.stopping && !this.standingBy && this.o.mayClaim()) {
         const room = this.room(CLAIM_BATCH);
         if (room <= 0) return;
         let claimed: Run[];
         this.reserved += room;
+        const inActive = this.claimBegins();
         try {
-          claimed = await this.o.store.claimRuns(this.o.instanceId, room, this.o.concurrency);
-        } catch (error) {
-          this.claimUncertain = true;
-          throw error;
+          try {
+            claimed = await this.o.store.claimRuns(this.o.instanceId, room, this.o.concurrency);
+          } catch (error) {
+            this.claimUncertain = true;
+            throw error;
+          } finally {
+            this.reserved -= room;
+          }
+          this.claimFailures = 0;
+          for (const run of claimed) this.execute(run);
         } finally {
-          this.reserved -= room;
+          inActive();
         }
-        this.claimFailures = 0;
-        for (const run of claimed) this.execute(run);
         if (claimed.length < room) return;
       }
     } catch (error) {
@@ -432,6 +463,39 @@ export class RunEngine implements Engine {
       this.o.log('warn', 'executing a run whose claim reply was lost', { runId: run.id });
       this.execute(run);
     }
+  }
+
+  /**
+   * Attaches to the Running runs the store says are ours but nobody here follows (a
+   * detached executor's): a stand-by whose hand-back failed and that leads again, or
+   * any other way a run came to be ours unfollowed. Nobody else takes a live
+   * instance's runs, so without this such a run would stay Running with its runner
+   * refused (`RunNotAttached`) until it gave up. A run claimed while we read is in
+   * `active` once its claim settles (we wait for the claims in flight then); one that
+   * ended while we looked is in `leftActive`. Called by dispatch passes, which never overlap.
+   */
+  private async followOwnRuns(): Promise<void> {
+    if (this.standingBy || this.stopping) return;
+    const left = (this.leftActive = new Set());
+    try {
+      const ours = await this.o.store.runningRunsOf(this.o.instanceId);
+      await Promise.all([...this.claims]);
+      if (this.standingBy || this.stopping) return;
+      this.followOwnDue = false;
+      for (const run of ours) {
+        if (this.active.has(run.id) || left.has(run.id)) continue;
+        this.o.log('warn', 'following a run of ours that nobody here followed', { runId: run.id });
+        void this.attach(run);
+      }
+    } finally {
+      this.leftActive = null;
+    }
+  }
+
+  /** `runId` is no longer followed here. */
+  private unfollow(runId: string): void {
+    this.active.delete(runId);
+    this.leftActive?.add(runId);
   }
 
   private execute(run: Run): void {
@@ -463,7 +527,7 @@ export class RunEngine implements Engine {
     steps();
     if (this.standingBy || this.stopping) {
       // Stood by while we looked: the run is left to the leader.
-      this.active.delete(run.id);
+      this.unfollow(run.id);
       return;
     }
     this.writer.begin(run.id, open);
@@ -547,7 +611,7 @@ export class RunEngine implements Engine {
       const msg = error instanceof WriterClosedError ? 'topas stopped before the store took the end of a run; it is recorded as ExecutorLost later' : 'recording the end of a run failed';
       this.o.log('error', msg, { runId: run.id, phase: completion.phase, error: errorField(error) });
     } finally {
-      this.active.delete(run.id);
+      this.unfollow(run.id);
       if (this.o.executor.detached) void this.o.store.deleteRunToken(run.id).catch(() => {});
       this.wake();
     }
@@ -556,7 +620,7 @@ export class RunEngine implements Engine {
 
   /** This instance stops following a detached run (it goes on; the next owner attaches). */
   private leave(runId: string): null {
-    this.active.delete(runId);
+    this.unfollow(runId);
     return null;
   }
 
@@ -590,6 +654,7 @@ export class RunEngine implements Engine {
       // two instances adopting at once each run goes to one) and follow them.
       const adopted = await store.adoptOrphanedRuns(owners, instanceId);
       for (const run of adopted) void this.attach(run);
+      if (!atStart) this.followOwnDue = true;
       return;
     }
     const lost = await store.failOrphanedRuns(owners, 'the topas process executing this run stopped before it finished');
