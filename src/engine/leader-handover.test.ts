@@ -162,4 +162,35 @@ describe('leader handover (detached executor)', () => {
     await vi.waitFor(async () => expect(await store.getRun(run!.id)).toMatchObject({ phase: 'Passed', executor: 'leader' }), { timeout: 5000 });
     expect(engine.leading).toBe(true);
   });
+
+  it("an instance whose runner reported after the leader took the run over leaves the run's token alone (the leader's runner still needs it)", async () => {
+    const store = await openStore({ databaseUrl: null });
+    cleanups.push(() => store.close());
+    // The old leader's view of the runner: its report comes when the test says.
+    let report!: (c: RunCompletion) => void;
+    const oldExecutor: Executor = {
+      name: 'pods',
+      capacity: 10,
+      detached: true,
+      execute: () => new Promise<RunCompletion>((resolve) => (report = resolve)),
+      attach: async () => null,
+      async close() {},
+    };
+    // The new leader follows the same runner, which goes on.
+    const newExecutor: Executor = { name: 'pods', capacity: 10, detached: true, execute: () => new Promise(() => {}), attach: () => new Promise(() => {}), async close() {} };
+    const old = await instance(store, { instanceId: 'old-leader', executor: oldExecutor });
+    const leader = await instance(store, { instanceId: 'new-leader', executor: newExecutor, standby: true });
+    const run = await old.submit({ origin: 'api', script: 'remote' });
+    await vi.waitFor(async () => expect(await store.getRun(run.id)).toMatchObject({ phase: 'Running', executor: 'old-leader' }));
+    await vi.waitFor(() => expect(report).toBeTypeOf('function'));
+    await store.putRunToken(run.id, 'c'.repeat(64), new Date(Date.now() + 60_000).toISOString());
+    await leader.lead();
+    expect((await store.getRun(run.id))!.executor).toBe('new-leader');
+
+    // The old leader hears the runner's report (it resumed before noticing it lost the Lease): not its run to end.
+    report({ phase: 'Passed', reason: null, message: null, summary: EMPTY_SUMMARY });
+    await vi.waitFor(() => expect(old.localActive).toBe(0));
+    expect(await store.getRun(run.id)).toMatchObject({ phase: 'Running', executor: 'new-leader' });
+    expect(await store.findRunToken('c'.repeat(64))).toEqual({ runId: run.id });
+  });
 });

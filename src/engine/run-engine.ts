@@ -592,15 +592,19 @@ export class RunEngine implements Engine {
       completion = { ...completion, phase: 'Error', reason: 'ExecutorLost', message: 'topas stopped while the run was executing' };
     }
     let finished: Run | null = null;
+    /** The run is over in the store (by us or another): its per-run token is of no more use. */
+    let over = false;
     try {
       // Every event is persisted before the phase says the run is over. The writer
       // retries until the store takes the end (store-retry.ts); it gives up only
       // when this engine stops.
       finished = await this.writer.end(run.id, completion.message, { id: run.id, owner: this.o.instanceId, completion });
+      over = finished !== null;
       if (finished) this.finished(finished);
       else {
         // Ended by someone else (recovery, or our own write whose reply was lost): tell followers what the store says.
-        const now = await this.o.store.getRun(run.id).catch(() => null);
+        const now = await this.o.store.getRun(run.id).catch(() => undefined); // undefined: the store did not say
+        over = now === null || (now !== undefined && isTerminal(now.phase));
         if (now && now.phase === completion.phase && now.reason === completion.reason) this.finished(now);
         else {
           this.o.log('warn', 'run was no longer ours to finish', { runId: run.id, phase: completion.phase, storedPhase: now?.phase ?? null });
@@ -612,7 +616,8 @@ export class RunEngine implements Engine {
       this.o.log('error', msg, { runId: run.id, phase: completion.phase, error: errorField(error) });
     } finally {
       this.unfollow(run.id);
-      if (this.o.executor.detached) void this.o.store.deleteRunToken(run.id).catch(() => {});
+      // Not while the run goes on: another instance that took it over follows its runner, which still needs its token.
+      if (this.o.executor.detached && over) void this.o.store.deleteRunToken(run.id).catch(() => {});
       this.wake();
     }
     return finished;
