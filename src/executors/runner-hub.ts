@@ -56,6 +56,9 @@ export interface RunnerHubOptions {
   flushMs?: number;
 }
 
+/** How many minted tokens the hub keeps before it drops those of runs it no longer follows. */
+const MAX_REMEMBERED_TOKENS = 10_000;
+
 export class RunnerHub {
   private readonly followed = new Map<string, FollowedRun>();
   private readonly lastHeard = new Map<string, number>();
@@ -63,6 +66,9 @@ export class RunnerHub {
   private readonly starting = new Map<string, number>();
   /** The runner (its `x-topas-runner` id) that executes each run: the first to call for it. */
   private readonly runnerOf = new Map<string, string>();
+  /** Per-run tokens minted here, by hash (`rememberToken`); each run's hash by run id. */
+  private readonly tokens = new Map<string, { runId: string; expiresAt: number }>();
+  private readonly tokenOf = new Map<string, string>();
   readonly heartbeatMs: number;
   readonly flushMs: number;
 
@@ -71,7 +77,7 @@ export class RunnerHub {
     this.flushMs = options.flushMs ?? 50;
   }
 
-  /** Replaces the Apps gateway (tests). */
+  /** Sets (or removes) the Apps gateway runs see. */
   setApps(apps: SutGateway | undefined): void {
     if (apps) this.options.apps = apps;
     else delete this.options.apps;
@@ -91,10 +97,44 @@ export class RunnerHub {
     return this.lastHeard.get(runId) ?? null;
   }
 
-  /** Forgets a run's liveness record and runner (it ended). */
+  /** Forgets a run's liveness record, runner and token (it ended). */
   forget(runId: string): void {
     this.lastHeard.delete(runId);
     this.runnerOf.delete(runId);
+    this.forgetToken(runId);
+  }
+
+  /**
+   * Keeps the hash of a per-run token this process minted (and stored) for `runId`,
+   * replacing the run's earlier one: while this hub follows the run, its runner's
+   * calls are checked here (`runOfToken`) instead of in the store, one store read less
+   * per runner call. Runs no longer followed here forget theirs as the table grows.
+   */
+  rememberToken(runId: string, hash: string, expiresAt: number): void {
+    this.forgetToken(runId);
+    if (this.tokens.size >= MAX_REMEMBERED_TOKENS) {
+      for (const [id] of this.tokenOf) if (!this.followed.has(id)) this.forgetToken(id);
+    }
+    this.tokens.set(hash, { runId, expiresAt });
+    this.tokenOf.set(runId, hash);
+  }
+
+  /**
+   * The run of a per-run token (its hash), when this process minted it, it has not
+   * expired and this hub follows its run now (so the run is Running, here); else null:
+   * the store decides (a token minted elsewhere, a run another instance follows).
+   */
+  runOfToken(hash: string): string | null {
+    const known = this.tokens.get(hash);
+    if (!known || !this.followed.has(known.runId) || Date.now() >= known.expiresAt) return null;
+    return known.runId;
+  }
+
+  private forgetToken(runId: string): void {
+    const hash = this.tokenOf.get(runId);
+    if (hash === undefined) return;
+    this.tokenOf.delete(runId);
+    this.tokens.delete(hash);
   }
 
   /**

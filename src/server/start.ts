@@ -137,9 +137,12 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
     databaseEngine: config.appDatabases,
     log: ({ level, msg, ...fields }) => log(level, msg, fields),
   });
+  // The runner protocol's server end; it knows the per-run tokens minted here (its Apps gateway comes below).
+  const hub = new RunnerHub(options.runnerTimings);
   const auth = new AuthService({
     store: reads,
     runTokens: store,
+    runTokensInMemory: hub,
     lookupConcurrency: READ_CONCURRENCY,
     // Embedded, only this process writes the data folder: every revocation goes through it.
     trustForMs: config.databaseUrl ? SHARED_DATABASE_TRUST_MS : Infinity,
@@ -167,12 +170,12 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   }
   if (!config.auth) log('warn', 'authentication is off (--insecure-no-auth): anyone who can reach this server can run commands as its user', { host: config.host });
   const apps = new AppController({ store, runtime, log });
-  const hub = new RunnerHub({ apps, ...options.runnerTimings });
+  hub.setApps(apps);
   let listening: (url: string) => void = () => {};
   const serverUrl = new Promise<string>((resolve) => (listening = resolve));
   const detachedExecutor = options.executor ?? kube?.executor ?? natsExecutor;
   const executor = detachedExecutor
-    ? detachedExecutor({ hub, mintRunToken: runTokenMinter(store), serverUrl: () => serverUrl })
+    ? detachedExecutor({ hub, mintRunToken: runTokenMinter(store, hub), serverUrl: () => serverUrl })
     : createLocalExecutor({ workers: config.workers, memoryLimitBytes: config.memoryLimitMb * 1024 * 1024, apps, egress: config.egress, gitAllowFile: config.gitAllowFile });
   const engine = new RunEngine({
     store,

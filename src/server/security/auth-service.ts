@@ -25,6 +25,8 @@ export interface AuthServiceOptions {
    * end (engine work), so they need not wait behind the API's reads. Default `store`.
    */
   runTokens?: Pick<Store, 'findRunToken'>;
+  /** Per-run tokens this process minted for runs it follows now (the runner hub): asked before the store. */
+  runTokensInMemory?: { runOfToken(hash: string): string | null };
   /** Token and session lookups that may use the store at once. Default `READ_CONCURRENCY`. */
   lookupConcurrency?: number;
   /**
@@ -82,6 +84,7 @@ export class AuthService {
   readonly loginCodeTtlMs: number;
   private readonly store: AuthStore;
   private readonly runTokens: Pick<Store, 'findRunToken'>;
+  private readonly runTokensInMemory: AuthServiceOptions['runTokensInMemory'];
   private readonly now: () => number;
   private readonly log: NonNullable<AuthServiceOptions['log']>;
   /** One-time login codes by hash → the token they stand for and when they expire. */
@@ -101,6 +104,7 @@ export class AuthService {
   constructor(options: AuthServiceOptions) {
     this.store = options.store;
     this.runTokens = options.runTokens ?? options.store;
+    this.runTokensInMemory = options.runTokensInMemory;
     this.lookups = new ReadCoalescer(options.lookupConcurrency ?? READ_CONCURRENCY);
     this.trustForMs = options.trustForMs ?? 0;
     this.enabled = options.enabled;
@@ -127,6 +131,8 @@ export class AuthService {
   async verifyRunToken(secret: string): Promise<string | null> {
     if (!secret || secret.length > 512) return null;
     const hash = hashRunToken(secret);
+    const followed = this.runTokensInMemory?.runOfToken(hash);
+    if (followed) return followed;
     return (await this.runTokenLookups.share(hash, () => this.runTokens.findRunToken(hash)))?.runId ?? null;
   }
 
