@@ -183,7 +183,7 @@ describe('leader handover (detached executor)', () => {
     const run = await old.submit({ origin: 'api', script: 'remote' });
     await vi.waitFor(async () => expect(await store.getRun(run.id)).toMatchObject({ phase: 'Running', executor: 'old-leader' }));
     await vi.waitFor(() => expect(report).toBeTypeOf('function'));
-    await store.putRunToken(run.id, 'c'.repeat(64), new Date(Date.now() + 60_000).toISOString());
+    await store.putRunTokens([{ runId: run.id, secretHash: 'c'.repeat(64), expiresAt: new Date(Date.now() + 60_000).toISOString() }]);
     await leader.lead();
     expect((await store.getRun(run.id))!.executor).toBe('new-leader');
 

@@ -116,6 +116,11 @@ export class RunEngine implements Engine {
   private beats = 0;
   /** Submissions and run ends arriving together are written together. */
   private readonly inserts: Batcher<NewRun, Run>;
+  /** The per-run tokens of detached runs that ended together are deleted together. */
+  private readonly tokenDeletes = new Batcher<string, void>(async (runIds) => {
+    await this.o.store.deleteRunTokens(runIds);
+    return runIds.map(() => undefined);
+  });
   /**
    * A claim failed, so it may have committed without our hearing it (a connection
    * cut after the commit): the next dispatch looks for runs claimed by us that we do
@@ -617,7 +622,7 @@ export class RunEngine implements Engine {
     } finally {
       this.unfollow(run.id);
       // Not while the run goes on: another instance that took it over follows its runner, which still needs its token.
-      if (this.o.executor.detached && over) void this.o.store.deleteRunToken(run.id).catch(() => {});
+      if (this.o.executor.detached && over) void this.tokenDeletes.add(run.id).catch(() => {});
       this.wake();
     }
     return finished;

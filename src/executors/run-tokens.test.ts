@@ -76,7 +76,7 @@ describe('per-run tokens checked in memory while their run is followed here', ()
     hub.forget(runId);
     await store.finishRun(runId, 'me', { phase: 'Passed', reason: null, message: null, summary: EMPTY_SUMMARY });
     expect(await auth.verifyRunToken(again)).toBeNull();
-    await store.deleteRunToken(runId);
+    await store.deleteRunTokens([runId]);
     expect(await auth.verifyRunToken(again)).toBeNull();
   });
 
@@ -89,5 +89,17 @@ describe('per-run tokens checked in memory while their run is followed here', ()
     hub.rememberToken(runId, 'b'.repeat(64), Date.now() + 60_000);
     expect(hub.runOfToken('b'.repeat(64))).toBe(runId);
     expect(hub.runOfToken('a'.repeat(64))).toBeNull();
+  });
+
+  it('stores the tokens minted together (a claim\'s runs) in one statement, each working', async () => {
+    const hub = new RunnerHub();
+    const statements: number[] = [];
+    const mint = runTokenMinter({ putRunTokens: (tokens) => (statements.push(tokens.length), store.putRunTokens(tokens)) }, hub);
+    const runIds = await Promise.all(Array.from({ length: 10 }, () => runningRun()));
+    const secrets = await Promise.all(runIds.map((id) => mint(id, 60_000)));
+    expect(statements).toEqual([10]);
+    expect(new Set(secrets).size).toBe(10);
+    const { auth } = authWith(hub);
+    for (const [i, secret] of secrets.entries()) expect(await auth.verifyRunToken(secret)).toBe(runIds[i]);
   });
 });

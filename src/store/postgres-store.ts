@@ -9,7 +9,7 @@ import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { RunStartAtInsert, DefinitionLastRun, DeleteRunsRequest, DeleteRunsResult, ExpireLogsRequest, ExpireLogsResult, ImportedRunInput, Page, PageRequest, RunFinish, Store } from './store.js';
+import type { RunStartAtInsert, RunTokenRecord, DefinitionLastRun, DeleteRunsRequest, DeleteRunsResult, ExpireLogsRequest, ExpireLogsResult, ImportedRunInput, Page, PageRequest, RunFinish, Store } from './store.js';
 import * as retention from './retention-sql.js';
 import { importRun } from './import-run-sql.js';
 import type { Sql } from './sql.js';
@@ -303,11 +303,15 @@ class PostgresStore implements Store {
     return rows.map(toRun);
   }
 
-  async putRunToken(runId: string, secretHash: string, expiresAt: string): Promise<void> {
+  async putRunTokens(tokens: RunTokenRecord[]): Promise<void> {
+    // One row per run (the last given): ON CONFLICT may not touch a row twice in one statement.
+    const last = [...new Map(tokens.map((t) => [t.runId, t])).values()];
+    if (!last.length) return;
     await this.sql.query(
-      `INSERT INTO run_tokens (run_id, secret_hash, expires_at) VALUES ($1, $2, $3)
+      `INSERT INTO run_tokens (run_id, secret_hash, expires_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
        ON CONFLICT (run_id) DO UPDATE SET secret_hash = excluded.secret_hash, expires_at = excluded.expires_at, created_at = now()`,
-      [runId, secretHash, expiresAt],
+      [last.map((t) => t.runId), last.map((t) => t.secretHash), last.map((t) => t.expiresAt)],
     );
   }
 
@@ -320,9 +324,10 @@ class PostgresStore implements Store {
     return rows[0] ? { runId: rows[0].run_id } : null;
   }
 
-  async deleteRunToken(runId: string): Promise<boolean> {
-    const { rows } = await this.sql.query('DELETE FROM run_tokens WHERE run_id = $1 RETURNING run_id', [runId]);
-    return rows.length > 0;
+  async deleteRunTokens(runIds: string[]): Promise<number> {
+    if (!runIds.length) return 0;
+    const { affectedRows } = await this.sql.query('DELETE FROM run_tokens WHERE run_id = ANY($1::text[])', [runIds]);
+    return affectedRows;
   }
 
   async countByPhase(): Promise<Record<RunPhase, number>> {

@@ -37,7 +37,7 @@ export function describeRetentionContract(name: string, open: () => Promise<Open
         steps: [{ runId: run.id, seq: 1, parentSeq: null, kind: 'test', name: 'checkout', status: 'passed', startedAt: ts, finishedAt: ts, durationMs: 3, message: null, file: 'a.lua', line: 1 }],
         assertions: [{ runId: run.id, seq: 1, stepSeq: 1, passed: true, message: 'ok', expected: null, actual: null, file: 'a.lua', line: 2, ts }],
       });
-      await store.putRunToken(run.id, `hash-${run.id}`, new Date(Date.now() + DAY).toISOString());
+      await store.putRunTokens([{ runId: run.id, secretHash: `hash-${run.id}`, expiresAt: new Date(Date.now() + DAY).toISOString() }]);
       const [ended] = await store.finishRuns([{ id: run.id, owner: 'e', completion: { phase: o.phase ?? 'Passed', reason: null, message: null, summary } }]);
       expect(ended).not.toBeNull();
       const at = daysAgo(finishedDaysAgo);

@@ -325,22 +325,37 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
 
       it('keeps per-run tokens by hash, valid only while their run is Queued or Running and unexpired', async () => {
         const run = await store.createRun(newRun());
+        const other = await store.createRun(newRun());
         const later = new Date(Date.now() + 60_000).toISOString();
-        await store.putRunToken(run.id, 'h1', later);
+        await store.putRunTokens([{ runId: run.id, secretHash: 'h1', expiresAt: later }]);
         expect(await store.findRunToken('h1')).toEqual({ runId: run.id });
-        // minted again: the old secret stops working
-        await store.putRunToken(run.id, 'h2', later);
+        // minted again, with another run's in the same statement: the old secret stops working
+        await store.putRunTokens([
+          { runId: run.id, secretHash: 'h2', expiresAt: later },
+          { runId: other.id, secretHash: 'o1', expiresAt: later },
+        ]);
         expect(await store.findRunToken('h1')).toBeNull();
         expect(await store.findRunToken('h2')).toEqual({ runId: run.id });
+        expect(await store.findRunToken('o1')).toEqual({ runId: other.id });
+        // two for one run in one statement: the last counts
+        await store.putRunTokens([
+          { runId: other.id, secretHash: 'o2', expiresAt: later },
+          { runId: other.id, secretHash: 'o3', expiresAt: later },
+        ]);
+        expect(await store.findRunToken('o2')).toBeNull();
+        expect(await store.findRunToken('o3')).toEqual({ runId: other.id });
         await store.claimRuns('e', 1, 10);
         expect(await store.findRunToken('h2')).toEqual({ runId: run.id });
         await store.finishRun(run.id, 'e', { phase: 'Passed', reason: null, message: null, summary });
         expect(await store.findRunToken('h2')).toBeNull();
         const expired = await store.createRun(newRun());
-        await store.putRunToken(expired.id, 'h3', new Date(Date.now() - 1000).toISOString());
+        await store.putRunTokens([{ runId: expired.id, secretHash: 'h3', expiresAt: new Date(Date.now() - 1000).toISOString() }]);
         expect(await store.findRunToken('h3')).toBeNull();
-        expect(await store.deleteRunToken(run.id)).toBe(true);
-        expect(await store.deleteRunToken(run.id)).toBe(false);
+        expect(await store.deleteRunTokens([run.id, other.id, 'no-such-run'])).toBe(2);
+        expect(await store.deleteRunTokens([run.id])).toBe(0);
+        expect(await store.findRunToken('o3')).toBeNull();
+        await store.putRunTokens([]);
+        expect(await store.deleteRunTokens([])).toBe(0);
       });
 
       it('counts runs by phase and the live queue', async () => {

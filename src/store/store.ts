@@ -73,6 +73,13 @@ export interface DefinitionLastRun {
   category: string | null;
 }
 
+/** A run's per-run token as stored: its secret's hash, and when it stops working at the latest (ISO-8601). */
+export interface RunTokenRecord {
+  runId: string;
+  secretHash: string;
+  expiresAt: string;
+}
+
 /** One run's end, as handed to `finishRuns`. */
 export interface RunFinish {
   id: string;
@@ -356,12 +363,15 @@ export interface Store {
   deleteSession(idHash: string): Promise<boolean>;
 
   // --- per-run tokens (remote runners) -------------------------------------
-  /** Stores (or replaces) the token of a run by its secret's hash; it expires at `expiresAt` (ISO-8601) at the latest. */
-  putRunToken(runId: string, secretHash: string, expiresAt: string): Promise<void>;
+  /**
+   * Stores (or replaces) the tokens of runs by their secrets' hashes, in one statement;
+   * each expires at its `expiresAt` (ISO-8601) at the latest. Of two for one run, the last counts.
+   */
+  putRunTokens(tokens: RunTokenRecord[]): Promise<void>;
   /** The run whose token has this hash, while that run is Queued or Running and the token unexpired; else null. */
   findRunToken(secretHash: string): Promise<{ runId: string } | null>;
-  /** Deletes a run's token (the run ended); false when it had none. */
-  deleteRunToken(runId: string): Promise<boolean>;
+  /** Deletes the tokens of these runs (they ended), in one statement; returns how many there were. */
+  deleteRunTokens(runIds: string[]): Promise<number>;
 
   // --- instances (liveness of executors) ---------------------------------
   /** Records that `instanceId` is alive now. */
