@@ -64,6 +64,19 @@ if (!adminUrl) {
       if (dbName) await admin((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)).catch(() => {});
     });
 
+    /** Prints a run as stored (phase, owner) and its runner Pod's status, when a test is about to fail. */
+    async function diagnose(runId: string): Promise<void> {
+      const url = new URL(adminUrl!);
+      url.pathname = `/${dbName}`;
+      const c = new pg.Client({ connectionString: url.toString() });
+      await c.connect();
+      const stored = await c.query(`SELECT phase, owner, started_at FROM runs WHERE id = $1`, [runId]).catch(() => null);
+      await c.end();
+      const pod = await h.kube.find(RESOURCES.pod, 'default', runnerPodName(runId));
+      console.error(`DIAG run ${runId}`, JSON.stringify(stored?.rows), JSON.stringify((pod as { status?: unknown } | null)?.status ?? null));
+      if (pod) console.error(`DIAG runner log ${runId}:\n` + (await h.kubectl(['logs', runnerPodName(runId)]).then((r) => r.stdout + r.stderr, (e: unknown) => String(e))));
+    }
+
     const holder = async () => ((await h.kube.find<KubeObject & { spec?: { holderIdentity?: string | null } }>(RESOURCES.lease, 'default', 'topas-controller'))?.spec?.holderIdentity ?? null);
 
     it('kill -9 the leader mid-batch: the other instance leads within 15 s and every run finishes exactly once', async () => {
@@ -123,7 +136,18 @@ if (!adminUrl) {
       const pods = await h.watchPods();
       const script = 'for i = 1, 4 do\n  step("s" .. i, function()\n    log.info("line " .. i)\n    sleep(500)\n  end)\nend\n';
       const runs = await Promise.all(Array.from({ length: 6 }, (_, i) => h.submit({ name: `stop-${i}`, script })));
-      await expect.poll(async () => (await h.api(`/api/runs/${runs[0]!.id}/logs`)).body.items.length, { timeout: 45_000, interval: 100 }).toBeGreaterThan(0);
+      // Mid-batch: some run has logged. Not necessarily the first in `runs`: the six were
+      // submitted at once, so it may be among the two that wait for a free slot.
+      const logged = async () => (await Promise.all(runs.map(async (r) => (await h.api(`/api/runs/${r.id}/logs`)).body.items.length))).filter((n) => n > 0).length;
+      try {
+        await expect.poll(logged, { timeout: 60_000, interval: 200 }).toBeGreaterThan(0);
+      } catch (error) {
+        for (const run of runs) await diagnose(run.id);
+        console.error('DIAG holder', await holder());
+        console.error('DIAG b log:\n' + b.output());
+        console.error('DIAG a2 log:\n' + a.output());
+        throw error;
+      }
       b.child.kill('SIGSTOP');
       try {
         await expect.poll(holder, { timeout: 15_000, interval: 100 }).toBe('topas-a2');
@@ -133,14 +157,7 @@ if (!adminUrl) {
       for (const run of runs) {
         const done = await h.waitForRun(run.id, (r) => TERMINAL.includes(r.phase), 90_000).catch(async (error: unknown) => {
           // What was going on: the run as stored (owner), its Pod, and both instances' logs.
-          const url = new URL(adminUrl!);
-          url.pathname = `/${dbName}`;
-          const c = new pg.Client({ connectionString: url.toString() });
-          await c.connect();
-          const stored = await c.query(`SELECT phase, owner, started_at FROM runs WHERE id = $1`, [run.id]).catch(() => null);
-          await c.end();
-          const pod = await h.kube.find(RESOURCES.pod, 'default', runnerPodName(run.id));
-          console.error(`DIAG run ${run.id} ${run.name}`, JSON.stringify(stored?.rows), JSON.stringify((pod as { status?: unknown } | null)?.status ?? null));
+          await diagnose(run.id);
           console.error('DIAG b log:\n' + b.output());
           console.error('DIAG a2 log:\n' + a.output());
           throw error;
