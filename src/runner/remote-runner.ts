@@ -19,7 +19,8 @@
  *    (once a batch in flight is acknowledged). A trivial run thus makes two calls.
  *
  * Every call is retried with exponential backoff and jitter on network errors, 409
- * `RunNotAttached`, 429 and 5xx, until the run's deadline (+ `giveUpAfterMs`).
+ * `RunNotAttached`, 429 and 5xx, until the run's deadline (+ `giveUpAfterMs`); after a
+ * `RunNotAttached` at least once a second (another instance behind the Service may follow the run).
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -92,6 +93,9 @@ export class RunnerRefusedError extends TopasError {
 }
 
 /** Runs the run and reports it; resolves with how it ended (also written to `terminationLog`). */
+/** The longest wait between attempts of a call refused `RunNotAttached` (ms). */
+const NOT_ATTACHED_MAX_DELAY_MS = 1000;
+
 export async function runRemote(options: RemoteRunnerOptions): Promise<RunCompletion> {
   const log = options.log ?? (() => {});
   const base = `${options.server.replace(/\/+$/, '')}/api/runs/${encodeURIComponent(options.runId)}/runner`;
@@ -130,7 +134,9 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
       if (Date.now() > deadline + giveUp) throw new RunnerRefusedError(status, `${method} ${path}`, `gave up after ${attempt} attempts: ${messageOf(text)}`);
       if ((attempt & (attempt - 1)) === 0) log('warn', 'the server did not take a call; retrying', { call: `${method} ${path}`, status, attempt, error: messageOf(text) });
       await sleep(delay * (0.5 + Math.random()));
-      delay = Math.min(maxMs, delay * 2);
+      // Not followed where it landed: the next attempt comes on a new connection (the server
+      // closed this one) that may reach the instance that follows the run, so keep trying often.
+      delay = Math.min(status === 409 ? Math.min(maxMs, NOT_ATTACHED_MAX_DELAY_MS) : maxMs, delay * 2);
     }
   }
 

@@ -1,10 +1,13 @@
 /** The HTTP layer in memory (`app.request()`), over the real store (PGlite) and engine (Lua). */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import type { Run } from '../core/run.js';
 import { createApp } from './app.js';
 import { openTestPlatform, type TestPlatform } from './testing/test-platform.js';
-import { testClient, type TestClient } from './testing/test-client.js';
+import { mintToken, testClient, type TestClient } from './testing/test-client.js';
 
 let platform: TestPlatform;
 /** The app, called with an admin token. */
@@ -316,5 +319,40 @@ describe('system routes', () => {
     const res = await app.request('/api/nope');
     expect(res.status).toBe(404);
     expect((await errorOf(res)).message).toMatch(/no route for GET \/api\/nope/);
+  });
+});
+
+describe('runner routes over real HTTP', () => {
+  // A runner's keep-alive connection reaches one instance behind a Service for the
+  // connection's life: an instance that does not follow the run closes it, so the
+  // runner's next attempt (a new connection) may reach the one that does.
+  it('answers a run it does not follow 409 RunNotAttached and closes the connection; other answers keep it open', async () => {
+    const token = await mintToken(platform.store, 'admin');
+    const server = serve({ fetch: createApp({ store: platform.store, engine: platform.engine, config: loadConfig({ examples: false }, {}) }).fetch, hostname: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const call = (method: string, path: string, body?: string) =>
+      new Promise<{ status: number; connection: string | undefined; closed: Promise<void> }>((resolve, reject) => {
+        const req = http.request(
+          { host: '127.0.0.1', port: (server.address() as AddressInfo).port, method, path, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+          (res) => {
+            const closed = new Promise<void>((done) => res.socket.once('close', () => done()));
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, closed }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const ok = await call('GET', '/api/stats');
+      expect(ok).toMatchObject({ status: 200, connection: 'keep-alive' });
+      const refused = await call('POST', '/api/runs/01a23222-f507-7000-9a59-7fde17e602f4/runner/heartbeat', JSON.stringify({}));
+      expect(refused).toMatchObject({ status: 409, connection: 'close' });
+      await refused.closed; // the server ended the connection
+    } finally {
+      agent.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

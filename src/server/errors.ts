@@ -54,6 +54,9 @@ export function onError(err: Error, c: Context): Response {
   const code = (err as { code?: unknown }).code;
   if (err instanceof TopasError || (typeof code === 'string' && code in STATUS_BY_CODE)) {
     const known = code as string;
+    // Not followed by this instance (a stand-by, or the leader before it re-attaches): the runner's
+    // next attempt comes on a new connection, which a Service may send to another instance.
+    if (known === 'RunNotAttached') c.header('Connection', 'close');
     return c.json(errorBody(known, err.message, (err as Partial<TopasError>).details), STATUS_BY_CODE[known] ?? 500);
   }
   if (err instanceof HTTPException) {

@@ -101,41 +101,59 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * What a Service in front of several topas instances does for runner Pods: forwards each
- * request to one of the instances (round robin); an instance that does not answer is
- * skipped (502 when none does, which the runner retries). Give its URL as
- * `--runner-server-url` to every instance.
+ * What a Service in front of several topas instances does for runner Pods, as kube-proxy
+ * does it: each client connection goes to one instance, picked at random, and stays
+ * with it for the connection's life (a runner's keep-alive connection keeps reaching
+ * the same instance); an instance that does not answer is skipped (502 when none does,
+ * which the runner retries). An instance's `Connection: close` closes the client's
+ * connection too, so the client's next request may reach another instance. Give its
+ * URL as `--runner-server-url` to every instance.
  */
 export interface RunnerProxy {
   url: string;
   /** The instances' base URLs (replace them as instances come and go). */
   targets: string[];
+  /** The last requests passed on (newest last): when, what, to which instance, and its answer's status (0: none). */
+  readonly seen: { at: string; call: string; target: string; status: number }[];
   close(): Promise<void>;
 }
 
 export async function startRunnerProxy(targets: string[] = []): Promise<RunnerProxy> {
-  let next = 0;
-  const proxy: RunnerProxy = { url: '', targets, close: async () => {} };
+  const proxy: RunnerProxy = { url: '', targets, seen: [], close: async () => {} };
+  const note = (call: string, target: string, status: number) => {
+    proxy.seen.push({ at: new Date().toISOString().slice(11, 23), call, target, status });
+    if (proxy.seen.length > 5000) proxy.seen.splice(0, 1000);
+  };
+  /** Each client connection's pick (an index into the instances as they are when a request comes). */
+  const pickOf = new WeakMap<object, number>();
+  const agent = new http.Agent({ keepAlive: true });
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const list = [...proxy.targets];
+      let pick = pickOf.get(req.socket);
+      if (pick === undefined) pickOf.set(req.socket, (pick = Math.floor(Math.random() * 1_000_000)));
       const attempt = (i: number) => {
         if (i >= list.length) {
           res.writeHead(502).end('no topas instance answered');
           return;
         }
-        const target = new URL(req.url ?? '/', list[(next + i) % list.length]);
-        const out = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+        const target = new URL(req.url ?? '/', list[(pick + i) % list.length]);
+        // Kept alive towards the instance: a Connection: close in its answer is its own decision.
+        const headers = { ...req.headers, host: target.host, connection: 'keep-alive' };
+        const out = http.request(target, { method: req.method, agent, headers }, (answer) => {
+          note(`${req.method} ${req.url}`, target.origin, answer.statusCode ?? 0);
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
         });
-        out.on('error', () => attempt(i + 1));
+        out.on('error', () => {
+          note(`${req.method} ${req.url}`, target.origin, 0);
+          attempt(i + 1);
+        });
         out.end(body);
       };
-      next++;
       attempt(0);
     });
   });
@@ -144,6 +162,7 @@ export async function startRunnerProxy(targets: string[] = []): Promise<RunnerPr
   proxy.close = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections();
+      agent.destroy();
       server.close(() => resolve());
     });
   return proxy;

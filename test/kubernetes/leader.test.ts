@@ -53,7 +53,7 @@ if (!adminUrl) {
         startTopas: false,
         crds: true,
         topasArgs: ['--concurrency', '4', '--runner-server-url', proxy.url],
-        env: { DATABASE_URL: url.toString(), TOPAS_LEADER_LEASE_SECONDS: String(LEASE_SECONDS) },
+        env: { DATABASE_URL: url.toString(), TOPAS_LEADER_LEASE_SECONDS: String(LEASE_SECONDS), TOPAS_LOG_LEVEL: 'debug' },
       });
     }, 90_000);
 
@@ -74,6 +74,8 @@ if (!adminUrl) {
       await c.end();
       const pod = await h.kube.find(RESOURCES.pod, 'default', runnerPodName(runId));
       console.error(`DIAG run ${runId}`, JSON.stringify(stored?.rows), JSON.stringify((pod as { status?: unknown } | null)?.status ?? null));
+      const calls = proxy.seen.filter((c) => c.call.includes(runId)).slice(-40);
+      console.error(`DIAG runner calls ${runId} (instances: ${JSON.stringify(proxy.targets)}):\n` + calls.map((c) => `${c.at} ${c.call.replace(`/api/runs/${runId}/`, '')} -> ${c.target} ${c.status}`).join('\n'));
       if (pod) console.error(`DIAG runner log ${runId}:\n` + (await h.kubectl(['logs', runnerPodName(runId)]).then((r) => r.stdout + r.stderr, (e: unknown) => String(e))));
     }
 
@@ -100,10 +102,18 @@ if (!adminUrl) {
         }),
       );
       // Mid-batch: some runs are running (they have logged), none has finished.
-      await expect.poll(async () => {
-        const r = await h.api(`/api/runs/${runs[0]!.id}/logs`);
-        return r.body.items.length;
-      }, { timeout: 45_000, interval: 100 }).toBeGreaterThan(0);
+      try {
+        await expect.poll(async () => {
+          const r = await h.api(`/api/runs/${runs[0]!.id}/logs`);
+          return r.body.items.length;
+        }, { timeout: 45_000, interval: 100 }).toBeGreaterThan(0);
+      } catch (error) {
+        for (const run of runs) await diagnose(run.id);
+        console.error('DIAG holder', await holder());
+        console.error('DIAG a log:\n' + a.output());
+        console.error('DIAG b log:\n' + b.output());
+        throw error;
+      }
       await expect(holder()).resolves.toBe('topas-a');
 
       const killedAt = Date.now();

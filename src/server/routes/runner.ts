@@ -29,7 +29,7 @@ const json = <T>(schema: T) => ({ 'application/json': { schema } }) as const;
 const notAttached = {
   ...conflict,
   description:
-    'No executor of this server follows the run right now (`RunNotAttached`): keep the data and try again with backoff. Or another runner (another `x-topas-runner` id) already executes the run (`RunTaken`): stop, for good.',
+    'No executor of this server follows the run right now (`RunNotAttached`; the server closes the connection, so the next attempt may reach another instance behind a Service): keep the data and try again with backoff. Or another runner (another `x-topas-runner` id) already executes the run (`RunTaken`): stop, for good.',
 };
 
 const responses = <T>(ok: T) => ({ 200: { description: 'OK.', content: json(ok) }, 400: badRequest, 409: notAttached });
