@@ -4,8 +4,10 @@
  * a reference measured in the same process and the ratio against it (this machine
  * is noisy; compare medians and ratios, not absolute numbers across runs).
  *
- * Sections (pick with BENCH_ONLY=throughput,latency,list,insights,web,lua,modules,postman,net,apps,kubernetes,kubernetes-apps,tests-api,junit-io,read-load,nats):
+ * Sections (pick with BENCH_ONLY=throughput,engine-store,latency,list,insights,web,lua,modules,postman,net,apps,kubernetes,kubernetes-apps,tests-api,junit-io,read-load,nats):
  *   throughput  trivial runs submitted over HTTP → executed → persisted, runs/s
+ *   engine-store  the engine and PGlite alone (a stub executor, no HTTP, no Lua): runs/s, the database
+ *               thread's CPU and the write-ahead log per run, against three single-row statements per run
  *   latency     submit-to-start on an idle system, p50/p99
  *   list        GET /api/runs?phase=Failed&limit=50 with 1,000,000 stored runs (BENCH_RUNS)
  *   insights    trends, top lists and stats over the same 1,000,000 runs, before and after VACUUM
@@ -44,6 +46,7 @@ import { benchTestsApi } from './tests-api.js';
 import { benchJUnitIo } from './junit-io.js';
 import { benchReadLoad } from './read-load.js';
 import { benchNats } from './nats.js';
+import { benchEngineStore } from './engine-store.js';
 
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const want = (name: string) => !only || only.includes(name);
@@ -66,6 +69,7 @@ async function section(name: string, fn: () => Promise<unknown>) {
 }
 
 await section('throughput', benchThroughput);
+await section('engine-store', benchEngineStore);
 await section('latency', benchLatency);
 await section('list', benchListRuns);
 await section('insights', benchInsights);

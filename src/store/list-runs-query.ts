@@ -32,7 +32,7 @@ export function listRunsQuery(filter: RunFilter, limit: number, cursor: string |
   oneOrAny('category', filter.category);
   if (filter.appName !== undefined) where.push(`app_name = ${bind(filter.appName)}`);
   if (filter.definitionId !== undefined) where.push(`definition_id = ${bind(filter.definitionId)}`);
-  if (filter.labels && Object.keys(filter.labels).length > 0) where.push(`labels @> ${bind(JSON.stringify(filter.labels))}::jsonb`);
+  if (filter.labels && Object.keys(filter.labels).length > 0) where.push(`labels @> ${bind(JSON.stringify(filter.labels))}::jsonb AND labels <> '{}'::jsonb`); // runs_labels_idx holds labelled runs only
   if (filter.text) where.push(`name ILIKE ${bind(likeSubstring(filter.text))}`);
   if (filter.createdAfter !== undefined) where.push(`created_at >= ${bind(filter.createdAfter)}::timestamptz`);
   if (filter.createdBefore !== undefined) where.push(`created_at < ${bind(filter.createdBefore)}::timestamptz`);

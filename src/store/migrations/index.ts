@@ -9,6 +9,7 @@ import { sql as runTokens } from './008-run-tokens.js';
 import { sql as testResults } from './009-test-results.js';
 import { sql as runProfile } from './010-run-profile.js';
 import { sql as retention } from './011-retention.js';
+import { sql as labelsIndex } from './012-labels-index.js';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -30,4 +31,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: 'test-results', sql: testResults },
   { version: 10, name: 'run-profile', sql: runProfile },
   { version: 11, name: 'retention', sql: retention },
+  { version: 12, name: 'labels-index', sql: labelsIndex },
 ];
