@@ -79,6 +79,14 @@ if (!adminUrl) {
       if (pod) console.error(`DIAG runner log ${runId}:\n` + (await h.kubectl(['logs', runnerPodName(runId)]).then((r) => r.stdout + r.stderr, (e: unknown) => String(e))));
     }
 
+    /** Prints what was going on (each run as stored, its Pod and runner, the Lease holder, the instances' logs), then rethrows. */
+    async function explain(error: unknown, runIds: string[], instances: Record<string, TopasProcess>): Promise<never> {
+      for (const id of runIds) await diagnose(id);
+      console.error('DIAG holder', await holder());
+      for (const [name, p] of Object.entries(instances)) console.error(`DIAG ${name} log:\n` + p.output());
+      throw error;
+    }
+
     const holder = async () => ((await h.kube.find<KubeObject & { spec?: { holderIdentity?: string | null } }>(RESOURCES.lease, 'default', 'topas-controller'))?.spec?.holderIdentity ?? null);
 
     it('kill -9 the leader mid-batch: the other instance leads within 15 s and every run finishes exactly once', async () => {
@@ -108,11 +116,7 @@ if (!adminUrl) {
           return r.body.items.length;
         }, { timeout: 45_000, interval: 100 }).toBeGreaterThan(0);
       } catch (error) {
-        for (const run of runs) await diagnose(run.id);
-        console.error('DIAG holder', await holder());
-        console.error('DIAG a log:\n' + a.output());
-        console.error('DIAG b log:\n' + b.output());
-        throw error;
+        await explain(error, runs.map((r) => r.id), { a, b });
       }
       await expect(holder()).resolves.toBe('topas-a');
 
@@ -152,11 +156,7 @@ if (!adminUrl) {
       try {
         await expect.poll(logged, { timeout: 60_000, interval: 200 }).toBeGreaterThan(0);
       } catch (error) {
-        for (const run of runs) await diagnose(run.id);
-        console.error('DIAG holder', await holder());
-        console.error('DIAG b log:\n' + b.output());
-        console.error('DIAG a2 log:\n' + a.output());
-        throw error;
+        await explain(error, runs.map((r) => r.id), { b, a2: a });
       }
       b.child.kill('SIGSTOP');
       try {
@@ -165,13 +165,7 @@ if (!adminUrl) {
         b.child.kill('SIGCONT');
       }
       for (const run of runs) {
-        const done = await h.waitForRun(run.id, (r) => TERMINAL.includes(r.phase), 90_000).catch(async (error: unknown) => {
-          // What was going on: the run as stored (owner), its Pod, and both instances' logs.
-          await diagnose(run.id);
-          console.error('DIAG b log:\n' + b.output());
-          console.error('DIAG a2 log:\n' + a.output());
-          throw error;
-        });
+        const done = await h.waitForRun(run.id, (r) => TERMINAL.includes(r.phase), 90_000).catch((error: unknown) => explain(error, [run.id], { b, a2: a }));
         expect(done, JSON.stringify([done.reason, done.message])).toMatchObject({ phase: 'Passed' });
         expect(await h.runLog(run.id)).toEqual(['line 1', 'line 2', 'line 3', 'line 4']);
       }
