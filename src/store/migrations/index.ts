@@ -10,6 +10,7 @@ import { sql as testResults } from './009-test-results.js';
 import { sql as runProfile } from './010-run-profile.js';
 import { sql as retention } from './011-retention.js';
 import { sql as labelsIndex } from './012-labels-index.js';
+import { sql as testsIdIndex } from './013-tests-id-index.js';
 
 /** One schema change, applied once, in version order. */
 export interface Migration {
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'run-profile', sql: runProfile },
   { version: 11, name: 'retention', sql: retention },
   { version: 12, name: 'labels-index', sql: labelsIndex },
+  { version: 13, name: 'tests-id-index', sql: testsIdIndex },
 ];
