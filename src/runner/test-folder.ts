@@ -39,7 +39,11 @@ export async function bundleTestFolder(scriptPath: string, options: BundleOption
   let bytes = 0;
   const walk = async (dir: string, depth: number): Promise<void> => {
     if (depth > MAX_DEPTH) return;
-    const entries = await readdir(dir, { withFileTypes: true });
+    // A subfolder removed while we walk, or one we may not read (another user's, in /tmp), holds nothing to send.
+    const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+      if (depth > 0 && unreadable(error)) return [];
+      throw error;
+    });
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
@@ -49,7 +53,8 @@ export async function bundleTestFolder(scriptPath: string, options: BundleOption
       if (entry.isSymbolicLink() && options.followLinksInside) {
         const target = await realpath(full).catch(() => null);
         if (!target || !inside(target)) continue; // confined to the folder
-        const st = await stat(target);
+        const st = await stat(target).catch((error: unknown) => (unreadable(error) ? null : Promise.reject(error)));
+        if (!st) continue;
         isDir = st.isDirectory();
         isFile = st.isFile();
       }
@@ -59,7 +64,9 @@ export async function bundleTestFolder(scriptPath: string, options: BundleOption
       }
       if (!isFile || full === self) continue;
       if (!BUNDLED_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) continue;
-      const size = (await stat(full)).size;
+      // A file removed (or made unreadable) since the folder was listed is not part of the bundle.
+      const size = await stat(full).then((st) => st.size, (error: unknown) => (unreadable(error) ? null : Promise.reject(error)));
+      if (size === null) continue;
       count++;
       bytes += size;
       if (count > MAX_BUNDLE_FILES || bytes > MAX_BUNDLE_BYTES) {
@@ -69,9 +76,21 @@ export async function bundleTestFolder(scriptPath: string, options: BundleOption
             (options.tooLargeHint ?? 'move the script into a folder of its own, or pass --no-bundle to send the script alone'),
         );
       }
-      files[relative(root, full).split(sep).join('/')] = await readFile(full, 'utf8');
+      const content = await readFile(full, 'utf8').catch((error: unknown) => (unreadable(error) ? null : Promise.reject(error)));
+      if (content === null) {
+        count--;
+        bytes -= size;
+        continue;
+      }
+      files[relative(root, full).split(sep).join('/')] = content;
     }
   };
   await walk(root, 0);
   return files;
+}
+
+/** Gone (removed meanwhile) or not ours to read. */
+function unreadable(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM';
 }

@@ -60,6 +60,8 @@ async function bundleOrExplain(script: string): Promise<Record<string, string>> 
     return await bundleTestFolder(script);
   } catch (err) {
     if (err instanceof TopasError) throw new CliError(err.message);
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && err instanceof Error) throw new CliError(`cannot read the folder of ${script}: ${err.message} (--no-bundle sends the script alone)`);
     throw err;
   }
 }
