@@ -92,10 +92,10 @@ export class RunnerRefusedError extends TopasError {
   }
 }
 
-/** Runs the run and reports it; resolves with how it ended (also written to `terminationLog`). */
 /** The longest wait between attempts of a call refused `RunNotAttached` (ms). */
 const NOT_ATTACHED_MAX_DELAY_MS = 1000;
 
+/** Runs the run and reports it; resolves with how it ended (also written to `terminationLog`). */
 export async function runRemote(options: RemoteRunnerOptions): Promise<RunCompletion> {
   const log = options.log ?? (() => {});
   const base = `${options.server.replace(/\/+$/, '')}/api/runs/${encodeURIComponent(options.runId)}/runner`;

@@ -40,10 +40,7 @@ export async function bundleTestFolder(scriptPath: string, options: BundleOption
   const walk = async (dir: string, depth: number): Promise<void> => {
     if (depth > MAX_DEPTH) return;
     // A subfolder removed while we walk, or one we may not read (another user's, in /tmp), holds nothing to send.
-    const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
-      if (depth > 0 && unreadable(error)) return [];
-      throw error;
-    });
+    const entries = depth > 0 ? ((await skipUnreadable(readdir(dir, { withFileTypes: true }))) ?? []) : await readdir(dir, { withFileTypes: true });
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
@@ -53,7 +50,7 @@ export async function bundleTestFolder(scriptPath: string, options: BundleOption
       if (entry.isSymbolicLink() && options.followLinksInside) {
         const target = await realpath(full).catch(() => null);
         if (!target || !inside(target)) continue; // confined to the folder
-        const st = await stat(target).catch((error: unknown) => (unreadable(error) ? null : Promise.reject(error)));
+        const st = await skipUnreadable(stat(target));
         if (!st) continue;
         isDir = st.isDirectory();
         isFile = st.isFile();
@@ -65,8 +62,9 @@ export async function bundleTestFolder(scriptPath: string, options: BundleOption
       if (!isFile || full === self) continue;
       if (!BUNDLED_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) continue;
       // A file removed (or made unreadable) since the folder was listed is not part of the bundle.
-      const size = await stat(full).then((st) => st.size, (error: unknown) => (unreadable(error) ? null : Promise.reject(error)));
-      if (size === null) continue;
+      const st = await skipUnreadable(stat(full));
+      if (!st) continue;
+      const size = st.size;
       count++;
       bytes += size;
       if (count > MAX_BUNDLE_FILES || bytes > MAX_BUNDLE_BYTES) {
@@ -76,7 +74,7 @@ export async function bundleTestFolder(scriptPath: string, options: BundleOption
             (options.tooLargeHint ?? 'move the script into a folder of its own, or pass --no-bundle to send the script alone'),
         );
       }
-      const content = await readFile(full, 'utf8').catch((error: unknown) => (unreadable(error) ? null : Promise.reject(error)));
+      const content = await skipUnreadable(readFile(full, 'utf8'));
       if (content === null) {
         count--;
         bytes -= size;
@@ -89,8 +87,11 @@ export async function bundleTestFolder(scriptPath: string, options: BundleOption
   return files;
 }
 
-/** Gone (removed meanwhile) or not ours to read. */
-function unreadable(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM';
+/** What `read` gives, or null when its path is gone (removed meanwhile) or not ours to read. */
+function skipUnreadable<T>(read: Promise<T>): Promise<T | null> {
+  return read.catch((error: unknown) => {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM') return null;
+    throw error;
+  });
 }
