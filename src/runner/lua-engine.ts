@@ -9,7 +9,7 @@
  */
 import { LUA_REGISTRYINDEX, LuaEngine, LuaEventMasks, LuaReturn, type LuaWasm } from 'wasmoon';
 import { STOP_MESSAGE } from './modules/core.js';
-import { PRELUDE_SOURCE } from './modules/prelude.js';
+import { LAZY_MODULE_SOURCES, PRELUDE_SOURCE } from './modules/prelude.js';
 import { createHost, type ContextHolder } from './host.js';
 import { CHECK_INSTRUCTIONS, createCountedEngine, freeStateMemory, vmCheckpoint, type StateMemory } from './lua-wasm.js';
 import type { RunContext } from './run-context.js';
@@ -46,10 +46,11 @@ export class PreparedEngine {
     }, 'vii');
     try {
       const prelude = compiledPrelude(lua);
-      const loaded = lua.luaL_loadbufferx(g.address, prelude.ptr, prelude.size, '=topas', 'b');
+      const loaded = lua.luaL_loadbufferx(g.address, prelude.main.ptr, prelude.main.size, '=topas', 'b');
       if (loaded !== LuaReturn.Ok) throw new Error(`topas: the compiled Lua prelude did not load (status ${loaded})`);
       g.pushValue(createHost(holder));
-      const status = lua.lua_pcallk(g.address, 1, 1, 0, 0, null);
+      lua.lua_pushcclosure(g.address, prelude.loadModule, 0);
+      const status = lua.lua_pcallk(g.address, 2, 1, 0, 0, null);
       if (status !== LuaReturn.Ok) {
         const message = lua.lua_tolstring(g.address, -1, null);
         throw new Error(`topas: the Lua prelude failed to load: ${message}`);
@@ -132,16 +133,43 @@ function thisThreadClock(): ThreadCpuClock {
   return (clockOfThisThread ??= threadCpuClock());
 }
 
+/** Bytecode kept in wasm memory. */
+interface Chunk {
+  ptr: number;
+  size: number;
+}
+
 /**
  * The prelude compiled once per wasm module (i.e. per worker) and kept in wasm memory:
  * loading bytecode is ~10x cheaper than compiling the source for every engine. It is
- * our own code, dumped by the same Lua; scripts still cannot load binary chunks.
+ * our own code, dumped by the same Lua; scripts still cannot load binary chunks. The
+ * lazy modules are chunks of their own, loaded into a state by `loadModule` (a C
+ * function the prelude keeps to itself: `load_module(i)` returns module i's chunk as a
+ * function) the first time its script uses one.
  */
-const compiled = new WeakMap<LuaWasm, { ptr: number; size: number }>();
+const compiled = new WeakMap<LuaWasm, { main: Chunk; loadModule: number }>();
 
-function compiledPrelude(lua: LuaWasm): { ptr: number; size: number } {
+function compiledPrelude(lua: LuaWasm): { main: Chunk; loadModule: number } {
   const known = compiled.get(lua);
   if (known) return known;
+  const main = compileChunk(lua, PRELUDE_SOURCE);
+  const modules = LAZY_MODULE_SOURCES.map((source) => compileChunk(lua, source));
+  const loadModule = lua.module.addFunction((L: number) => {
+    const chunk = modules[lua.lua_tonumberx(L, 1, null)];
+    if (!chunk) {
+      lua.lua_pushstring(L, 'topas: no such prelude module');
+      return lua.lua_error(L);
+    }
+    // Fails only when the run's memory cap leaves no room for the module's code.
+    if (lua.luaL_loadbufferx(L, chunk.ptr, chunk.size, '=topas', 'b') !== LuaReturn.Ok) return lua.lua_error(L);
+    return 1;
+  }, 'ii');
+  const result = { main, loadModule };
+  compiled.set(lua, result);
+  return result;
+}
+
+function compileChunk(lua: LuaWasm, source: string): Chunk {
   const compiler = new LuaEngine(lua, { openStandardLibs: false });
   const chunks: Uint8Array[] = [];
   const writer = lua.module.addFunction((_L: number, p: number, size: number) => {
@@ -149,7 +177,7 @@ function compiledPrelude(lua: LuaWasm): { ptr: number; size: number } {
     return 0;
   }, 'iiiii');
   try {
-    compiler.global.loadString(PRELUDE_SOURCE, '=topas');
+    compiler.global.loadString(source, '=topas');
     lua.lua_dump(compiler.global.address, writer, null, 0);
   } finally {
     lua.module.removeFunction(writer);
@@ -162,9 +190,7 @@ function compiledPrelude(lua: LuaWasm): { ptr: number; size: number } {
     lua.module.HEAPU8.set(c, at);
     at += c.length;
   }
-  const result = { ptr, size };
-  compiled.set(lua, result);
-  return result;
+  return { ptr, size };
 }
 
 /** wasmoon appends a traceback to error messages; keep the message. */

@@ -72,6 +72,17 @@ describe('require', () => {
     await passes(script, { files: { 'peek.lua': 'return function(t) return next(t) end\n' } });
   });
 
+  it("a module's code is loaded into a run only when its script uses it, and counts against the run's memory cap", async () => {
+    const trivial = await passes('assert(1 + 1 == 2)');
+    const withNet = await passes('assert(type(net.get) == "function")');
+    // net's code (functions, constants, names) lives in the run's state once used
+    expect(withNet.completion.profile!.peakMemoryBytes - trivial.completion.profile!.peakMemoryBytes).toBeGreaterThan(10_000);
+    // a cap that leaves no room for it: a clean memory error at first use, as for any allocation
+    const r = await run('print("started")\nlocal ok = pcall(function() return net.get end)\nprint("survived", ok)', { memoryLimitBytes: 4 * 1024 });
+    expect(r.completion).toMatchObject({ phase: 'Error', reason: 'MemoryLimit' });
+    expect(r.logs).toEqual(['info: started']);
+  });
+
   it('the functions that bypass metatables raise their own errors at the script line', async () => {
     for (const [script, message] of [
       ['local t = net\nsetmetatable(1, {})', "hello.lua:2: bad argument #1 to 'setmetatable' (table expected, got number)"],

@@ -40,18 +40,29 @@ export const PRELUDE_MODULES: readonly LuaModule[] = [
   sandboxModule,
 ];
 
+/** The modules made on first use, in the order of their chunk numbers (see LAZY_MODULE_SOURCES). */
+const LAZY_MODULES = PRELUDE_MODULES.filter((m) => m.lazy);
+
 /**
- * The prelude source: `local host = ...`, each module in its own `do` block (a lazy
- * one's body inside the function `T.lazy` runs on first use), `return T.main`.
+ * The prelude source: `local host, load_module = ...`, each eager module in its own
+ * `do` block, each lazy one as a stand-in (`T.lazy`, `T.lazy_globals`) whose maker
+ * loads that module's own chunk on first use, `return T.main`. `load_module(i)` (a C
+ * function from lua-engine.ts, private to the prelude) returns the compiled chunk of
+ * `LAZY_MODULE_SOURCES[i]`: a run that never touches `net` or `db` never loads their
+ * code (undumping it was a third of a fresh engine's cost).
  */
 export const PRELUDE_SOURCE = [
-  'local host = ...',
+  'local host, load_module = ...',
   'local T = {}',
+  'local function maker(i) return function() load_module(i)(host, T) end end',
   ...PRELUDE_MODULES.map((m) => {
     if (!m.lazy) return `do -- ${m.name}\n${m.lua}\nend`;
-    const make = `function() -- ${m.name}\n${m.lua}\nend`;
+    const make = `maker(${LAZY_MODULES.indexOf(m)})`;
     if (m.lazy === true) return `T.lazy(${JSON.stringify(m.name)}, ${make})`;
     return `T.lazy_globals({ ${m.lazy.map((name) => JSON.stringify(name)).join(', ')} }, ${make})`;
   }),
   'return T.main',
 ].join('\n');
+
+/** Each lazy module as a chunk of its own, run with the prelude's `host` and `T`. */
+export const LAZY_MODULE_SOURCES: readonly string[] = LAZY_MODULES.map((m) => `local host, T = ... -- ${m.name}\n${m.lua}`);
