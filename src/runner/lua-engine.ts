@@ -48,7 +48,10 @@ export class PreparedEngine {
       const prelude = compiledPrelude(lua);
       const loaded = lua.luaL_loadbufferx(g.address, prelude.main.ptr, prelude.main.size, '=topas', 'b');
       if (loaded !== LuaReturn.Ok) throw new Error(`topas: the compiled Lua prelude did not load (status ${loaded})`);
-      g.pushValue(createHost(holder));
+      // One function, not the table: the prelude asks for each host function the first
+      // time it uses one (a trivial run uses a few of thirty; each pushed is a wrapper).
+      const host: Record<string, unknown> = createHost(holder);
+      g.pushValue((name: string) => (Object.hasOwn(host, name) ? host[name] : undefined));
       lua.lua_pushcclosure(g.address, prelude.loadModule, 0);
       const status = lua.lua_pcallk(g.address, 2, 1, 0, 0, null);
       if (status !== LuaReturn.Ok) {

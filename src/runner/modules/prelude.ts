@@ -44,7 +44,8 @@ export const PRELUDE_MODULES: readonly LuaModule[] = [
 const LAZY_MODULES = PRELUDE_MODULES.filter((m) => m.lazy);
 
 /**
- * The prelude source: `local host, load_module = ...`, each eager module in its own
+ * The prelude source: `local host_function, load_module = ...` (`host` is a table that
+ * fetches each host function by name on first use), each eager module in its own
  * `do` block, each lazy one as a stand-in (`T.lazy`, `T.lazy_globals`) whose maker
  * loads that module's own chunk on first use, `return T.main`. `load_module(i)` (a C
  * function from lua-engine.ts, private to the prelude) returns the compiled chunk of
@@ -52,7 +53,8 @@ const LAZY_MODULES = PRELUDE_MODULES.filter((m) => m.lazy);
  * code (undumping it was a third of a fresh engine's cost).
  */
 export const PRELUDE_SOURCE = [
-  'local host, load_module = ...',
+  'local host_function, load_module = ...',
+  'local host = setmetatable({}, { __index = function(t, k) local f = host_function(k) rawset(t, k, f) return f end })',
   'local T = {}',
   'local function maker(i) return function() load_module(i)(host, T) end end',
   ...PRELUDE_MODULES.map((m) => {
