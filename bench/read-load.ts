@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { postJson } from './http-load.js';
 import { percentile, round } from './stats.js';
 import { freshDatabase, type FreshDatabase } from './fresh-database.js';
 
@@ -109,8 +110,8 @@ function submitters(t: Target, tally: Tally, stop: { stopped: boolean }): Promis
     let i = 0;
     while (!stop.stopped) {
       try {
-        const res = await fetch(`${t.url}/api/runs`, { method: 'POST', headers: { ...t.auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: `read-load-${i++}`, script: TRIVIAL }) });
-        const text = await res.text();
+        const res = await postJson(`${t.url}/api/runs`, { name: `read-load-${i++}`, script: TRIVIAL }, t.auth);
+        const text = res.text;
         const body = (text ? JSON.parse(text) : {}) as { id?: string; error?: { code?: string } };
         if (res.status !== 201 && !(t.echo && res.status === 200)) {
           tally.submitErrors++;
