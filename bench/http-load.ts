@@ -35,6 +35,36 @@ export function postJson(url: string, body: unknown, headers: Record<string, str
   });
 }
 
+/**
+ * GETs `url` on the load client's keep-alive connections; resolves with the status and
+ * the body text. With `timeoutMs`, an answer not complete by then fails with an error
+ * named `TimeoutError` (as `AbortSignal.timeout` names it).
+ */
+export function getText(url: string, headers: Record<string, string> = {}, timeoutMs?: number): Promise<{ status: number; text: string }> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: target.hostname, port: target.port, path: target.pathname + target.search, agent, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, text });
+      });
+      res.on('error', reject);
+    });
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => req.destroy(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    req.end();
+  });
+}
+
 /** Sends `total` JSON POSTs with `parallel` requests in flight; returns each response body. */
 export async function postMany(url: string, bodies: (i: number) => unknown, total: number, parallel: number, headers: Record<string, string> = {}): Promise<unknown[]> {
   const results: unknown[] = new Array(total);

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { postJson } from './http-load.js';
+import { getText, postJson } from './http-load.js';
 import { percentile, round } from './stats.js';
 import { freshDatabase, type FreshDatabase } from './fresh-database.js';
 
@@ -149,8 +149,7 @@ function nextReadPath(tally: Tally, ids: string[]): string {
 async function timedRead(t: Target, path: string, tally: Tally): Promise<void> {
   const t0 = performance.now();
   try {
-    const res = await fetch(`${t.url}${path}`, { headers: t.auth, signal: AbortSignal.timeout(READ_TIMEOUT_MS) });
-    await res.arrayBuffer();
+    const res = await getText(`${t.url}${path}`, t.auth, READ_TIMEOUT_MS);
     if (res.status !== 200) {
       tally.readErrors++;
       tally.fail(`GET ${res.status}`);
