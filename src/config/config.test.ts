@@ -96,3 +96,12 @@ describe('concurrency', () => {
     expect(issues({}, { TOPAS_CONCURRENCY: '0' })).toEqual(['TOPAS_CONCURRENCY: must be an integer from 1 to 100000, got "0"']);
   });
 });
+
+describe('read concurrency', () => {
+  it('lets 4 API reads use the embedded database at once and 2 use PostgreSQL, unless TOPAS_READ_CONCURRENCY says otherwise', () => {
+    expect(loadConfig({}, {}).readConcurrency).toBe(4);
+    expect(loadConfig({}, { DATABASE_URL: 'postgres://db/topas' }).readConcurrency).toBe(2);
+    expect(loadConfig({}, { DATABASE_URL: 'postgres://db/topas', TOPAS_READ_CONCURRENCY: '8' }).readConcurrency).toBe(8);
+    expect(issues({}, { TOPAS_READ_CONCURRENCY: '0' })).toEqual(['TOPAS_READ_CONCURRENCY: must be an integer from 1 to 64, got "0"']);
+  });
+});

@@ -43,6 +43,12 @@ export interface TopasConfig {
   memoryLimitMb: number;
   /** Lua worker threads of the local executor. Default: CPU cores. */
   workers: number;
+  /**
+   * `TOPAS_READ_CONCURRENCY`: shared API reads (run list, run, stats) that may use the
+   * database at once; the others wait their turn (`server/read-cache.ts`). Default
+   * `defaultReadConcurrency`: 4 embedded, 2 on PostgreSQL.
+   */
+  readConcurrency: number;
   /** This process's identity as an executor owner. */
   instanceId: string;
   /**
@@ -317,6 +323,21 @@ export function defaultConcurrency(totalMemoryBytes: number, memoryLimitMb: numb
 }
 
 /** Flags → TOPAS_* environment → defaults. Throws ValidationError naming the setting. */
+/**
+ * The default of `readConcurrency`. Embedded, the database thread runs one statement at
+ * a time and its lanes give the engine's work first turn (`priority-lanes.ts`); 4 reads
+ * at once keep it fed (2 left reads waiting while it had time for them: open-loop read
+ * p99 ~1 s in one of two bench runs). On PostgreSQL reads run in server processes beside
+ * the engine's transactions, on the same CPUs, with nothing to give the engine first
+ * turn but how many reads go at once: with 2 instead of 4, runs kept 0.67–0.76 of their
+ * idle rate under 50 closed-loop readers instead of 0.50–0.65 (2 cores, 2026-12-01), the
+ * readers getting ~1,400 answers/s instead of ~1,800. A PostgreSQL server with cores to
+ * spare for readers can take more.
+ */
+export function defaultReadConcurrency(postgres: boolean): number {
+  return postgres ? 2 : 4;
+}
+
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): TopasConfig {
   const issues: FieldIssue[] = [];
   const cores = availableParallelism();
@@ -337,6 +358,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     defaultTimeoutSeconds: intIn(issues, 'TOPAS_DEFAULT_TIMEOUT', env.TOPAS_DEFAULT_TIMEOUT, 1, 86_400, 600),
     memoryLimitMb: intIn(issues, 'TOPAS_MEMORY_LIMIT_MB', env.TOPAS_MEMORY_LIMIT_MB, 4, 16_384, 64),
     workers: intIn(issues, flags.workers !== undefined ? '--workers' : 'TOPAS_WORKERS', flags.workers ?? env.TOPAS_WORKERS, 1, 256, cores),
+    readConcurrency: intIn(issues, 'TOPAS_READ_CONCURRENCY', env.TOPAS_READ_CONCURRENCY, 1, 64, defaultReadConcurrency(Boolean(env.DATABASE_URL))),
     instanceId: env.TOPAS_INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     appDatabases: oneOf(issues, 'TOPAS_APP_DATABASES', env.TOPAS_APP_DATABASES, APP_DATABASE_ENGINES, 'auto'),
     auth: !(flags.insecureNoAuth || envFlag(issues, 'TOPAS_INSECURE_NO_AUTH', env.TOPAS_INSECURE_NO_AUTH)),

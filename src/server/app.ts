@@ -50,7 +50,7 @@ export function createApp(options: AppOptions): OpenAPIHono {
     ...(options.apps ? { apps: options.apps } : {}),
     ...(options.runners ? { runners: options.runners } : {}),
     auth: options.auth ?? new AuthService({ store: options.store, enabled: options.config.auth }),
-    reads: new ReadCoalescer(),
+    reads: new ReadCoalescer(options.config.readConcurrency),
     followPollMs: options.followPollMs ?? 500,
     heartbeatMs: options.heartbeatMs ?? 15_000,
   };
