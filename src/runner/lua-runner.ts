@@ -104,16 +104,14 @@ export function createLuaRunner(options: LuaRunnerOptions): ScriptRunner {
     if (msg.type === 'ready' || msg.type === 'alive') return;
     const run = slot.runs.get(msg.key);
     if (!run) return;
-    if (msg.type === 'events') {
-      for (const event of msg.events) {
+    if (msg.type === 'events' || (msg.type === 'done' && msg.events)) {
+      for (const event of msg.events!) {
         count(run.summary, event);
         deliver(run, event);
       }
-    } else if (msg.type === 'sut') {
-      answerSut(slot, run, msg.id, msg.op, msg.args);
-    } else if (msg.type === 'done') {
-      finish(slot, run, msg.completion);
     }
+    if (msg.type === 'sut') answerSut(slot, run, msg.id, msg.op, msg.args);
+    else if (msg.type === 'done') finish(slot, run, msg.completion);
   }
 
   function answerSut(slot: Slot, run: PendingRun, id: number, op: Extract<FromWorker, { type: 'sut' }>['op'], args: unknown[]): void {

@@ -42,9 +42,11 @@ function takeEngine(): PreparedEngine {
 }
 
 async function execute(key: number, msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  // The events still buffered when the run ends go with its `done` (one message, not two).
+  let last: RunEvent[] | null = null;
   const ctx = new RunContext(
     msg.job,
-    (events: RunEvent[]) => send({ type: 'events', key, events }),
+    (events: RunEvent[]) => (last ? last.push(...events) : send({ type: 'events', key, events })),
     (id, op, args) => send({ type: 'sut', key, id, op, args }),
     msg.cancelSlot >= 0 ? { cells: cancelCells, index: msg.cancelSlot } : null,
   );
@@ -64,7 +66,9 @@ async function execute(key: number, msg: Extract<ToWorker, { type: 'run' }>): Pr
       // the engine is gone either way; its memory returns to the wasm allocator
     }
   }
-  send({ type: 'done', key, completion: ctx.complete(engine?.profile()) });
+  last = [];
+  const completion = ctx.complete(engine?.profile());
+  send(last.length ? { type: 'done', key, completion, events: last } : { type: 'done', key, completion });
 }
 
 port.on('message', (msg: ToWorker) => {

@@ -30,8 +30,8 @@ export type FromWorker =
   | { type: 'events'; key: number; events: RunEvent[] }
   /** A run calls `sut.<op>(...)`; answered by a `sut-reply` with the same id. */
   | { type: 'sut'; key: number; id: number; op: SutOperation; args: unknown[] }
-  /** The run ended; no more messages for this key follow. */
-  | { type: 'done'; key: number; completion: RunCompletion };
+  /** The run ended, with its last events (those not sent yet); no more messages for this key follow. */
+  | { type: 'done'; key: number; completion: RunCompletion; events?: RunEvent[] };
 
 /**
  * What a worker starts with (`workerData`). `cancelFlags` is shared with the pool: the
