@@ -322,7 +322,6 @@ export function defaultConcurrency(totalMemoryBytes: number, memoryLimitMb: numb
   return Math.max(1, Math.min(DEFAULT_CONCURRENCY, fit));
 }
 
-/** Flags → TOPAS_* environment → defaults. Throws ValidationError naming the setting. */
 /**
  * The default of `readConcurrency`. Embedded, the database thread runs one statement at
  * a time and its lanes give the engine's work first turn (`priority-lanes.ts`); 4 reads
@@ -338,6 +337,7 @@ export function defaultReadConcurrency(postgres: boolean): number {
   return postgres ? 2 : 4;
 }
 
+/** Flags → TOPAS_* environment → defaults. Throws ValidationError naming the setting. */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): TopasConfig {
   const issues: FieldIssue[] = [];
   const cores = availableParallelism();
