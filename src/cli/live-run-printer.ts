@@ -5,10 +5,11 @@
  * block has finished, after the block's log lines and before the lines logged after it.
  *
  * The server streams in batches ("looks"): the log lines stored since the last look,
- * then the steps that changed, then `sync`. Every step a look's log line belongs to,
- * and every step that ended before it, is in the same look or an earlier one, so at
- * `sync` the order of the look's lines is known and does not depend on how the events
- * were batched. One case is guessed: a line logged outside every step (stepSeq null)
+ * then the steps that changed, then `sync`, each look one moment of the run. Every step
+ * a look's log line belongs to, and every step that ended before it, is in the same look
+ * or an earlier one; every line logged before a step ended is in the step's look or an
+ * earlier one. So at `sync` the order of the look's lines is known and does not depend
+ * on how the events were batched. One case is guessed: a line logged outside every step (stepSeq null)
  * in the same millisecond in which a block started and ended is taken as logged
  * before the block.
  */

@@ -13,7 +13,7 @@ export type ServerStore = Pick<
   | 'listRuns'
   | 'getLogs'
   | 'getSteps'
-  | 'getStepChanges'
+  | 'getRunChanges'
   | 'getAssertions'
   | 'getRunDetail'
   | 'createDefinition'

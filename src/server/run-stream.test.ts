@@ -5,6 +5,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import type { Run } from '../core/run.js';
+import type { LogLine, StepRecord } from '../core/run-events.js';
+import { openSql } from '../store/open-store.js';
+import { createPostgresStore } from '../store/postgres-store.js';
 import { RunEngine } from '../engine/run-engine.js';
 import { createApp } from './app.js';
 import { sseReader, type SseEvent } from './testing/sse-reader.js';
@@ -136,6 +139,64 @@ describe('GET /api/runs/{id}/logs', () => {
     }
   });
 
+  it('never sends a step that ended without the lines logged before its end, however the writes interleave', async () => {
+    // A store of its own, written by the test: after every read the stream makes, the
+    // run's next batch of events commits — a block's first line as it starts, then its
+    // last line with its end. Whatever a look reads must be one moment of the run.
+    const sql = await openSql({ databaseUrl: null });
+    const store = createPostgresStore(sql);
+    const idle = new RunEngine({ store, executor: platform.executor, instanceId: 'idle', concurrency: 1 });
+    try {
+      await store.migrate();
+      const run = await store.createRun({ name: 'interleaved', origin: 'api', source: { type: 'inline', script: '' }, timeoutSeconds: 60 });
+      await store.claimRuns('writer', 1, 1);
+      const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms).toISOString();
+      const line = (seq: number, message: string, stepSeq: number): LogLine => ({ runId: run.id, seq, ts: at(seq), level: 'info', message, stepSeq });
+      const step = (seq: number, status: StepRecord['status']): StepRecord => ({
+        runId: run.id, seq, parentSeq: null, kind: 'test', name: `block ${seq}`, status, startedAt: at(seq * 10),
+        finishedAt: status === 'running' ? null : at(seq * 10 + 5), durationMs: status === 'running' ? null : 5,
+        message: null, file: null, line: null,
+      });
+      const writes: (() => Promise<unknown>)[] = [];
+      for (let k = 1; k <= 6; k++) {
+        writes.push(() => store.writeEvents({ logs: [line(2 * k - 1, `in ${k}`, k)], steps: [step(k, 'running')], assertions: [] }));
+        writes.push(() => store.writeEvents({ logs: [line(2 * k, `end ${k}`, k)], steps: [step(k, 'passed')], assertions: [] }));
+      }
+      writes.push(() => store.finishRun(run.id, 'writer', { phase: 'Passed', reason: null, message: null, summary: { stepsPassed: 6, stepsFailed: 0, stepsSkipped: 0, assertionsPassed: 0, assertionsFailed: 0 } }));
+      const interleaved = new Proxy(store, {
+        get(target, key, receiver) {
+          const value: unknown = Reflect.get(target, key, receiver);
+          if (typeof value !== 'function' || typeof key !== 'string' || !key.startsWith('get')) return value;
+          return async (...args: unknown[]) => {
+            const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            await writes.shift()?.();
+            return result;
+          };
+        },
+      });
+      const client = clientWithToken(createApp({ store: interleaved, engine: idle, config, followPollMs: 5, heartbeatMs: 1000 }), await mintToken(store, 'runner'));
+      const got = await readAll(await client.request(`/api/runs/${run.id}/logs?follow=true`));
+      expect(got.at(-1)).toMatchObject({ event: 'end' });
+      expect(messages(got)).toEqual([1, 2, 3, 4, 5, 6].flatMap((k) => [`in ${k}`, `end ${k}`]));
+      // The look (events up to a sync) each line and each ended step came in.
+      let look = 0;
+      const lineLook = new Map<string, number>();
+      const endLook = new Map<number, number>();
+      for (const e of got) {
+        if (e.event === 'sync') look++;
+        if (e.event === 'log') lineLook.set((JSON.parse(e.data) as LogLine).message, look);
+        if (e.event === 'step') {
+          const s = JSON.parse(e.data) as StepRecord;
+          if (s.status !== 'running') endLook.set(s.seq, look);
+        }
+      }
+      for (let k = 1; k <= 6; k++) expect({ block: k, line: lineLook.get(`end ${k}`)! <= endLook.get(k)! }).toEqual({ block: k, line: true });
+    } finally {
+      await idle.stop(0);
+      await store.close();
+    }
+  });
+
   it('sends heartbeats, then stops polling and unsubscribes when the client disconnects', async () => {
     const run = await newRun('print("started")\nsleep(30000)');
     await platform.waitForLogs(run.id, 1); // executing, not only claimed
@@ -150,9 +211,9 @@ describe('GET /api/runs/{id}/logs', () => {
     await reader.cancel();
     await reading;
     await until('the stream to unsubscribe', () => subscriptions() === 0);
-    const polls = calls.getRun;
+    const polls = calls.getRunChanges;
     await sleep(150); // several poll intervals
-    expect(calls.getRun).toBe(polls);
+    expect(calls.getRunChanges).toBe(polls);
     // The run itself is untouched by the disconnect.
     expect((await platform.store.getRun(run.id))!.phase).toBe('Running');
   });

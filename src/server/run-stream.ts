@@ -1,8 +1,9 @@
 /**
  * A run's live stream as Server-Sent Events: the stored log lines after a cursor,
  * then new ones as they are persisted, step changes and phase changes, then a
- * final `end` event once the run is terminal. Each look at the store sends its new
- * log lines, then its changed steps, then `sync` (when it sent any).
+ * final `end` event once the run is terminal. Each look at the store reads one moment
+ * of the run and sends its new log lines, then its changed steps, then `sync` (when it
+ * sent any): a step that ended in a look comes with every line logged before its end.
  *
  * The store is the truth. An engine notification only means "look now"; the
  * stream also looks every `followPollMs` because another instance may be
@@ -65,37 +66,37 @@ class RunFollower {
   /** Sends what changed since the last look; true once the `end` event went out. */
   private async sendChanges(): Promise<boolean> {
     const { store } = this.deps;
-    // Read the run before its events: if it is terminal now, every event it will
-    // ever have is already stored, so the reads below see them all.
-    const run = await store.getRun(this.runId);
-    if (!run) {
-      await this.stream.writeSSE({ event: 'end', data: JSON.stringify({ phase: null, message: 'the run was deleted' }) });
-      return true;
-    }
     let sent = 0;
-    for (;;) {
-      const lines = await store.getLogs(this.runId, this.lastSeq, LOG_BATCH);
-      for (const line of lines) {
+    let changes;
+    // Each read is one moment of the run: its lines, the steps changed, its phase. While
+    // catching up the lines come a batch at a time; the steps come with the last batch.
+    do {
+      changes = await store.getRunChanges(this.runId, { seq: this.lastSeq, rev: this.stepRev }, LOG_BATCH);
+      if (!changes) {
+        await this.stream.writeSSE({ event: 'end', data: JSON.stringify({ phase: null, message: 'the run was deleted' }) });
+        return true;
+      }
+      for (const line of changes.logs) {
         if (this.stream.aborted) return true;
         await this.stream.writeSSE({ event: 'log', id: String(line.seq), data: JSON.stringify(line) });
         this.lastSeq = line.seq;
         sent++;
       }
-      if (lines.length < LOG_BATCH) break;
-    }
-    const changed = await store.getStepChanges(this.runId, this.stepRev);
-    for (const step of changed.steps) {
+    } while (changes.logs.length >= LOG_BATCH);
+    for (const step of changes.steps) {
       if (this.stream.aborted) return true;
       await this.stream.writeSSE({ event: 'step', data: JSON.stringify(step) });
       sent++;
     }
-    this.stepRev = changed.rev;
+    this.stepRev = changes.rev;
+    const { run } = changes;
     // The look's events are all out: a client may now order them (a step's tree after its log lines).
     if (sent > 0) await this.stream.writeSSE({ event: 'sync', data: JSON.stringify({ seq: this.lastSeq }) });
     if (run.phase !== this.lastPhase) {
       this.lastPhase = run.phase;
       await this.stream.writeSSE({ event: 'phase', data: JSON.stringify(maskSecrets(run)) });
     }
+    // Terminal in this moment: every event the run will ever have was in it.
     if (isTerminal(run.phase)) {
       await this.stream.writeSSE({ event: 'end', id: String(this.lastSeq), data: JSON.stringify(maskSecrets(run)) });
       return true;

@@ -9,7 +9,7 @@ import type { NewTestDefinition, TestDefinition, TestDefinitionPatch } from '../
 import type { AssertionRecord, EventBatch, LogLine, StepRecord } from '../core/run-events.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { RunStartAtInsert, RunTokenRecord, DefinitionLastRun, DeleteRunsRequest, DeleteRunsResult, ExpireLogsRequest, ExpireLogsResult, ImportedRunInput, Page, PageRequest, RunFinish, Store } from './store.js';
+import type { RunStartAtInsert, RunTokenRecord, DefinitionLastRun, DeleteRunsRequest, DeleteRunsResult, ExpireLogsRequest, ExpireLogsResult, ImportedRunInput, Page, PageRequest, RunChanges, RunFinish, Store } from './store.js';
 import * as retention from './retention-sql.js';
 import { importRun } from './import-run-sql.js';
 import type { Sql } from './sql.js';
@@ -400,10 +400,23 @@ class PostgresStore implements Store {
     return rows.map(toStep);
   }
 
-  async getStepChanges(runId: string, afterRev: number): Promise<{ steps: StepRecord[]; rev: number }> {
-    const { rows } = await this.sql.query('SELECT * FROM run_steps WHERE run_id = $1 AND rev > $2 ORDER BY seq', [runId, afterRev]);
-    const rev = rows.reduce((max, r) => Math.max(max, Number(r.rev)), afterRev);
-    return { steps: rows.map(toStep), rev };
+  async getRunChanges(runId: string, after: { seq: number; rev: number }, logLimit: number): Promise<RunChanges | null> {
+    // One statement sees one snapshot: a step's end is never read without the lines before it.
+    const { rows } = await this.sql.query<{ run: Record<string, unknown>; logs: Record<string, unknown>[]; steps: Record<string, unknown>[] }>(
+      `SELECT row_to_json(r) AS run,
+              (SELECT coalesce(json_agg(l ORDER BY l.seq), '[]')
+                 FROM (SELECT * FROM run_logs WHERE run_id = r.id AND seq > $2 ORDER BY seq LIMIT $3) l) AS logs,
+              (SELECT coalesce(json_agg(s ORDER BY s.seq), '[]') FROM run_steps s WHERE s.run_id = r.id AND s.rev > $4) AS steps
+         FROM runs r WHERE r.id = $1`,
+      [runId, after.seq, Math.max(0, Math.floor(logLimit)), after.rev],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const logs = json<Record<string, unknown>[]>(row.logs).map(toLogLine);
+    if (logs.length >= logLimit) return { run: toRun(json(row.run)), logs, steps: [], rev: after.rev };
+    const stepRows = json<Record<string, unknown>[]>(row.steps);
+    const rev = stepRows.reduce((max, s) => Math.max(max, Number(s.rev)), after.rev);
+    return { run: toRun(json(row.run)), logs, steps: stepRows.map(toStep), rev };
   }
 
   async getRunDetail(id: string): Promise<{ run: Run; steps: StepRecord[]; assertions: AssertionRecord[] } | null> {

@@ -694,25 +694,34 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect((await store.getSteps(run.id)).map((s) => [s.status, s.message])).toEqual([['passed', null]]);
       });
 
-      it('reads only the steps changed since a revision (what a live follower reads)', async () => {
+      it('reads a moment of a run: lines after a seq, steps changed after a revision, the run (what a live follower reads)', async () => {
         const run = await store.createRun(newRun());
         const other = await store.createRun(newRun());
         await store.claimRuns('e', 2, 10);
-        await store.writeEvents({ logs: [], steps: [step(run.id, 1, 'running'), step(run.id, 2, 'running'), step(other.id, 1, 'running')], assertions: [] });
-        const all = await store.getStepChanges(run.id, 0);
-        expect(all.steps.map((s) => [s.seq, s.status])).toEqual([
-          [1, 'running'],
-          [2, 'running'],
+        await store.writeEvents({ logs: [log(run.id, 1), log(other.id, 1)], steps: [step(run.id, 1, 'running'), step(run.id, 2, 'running'), step(other.id, 1, 'running')], assertions: [] });
+        const all = (await store.getRunChanges(run.id, { seq: 0, rev: 0 }, 10))!;
+        expect(all.run).toMatchObject({ id: run.id, phase: 'Running' });
+        expect(all.logs.map((l) => [l.seq, l.message, l.ts])).toEqual([[1, 'line 1', ts(1)]]);
+        expect(all.steps.map((s) => [s.seq, s.status, s.startedAt])).toEqual([
+          [1, 'running', ts(10)],
+          [2, 'running', ts(20)],
         ]);
-        expect(await store.getStepChanges(run.id, all.rev)).toEqual({ steps: [], rev: all.rev });
-        await store.writeEvents({ logs: [], steps: [step(run.id, 2, 'passed'), step(run.id, 3, 'running'), step(other.id, 1, 'passed')], assertions: [] });
-        const next = await store.getStepChanges(run.id, all.rev);
+        expect(await store.getRunChanges(run.id, { seq: 1, rev: all.rev }, 10)).toMatchObject({ logs: [], steps: [], rev: all.rev });
+        await store.writeEvents({ logs: [log(run.id, 2), log(run.id, 3)], steps: [step(run.id, 2, 'passed'), step(run.id, 3, 'running'), step(other.id, 1, 'passed')], assertions: [] });
+        const next = (await store.getRunChanges(run.id, { seq: 1, rev: all.rev }, 10))!;
+        expect(next.logs.map((l) => l.seq)).toEqual([2, 3]);
         expect(next.steps.map((s) => [s.seq, s.status])).toEqual([
           [2, 'passed'],
           [3, 'running'],
         ]);
         expect(next.rev).toBeGreaterThan(all.rev);
-        expect((await store.getStepChanges(run.id, next.rev)).steps).toEqual([]);
+        expect((await store.getRunChanges(run.id, { seq: 3, rev: next.rev }, 10))!.steps).toEqual([]);
+        // A full batch of lines: more may follow, so the steps wait for the last batch.
+        const partial = (await store.getRunChanges(run.id, { seq: 0, rev: 0 }, 2))!;
+        expect(partial).toMatchObject({ steps: [], rev: 0 });
+        expect(partial.logs.map((l) => l.seq)).toEqual([1, 2]);
+        expect((await store.getRunChanges(run.id, { seq: 2, rev: 0 }, 2))!.steps).toHaveLength(3);
+        expect(await store.getRunChanges('no-such-run', { seq: 0, rev: 0 }, 10)).toBeNull();
       });
 
       it('stores a run\'s last events and its end in one call, the end\'s summary winning', async () => {

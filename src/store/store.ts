@@ -80,6 +80,15 @@ export interface RunTokenRecord {
   expiresAt: string;
 }
 
+/** A moment of a run as a live follower reads it (`getRunChanges`). */
+export interface RunChanges {
+  run: Run;
+  logs: LogLine[];
+  steps: StepRecord[];
+  /** The step revision to pass next time. */
+  rev: number;
+}
+
 /** One run's end, as handed to `finishRuns`. */
 export interface RunFinish {
   id: string;
@@ -291,10 +300,14 @@ export interface Store {
   getLogs(runId: string, afterSeq?: number, limit?: number): Promise<LogLine[]>;
   getSteps(runId: string): Promise<StepRecord[]>;
   /**
-   * The steps inserted or changed after revision `afterRev` (0: all), and the revision
-   * to pass next time — what a live follower reads instead of every step.
+   * What a live follower reads: the run, its log lines after `after.seq` (at most
+   * `logLimit`) and its steps inserted or changed after revision `after.rev` (0: all),
+   * as one read — one moment of the run, so every step that ended in it comes with every
+   * line logged before that end. When the lines fill `logLimit`, more follow and `steps`
+   * is empty (`rev` unchanged): read again after the last line. Null when the run does
+   * not exist.
    */
-  getStepChanges(runId: string, afterRev: number): Promise<{ steps: StepRecord[]; rev: number }>;
+  getRunChanges(runId: string, after: { seq: number; rev: number }, logLimit: number): Promise<RunChanges | null>;
   getAssertions(runId: string, options?: { failedOnly?: boolean }): Promise<AssertionRecord[]>;
   /** The run with its steps and assertions as one read (one moment of the run), or null. */
   getRunDetail(id: string): Promise<{ run: Run; steps: StepRecord[]; assertions: AssertionRecord[] } | null>;
