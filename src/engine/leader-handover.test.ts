@@ -74,14 +74,16 @@ describe('leader handover (detached executor)', () => {
     const store = await openStore({ databaseUrl: null });
     cleanups.push(() => store.close());
     const pool = runnerPool();
-    // The new leader; it polls the queue rarely, so the old leader is the one that claims.
-    const leader = await instance(store, { instanceId: 'new-leader', executor: pool.executor(), standby: true, pollMs: 3_600_000 });
+    // The new leader has not looked at the queue yet, so the old leader is the one that claims.
+    let leaderLooked = false;
+    const leader = await instance(store, { instanceId: 'new-leader', executor: pool.executor(), standby: true, mayClaim: () => leaderLooked });
     // The old leader, just resumed: it has not noticed yet that it lost the Lease.
     const old = await instance(store, { instanceId: 'old-leader', executor: pool.executor() });
     await leader.lead();
     const run = await old.submit({ origin: 'api', script: 'remote' });
     await vi.waitFor(async () => expect(await store.getRun(run.id)).toMatchObject({ phase: 'Running', executor: 'old-leader' }));
     expect(pool.started).toEqual([run.id]);
+    leaderLooked = true;
 
     // It notices and stands by: its runner goes on, and the leader takes the run over.
     await old.standBy();
