@@ -105,3 +105,11 @@ describe('read concurrency', () => {
     expect(issues({}, { TOPAS_READ_CONCURRENCY: '0' })).toEqual(['TOPAS_READ_CONCURRENCY: must be an integer from 1 to 64, got "0"']);
   });
 });
+
+describe('statement cache', () => {
+  it('keeps 256 statements prepared per PostgreSQL connection unless TOPAS_DATABASE_STATEMENT_CACHE says otherwise (0: none)', () => {
+    expect(loadConfig({}, { DATABASE_URL: 'postgres://db/topas' }).databaseStatementCache).toBe(256);
+    expect(loadConfig({}, { DATABASE_URL: 'postgres://db/topas', TOPAS_DATABASE_STATEMENT_CACHE: '0' }).databaseStatementCache).toBe(0);
+    expect(issues({}, { TOPAS_DATABASE_STATEMENT_CACHE: 'lots' })).toEqual(['TOPAS_DATABASE_STATEMENT_CACHE: must be an integer from 0 to 10000, got "lots"']);
+  });
+});

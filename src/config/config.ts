@@ -8,6 +8,7 @@ import { ValidationError, type FieldIssue } from '../core/errors.js';
 import { DEFAULT_FLAKY_WINDOW } from '../core/test-summary.js';
 import { EGRESS_SETTING, parseEgressAllow, type EgressPolicy } from '../runner/egress-policy.js';
 import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
+import { DEFAULT_STATEMENT_CACHE } from '../store/pg-statements.js';
 import type { CategoryRules } from '../core/categories.js';
 import { CategoriesFileError, readCategoriesFile } from './categories-file.js';
 import { MAX_RETENTION_DAYS, describeDays, parseRetentionOverrides, type RetentionPolicy } from '../core/retention.js';
@@ -49,6 +50,12 @@ export interface TopasConfig {
    * `defaultReadConcurrency`: 4 embedded, 2 on PostgreSQL.
    */
   readConcurrency: number;
+  /**
+   * `TOPAS_DATABASE_STATEMENT_CACHE`: statements each PostgreSQL connection keeps prepared
+   * (parsed and planned once, `store/pg-statements.ts`). Default 256; 0 for a PgBouncer in
+   * transaction mode before 1.21. Embedded (PGlite) statements are always prepared.
+   */
+  databaseStatementCache: number;
   /** This process's identity as an executor owner. */
   instanceId: string;
   /**
@@ -359,6 +366,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     memoryLimitMb: intIn(issues, 'TOPAS_MEMORY_LIMIT_MB', env.TOPAS_MEMORY_LIMIT_MB, 4, 16_384, 64),
     workers: intIn(issues, flags.workers !== undefined ? '--workers' : 'TOPAS_WORKERS', flags.workers ?? env.TOPAS_WORKERS, 1, 256, cores),
     readConcurrency: intIn(issues, 'TOPAS_READ_CONCURRENCY', env.TOPAS_READ_CONCURRENCY, 1, 64, defaultReadConcurrency(Boolean(env.DATABASE_URL))),
+    databaseStatementCache: intIn(issues, 'TOPAS_DATABASE_STATEMENT_CACHE', env.TOPAS_DATABASE_STATEMENT_CACHE, 0, 10_000, DEFAULT_STATEMENT_CACHE),
     instanceId: env.TOPAS_INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     appDatabases: oneOf(issues, 'TOPAS_APP_DATABASES', env.TOPAS_APP_DATABASES, APP_DATABASE_ENGINES, 'auto'),
     auth: !(flags.insecureNoAuth || envFlag(issues, 'TOPAS_INSECURE_NO_AUTH', env.TOPAS_INSECURE_NO_AUTH)),

@@ -91,7 +91,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   /** The HTTP API reads through this one: its statements wait behind the engine's. */
   let reads: Store;
   try {
-    ({ store, reads } = await openStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, flakyWindow: config.flakyWindow }));
+    ({ store, reads } = await openStores({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, flakyWindow: config.flakyWindow, statementCache: config.databaseStatementCache }));
   } catch (error) {
     await lock.release();
     throw error;

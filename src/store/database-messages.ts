@@ -46,6 +46,8 @@ export interface PostgresThreadOptions {
   poolSize: number;
   /** Connections of the API's reads (`readLane()`), opened at their first read. */
   readPoolSize: number;
+  /** Statements each connection keeps prepared (`pg-statements.ts`); 0: none. */
+  statementCache: number;
 }
 
 /** An error's message, name and own plain fields, to be rebuilt on the other side. */

@@ -11,11 +11,13 @@ export interface OpenStoreOptions {
   dataDir?: string;
   /** Outcomes a test's flakiness is judged on (`TOPAS_FLAKY_WINDOW`). Default 30. */
   flakyWindow?: number;
+  /** Statements each PostgreSQL connection keeps prepared (`TOPAS_DATABASE_STATEMENT_CACHE`). Default 256. */
+  statementCache?: number;
 }
 
 /** Opens the `Sql` connection the options select: PostgreSQL when a URL is given, else PGlite. */
 export function openSql(options: OpenStoreOptions): Promise<Sql> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl) : openPglite(options.dataDir);
+  return options.databaseUrl ? openPostgres(options.databaseUrl, { statementCache: options.statementCache }) : openPglite(options.dataDir);
 }
 
 /** Opens the store and applies pending migrations. */

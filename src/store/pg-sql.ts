@@ -1,6 +1,7 @@
 import { DatabaseThread, ThreadSql } from './database-thread.js';
 import type { PostgresThreadOptions } from './database-messages.js';
 import type { Sql } from './sql.js';
+import { DEFAULT_STATEMENT_CACHE } from './pg-statements.js';
 import { TopasError } from '../core/errors.js';
 
 /** PostgreSQL did not answer at start: a wrong `DATABASE_URL`, a refused login, a server that is down. */
@@ -40,8 +41,8 @@ const READ_POOL_SIZE = 8;
  * sockets; the store's transaction bodies (`procedures.ts`) run there whole. Rejects
  * when the database does not answer (a wrong URL, a refused login), at once.
  */
-export async function openPostgres(url: string): Promise<Sql> {
-  const options: PostgresThreadOptions = { url, poolSize: POOL_SIZE, readPoolSize: READ_POOL_SIZE };
+export async function openPostgres(url: string, settings: { statementCache?: number } = {}): Promise<Sql> {
+  const options: PostgresThreadOptions = { url, poolSize: POOL_SIZE, readPoolSize: READ_POOL_SIZE, statementCache: settings.statementCache ?? DEFAULT_STATEMENT_CACHE };
   let thread: DatabaseThread;
   try {
     thread = await DatabaseThread.start(import.meta.url, 'pg-worker', options, 'the connection to PostgreSQL');

@@ -12,6 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { errorData, type FromDatabase, type PostgresThreadOptions, type ToDatabase } from './database-messages.js';
 import { pgExecutor } from './pg-executor.js';
+import { PgStatements } from './pg-statements.js';
 import type { Lane } from './priority-lanes.js';
 import { runProcedure } from './procedures.js';
 
@@ -37,9 +38,25 @@ function answer(id: number, work: Promise<{ rows?: unknown[]; affectedRows?: num
   );
 }
 
-async function query(target: pg.Pool | pg.PoolClient, text: string, params?: unknown[]): Promise<{ rows: unknown[]; affectedRows: number }> {
-  const result = await target.query(text, params);
+const statements = new PgStatements(options.statementCache);
+
+/** A statement of a transaction, on its connection. */
+async function query(client: pg.PoolClient, text: string, params?: unknown[]): Promise<{ rows: unknown[]; affectedRows: number }> {
+  const result = await statements.query(client, text, params, false);
   return { rows: result.rows, affectedRows: result.rowCount ?? 0 };
+}
+
+/** A statement on its own, on a connection of the pool; one that fails is not given back (as `pool.query` does). */
+async function queryOn(pool: pg.Pool, text: string, params?: unknown[]): Promise<{ rows: unknown[]; affectedRows: number }> {
+  const client = await pool.connect();
+  try {
+    const result = await statements.query(client, text, params, true);
+    client.release();
+    return { rows: result.rows, affectedRows: result.rowCount ?? 0 };
+  } catch (error) {
+    client.release(error as Error);
+    throw error;
+  }
 }
 
 /** A transaction between its `begin` and its `end`, by the id of its `begin`. */
@@ -112,7 +129,7 @@ async function call(lane: Lane, name: string, args: unknown[]): Promise<{ result
   let broken = false;
   try {
     await client.query('BEGIN');
-    const result = await runProcedure(pgExecutor(client), name, args);
+    const result = await runProcedure(pgExecutor(client, statements), name, args);
     await client.query('COMMIT');
     return { result };
   } catch (error) {
@@ -130,7 +147,7 @@ async function call(lane: Lane, name: string, args: unknown[]): Promise<{ result
 function handle(msg: ToDatabase): void {
   switch (msg.op) {
     case 'query':
-      return answer(msg.id, msg.tx !== undefined ? inTransaction(msg.tx, (c) => query(c, msg.text, msg.params)) : query(poolOf(msg.lane), msg.text, msg.params));
+      return answer(msg.id, msg.tx !== undefined ? inTransaction(msg.tx, (c) => query(c, msg.text, msg.params)) : queryOn(poolOf(msg.lane), msg.text, msg.params));
     case 'exec': {
       // No parameters: the simple query protocol runs every statement of the script.
       const work = (target: pg.Pool | pg.PoolClient) => target.query(msg.script).then(() => undefined);
