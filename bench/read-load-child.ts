@@ -5,6 +5,8 @@
  * one JSON line `{ url, token }`, then the id of every run that reaches a terminal
  * phase, one a line (so the bench's submitters can wait for their run). A bare
  * node:http echo instead with `echo` as the folder (the reference). Stops when stdin closes.
+ * Defaults, but for settings to try given as `BENCH_TOPAS_<NAME>` (→ `TOPAS_<NAME>`): the
+ * user's own `TOPAS_*` variables never reach it.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { loadConfig } from '../src/config/config.js';
 import { isTerminal } from '../src/core/run-phase.js';
 import { startTopas } from '../src/server/start.js';
+import { settingsToTry } from './settings-to-try.js';
 
 const [data, databaseUrl] = process.argv.slice(2);
 if (!data) throw new Error('usage: read-load-child.js <data folder | echo> [database URL]');
@@ -30,7 +33,7 @@ if (data === 'echo') {
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: null })}\n`);
   close = () => new Promise<void>((r) => server.close(() => r()));
 } else {
-  const topas = await startTopas(loadConfig({ port: 0, data, examples: false }, databaseUrl ? { DATABASE_URL: databaseUrl } : {}));
+  const topas = await startTopas(loadConfig({ port: 0, data, examples: false }, { ...settingsToTry(), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) }));
   topas.engine.subscribeAll((n) => {
     if (n.type === 'phase' && isTerminal(n.run.phase)) process.stdout.write(`${n.run.id}\n`);
   });

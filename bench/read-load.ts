@@ -3,7 +3,8 @@
  * connection is answered while the server is busy (issue 13). A topas with default
  * settings runs in a child process (`read-load-child.ts`), on PGlite and on PostgreSQL
  * (`BENCH_DATABASE_URL`, default postgres://postgres@127.0.0.1:5432/postgres: a fresh
- * database, dropped after; `BENCH_READ_POSTGRES=false` / `BENCH_READ_PGLITE=false` skip one). Phases of
+ * database, dropped after; `BENCH_READ_POSTGRES=false` / `BENCH_READ_PGLITE=false` skip one;
+ * `BENCH_TOPAS_<NAME>=v` tries a setting, recorded under `settings`). Phases of
  * `BENCH_READ_SECONDS` (default 8) each, 32 closed-loop clients submitting trivial runs:
  *   idle        runs/s with no reader
  *   closed      runs/s while 50 closed-loop readers cycle GET /api/runs, /api/runs/{id}, /api/stats
@@ -23,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { getText, postJson } from './http-load.js';
 import { percentile, round } from './stats.js';
 import { freshDatabase, type FreshDatabase } from './fresh-database.js';
+import { settingsToTry } from './settings-to-try.js';
 
 const TRIVIAL = 'assert(1+1==2)';
 const SUBMITTERS = 32;
@@ -286,6 +288,8 @@ export async function benchReadLoad() {
     submitClients: SUBMITTERS,
     targets: '>= 70% of idle runs/s under both read loads, 0 read errors, open-loop read p99 < 200 ms, first request on a new connection < 200 ms',
   };
+  const tried = settingsToTry();
+  if (Object.keys(tried).length) result.settings = { note: 'not the defaults: BENCH_TOPAS_* given', ...tried };
   result.reference = { what: 'bare node:http echo in a child process, same client loops', ...(await withTarget(['echo'], (t) => measure(t, seconds))) };
 
   if (process.env.BENCH_READ_PGLITE !== 'false') {

@@ -10,8 +10,16 @@ import type { AssertionRecord, LogLine, StepRecord } from '../core/run-events.js
 type Row = Record<string, unknown>;
 
 export function iso(value: unknown): string {
-  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+  if (value instanceof Date) return value.toISOString();
+  const text = String(value);
+  // A UTC time as PostgreSQL's JSON has it: rewritten, not parsed (a run list has ~200 of them).
+  const utc = UTC_TIME.exec(text);
+  if (utc) return `${utc[1]}.${(utc[2] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
+  return new Date(text).toISOString();
 }
+
+/** `2026-12-01T22:10:03.123456+00:00` (PostgreSQL's JSON form of a timestamptz in UTC) or `…Z`. */
+const UTC_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(?:\+00:00|Z)$/;
 
 export function isoOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : iso(value);
