@@ -1,7 +1,24 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 let lastMs = 0;
 let counter = 0;
+
+/**
+ * Random bytes from the system's generator, drawn 4 KiB at a time: one call per 256
+ * ids instead of one per id (that call was 2% of the server thread per submitted run).
+ */
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+
+/** 16 random bytes not handed out before. */
+function randomBlock(): Buffer {
+  if (poolAt + 16 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  poolAt += 16;
+  return pool.subarray(poolAt - 16, poolAt);
+}
 
 /**
  * A UUIDv7: time-ordered, and monotonic within this process (a 12-bit counter
@@ -21,7 +38,7 @@ export function newId(now: number = Date.now()): string {
     lastMs = now;
     counter = 0;
   }
-  const bytes = randomBytes(16);
+  const bytes = randomBlock();
   bytes[6] = 0x70 | (counter >>> 8);
   bytes[7] = counter & 0xff;
   return uuidV7(now, bytes);
