@@ -75,5 +75,24 @@ if (!url) {
       expect((await statements.query(client, all, [2], false)).rows).toEqual([{ id: 2, name: 'two', size: 7, colour: 'red' }]);
       await client.query('COMMIT');
     });
+
+    it('once one connection found a table changed, the others prepare the statement again instead of failing on it too', async () => {
+      const statements = new PgStatements(16);
+      const all = `SELECT * FROM ${table} WHERE id = $1`;
+      const second = new pg.Client({ connectionString: url });
+      await second.connect();
+      try {
+        await statements.query(client, all, [1], true);
+        await statements.query(second, all, [1], true);
+        await other.query(`ALTER TABLE ${table} ADD COLUMN size int NOT NULL DEFAULT 7`);
+        expect((await statements.query(client, all, [1], true)).rows).toEqual([{ id: 1, name: 'one', size: 7 }]);
+        // The second connection, in a transaction, where a failure would cost the transaction.
+        await second.query('BEGIN');
+        expect((await statements.query(second, all, [2], false)).rows).toEqual([{ id: 2, name: 'two', size: 7 }]);
+        await second.query('COMMIT');
+      } finally {
+        await second.end();
+      }
+    });
   });
 }

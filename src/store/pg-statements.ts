@@ -19,8 +19,14 @@ const FEATURE_NOT_SUPPORTED = '0A000';
  * statements come first — and runs any other unnamed, as before.
  */
 export class PgStatements {
-  /** By connection: the name each prepared text has there. */
-  private readonly prepared = new WeakMap<pg.ClientBase, Map<string, string>>();
+  /** By connection: each prepared text's name there, and the text's generation it was prepared in. */
+  private readonly prepared = new WeakMap<pg.ClientBase, Map<string, { name: string; generation: number }>>();
+  /**
+   * Texts whose table changed shape since they were first prepared, and how many times:
+   * once one connection finds out, every connection prepares the text again at its next
+   * use instead of failing on it too.
+   */
+  private readonly generations = new Map<string, number>();
   private nextName = 1;
 
   constructor(private readonly limit: number) {}
@@ -38,8 +44,9 @@ export class PgStatements {
       return await client.query({ name, text, values: params });
     } catch (error) {
       if ((error as { code?: unknown }).code !== FEATURE_NOT_SUPPORTED) throw error;
-      // Never reuse the name: the server still holds the old statement under it.
-      this.prepared.get(client)?.delete(text);
+      // A new generation, under new names: the server still holds the old statements under theirs.
+      const stale = this.prepared.get(client)?.get(text);
+      if (stale && stale.generation === (this.generations.get(text) ?? 0)) this.generations.set(text, stale.generation + 1);
       if (!retry) throw error;
       return this.query(client, text, params, false);
     }
@@ -49,11 +56,13 @@ export class PgStatements {
     if (this.limit <= 0) return null;
     let names = this.prepared.get(client);
     if (!names) this.prepared.set(client, (names = new Map()));
+    const generation = this.generations.get(text) ?? 0;
     const known = names.get(text);
-    if (known !== undefined) return known;
-    if (names.size >= this.limit) return null;
+    if (known?.generation === generation) return known.name;
+    if (known) names.delete(text);
+    else if (names.size >= this.limit) return null;
     const name = `topas_${this.nextName++}`;
-    names.set(text, name);
+    names.set(text, { name, generation });
     return name;
   }
 }
