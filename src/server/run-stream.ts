@@ -15,6 +15,7 @@ import { isTerminal, type RunPhase } from '../core/run-phase.js';
 import type { Run } from '../core/run.js';
 import { maskSecrets } from '../core/run-view.js';
 import type { ServerDeps } from './deps.js';
+import type { RunChanges } from '../store/store.js';
 
 /** Lines read from the store per query while catching up. */
 const LOG_BATCH = 1000;
@@ -67,7 +68,7 @@ class RunFollower {
   private async sendChanges(): Promise<boolean> {
     const { store } = this.deps;
     let sent = 0;
-    let changes;
+    let changes: RunChanges | null;
     // Each read is one moment of the run: its lines, the steps changed, its phase. While
     // catching up the lines come a batch at a time; the steps come with the last batch.
     do {

@@ -412,11 +412,12 @@ class PostgresStore implements Store {
     );
     const row = rows[0];
     if (!row) return null;
+    const run = toRun(json(row.run));
     const logs = json<Record<string, unknown>[]>(row.logs).map(toLogLine);
-    if (logs.length >= logLimit) return { run: toRun(json(row.run)), logs, steps: [], rev: after.rev };
+    if (logs.length >= logLimit) return { run, logs, steps: [], rev: after.rev };
     const stepRows = json<Record<string, unknown>[]>(row.steps);
     const rev = stepRows.reduce((max, s) => Math.max(max, Number(s.rev)), after.rev);
-    return { run: toRun(json(row.run)), logs, steps: stepRows.map(toStep), rev };
+    return { run, logs, steps: stepRows.map(toStep), rev };
   }
 
   async getRunDetail(id: string): Promise<{ run: Run; steps: StepRecord[]; assertions: AssertionRecord[] } | null> {
