@@ -28,19 +28,25 @@ function yaml.encode(v)
 end
 
 -- base64 (standard alphabet, padded; decode also takes the URL-safe alphabet, no padding, whitespace)
-local ALPHA = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-local ENC, DEC = {}, {}
-for i = 1, 64 do
-  local c = ALPHA:sub(i, i)
-  ENC[i - 1] = c
-  DEC[byte(c)] = i - 1
+-- The alphabet's tables are built on first use: building them was half of the work
+-- every run's state does before its script starts, and most scripts never use base64.
+local ENC, DEC
+local function alphabet()
+  local ALPHA = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+  ENC, DEC = {}, {}
+  for i = 1, 64 do
+    local c = ALPHA:sub(i, i)
+    ENC[i - 1] = c
+    DEC[byte(c)] = i - 1
+  end
+  DEC[byte("-")], DEC[byte("_")] = 62, 63
 end
-DEC[byte("-")], DEC[byte("_")] = 62, 63
 
 local base64 = {}
 function base64.encode(s)
   if type(s) == "number" then s = tostring(s) end
   if type(s) ~= "string" then error(T.where() .. ": base64.encode: expected a string, got " .. type(s), 0) end
+  if not ENC then alphabet() end
   local out, n = {}, #s
   for i = 1, n, 3 do
     local a, b, c = byte(s, i, i + 2)
@@ -52,6 +58,7 @@ function base64.encode(s)
 end
 function base64.decode(s)
   if type(s) ~= "string" then error(T.where() .. ": base64.decode: expected a string, got " .. type(s), 0) end
+  if not DEC then alphabet() end
   s = s:gsub("%s", ""):gsub("=+$", "")
   if #s % 4 == 1 then error(T.where() .. ": base64.decode: invalid base64 (wrong length)", 0) end
   local out = {}
