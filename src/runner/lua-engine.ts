@@ -11,6 +11,7 @@ import { LUA_REGISTRYINDEX, LuaEngine, LuaEventMasks, LuaReturn, type LuaWasm } 
 import { STOP_MESSAGE } from './modules/core.js';
 import { LAZY_MODULE_SOURCES, PRELUDE_SOURCE } from './modules/prelude.js';
 import { createHost, type ContextHolder } from './host.js';
+import { createLeanEngine } from './lean-engine.js';
 import { CHECK_INSTRUCTIONS, createCountedEngine, freeStateMemory, vmCheckpoint, type StateMemory } from './lua-wasm.js';
 import type { RunContext } from './run-context.js';
 import { threadCpuClock, type ThreadCpuClock } from './thread-cpu-clock.js';
@@ -33,7 +34,7 @@ export class PreparedEngine {
     private readonly clock: ThreadCpuClock = thisThreadClock(),
   ) {
     const started = clock.now();
-    ({ engine: this.engine, memory: this.memory } = createCountedEngine(lua, { injectObjects: true, enableProxy: false, openStandardLibs: false }));
+    ({ engine: this.engine, memory: this.memory } = createCountedEngine(lua, () => createLeanEngine(lua)));
     const g = this.engine.global;
     openSandboxLibraries(lua, g.address);
     const holder = this.holder;

@@ -97,10 +97,11 @@ export async function loadLuaWasm(options: { checkpoints?: boolean } = {}): Prom
 }
 
 /**
- * A wasmoon engine whose state counts its memory in wasm. Free `memory` (with
- * `freeStateMemory`) after closing the engine.
+ * A wasmoon engine whose state counts its memory in wasm: `build` makes the engine (its
+ * state comes from `lua.luaL_newstate`, which then gives one with counters). Free
+ * `memory` (with `freeStateMemory`) after closing the engine.
  */
-export function createCountedEngine(lua: LuaWasm, options: ConstructorParameters<typeof LuaEngine>[1]): { engine: LuaEngine; memory: StateMemory } {
+export function createCountedEngine(lua: LuaWasm, build: () => LuaEngine): { engine: LuaEngine; memory: StateMemory } {
   const state = prepared.get(lua);
   if (!state) throw new Error('topas: this Lua module was not loaded by loadLuaWasm');
   const address = lua.module._malloc(12);
@@ -110,7 +111,7 @@ export function createCountedEngine(lua: LuaWasm, options: ConstructorParameters
   memory.setMax(null);
   state.pending = address;
   try {
-    return { engine: new LuaEngine(lua, { ...options, traceAllocations: false }), memory };
+    return { engine: build(), memory };
   } catch (err) {
     lua.module._free(address);
     throw err;
