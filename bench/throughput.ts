@@ -39,12 +39,6 @@ async function whenTerminal(url: string, auth: Record<string, string>, expected:
 }
 
 /**
- * One figure: a topas started like `topas up` (default settings plus `flags`) in its own
- * process; `CLIENTS` keep-alive clients submit `total` trivial runs; runs/s from the
- * first submission until every run is terminal, and the server's main-thread and
- * process CPU per run over that time.
- */
-/**
  * Windows of `runs` runs measured after the cold one (`BENCH_THROUGHPUT_WINDOWS`, default
  * 3): the database's and the Lua engine's WebAssembly are still tiering up to optimized
  * code through the first ~6,000 runs (the second window ran 5–15% slower than the third
@@ -56,6 +50,13 @@ const WARM_WINDOWS = Math.max(1, Number(process.env.BENCH_THROUGHPUT_WINDOWS ?? 
 /** Runs per `POST /api/runs:batch` in the batch figure. */
 const BATCH = 100;
 
+/**
+ * One figure: a topas started like `topas up` (default settings plus `flags`) in its own
+ * process; `CLIENTS` keep-alive clients submit `total` trivial runs, a cold window and
+ * then `WARM_WINDOWS`; runs/s from a window's first submission until every run is
+ * terminal, and the server's main-thread and process CPU per run over that time, of the
+ * median warm window.
+ */
 async function measureTopas(label: string, flags: ConfigFlags, total: number, batch = false) {
   const data = await mkdtemp(join(tmpdir(), 'topas-bench-'));
   const profDir = process.env.BENCH_CPU_PROF;

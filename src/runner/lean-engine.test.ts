@@ -6,6 +6,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import type { LuaWasm } from 'wasmoon';
 import { createLeanEngine } from './lean-engine.js';
+import { openSandboxLibraries } from './lua-engine.js';
 import { createCountedEngine, freeStateMemory, loadLuaWasm } from './lua-wasm.js';
 
 let lua: LuaWasm;
@@ -16,12 +17,7 @@ beforeAll(async () => {
 function withEngine<T>(use: (engine: ReturnType<typeof createLeanEngine>) => Promise<T> | T): Promise<T> {
   const { engine, memory } = createCountedEngine(lua, () => createLeanEngine(lua));
   const g = engine.global;
-  lua.luaopen_base(g.address);
-  lua.lua_settop(g.address, -2);
-  for (const name of ['coroutine', 'table', 'string'] as const) {
-    lua[`luaopen_${name}`](g.address);
-    lua.lua_setglobal(g.address, name);
-  }
+  openSandboxLibraries(lua, g.address);
   return Promise.resolve(use(engine)).finally(() => {
     engine.global.close();
     freeStateMemory(lua, memory);

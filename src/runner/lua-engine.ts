@@ -141,7 +141,7 @@ export class PreparedEngine {
  */
 const SANDBOX_LIBRARIES = ['coroutine', 'table', 'string', 'math', 'utf8', 'os', 'debug'] as const;
 
-function openSandboxLibraries(lua: LuaWasm, L: number): void {
+export function openSandboxLibraries(lua: LuaWasm, L: number): void {
   lua.luaopen_base(L); // sets the base functions in _G and pushes it
   lua.lua_settop(L, -2);
   for (const name of SANDBOX_LIBRARIES) {

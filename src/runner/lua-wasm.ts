@@ -5,7 +5,7 @@
  * allocation), and its VM has a checkpoint for stopping scripts without a count hook
  * (vm-checkpoints.ts). One per worker thread; many states live in it at once.
  */
-import { LuaEngine, LuaFactory, LuaWasm } from 'wasmoon';
+import { LuaFactory, LuaWasm, type LuaEngine } from 'wasmoon';
 import { countingAllocator, NO_CAP, type LuaInstanceExports } from './counting-allocator.js';
 import { useLeanCcall, type StackExports } from './c-calls.js';
 import { poolFunctionSlots } from './function-slots.js';
