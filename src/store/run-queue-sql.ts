@@ -32,6 +32,18 @@ export const APP_BLOCKED_CTES = `app_busy AS MATERIALIZED (
 export const CLAIM_LOCK = 0x746f70617363_6c6dn.toString();
 
 /**
+ * Takes the claimers' lock ($1: `CLAIM_LOCK`) and, for the rest of the transaction, keeps
+ * the planner off sequential scans: a claim or an insert that starts runs touches a
+ * handful of rows by index, whatever the statistics say. On a fresh database they say the
+ * table is empty until autovacuum first analyzes it (a minute or more), and a connection
+ * keeps the plan it made then (`pg-statements.ts`): the claim's update by id was a
+ * sequential scan of `runs`, every claim, under this lock — throughput fell from ~1,000 to
+ * ~570 runs/s within a minute of a fresh start (32 submitters, 47,000 runs, 2026-12-02).
+ * One statement, so the setting costs no round trip.
+ */
+export const CLAIM_LOCK_BY_INDEX = `SELECT pg_advisory_xact_lock($1::bigint), set_config('enable_seqscan', 'off', true)`;
+
+/**
  * Runs Running now, from `run_counts` (exact at every commit: the statement triggers
  * of migration 004 keep it). Counting `runs` instead walks every entry a finished run
  * left in `runs_active_idx` until the next VACUUM: thousands of dead entries under load,
@@ -169,9 +181,24 @@ export interface SharedStartingInsert extends SharedClaim {
  * inserts.
  */
 export async function insertStartingSharedWith(tx: SqlExecutor, insert: SharedStartingInsert): Promise<Record<string, unknown>[]> {
-  await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [CLAIM_LOCK]);
+  await tx.query(CLAIM_LOCK_BY_INDEX, [CLAIM_LOCK]);
   return queryJsonRows(tx, INSERT_STARTING_RUNS, [insert.json, insert.owner, insert.max, insert.globalLimit]);
 }
+
+/**
+ * The claim's statement on a shared PostgreSQL: starts up to $2 Queued runs, oldest
+ * first and by the App rules, owned by $1. MATERIALIZED: the LIMITed, locked pick runs
+ * exactly once (an IN-subquery may be planned as a join that does not honour the
+ * limit); the picked ids then go by primary key (`CLAIM_LOCK_BY_INDEX`). The picked rows
+ * are locked by us, so they are still Queued.
+ */
+export const CLAIM_SHARED = `WITH ${APP_BLOCKED_CTES}, picked AS MATERIALIZED (
+       SELECT id FROM runs WHERE phase = 'Queued' AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))
+        ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+     )
+     ${START_PICKED}
+      WHERE id = ANY(ARRAY(SELECT id FROM picked))
+     RETURNING *`;
 
 /**
  * The claim on a shared PostgreSQL, a procedure (`procedures.ts`) in one transaction: claimers are
@@ -179,23 +206,9 @@ export async function insertStartingSharedWith(tx: SqlExecutor, insert: SharedSt
  * rows locked and skipped by others.
  */
 export async function claimSharedWith(tx: SqlExecutor, { owner, max, globalLimit }: SharedClaim): Promise<Record<string, unknown>[]> {
-  await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [CLAIM_LOCK]);
+  await tx.query(CLAIM_LOCK_BY_INDEX, [CLAIM_LOCK]);
   const { rows: counted } = await tx.query<{ n: number }>(`SELECT ${RUNNING_NOW}::int AS n`);
   const n = Math.min(max, globalLimit - Number(counted[0]!.n));
   if (n <= 0) return [];
-  return queryJsonRows(
-    tx,
-    // MATERIALIZED: the LIMITed, locked pick runs exactly once (an IN-subquery
-    // may be planned as a join that does not honour the limit); the picked ids
-    // then go by primary key, whatever the statistics of the fresh queue say.
-    // The picked rows are locked by us, so they are still Queued.
-    `WITH ${APP_BLOCKED_CTES}, picked AS MATERIALIZED (
-       SELECT id FROM runs WHERE phase = 'Queued' AND NOT (id = ANY(ARRAY(SELECT id FROM app_blocked)))
-        ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
-     )
-     ${START_PICKED}
-      WHERE id = ANY(ARRAY(SELECT id FROM picked))
-     RETURNING *`,
-    [owner, n],
-  );
+  return queryJsonRows(tx, CLAIM_SHARED, [owner, n]);
 }

@@ -14,6 +14,7 @@ import { openPostgres } from './pg-sql.js';
 import { describeThreadSqlContract } from './thread-sql.contract.js';
 import { createPostgresStore } from './postgres-store.js';
 import { migrate } from './migrate.js';
+import { CLAIM_LOCK, CLAIM_LOCK_BY_INDEX, CLAIM_SHARED, INSERT_STARTING_RUNS } from './run-queue-sql.js';
 import { MIGRATIONS } from './migrations/index.js';
 import type { Sql } from './sql.js';
 import type { Store } from './store.js';
@@ -135,6 +136,43 @@ if (!adminUrl) {
       const url = await freshDatabase();
       return `const m = await import(${JSON.stringify(pgSql)}); const sql = await m.openPostgres(${JSON.stringify(url)}); const { rows } = await sql.query('SELECT $1::int AS n', [7]); console.log(rows[0].n);`;
     },
+  });
+
+  describe('PostgreSQL queue statements', () => {
+    it('a claim and an insert that starts runs go by index, even with the plan a fresh database gives them', async () => {
+      // A fresh database says `runs` is empty until autovacuum first analyzes it, and each
+      // connection keeps the generic plan it makes then: these statements must not scan
+      // the table then, or every claim reads the whole history under the claimers' lock.
+      const url = await freshDatabase();
+      const sql = await openPostgres(url);
+      await migrate(sql);
+      await sql.close();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const planOf = async (statement: string, types: string, args: unknown[]): Promise<string> => {
+          await client.query('BEGIN');
+          try {
+            await client.query(CLAIM_LOCK_BY_INDEX, [CLAIM_LOCK]);
+            await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
+            await client.query(`PREPARE planned(${types}) AS WITH result_rows AS (${statement}) SELECT count(*) FROM result_rows`);
+            const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE planned(${args.map((a) => client.escapeLiteral(String(a))).join(', ')})`);
+            return rows.map((r) => r['QUERY PLAN']).join('\n');
+          } finally {
+            await client.query('ROLLBACK');
+            await client.query('DEALLOCATE ALL');
+          }
+        };
+        const claim = await planOf(CLAIM_SHARED, 'text, int', ['exec-a', 8]);
+        expect(claim, claim).toMatch(/Index Scan using runs_active_idx/);
+        expect(claim, claim).toMatch(/runs_pkey/);
+        expect(claim, claim).not.toMatch(/Seq Scan on runs/);
+        const insert = await planOf(INSERT_STARTING_RUNS, 'jsonb, text, int, int', ['[]', 'exec-a', 8, 10]);
+        expect(insert, insert).not.toMatch(/Seq Scan on (runs|run_counts)/);
+      } finally {
+        await client.end();
+      }
+    });
   });
 
   describe('PostgreSQL migrations', () => {
