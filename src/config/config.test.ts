@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { ValidationError } from '../core/errors.js';
-import { DEFAULT_CONCURRENCY, defaultConcurrency, loadConfig, type ConfigFlags } from './config.js';
+import { DEFAULT_CONCURRENCY, defaultConcurrency, defaultReadConcurrency, loadConfig, type ConfigFlags } from './config.js';
 
 /** The issues `loadConfig` reports, as `field: message`. */
 function issues(flags: ConfigFlags, env: Record<string, string>): string[] {
@@ -98,9 +98,11 @@ describe('concurrency', () => {
 });
 
 describe('read concurrency', () => {
-  it('lets 4 API reads use the embedded database at once and 2 use PostgreSQL, unless TOPAS_READ_CONCURRENCY says otherwise', () => {
+  it('lets 4 API reads use the embedded database at once and one per two cores use PostgreSQL, unless TOPAS_READ_CONCURRENCY says otherwise', () => {
     expect(loadConfig({}, {}).readConcurrency).toBe(4);
-    expect(loadConfig({}, { DATABASE_URL: 'postgres://db/topas' }).readConcurrency).toBe(2);
+    expect(loadConfig({}, { DATABASE_URL: 'postgres://db/topas' }).readConcurrency).toBe(Math.max(1, Math.floor(availableParallelism() / 2)));
+    expect([1, 2, 3, 8].map((cores) => defaultReadConcurrency(true, cores))).toEqual([1, 1, 1, 4]);
+    expect(defaultReadConcurrency(false, 2)).toBe(4);
     expect(loadConfig({}, { DATABASE_URL: 'postgres://db/topas', TOPAS_READ_CONCURRENCY: '8' }).readConcurrency).toBe(8);
     expect(issues({}, { TOPAS_READ_CONCURRENCY: '0' })).toEqual(['TOPAS_READ_CONCURRENCY: must be an integer from 1 to 64, got "0"']);
   });

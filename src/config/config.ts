@@ -47,7 +47,7 @@ export interface TopasConfig {
   /**
    * `TOPAS_READ_CONCURRENCY`: shared API reads (run list, run, stats) that may use the
    * database at once; the others wait their turn (`server/read-cache.ts`). Default
-   * `defaultReadConcurrency`: 4 embedded, 2 on PostgreSQL.
+   * `defaultReadConcurrency`: 4 embedded; on PostgreSQL one per two CPU cores.
    */
   readConcurrency: number;
   /**
@@ -335,13 +335,14 @@ export function defaultConcurrency(totalMemoryBytes: number, memoryLimitMb: numb
  * at once keep it fed (2 left reads waiting while it had time for them: open-loop read
  * p99 ~1 s in one of two bench runs). On PostgreSQL reads run in server processes beside
  * the engine's transactions, on the same CPUs, with nothing to give the engine first
- * turn but how many reads go at once: with 2 instead of 4, runs kept 0.67–0.76 of their
- * idle rate under 50 closed-loop readers instead of 0.50–0.65 (2 cores, 2026-12-01), the
- * readers getting ~1,400 answers/s instead of ~1,800. A PostgreSQL server with cores to
- * spare for readers can take more.
+ * turn but how many reads go at once: one for every two cores. On 2 cores (2026-12-02,
+ * four alternating bench runs each) runs kept 0.76–0.82 of their idle rate under 50
+ * closed-loop readers with 1 at once, 0.67–0.71 with 2 (0.50–0.65 with 4, 2026-12-01); the
+ * readers got ~1,000 answers/s instead of ~1,500, the open loop's read p99 37–47 ms
+ * instead of 22–28. A PostgreSQL server with cores to spare for readers can take more.
  */
-export function defaultReadConcurrency(postgres: boolean): number {
-  return postgres ? 2 : 4;
+export function defaultReadConcurrency(postgres: boolean, cores: number): number {
+  return postgres ? Math.max(1, Math.floor(cores / 2)) : 4;
 }
 
 /** Flags → TOPAS_* environment → defaults. Throws ValidationError naming the setting. */
@@ -365,7 +366,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     defaultTimeoutSeconds: intIn(issues, 'TOPAS_DEFAULT_TIMEOUT', env.TOPAS_DEFAULT_TIMEOUT, 1, 86_400, 600),
     memoryLimitMb: intIn(issues, 'TOPAS_MEMORY_LIMIT_MB', env.TOPAS_MEMORY_LIMIT_MB, 4, 16_384, 64),
     workers: intIn(issues, flags.workers !== undefined ? '--workers' : 'TOPAS_WORKERS', flags.workers ?? env.TOPAS_WORKERS, 1, 256, cores),
-    readConcurrency: intIn(issues, 'TOPAS_READ_CONCURRENCY', env.TOPAS_READ_CONCURRENCY, 1, 64, defaultReadConcurrency(Boolean(env.DATABASE_URL))),
+    readConcurrency: intIn(issues, 'TOPAS_READ_CONCURRENCY', env.TOPAS_READ_CONCURRENCY, 1, 64, defaultReadConcurrency(Boolean(env.DATABASE_URL), cores)),
     databaseStatementCache: intIn(issues, 'TOPAS_DATABASE_STATEMENT_CACHE', env.TOPAS_DATABASE_STATEMENT_CACHE, 0, 10_000, DEFAULT_STATEMENT_CACHE),
     instanceId: env.TOPAS_INSTANCE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     appDatabases: oneOf(issues, 'TOPAS_APP_DATABASES', env.TOPAS_APP_DATABASES, APP_DATABASE_ENGINES, 'auto'),

@@ -24,7 +24,7 @@ export interface SharedAnswer {
 /**
  * Shared API reads (and token lookups) that may use the store at once, unless told
  * otherwise (the API's reads follow `TOPAS_READ_CONCURRENCY`, whose default is this
- * embedded and 2 on PostgreSQL: `defaultReadConcurrency` in config.ts); the rest wait
+ * embedded and one per two CPU cores on PostgreSQL: `defaultReadConcurrency` in config.ts); the rest wait
  * their turn, none is refused. PostgreSQL serves them on the read lane's own pool
  * (`READ_POOL_SIZE` connections); PGlite on its own thread, after the engine's
  * statements (`priority-lanes.ts`). Measured on PGlite (`BENCH_ONLY=read-load`,
