@@ -17,6 +17,10 @@ const FEATURE_NOT_SUPPORTED = '0A000';
  * (a run's page: 0.24–0.42 → 0.05–0.08 ms of the server's CPU; the first page of runs
  * 0.20 → 0.09). A connection prepares the first `limit` texts it runs — the store's hot
  * statements come first — and runs any other unnamed, as before.
+ *
+ * PostgreSQL may keep a generic plan made while a table was small (a fresh database has
+ * no statistics until autovacuum analyzes it): a statement that must go by index whatever
+ * the table's size says so itself (the claim: `CLAIM_LOCK_BY_INDEX` in `run-queue-sql.ts`).
  */
 export class PgStatements {
   /** By connection: each prepared text's name there, and the text's generation it was prepared in. */
