@@ -26,6 +26,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { EventSender } from './event-sender.js';
+import { runnerRequest } from './runner-client.js';
 import { EventNumberer } from '../core/event-numbering.js';
 import { EMPTY_SUMMARY, type RunCompletion } from '../core/run.js';
 import type { NumberedRunEvent, RunEvent } from '../core/run-events.js';
@@ -114,15 +115,15 @@ export async function runRemote(options: RemoteRunnerOptions): Promise<RunComple
       let status = 0;
       let text = '';
       try {
-        const res = await fetch(`${base}/${path}`, {
+        const res = await runnerRequest(`${base}/${path}`, {
           method,
           headers: { authorization: `Bearer ${options.token}`, 'x-topas-runner': runnerId, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-          signal: AbortSignal.timeout(requestTimeoutMs),
+          timeoutMs: requestTimeoutMs,
         });
         status = res.status;
-        text = await res.text();
-        if (res.ok) return (text ? JSON.parse(text) : null) as T;
+        text = res.text;
+        if (status >= 200 && status < 300) return (text ? JSON.parse(text) : null) as T;
       } catch (error) {
         text = error instanceof Error ? error.message : String(error);
       }

@@ -10,7 +10,7 @@
  * runner executes it: `RunTaken`), one past its run's deadline, or one that is not a
  * work message is terminated: it is never delivered again.
  */
-import { jetstream, type Consumer, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { errorField, silentLogger, type Logger } from '../../core/logger.js';
 import type { RunCompletion } from '../../core/run.js';
@@ -116,34 +116,55 @@ export async function startNatsWorker(options: NatsWorkerOptions): Promise<Runni
     }
   }
 
-  /** One slot: pulls a message when it is free, executes it, and again. */
-  async function slot(): Promise<void> {
+  /** Runs being executed (their handlers), so that a stop waits for them. */
+  const running = new Set<Promise<void>>();
+  /** Resolves the pull loop's wait for a free slot. */
+  let slotFreed: (() => void) | null = null;
+  /** The batch being pulled now (stopped at once by a stop). */
+  let batch: ConsumerMessages | null = null;
+
+  /**
+   * Pulls as many messages as there are free slots, in one request, and starts each run as
+   * its message comes; when the batch is delivered (or the request expires), pulls again.
+   * One request per batch rather than one per run: each request and its reply inbox cost
+   * the worker and the NATS server a round of protocol writes.
+   */
+  async function pull(): Promise<void> {
     while (!stopping) {
-      let msg: JsMsg | null;
+      const free = options.concurrency - active;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (slotFreed = resolve));
+        continue;
+      }
       try {
-        msg = await consumer.next({ expires: PULL_EXPIRES_MS });
+        batch = await consumer.fetch({ max_messages: free, expires: PULL_EXPIRES_MS });
+        if (stopping) batch.stop();
+        for await (const msg of batch) {
+          if (stopping) {
+            // Not started: give it back at once.
+            msg.nak();
+            continue;
+          }
+          active++;
+          const run: Promise<void> = handle(msg).finally(() => {
+            active--;
+            running.delete(run);
+            slotFreed?.();
+            slotFreed = null;
+          });
+          running.add(run);
+        }
       } catch (error) {
         if (stopping) return;
         log('warn', 'pulling from the work queue failed; retrying', { stream: options.names.stream, error: errorField(error) });
         await new Promise((r) => setTimeout(r, 500));
-        continue;
-      }
-      if (!msg) continue;
-      if (stopping) {
-        // Not started: give it back at once.
-        msg.nak();
-        return;
-      }
-      active++;
-      try {
-        await handle(msg);
       } finally {
-        active--;
+        batch = null;
       }
     }
   }
 
-  const slots = Array.from({ length: options.concurrency }, () => slot());
+  const pulling = pull();
   log('info', 'worker pulling runs', { url: nc.getServer(), stream: options.names.stream, concurrency: options.concurrency });
 
   let stopped: Promise<void> | null = null;
@@ -154,7 +175,10 @@ export async function startNatsWorker(options: NatsWorkerOptions): Promise<Runni
     stop() {
       stopped ??= (async () => {
         stopping = true;
-        await Promise.allSettled(slots);
+        batch?.stop();
+        slotFreed?.();
+        await pulling;
+        await Promise.allSettled([...running]);
         await runner.close();
         await nc.drain().catch(() => nc.close());
       })();
