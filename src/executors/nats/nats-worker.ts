@@ -63,7 +63,6 @@ export async function startNatsWorker(options: NatsWorkerOptions): Promise<Runni
   }
   const runner: ScriptRunner = createLuaRunner({ workers: options.luaWorkers, ...(options.egress ? { egress: options.egress } : {}) });
   let stopping = false;
-  let active = 0;
 
   async function handle(msg: JsMsg): Promise<void> {
     let work: WorkMessage;
@@ -116,7 +115,7 @@ export async function startNatsWorker(options: NatsWorkerOptions): Promise<Runni
     }
   }
 
-  /** Runs being executed (their handlers), so that a stop waits for them. */
+  /** Runs being executed (their handlers): how many slots are taken, and what a stop waits for. */
   const running = new Set<Promise<void>>();
   /** Resolves the pull loop's wait for a free slot. */
   let slotFreed: (() => void) | null = null;
@@ -131,7 +130,7 @@ export async function startNatsWorker(options: NatsWorkerOptions): Promise<Runni
    */
   async function pull(): Promise<void> {
     while (!stopping) {
-      const free = options.concurrency - active;
+      const free = options.concurrency - running.size;
       if (free <= 0) {
         await new Promise<void>((resolve) => (slotFreed = resolve));
         continue;
@@ -145,9 +144,7 @@ export async function startNatsWorker(options: NatsWorkerOptions): Promise<Runni
             msg.nak();
             continue;
           }
-          active++;
           const run: Promise<void> = handle(msg).finally(() => {
-            active--;
             running.delete(run);
             slotFreed?.();
             slotFreed = null;
@@ -170,7 +167,7 @@ export async function startNatsWorker(options: NatsWorkerOptions): Promise<Runni
   let stopped: Promise<void> | null = null;
   return {
     get active() {
-      return active;
+      return running.size;
     },
     stop() {
       stopped ??= (async () => {
