@@ -4,7 +4,9 @@
  * bodies over the limit, bad cursors, traversal in names and file paths, unknown
  * fields) against a real in-memory app on a real PGlite store, engine, Lua executor
  * and App controller. Nothing may answer 5xx, a rejected request must store nothing,
- * no run may be left Running, and the server must still be healthy afterwards.
+ * no run may be left Running, and the server must still be healthy afterwards. The same
+ * seeded requests go to a fresh PostgreSQL database too when TEST_DATABASE_URL is set
+ * (the production store: its driver and server, not PGlite, see every hostile value).
  *
  * Reproduce a failure with the seed it prints: `FUZZ_SEED=1234 npx vitest run test/security/fuzz.test.ts`.
  * `FUZZ_REQUESTS` sets how many requests (default 2500).
@@ -19,6 +21,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { createApp } from '../../src/server/app.js';
 import { openTestPlatform, type TestPlatform } from '../../src/server/testing/test-platform.js';
 import { mintToken } from '../../src/server/testing/test-client.js';
+import { startTestDatabase, type TestDatabase } from '../../src/runner/testing/test-database.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 2500);
@@ -58,7 +61,8 @@ function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const random = mulberry32(SEED);
+/** Restarted for each store (`beforeAll`), so both see the same requests. */
+let random = mulberry32(SEED);
 const chance = (p: number) => random() < p;
 const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
@@ -251,22 +255,38 @@ async function fingerprint(): Promise<string> {
   return JSON.stringify(rows.rows[0]);
 }
 
-beforeAll(async () => {
-  platform = await openTestPlatform({ concurrency: 2 });
-  dataDir = await mkdtemp(join(tmpdir(), 'topas-fuzz-'));
-  const runtime = new LocalAppRuntime({ stateDir: join(dataDir, 'apps'), databaseEngine: 'pglite' });
-  apps = new AppController({ store: platform.store, runtime, defaultBaseDir: dataDir });
-  app = createApp({ store: platform.store, engine: platform.engine, config: loadConfig({ examples: false }, {}), apps, followPollMs: 20, heartbeatMs: 50 });
-  HEADERS.authorization = `Bearer ${await mintToken(platform.store, 'admin')}`;
-});
+/** Where the requests go: PGlite always, PostgreSQL when the environment names a server. */
+const STORES: [store: string, admin: string | null][] = [
+  ['PGlite', null],
+  ...(process.env.TEST_DATABASE_URL ? [['PostgreSQL', process.env.TEST_DATABASE_URL] as [string, string]] : []),
+];
+if (!process.env.TEST_DATABASE_URL) {
+  describe.skip('the API under a fuzzer, on PostgreSQL (skipped: set TEST_DATABASE_URL=postgres://user@host:5432/db to run it)', () => {
+    it('needs TEST_DATABASE_URL', () => {});
+  });
+}
 
-afterAll(async () => {
-  await apps?.close();
-  await platform?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+describe.each(STORES)('the API under a fuzzer, on %s', (_store, admin) => {
+  let database: TestDatabase | null = null;
 
-describe('the API under a fuzzer', () => {
+  beforeAll(async () => {
+    random = mulberry32(SEED);
+    database = admin ? await startTestDatabase('topas_fuzz') : null;
+    platform = await openTestPlatform({ concurrency: 2, databaseUrl: database?.url });
+    dataDir = await mkdtemp(join(tmpdir(), 'topas-fuzz-'));
+    const runtime = new LocalAppRuntime({ stateDir: join(dataDir, 'apps'), databaseEngine: 'pglite' });
+    apps = new AppController({ store: platform.store, runtime, defaultBaseDir: dataDir });
+    app = createApp({ store: platform.store, engine: platform.engine, config: loadConfig({ examples: false }, {}), apps, followPollMs: 20, heartbeatMs: 50 });
+    HEADERS.authorization = `Bearer ${await mintToken(platform.store, 'admin')}`;
+  });
+
+  afterAll(async () => {
+    await apps?.close();
+    await platform?.close();
+    await database?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
   it(`answers every generated request without a 5xx and stores nothing it rejects (seed ${SEED})`, { timeout: 180_000 }, async () => {
     const doc = (await (await send({ method: 'GET', url: '/openapi.json' })).json()) as {
       paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: Schema }> } }>>;

@@ -1,6 +1,6 @@
 /**
  * The real parts behind the HTTP layer, for `app.request()` tests: an in-memory
- * PGlite store and a started RunEngine on the local Lua executor. Opening PGlite
+ * PGlite store (or a PostgreSQL database given by URL) and a started RunEngine on the local Lua executor. Opening PGlite
  * takes seconds, so a test file opens one platform (`beforeAll`) and calls
  * `reset()` between tests.
  *
@@ -37,10 +37,12 @@ export interface TestPlatform {
 export interface TestPlatformOptions {
   /** The engine's global limit on Running runs. Default 4. */
   concurrency?: number;
+  /** A PostgreSQL database to migrate and use (`postgres://…`); default an in-memory PGlite. */
+  databaseUrl?: string;
 }
 
 export async function openTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
-  const sql = await openSql({ databaseUrl: null });
+  const sql = await openSql({ databaseUrl: options.databaseUrl ?? null });
   const store = createPostgresStore(sql);
   let executor: Executor | null = null;
   let engine: RunEngine | null = null;
