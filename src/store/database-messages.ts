@@ -7,6 +7,7 @@
  * its `begin`) may be sent at once, before it begins: they run in the order they came;
  * `end` commits or rolls it back after the last of them and lets the next queued work run.
  */
+import type { CheckpointPolicy } from './pglite-checkpointer.js';
 import type { Lane } from './priority-lanes.js';
 
 export type ToDatabase =
@@ -36,6 +37,8 @@ export type FromDatabase =
 export interface PgliteThreadOptions {
   /** `<dataDir>/pgdata`; in memory when absent. */
   path?: string;
+  /** When the thread checkpoints (`pglite-checkpointer.ts`); PostgreSQL-like defaults. */
+  checkpoint?: CheckpointPolicy;
 }
 
 /** Options PostgreSQL's thread (`pg-worker.ts`) starts with (`workerData`). */

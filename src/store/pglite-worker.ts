@@ -10,6 +10,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { errorData, type PgliteThreadOptions, type FromDatabase, type ToDatabase } from './database-messages.js';
+import { PENDING_SQL, startCheckpointer } from './pglite-checkpointer.js';
 import { PreparedStatements } from './pglite-statements.js';
 import { runProcedure } from './procedures.js';
 import type { SqlExecutor } from './sql.js';
@@ -19,6 +20,7 @@ const port = parentPort!;
 const options = workerData as PgliteThreadOptions;
 let database: PGlite | null = null;
 let statements: PreparedStatements | null = null;
+let checkpointer: ReturnType<typeof startCheckpointer> | null = null;
 /** Before each pick, the requests that arrived meanwhile join their lanes. */
 const lanes = new PriorityLanes(() => {
   if (!database) return;
@@ -138,6 +140,7 @@ function handle(db: PGlite, msg: ToDatabase): void {
       answer(
         msg.id,
         lanes.run('engine', async () => {
+          checkpointer?.stop();
           if (!db.closed) await db.close();
         }),
       );
@@ -149,6 +152,20 @@ try {
   const db = await PGlite.create({ ...(options.path ? { dataDir: options.path } : {}), extensions: { pg_trgm } });
   database = db;
   statements = new PreparedStatements(db);
+  // In the reads' lane, behind the engine's work: a checkpoint writes out every dirty
+  // page at once. One that fails (a full disk) is tried at the next look, and the
+  // statements meanwhile report the cause.
+  checkpointer = startCheckpointer(
+    {
+      pending: () =>
+        lanes.run('reads', async () => {
+          const row = (await db.query<{ wal_bytes: number; since_record: number; age_seconds: number }>(PENDING_SQL)).rows[0]!;
+          return { walBytes: row.wal_bytes, sinceRecord: row.since_record, ageSeconds: row.age_seconds };
+        }),
+      checkpoint: () => lanes.run('reads', () => db.exec('CHECKPOINT').then(() => undefined)),
+    },
+    options.checkpoint,
+  );
   port.on('message', (msg: ToDatabase) => handle(db, msg));
   port.postMessage({ id: 0, ok: true, ready: true } satisfies FromDatabase);
 } catch (error) {
