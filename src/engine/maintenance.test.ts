@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openPglite } from '../store/pglite-sql.js';
 import { createPostgresStore } from '../store/postgres-store.js';
 import type { Sql } from '../store/sql.js';
@@ -56,5 +56,28 @@ describe('store maintenance on the embedded database', () => {
     const after = passes;
     await sleep(250);
     expect(passes).toBe(after); // stopped means stopped
+  });
+});
+
+describe('store maintenance while runs never stop', () => {
+  it('asks the store for its under-load part every busy look, and never for the idle pass', async () => {
+    let underLoad = 0;
+    let idle = 0;
+    const maintenance = startMaintenance({
+      stats: async () => ({ queueDepth: 0, activeRunners: 5 }),
+      maintain: async () => {
+        idle++;
+      },
+      maintainUnderLoad: async () => ++underLoad % 2 === 0,
+      firstAfterMs: 10,
+      everyMs: 60_000,
+      busyEveryMs: 20,
+    });
+    try {
+      await vi.waitFor(() => expect(underLoad).toBeGreaterThanOrEqual(3), { timeout: 5000, interval: 10 });
+      expect(idle).toBe(0);
+    } finally {
+      await maintenance.stop();
+    }
   });
 });

@@ -217,7 +217,7 @@ export async function startTopas(config: TopasConfig, options: StartOptions = {}
   const localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
 
   // PGlite has no autovacuum: keep its run tables index-friendly when nothing runs.
-  const maintenance = config.databaseUrl ? null : startMaintenance({ stats: () => engine.stats(), maintain: () => store.maintain(), log });
+  const maintenance = config.databaseUrl ? null : startMaintenance({ stats: () => engine.stats(), maintain: () => store.maintain(), maintainUnderLoad: () => store.maintainUnderLoad(), log });
   // Old runs and logs go in the background; with several instances, only the leader sweeps.
   const retention = startRetention({
     policy: config.retention,

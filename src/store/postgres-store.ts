@@ -80,6 +80,15 @@ export function createPostgresStore(sql: Sql, options: StoreOptions = {}): Store
   return new PostgresStore(sql, options.flakyWindow ?? DEFAULT_FLAKY_WINDOW);
 }
 
+/**
+ * PGlite: `maintainUnderLoad()` vacuums `runs` once this many runs (or a tenth of the
+ * table, the larger) have finished since the last vacuum. Measured (engine and store
+ * alone, 10,000-run windows, 2026-12-02): without it the database thread's CPU per run
+ * went 0.75 → 1.2–1.7 ms over 60,000 runs; vacuumed after each window it stayed 0.65–0.70
+ * ms, each vacuum 110–350 ms.
+ */
+export const RUNS_VACUUM_AFTER = 10_000;
+
 class PostgresStore implements Store {
   /** PGlite only: runs that target an App may be Queued or Running (unknown at open). */
   private appRunsMayBeActive = true;
@@ -100,6 +109,10 @@ class PostgresStore implements Store {
   private queuedSince: string | null = null;
   /** PGlite only: retention deleted rows since the last `maintain()`, whose space a VACUUM makes reusable. */
   private retentionDeleted = false;
+  /** PGlite only: runs finished since `runs` was last vacuumed (each left a dead row version or two). */
+  private finishedSinceVacuum = 0;
+  /** PGlite only: rows of `runs` at its last vacuum (`pg_class.reltuples`). */
+  private runsAtVacuum = 0;
 
   constructor(
     private readonly sql: Sql,
@@ -116,7 +129,7 @@ class PostgresStore implements Store {
 
   async maintain(): Promise<void> {
     if (this.sql.dialect !== 'pglite') return; // PostgreSQL's autovacuum does this
-    await this.sql.exec('VACUUM ANALYZE runs');
+    await this.vacuumRuns();
     await this.sql.exec('VACUUM ANALYZE run_steps');
     if (this.retentionDeleted) {
       // Without it the embedded database would keep growing although retention deletes:
@@ -124,6 +137,21 @@ class PostgresStore implements Store {
       this.retentionDeleted = false;
       for (const table of ['run_logs', 'run_assertions', 'test_results', 'run_tokens']) await this.sql.exec(`VACUUM ${table}`);
     }
+  }
+
+  async maintainUnderLoad(): Promise<boolean> {
+    if (this.sql.dialect !== 'pglite') return false;
+    if (this.finishedSinceVacuum < Math.max(RUNS_VACUUM_AFTER, this.runsAtVacuum / 10)) return false;
+    await this.vacuumRuns();
+    return true;
+  }
+
+  private async vacuumRuns(): Promise<void> {
+    const finished = this.finishedSinceVacuum;
+    await this.sql.exec('VACUUM ANALYZE runs');
+    this.finishedSinceVacuum -= finished; // the runs that finished meanwhile count for the next one
+    const { rows } = await this.sql.query<{ n: number }>(`SELECT greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE relname = 'runs'`);
+    this.runsAtVacuum = Number(rows[0]?.n ?? 0);
   }
 
   // --- runs ---------------------------------------------------------------
@@ -222,6 +250,7 @@ class PostgresStore implements Store {
   async finishRuns(items: RunFinish[]): Promise<(Run | null)[]> {
     if (items.length === 0) return [];
     assertFinishable(items);
+    this.finishedSinceVacuum += items.length;
     return callProcedure(this.sql, 'finishRuns', items);
   }
 
@@ -384,6 +413,7 @@ class PostgresStore implements Store {
     if (empty && finishes.length === 0) return [];
     if (empty) return this.finishRuns(finishes);
     assertFinishable(finishes);
+    this.finishedSinceVacuum += finishes.length;
     return callProcedure(this.sql, 'writeEvents', batch, finishes);
   }
 

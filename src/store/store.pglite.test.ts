@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EMPTY_SUMMARY } from '../core/run.js';
 import { openStore } from './open-store.js';
 import { describeStoreContract, truncateAll } from './store.contract.js';
 import { describeRunStatsContract } from './run-stats.contract.js';
@@ -12,7 +13,7 @@ import { describeRunProfileContract } from './run-profile.contract.js';
 import { describeRetentionContract } from './retention.contract.js';
 import { describeImportRunContract } from './import-run.contract.js';
 import { openPglite } from './pglite-sql.js';
-import { createPostgresStore } from './postgres-store.js';
+import { createPostgresStore, RUNS_VACUUM_AFTER } from './postgres-store.js';
 import type { Sql } from './sql.js';
 import type { Store } from './store.js';
 
@@ -97,6 +98,33 @@ describe('PGlite: retention and maintenance', () => {
     await fill('new-', 0);
     expect(await logBytes()).toBeLessThanOrEqual(full);
   }, 60_000);
+});
+
+describe('PGlite: maintenance under load', () => {
+  it(`vacuums runs once ${RUNS_VACUUM_AFTER} runs have finished since the last vacuum, not before`, async () => {
+    const { sql } = await openShared();
+    await truncateAll(sql);
+    const store = createPostgresStore(sql); // its own count of finished runs
+    const allVisible = async () => Number((await sql.query<{ n: number }>(`SELECT relallvisible::int AS n FROM pg_class WHERE relname = 'runs'`)).rows[0]!.n);
+    const finish = async (n: number) => {
+      for (let done = 0; done < n; ) {
+        const batch = Math.min(1000, n - done);
+        await store.createRuns(Array.from({ length: batch }, (_, i) => ({ name: `load-${done + i}`, origin: 'api' as const, source: { type: 'inline' as const, script: '' }, timeoutSeconds: 60 })));
+        const claimed = await store.claimRuns('under-load', batch, 1_000_000);
+        await store.finishRuns(claimed.map((run) => ({ id: run.id, owner: 'under-load', completion: { phase: 'Passed' as const, reason: null, message: null, summary: { ...EMPTY_SUMMARY } } })));
+        done += claimed.length;
+      }
+    };
+    await sql.exec('VACUUM runs'); // a clean start: then nothing is all-visible once runs change pages
+    await finish(RUNS_VACUUM_AFTER - 1);
+    const before = await allVisible();
+    expect(await store.maintainUnderLoad()).toBe(false);
+    expect(await allVisible()).toBe(before);
+    await finish(1);
+    expect(await store.maintainUnderLoad()).toBe(true);
+    expect(await allVisible()).toBeGreaterThan(before);
+    expect(await store.maintainUnderLoad()).toBe(false); // counted again from zero
+  }, 120_000);
 });
 
 describe('PGlite on disk', () => {

@@ -152,6 +152,14 @@ export interface Store {
    * (about 1.6 s at 1,000,000 runs): call it when idle.
    */
   maintain(): Promise<void>;
+  /**
+   * The part of `maintain()` that cannot wait for an idle moment, as autovacuum would do
+   * it: on PGlite, `VACUUM ANALYZE runs` once `RUNS_VACUUM_AFTER` runs or a tenth of the
+   * table (the larger) have finished since the last one. A server that is never idle
+   * otherwise slows down as dead row versions pile up. Resolves true if it vacuumed;
+   * always false on PostgreSQL.
+   */
+  maintainUnderLoad(): Promise<boolean>;
   close(): Promise<void>;
 
   // --- runs ---------------------------------------------------------------
