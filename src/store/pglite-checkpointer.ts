@@ -42,39 +42,28 @@ export function checkpointDue(pending: { walBytes: number; ageSeconds: number; s
 }
 
 /**
- * Looks every `everyMs` and checkpoints when due. `onCheckpoint` hears how long each
- * took and how much log it covered (for the log). `stop()` ends it (before the database closes).
+ * Looks every `everyMs` and checkpoints when due; a look that fails (a full disk) is
+ * simply tried again at the next one. `stop()` ends it (before the database closes).
  */
-export function startCheckpointer(
-  target: CheckpointTarget,
-  policy: CheckpointPolicy = {},
-  onCheckpoint: (info: { walBytes: number; ms: number }) => void = () => {},
-  onError: (error: unknown) => void = () => {},
-): { stop(): void; check(): Promise<boolean> } {
+export function startCheckpointer(target: CheckpointTarget, policy: CheckpointPolicy = {}): { stop(): void } {
   const limits = { walBytes: policy.walBytes ?? 64 * 1024 * 1024, seconds: policy.seconds ?? 300 };
   let stopped = false;
   let checking = false;
-  const check = async (): Promise<boolean> => {
-    if (stopped || checking) return false;
+  const check = async (): Promise<void> => {
+    if (stopped || checking) return;
     checking = true;
     try {
-      const pending = await target.pending();
-      if (stopped || !checkpointDue(pending, limits)) return false;
-      const started = performance.now();
-      await target.checkpoint();
-      onCheckpoint({ walBytes: pending.walBytes, ms: performance.now() - started });
-      return true;
+      if (checkpointDue(await target.pending(), limits) && !stopped) await target.checkpoint();
     } finally {
       checking = false;
     }
   };
-  const timer = setInterval(() => void check().catch(onError), policy.everyMs ?? 5000);
+  const timer = setInterval(() => void check().catch(() => {}), policy.everyMs ?? 5000);
   timer.unref();
   return {
     stop() {
       stopped = true;
       clearInterval(timer);
     },
-    check,
   };
 }
